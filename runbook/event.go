@@ -1,0 +1,181 @@
+package runbook
+
+import "time"
+
+// EventType names what happened in a run. A Session is exactly the result of
+// applying its events in order; the journal stores them and resume replays
+// them.
+type EventType string
+
+// Event types. The string values are part of the journal and transcript
+// format: never rename one.
+const (
+	EvRunStarted      EventType = "run.started"      // Run
+	EvVarSet          EventType = "var.set"          // Var
+	EvHostKeyAccepted EventType = "hostkey.accepted" // HostKey
+	EvConnection      EventType = "connection"       // Conn: lost, reconnecting, restored
+	EvStepStarted     EventType = "step.started"     // Step, Attempt, Start
+	EvOutput          EventType = "step.output"      // Step, Attempt, Lines
+	EvStepExited      EventType = "step.exited"      // Step, Attempt, Exit
+	EvStepInterrupted EventType = "step.interrupted" // Step, Attempt, Note (why)
+	EvSignedOff       EventType = "step.signed_off"  // Step, SignOff
+	EvRollbackChosen  EventType = "step.rollback"    // Step, Note
+	EvNote            EventType = "note"             // Step (optional), Note
+	EvRunFinished     EventType = "run.finished"     // Note (optional)
+)
+
+// Event is one thing that happened in a run. Which payload fields are set
+// depends on Type (see the constants). Seq, Prev and Hash are filled by the
+// journal when it appends the event.
+type Event struct {
+	Seq     int64     `json:"seq"`
+	Time    time.Time `json:"time"`
+	Type    EventType `json:"type"`
+	Step    string    `json:"step,omitempty"`
+	Attempt int       `json:"attempt,omitempty"`
+
+	Run     *RunInfo     `json:"run,omitempty"`
+	Var     *VarValue    `json:"var,omitempty"`
+	HostKey *HostKeyInfo `json:"host_key,omitempty"`
+	Conn    *ConnInfo    `json:"conn,omitempty"`
+	Start   *StartInfo   `json:"start,omitempty"`
+	Lines   []OutputLine `json:"lines,omitempty"`
+	Exit    *ExitInfo    `json:"exit,omitempty"`
+	SignOff *SignOff     `json:"sign_off,omitempty"`
+	Note    string       `json:"note,omitempty"`
+
+	// Prev is the hash of the event before (empty for the first); Hash is
+	// the hex SHA-256 over Prev and this event's canonical encoding.
+	Prev string `json:"prev,omitempty"`
+	Hash string `json:"hash,omitempty"`
+}
+
+// RunInfo describes a run: what, where, who.
+type RunInfo struct {
+	ID          string `json:"id"`
+	RunbookID   string `json:"runbook_id"`
+	RunbookFile string `json:"runbook_file"`
+	RunbookHash string `json:"runbook_hash"`
+	Title       string `json:"title"`
+	Host        string `json:"host"`
+	Operator    string `json:"operator"`
+	// Auto is true when sign-offs are given automatically (--yes).
+	Auto bool `json:"auto,omitempty"`
+	// Vars holds the variable values; secret ones are masked.
+	Vars map[string]string `json:"vars"`
+	// GoliveVersion identifies the binary that recorded the run.
+	GoliveVersion string `json:"golive_version,omitempty"`
+}
+
+// VarValue records a variable set or changed during the run.
+type VarValue struct {
+	Name   string `json:"name"`
+	Value  string `json:"value"` // masked when Secret
+	Secret bool   `json:"secret,omitempty"`
+}
+
+// HostKeyInfo records a host key the operator accepted.
+type HostKeyInfo struct {
+	Host        string `json:"host"`
+	Type        string `json:"type"`
+	Fingerprint string `json:"fingerprint"` // SHA256:...
+}
+
+// ConnInfo records a change in the connection to the host.
+type ConnInfo struct {
+	Host   string `json:"host"`
+	State  string `json:"state"` // "lost", "reconnecting", "restored"
+	Detail string `json:"detail,omitempty"`
+}
+
+// StartInfo records how a step attempt was started.
+type StartInfo struct {
+	// Command is the script exactly as run (prelude included), with secret
+	// values masked.
+	Command string `json:"command"`
+	// Where is "remote", "local" or "manual"; Host names the host.
+	Where string `json:"where"`
+	Host  string `json:"host,omitempty"`
+	// JobID identifies the detached job on the host, for reattaching.
+	JobID string `json:"job_id,omitempty"`
+	// Confirmed is true when a high-risk step was confirmed by typing.
+	Confirmed bool `json:"confirmed,omitempty"`
+}
+
+// Stream names an output stream.
+type Stream string
+
+// Output streams. StreamInfo is golive's own remark in the output (a
+// reconnect, a cancel), shown apart from the command's output.
+const (
+	StreamStdout Stream = "stdout"
+	StreamStderr Stream = "stderr"
+	StreamInfo   Stream = "info"
+)
+
+// OutputLine is one line of a step's output, already redacted.
+type OutputLine struct {
+	Time   time.Time `json:"t"`
+	Stream Stream    `json:"s"`
+	Text   string    `json:"x"`
+	// Offset is the byte offset in the job's stream just after this line,
+	// so that a resumed run asks the host only for what it has not seen.
+	Offset int64 `json:"o,omitempty"`
+}
+
+// ExitInfo is how a step attempt ended.
+type ExitInfo struct {
+	// Code is the exit code, or -1 when there is none (signal, unknown).
+	Code   int    `json:"code"`
+	Signal string `json:"signal,omitempty"`
+	// Unknown is true when the exit status could not be learned; it is
+	// never treated as success.
+	Unknown  bool          `json:"unknown,omitempty"`
+	TimedOut bool          `json:"timed_out,omitempty"`
+	Canceled bool          `json:"canceled,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+	// Error explains an Unknown or failed run from golive's side.
+	Error string `json:"error,omitempty"`
+}
+
+// Verdict is the operator's judgement of a step.
+type Verdict string
+
+// Verdicts.
+const (
+	VerdictPassed        Verdict = "passed"
+	VerdictFailed        Verdict = "failed"
+	VerdictSkipped       Verdict = "skipped"
+	VerdictNotApplicable Verdict = "not_applicable"
+)
+
+// SignOff is an operator's verdict on a step, with what it was based on.
+type SignOff struct {
+	Operator string    `json:"operator"`
+	Time     time.Time `json:"time"`
+	Verdict  Verdict   `json:"verdict"`
+	Note     string    `json:"note,omitempty"`
+	// Auto is true when golive signed off by itself (--yes).
+	Auto bool `json:"auto,omitempty"`
+	// Evidence is the last attempt's record; nil for manual steps and for
+	// steps signed off without running.
+	Evidence *Evidence `json:"evidence,omitempty"`
+}
+
+// Evidence is what a sign-off rests on.
+type Evidence struct {
+	Attempt  int           `json:"attempt"`
+	Command  string        `json:"command"`
+	ExitCode int           `json:"exit_code"`
+	Signal   string        `json:"signal,omitempty"`
+	Unknown  bool          `json:"unknown,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+	// OutputSHA256 is the hex SHA-256 of the attempt's redacted output, each
+	// line as "<stream> <text>\n" in order.
+	OutputSHA256 string `json:"output_sha256"`
+	OutputLines  int64  `json:"output_lines"`
+	// ExpectationsMet is false when the run did not meet the step's
+	// expectations; Failures says which.
+	ExpectationsMet bool     `json:"expectations_met"`
+	Failures        []string `json:"failures,omitempty"`
+}

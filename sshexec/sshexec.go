@@ -1,0 +1,130 @@
+// Package sshexec runs shell commands on a release host and streams their
+// output back, as carefully as OpenSSH would connect and more robustly than a
+// plain `ssh host cmd` when the network misbehaves.
+//
+// It resolves targets through ~/.ssh/config, authenticates with ssh-agent and
+// identity files, verifies host keys against known_hosts (asking the operator
+// about unknown hosts through a Prompter, refusing changed and revoked keys),
+// and runs every command detached on the host (setsid, output and exit code
+// in files) so that a dropped connection never kills it: Run reconnects and
+// reattaches by itself. A local Executor gives the same guarantees on the
+// operator's own machine.
+//
+// It knows nothing of runbooks or terminals.
+package sshexec
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Stream says which stream a Line came from.
+type Stream uint8
+
+// Streams. Notice lines are sshexec's own remarks (connection lost,
+// reconnecting, reattached, cancel results), never the command's output.
+const (
+	Stdout Stream = iota + 1
+	Stderr
+	Notice
+)
+
+func (s Stream) String() string {
+	switch s {
+	case Stdout:
+		return "stdout"
+	case Stderr:
+		return "stderr"
+	case Notice:
+		return "notice"
+	}
+	return "unknown"
+}
+
+// Line is one line of output. Text has no trailing newline; a lone "\r"
+// progress update is split into its own lines, invalid UTF-8 is replaced, and
+// a line longer than MaxLineBytes is cut into pieces.
+type Line struct {
+	Stream Stream
+	Text   string
+	Time   time.Time
+	// Offset is the byte offset in the job's stream file just after this
+	// line; pass the last one seen to Attach to continue from there.
+	Offset int64
+}
+
+// MaxLineBytes bounds one Line's Text.
+const MaxLineBytes = 64 << 10
+
+// Spec describes one command to run.
+type Spec struct {
+	// JobID names the job on the host; it must be unique per attempt and
+	// made of [A-Za-z0-9._-]. The caller keeps it to reattach or cancel.
+	JobID string
+	// Script is shell text run by /bin/sh.
+	Script string
+	// Sudo runs the script as root through sudo: `sudo -n` unless the
+	// Executor has a sudo password, which is then fed on stdin (`sudo -S`).
+	Sudo bool
+	// Env is added to the command's environment (PYTHONUNBUFFERED=1 is
+	// always set).
+	Env map[string]string
+	// Timeout kills the job when it runs longer; zero means no limit.
+	Timeout time.Duration
+}
+
+// Offsets are how many bytes of each stream the caller has already seen.
+type Offsets struct {
+	Stdout, Stderr int64
+}
+
+// Result is how a job ended.
+type Result struct {
+	// ExitCode is the exit status; -1 when the job died by a signal or the
+	// status is unknown.
+	ExitCode int
+	// Signal names the signal that ended the job ("TERM", "KILL"), if any.
+	Signal string
+	// Unknown is true when the exit status could not be learned. It is
+	// never success.
+	Unknown  bool
+	TimedOut bool
+	// Canceled is true when Cancel stopped the job.
+	Canceled bool
+	Started  time.Time
+	Ended    time.Time
+}
+
+// Executor runs jobs on one host. Implementations are safe for concurrent use.
+type Executor interface {
+	// Run starts spec detached on the host and streams its output to out,
+	// in order within each stream, until it ends; then it returns the
+	// Result. A dropped connection is retried and the job reattached, with
+	// Notice lines saying so. Run does not close out.
+	//
+	// If ctx is done first, Run returns ctx.Err() and the job keeps running
+	// on the host: call Cancel to stop it, or Attach to follow it again.
+	// Other errors mean golive could not start or follow the job; the
+	// Result then has Unknown set when the job may have run.
+	Run(ctx context.Context, spec Spec, out chan<- Line) (Result, error)
+	// Attach follows an existing job from the given offsets, as Run does.
+	// It returns ErrNoJob when the host knows no such job.
+	Attach(ctx context.Context, jobID string, from Offsets, out chan<- Line) (Result, error)
+	// Cancel stops the job's whole process group (TERM, then KILL after a
+	// grace period) and confirms it is gone. It returns ErrMaybeRunning if
+	// that cannot be confirmed.
+	Cancel(ctx context.Context, jobID string) error
+	// Host names where jobs run ("local", or user@host:port).
+	Host() string
+	Close() error
+}
+
+// Errors.
+var (
+	// ErrNoJob: the host has no record of the job.
+	ErrNoJob = errors.New("sshexec: no such job on the host")
+	// ErrMaybeRunning: a cancel could not be confirmed; the remote process
+	// may still be running.
+	ErrMaybeRunning = errors.New("sshexec: remote process may still be running")
+)
