@@ -1,0 +1,174 @@
+package sshdtest
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// SessionPIDs lists the sshd processes serving live connections to this
+// server (not the listener, not the commands they run). It finds them
+// through /proc: sshd processes that hold a TCP socket on the server's port,
+// plus the sshd processes forked from them or from the listener, so that
+// connections survive in the list across a Restart.
+func (s *Server) SessionPIDs() []int {
+	return s.sessionPIDs(s.ListenerPID())
+}
+
+func (s *Server) sessionPIDs(listener int) []int {
+	procs := readProcs()
+	inodes := portInodes(s.Port)
+	in := map[int]bool{}
+	for pid, p := range procs {
+		if pid == listener || p.comm != "sshd" {
+			continue
+		}
+		if p.ppid == listener && listener != 0 || holdsSocket(pid, inodes) {
+			in[pid] = true
+		}
+	}
+	// Close the set under sshd parent/child links (privsep monitor and its
+	// unprivileged child), never climbing to the listener or to init.
+	for changed := true; changed; {
+		changed = false
+		for pid, p := range procs {
+			if p.comm != "sshd" || pid == listener {
+				continue
+			}
+			if !in[pid] && in[p.ppid] {
+				in[pid], changed = true, true
+			}
+			if in[pid] && p.ppid > 1 && p.ppid != listener && !in[p.ppid] {
+				if pp, ok := procs[p.ppid]; ok && pp.comm == "sshd" {
+					in[p.ppid], changed = true, true
+				}
+			}
+		}
+	}
+	out := make([]int, 0, len(in))
+	for pid := range in {
+		out = append(out, pid)
+	}
+	return out
+}
+
+// KillSessions drops every live connection by killing the sshd processes
+// serving it (SIGKILL), as a network failure would, and reports how many it
+// killed. The listener keeps running, and the commands those sessions
+// started are not signalled.
+func (s *Server) KillSessions() int {
+	pids := s.SessionPIDs()
+	for _, p := range pids {
+		_ = syscall.Kill(p, syscall.SIGCONT)
+		_ = syscall.Kill(p, syscall.SIGKILL)
+	}
+	return len(pids)
+}
+
+// StopSessions freezes every live connection (SIGSTOP to its sshd
+// processes), so the link looks dead to the client without being closed.
+// The returned function resumes them; test cleanup kills them anyway.
+func (s *Server) StopSessions() (resume func()) {
+	pids := s.SessionPIDs()
+	for _, p := range pids {
+		_ = syscall.Kill(p, syscall.SIGSTOP)
+	}
+	return func() {
+		for _, p := range pids {
+			_ = syscall.Kill(p, syscall.SIGCONT)
+		}
+	}
+}
+
+type proc struct {
+	ppid int
+	comm string
+}
+
+func readProcs() map[int]proc {
+	out := map[int]proc{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; comm may hold spaces and parens.
+		st := string(b)
+		l, r := strings.IndexByte(st, '('), strings.LastIndexByte(st, ')')
+		if l < 0 || r < l {
+			continue
+		}
+		f := strings.Fields(st[r+1:])
+		if len(f) < 2 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		out[pid] = proc{ppid: ppid, comm: st[l+1 : r]}
+	}
+	return out
+}
+
+// portInodes returns the inodes of TCP sockets whose local port is port.
+func portInodes(port int) map[string]bool {
+	out := map[string]bool{}
+	want := strings.ToUpper(strconv.FormatInt(int64(port), 16))
+	for len(want) < 4 {
+		want = "0" + want
+	}
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		fh, err := os.Open(f)
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			fields := strings.Fields(sc.Text())
+			if len(fields) < 10 {
+				continue
+			}
+			local := fields[1]
+			if i := strings.LastIndexByte(local, ':'); i >= 0 && local[i+1:] == want {
+				out[fields[9]] = true
+			}
+		}
+		fh.Close()
+	}
+	return out
+}
+
+func holdsSocket(pid int, inodes map[string]bool) bool {
+	dir := filepath.Join("/proc", strconv.Itoa(pid), "fd")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		l, err := os.Readlink(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		if strings.HasPrefix(l, "socket:[") && inodes[strings.TrimSuffix(l[len("socket:["):], "]")] {
+			return true
+		}
+	}
+	return false
+}
+
+func processAlive(pid int) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return false
+	}
+	st := string(b)
+	r := strings.LastIndexByte(st, ')')
+	f := strings.Fields(st[r+1:])
+	return len(f) > 0 && f[0] != "Z"
+}

@@ -1,0 +1,144 @@
+package sshdtest
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+func dial(t *testing.T, s *Server) *ssh.Client {
+	t.Helper()
+	c, err := ssh.Dial("tcp", s.Addr, &ssh.ClientConfig{
+		User:            s.User,
+		Auth:            []ssh.AuthMethod{ssh.PublicKeys(s.ClientSigner)},
+		HostKeyCallback: ssh.FixedHostKey(s.HostPublicKey),
+		Timeout:         5 * time.Second,
+	})
+	if err != nil {
+		t.Fatalf("dial %s: %v\n%s", s.Addr, err, s.Log())
+	}
+	return c
+}
+
+func run(t *testing.T, c *ssh.Client, cmd string) string {
+	t.Helper()
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatalf("session: %v", err)
+	}
+	defer sess.Close()
+	out, err := sess.CombinedOutput(cmd)
+	if err != nil {
+		t.Fatalf("run %q: %v: %s", cmd, err, out)
+	}
+	return string(out)
+}
+
+func TestStartExecKillRestart(t *testing.T) {
+	s := Start(t, MaxSessions(3))
+	c := dial(t, s)
+	if got := run(t, c, "echo hello; whoami"); got != "hello\n"+s.User+"\n" {
+		t.Fatalf("output %q", got)
+	}
+	if n := len(s.SessionPIDs()); n == 0 {
+		t.Fatal("no session processes found for a live connection")
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- c.Wait() }()
+	if n := s.KillSessions(); n == 0 {
+		t.Fatal("KillSessions killed nothing")
+	}
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("connection still open 5s after KillSessions")
+	}
+	// The listener survives: a new connection works.
+	c2 := dial(t, s)
+	pid := s.ListenerPID()
+	s.Restart()
+	if s.ListenerPID() == pid {
+		t.Fatal("Restart kept the same listener")
+	}
+	// The old connection survives a restart of the listener.
+	if got := run(t, c2, "echo still"); got != "still\n" {
+		t.Fatalf("after restart: %q", got)
+	}
+	if len(s.SessionPIDs()) == 0 {
+		t.Fatal("sessions of the old listener not found after Restart")
+	}
+	c3 := dial(t, s)
+	run(t, c3, "true")
+	if s.KillSessions() < 2 {
+		t.Fatal("expected both connections' processes to be killed")
+	}
+}
+
+func TestStopSessionsFreezesLink(t *testing.T) {
+	s := Start(t)
+	c := dial(t, s)
+	resume := s.StopSessions()
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := c.SendRequest("keepalive@openssh.com", true, nil)
+		done <- err
+	}()
+	select {
+	case <-done:
+		t.Fatal("frozen server answered a keepalive")
+	case <-time.After(500 * time.Millisecond):
+	}
+	resume()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no keepalive answer after resume")
+	}
+}
+
+// OpenSSH's own client connects with the config and known_hosts the
+// harness writes, so the files are right, not just readable by us.
+func TestOpenSSHClientWithWrittenConfig(t *testing.T) {
+	s := Start(t)
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Skip("ssh client missing")
+	}
+	cfg := s.WriteSSHConfig("target", "BatchMode yes")
+	out, err := exec.Command("ssh", "-F", cfg, "target", "echo ok").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "ok" {
+		t.Fatalf("ssh -F %s target: %v: %s", cfg, err, out)
+	}
+	hashed := s.WriteKnownHosts(true)
+	if b, _ := os.ReadFile(hashed); !bytes.HasPrefix(b, []byte("|1|")) {
+		t.Fatalf("hashed known_hosts not hashed: %s", b)
+	}
+	out, err = exec.Command("ssh", "-F", "none", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+		"-o", "UserKnownHostsFile="+hashed, "-i", s.ClientKeyPath, "-p", strconv.Itoa(s.Port),
+		s.User+"@127.0.0.1", "echo ok").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ssh with hashed known_hosts: %v: %s", err, out)
+	}
+}
+
+func TestAgent(t *testing.T) {
+	s := Start(t)
+	keyPath, signer := s.NewClientKey("agent_key", "")
+	s.Authorize(signer.PublicKey())
+	a := StartAgent(t, keyPath)
+	out, err := exec.Command("sh", "-c", "SSH_AUTH_SOCK="+a.Socket+" ssh-add -L").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))) {
+		t.Fatalf("agent does not hold the key: %v: %s", err, out)
+	}
+	c, err := net.Dial("unix", a.Socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+}
