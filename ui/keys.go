@@ -1,0 +1,70 @@
+package ui
+
+import "charm.land/bubbles/v2/key"
+
+// keyMap holds every key binding of the UI, with its help text next to it
+// (STYLE §6). Bindings that do not apply in the current state are disabled
+// by (*Model).syncKeys, which also hides them from the help bar.
+type keyMap struct {
+	// Moving around the step list and the output.
+	Up, Down, Top, Bottom key.Binding
+	PageUp, PageDown      key.Binding
+	Follow                key.Binding
+
+	// Acting on the selected step.
+	Run, Retry, Cancel    key.Binding
+	Pass, Fail, Skip, NA  key.Binding
+	Rollback, Note        key.Binding
+	Summary, Export, Back key.Binding
+
+	// Searching the output.
+	Search, SearchNext, SearchPrev, ClearSearch key.Binding
+
+	// Dialogs and forms.
+	Yes, No, Submit, Esc key.Binding
+	NextField, PrevField key.Binding
+
+	// Always there.
+	Help, Quit, ForceQuit key.Binding
+}
+
+func defaultKeyMap() keyMap {
+	return keyMap{
+		Up:       key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
+		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "first step")),
+		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "last step")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "scroll output up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "scroll output down")),
+		Follow:   key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "follow output")),
+
+		Run:      key.NewBinding(key.WithKeys("enter", "r"), key.WithHelp("enter", "run step")),
+		Retry:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "retry")),
+		Cancel:   key.NewBinding(key.WithKeys("x", "ctrl+x"), key.WithHelp("x", "cancel step")),
+		Pass:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "passed")),
+		Fail:     key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "failed")),
+		Skip:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "skip")),
+		NA:       key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "not applicable")),
+		Rollback: key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "choose rollback")),
+		Note:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add note")),
+		Summary:  key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "summary")),
+		Export:   key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export transcript")),
+		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+
+		Search:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search output")),
+		SearchNext:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next match")),
+		SearchPrev:  key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous match")),
+		ClearSearch: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear search")),
+
+		Yes:       key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
+		No:        key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n", "no")),
+		Submit:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit")),
+		Esc:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		NextField: key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab", "next field")),
+		PrevField: key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab", "previous field")),
+
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
+		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit now")),
+	}
+}

@@ -1,0 +1,237 @@
+package ui
+
+import (
+	"fmt"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"golive/runbook"
+)
+
+// outputPane shows one step's output (a ring) in a viewport: it follows the
+// tail only while the operator is at the bottom, scrolls, and searches with
+// / then n and N. Each line has a two-column gutter, so stderr is told
+// apart without colour: "!│" for stderr, " │" for stdout, "» " for golive's
+// own remarks, and ">" marks the current search match.
+type outputPane struct {
+	vp     viewport.Model
+	input  textinput.Model
+	styles styles
+	title  string
+	r      *ring
+
+	// Search state: query is the active search, matches its hits as
+	// absolute line numbers, cur the current one; typing is true while
+	// the query is being typed.
+	typing  bool
+	query   string
+	matches []int64
+	cur     int
+
+	gutters map[runbook.Stream]string
+	gMatch  string
+}
+
+func newOutputPane(st styles) outputPane {
+	vp := viewport.New()
+	vp.SoftWrap = false
+	vp.FillHeight = true
+	in := textinput.New()
+	in.Prompt = "/"
+	in.Placeholder = "search output"
+	in.CharLimit = 200
+	return outputPane{
+		vp: vp, input: in, styles: st,
+		gutters: map[runbook.Stream]string{
+			runbook.StreamStdout: st.GutterStdout.Render(" │"),
+			runbook.StreamStderr: st.GutterStderr.Render("!│"),
+			runbook.StreamInfo:   st.InfoLine.Render("» "),
+		},
+		gMatch: st.GutterMatch.Render(">│"),
+	}
+}
+
+// setSize gives the pane its outer size (title line included).
+func (p *outputPane) setSize(w, h int) {
+	h -= p.styles.OutputPane.GetVerticalFrameSize() + 1 // the title line
+	if h < 1 {
+		h = 1
+	}
+	w -= p.styles.OutputPane.GetHorizontalFrameSize()
+	p.vp.SetWidth(w)
+	p.vp.SetHeight(h)
+	p.input.SetWidth(w - 4)
+}
+
+// show switches the pane to another step's output, at its tail.
+func (p *outputPane) show(title string, r *ring) {
+	if p.r == r && p.title == title {
+		return
+	}
+	p.title, p.r = title, r
+	p.query, p.matches, p.cur, p.typing = "", nil, 0, false
+	p.input.Blur()
+	p.refresh()
+	p.vp.GotoBottom()
+}
+
+// appended refreshes the pane after r grew: it keeps the tail in view only
+// if the operator was already at the bottom (STYLE §5).
+func (p *outputPane) appended(r *ring, from int64) {
+	if r != p.r {
+		return
+	}
+	follow := p.vp.AtBottom()
+	if p.query != "" {
+		p.matches = append(p.matches, r.find(p.query, from)...)
+	}
+	p.refresh()
+	if follow {
+		p.vp.GotoBottom()
+	}
+}
+
+// refresh rebuilds the viewport content from the ring.
+func (p *outputPane) refresh() {
+	if p.r == nil || p.r.len() == 0 {
+		p.vp.SetContentLines([]string{p.styles.Muted.Render("  (no output yet)")})
+		return
+	}
+	for len(p.matches) > 0 && p.matches[0] < p.r.first() {
+		p.matches = p.matches[1:]
+		if p.cur > 0 {
+			p.cur--
+		}
+	}
+	var curAbs int64 = -1
+	if len(p.matches) > 0 {
+		curAbs = p.matches[p.cur]
+	}
+	lines := make([]string, p.r.len())
+	for i := range lines {
+		l := p.r.at(i)
+		g := p.gutters[l.stream]
+		if p.r.first()+int64(i) == curAbs {
+			g = p.gMatch
+		}
+		t := l.text
+		if l.stream == runbook.StreamInfo {
+			t = p.styles.InfoLine.Render(t)
+		}
+		lines[i] = g + t
+	}
+	p.vp.SetContentLines(lines)
+}
+
+// searching reports whether a search is active (n/N move between matches).
+func (p *outputPane) searching() bool { return p.query != "" }
+
+// startSearch opens the query input.
+func (p *outputPane) startSearch() tea.Cmd {
+	p.typing = true
+	p.input.SetValue(p.query)
+	return p.input.Focus()
+}
+
+// clearSearch ends the search.
+func (p *outputPane) clearSearch() {
+	p.query, p.matches, p.cur, p.typing = "", nil, 0, false
+	p.input.Blur()
+	p.refresh()
+}
+
+// updateInput handles a key while the query is being typed: enter runs the
+// search, esc abandons it.
+func (p outputPane) updateInput(msg tea.KeyPressMsg, k keyMap) (outputPane, tea.Cmd) {
+	switch {
+	case key.Matches(msg, k.Submit):
+		p.typing = false
+		p.input.Blur()
+		p.query = p.input.Value()
+		p.matches, p.cur = nil, 0
+		if p.r != nil && p.query != "" {
+			p.matches = p.r.find(p.query, 0)
+			p.cur = len(p.matches) - 1 // newest match first: what just happened
+		}
+		p.refresh()
+		p.jump()
+		return p, nil
+	case key.Matches(msg, k.Esc):
+		p.typing = false
+		p.input.Blur()
+		return p, nil
+	}
+	var cmd tea.Cmd
+	p.input, cmd = p.input.Update(msg)
+	return p, cmd
+}
+
+// next moves to the next (d=1) or previous (d=-1) match, wrapping.
+func (p *outputPane) next(d int) {
+	if len(p.matches) == 0 {
+		return
+	}
+	p.cur = (p.cur + d + len(p.matches)) % len(p.matches)
+	p.refresh()
+	p.jump()
+}
+
+// jump scrolls so the current match is in view.
+func (p *outputPane) jump() {
+	if len(p.matches) == 0 || p.r == nil {
+		return
+	}
+	i := int(p.matches[p.cur] - p.r.first())
+	p.vp.SetYOffset(i - p.vp.Height()/2)
+}
+
+// scroll moves the view by pages (d<0 up).
+func (p *outputPane) scroll(d int) {
+	if d < 0 {
+		p.vp.PageUp()
+	} else {
+		p.vp.PageDown()
+	}
+}
+
+// follow jumps to the tail, so new output scrolls into view again.
+func (p *outputPane) follow() { p.vp.GotoBottom() }
+
+// view renders the title line and the viewport.
+func (p outputPane) view() string {
+	title := "Output"
+	if p.title != "" {
+		title = "Output: " + p.title
+	}
+	var info string
+	if p.r != nil {
+		info = fmt.Sprintf("%d lines", p.r.total)
+		if p.r.stderr > 0 {
+			info += fmt.Sprintf(", %d stderr (!│)", p.r.stderr)
+		}
+		if d := p.r.dropped(); d > 0 {
+			info += fmt.Sprintf(", showing last %d (full output in the journal)", p.r.len())
+		}
+	}
+	switch {
+	case p.typing:
+		info = p.input.View()
+	case p.query != "":
+		if len(p.matches) == 0 {
+			info = fmt.Sprintf("/%s: no match", p.query)
+		} else {
+			info = fmt.Sprintf("/%s: match %d of %d", p.query, p.cur+1, len(p.matches))
+		}
+	}
+	if !p.vp.AtBottom() && !p.typing {
+		info += fmt.Sprintf("  [%3.0f%%, F to follow]", p.vp.ScrollPercent()*100)
+	}
+	head := p.styles.OutputTitle.Render(title + " · " + info)
+	head = ansi.Truncate(head, p.vp.Width(), "…")
+	return p.styles.OutputPane.Render(lipgloss.JoinVertical(lipgloss.Left, head, p.vp.View()))
+}

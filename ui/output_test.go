@@ -1,0 +1,164 @@
+package ui
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"golive/runbook"
+)
+
+func outLines(stream runbook.Stream, from, n int) []runbook.OutputLine {
+	ls := make([]runbook.OutputLine, n)
+	for i := range ls {
+		ls[i] = runbook.OutputLine{Stream: stream, Text: fmt.Sprintf("line %d", from+i)}
+	}
+	return ls
+}
+
+// TestRingBounded feeds a million lines through the ring and the pane and
+// checks that what is held stays bounded, in lines and in heap.
+func TestRingBounded(t *testing.T) {
+	r := newRing()
+	p := newOutputPane(defaultStyles())
+	p.setSize(80, 20)
+	p.show("big", r)
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	const total, batch = 1_000_000, 200
+	for i := 0; i < total; i += batch {
+		from := r.total
+		r.add(outLines(runbook.StreamStdout, i, batch))
+		if i%(batch*50) == 0 { // refresh the pane now and then, as batches do
+			p.appended(r, from)
+		}
+	}
+	p.appended(r, r.total)
+	if r.len() != ringLines {
+		t.Fatalf("ring holds %d lines, want %d", r.len(), ringLines)
+	}
+	if r.total != total || r.dropped() != total-ringLines {
+		t.Fatalf("total %d dropped %d", r.total, r.dropped())
+	}
+	if got := r.at(r.len() - 1).text; got != fmt.Sprintf("line %d", total-1) {
+		t.Fatalf("newest line %q", got)
+	}
+	if got := r.at(0).text; got != fmt.Sprintf("line %d", total-ringLines) {
+		t.Fatalf("oldest line %q", got)
+	}
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grew := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("heap grew by %d KiB for %d lines", grew/1024, total)
+	if grew > 16<<20 {
+		t.Fatalf("heap grew by %d bytes after %d lines; the ring is not bounded", grew, total)
+	}
+	if v := ansi.Strip(p.view()); !strings.Contains(v, "showing last 5000") || !strings.Contains(v, "line 999999") {
+		t.Fatalf("pane does not show the tail:\n%s", v)
+	}
+}
+
+func TestRingCutsLongLines(t *testing.T) {
+	r := newRing()
+	r.add([]runbook.OutputLine{{Stream: runbook.StreamStdout, Text: strings.Repeat("x", 60000)}})
+	if n := len(r.at(0).text); n > maxShownBytes {
+		t.Fatalf("held %d bytes of a 60000-byte line", n)
+	}
+}
+
+func TestPaneFollowsTailOnlyAtBottom(t *testing.T) {
+	r := newRing()
+	p := newOutputPane(defaultStyles())
+	p.setSize(80, 10)
+	p.show("s", r)
+	r.add(outLines(runbook.StreamStdout, 0, 100))
+	p.appended(r, 0)
+	if !p.vp.AtBottom() {
+		t.Fatal("pane at bottom did not follow new output")
+	}
+	p.scroll(-1)
+	off := p.vp.YOffset()
+	r.add(outLines(runbook.StreamStdout, 100, 50))
+	p.appended(r, 100)
+	if p.vp.AtBottom() || p.vp.YOffset() != off {
+		t.Fatalf("scrolled-up pane moved: offset %d, was %d", p.vp.YOffset(), off)
+	}
+	p.follow()
+	r.add(outLines(runbook.StreamStdout, 150, 5))
+	p.appended(r, 150)
+	if !p.vp.AtBottom() || !strings.Contains(ansi.Strip(p.view()), "line 154") {
+		t.Fatal("pane did not follow again after F")
+	}
+}
+
+func TestPaneMarksStreams(t *testing.T) {
+	r := newRing()
+	p := newOutputPane(defaultStyles())
+	p.setSize(80, 10)
+	p.show("s", r)
+	r.add([]runbook.OutputLine{
+		{Stream: runbook.StreamStdout, Text: "normal"},
+		{Stream: runbook.StreamStderr, Text: "bad thing"},
+		{Stream: runbook.StreamInfo, Text: "connection lost"},
+		{Stream: runbook.StreamStdout, Text: "\x1b]0;title\x07\x1b[2Jsneaky"},
+	})
+	p.appended(r, 0)
+	v := ansi.Strip(p.view())
+	for _, want := range []string{" │normal", "!│bad thing", "» connection lost", " │sneaky", "1 stderr"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("view lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(p.view(), "\x1b]") || strings.Contains(p.view(), "\x1b[2J") {
+		t.Error("hostile escape reached the view")
+	}
+}
+
+func TestPaneSearch(t *testing.T) {
+	k := defaultKeyMap()
+	r := newRing()
+	p := newOutputPane(defaultStyles())
+	p.setSize(80, 8)
+	p.show("s", r)
+	r.add(outLines(runbook.StreamStdout, 0, 300))
+	p.appended(r, 0)
+	p.startSearch()
+	for _, c := range "line 1" {
+		p, _ = p.updateInput(tea.KeyPressMsg{Code: c, Text: string(c)}, k)
+	}
+	p, _ = p.updateInput(tea.KeyPressMsg{Code: tea.KeyEnter}, k)
+	if !p.searching() || p.typing {
+		t.Fatal("search not active after enter")
+	}
+	// "line 1", "line 10".."line 19", "line 100".."line 199": 111 matches.
+	if len(p.matches) != 111 {
+		t.Fatalf("%d matches, want 111", len(p.matches))
+	}
+	if !strings.Contains(ansi.Strip(p.view()), "match 111 of 111") {
+		t.Fatalf("view:\n%s", ansi.Strip(p.view()))
+	}
+	p.next(1) // wraps to the first
+	if p.cur != 0 || !strings.Contains(ansi.Strip(p.view()), ">│line 1") {
+		t.Fatalf("current match not first or not marked (cur %d):\n%s", p.cur, ansi.Strip(p.view()))
+	}
+	p.next(-1)
+	if p.cur != 110 {
+		t.Fatalf("cur %d after N", p.cur)
+	}
+	// New output that matches is found too.
+	r.add([]runbook.OutputLine{{Stream: runbook.StreamStderr, Text: "LINE 1 again"}})
+	p.appended(r, 300)
+	if len(p.matches) != 112 {
+		t.Fatalf("%d matches after new output, want 112", len(p.matches))
+	}
+	p.clearSearch()
+	if p.searching() {
+		t.Fatal("search still active")
+	}
+}

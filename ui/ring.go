@@ -1,0 +1,92 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"golive/runbook"
+)
+
+// Bounds of what the UI keeps of a step's output. The full output is in the
+// journal on disk; the pane only needs the recent past, so a step that
+// prints 500 MB does not grow golive's memory.
+const (
+	// ringLines is how many lines of each step's output stay on screen.
+	ringLines = 5000
+	// maxShownBytes cuts a very long line for display (the journal keeps
+	// it whole).
+	maxShownBytes = 2048
+)
+
+// paneLine is one sanitized line of output as the pane shows it.
+type paneLine struct {
+	stream runbook.Stream
+	text   string // sanitized, SGR colours only, at most about maxShownBytes
+}
+
+// ring is a bounded scrollback of one step's output: the newest ringLines
+// lines, oldest first. It counts every line ever added, so that positions
+// (search matches) survive lines falling off the front.
+type ring struct {
+	buf   []paneLine
+	start int   // index in buf of the oldest line
+	total int64 // lines ever added
+	stderr int64 // stderr lines ever added
+}
+
+func newRing() *ring { return &ring{} }
+
+// add sanitizes and appends lines, dropping the oldest beyond ringLines.
+func (r *ring) add(lines []runbook.OutputLine) {
+	for _, l := range lines {
+		t := Sanitize(l.Text)
+		if len(t) > maxShownBytes {
+			t = ansi.Truncate(t, maxShownBytes/2, "…") + "\x1b[0m"
+		}
+		pl := paneLine{stream: l.Stream, text: t}
+		if len(r.buf) < ringLines {
+			r.buf = append(r.buf, pl)
+		} else {
+			r.buf[r.start] = pl
+			r.start = (r.start + 1) % ringLines
+		}
+		r.total++
+		if l.Stream == runbook.StreamStderr {
+			r.stderr++
+		}
+	}
+}
+
+// len is the number of lines held.
+func (r *ring) len() int { return len(r.buf) }
+
+// at returns the i-th held line, oldest first.
+func (r *ring) at(i int) paneLine { return r.buf[(r.start+i)%len(r.buf)] }
+
+// first is the absolute number (0-based, over all lines ever added) of the
+// oldest line held.
+func (r *ring) first() int64 { return r.total - int64(len(r.buf)) }
+
+// dropped is how many lines fell off the front.
+func (r *ring) dropped() int64 { return r.first() }
+
+// find returns the absolute numbers of held lines whose text contains q,
+// ignoring case and colours, from absolute line from on.
+func (r *ring) find(q string, from int64) []int64 {
+	if q == "" {
+		return nil
+	}
+	q = strings.ToLower(q)
+	var out []int64
+	start := from - r.first()
+	if start < 0 {
+		start = 0
+	}
+	for i := int(start); i < r.len(); i++ {
+		if strings.Contains(strings.ToLower(ansi.Strip(r.at(i).text)), q) {
+			out = append(out, r.first()+int64(i))
+		}
+	}
+	return out
+}
