@@ -29,9 +29,9 @@ type paneLine struct {
 // lines, oldest first. It counts every line ever added, so that positions
 // (search matches) survive lines falling off the front.
 type ring struct {
-	buf   []paneLine
-	start int   // index in buf of the oldest line
-	total int64 // lines ever added
+	buf    []paneLine
+	start  int   // index in buf of the oldest line
+	total  int64 // lines ever added
 	stderr int64 // stderr lines ever added
 }
 

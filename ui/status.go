@@ -39,4 +39,3 @@ func (s stepStatus) String() string { return statusLabels[s].word }
 
 // Label is glyph and word together: "✓ passed".
 func (s stepStatus) Label() string { return s.Glyph() + " " + s.String() }
-
