@@ -1,0 +1,143 @@
+package runbook
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Checker evaluates a step's expectations against one run, line by line as
+// the output streams, so that its memory stays bounded whatever the output's
+// size: it keeps one flag per match pattern and the first offending line per
+// forbidden pattern, never the lines themselves.
+//
+// Feed it every stdout and stderr line with Line (golive's own info lines
+// are not the command's output and should not be fed), then call Result
+// with how the run ended. A Checker is not safe for concurrent use.
+type Checker struct {
+	exit     []int
+	match    []*pattern
+	notMatch []*pattern
+	// broken lists patterns that did not compile. Parse rejects such
+	// runbooks, so this only happens with a Runbook built by hand; it is
+	// reported as a failure rather than ignored, so a typo never passes.
+	broken []string
+	lines  int64
+}
+
+// pattern is one compiled expectation and what it has seen so far.
+type pattern struct {
+	src string
+	re  *regexp.Regexp
+	// line is the 1-based number of the first line the pattern matched,
+	// or 0 when none has yet.
+	line int64
+}
+
+// NewChecker compiles the expectations of a step. Parse has already
+// validated the regular expressions; when one still does not compile,
+// NewChecker returns an error and a Checker whose Result reports that
+// pattern as a failure, so the caller may go on without a nil check.
+func NewChecker(e Expect) (*Checker, error) {
+	c := &Checker{exit: e.Exit}
+	if len(c.exit) == 0 {
+		c.exit = []int{0}
+	}
+	var errs []string
+	compile := func(srcs []string) []*pattern {
+		var out []*pattern
+		for _, src := range srcs {
+			re, err := regexp.Compile(src)
+			if err != nil {
+				c.broken = append(c.broken, src)
+				errs = append(errs, fmt.Sprintf("%q: %v", src, err))
+				continue
+			}
+			out = append(out, &pattern{src: src, re: re})
+		}
+		return out
+	}
+	c.match = compile(e.Match)
+	c.notMatch = compile(e.NotMatch)
+	if len(errs) > 0 {
+		return c, fmt.Errorf("runbook: bad expectation pattern %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+// Line feeds one output line (without its newline) to the checker.
+func (c *Checker) Line(text string) {
+	c.lines++
+	for _, p := range c.match {
+		if p.line == 0 && p.re.MatchString(text) {
+			p.line = c.lines
+		}
+	}
+	for _, p := range c.notMatch {
+		if p.line == 0 && p.re.MatchString(text) {
+			p.line = c.lines
+		}
+	}
+}
+
+// Lines returns how many lines the checker has been fed.
+func (c *Checker) Lines() int64 { return c.lines }
+
+// Result says whether the run met the expectations, given how it ended,
+// and if not, why, one failure per unmet expectation, in the order: exit,
+// match, not_match. An unknown exit status never meets them. Result does
+// not change the checker; it may be called more than once.
+func (c *Checker) Result(exit ExitInfo) (met bool, failures []string) {
+	switch {
+	case exit.Unknown:
+		f := "exit status unknown"
+		if exit.Error != "" {
+			f += ": " + exit.Error
+		}
+		failures = append(failures, f)
+	case exit.TimedOut:
+		failures = append(failures, fmt.Sprintf("timed out after %s, expected exit %s", exit.Duration, c.expected()))
+	case exit.Canceled:
+		failures = append(failures, fmt.Sprintf("canceled, expected exit %s", c.expected()))
+	case exit.Signal != "":
+		failures = append(failures, fmt.Sprintf("killed by signal %s, expected exit %s", exit.Signal, c.expected()))
+	case !c.exitOK(exit.Code):
+		failures = append(failures, fmt.Sprintf("exit code %d, expected %s", exit.Code, c.expected()))
+	}
+	for _, src := range c.broken {
+		failures = append(failures, fmt.Sprintf("expectation %q is not a valid regular expression", src))
+	}
+	for _, p := range c.match {
+		if p.line == 0 {
+			failures = append(failures, fmt.Sprintf("no output line matched %q", p.src))
+		}
+	}
+	for _, p := range c.notMatch {
+		if p.line != 0 {
+			failures = append(failures, fmt.Sprintf("output matched forbidden %q: line %d", p.src, p.line))
+		}
+	}
+	return len(failures) == 0, failures
+}
+
+func (c *Checker) exitOK(code int) bool {
+	for _, ok := range c.exit {
+		if code == ok {
+			return true
+		}
+	}
+	return false
+}
+
+// expected renders the accepted exit codes: "0", "0 or 2", "0, 1 or 2".
+func (c *Checker) expected() string {
+	s := make([]string, len(c.exit))
+	for i, code := range c.exit {
+		s[i] = strconv.Itoa(code)
+	}
+	if len(s) == 1 {
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}

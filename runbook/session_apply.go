@@ -1,0 +1,213 @@
+package runbook
+
+import (
+	"fmt"
+)
+
+// Apply checks that the event fits the session now and applies it. A
+// misfit changes nothing and returns an error wrapping ErrBadEvent and the
+// rule it broke (ErrStepNotRunnable, ErrNoteRequired, ErrRunbookChanged,
+// ...), naming the event's sequence number and type.
+func (s *Session) Apply(e Event) error {
+	if err := s.check(&e); err != nil {
+		return fmt.Errorf("%w: event %d (%s): %w", ErrBadEvent, e.Seq, e.Type, err)
+	}
+	s.apply(&e)
+	s.applied++
+	return nil
+}
+
+// check says whether e may happen now; constructors and Apply share it.
+func (s *Session) check(e *Event) error {
+	if e.Type == EvRunStarted {
+		return s.checkBegin(e)
+	}
+	if !s.begun {
+		return ErrNotBegun
+	}
+	if s.finished {
+		return ErrFinished
+	}
+	switch e.Type {
+	case EvVarSet:
+		if e.Var == nil {
+			return fmt.Errorf("no var payload")
+		}
+		if s.plan.Runbook.Variable(e.Var.Name) == nil {
+			return fmt.Errorf("%w %q", ErrUnknownVariable, e.Var.Name)
+		}
+		return nil
+	case EvHostKeyAccepted:
+		if e.HostKey == nil || e.HostKey.Fingerprint == "" {
+			return fmt.Errorf("no host key fingerprint")
+		}
+		return nil
+	case EvConnection:
+		if e.Conn == nil {
+			return fmt.Errorf("no conn payload")
+		}
+		switch e.Conn.State {
+		case "lost", "reconnecting", "restored":
+			return nil
+		}
+		return fmt.Errorf("connection state %q: want lost, reconnecting or restored", e.Conn.State)
+	case EvNote:
+		if blank(e.Note) {
+			return fmt.Errorf("%w: the note is empty", ErrNoteRequired)
+		}
+		if e.Step != "" && s.byID[e.Step] == nil {
+			return fmt.Errorf("%w %q", ErrUnknownStep, e.Step)
+		}
+		return nil
+	case EvRunFinished:
+		for _, r := range s.steps {
+			if r.status == StatusRunning {
+				return fmt.Errorf("%w: step %q is still running; wait for it or interrupt it", ErrWrongState, r.ps.Step.ID)
+			}
+		}
+		return nil
+	}
+	r := s.byID[e.Step]
+	if r == nil {
+		return fmt.Errorf("%w %q", ErrUnknownStep, e.Step)
+	}
+	switch e.Type {
+	case EvStepStarted:
+		if e.Start == nil {
+			return fmt.Errorf("no start payload")
+		}
+		n, err := s.canStart(r, e.Start)
+		if err != nil {
+			return err
+		}
+		if e.Attempt != n {
+			return fmt.Errorf("step %q: attempt %d, expected %d", e.Step, e.Attempt, n)
+		}
+		return nil
+	case EvOutput, EvStepExited, EvStepInterrupted:
+		ok := r.status == StatusRunning || (r.status == StatusInterrupted && e.Type != EvStepInterrupted)
+		if !ok {
+			return fmt.Errorf("%w: step %q is %s, not running", ErrWrongState, e.Step, r.status)
+		}
+		if a := r.last(); e.Attempt != a.N {
+			return fmt.Errorf("step %q: attempt %d, the current one is %d", e.Step, e.Attempt, a.N)
+		}
+		if e.Type == EvOutput && len(e.Lines) == 0 {
+			return fmt.Errorf("step %q: output event without lines", e.Step)
+		}
+		if e.Type == EvStepExited && e.Exit == nil {
+			return fmt.Errorf("no exit payload")
+		}
+		return nil
+	case EvSignedOff:
+		if e.SignOff == nil {
+			return fmt.Errorf("no sign_off payload")
+		}
+		return s.checkSignOff(r, e.SignOff, e.Attempt)
+	case EvRollbackChosen:
+		if r.status == StatusPending || r.status == StatusRunning {
+			return fmt.Errorf("%w: step %q is %s; only a step that ran or was signed off can be rolled back", ErrWrongState, e.Step, r.status)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown event type %q", e.Type)
+}
+
+func (s *Session) checkBegin(e *Event) error {
+	if s.begun {
+		return fmt.Errorf("%w: the run has already begun", ErrWrongState)
+	}
+	if e.Run == nil {
+		return fmt.Errorf("no run payload")
+	}
+	rb := s.plan.Runbook
+	if rb.Hash != "" && e.Run.RunbookHash != rb.Hash {
+		return fmt.Errorf("%w: runbook %q was %s when the run began and is %s now", ErrRunbookChanged, e.Run.RunbookID, short(e.Run.RunbookHash), short(rb.Hash))
+	}
+	if rb.ID != "" && e.Run.RunbookID != rb.ID {
+		return fmt.Errorf("%w: the run is of runbook %q, not %q", ErrRunbookChanged, e.Run.RunbookID, rb.ID)
+	}
+	return nil
+}
+
+func short(hash string) string {
+	if len(hash) > 12 {
+		return hash[:12]
+	}
+	if hash == "" {
+		return "(no hash)"
+	}
+	return hash
+}
+
+// apply changes the state; check has accepted e.
+func (s *Session) apply(e *Event) {
+	switch e.Type {
+	case EvRunStarted:
+		s.begun = true
+		s.started = e.Time
+		s.info = *e.Run
+		s.info.Vars = make(map[string]string, len(e.Run.Vars))
+		for k, v := range e.Run.Vars {
+			s.info.Vars[k] = v
+		}
+		return
+	case EvVarSet:
+		s.info.Vars[e.Var.Name] = e.Var.Value
+		return
+	case EvHostKeyAccepted:
+		s.hostKeys = append(s.hostKeys, *e.HostKey)
+		return
+	case EvConnection:
+		s.conns = append(s.conns, *e.Conn)
+		return
+	case EvRunFinished:
+		s.finished = true
+		s.ended = e.Time
+		s.finishNote = e.Note
+		return
+	case EvNote:
+		if e.Step == "" {
+			s.notes = append(s.notes, Note{Time: e.Time, Text: e.Note})
+			return
+		}
+	}
+	r := s.byID[e.Step]
+	switch e.Type {
+	case EvNote:
+		r.notes = append(r.notes, Note{Time: e.Time, Text: e.Note})
+	case EvStepStarted:
+		if a := r.last(); a != nil && a.N == e.Attempt {
+			a.Resumed = append(a.Resumed, e.Time)
+			a.Interrupted = false
+		} else {
+			c, _ := NewChecker(r.ps.Step.Expect) // a bad pattern shows as a failure
+			r.attempts = append(r.attempts, newAttempt(e.Attempt, *e.Start, e.Time, c))
+			r.signOff = nil
+		}
+		r.status = StatusRunning
+	case EvOutput:
+		r.last().add(e.Lines)
+	case EvStepInterrupted:
+		a := r.last()
+		a.Interrupted = true
+		a.InterruptNote = e.Note
+		r.status = StatusInterrupted
+	case EvStepExited:
+		r.last().exit(*e.Exit, e.Time)
+		r.status = StatusAwaiting
+		if e.Exit.Unknown {
+			r.status = StatusUnknown
+		}
+	case EvSignedOff:
+		so := copySignOff(*e.SignOff)
+		r.signOffs = append(r.signOffs, so)
+		cur := copySignOff(so)
+		r.signOff = &cur
+		r.status = StatusSignedOff
+	case EvRollbackChosen:
+		r.rollback = true
+		r.rollbackNote = e.Note
+		r.rollbackAt = len(r.attempts)
+	}
+}

@@ -1,0 +1,209 @@
+package runbook
+
+import (
+	"testing"
+	"time"
+)
+
+// testRunbook is a small but realistic release runbook, built by hand so
+// the session tests do not depend on the parser.
+func testRunbook() *Runbook {
+	return &Runbook{
+		ID:      "test-release",
+		Title:   "Test release",
+		Version: "1",
+		File:    "test-release.yaml",
+		Hash:    "3f2a9c0d5e6b7a8190aabbccddeeff00112233445566778899aabbccddeeff00",
+		Variables: []Variable{
+			{Name: "app_dir", Default: "/srv/app"},
+			{Name: "domain", Default: "example.com"},
+			{Name: "uses_celery", Default: "false"},
+			{Name: "db_password", Secret: true},
+		},
+		Sections: []Section{
+			{ID: "pre", Title: "Before the release", Steps: []Step{
+				{ID: "env-present", Title: "Required environment variables are set", Kind: KindRemote,
+					Why:     "The app refuses to start without them.",
+					Command: "printenv DJANGO_SECRET_KEY >/dev/null && echo DJANGO_SECRET_KEY is set",
+					Expect:  Expect{Match: []string{"is set"}, NotMatch: []string{"MISSING"}}, Risk: RiskLow},
+				{ID: "check-deploy", Title: "Django deployment checks pass", Kind: KindRemote,
+					Command: "python manage.py check --deploy --fail-level WARNING", Risk: RiskLow},
+				{ID: "restore-tested", Title: "A restore from backup was tested", Kind: KindManual,
+					Checklist: []string{"A restore was tested this quarter", "The rollback owner is named"}, Risk: RiskLow},
+				{ID: "celery-ping", Title: "Celery workers answer", Kind: KindRemote,
+					Command: "celery -A app inspect ping", When: "uses_celery", Risk: RiskLow},
+			}},
+			{ID: "deploy", Title: "Deployment", Steps: []Step{
+				{ID: "migrate-plan", Title: "Review the migration plan", Kind: KindRemote,
+					Command: "python manage.py migrate --plan", Risk: RiskLow},
+				{ID: "migrate", Title: "Apply migrations", Kind: KindRemote,
+					Command: "python manage.py migrate --noinput", Risk: RiskHigh,
+					Rollback: "Restore the database from the pre-release backup."},
+				{ID: "restart", Title: "Restart the app server", Kind: KindRemote,
+					Command: "sudo systemctl restart gunicorn", Risk: RiskMedium, Sudo: true},
+			}},
+			{ID: "smoke", Title: "Smoke tests", Steps: []Step{
+				{ID: "https-redirect", Title: "HTTP redirects to HTTPS", Kind: KindLocal,
+					Command: "curl -sI http://example.com/", Expect: Expect{Match: []string{`^HTTP/\S+ 30[18]`}}},
+				{ID: "debug-off", Title: "DEBUG is off", Kind: KindRemote,
+					Command: "python manage.py diffsettings", Expect: Expect{NotMatch: []string{`DEBUG = True`}}},
+			}},
+		},
+	}
+}
+
+// testPlan binds testRunbook the way Plan would: uses_celery is false, so
+// celery-ping is not applicable.
+func testPlan() *Plan {
+	rb := testRunbook()
+	p := &Plan{Runbook: rb, Vars: map[string]string{
+		"app_dir": "/srv/app", "domain": "example.com", "uses_celery": "false", "db_password": "hunter2",
+	}}
+	for _, ss := range rb.Steps() {
+		p.Steps = append(p.Steps, PlannedStep{
+			Section:    ss.Section,
+			Step:       ss.Step,
+			Applicable: ss.Step.When == "",
+			Script:     ss.Step.Command,
+			Display:    ss.Step.Command,
+		})
+	}
+	return p
+}
+
+// fixedClock ticks one second per call from 2026-03-14 09:00:00 UTC, so
+// every run of a test stamps the same times.
+func fixedClock() func() time.Time {
+	t := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	return func() time.Time {
+		t = t.Add(time.Second)
+		return t
+	}
+}
+
+// op proposes one event to a session.
+type op func(s *Session) (Event, error)
+
+func begin() op {
+	return func(s *Session) (Event, error) {
+		return s.Begin(RunInfo{ID: "run-1", Host: "web1.example.com", Operator: "alice"})
+	}
+}
+
+func start(id string) op { return startJob(id, "", false) }
+
+func startJob(id, job string, confirmed bool) op {
+	return func(s *Session) (Event, error) {
+		cmd := "true"
+		if ps := s.Plan().Step(id); ps != nil {
+			cmd = ps.Script
+		}
+		return s.StartStep(id, StartInfo{Command: cmd, Where: "remote",
+			Host: "web1.example.com", JobID: job, Confirmed: confirmed})
+	}
+}
+
+// out sends lines on stdout, or on stderr when a line starts with "!".
+func out(id string, lines ...string) op {
+	return func(s *Session) (Event, error) {
+		var ls []OutputLine
+		for i, l := range lines {
+			st := StreamStdout
+			if len(l) > 0 && l[0] == '!' {
+				st, l = StreamStderr, l[1:]
+			}
+			ls = append(ls, OutputLine{Time: time.Date(2026, 3, 14, 9, 0, 0, i, time.UTC), Stream: st, Text: l})
+		}
+		return s.Output(id, ls)
+	}
+}
+
+func exit(id string, code int) op {
+	return func(s *Session) (Event, error) {
+		return s.Exit(id, ExitInfo{Code: code, Duration: 1500 * time.Millisecond})
+	}
+}
+
+func exitUnknown(id string) op {
+	return func(s *Session) (Event, error) {
+		return s.Exit(id, ExitInfo{Code: -1, Unknown: true, Duration: 4 * time.Second, Error: "connection lost; the job's exit file is gone"})
+	}
+}
+
+func interrupt(id string) op {
+	return func(s *Session) (Event, error) { return s.Interrupt(id, "golive was stopped") }
+}
+
+func sign(id string, v Verdict, note string) op {
+	return func(s *Session) (Event, error) { return s.SignOff(id, v, note, "alice", false) }
+}
+
+func rollback(id string) op {
+	return func(s *Session) (Event, error) { return s.ChooseRollback(id, "restoring the backup") }
+}
+
+func note(id, text string) op {
+	return func(s *Session) (Event, error) { return s.AddNote(id, text) }
+}
+
+func finish() op {
+	return func(s *Session) (Event, error) { return s.Finish("") }
+}
+
+// run applies ops in order and returns the events, failing the test on the
+// first refusal.
+func run(t *testing.T, s *Session, ops ...op) []Event {
+	t.Helper()
+	var evs []Event
+	for i, o := range ops {
+		e, err := s.Do(o(s))
+		if err != nil {
+			t.Fatalf("op %d: %v", i, err)
+		}
+		e.Seq = int64(len(evs) + 1)
+		evs = append(evs, e)
+	}
+	return evs
+}
+
+// passRun runs a step and passes it.
+func passRun(id string, lines ...string) []op {
+	return []op{start(id), out(id, lines...), exit(id, 0), sign(id, VerdictPassed, "")}
+}
+
+// realisticRun is a whole release with one of everything: passed, failed,
+// skipped with a note, not applicable, manual with a checklist, a
+// high-risk step confirmed, an unknown exit passed with a note, and a step
+// interrupted then reattached.
+func realisticRun() []op {
+	hostKey := func(s *Session) (Event, error) {
+		return s.HostKeyAccepted(HostKeyInfo{Host: "web1.example.com", Type: "ssh-ed25519",
+			Fingerprint: "SHA256:n2Qp0yC5Zq1nJYbq0pUe4b1M7mC0f3uVfKq1s5V7XyQ"})
+	}
+	conn := func(state string) op {
+		return func(s *Session) (Event, error) {
+			return s.Connection(ConnInfo{Host: "web1.example.com", State: state, Detail: "read: connection reset by peer"})
+		}
+	}
+	return cat(
+		one(begin(), hostKey),
+		passRun("env-present", "DJANGO_SECRET_KEY is set", "DATABASE_URL is set"),
+		one(start("check-deploy"), out("check-deploy", "!System check identified some issues:"),
+			conn("lost"), exitUnknown("check-deploy"), conn("restored"),
+			sign("check-deploy", VerdictPassed, "re-ran by hand after the reconnect: no issues")),
+		one(sign("restore-tested", VerdictPassed, "")),
+		one(sign("celery-ping", VerdictNotApplicable, "")),
+		one(startJob("migrate-plan", "job-7f3a", false), out("migrate-plan", "Planned operations:", "shop.0042_order_note"),
+			interrupt("migrate-plan"), startJob("migrate-plan", "job-7f3a", false),
+			out("migrate-plan", "    Add field note to order"), exit("migrate-plan", 0), sign("migrate-plan", VerdictPassed, "")),
+		one(startJob("migrate", "job-8b21", true), out("migrate", "Operations to perform:", "  Apply all migrations: shop",
+			"Running migrations:", "  Applying shop.0042_order_note... OK"), exit("migrate", 0),
+			sign("migrate", VerdictPassed, "")),
+		one(note("restart", "the platform restarts gunicorn on deploy"),
+			sign("restart", VerdictSkipped, "restarted by the platform's deploy hook")),
+		passRun("https-redirect", "HTTP/1.1 301 Moved Permanently", "Location: https://example.com/"),
+		one(start("debug-off"), out("debug-off", "ALLOWED_HOSTS = ['example.com']", "DEBUG = True  ###", "\x1b[31mSECURE_SSL_REDIRECT = True\x1b[0m"),
+			exit("debug-off", 0), sign("debug-off", VerdictFailed, "settings_prod not loaded; ticket OPS-142")),
+		one(note("", "release 2026.03.14 stopped at the DEBUG check"), finish()),
+	)
+}

@@ -1,0 +1,181 @@
+package runbook
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"time"
+)
+
+// Excerpt bounds: a session keeps the first ExcerptHead and the last
+// ExcerptTail lines of each attempt's output in memory. The journal keeps
+// every line; the excerpt is what the UI and the Markdown transcript show.
+const (
+	ExcerptHead = 20
+	ExcerptTail = 200
+)
+
+// StepState is where one step stands in a run. Session.Step returns a copy:
+// changing it changes nothing in the session.
+type StepState struct {
+	ID         string
+	Applicable bool
+	Status     Status
+	// Verdict is the current sign-off's verdict, or "" when the step is not
+	// signed off (never signed off, or retried since).
+	Verdict Verdict
+	// SignOff is the current sign-off, or nil.
+	SignOff *SignOff
+	// SignOffs lists every sign-off the step received, in order; a retried
+	// step keeps its earlier ones here.
+	SignOffs []SignOff
+	// Attempts lists every run of the step, in order (Attempt 1 first).
+	Attempts []Attempt
+	// Rollback is true once the operator chose the step's rollback;
+	// RollbackNote says why.
+	Rollback     bool
+	RollbackNote string
+	// Notes are the notes added to this step, in order.
+	Notes []Note
+}
+
+// Last returns the last attempt, or nil when the step never ran.
+func (st StepState) Last() *Attempt {
+	if len(st.Attempts) == 0 {
+		return nil
+	}
+	return &st.Attempts[len(st.Attempts)-1]
+}
+
+// Attempt is one run of a step.
+type Attempt struct {
+	// N numbers the attempts of a step from 1.
+	N     int
+	Start StartInfo
+	// Started is when the attempt started; Resumed lists when it was
+	// reattached after an interruption.
+	Started time.Time
+	Resumed []time.Time
+	// Interrupted is true while golive has lost track of the attempt (it
+	// stopped while the job may still run); InterruptNote says why.
+	Interrupted   bool
+	InterruptNote string
+	// Exit is how the attempt ended, nil while it runs; Ended is when.
+	Exit  *ExitInfo
+	Ended time.Time
+	// OutputLines counts every output line; OutputSHA256 is the hex SHA-256
+	// of them all, each as "<stream> <text>\n", in order.
+	OutputLines  int64
+	OutputSHA256 string
+	// ExpectationsMet and Failures are the expectations' result, set when
+	// the attempt exits.
+	ExpectationsMet bool
+	Failures        []string
+	// Head holds the first ExcerptHead lines of output and Tail the last
+	// ExcerptTail lines after those; Omitted counts the lines between.
+	Head    []OutputLine
+	Tail    []OutputLine
+	Omitted int64
+}
+
+// Excerpt returns the attempt's kept output lines in order (Head then Tail);
+// Omitted says how many lines were dropped between them.
+func (a *Attempt) Excerpt() []OutputLine {
+	out := make([]OutputLine, 0, len(a.Head)+len(a.Tail))
+	out = append(out, a.Head...)
+	return append(out, a.Tail...)
+}
+
+// attempt is the session's live record of an Attempt: the exported part
+// plus what it needs to keep counting.
+type attempt struct {
+	Attempt
+	checker *Checker
+	digest  hash.Hash
+	// tail is a ring of up to ExcerptTail lines; tailStart indexes the
+	// oldest once it is full.
+	tail      []OutputLine
+	tailStart int
+}
+
+func newAttempt(n int, start StartInfo, at time.Time, c *Checker) *attempt {
+	a := &attempt{checker: c, digest: sha256.New()}
+	a.N = n
+	a.Start = start
+	a.Started = at
+	a.OutputSHA256 = hex.EncodeToString(a.digest.Sum(nil))
+	return a
+}
+
+// add records output lines: counts, digest, expectations, excerpt.
+func (a *attempt) add(lines []OutputLine) {
+	for _, l := range lines {
+		a.OutputLines++
+		a.digest.Write([]byte(string(l.Stream) + " " + l.Text + "\n"))
+		if l.Stream != StreamInfo {
+			a.checker.Line(l.Text)
+		}
+		switch {
+		case len(a.Head) < ExcerptHead:
+			a.Head = append(a.Head, l)
+		case len(a.tail) < ExcerptTail:
+			a.tail = append(a.tail, l)
+		default:
+			a.tail[a.tailStart] = l
+			a.tailStart = (a.tailStart + 1) % ExcerptTail
+			a.Omitted++
+		}
+	}
+	if len(lines) > 0 {
+		a.OutputSHA256 = hex.EncodeToString(a.digest.Sum(nil))
+	}
+}
+
+// exit records how the attempt ended and evaluates its expectations.
+func (a *attempt) exit(x ExitInfo, at time.Time) {
+	a.Exit = &x
+	a.Ended = at
+	a.Interrupted = false
+	a.ExpectationsMet, a.Failures = a.checker.Result(x)
+}
+
+// snapshot returns a copy of the exported part that shares no memory with
+// the live record.
+func (a *attempt) snapshot() Attempt {
+	c := a.Attempt
+	c.Resumed = append([]time.Time(nil), a.Resumed...)
+	c.Head = append([]OutputLine(nil), a.Head...)
+	c.Tail = make([]OutputLine, 0, len(a.tail))
+	c.Tail = append(c.Tail, a.tail[a.tailStart:]...)
+	c.Tail = append(c.Tail, a.tail[:a.tailStart]...)
+	c.Failures = append([]string(nil), a.Failures...)
+	if a.Exit != nil {
+		x := *a.Exit
+		c.Exit = &x
+	}
+	return c
+}
+
+// evidence is what a sign-off of this attempt rests on.
+func (a *attempt) evidence() *Evidence {
+	ev := &Evidence{
+		Attempt:         a.N,
+		Command:         a.Start.Command,
+		ExitCode:        -1,
+		Unknown:         true,
+		OutputSHA256:    a.OutputSHA256,
+		OutputLines:     a.OutputLines,
+		ExpectationsMet: a.ExpectationsMet,
+		Failures:        append([]string(nil), a.Failures...),
+	}
+	if a.Exit != nil {
+		ev.ExitCode = a.Exit.Code
+		ev.Signal = a.Exit.Signal
+		ev.Unknown = a.Exit.Unknown
+		ev.Duration = a.Exit.Duration
+	} else {
+		// Signed off while interrupted: there is no exit to rest on.
+		ev.Failures = append(ev.Failures, "no exit status: the attempt was interrupted")
+	}
+	return ev
+}
