@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -306,7 +307,7 @@ func (p *parser) fields(n *yaml.Node, step, what string, known []string) map[str
 			p.add(k, step, "a key must be a plain word, not "+kindName(k), "")
 			continue
 		}
-		if !contains(known, k.Value) {
+		if !slices.Contains(known, k.Value) {
 			hint := "known keys: " + strings.Join(known, ", ")
 			if s := suggest(k.Value, known); s != "" {
 				hint = fmt.Sprintf("did you mean %q?", s)
@@ -450,13 +451,4 @@ func orNode(n, fallback *yaml.Node) *yaml.Node {
 		return n
 	}
 	return fallback
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
