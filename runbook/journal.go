@@ -1,0 +1,418 @@
+package runbook
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Journal is the append-only, hash-chained record of one run: one JSON event
+// per line in <state>/runs/<runID>/journal.jsonl. Every Append is on disk
+// (fsynced) before it returns, so whatever the UI has shown as done survives
+// a crash. A Journal is safe for concurrent use; only one process may hold a
+// journal open (an exclusive flock), so two golive processes cannot fork a
+// run's chain.
+type Journal struct {
+	// Now is the clock used for events appended without a Time; nil means
+	// time.Now. Set it before the first Append.
+	Now func() time.Time
+
+	mu   sync.Mutex
+	f    *os.File
+	path string
+	seq  int64  // seq of the last event on disk
+	prev string // hash of the last event on disk
+	size int64  // bytes of good records on disk
+	err  error  // sticky: set when a write or fsync failed
+	buf  bytes.Buffer
+	enc  bytes.Buffer
+	je   *json.Encoder
+}
+
+// Errors returned by journal functions.
+var (
+	// ErrJournalLocked: another golive process has the journal open.
+	ErrJournalLocked = errors.New("journal: in use by another golive process")
+	// ErrJournalClosed: Append after Close.
+	ErrJournalClosed = errors.New("journal: closed")
+)
+
+// ChainError says where a hash chain breaks.
+type ChainError struct {
+	// Path and Line locate the record in a journal file; Path is empty when
+	// the events did not come from a file.
+	Path string
+	Line int
+	// Seq is the sequence number the record should have had.
+	Seq    int64
+	Reason string
+}
+
+func (e *ChainError) Error() string {
+	if e.Path != "" {
+		return fmt.Sprintf("journal: %s:%d: event seq %d: %s", e.Path, e.Line, e.Seq, e.Reason)
+	}
+	return fmt.Sprintf("hash chain: event seq %d: %s", e.Seq, e.Reason)
+}
+
+// CreateJournal creates the journal of a new run under stateDir
+// (<stateDir>/runs/<runID>/journal.jsonl, directories 0700, file 0600). It
+// fails if the run already has a journal.
+func CreateJournal(stateDir, runID string) (*Journal, error) {
+	if !validRunID.MatchString(runID) {
+		return nil, fmt.Errorf("journal: bad run id %q: use letters, digits, '.', '_' and '-'", runID)
+	}
+	dir := RunDir(stateDir, runID)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	path := filepath.Join(dir, JournalName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	if err := lockFile(f, path); err != nil {
+		f.Close()
+		return nil, err
+	}
+	// The new file's directory entry must survive a crash too.
+	if err := syncDir(dir); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal: sync %s: %w", dir, err)
+	}
+	if err := syncDir(filepath.Dir(dir)); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal: sync %s: %w", filepath.Dir(dir), err)
+	}
+	return newJournal(f, path, 0, "", 0), nil
+}
+
+func newJournal(f *os.File, path string, seq int64, prev string, size int64) *Journal {
+	j := &Journal{f: f, path: path, seq: seq, prev: prev, size: size}
+	j.je = json.NewEncoder(&j.enc)
+	return j
+}
+
+func lockFile(f *os.File, path string) error {
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return fmt.Errorf("%w: %s (close the other golive first)", ErrJournalLocked, path)
+		}
+		return fmt.Errorf("journal: lock %s: %w", path, err)
+	}
+	return nil
+}
+
+// OpenJournal opens an existing journal to continue a run. It reads every
+// record and verifies the hash chain. A torn final record (a crash in the
+// middle of a write: no final newline, or bytes the file system zero-filled)
+// is cut off, and appends continue the chain from the last good record. Any
+// other damage is a *ChainError naming the file and line; the journal is
+// then not opened, so nothing is appended to a record that cannot be
+// trusted.
+func OpenJournal(path string) (*Journal, []Event, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("journal: %w", err)
+	}
+	if err := lockFile(f, path); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	events, good, err := readJournal(f, path)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("journal: %w", err)
+	}
+	if fi.Size() > good {
+		if err := f.Truncate(good); err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("journal: cut torn last record of %s: %w", path, err)
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("journal: sync %s: %w", path, err)
+		}
+	}
+	var seq int64
+	var prev string
+	if n := len(events); n > 0 {
+		seq, prev = events[n-1].Seq, events[n-1].Hash
+	}
+	return newJournal(f, path, seq, prev, good), events, nil
+}
+
+// readJournal decodes and checks every record of r. It returns the events
+// and the byte length of the good records (what to keep if the last one is
+// torn).
+func readJournal(r io.Reader, path string) ([]Event, int64, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	var (
+		events []Event
+		good   int64
+		prev   string
+		line   int
+	)
+	for {
+		rec, err := br.ReadBytes('\n')
+		if len(rec) == 0 && err == io.EOF {
+			return events, good, nil
+		}
+		line++
+		if err == io.EOF {
+			// No newline: the crash came in the middle of this write.
+			return events, good, nil
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("journal: read %s: %w", path, err)
+		}
+		var ev Event
+		seq := int64(len(events)) + 1
+		if derr := json.Unmarshal(rec, &ev); derr != nil {
+			if bytes.IndexByte(rec, 0) >= 0 && isLast(br) {
+				// A zero-filled tail: the file grew but the data never
+				// reached the disk. Same as a torn write.
+				return events, good, nil
+			}
+			return nil, 0, &ChainError{Path: path, Line: line, Seq: seq, Reason: "not a valid record: " + derr.Error()}
+		}
+		if reason := checkRecord(rec, &ev, seq, prev); reason != "" {
+			return nil, 0, &ChainError{Path: path, Line: line, Seq: seq, Reason: reason}
+		}
+		prev = ev.Hash
+		good += int64(len(rec))
+		events = append(events, ev)
+	}
+}
+
+// isLast reports whether br holds nothing but zero bytes and newlines.
+func isLast(br *bufio.Reader) bool {
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			return true
+		}
+		if b != 0 && b != '\n' {
+			return false
+		}
+	}
+}
+
+// recordTail is how every record ends: the hash, then the closing brace.
+const recordTail = len(`,"hash":"`) + sha256.Size*2 + len("\"}\n")
+
+// checkRecord returns why the raw record rec (decoded as ev) is not a valid
+// link after prev, or "". The hash is checked over the bytes as stored, so
+// any change to a record is caught, even one that decodes to the same event
+// (JSON keys match case-insensitively).
+func checkRecord(rec []byte, ev *Event, seq int64, prev string) string {
+	if ev.Seq != seq {
+		return fmt.Sprintf("has seq %d, want %d (an event is missing, repeated or out of order)", ev.Seq, seq)
+	}
+	if ev.Prev != prev {
+		return "prev does not match the hash of the event before (an event was removed, inserted or changed)"
+	}
+	n := len(rec) - recordTail
+	if n < 1 || !bytes.HasPrefix(rec[n:], []byte(`,"hash":"`)) || !bytes.HasSuffix(rec, []byte("\"}\n")) ||
+		string(rec[n+9:n+9+sha256.Size*2]) != ev.Hash {
+		return "record does not end in its hash"
+	}
+	h := sha256.New()
+	h.Write([]byte(prev))
+	h.Write(rec[:n])
+	h.Write([]byte("}"))
+	if hex.EncodeToString(h.Sum(nil)) != ev.Hash {
+		return "hash does not match the content (the event was changed)"
+	}
+	return ""
+}
+
+// VerifyChain checks that events form an unbroken hash chain: seq counts up
+// from 1 without gaps, each Prev is the Hash before it, and each Hash is
+// the SHA-256 of Prev and the event's canonical encoding. The error is a
+// *ChainError naming the first bad seq.
+func VerifyChain(events []Event) error {
+	prev := ""
+	for i := range events {
+		if reason := checkLink(&events[i], int64(i)+1, prev); reason != "" {
+			return &ChainError{Seq: int64(i) + 1, Reason: reason}
+		}
+		prev = events[i].Hash
+	}
+	return nil
+}
+
+// checkLink returns why ev is not a valid link after prev, or "".
+func checkLink(ev *Event, seq int64, prev string) string {
+	if ev.Seq != seq {
+		return fmt.Sprintf("has seq %d, want %d (an event is missing, repeated or out of order)", ev.Seq, seq)
+	}
+	if ev.Prev != prev {
+		return "prev does not match the hash of the event before (an event was removed, inserted or changed)"
+	}
+	want, err := EventHash(*ev)
+	if err != nil {
+		return err.Error()
+	}
+	if ev.Hash != want {
+		return "hash does not match the content (the event was changed)"
+	}
+	return ""
+}
+
+// EventHash returns the hex SHA-256 of ev.Prev followed by the canonical
+// encoding of ev (its JSON with Hash empty).
+func EventHash(ev Event) (string, error) {
+	ev.Hash = ""
+	c, err := json.Marshal(ev)
+	if err != nil {
+		return "", fmt.Errorf("encode event: %w", err)
+	}
+	return hashOf(ev.Prev, c), nil
+}
+
+func hashOf(prev string, canonical []byte) string {
+	h := sha256.New()
+	h.Write([]byte(prev))
+	h.Write(canonical)
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0]))
+}
+
+// Path returns the journal's file name.
+func (j *Journal) Path() string { return j.path }
+
+// LastSeq returns the seq of the last event on disk (0 when empty).
+func (j *Journal) LastSeq() int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.seq
+}
+
+// Append stamps evs (Seq, Time when zero, Prev, Hash), writes them with a
+// single write and one fsync, and returns the stamped events, which are
+// exactly what a later OpenJournal reads back. Times are stored in UTC.
+//
+// If the write or the fsync fails, Append returns the error, cuts the file
+// back to its last good record when it can, and refuses every later Append:
+// after a failed fsync the kernel may have dropped the data, and a journal
+// with a hole is worse than a stopped one.
+func (j *Journal) Append(evs ...Event) ([]Event, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		return nil, ErrJournalClosed
+	}
+	if j.err != nil {
+		return nil, j.err
+	}
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	out := make([]Event, len(evs))
+	j.buf.Reset()
+	seq, prev := j.seq, j.prev
+	for i, ev := range evs {
+		if ev.Type == "" {
+			return nil, fmt.Errorf("journal: event %d of %d has no type", i+1, len(evs))
+		}
+		seq++
+		ev.Seq, ev.Prev, ev.Hash = seq, prev, ""
+		if ev.Time.IsZero() {
+			ev.Time = j.now()
+		}
+		ev.Time = ev.Time.UTC()
+		c, err := j.canonical(&ev)
+		if err != nil {
+			return nil, fmt.Errorf("journal: event seq %d: %w", seq, err)
+		}
+		ev.Hash = hashOf(prev, c)
+		prev = ev.Hash
+		// Hash is the struct's last field: the stored record is the
+		// canonical encoding with it appended.
+		j.buf.Write(c[:len(c)-1])
+		j.buf.WriteString(`,"hash":"`)
+		j.buf.WriteString(ev.Hash)
+		j.buf.WriteString("\"}\n")
+		out[i] = ev
+	}
+	if _, err := j.f.Write(j.buf.Bytes()); err != nil {
+		return nil, j.fail(fmt.Errorf("journal: write %s: %w", j.path, err))
+	}
+	if err := j.f.Sync(); err != nil {
+		return nil, j.fail(fmt.Errorf("journal: fsync %s: %w", j.path, err))
+	}
+	j.seq, j.prev = seq, prev
+	j.size += int64(j.buf.Len())
+	if j.buf.Cap() > 4<<20 {
+		j.buf = bytes.Buffer{} // don't pin one huge batch's memory
+	}
+	return out, nil
+}
+
+// canonical encodes ev (Hash empty) without the trailing newline. If
+// encoding changed a string (invalid UTF-8 becomes U+FFFD), ev is replaced
+// by its decoded form and encoded again, so that the event Append returns
+// hashes exactly as the one OpenJournal will read.
+func (j *Journal) canonical(ev *Event) ([]byte, error) {
+	j.enc.Reset()
+	if err := j.je.Encode(ev); err != nil {
+		return nil, err
+	}
+	c := bytes.TrimSuffix(j.enc.Bytes(), []byte("\n"))
+	if !bytes.Contains(c, []byte(`\ufffd`)) {
+		return c, nil
+	}
+	var back Event
+	if err := json.Unmarshal(c, &back); err != nil {
+		return nil, err
+	}
+	*ev = back
+	j.enc.Reset()
+	if err := j.je.Encode(ev); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(j.enc.Bytes(), []byte("\n")), nil
+}
+
+func (j *Journal) fail(err error) error {
+	if terr := j.f.Truncate(j.size); terr == nil {
+		_ = j.f.Sync()
+	}
+	j.err = err
+	return err
+}
+
+func (j *Journal) now() time.Time {
+	if j.Now != nil {
+		return j.Now()
+	}
+	return time.Now()
+}
+
+// Close releases the journal. Events already appended are on disk.
+func (j *Journal) Close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		return nil
+	}
+	err := j.f.Close()
+	j.f = nil
+	return err
+}
