@@ -1,0 +1,242 @@
+package runbook
+
+import (
+	"bytes"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestRedactorLine(t *testing.T) {
+	r := NewRedactor([]string{"hunter2-long", "s3cr3t-pass", "abcdef", "defghi", "p@ss w'rd&$x", "ab"})
+	cases := []struct{ in, want string }{
+		// The seed's `env | grep DJANGO` check: names shown, values not.
+		{"DJANGO_SECRET_KEY=replace-with-a-real-secret", "DJANGO_SECRET_KEY=********"},
+		{"DJANGO_ALLOWED_HOSTS=example.com,www.example.com", "DJANGO_ALLOWED_HOSTS=example.com,www.example.com"},
+		{"DJANGO_DEBUG=False", "DJANGO_DEBUG=False"},
+		{"DATABASE_PASSWORD=has spaces in it", "DATABASE_PASSWORD=********"},
+		{"export API_TOKEN=abc123", "export API_TOKEN=********"},
+		{"  db_password: hunter", "  db_password: ********"},
+		{`{"api_key": "zzz", "user": "bob"}`, `{"api_key": "********", "user": "bob"}`},
+		{`{'password': 'x y', 'n': 1}`, `{'password': '********', 'n': 1}`},
+		{`"Env": ["DJANGO_SECRET_KEY=abc", "PATH=/usr/bin"],`, `"Env": ["DJANGO_SECRET_KEY=********", "PATH=/usr/bin"],`},
+		{"Environment=DB_PASS=one LANG=C", "Environment=DB_PASS=******** LANG=C"},
+		{"run --password=pw1 --verbose", "run --password=******** --verbose"},
+		{"SECRET_KEY = os.environ['DJANGO_SECRET_KEY']", "SECRET_KEY = ********"},
+		{"PASSWORD=", "PASSWORD="},
+		{"DB_PASS=x1", "DB_PASS=********"},
+		{"TESTS_PASSED=3 MYSQL_PWD=q", "TESTS_PASSED=3 MYSQL_PWD=********"},
+		{"KeyboardInterrupt: stopped", "KeyboardInterrupt: stopped"},
+		{"if KEY == other", "if KEY == other"},
+		// Diagnostics stay readable.
+		{"KeyError: 'DJANGO_SECRET_KEY'", "KeyError: 'DJANGO_SECRET_KEY'"},
+		{"12:30:45 INFO listening on 0.0.0.0:8000", "12:30:45 INFO listening on 0.0.0.0:8000"},
+		{"?: (security.W009) Your SECRET_KEY has less than 50 characters.", "?: (security.W009) Your SECRET_KEY has less than 50 characters."},
+		// URLs, any scheme.
+		{"DATABASE_URL=postgres://app:pw%40x@db:5432/shop", "DATABASE_URL=postgres://app:********@db:5432/shop"},
+		{"connecting to redis://:sesame@cache:6379/0 ok", "connecting to redis://:********@cache:6379/0 ok"},
+		{"see https://example.com/a:b@c", "see https://example.com/a:b@c"},
+		{"amqp://u:p1@h1 and mysql://u:p2@h2", "amqp://u:********@h1 and mysql://u:********@h2"},
+		// Authorization headers and bearer tokens.
+		{"Authorization: Bearer eyJhbGciOi.x.y", "Authorization: Bearer ********"},
+		{`curl -H "Authorization: Basic dXNlcjpw" x`, `curl -H "Authorization: Basic ********" x`},
+		{"got bearer abc.def from vault", "got bearer ******** from vault"},
+		{"Set-Cookie: sessionid=abc; HttpOnly", "Set-Cookie: ********"},
+		// Known values: several on a line, overlapping, quoted, encoded.
+		{"a hunter2-long b s3cr3t-pass c", "a ******** b ******** c"},
+		{"xabcdefghiy", "x********y"},
+		{"echo 'p@ss w'\\''rd&$x'", "echo '********'"},
+		{"pw=" + url.QueryEscape("p@ss w'rd&$x") + "&n=1", "pw=********&n=1"},
+		{`"p@ss w'rd&$x"`, `"********"`},
+		{"short ab stays", "short ab stays"},
+		// Inline key block.
+		{`"-----BEGIN PRIVATE KEY-----\nMIIEv\n-----END PRIVATE KEY-----\n"`, `"-----BEGIN PRIVATE KEY-----********-----END PRIVATE KEY-----\n"`},
+	}
+	for _, c := range cases {
+		if got := r.Line(c.in); got != c.want {
+			t.Errorf("Line(%q)\n got %q\nwant %q", c.in, got, c.want)
+		}
+		if got := r.Line(r.Line(c.in)); got != c.want {
+			t.Errorf("Line is not idempotent on %q: %q", c.in, got)
+		}
+	}
+}
+
+func TestRedactorMaskHidesLength(t *testing.T) {
+	r := NewRedactor([]string{"abcd", strings.Repeat("z", 300)})
+	a, b := r.Line("x abcd y"), r.Line("x "+strings.Repeat("z", 300)+" y")
+	if a != b || a != "x "+Mask+" y" {
+		t.Fatalf("masks differ with secret length: %q vs %q", a, b)
+	}
+}
+
+func TestStreamRedactorKeyBlock(t *testing.T) {
+	r := NewRedactor(nil)
+	in := []string{
+		"before",
+		"-----BEGIN OPENSSH PRIVATE KEY-----",
+		"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW",
+		"QyNTUxOQAAACBmb29iYXJiYXpxdXhmb29iYXJiYXpxdXhmb29iYXIAAAAJYQ==",
+		"",
+		"-----END OPENSSH PRIVATE KEY-----",
+		"after KEY_ID=7",
+		"-----BEGIN CERTIFICATE-----",
+		"MIIBcertificatesarepublic",
+	}
+	want := []string{
+		"before",
+		"-----BEGIN OPENSSH PRIVATE KEY-----",
+		Mask, Mask, Mask,
+		"-----END OPENSSH PRIVATE KEY-----",
+		"after KEY_ID=********",
+		"-----BEGIN CERTIFICATE-----",
+		"MIIBcertificatesarepublic",
+	}
+	s := r.Stream()
+	for i, line := range in {
+		if got := s.Line(line); got != want[i] {
+			t.Errorf("line %d: got %q want %q", i, got, want[i])
+		}
+	}
+	// Without stream state, a multi-line text is still masked inside.
+	if got := r.Line(strings.Join(in[:4], "\n")); strings.Contains(got, "b3Bl") || strings.Contains(got, "QyNT") {
+		t.Errorf("one-off multi-line text leaked key material: %q", got)
+	}
+	// A block that never ends keeps the stream masked.
+	s = r.Stream()
+	s.Line("-----BEGIN RSA PRIVATE KEY-----")
+	for i := 0; i < 100; i++ {
+		if got := s.Line("MIIEpAIBAAKCAQEA"); got != Mask {
+			t.Fatalf("body line %d: %q", i, got)
+		}
+	}
+}
+
+func TestRedactorConcurrent(t *testing.T) {
+	r := NewRedactor([]string{"first-secret"})
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := r.Stream()
+			for i := 0; i < 2000; i++ {
+				if got := s.Line("x first-secret y"); got != "x ******** y" {
+					t.Errorf("got %q", got)
+					return
+				}
+				r.Line("later-secret")
+			}
+		}()
+	}
+	for i := 0; i < 50; i++ {
+		r.AddSecret("later-secret")
+		r.AddSecret(strings.Repeat("q", i+4))
+	}
+	wg.Wait()
+	if got := r.Line("later-secret"); got != Mask {
+		t.Fatalf("secret added later not masked: %q", got)
+	}
+	var nilR *Redactor
+	if got := nilR.Line("TOKEN=x"); got != "TOKEN=********" {
+		t.Fatalf("nil redactor: %q", got)
+	}
+}
+
+// BenchmarkRedactOrdinary measures redaction of ordinary release output (no
+// secrets in it) with a few secrets registered. The target is ≥ 200 MB/s.
+func BenchmarkRedactOrdinary(b *testing.B) {
+	r := NewRedactor([]string{"Xk9#mQ2$vL8pZr4w", "db-pass-7731", "s3cr3t-token-abc"})
+	lines := []string{
+		"  Applying shop.0042_auto_20261121_0500... OK",
+		"[2026-11-21 05:00:01 +0000] [1234] [INFO] Booting worker with pid: 1234",
+		"Copying '/srv/app/static/admin/css/base.css'",
+		"System check identified no issues (0 silenced).",
+		"DJANGO_ALLOWED_HOSTS=example.com,www.example.com",
+		"127.0.0.1 - - [21/Nov/2026:05:00:02 +0000] \"GET /healthz HTTP/1.1\" 200 2 \"-\" \"curl/8.5.0\"",
+		"Collecting whitenoise==6.7.0 (from -r requirements.txt (line 9))",
+		"1024 static files copied to '/srv/app/static', 312 unmodified.",
+	}
+	size := 0
+	for _, l := range lines {
+		size += len(l) + 1
+	}
+	s := r.Stream()
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, l := range lines {
+			s.Line(l)
+		}
+	}
+}
+
+// Secrets planted in output, known ones and unknown ones in secret shapes,
+// must not reach any file the journal writes.
+func TestPlantedSecretsNeverReachJournal(t *testing.T) {
+	known := []string{"Pl4nted-sudo-pw!", "var-secret 'quoted' $x"}
+	unknown := []string{"unknownDjangoKey9f3", "urlpass77", "bearer-tok-55", "AAAAB3NzaC1yc2EAAAADAQABAAABgQC"}
+	r := NewRedactor(known)
+	output := []string{
+		"DJANGO_SECRET_KEY=" + unknown[0],
+		"DATABASE_URL=postgres://app:" + unknown[1] + "@db/app",
+		"Authorization: Bearer " + unknown[2],
+		"-----BEGIN OPENSSH PRIVATE KEY-----",
+		unknown[3],
+		"-----END OPENSSH PRIVATE KEY-----",
+		"sudo: password is " + known[0],
+		"echo '" + strings.ReplaceAll(known[1], "'", `'\''`) + "'",
+		`{"note": "` + strings.ReplaceAll(known[1], "'", "'") + `"}`,
+		"q=" + url.QueryEscape(known[1]),
+	}
+	state := t.TempDir()
+	j, err := CreateJournal(state, "planted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := r.Stream()
+	var lines []OutputLine
+	for _, o := range output {
+		lines = append(lines, OutputLine{Stream: StreamStdout, Text: s.Line(o)})
+	}
+	evs := []Event{
+		{Type: EvRunStarted, Run: &RunInfo{ID: "planted", Vars: map[string]string{"DB_PASSWORD": Mask}}},
+		{Type: EvStepStarted, Step: "env", Start: &StartInfo{Command: r.Line("sudo -S true <<< " + known[0])}},
+		{Type: EvOutput, Step: "env", Lines: lines},
+		{Type: EvNote, Note: r.Line("operator typed " + known[1])},
+	}
+	if _, err := j.Append(evs...); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	var files int
+	err = filepath.WalkDir(state, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files++
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, sec := range append(append([]string{}, known...), unknown...) {
+			for _, form := range []string{sec, url.QueryEscape(sec), strings.ReplaceAll(sec, "'", `'\''`)} {
+				if bytes.Contains(data, []byte(form)) {
+					t.Errorf("%s contains secret %q (as %q)", path, sec, form)
+				}
+			}
+		}
+		if !bytes.Contains(data, []byte("DJANGO_SECRET_KEY=********")) {
+			t.Errorf("%s: the variable's name should still show", path)
+		}
+		return nil
+	})
+	if err != nil || files != 1 {
+		t.Fatalf("walked %d files: %v", files, err)
+	}
+}

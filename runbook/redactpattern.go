@@ -1,0 +1,343 @@
+package runbook
+
+import (
+	"bytes"
+	"strings"
+)
+
+// This file holds the secret shapes Redactor recognises without being told
+// the value. They are written as byte scans rather than regular expressions:
+// every line of output goes through them, and most lines hold none.
+
+// maskShapes masks assignments to secret-looking names, URL passwords and
+// bearer tokens.
+func maskShapes(s string) string {
+	hasEq, hasColon := strings.IndexByte(s, '=') >= 0, strings.IndexByte(s, ':') >= 0
+	if hasEq || hasColon {
+		s = maskAssignments(s)
+	}
+	if hasColon && strings.Contains(s, "://") {
+		s = maskURLPasswords(s)
+	}
+	if strings.Contains(s, "earer") || strings.Contains(s, "EARER") {
+		s = maskBearer(s)
+	}
+	return s
+}
+
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
+
+// Name fragments, upper case, as bytes so that secretName does not
+// allocate: it runs for every '=' and ':' of the output.
+var (
+	nameNotSecret = [][]byte{[]byte("ERROR"), []byte("EXCEPTION"), []byte("WARNING"), []byte("INTERRUPT")}
+	nameSecret    = [][]byte{[]byte("KEY"), []byte("SECRET"), []byte("PASSWORD"), []byte("PASSWD"), []byte("TOKEN"), []byte("CREDENTIAL"), []byte("DSN")}
+	nameExact     = []string{"AUTHORIZATION", "PROXY-AUTHORIZATION", "COOKIE", "SET-COOKIE"}
+	nameSegment   = []string{"PASS", "PWD"}
+)
+
+// secretName reports whether an assignment to name should be masked.
+func secretName(name string) bool {
+	if len(name) < 3 || len(name) > 128 {
+		return false
+	}
+	var buf [128]byte
+	u := buf[:len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		u[i] = c
+	}
+	// Exception names (KeyError: 'DJANGO_SECRET_KEY') are diagnostics the
+	// operator needs, not secrets.
+	for _, suf := range nameNotSecret {
+		if bytes.HasSuffix(u, suf) {
+			return false
+		}
+	}
+	for _, kw := range nameSecret {
+		if bytes.Contains(u, kw) {
+			return true
+		}
+	}
+	for _, n := range nameExact {
+		if string(u) == n {
+			return true
+		}
+	}
+	for len(u) > 0 {
+		i := bytes.IndexAny(u, "_-.")
+		seg := u
+		if i >= 0 {
+			seg, u = u[:i], u[i+1:]
+		} else {
+			u = nil
+		}
+		for _, n := range nameSegment {
+			if string(seg) == n {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lineStartPrefixes may precede an assignment that takes the whole line
+// (env output, .env files, YAML, Dockerfiles).
+var lineStartPrefixes = []string{"", "-", "export", "declare -x", "ENV", "setenv", "set"}
+
+// maskAssignments masks the value of NAME=value, NAME: value, "NAME": "value"
+// and their variants when NAME looks secret. A value that is quoted ends at
+// its closing quote; an assignment that starts the line takes the rest of
+// the line (env values may hold spaces); any other ends at white space.
+func maskAssignments(s string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '=' && c != ':' {
+			continue
+		}
+		j := i
+		for j > 0 && s[j-1] == ' ' {
+			j--
+		}
+		var nameQuote byte
+		if j > 0 && (s[j-1] == '"' || s[j-1] == '\'') {
+			nameQuote = s[j-1]
+			j--
+		}
+		k := j
+		for k > 0 && isNameByte(s[k-1]) {
+			k--
+		}
+		if k == j || !secretName(s[k:j]) {
+			continue
+		}
+		var before byte // the byte before the name (or its quote)
+		if nameQuote != 0 {
+			if k == 0 || s[k-1] != nameQuote {
+				continue
+			}
+			k--
+		}
+		if k > 0 {
+			before = s[k-1]
+		}
+		v := i + 1
+		if v < len(s) && s[v] == '=' {
+			if c == '=' {
+				i = v // "==" compares, it does not assign
+				continue
+			}
+			v++ // ":="
+		}
+		for v < len(s) && (s[v] == ' ' || s[v] == '\t') {
+			v++
+		}
+		if v >= len(s) {
+			break
+		}
+		start, end := v, len(s)
+		switch {
+		case s[v] == '"' || s[v] == '\'':
+			start = v + 1
+			end = closingQuote(s, start, s[v])
+		case before == '"' && nameQuote == 0: // "NAME=value" inside a JSON string
+			end = closingQuote(s, start, '"')
+		case nameQuote != 0: // "name": value in JSON or a dict
+			end = indexAny(s, start, " \t\"',}]")
+		case !isLineStart(s[:k]):
+			end = indexAny(s, start, " \t\"'")
+		}
+		if name := strings.ToUpper(s[k:j]); strings.Contains(name, "AUTHORIZATION") {
+			// Keep the scheme (Bearer, Basic) so a reader sees what it was.
+			if w := indexAny(s, start, " \t"); w < end && w > start && isWord(s[start:w]) {
+				start = w + 1
+			}
+		}
+		if end <= start || s[start:end] == Mask {
+			i = max(i, end-1)
+			continue
+		}
+		b.WriteString(s[last:start])
+		b.WriteString(Mask)
+		last = end
+		i = end - 1
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func isLineStart(prefix string) bool {
+	p := strings.TrimSpace(prefix)
+	for _, lp := range lineStartPrefixes {
+		if p == lp {
+			return true
+		}
+	}
+	return false
+}
+
+func isWord(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// closingQuote returns the index of the quote q that closes a string
+// starting at from (backslash escapes skipped), or len(s).
+func closingQuote(s string, from int, q byte) int {
+	for i := from; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case q:
+			return i
+		}
+	}
+	return len(s)
+}
+
+func indexAny(s string, from int, chars string) int {
+	if i := strings.IndexAny(s[from:], chars); i >= 0 {
+		return from + i
+	}
+	return len(s)
+}
+
+// maskURLPasswords masks the password of every scheme://user:password@host.
+func maskURLPasswords(s string) string {
+	var b strings.Builder
+	last := 0
+	for from := 0; ; {
+		i := strings.Index(s[from:], "://")
+		if i < 0 {
+			break
+		}
+		a := from + i + 3
+		from = a
+		e := indexAny(s, a, "/?# \t\"'<>")
+		at := strings.LastIndexByte(s[a:e], '@')
+		if at < 0 {
+			continue
+		}
+		colon := strings.IndexByte(s[a:a+at], ':')
+		if colon < 0 {
+			continue
+		}
+		ps, pe := a+colon+1, a+at
+		if ps == pe || s[ps:pe] == Mask {
+			continue
+		}
+		b.WriteString(s[last:ps])
+		b.WriteString(Mask)
+		last = pe
+		from = e
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// maskBearer masks the token after the word Bearer (any case).
+func maskBearer(s string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i+7 < len(s); i++ {
+		if !strings.EqualFold(s[i:i+7], "bearer ") || (i > 0 && isNameByte(s[i-1])) {
+			continue
+		}
+		start := i + 7
+		for start < len(s) && s[start] == ' ' {
+			start++
+		}
+		end := indexAny(s, start, " \t\"',")
+		if end == start || s[start:end] == Mask {
+			continue
+		}
+		b.WriteString(s[last:start])
+		b.WriteString(Mask)
+		last = end
+		i = end - 1
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// keyMarker finds "-----BEGIN <label>-----" (kind "BEGIN") or the END
+// marker, where label contains PRIVATE KEY, at or after from. It returns
+// the marker's start and end, or -1, -1.
+func keyMarker(s string, from int, kind string) (int, int) {
+	open := "-----" + kind + " "
+	for from < len(s) {
+		i := strings.Index(s[from:], open)
+		if i < 0 {
+			return -1, -1
+		}
+		start := from + i
+		labelStart := start + len(open)
+		j := strings.Index(s[labelStart:], "-----")
+		if j < 0 {
+			return -1, -1
+		}
+		if strings.Contains(s[labelStart:labelStart+j], "PRIVATE KEY") {
+			return start, labelStart + j + 5
+		}
+		from = labelStart
+	}
+	return -1, -1
+}
+
+// maskKeyBlocks masks private key material. *inKey says whether the line
+// starts inside a block, and is left saying whether it ends inside one.
+func maskKeyBlocks(s string, inKey *bool) string {
+	var b strings.Builder
+	pos := 0
+	for {
+		if *inKey {
+			es, ee := keyMarker(s, pos, "END")
+			if es < 0 {
+				if pos < len(s) || pos == 0 {
+					b.WriteString(Mask)
+				}
+				return b.String()
+			}
+			if es > pos {
+				b.WriteString(Mask)
+			}
+			b.WriteString(s[es:ee])
+			pos = ee
+			*inKey = false
+			continue
+		}
+		bs, be := keyMarker(s, pos, "BEGIN")
+		if bs < 0 {
+			b.WriteString(s[pos:])
+			return b.String()
+		}
+		b.WriteString(s[pos:be])
+		pos = be
+		*inKey = true
+		if pos == len(s) {
+			return b.String() // a PEM BEGIN line: the body follows
+		}
+	}
+}
