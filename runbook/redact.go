@@ -9,17 +9,14 @@ import (
 	"sync/atomic"
 )
 
-// Mask replaces every secret. It is the same whatever it hides, so it never
-// tells how long a secret was.
-const Mask = "********"
-
 // MinSecretLen is the shortest value masked as a known secret. Shorter
 // values cannot be hidden usefully: masking every "ab" in the output would
 // destroy it and still not protect a two-letter password.
 const MinSecretLen = 4
 
 // Redactor masks secrets in text before it reaches the screen, the journal
-// or the transcript: the values it was given (secret variables, the sudo
+// or the transcript (each becomes Mask, which never tells how long the secret
+// was): the values it was given (secret variables, the sudo
 // password) in their plain, shell-quoted, JSON- and URL-encoded forms, and
 // well-known secret shapes (see Line). It is safe for concurrent use; a nil
 // *Redactor masks only the shapes.

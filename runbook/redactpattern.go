@@ -25,7 +25,7 @@ func maskShapes(s string) string {
 	return s
 }
 
-func isNameByte(c byte) bool {
+func isAssignNameByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
 }
 
@@ -114,7 +114,7 @@ func maskAssignments(s string) string {
 			j--
 		}
 		k := j
-		for k > 0 && isNameByte(s[k-1]) {
+		for k > 0 && isAssignNameByte(s[k-1]) {
 			k--
 		}
 		if k == j || !secretName(s[k:j]) {
@@ -259,7 +259,7 @@ func maskBearer(s string) string {
 	var b strings.Builder
 	last := 0
 	for i := 0; i+7 < len(s); i++ {
-		if !strings.EqualFold(s[i:i+7], "bearer ") || (i > 0 && isNameByte(s[i-1])) {
+		if !strings.EqualFold(s[i:i+7], "bearer ") || (i > 0 && isAssignNameByte(s[i-1])) {
 			continue
 		}
 		start := i + 7
