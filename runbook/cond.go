@@ -125,8 +125,10 @@ func (c *Condition) Explain(vars map[string]string, secret func(name string) boo
 		seen[n.Name] = true
 		v := vars[n.Name]
 		switch {
-		case secret != nil && secret(n.Name):
+		case secret != nil && secret(n.Name) && v != "":
 			parts = append(parts, n.Name+" is set (secret)")
+		case secret != nil && secret(n.Name):
+			parts = append(parts, n.Name+" is empty (secret)")
 		case c.root.compared(n.Name):
 			parts = append(parts, fmt.Sprintf("%s is %q", n.Name, v))
 		default:

@@ -68,13 +68,13 @@ type parser struct {
 	prelude *yaml.Node
 	vars    []varNodes
 	steps   []stepNodes
-	// sectionNodes[i] is the mapping of rb.Sections[i].
-	sectionNodes []*yaml.Node
-	tooMany      bool
+	// sections[i] is where rb.Sections[i] is.
+	sections []varNodes
+	tooMany  bool
 }
 
-// varNodes and stepNodes remember where a variable's or a step's fields are
-// in the file, by key.
+// varNodes and stepNodes remember where a variable's, a section's or a
+// step's fields are in the file, by key (see fields).
 type varNodes struct {
 	at     *yaml.Node
 	fields map[string]*yaml.Node
@@ -140,7 +140,7 @@ func (p *parser) yamlError(err error) {
 	}
 	hint := "check indentation and quoting on this line and the one before"
 	if strings.Contains(msg, "mapping values are not allowed") {
-		hint = "a value containing ': ' must be quoted, or written as a block: 'command: |' with the text indented below"
+		hint = "check the indentation; a value containing ': ' must be quoted, or written as a block ('command: |' with the text indented below)"
 	}
 	p.probs = append(p.probs, &Problem{File: p.file, Line: line, Msg: "YAML syntax: " + msg, Hint: hint})
 }
@@ -170,12 +170,12 @@ func (p *parser) runbook(root *yaml.Node) {
 		rb.Prelude = p.str(n, "", "prelude")
 		p.prelude = n
 	}
-	if rb.ID == "" {
+	if absent(f, "id") {
 		p.add(orNode(f["id"], root), "", "the runbook has no id", "add 'id: my-runbook' (letters a-z, digits and '-')")
-	} else if !validID.MatchString(rb.ID) {
+	} else if rb.ID != "" && !validID.MatchString(rb.ID) {
 		p.add(f["id"], "", fmt.Sprintf("runbook id %q may only use a-z, 0-9 and '-'", rb.ID), "rename it, e.g. "+strconv.Quote(fixID(rb.ID)))
 	}
-	if rb.Title == "" {
+	if absent(f, "title") {
 		p.add(orNode(f["title"], root), "", "the runbook has no title", "add 'title: ...' saying what it releases")
 	}
 	for _, n := range p.seq(f["variables"], "", "variables") {
@@ -230,7 +230,7 @@ func (p *parser) section(n *yaml.Node) {
 		}
 	}
 	p.rb.Sections = append(p.rb.Sections, s)
-	p.sectionNodes = append(p.sectionNodes, n)
+	p.sections = append(p.sections, varNodes{at: n, fields: f})
 }
 
 func (p *parser) step(n *yaml.Node, si, i int) (Step, bool) {
@@ -286,8 +286,10 @@ func (p *parser) step(n *yaml.Node, si, i int) (Step, bool) {
 }
 
 // fields checks that n is a mapping whose keys are all known and appear
-// once, and returns its values by key. It returns nil when n is absent or
-// not a mapping (after recording why).
+// once, and returns its values by key. A key that looks like a typo of a
+// known one is reported, and recorded as "?known" so that the known key is
+// not reported missing as well. It returns nil when n is absent or not a
+// mapping (after recording why).
 func (p *parser) fields(n *yaml.Node, step, what string, known []string) map[string]*yaml.Node {
 	if n == nil || n.Tag == "!!null" {
 		return nil
@@ -311,6 +313,7 @@ func (p *parser) fields(n *yaml.Node, step, what string, known []string) map[str
 			hint := "known keys: " + strings.Join(known, ", ")
 			if s := suggest(k.Value, known); s != "" {
 				hint = fmt.Sprintf("did you mean %q?", s)
+				out["?"+s] = k
 			}
 			p.add(k, step, fmt.Sprintf("unknown key %q", k.Value), hint)
 			continue
@@ -444,6 +447,17 @@ func describe(n *yaml.Node) string {
 		return strconv.Quote(n.Value)
 	}
 	return kindName(n)
+}
+
+// absent reports whether key is missing from f, null or empty text, and
+// not misspelt (the misspelling was reported already). A value of the
+// wrong type is not absent: its own problem was reported.
+func absent(f map[string]*yaml.Node, key string) bool {
+	if f["?"+key] != nil {
+		return false
+	}
+	n := f[key]
+	return n == nil || n.Tag == "!!null" || (n.Kind == yaml.ScalarNode && strings.TrimSpace(n.Value) == "")
 }
 
 func orNode(n, fallback *yaml.Node) *yaml.Node {

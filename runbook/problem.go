@@ -93,12 +93,13 @@ func suggest(got string, known []string) string {
 	if bestD >= 0 && bestD <= limit {
 		return best
 	}
-	// A word that merely differs in separators (notmatch, not-match).
+	// A word that merely differs in separators (notmatch, not-match), or
+	// adds to a known one (exitcode).
 	norm := func(s string) string {
 		return strings.NewReplacer("_", "", "-", "", " ", "").Replace(strings.ToLower(s))
 	}
 	for _, k := range known {
-		if norm(k) == norm(got) {
+		if norm(k) == norm(got) || (len(k) >= 3 && strings.HasPrefix(norm(got), norm(k))) {
 			return k
 		}
 	}

@@ -12,16 +12,6 @@ import (
 // or exports text.
 const Mask = "********"
 
-// Quote returns s as one POSIX shell word. Inside single quotes nothing is
-// special, and a single quote itself is written as close quote, escaped
-// quote, reopen:
-//
-//	Quote("a'b") == `'a'\''b'`
-//	Quote("")    == `''`
-func Quote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
 // Plan is a runbook with its variables settled: every step's script
 // rendered and its condition decided. Build it with Runbook.Plan.
 type Plan struct {

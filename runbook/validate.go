@@ -59,13 +59,13 @@ func (p *parser) validate() {
 	total := 0
 	for si := range p.rb.Sections {
 		s := &p.rb.Sections[si]
-		n := p.sectionNodes[si]
-		f := p.fieldsOf(n)
+		n, f := p.sections[si].at, p.sections[si].fields
 		where := fmt.Sprintf("section %q: ", s.ID)
 		switch {
-		case s.ID == "":
+		case absent(f, "id"):
 			p.add(n, "", "section without an id", "add 'id: ...' (a-z, 0-9, '-')")
 			where = fmt.Sprintf("section at line %d: ", n.Line)
+		case s.ID == "":
 		case !validID.MatchString(s.ID):
 			p.add(f["id"], "", fmt.Sprintf("section id %q may only use a-z, 0-9 and '-'", s.ID), "rename it, e.g. "+strconv.Quote(fixID(s.ID)))
 		default:
@@ -75,10 +75,10 @@ func (p *parser) validate() {
 				sectionAt[s.ID] = f["id"].Line
 			}
 		}
-		if s.Title == "" {
+		if absent(f, "title") {
 			p.add(orNode(f["title"], n), "", where+"no title", "add 'title: ...'")
 		}
-		if len(s.Steps) == 0 {
+		if len(s.Steps) == 0 && f["?steps"] == nil {
 			p.add(orNode(f["steps"], n), "", where+"no steps", "add steps under 'steps:', or remove the section")
 		}
 		total += len(s.Steps)
@@ -168,49 +168,58 @@ func reError(err error) string {
 func (p *parser) validateStep(sn stepNodes, declared map[string]bool, stepAt map[string]int) {
 	st := &p.rb.Sections[sn.section].Steps[sn.index]
 	f, id := sn.fields, st.ID
+	// add reports a problem of this step; a step without an id is named by
+	// its line.
+	add := func(n *yaml.Node, msg, hint string) {
+		if id == "" {
+			msg = fmt.Sprintf("step at line %d: %s", sn.at.Line, msg)
+		}
+		p.add(n, id, msg, hint)
+	}
 	switch {
-	case st.ID == "":
+	case absent(f, "id"):
 		p.add(sn.at, "", fmt.Sprintf("step at line %d has no id", sn.at.Line), "add 'id: ...' (a-z, 0-9, '-')")
+	case st.ID == "":
 	case !validID.MatchString(st.ID):
-		p.add(f["id"], id, "id may only use a-z, 0-9 and '-'", "rename it, e.g. "+strconv.Quote(fixID(st.ID)))
+		add(f["id"], "id may only use a-z, 0-9 and '-'", "rename it, e.g. "+strconv.Quote(fixID(st.ID)))
 	default:
 		if first, dup := stepAt[st.ID]; dup {
-			p.add(f["id"], id, fmt.Sprintf("duplicate step id; the first is at line %d", first), "give each step its own id")
+			add(f["id"], fmt.Sprintf("duplicate step id; the first is at line %d", first), "give each step its own id")
 		} else {
 			stepAt[st.ID] = f["id"].Line
 		}
 	}
-	if st.Title == "" {
-		p.add(orNode(f["title"], sn.at), id, "no title", "add 'title: ...' saying what the step checks or does")
+	if absent(f, "title") {
+		add(orNode(f["title"], sn.at), "no title", "add 'title: ...' saying what the step checks or does")
 	}
 	switch st.Kind {
 	case KindRemote, KindLocal:
-		if strings.TrimSpace(st.Command) == "" {
-			p.add(orNode(f["command"], sn.at), id, fmt.Sprintf("%s step has no command", st.Kind),
+		if absent(f, "command") {
+			add(orNode(f["command"], sn.at), fmt.Sprintf("%s step has no command", st.Kind),
 				"add 'command: ...', or make it 'kind: manual' with a checklist")
 		}
 	case KindManual:
 		if st.Command != "" {
-			p.add(f["command"], id, "manual step has a command", "remove the command, or make it 'kind: remote' or 'kind: local'")
+			add(f["command"], "manual step has a command", "remove the command, or make it 'kind: remote' or 'kind: local'")
 		}
-		if len(st.Checklist) == 0 {
-			p.add(orNode(f["checklist"], sn.at), id, "manual step has no checklist", "add 'checklist:' with what the operator confirms")
+		if len(st.Checklist) == 0 && f["?checklist"] == nil {
+			add(orNode(f["checklist"], sn.at), "manual step has no checklist", "add 'checklist:' with what the operator confirms")
 		}
 		if st.Sudo {
-			p.add(f["sudo"], id, "manual step cannot use sudo", "remove 'sudo:'")
+			add(f["sudo"], "manual step cannot use sudo", "remove 'sudo:'")
 		}
 		if f["expect"] != nil {
-			p.add(f["expect"], id, "manual step has no output to expect anything of", "remove 'expect:'")
+			add(f["expect"], "manual step has no output to expect anything of", "remove 'expect:'")
 		}
 	default:
 		hint := "use remote, local or manual"
 		if s := suggest(string(st.Kind), []string{"remote", "local", "manual"}); s != "" {
 			hint = fmt.Sprintf("did you mean %q?", s)
 		}
-		p.add(f["kind"], id, fmt.Sprintf("unknown kind %q", st.Kind), hint)
+		add(f["kind"], fmt.Sprintf("unknown kind %q", st.Kind), hint)
 	}
 	if (st.Kind == KindLocal || st.Kind == KindManual) && f["prelude"] != nil && !st.NoPrelude {
-		p.add(f["prelude"], id, "prelude applies only to remote steps", "remove 'prelude:'")
+		add(f["prelude"], "prelude applies only to remote steps", "remove 'prelude:'")
 	}
 	switch st.Risk {
 	case RiskLow, RiskMedium, RiskHigh:
@@ -219,7 +228,7 @@ func (p *parser) validateStep(sn stepNodes, declared map[string]bool, stepAt map
 		if s := suggest(string(st.Risk), []string{"low", "medium", "high"}); s != "" {
 			hint = fmt.Sprintf("did you mean %q?", s)
 		}
-		p.add(f["risk"], id, fmt.Sprintf("unknown risk %q", st.Risk), hint)
+		add(f["risk"], fmt.Sprintf("unknown risk %q", st.Risk), hint)
 	}
 	if st.Command != "" {
 		p.checkTemplate(f["command"], st.Command, id, "command", declared)
@@ -275,12 +284,22 @@ func (p *parser) checkTemplate(n *yaml.Node, text, step, key string, declared ma
 		line, col := p.posIn(n, text, b.offset)
 		p.addAt(line, col, step, key+": "+b.msg, b.hint)
 	}
+	unsafe := unsafePlaceholders(text, phs)
 	for _, ph := range phs {
-		if declared[ph.name] {
-			continue
-		}
 		line, col := p.posIn(n, text, ph.start)
-		p.addAt(line, col, step, fmt.Sprintf("{{%s}} is not a declared variable", ph.name), p.undeclaredHint(ph.name))
+		if !declared[ph.name] {
+			p.addAt(line, col, step, fmt.Sprintf("{{%s}} is not a declared variable", ph.name), p.undeclaredHint(ph.name))
+		}
+		if where, bad := unsafe[ph.start]; bad {
+			hint := "remove the quotes around it: the value is inserted already shell-quoted"
+			switch where {
+			case "a here-document":
+				hint = "pass the value another way, e.g. printf '%s\\n' {{" + ph.name + "}} | command"
+			case "a comment":
+				hint = "take it out of the comment"
+			}
+			p.addAt(line, col, step, fmt.Sprintf("%s: {{%s}} is inside %s, where its shell quoting does not protect it", key, ph.name, where), hint)
+		}
 	}
 }
 
