@@ -73,11 +73,6 @@ const (
 	RunIncomplete RunVerdict = "incomplete"
 )
 
-// maskedValue replaces the value of a secret variable in the session's
-// events, whatever the caller passed, so a secret can never reach the
-// journal or the transcript through RunInfo.Vars or a var.set event.
-const maskedValue = "********"
-
 // Note is a remark the operator added during a run.
 type Note struct {
 	Time time.Time

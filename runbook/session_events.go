@@ -34,14 +34,16 @@ func (s *Session) Begin(info RunInfo) (Event, error) {
 	if info.Title == "" {
 		info.Title = rb.Title
 	}
+	// Secret values are masked whatever info says, so a secret can never
+	// reach the journal or the transcript through RunInfo.Vars.
 	src := info.Vars
 	if src == nil {
-		src = s.plan.Vars
+		src = s.plan.MaskedVars()
 	}
 	info.Vars = make(map[string]string, len(src))
 	for k, v := range src {
 		if vr := rb.Variable(k); vr != nil && vr.Secret && v != "" {
-			v = maskedValue
+			v = Mask
 		}
 		info.Vars[k] = v
 	}
@@ -173,7 +175,7 @@ func (s *Session) SetVar(v VarValue) (Event, error) {
 		v.Secret = true
 	}
 	if v.Secret && v.Value != "" {
-		v.Value = maskedValue
+		v.Value = Mask
 	}
 	return s.event(Event{Type: EvVarSet, Var: &v})
 }

@@ -55,18 +55,9 @@ func testRunbook() *Runbook {
 // testPlan binds testRunbook the way Plan would: uses_celery is false, so
 // celery-ping is not applicable.
 func testPlan() *Plan {
-	rb := testRunbook()
-	p := &Plan{Runbook: rb, Vars: map[string]string{
-		"app_dir": "/srv/app", "domain": "example.com", "uses_celery": "false", "db_password": "hunter2",
-	}}
-	for _, ss := range rb.Steps() {
-		p.Steps = append(p.Steps, PlannedStep{
-			Section:    ss.Section,
-			Step:       ss.Step,
-			Applicable: ss.Step.When == "",
-			Script:     ss.Step.Command,
-			Display:    ss.Step.Command,
-		})
+	p, err := testRunbook().Plan(map[string]string{"db_password": "hunter2"})
+	if err != nil {
+		panic(err) // the test runbook is fixed; this cannot happen unless Plan breaks
 	}
 	return p
 }

@@ -191,7 +191,7 @@ func TestSecretsMasked(t *testing.T) {
 			t.Errorf("secret %q in the events: %s", secret, b)
 		}
 	}
-	if v := s.Info().Vars["db_password"]; v != maskedValue {
+	if v := s.Info().Vars["db_password"]; v != Mask {
 		t.Errorf("db_password = %q", v)
 	}
 	if v := s.Info().Vars["domain"]; v != "example.com" {
