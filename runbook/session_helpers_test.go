@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -85,12 +86,15 @@ func start(id string) op { return startJob(id, "", false) }
 
 func startJob(id, job string, confirmed bool) op {
 	return func(s *Session) (Event, error) {
-		cmd := "true"
+		cmd, where, host := "true", "remote", "web1.example.com"
 		if ps := s.Plan().Step(id); ps != nil {
-			cmd = ps.Script
+			cmd = ps.Display
+			if ps.Step.Kind == KindLocal {
+				where, host = "local", ""
+			}
 		}
-		return s.StartStep(id, StartInfo{Command: cmd, Where: "remote",
-			Host: "web1.example.com", JobID: job, Confirmed: confirmed})
+		return s.StartStep(id, StartInfo{Command: cmd, Where: where,
+			Host: host, JobID: job, Confirmed: confirmed})
 	}
 }
 
@@ -171,30 +175,39 @@ func realisticRun() []op {
 		return s.HostKeyAccepted(HostKeyInfo{Host: "web1.example.com", Type: "ssh-ed25519",
 			Fingerprint: "SHA256:n2Qp0yC5Zq1nJYbq0pUe4b1M7mC0f3uVfKq1s5V7XyQ"})
 	}
-	conn := func(state string) op {
+	conn := func(state, detail string) op {
 		return func(s *Session) (Event, error) {
-			return s.Connection(ConnInfo{Host: "web1.example.com", State: state, Detail: "read: connection reset by peer"})
+			return s.Connection(ConnInfo{Host: "web1.example.com", State: state, Detail: detail})
 		}
 	}
 	return cat(
 		one(begin(), hostKey),
 		passRun("env-present", "DJANGO_SECRET_KEY is set", "DATABASE_URL is set"),
 		one(start("check-deploy"), out("check-deploy", "!System check identified some issues:"),
-			conn("lost"), exitUnknown("check-deploy"), conn("restored"),
+			conn("lost", "read: connection reset by peer"), exitUnknown("check-deploy"), conn("restored", ""),
 			sign("check-deploy", VerdictPassed, "re-ran by hand after the reconnect: no issues")),
 		one(sign("restore-tested", VerdictPassed, "")),
 		one(sign("celery-ping", VerdictNotApplicable, "")),
 		one(startJob("migrate-plan", "job-7f3a", false), out("migrate-plan", "Planned operations:", "shop.0042_order_note"),
 			interrupt("migrate-plan"), startJob("migrate-plan", "job-7f3a", false),
 			out("migrate-plan", "    Add field note to order"), exit("migrate-plan", 0), sign("migrate-plan", VerdictPassed, "")),
-		one(startJob("migrate", "job-8b21", true), out("migrate", "Operations to perform:", "  Apply all migrations: shop",
-			"Running migrations:", "  Applying shop.0042_order_note... OK"), exit("migrate", 0),
+		one(startJob("migrate", "job-8b21", true), out("migrate", migrationLines()...), exit("migrate", 0),
 			sign("migrate", VerdictPassed, "")),
 		one(note("restart", "the platform restarts gunicorn on deploy"),
 			sign("restart", VerdictSkipped, "restarted by the platform's deploy hook")),
+		one(start("https-redirect"), out("https-redirect", "!curl: (6) Could not resolve host: example.com"), exit("https-redirect", 6)),
 		passRun("https-redirect", "HTTP/1.1 301 Moved Permanently", "Location: https://example.com/"),
 		one(start("debug-off"), out("debug-off", "ALLOWED_HOSTS = ['example.com']", "DEBUG = True  ###", "\x1b[31mSECURE_SSL_REDIRECT = True\x1b[0m"),
 			exit("debug-off", 0), sign("debug-off", VerdictFailed, "settings_prod not loaded; ticket OPS-142")),
 		one(note("", "release 2026.03.14 stopped at the DEBUG check"), finish()),
 	)
+}
+
+// migrationLines is a migrate run long enough to be cut in the excerpt.
+func migrationLines() []string {
+	lines := []string{"Operations to perform:", "  Apply all migrations: admin, auth, shop", "Running migrations:"}
+	for i := 1; i <= 45; i++ {
+		lines = append(lines, fmt.Sprintf("  Applying shop.%04d_auto... OK", i))
+	}
+	return lines
 }

@@ -1,0 +1,490 @@
+package runbook
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// TranscriptOptions adjusts the Markdown transcript.
+type TranscriptOptions struct {
+	// JSONDigest is the hex SHA-256 of the JSON transcript and
+	// SignerFingerprint the SHA256:... fingerprint of the key that signed
+	// it; when set they are printed in a Verification section, binding the
+	// printed checklist to the signed record.
+	JSONDigest        string
+	SignerFingerprint string
+	// JSONName is the JSON transcript's file name, for the verify hint.
+	JSONName string
+	// OutputLines is how many of the last output lines each step shows;
+	// 0 means 40.
+	OutputLines int
+}
+
+// WriteMarkdown writes the run as a readable, printable signed-off
+// checklist: the run's header (runbook, content hash, hosts, operator,
+// times, verdict), then every step under its section with its status box,
+// verdict, who and when, note, command, exit, duration, expectations, risk,
+// rollback and an output excerpt. Times are UTC RFC 3339; terminal escape
+// sequences are stripped. It returns the first write error.
+func (s *Session) WriteMarkdown(w io.Writer, opt TranscriptOptions) error {
+	if opt.OutputLines <= 0 {
+		opt.OutputLines = 40
+	}
+	bw := bufio.NewWriter(w)
+	m := &mdWriter{w: bw, s: s, opt: opt}
+	m.header()
+	m.summary()
+	for si := range s.plan.Runbook.Sections {
+		m.section(si + 1)
+	}
+	m.verification()
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("runbook: write transcript: %w", err)
+	}
+	return nil
+}
+
+type mdWriter struct {
+	w   *bufio.Writer
+	s   *Session
+	opt TranscriptOptions
+}
+
+func (m *mdWriter) p(format string, args ...any) { fmt.Fprintf(m.w, format, args...) }
+
+func (m *mdWriter) header() {
+	s := m.s
+	info := s.Info()
+	title := info.Title
+	if title == "" {
+		title = info.RunbookID
+	}
+	m.p("# Release transcript: %s\n\n", oneLine(title))
+	done, total := s.Progress()
+	m.p("| | |\n|---|---|\n")
+	m.p("| Runbook | %s |\n", cell(info.RunbookID+fileSuffix(info.RunbookFile)))
+	m.p("| Content hash | `sha256:%s` |\n", cell(info.RunbookHash))
+	m.p("| Run | %s |\n", cell(info.ID))
+	m.p("| Host(s) | %s |\n", cell(strings.Join(m.hosts(info.Host), ", ")))
+	m.p("| Operator | %s |\n", cell(info.Operator))
+	m.p("| Started | %s |\n", stamp(s.Started()))
+	ended := "not finished"
+	if !s.Ended().IsZero() {
+		ended = stamp(s.Ended())
+	}
+	m.p("| Ended | %s |\n", ended)
+	m.p("| Verdict | **%s** (%d of %d steps settled) |\n", strings.ToUpper(string(s.Verdict())), done, total)
+	if info.Auto {
+		m.p("| Sign-offs | automatic (--yes): golive signed off steps by itself |\n")
+	} else {
+		m.p("| Sign-offs | by the operator, step by step |\n")
+	}
+	if info.GoliveVersion != "" {
+		m.p("| golive | %s |\n", cell(info.GoliveVersion))
+	}
+	m.p("\n")
+	if note := s.FinishNote(); note != "" {
+		m.p("Closing note: %s\n\n", oneLine(note))
+	}
+	if len(info.Vars) > 0 {
+		m.p("Variables (secrets masked):\n\n")
+		for _, v := range s.plan.Runbook.Variables {
+			if val, ok := info.Vars[v.Name]; ok {
+				m.p("- `%s` = `%s`\n", v.Name, oneLine(val))
+			}
+		}
+		m.p("\n")
+	}
+	for _, hk := range s.HostKeys() {
+		m.p("Host key accepted for %s: %s `%s`\n\n", oneLine(hk.Host), oneLine(hk.Type), oneLine(hk.Fingerprint))
+	}
+	for _, c := range s.Connections() {
+		m.p("Connection to %s %s%s\n\n", oneLine(c.Host), c.State, detail(c.Detail))
+	}
+	for _, n := range s.Notes() {
+		m.p("Note (%s): %s\n\n", stamp(n.Time), oneLine(n.Text))
+	}
+}
+
+// summary lists every step with its box on one line each: the checklist
+// at a glance, before the details.
+func (m *mdWriter) summary() {
+	m.p("## Checklist\n\n")
+	for _, r := range m.s.steps {
+		st := m.s.Step(r.ps.Step.ID)
+		b, word := box(st, r.ps.Applicable)
+		line := fmt.Sprintf("- %s %s: %s (%s", b, r.ps.Step.ID, oneLine(r.ps.Step.Title), word)
+		if st.SignOff != nil {
+			line += ", " + signer(st.SignOff)
+		}
+		m.p("%s)\n", line)
+	}
+	m.p("\n")
+}
+
+// hosts lists the run's host and every other host a step ran on.
+func (m *mdWriter) hosts(first string) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(h string) {
+		if h != "" && !seen[h] {
+			seen[h] = true
+			out = append(out, oneLine(h))
+		}
+	}
+	add(first)
+	for _, r := range m.s.steps {
+		for _, a := range r.attempts {
+			add(a.Start.Host)
+		}
+	}
+	return out
+}
+
+func (m *mdWriter) section(n int) {
+	sec := &m.s.plan.Runbook.Sections[n-1]
+	m.p("## %d. %s\n\n", n, oneLine(sec.Title))
+	for _, r := range m.s.steps {
+		if r.ps.Section == sec || (r.ps.Section != nil && r.ps.Section.ID == sec.ID) {
+			m.step(r)
+		}
+	}
+}
+
+// box returns a step's status box and its verdict word.
+func box(st StepState, applicable bool) (string, string) {
+	switch {
+	case st.SignOff != nil:
+		switch st.Verdict {
+		case VerdictPassed:
+			return "[x]", "passed"
+		case VerdictFailed:
+			return "[!]", "FAILED"
+		case VerdictSkipped:
+			return "[-]", "skipped"
+		}
+		return "[n/a]", "not applicable"
+	case !applicable:
+		return "[n/a]", "not applicable"
+	}
+	return "[ ]", "not signed off (" + strings.ReplaceAll(string(st.Status), "_", " ") + ")"
+}
+
+func (m *mdWriter) step(r *stepRec) {
+	step := r.ps.Step
+	st := m.s.Step(step.ID)
+	b, word := box(st, r.ps.Applicable)
+	m.p("### %s %s: %s\n\n", b, step.ID, oneLine(step.Title))
+	if so := st.SignOff; so != nil {
+		m.p("**%s**, signed off %s at %s.", word, signer(so), stamp(so.Time))
+	} else {
+		m.p("**%s**.", word)
+	}
+	if !r.ps.Applicable && r.ps.Reason != "" {
+		m.p(" Condition false: %s.", oneLine(r.ps.Reason))
+	}
+	m.p("\n\n")
+	if step.Why != "" {
+		m.p("_%s_\n\n", oneLine(step.Why))
+	}
+	// One bullet list of facts, then the command and output blocks.
+	var facts []string
+	if so := st.SignOff; so != nil && so.Note != "" {
+		facts = append(facts, "Note: "+oneLine(so.Note))
+	}
+	for _, n := range st.Notes {
+		facts = append(facts, fmt.Sprintf("Note (%s): %s", stamp(n.Time), oneLine(n.Text)))
+	}
+	a := st.Last()
+	if step.Risk == RiskHigh {
+		confirmed := "not run"
+		if a != nil {
+			confirmed = "NOT confirmed"
+			if a.Start.Confirmed {
+				confirmed = "confirmed by typing before it ran"
+			}
+		}
+		facts = append(facts, "Risk: **high**, "+confirmed)
+	}
+	if st.Rollback {
+		facts = append(facts, "Rollback chosen"+detail(st.RollbackNote))
+		if step.Rollback != "" {
+			facts = append(facts, "Rollback advice: "+oneLine(step.Rollback))
+		}
+	}
+	for _, prev := range st.Attempts[:max(len(st.Attempts)-1, 0)] {
+		facts = append(facts, fmt.Sprintf("Attempt %d: %s", prev.N, outcome(&prev)))
+	}
+	if a != nil {
+		facts = append(facts, attemptFacts(a, len(st.Attempts) > 1)...)
+	}
+	for _, f := range facts {
+		m.p("- %s\n", f)
+	}
+	if len(facts) > 0 {
+		m.p("\n")
+	}
+	if a != nil {
+		m.attempt(a)
+	}
+	if len(step.Checklist) > 0 {
+		mark := "[ ]"
+		if st.Verdict == VerdictPassed {
+			mark = "[x]"
+		}
+		m.p("Checklist:\n\n")
+		for _, item := range step.Checklist {
+			m.p("- %s %s\n", mark, oneLine(item))
+		}
+		m.p("\n")
+	}
+}
+
+func signer(so *SignOff) string {
+	if so.Auto {
+		return "automatically (--yes)"
+	}
+	return "by " + oneLine(so.Operator)
+}
+
+// attemptFacts lists how an attempt went, for the step's bullet list.
+func attemptFacts(a *Attempt, numbered bool) []string {
+	label := ""
+	if numbered {
+		label = fmt.Sprintf("Attempt %d: ", a.N)
+	}
+	facts := []string{label + outcome(a)}
+	where := fmt.Sprintf("Started %s, %s", stamp(a.Started), oneLine(a.Start.Where))
+	if a.Start.Host != "" {
+		where += " on " + oneLine(a.Start.Host)
+	}
+	facts = append(facts, where)
+	if a.InterruptNote != "" {
+		f := "Interrupted: " + oneLine(a.InterruptNote)
+		for _, t := range a.Resumed {
+			f += "; reattached " + stamp(t)
+		}
+		facts = append(facts, f)
+	}
+	for _, f := range a.Failures {
+		facts = append(facts, "Expectation not met: "+oneLine(f))
+	}
+	return facts
+}
+
+// attempt writes the attempt's command and the end of its output.
+func (m *mdWriter) attempt(a *Attempt) {
+	m.p("Command:\n\n")
+	fenced(m.w, "sh", strings.Split(strings.TrimRight(stripANSI(a.Start.Command), "\n"), "\n"))
+	m.p("\n")
+	lines := a.Excerpt()
+	if len(lines) == 0 {
+		m.p("No output.\n\n")
+		return
+	}
+	shown := lines
+	if len(shown) > m.opt.OutputLines {
+		shown = shown[len(shown)-m.opt.OutputLines:]
+	}
+	const legend = "(`!` marks stderr, `#` golive's remarks)"
+	if int64(len(shown)) < a.OutputLines {
+		m.p("Output, last %d of %d lines %s:\n\n", len(shown), a.OutputLines, legend)
+	} else {
+		m.p("Output, %s %s:\n\n", plural(a.OutputLines, "line"), legend)
+	}
+	text := make([]string, len(shown))
+	for i, l := range shown {
+		mark := " "
+		switch l.Stream {
+		case StreamStderr:
+			mark = "!"
+		case StreamInfo:
+			mark = "#"
+		}
+		text[i] = mark + " " + stripANSI(l.Text)
+	}
+	fenced(m.w, "", text)
+	m.p("\nOutput SHA-256 `%s`\n\n", a.OutputSHA256)
+}
+
+func plural(n int64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// outcome sums up how an attempt ended: exit, duration, expectations.
+func outcome(a *Attempt) string {
+	var b strings.Builder
+	x := a.Exit
+	switch {
+	case x == nil && a.Interrupted:
+		b.WriteString("interrupted, no exit status")
+	case x == nil:
+		b.WriteString("running, no exit status yet")
+	case x.Unknown:
+		b.WriteString("exit status UNKNOWN")
+	case x.Signal != "":
+		fmt.Fprintf(&b, "killed by signal %s", x.Signal)
+	default:
+		fmt.Fprintf(&b, "exit code %d", x.Code)
+	}
+	if x != nil {
+		fmt.Fprintf(&b, " after %s", duration(x.Duration))
+		if x.TimedOut {
+			b.WriteString(" (timed out)")
+		}
+		if x.Canceled {
+			b.WriteString(" (canceled)")
+		}
+		if x.Error != "" {
+			fmt.Fprintf(&b, " (%s)", oneLine(x.Error))
+		}
+		if a.ExpectationsMet {
+			b.WriteString("; expectations met")
+		} else {
+			b.WriteString("; expectations NOT met")
+		}
+	}
+	return b.String()
+}
+
+func (m *mdWriter) verification() {
+	if m.opt.JSONDigest == "" && m.opt.SignerFingerprint == "" {
+		return
+	}
+	m.p("## Verification\n\n")
+	name := m.opt.JSONName
+	if name == "" {
+		name = "the JSON transcript"
+	}
+	if m.opt.JSONDigest != "" {
+		m.p("- SHA-256 of %s: `%s`\n", oneLine(name), oneLine(m.opt.JSONDigest))
+	}
+	if m.opt.SignerFingerprint != "" {
+		m.p("- Signed by the key `%s` (namespace `golive-transcript`)\n", oneLine(m.opt.SignerFingerprint))
+	}
+	if m.opt.JSONName == "" {
+		name = "TRANSCRIPT.json"
+	}
+	m.p("- Check it with `golive verify %s`; this printed checklist is only a view of that record.\n\n", oneLine(name))
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func duration(d time.Duration) string {
+	if d >= time.Second {
+		d = d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond).String()
+}
+
+func detail(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ": " + oneLine(s)
+}
+
+func fileSuffix(f string) string {
+	if f == "" {
+		return ""
+	}
+	return " (" + f + ")"
+}
+
+// cell makes s safe inside a Markdown table cell.
+func cell(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return strings.ReplaceAll(oneLine(s), "|", `\|`)
+}
+
+// oneLine strips escapes and folds s onto one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(stripANSI(strings.ReplaceAll(s, "\t", " "))), " ")
+}
+
+// fenced writes lines in a fenced code block whose fence is longer than
+// any run of backticks inside, so no output can close it early.
+func fenced(w io.Writer, lang string, lines []string) {
+	longest := 0
+	for _, l := range lines {
+		run := 0
+		for _, c := range l {
+			if c == '`' {
+				run++
+				longest = max(longest, run)
+			} else {
+				run = 0
+			}
+		}
+	}
+	fence := strings.Repeat("`", max(3, longest+1))
+	fmt.Fprintf(w, "%s%s\n", fence, lang)
+	for _, l := range lines {
+		fmt.Fprintf(w, "%s\n", l)
+	}
+	fmt.Fprintf(w, "%s\n", fence)
+}
+
+// stripANSI removes terminal escape sequences (CSI, OSC, DCS and the other
+// string sequences, two-byte escapes) and control characters other than
+// tab, so that a transcript shows only text: a command's colours or an
+// escape that retitles the terminal must not reach a reviewer's screen.
+func stripANSI(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case r == 0x1b && i+1 < len(rs):
+			i++
+			switch rs[i] {
+			case '[':
+				// CSI: parameters and intermediates up to a final byte.
+				for i+1 < len(rs) && (rs[i+1] < 0x40 || rs[i+1] > 0x7e) {
+					i++
+				}
+				i++
+			case ']', 'P', 'X', '^', '_':
+				// String sequences end with BEL or ST (ESC \).
+				for i+1 < len(rs) {
+					i++
+					if rs[i] == 0x07 {
+						break
+					}
+					if rs[i] == 0x1b && i+1 < len(rs) && rs[i+1] == '\\' {
+						i++
+						break
+					}
+				}
+			default:
+				// Two-byte escape, with any intermediate bytes.
+				for i < len(rs) && rs[i] >= 0x20 && rs[i] <= 0x2f {
+					i++
+				}
+			}
+		case r == '\t' || !isControl(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool {
+	return (r < 0x20 && r != '\t') || (r >= 0x7f && r <= 0x9f)
+}

@@ -1,0 +1,173 @@
+package runbook
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/exp/golden"
+)
+
+// journaled stands in for the journal: it numbers the events and chains
+// them (the real hash is the journal's business; the transcript keeps
+// whatever it is given).
+func journaled(evs []Event) []Event {
+	out := make([]Event, len(evs))
+	prev := ""
+	for i, e := range evs {
+		e.Seq = int64(i + 1)
+		e.Prev = prev
+		e.Hash = strings.Repeat("0", 56) + strings.Repeat(string("0123456789abcdef"[i%16]), 8)
+		prev = e.Hash
+		out[i] = e
+	}
+	return out
+}
+
+func realisticSession(t *testing.T) (*Session, []Event) {
+	t.Helper()
+	s := NewSession(testPlan(), fixedClock())
+	return s, journaled(run(t, s, realisticRun()...))
+}
+
+func TestTranscriptMarkdown(t *testing.T) {
+	s, _ := realisticSession(t)
+	var buf bytes.Buffer
+	err := s.WriteMarkdown(&buf, TranscriptOptions{
+		JSONDigest:        "9b1f6c3d2e4a5b6c7d8e9f00112233445566778899aabbccddeeff0011223344",
+		SignerFingerprint: "SHA256:Yx3pVh0m1cQ2kL7oG5tU9wE4rZ8aB6nD2fJ0sH1iK3M",
+		JSONName:          "release-2026-03-14.json",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.ContainsRune(buf.Bytes(), 0x1b) {
+		t.Error("the Markdown transcript contains an escape character")
+	}
+	golden.RequireEqual(t, buf.Bytes())
+}
+
+func TestTranscriptJSON(t *testing.T) {
+	s, evs := realisticSession(t)
+	var buf bytes.Buffer
+	if err := s.WriteJSON(&buf, evs); err != nil {
+		t.Fatal(err)
+	}
+	golden.RequireEqual(t, buf.Bytes())
+
+	tr, err := ReadTranscript(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.CheckConsistency(); err != nil {
+		t.Fatalf("a freshly written transcript is inconsistent: %v", err)
+	}
+	if len(tr.Events) != len(evs) || tr.Events[3].Hash != evs[3].Hash || tr.Verdict != RunFailed {
+		t.Fatalf("events %d, verdict %s", len(tr.Events), tr.Verdict)
+	}
+	// The transcript replays on its own, without the runbook file.
+	re, err := tr.Replay()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range s.StepIDs() {
+		if normalize(transcriptStep(s.Plan().Step(id), s.Step(id))) != normalize(transcriptStep(re.Plan().Step(id), re.Step(id))) {
+			t.Errorf("step %s differs when replayed from the transcript alone", id)
+		}
+	}
+}
+
+// TestTranscriptInconsistent edits a written transcript the ways a forger
+// would and expects CheckConsistency to notice each.
+func TestTranscriptInconsistent(t *testing.T) {
+	s, evs := realisticSession(t)
+	var buf bytes.Buffer
+	if err := s.WriteJSON(&buf, evs); err != nil {
+		t.Fatal(err)
+	}
+	edits := []struct {
+		name string
+		edit func(tr *Transcript)
+	}{
+		{"verdict", func(tr *Transcript) { tr.Verdict = RunPassed }},
+		{"step verdict", func(tr *Transcript) { tr.Steps[8].Verdict = VerdictPassed; tr.Steps[8].SignOff.Verdict = VerdictPassed }},
+		{"sign-off note", func(tr *Transcript) { tr.Steps[0].SignOff.Note = "added later" }},
+		{"exit code", func(tr *Transcript) { tr.Steps[5].Attempts[0].Exit.Code = 1 }},
+		{"evidence digest", func(tr *Transcript) { tr.Steps[5].SignOff.Evidence.OutputSHA256 = "00" }},
+		{"operator", func(tr *Transcript) { tr.Run.Operator = "mallory" }},
+		{"ended", func(tr *Transcript) { tr.Ended = nil }},
+		{"event dropped", func(tr *Transcript) { tr.Events = append(tr.Events[:5:5], tr.Events[6:]...) }},
+		{"output changed", func(tr *Transcript) {
+			for i := range tr.Events {
+				if tr.Events[i].Type == EvOutput && tr.Events[i].Step == "debug-off" {
+					tr.Events[i].Lines[1].Text = "DEBUG = False"
+				}
+			}
+		}},
+		{"no events", func(tr *Transcript) { tr.Events = nil }},
+	}
+	for _, tt := range edits {
+		t.Run(tt.name, func(t *testing.T) {
+			tr, err := ReadTranscript(bytes.NewReader(buf.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.edit(tr)
+			if err := tr.CheckConsistency(); err == nil {
+				t.Fatal("CheckConsistency accepted an edited transcript")
+			}
+		})
+	}
+}
+
+func TestWriteJSONRefusesForeignEvents(t *testing.T) {
+	s, evs := realisticSession(t)
+	err := s.WriteJSON(&bytes.Buffer{}, evs[:len(evs)-3])
+	if err == nil {
+		t.Fatal("WriteJSON accepted a journal that is not the session's")
+	}
+	evs[10].Type = "bogus"
+	if err := s.WriteJSON(&bytes.Buffer{}, evs); !errors.Is(err, ErrBadEvent) {
+		t.Fatalf("WriteJSON = %v, want ErrBadEvent", err)
+	}
+}
+
+func TestReadTranscriptRejects(t *testing.T) {
+	for _, in := range []string{"", "{", `{"format":"other/1"}`, `{"format":"golive-transcript/1"} {}`, `[]`} {
+		if _, err := ReadTranscript(strings.NewReader(in)); err == nil {
+			t.Errorf("ReadTranscript(%q) accepted", in)
+		}
+	}
+}
+
+func TestStripANSI(t *testing.T) {
+	tests := map[string]string{
+		"plain":                          "plain",
+		"\x1b[31mred\x1b[0m":             "red",
+		"\x1b]0;title\x07after":          "after",
+		"\x1b]8;;http://x\x1b\\link":     "link",
+		"a\rb\x00c\x7fd\u009be":          "abcde",
+		"tab\tkept":                      "tab\tkept",
+		"\x1b(Bcharset":                  "charset",
+		"trailing\x1b":                   "trailing",
+		"\x1b[38;5;196;1mbold":           "bold",
+		"unterminated \x1b]0;forever...": "unterminated ",
+	}
+	for in, want := range tests {
+		if got := stripANSI(in); got != want {
+			t.Errorf("stripANSI(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestFenceOutlastsBackticks(t *testing.T) {
+	var b bytes.Buffer
+	fenced(&b, "", []string{"```", "a ```` b"})
+	if !strings.HasPrefix(b.String(), "`````\n") {
+		t.Fatalf("fence %q", b.String())
+	}
+	var tr Transcript
+	_ = json.Unmarshal([]byte(`{}`), &tr)
+}
