@@ -200,3 +200,24 @@ func TestSecretsMasked(t *testing.T) {
 }
 
 func contains(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }
+
+// BenchmarkSessionOutput measures building and applying one output event
+// of 100 lines: the per-batch cost of a streaming step.
+func BenchmarkSessionOutput(b *testing.B) {
+	s := NewSession(testPlan(), fixedClock())
+	for _, o := range []op{begin(), start("debug-off")} {
+		if _, err := s.Do(o(s)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	lines := make([]OutputLine, 100)
+	for i := range lines {
+		lines[i] = OutputLine{Stream: StreamStdout, Text: fmt.Sprintf("  Applying shop.%04d_auto... OK", i)}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Do(s.Output("debug-off", lines)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -92,6 +92,7 @@ type attempt struct {
 	Attempt
 	checker *Checker
 	digest  hash.Hash
+	buf     []byte // reused for each digested line
 	// tail is a ring of up to ExcerptTail lines; tailStart indexes the
 	// oldest once it is full.
 	tail      []OutputLine
@@ -111,7 +112,8 @@ func newAttempt(n int, start StartInfo, at time.Time, c *Checker) *attempt {
 func (a *attempt) add(lines []OutputLine) {
 	for _, l := range lines {
 		a.OutputLines++
-		a.digest.Write([]byte(string(l.Stream) + " " + l.Text + "\n"))
+		a.buf = append(append(append(append(a.buf[:0], l.Stream...), ' '), l.Text...), '\n')
+		a.digest.Write(a.buf)
 		if l.Stream != StreamInfo {
 			a.checker.Line(l.Text)
 		}
