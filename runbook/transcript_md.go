@@ -116,8 +116,11 @@ func (m *mdWriter) summary() {
 		st := m.s.Step(r.ps.Step.ID)
 		b, word := box(st, r.ps.Applicable)
 		line := fmt.Sprintf("- %s %s: %s (%s", b, r.ps.Step.ID, oneLine(r.ps.Step.Title), word)
-		if st.SignOff != nil {
-			line += ", " + signer(st.SignOff)
+		switch {
+		case st.SignOff != nil && st.SignOff.Auto:
+			line += ", automatic"
+		case st.SignOff != nil:
+			line += ", by " + oneLine(st.SignOff.Operator)
 		}
 		m.p("%s)\n", line)
 	}
@@ -169,7 +172,7 @@ func box(st StepState, applicable bool) (string, string) {
 	case !applicable:
 		return "[n/a]", "not applicable"
 	}
-	return "[ ]", "not signed off (" + strings.ReplaceAll(string(st.Status), "_", " ") + ")"
+	return "[ ]", "not signed off, " + strings.ReplaceAll(string(st.Status), "_", " ")
 }
 
 func (m *mdWriter) step(r *stepRec) {
@@ -213,6 +216,13 @@ func (m *mdWriter) step(r *stepRec) {
 		if step.Rollback != "" {
 			facts = append(facts, "Rollback advice: "+oneLine(step.Rollback))
 		}
+	}
+	earlier := st.SignOffs
+	if st.SignOff != nil {
+		earlier = earlier[:len(earlier)-1]
+	}
+	for _, so := range earlier {
+		facts = append(facts, fmt.Sprintf("Earlier sign-off: %s %s at %s%s", so.Verdict, signer(&so), stamp(so.Time), detail(so.Note)))
 	}
 	for _, prev := range st.Attempts[:max(len(st.Attempts)-1, 0)] {
 		facts = append(facts, fmt.Sprintf("Attempt %d: %s", prev.N, outcome(&prev)))

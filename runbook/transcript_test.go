@@ -171,3 +171,51 @@ func TestFenceOutlastsBackticks(t *testing.T) {
 	var tr Transcript
 	_ = json.Unmarshal([]byte(`{}`), &tr)
 }
+
+// TestTranscriptMarkdownUnfinished: an automatic run that stopped after a
+// failed migration whose rollback was chosen, with a step retried after a
+// failed sign-off and one still interrupted when exported.
+func TestTranscriptMarkdownUnfinished(t *testing.T) {
+	s := NewSession(testPlan(), fixedClock())
+	auto := func(id string, v Verdict, note string) op {
+		return func(s *Session) (Event, error) { return s.SignOff(id, v, note, "golive", true) }
+	}
+	evs := journaled(run(t, s,
+		func(s *Session) (Event, error) {
+			return s.Begin(RunInfo{ID: "run-2", Host: "web2.example.com", Operator: "ci-bot", Auto: true, GoliveVersion: "v0.9.0"})
+		},
+		start("env-present"), out("env-present", "DJANGO_SECRET_KEY is MISSING"), exit("env-present", 1),
+		auto("env-present", VerdictFailed, ""),
+		start("env-present"), out("env-present", "DJANGO_SECRET_KEY is set"), exit("env-present", 0),
+		auto("env-present", VerdictPassed, ""),
+		start("migrate"), out("migrate", "!django.db.utils.OperationalError: could not obtain lock on relation \"shop_order\""),
+		exit("migrate", 1),
+		rollback("migrate"),
+		auto("migrate", VerdictFailed, ""),
+		startJob("debug-off", "job-9", false), out("debug-off", "DEBUG = False"),
+		interrupt("debug-off"),
+	))
+	if s.BlockedBy("restart") != "" {
+		t.Fatal("the rollback should have released the block")
+	}
+	var buf bytes.Buffer
+	if err := s.WriteMarkdown(&buf, TranscriptOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	golden.RequireEqual(t, buf.Bytes())
+
+	var js bytes.Buffer
+	if err := s.WriteJSON(&js, evs); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := ReadTranscript(&js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.CheckConsistency(); err != nil {
+		t.Fatal(err)
+	}
+	if tr.Ended != nil || tr.Verdict != RunFailed || len(tr.Steps[0].EarlierSignOffs) != 1 || !tr.Steps[5].RollbackChosen {
+		t.Fatalf("ended %v verdict %s earlier %d rollback %v", tr.Ended, tr.Verdict, len(tr.Steps[0].EarlierSignOffs), tr.Steps[5].RollbackChosen)
+	}
+}
