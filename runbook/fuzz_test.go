@@ -25,13 +25,6 @@ func FuzzParse(f *testing.F) {
 			f.Add(data)
 		}
 	}
-	if files, _ := filepath.Glob("../runbooks/*.yaml"); len(files) > 0 {
-		for _, file := range files {
-			if data, err := os.ReadFile(file); err == nil {
-				f.Add(data)
-			}
-		}
-	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rb, err := Parse("fuzz.yaml", data)
 		if (rb == nil) == (err == nil) {
