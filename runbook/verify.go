@@ -1,0 +1,211 @@
+package runbook
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+)
+
+// Check is the outcome of one verification check.
+type Check struct {
+	// Name says what was checked ("hash chain").
+	Name string
+	OK   bool
+	// Detail is one line: what passed, or the first problem.
+	Detail string
+	// Findings lists every problem found, when there are several.
+	Findings []string
+}
+
+// VerifyReport is the outcome of verifying a transcript: one Check per
+// property, in the order they were checked.
+type VerifyReport struct {
+	// Transcript is the parsed transcript; nil when it could not be read.
+	Transcript *Transcript
+	Checks     []Check
+}
+
+// OK reports whether every check passed (and there was at least one).
+func (r *VerifyReport) OK() bool {
+	for _, c := range r.Checks {
+		if !c.OK {
+			return false
+		}
+	}
+	return len(r.Checks) > 0
+}
+
+// Add records a check: passed with okDetail when err is nil, failed with
+// err's text otherwise. It lets callers add checks runbook cannot make
+// itself, such as the signature.
+func (r *VerifyReport) Add(name string, err error, okDetail string) {
+	if err != nil {
+		r.Checks = append(r.Checks, Check{Name: name, Detail: err.Error()})
+		return
+	}
+	r.Checks = append(r.Checks, Check{Name: name, OK: true, Detail: okDetail})
+}
+
+// VerifyTranscript checks a JSON transcript's own integrity: that it parses
+// as golive-transcript/1; that its events form an unbroken hash chain with
+// seq counting from 1 and start with run.started; that replaying the events
+// gives exactly the steps, verdict and progress the transcript states; and,
+// independently of the replay, that every sign-off of a step that ran
+// carries evidence (command, exit code, output digest and line count) that
+// matches the events, and every attempt's stated digest matches its output
+// events. It does not check the signature (see sshexec).
+func VerifyTranscript(data []byte) *VerifyReport {
+	rep := &VerifyReport{}
+	t, err := ReadTranscript(bytes.NewReader(data))
+	if err != nil {
+		rep.Add("transcript", err, "")
+		return rep
+	}
+	rep.Transcript = t
+	rep.Add("transcript", nil, fmt.Sprintf("%s, run %s, %d events", t.Format, t.Run.ID, len(t.Events)))
+
+	chain := VerifyChain(t.Events)
+	switch {
+	case len(t.Events) == 0:
+		chain = errors.New("no events")
+	case chain == nil && t.Events[0].Type != EvRunStarted:
+		chain = fmt.Errorf("the first event is %s, not %s", t.Events[0].Type, EvRunStarted)
+	}
+	head := ""
+	if n := len(t.Events); n > 0 && chain == nil {
+		head = fmt.Sprintf("%d events, seq 1–%d contiguous, head %.16s…", n, n, t.Events[n-1].Hash)
+	}
+	rep.Add("hash chain", chain, head)
+
+	if err := t.CheckConsistency(); err != nil {
+		rep.Add("consistency", err, "")
+	} else {
+		rep.Add("consistency", nil, fmt.Sprintf("replaying the events gives the stated %d steps, %d/%d settled, verdict %s",
+			len(t.Steps), t.SignedOff, t.Total, t.Verdict))
+	}
+
+	rep.Checks = append(rep.Checks, checkEvidence(t))
+	return rep
+}
+
+// attemptLog is an attempt as rebuilt straight from the events.
+type attemptLog struct {
+	command string
+	exit    *ExitInfo
+	digest  hash.Hash
+	lines   int64
+	line    []byte
+}
+
+func (a *attemptLog) sum() string { return hex.EncodeToString(a.digest.Sum(nil)) }
+
+type attemptKey struct {
+	step string
+	n    int
+}
+
+// checkEvidence rebuilds every attempt from the events on its own, without
+// the Session, and holds each sign-off's evidence and each stated attempt
+// against it.
+func checkEvidence(t *Transcript) Check {
+	c := Check{Name: "evidence"}
+	bad := func(format string, args ...any) { c.Findings = append(c.Findings, fmt.Sprintf(format, args...)) }
+	logs := map[attemptKey]*attemptLog{}
+	ran := map[string]int{} // step → attempts started
+	signOffs := 0
+	for _, e := range t.Events {
+		k := attemptKey{e.Step, e.Attempt}
+		switch e.Type {
+		case EvStepStarted:
+			if logs[k] == nil && e.Start != nil { // a reattach keeps the attempt
+				logs[k] = &attemptLog{command: e.Start.Command, digest: sha256.New()}
+				ran[e.Step] = max(ran[e.Step], e.Attempt)
+			}
+		case EvOutput:
+			a := logs[k]
+			if a == nil {
+				bad("seq %d: output of step %q attempt %d, which never started", e.Seq, e.Step, e.Attempt)
+				continue
+			}
+			for _, l := range e.Lines {
+				a.line = append(append(append(append(a.line[:0], l.Stream...), ' '), l.Text...), '\n')
+				a.digest.Write(a.line)
+				a.lines++
+			}
+		case EvStepExited:
+			if a := logs[k]; a != nil {
+				a.exit = e.Exit
+			}
+		case EvSignedOff:
+			signOffs++
+			checkSignOff(e, logs, ran, bad)
+		}
+	}
+	for _, ts := range t.Steps {
+		if ts.SignOff != nil && len(ts.Attempts) > 0 && ts.SignOff.Evidence == nil {
+			bad("step %q: signed off %s after running, without evidence", ts.ID, ts.SignOff.Verdict)
+		}
+		for _, ta := range ts.Attempts {
+			a := logs[attemptKey{ts.ID, ta.N}]
+			switch {
+			case a == nil:
+				bad("step %q: attempt %d is stated but no event started it", ts.ID, ta.N)
+			case a.sum() != ta.OutputSHA256 || a.lines != ta.OutputLines:
+				bad("step %q attempt %d: stated output %d lines sha256 %.12s…, the output events give %d lines %.12s…",
+					ts.ID, ta.N, ta.OutputLines, ta.OutputSHA256, a.lines, a.sum())
+			}
+		}
+	}
+	if len(c.Findings) > 0 {
+		c.Detail = c.Findings[0]
+		if len(c.Findings) > 1 {
+			c.Detail += fmt.Sprintf(" (and %d more)", len(c.Findings)-1)
+		}
+		return c
+	}
+	c.OK = true
+	c.Detail = fmt.Sprintf("%d sign-offs and %d attempts match the commands, exit codes and output digests in the events", signOffs, len(logs))
+	return c
+}
+
+// checkSignOff holds one sign-off event's evidence against the attempt it
+// names, as rebuilt so far.
+func checkSignOff(e Event, logs map[attemptKey]*attemptLog, ran map[string]int, bad func(string, ...any)) {
+	so := e.SignOff
+	if so == nil {
+		bad("seq %d: sign-off of step %q without its content", e.Seq, e.Step)
+		return
+	}
+	if ran[e.Step] == 0 {
+		if so.Evidence != nil {
+			bad("seq %d: step %q signed off with evidence, but it never ran", e.Seq, e.Step)
+		}
+		return
+	}
+	ev := so.Evidence
+	if ev == nil {
+		bad("seq %d: step %q ran and was signed off %s without evidence", e.Seq, e.Step, so.Verdict)
+		return
+	}
+	a := logs[attemptKey{e.Step, ev.Attempt}]
+	if a == nil || ev.Attempt != ran[e.Step] {
+		bad("seq %d: step %q: the evidence names attempt %d, the last attempt is %d", e.Seq, e.Step, ev.Attempt, ran[e.Step])
+		return
+	}
+	code, unknown := -1, true
+	if a.exit != nil {
+		code, unknown = a.exit.Code, a.exit.Unknown
+	}
+	switch {
+	case ev.Command != a.command:
+		bad("seq %d: step %q: the evidence's command differs from the command attempt %d ran", e.Seq, e.Step, ev.Attempt)
+	case ev.ExitCode != code || ev.Unknown != unknown:
+		bad("seq %d: step %q: the evidence says exit %d, attempt %d exited %d", e.Seq, e.Step, ev.ExitCode, ev.Attempt, code)
+	case ev.OutputSHA256 != a.sum() || ev.OutputLines != a.lines:
+		bad("seq %d: step %q: the evidence's output digest (%d lines, %.12s…) differs from the output events (%d lines, %.12s…)",
+			e.Seq, e.Step, ev.OutputLines, ev.OutputSHA256, a.lines, a.sum())
+	}
+}
