@@ -89,6 +89,7 @@ type Note struct {
 type Session struct {
 	plan  *Plan
 	now   func() time.Time
+	red   *Redactor
 	steps []*stepRec
 	byID  map[string]*stepRec
 
@@ -139,7 +140,7 @@ func NewSession(plan *Plan, now func() time.Time) *Session {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Session{plan: plan, now: now, byID: map[string]*stepRec{}}
+	s := &Session{plan: plan, now: now, byID: map[string]*stepRec{}, red: NewRedactor(plan.Secrets())}
 	for i := range plan.Steps {
 		ps := &plan.Steps[i]
 		if ps.Step == nil {

@@ -7,6 +7,12 @@ package runbook
 // error wrapping one of the package's sentinels (ErrNotBegun, ErrFinished,
 // ErrUnknownStep, ErrStepNotRunnable, ErrBlocked, ErrWrongState,
 // ErrNoteRequired, ErrBadVerdict, ErrUnknownVariable, ErrRunbookChanged).
+//
+// Every text an event carries (commands, output lines, notes, errors) is
+// passed through a Redactor that knows the plan's secret values, as a last
+// safety net: callers redact output with their own stream redactor first
+// (it also masks private key blocks across lines), and a secret must never
+// reach the journal even when they forget.
 
 // event stamps a new event and checks it.
 func (s *Session) event(e Event) (Event, error) {
@@ -60,6 +66,7 @@ func (s *Session) StartStep(step string, start StartInfo) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
+	start.Command = s.red.Line(start.Command)
 	n, err := s.canStart(r, &start)
 	if err != nil {
 		return Event{}, err
@@ -75,7 +82,11 @@ func (s *Session) Output(step string, lines []OutputLine) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	e := Event{Type: EvOutput, Step: step, Lines: append([]OutputLine(nil), lines...)}
+	e := Event{Type: EvOutput, Step: step, Lines: make([]OutputLine, len(lines))}
+	for i, l := range lines {
+		l.Text = s.red.Line(l.Text)
+		e.Lines[i] = l
+	}
 	if a := r.last(); a != nil {
 		e.Attempt = a.N
 	}
@@ -89,6 +100,7 @@ func (s *Session) Exit(step string, exit ExitInfo) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
+	exit.Error = s.red.Line(exit.Error)
 	e := Event{Type: EvStepExited, Step: step, Exit: &exit}
 	if a := r.last(); a != nil {
 		e.Attempt = a.N
@@ -104,7 +116,7 @@ func (s *Session) Interrupt(step, why string) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	e := Event{Type: EvStepInterrupted, Step: step, Note: why}
+	e := Event{Type: EvStepInterrupted, Step: step, Note: s.red.Line(why)}
 	if a := r.last(); a != nil {
 		e.Attempt = a.N
 	}
@@ -126,7 +138,7 @@ func (s *Session) SignOff(step string, v Verdict, note, operator string, auto bo
 	if operator == "" {
 		operator = s.info.Operator
 	}
-	so := &SignOff{Operator: operator, Verdict: v, Note: note, Auto: auto}
+	so := &SignOff{Operator: operator, Verdict: v, Note: s.red.Line(note), Auto: auto}
 	e := Event{Type: EvSignedOff, Step: step, SignOff: so}
 	if a := r.last(); a != nil {
 		e.Attempt = a.N
@@ -147,13 +159,13 @@ func (s *Session) ChooseRollback(step, note string) (Event, error) {
 	if _, err := s.runningStep(step); err != nil {
 		return Event{}, err
 	}
-	return s.event(Event{Type: EvRollbackChosen, Step: step, Note: note})
+	return s.event(Event{Type: EvRollbackChosen, Step: step, Note: s.red.Line(note)})
 }
 
 // AddNote returns a note event, about the step or, when step is "", about
 // the run. An empty note is refused (ErrNoteRequired).
 func (s *Session) AddNote(step, note string) (Event, error) {
-	return s.event(Event{Type: EvNote, Step: step, Note: note})
+	return s.event(Event{Type: EvNote, Step: step, Note: s.red.Line(note)})
 }
 
 // HostKeyAccepted returns the hostkey.accepted event for a key the operator
@@ -165,14 +177,19 @@ func (s *Session) HostKeyAccepted(h HostKeyInfo) (Event, error) {
 // Connection returns a connection event (State lost, reconnecting or
 // restored).
 func (s *Session) Connection(c ConnInfo) (Event, error) {
+	c.Detail = s.red.Line(c.Detail)
 	return s.event(Event{Type: EvConnection, Conn: &c})
 }
 
 // SetVar returns the var.set event for a variable the runbook declares
-// (ErrUnknownVariable otherwise). A secret variable's value is masked.
+// (ErrUnknownVariable otherwise). A secret variable's value is masked in
+// the event, and masked from then on in every text the session records.
 func (s *Session) SetVar(v VarValue) (Event, error) {
 	if vr := s.plan.Runbook.Variable(v.Name); vr != nil && vr.Secret {
 		v.Secret = true
+	}
+	if v.Secret {
+		s.red.AddSecret(v.Value)
 	}
 	if v.Secret && v.Value != "" {
 		v.Value = Mask
@@ -183,7 +200,7 @@ func (s *Session) SetVar(v VarValue) (Event, error) {
 // Finish returns the run.finished event. It refuses while a step is
 // running (interrupt it first): the record must say how each step ended.
 func (s *Session) Finish(note string) (Event, error) {
-	return s.event(Event{Type: EvRunFinished, Note: note})
+	return s.event(Event{Type: EvRunFinished, Note: s.red.Line(note)})
 }
 
 // Do builds an event with one of the constructors and applies it: for

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -184,15 +185,27 @@ func TestOutputBounded(t *testing.T) {
 
 func TestSecretsMasked(t *testing.T) {
 	s := NewSession(testPlan(), fixedClock())
-	evs := run(t, s, begin(), func(s *Session) (Event, error) { return s.SetVar(VarValue{Name: "db_password", Value: "s3cret"}) })
+	evs := run(t, s, begin(), start("check-deploy"),
+		out("check-deploy", "DATABASE_URL=postgres://app:hunter2@db/app", "!password is hunter2"),
+		func(s *Session) (Event, error) { return s.SetVar(VarValue{Name: "db_password", Value: "s3cret-2"}) },
+		out("check-deploy", "new password s3cret-2 works"),
+		func(s *Session) (Event, error) {
+			return s.Exit("check-deploy", ExitInfo{Code: 1, Error: "auth failed for s3cret-2"})
+		},
+		sign("check-deploy", VerdictFailed, "hunter2 was rotated to s3cret-2"),
+		note("", "tell the DBA about hunter2"),
+		finish())
 	b, _ := json.Marshal(evs)
-	for _, secret := range []string{"hunter2", "s3cret"} {
+	for _, secret := range []string{"hunter2", "s3cret-2"} {
 		if contains(b, secret) {
 			t.Errorf("secret %q in the events: %s", secret, b)
 		}
 	}
 	if v := s.Info().Vars["db_password"]; v != Mask {
 		t.Errorf("db_password = %q", v)
+	}
+	if st := s.Step("check-deploy"); st.Attempts[0].OutputLines != 3 || !strings.Contains(st.Attempts[0].Head[2].Text, Mask) {
+		t.Errorf("output after SetVar not masked: %+v", st.Attempts[0].Head)
 	}
 	if v := s.Info().Vars["domain"]; v != "example.com" {
 		t.Errorf("domain = %q", v)
