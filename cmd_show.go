@@ -174,7 +174,8 @@ func writePlan(w io.Writer, p *runbook.Plan) error {
 			}
 			ew.printf("  %-*s = %s%s\n", width, v.Name, val, note)
 			if v.Description != "" {
-				ew.printf("  %-*s   %s\n", width, "", v.Description)
+				pad := strings.Repeat(" ", width+5)
+				ew.printf("%s%s\n", pad, indent(strings.TrimSpace(v.Description), pad))
 			}
 		}
 	}

@@ -138,11 +138,55 @@ func (p *parser) yamlError(err error) {
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
+	// The YAML parser often names the line where the enclosing block
+	// starts, not the line that broke it: look for the first line whose
+	// addition makes the text unparseable, and report the later of the two.
+	line = max(line, p.firstBadLine())
 	hint := "check indentation and quoting on this line and the one before"
-	if strings.Contains(msg, "mapping values are not allowed") {
+	switch {
+	case line > 0 && line <= len(p.lines) && strings.HasPrefix(strings.TrimLeft(p.lines[line-1], " "), "\t"):
+		hint = "YAML does not allow tabs for indentation; indent with spaces"
+	case strings.Contains(msg, "mapping values are not allowed"):
 		hint = "check the indentation; a value containing ': ' must be quoted, or written as a block ('command: |' with the text indented below)"
 	}
 	p.probs = append(p.probs, &Problem{File: p.file, Line: line, Msg: "YAML syntax: " + msg, Hint: hint})
+}
+
+// firstBadLine returns the smallest n such that the first n lines of the
+// file do not parse as YAML (a binary search: a prefix that holds an error
+// stays broken as it grows), or 0.
+func (p *parser) firstBadLine() int {
+	bad := func(n int) (failed bool) {
+		defer func() {
+			if recover() != nil {
+				failed = true
+			}
+		}()
+		var node yaml.Node
+		dec := yaml.NewDecoder(strings.NewReader(strings.Join(p.lines[:n], "\n")))
+		for {
+			err := dec.Decode(&node)
+			if errors.Is(err, io.EOF) {
+				return false
+			}
+			if err != nil {
+				return true
+			}
+		}
+	}
+	lo, hi := 1, len(p.lines)
+	if !bad(hi) {
+		return 0
+	}
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if bad(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
 }
 
 // add records a problem at node n (nil: the whole file).
