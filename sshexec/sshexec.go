@@ -71,7 +71,13 @@ type Spec struct {
 	// always set).
 	Env map[string]string
 	// Timeout kills the job when it runs longer; zero means no limit.
+	// It is enforced on the host (TERM, then KILL 5 s later), so it holds
+	// while the connection is down.
 	Timeout time.Duration
+	// SudoPassword, when Sudo is set and sudo needs a password, is fed to
+	// `sudo -S` on stdin. It is kept in memory only (the Executor keeps a
+	// copy to cancel root jobs) and never logged, written or shown.
+	SudoPassword []byte
 }
 
 // Offsets are how many bytes of each stream the caller has already seen.
@@ -81,19 +87,24 @@ type Offsets struct {
 
 // Result is how a job ended.
 type Result struct {
-	// ExitCode is the exit status; -1 when the job died by a signal or the
-	// status is unknown.
+	// ExitCode is the status as the shell saw it: 128+n when the job was
+	// killed by signal n (Signal is then set), -1 when the status is
+	// unknown.
 	ExitCode int
 	// Signal names the signal that ended the job ("TERM", "KILL"), if any.
+	// A job with Signal set never succeeded.
 	Signal string
 	// Unknown is true when the exit status could not be learned. It is
 	// never success.
-	Unknown  bool
+	Unknown bool
+	// TimedOut is true when Spec.Timeout stopped the job.
 	TimedOut bool
 	// Canceled is true when Cancel stopped the job.
 	Canceled bool
-	Started  time.Time
-	Ended    time.Time
+	// Started and Ended are when the job started and ended (as recorded
+	// on the host when known).
+	Started time.Time
+	Ended   time.Time
 }
 
 // Executor runs jobs on one host. Implementations are safe for concurrent use.

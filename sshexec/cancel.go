@@ -1,0 +1,79 @@
+package sshexec
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Cancel stops job jobID's whole process group on the host: TERM, then
+// KILL if anything is left after 5 s, then it checks that no live process
+// remains in the group. A job started with sudo is stopped through sudo.
+// What happened is also sent as a Notice to a Run or Attach following the
+// job. It returns ErrNoJob for an unknown job and ErrMaybeRunning when the
+// stop could not be confirmed.
+func (r *runner) Cancel(ctx context.Context, jobID string) error {
+	if err := validJobID(jobID); err != nil {
+		return err
+	}
+	where := fmt.Sprintf("job %s on %s", jobID, r.t.name())
+	defer r.beginCancel(jobID)()
+	prefix, pw := r.cancelSudo()
+	defer clear(pw)
+	cmd := cancelCmd(r.root, jobID, prefix)
+	for try := 0; ; try++ {
+		gen := r.gen.Load()
+		var out, errw ctlWriter
+		var stdin io.Reader
+		if pw != nil {
+			stdin = bytes.NewReader(pw)
+		}
+		_, err := r.t.exec(ctx, cmd, stdin, &out, &errw)
+		if errors.Is(err, errConnLost) && try < 3 && ctx.Err() == nil {
+			notify := func(msg string) { r.noticeJob(ctx, jobID, msg) }
+			notify(fmt.Sprintf("connection to %s lost while cancelling job %s; reconnecting", r.t.name(), jobID))
+			if rerr := r.reconnect(ctx, gen, notify); rerr == nil {
+				continue
+			}
+		}
+		if err != nil {
+			msg := fmt.Sprintf("could not cancel %s: %v; it may still be running", where, err)
+			r.noticeJob(ctx, jobID, msg)
+			return fmt.Errorf("sshexec: %s: %w", msg, ErrMaybeRunning)
+		}
+		msg, cerr := cancelOutcome(where, &out, &errw)
+		r.noticeJob(ctx, jobID, msg)
+		return cerr
+	}
+}
+
+// cancelOutcome reads the cancel script's report.
+func cancelOutcome(where string, out, errw *ctlWriter) (string, error) {
+	said := hostSays(joinMsg(out.message(), errw.message()))
+	pg, _ := out.get("term")
+	group := "its process group"
+	if len(pg) > 0 {
+		group = "process group " + pg[0]
+	}
+	switch {
+	case out.has("nojob"):
+		return fmt.Sprintf("cannot cancel %s: the host has no such job", where),
+			fmt.Errorf("%w: %s", ErrNoJob, where)
+	case out.has("nostart"):
+		msg := fmt.Sprintf("cannot cancel %s: it has not recorded a process group yet; it may still start", where)
+		return msg, fmt.Errorf("sshexec: %s: %w", msg, ErrMaybeRunning)
+	case out.has("alive"):
+		msg := fmt.Sprintf("cancel %s: %s still has live processes after TERM and KILL; it may still be running", where, group)
+		return msg, fmt.Errorf("sshexec: %s: %w", msg, ErrMaybeRunning)
+	case out.has("gone") && !out.has("term"):
+		return fmt.Sprintf("cancel %s: it had already ended; nothing to stop", where), nil
+	case out.has("gone") && out.has("kill"):
+		return fmt.Sprintf("cancelled %s: %s ignored TERM for 5 s and was killed (KILL); nothing of it remains", where, group), nil
+	case out.has("gone"):
+		return fmt.Sprintf("cancelled %s: sent TERM to %s; nothing of it remains", where, group), nil
+	}
+	msg := fmt.Sprintf("could not cancel %s%s%s; it may still be running", where, said, sudoHint(said))
+	return msg, fmt.Errorf("sshexec: %s: %w", msg, ErrMaybeRunning)
+}

@@ -1,0 +1,223 @@
+package sshexec
+
+// The job as it lives on the host. Every command runs detached (setsid, no
+// PTY, stdin from /dev/null) under a wrapper shell that records its process
+// group and exit status in a private directory:
+//
+//	<root>/<JobID>/        0700, created with mkdir (never reused)
+//	    token              random per Run, so a follower never mistakes
+//	                       another job for its own
+//	    env, script        Spec.Env and Spec.Script, sent on stdin
+//	    wrap               the wrapper below
+//	    out, err           the job's stdout and stderr
+//	    wpid, pgid         the wrapper's pid, the job's process group
+//	    exit               "<status> <SIG|->", renamed into place at the end
+//	    canceled, timedout markers left by Cancel and by the timeout
+//	    sudo               marker: the job runs as root
+//
+// Followers tail out and err from byte offsets with GNU tail (inotify, ends
+// when the job's process is gone) and report sizes and the exit record on
+// their stderr as "golive:" lines, so a step costs two concurrent sessions.
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// defaultRoot is the jobs directory on a host, as a shell word.
+const defaultRoot = `"${XDG_STATE_HOME:-$HOME/.local/state}/golive/jobs"`
+
+// endMark follows the script on the launcher's stdin; a connection that
+// drops while the script is being sent leaves it missing, and nothing runs.
+const endMark = "golive-end"
+
+var (
+	jobIDRe  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+	envKeyRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// validJobID reports whether id can name a job directory.
+func validJobID(id string) error {
+	if !jobIDRe.MatchString(id) || id == "." || id == ".." {
+		return fmt.Errorf("sshexec: job id %q must be 1-128 characters of A-Z a-z 0-9 . _ -", id)
+	}
+	return nil
+}
+
+// shq quotes s as one shell word.
+func shq(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// envText renders env as lines the wrapper sources with `set -a`.
+func envText(env map[string]string) (string, error) {
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		if !envKeyRe.MatchString(k) {
+			return "", fmt.Errorf("sshexec: environment variable name %q is not a valid shell name", k)
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k + "=" + shq(env[k]) + "\n")
+	}
+	return b.String(), nil
+}
+
+// wrapScript runs as the job's parent: $1 is the job directory, $2 the
+// timeout in seconds (0: none). The job gets its own session and process
+// group, so Cancel can kill all of it without killing the wrapper, which
+// then records the status. The timeout watchdog sends TERM, then KILL 5 s
+// later.
+const wrapScript = `d=$1; t=$2
+exec </dev/null
+echo $$ >"$d/wpid"
+( PYTHONUNBUFFERED=1; export PYTHONUNBUFFERED
+  if [ -s "$d/env" ]; then set -a; . "$d/env"; set +a; rm -f "$d/env"; fi
+  exec setsid /bin/sh "$d/script" ) & j=$!
+echo $j >"$d/pgid"
+w=
+if [ "$t" != 0 ]; then
+  ( trap 'kill $s 2>/dev/null; exit 0' TERM
+    sleep "$t" & s=$!; wait $s || exit 0
+    : >"$d/timedout"; kill -TERM -$j 2>/dev/null
+    sleep 5 & s=$!; wait $s || exit 0
+    kill -KILL -$j 2>/dev/null ) & w=$!
+fi
+wait $j; st=$?
+[ -n "$w" ] && kill $w 2>/dev/null
+sig=-
+if [ "$st" -gt 128 ]; then sig=$(kill -l "$st" 2>/dev/null) || sig=-; fi
+printf '%s %s\n' "$st" "${sig:--}" >"$d/exit.tmp" && mv -f "$d/exit.tmp" "$d/exit"
+`
+
+// shFuncs are helpers the follow and cancel scripts share. palive tells
+// whether a pid is a live (not zombie) process; galive whether any live
+// process is left in process group $p. Both read /proc without forking and
+// fall back to kill -0 where there is no /proc.
+const shFuncs = `palive() { [ -n "$1" ] || return 1
+  if [ -r /proc/self/stat ]; then l=; read -r l 2>/dev/null </proc/$1/stat || [ -n "$l" ] || return 1
+    l=${l##*) }; case $l in Z*|X*) return 1;; esac; return 0; fi
+  kill -0 "$1" 2>/dev/null; }
+galive() { if [ ! -r /proc/self/stat ]; then kill -0 -"$p" 2>/dev/null; return; fi
+  for f in /proc/[0-9]*/stat; do l=; read -r l 2>/dev/null <"$f" || [ -n "$l" ] || continue
+    l=${l##*) }; set -- $l
+    if [ "$3" = "$p" ] && [ "$1" != Z ] && [ "$1" != X ]; then return 0; fi
+  done; return 1; }
+`
+
+// seconds renders a timeout for sleep(1); "0" means none.
+func seconds(d time.Duration) string {
+	if d <= 0 {
+		return "0"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64)
+}
+
+// launchCmd creates the job directory, reads env and script from stdin
+// (their lengths are known, so the stdin that follows, a sudo password,
+// stays for sudo), starts the wrapper and then follows stdout as followCmd
+// does. Control lines go to stderr.
+func launchCmd(root string, spec Spec, envLen int, token, sudo string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "umask 077\nR=%s; d=\"$R\"/%s\n", root, spec.JobID)
+	b.WriteString(`mkdir -p "$R" || exit 0
+if ! mkdir "$d"; then [ -e "$d" ] && echo golive:exists >&2; exit 0; fi
+`)
+	fmt.Fprintf(&b, "echo %s >\"$d/token\"\n", token)
+	if envLen > 0 {
+		fmt.Fprintf(&b, "head -c %d >\"$d/env\"\n", envLen)
+	} else {
+		b.WriteString(": >\"$d/env\"\n")
+	}
+	fmt.Fprintf(&b, "head -c %d >\"$d/script\"\n", len(spec.Script))
+	fmt.Fprintf(&b, `IFS= read -r g || g=
+if [ "$g" != %s ]; then rm -rf "$d"; echo golive:short >&2; exit 0; fi
+printf '%%s' %s >"$d/wrap"
+: >"$d/out"; : >"$d/err"
+`, endMark, shq(wrapScript))
+	start := `/bin/sh -c 'exec >>"$1/out" 2>>"$1/err" </dev/null; setsid /bin/sh "$1/wrap" "$1" "$2" &' golive-start "$d" ` + seconds(spec.Timeout)
+	if sudo != "" {
+		b.WriteString(": >\"$d/sudo\"\n")
+		start = `if [ "$(id -u)" = 0 ]; then ` + start + "; else " + sudo + " " + start + "; fi"
+	}
+	fmt.Fprintf(&b, "if ! { %s; }; then rm -rf \"$d\"; echo golive:startfail >&2; exit 0; fi\n", start)
+	b.WriteString("echo golive:started >&2\n")
+	b.WriteString(followBody(Stdout, 0, true, token, false))
+	return b.String()
+}
+
+// followCmd follows one stream of job id from byte from (0-based) until the
+// job ends. With control set it then waits for the exit record and reports
+// it; waitDir makes it wait for a job that is still being launched.
+func followCmd(root, id string, s Stream, from int64, control bool, token string, waitDir bool) string {
+	return fmt.Sprintf("R=%s; d=\"$R\"/%s\n", root, id) + followBody(s, from, control, token, waitDir)
+}
+
+func followBody(s Stream, from int64, control bool, token string, waitDir bool) string {
+	file := "out"
+	if s == Stderr {
+		file = "err"
+	}
+	var b strings.Builder
+	b.WriteString(shFuncs)
+	wd := "0"
+	if waitDir {
+		wd = "1"
+	}
+	fmt.Fprintf(&b, `n=0
+while [ ! -s "$d/pgid" ]; do
+  if [ %s = 0 ] && [ ! -d "$d" ]; then echo golive:nojob >&2; exit 0; fi
+  n=$((n+1)); if [ $n -gt 400 ]; then echo golive:nostart >&2; exit 0; fi
+  if [ $n -lt 20 ]; then sleep 0.002; else sleep 0.05; fi
+done
+`, wd)
+	if token != "" {
+		fmt.Fprintf(&b, "t=; read -r t <\"$d/token\"; if [ \"$t\" != %s ]; then echo golive:conflict >&2; exit 0; fi\n", token)
+	}
+	fmt.Fprintf(&b, `read -r p <"$d/pgid"
+if [ -e "$d/exit" ]; then tail -c +%[1]d "$d/%[2]s"; else tail -s 0.01 -c +%[1]d --pid="$p" -f "$d/%[2]s"; fi || { echo golive:followfail >&2; exit 0; }
+`, from+1, file)
+	if !control {
+		fmt.Fprintf(&b, "stat -c 'golive:size %%s' \"$d/%s\" >&2\n", file)
+		return b.String()
+	}
+	b.WriteString(`w=; read -r w <"$d/wpid" 2>/dev/null
+n=0; while [ ! -e "$d/exit" ] && [ $n -lt 2000 ] && palive "$w"; do n=$((n+1)); if [ $n -lt 20 ]; then sleep 0.001; else sleep 0.005; fi; done
+if [ ! -e "$d/exit" ] && palive "$p"; then echo golive:followfail >&2; exit 0; fi
+stat -c 'golive:stat %s %.3Y' "$d/out" "$d/pgid" >&2
+if [ -s "$d/exit" ]; then read -r c s <"$d/exit"; echo "golive:exit $c $s" >&2; stat -c 'golive:ended %.3Y' "$d/exit" >&2; else echo golive:exit none >&2; fi
+[ -e "$d/canceled" ] && echo golive:canceled >&2
+[ -e "$d/timedout" ] && echo golive:timedout >&2
+exit 0
+`)
+	return b.String()
+}
+
+// cancelCmd stops job id's process group: TERM, up to 5 s, KILL, up to 2 s,
+// then confirms no live process is left in the group. A job started with
+// sudo is stopped through sudo. It reports on stdout with golive: lines.
+func cancelCmd(root, id, sudo string) string {
+	inner := shFuncs + `d=$1
+if [ ! -d "$d" ]; then echo golive:nojob; exit 0; fi
+n=0; while [ ! -s "$d/pgid" ] && [ $n -lt 50 ]; do n=$((n+1)); sleep 0.1; done
+if [ ! -s "$d/pgid" ]; then echo golive:nostart; exit 0; fi
+read -r p <"$d/pgid"
+if ! galive; then echo golive:gone; exit 0; fi
+: >"$d/canceled"
+kill -TERM -"$p" 2>/dev/null; echo golive:term "$p"
+n=0; while galive && [ $n -lt 50 ]; do n=$((n+1)); sleep 0.1; done
+if galive; then kill -KILL -"$p" 2>/dev/null; echo golive:kill
+  n=0; while galive && [ $n -lt 20 ]; do n=$((n+1)); sleep 0.1; done; fi
+if galive; then echo golive:alive; else echo golive:gone; fi
+`
+	run := "/bin/sh -c " + shq(inner) + ` golive-cancel "$d"`
+	return fmt.Sprintf("R=%s; d=\"$R\"/%s\n", root, id) +
+		`if [ -e "$d/sudo" ] && [ "$(id -u)" != 0 ]; then ` + sudo + " " + run + "; else " + run + "; fi\n"
+}

@@ -1,0 +1,232 @@
+package sshexec
+
+import (
+	"bytes"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// splitter turns one stream's bytes into Lines. It is an io.Writer fed by a
+// follower; it survives reconnects, so bytes are never counted twice.
+//
+// Rules: "\n" ends a line; a lone "\r" (a progress bar redrawing) ends a
+// line too, and "\r\n" is one break; a "\r" that would end an empty line
+// yields nothing (progress bars start with one), unless "\n" follows. Lines
+// longer than MaxLineBytes are cut at a rune boundary. Memory is bounded by
+// MaxLineBytes whatever the input. Offset counts bytes of the stream file
+// exactly, so that Attach can resume where a Line ended.
+type splitter struct {
+	stream Stream
+	off    int64 // file offset of the next byte to consume
+	// prime: the next byte received is the one at off-1, re-read only to
+	// learn whether it was a '\r' (resuming from a Line's Offset).
+	prime bool
+	cr    bool // last byte was a '\r' that ended a line: swallow a '\n'
+	ecr   bool // last byte was a '\r' on an empty line: '\n' makes ""
+	buf   []byte
+	emit  func(Line) error
+	now   func() time.Time
+}
+
+// newSplitter follows stream from byte offset from; when from > 0 the
+// follower must start one byte earlier (see start).
+func newSplitter(s Stream, from int64, emit func(Line) error) *splitter {
+	return &splitter{stream: s, off: from, prime: from > 0, emit: emit, now: time.Now}
+}
+
+// start is the file offset the follower must read from.
+func (s *splitter) start() int64 {
+	if s.prime {
+		return s.off - 1
+	}
+	return s.off
+}
+
+// Write consumes p. It fails only when emit does (the consumer is gone);
+// the bytes before the failure are accounted for.
+func (s *splitter) Write(p []byte) (int, error) {
+	n := len(p)
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if s.prime {
+		s.cr = p[0] == '\r'
+		s.prime = false
+		p = p[1:]
+	}
+	t := s.now()
+	for len(p) > 0 {
+		if s.cr || s.ecr {
+			wasEmpty := s.ecr
+			s.cr, s.ecr = false, false
+			if p[0] == '\n' {
+				s.off++
+				p = p[1:]
+				if wasEmpty {
+					if err := s.line(nil, t); err != nil {
+						return n - len(p), err
+					}
+				}
+				continue
+			}
+		}
+		room := MaxLineBytes - len(s.buf)
+		i := bytes.IndexAny(p, "\r\n")
+		if i < 0 || i > room {
+			k := min(len(p), room)
+			s.buf = append(s.buf, p[:k]...)
+			s.off += int64(k)
+			p = p[k:]
+			if len(s.buf) >= MaxLineBytes {
+				if err := s.cut(t); err != nil {
+					return n - len(p), err
+				}
+			}
+			continue
+		}
+		s.buf = append(s.buf, p[:i]...)
+		c := p[i]
+		s.off += int64(i + 1)
+		p = p[i+1:]
+		if c == '\r' && len(s.buf) == 0 {
+			s.ecr = true
+			continue
+		}
+		s.cr = c == '\r'
+		if err := s.line(s.buf, t); err != nil {
+			return n - len(p), err
+		}
+		s.buf = s.buf[:0]
+	}
+	return n, nil
+}
+
+// cut emits the first MaxLineBytes (or fewer, not to split a rune) of a
+// full buffer and keeps the rest.
+func (s *splitter) cut(t time.Time) error {
+	k := cutPoint(s.buf)
+	rest := len(s.buf) - k
+	l := Line{Stream: s.stream, Text: text(s.buf[:k]), Time: t, Offset: s.off - int64(rest)}
+	if err := s.emit(l); err != nil {
+		return err
+	}
+	s.buf = s.buf[:copy(s.buf, s.buf[k:])]
+	return nil
+}
+
+// line emits b as a whole line ending at s.off.
+func (s *splitter) line(b []byte, t time.Time) error {
+	return s.emit(Line{Stream: s.stream, Text: text(b), Time: t, Offset: s.off})
+}
+
+// flush emits a last line that had no newline; called when the job ended
+// and the stream was read to its end.
+func (s *splitter) flush() error {
+	if len(s.buf) == 0 {
+		return nil
+	}
+	err := s.line(s.buf, s.now())
+	s.buf = s.buf[:0]
+	return err
+}
+
+// cutPoint is where to cut b without splitting a rune at its end.
+func cutPoint(b []byte) int {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if i > 0 && !utf8.FullRune(b[i:]) {
+				return i
+			}
+			break
+		}
+	}
+	return len(b)
+}
+
+// text makes b a valid UTF-8 string, replacing bad bytes with U+FFFD.
+func text(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
+
+// ctlWriter splits a follower's stderr into control lines ("golive:...")
+// and other text (error messages from the host), keeping a bounded amount.
+type ctlWriter struct {
+	partial []byte
+	ctl     []string
+	other   []string
+	onCtl   func(string) // called for each control line as it arrives
+}
+
+func (w *ctlWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			if len(w.partial) < 4096 {
+				w.partial = append(w.partial, p[:min(len(p), 4096-len(w.partial))]...)
+			}
+			break
+		}
+		w.partial = append(w.partial, p[:i]...)
+		p = p[i+1:]
+		w.add(string(w.partial))
+		w.partial = w.partial[:0]
+	}
+	return n, nil
+}
+
+func (w *ctlWriter) add(l string) {
+	if rest, ok := strings.CutPrefix(l, "golive:"); ok {
+		w.ctl = append(w.ctl, rest)
+		if w.onCtl != nil {
+			w.onCtl(rest)
+		}
+		return
+	}
+	if l = strings.TrimSpace(l); l != "" && len(w.other) < 20 {
+		w.other = append(w.other, text([]byte(l)))
+	}
+}
+
+// has reports whether control line word (its first field) arrived.
+func (w *ctlWriter) has(word string) bool {
+	_, ok := w.get(word)
+	return ok
+}
+
+// get returns the fields after word of the first control line starting
+// with it.
+func (w *ctlWriter) get(word string) ([]string, bool) {
+	for _, l := range w.ctl {
+		f := strings.Fields(l)
+		if len(f) > 0 && f[0] == word {
+			return f[1:], true
+		}
+	}
+	return nil, false
+}
+
+// all returns the fields of every control line starting with word.
+func (w *ctlWriter) all(word string) [][]string {
+	var out [][]string
+	for _, l := range w.ctl {
+		f := strings.Fields(l)
+		if len(f) > 0 && f[0] == word {
+			out = append(out, f[1:])
+		}
+	}
+	return out
+}
+
+// message is the host's own error text, for error messages.
+func (w *ctlWriter) message() string {
+	if len(w.partial) > 0 {
+		w.add(string(w.partial))
+		w.partial = nil
+	}
+	return strings.Join(w.other, "; ")
+}

@@ -1,0 +1,140 @@
+package sshexec
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// split feeds chunks to a fresh splitter from offset from and returns the
+// lines, flushed at the end.
+func split(t *testing.T, from int64, chunks ...string) []Line {
+	t.Helper()
+	var got []Line
+	s := newSplitter(Stdout, from, func(l Line) error { got = append(got, l); return nil })
+	for _, c := range chunks {
+		if n, err := s.Write([]byte(c)); err != nil || n != len(c) {
+			t.Fatalf("Write(%q) = %d, %v", c, n, err)
+		}
+	}
+	if err := s.flush(); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+type want struct {
+	text string
+	off  int64
+}
+
+func check(t *testing.T, got []Line, w ...want) {
+	t.Helper()
+	if len(got) != len(w) {
+		t.Fatalf("got %d lines %v, want %d %v", len(got), got, len(w), w)
+	}
+	for i := range w {
+		if got[i].Text != w[i].text || got[i].Offset != w[i].off {
+			t.Errorf("line %d = %q@%d, want %q@%d", i, got[i].Text, got[i].Offset, w[i].text, w[i].off)
+		}
+	}
+}
+
+func TestSplitterBreaks(t *testing.T) {
+	in := "a\nb\r\nc\rd\r\n\ne"
+	want := []want{{"a", 2}, {"b", 4}, {"c", 7}, {"d", 9}, {"", 11}, {"e", 12}}
+	check(t, split(t, 0, in), want...)
+	// Every way of cutting the input into two writes gives the same lines.
+	for i := 1; i < len(in); i++ {
+		check(t, split(t, 0, in[:i], in[i:]), want...)
+	}
+	// Byte by byte.
+	check(t, split(t, 0, strings.Split(in, "")...), want...)
+}
+
+func TestSplitterProgressBar(t *testing.T) {
+	// tqdm style: a leading \r on each redraw yields no empty lines.
+	got := split(t, 0, "\r 10%\r 50%\r100%\n", "done\n")
+	check(t, got, want{" 10%", 6}, want{" 50%", 11}, want{"100%", 16}, want{"done", 21})
+}
+
+func TestSplitterCRLFBlankLine(t *testing.T) {
+	// A line ending in "\r\n" ends at its "\r"; the "\n" is swallowed.
+	check(t, split(t, 0, "a\r\n\r\nb\r\n"), want{"a", 2}, want{"", 5}, want{"b", 7})
+}
+
+func TestSplitterInvalidUTF8(t *testing.T) {
+	got := split(t, 0, "ok\xff\xfex\n")
+	check(t, got, want{"ok\uFFFDx", 6})
+}
+
+func TestSplitterLongLine(t *testing.T) {
+	n := 3*MaxLineBytes + 100
+	got := split(t, 0, strings.Repeat("a", n)+"\n")
+	check(t, got, want{strings.Repeat("a", MaxLineBytes), MaxLineBytes},
+		want{strings.Repeat("a", MaxLineBytes), 2 * MaxLineBytes},
+		want{strings.Repeat("a", MaxLineBytes), 3 * MaxLineBytes},
+		want{strings.Repeat("a", 100), int64(n + 1)})
+}
+
+func TestSplitterLongLineKeepsRunes(t *testing.T) {
+	// "é" is 2 bytes; put one across the cut.
+	in := strings.Repeat("a", MaxLineBytes-1) + "é" + "b\n"
+	got := split(t, 0, in)
+	if len(got) != 2 {
+		t.Fatalf("got %d lines", len(got))
+	}
+	if !utf8.ValidString(got[0].Text) || strings.ContainsRune(got[0].Text, utf8.RuneError) {
+		t.Errorf("first piece has a broken rune at its end")
+	}
+	if got[1].Text != "éb" || got[1].Offset != int64(len(in)) || got[0].Offset != MaxLineBytes-1 {
+		t.Errorf("got %q@%d after %d", got[1].Text, got[1].Offset, got[0].Offset)
+	}
+}
+
+// Resuming from any line's Offset (as Attach does, re-reading the byte
+// before it) yields exactly the lines after that one.
+func TestSplitterResume(t *testing.T) {
+	in := "one\r\ntwo\rthree\r\n\nfour\rfive"
+	all := split(t, 0, in)
+	for i, l := range all {
+		rest := split(t, l.Offset, in[l.Offset-1:])
+		if len(rest) != len(all)-i-1 {
+			t.Fatalf("resume after %q@%d: got %v, want %v", l.Text, l.Offset, rest, all[i+1:])
+		}
+		for j := range rest {
+			if rest[j].Text != all[i+1+j].Text || rest[j].Offset != all[i+1+j].Offset {
+				t.Errorf("resume after %d: line %d = %q@%d, want %q@%d", l.Offset, j,
+					rest[j].Text, rest[j].Offset, all[i+1+j].Text, all[i+1+j].Offset)
+			}
+		}
+	}
+}
+
+func TestSplitterBoundedMemory(t *testing.T) {
+	s := newSplitter(Stdout, 0, func(Line) error { return nil })
+	chunk := []byte(strings.Repeat("x", 1<<20))
+	for range 50 {
+		if _, err := s.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+		if cap(s.buf) > 2*MaxLineBytes {
+			t.Fatalf("buffer grew to %d bytes", cap(s.buf))
+		}
+	}
+	if s.off != 50<<20 {
+		t.Errorf("offset %d, want %d", s.off, 50<<20)
+	}
+}
+
+func TestCtlWriter(t *testing.T) {
+	var c ctlWriter
+	c.Write([]byte("golive:stat 12 1.5\nsudo: a pass"))
+	c.Write([]byte("word is required\ngolive:exit 3 -\n"))
+	if f, ok := c.get("exit"); !ok || f[0] != "3" || f[1] != "-" {
+		t.Errorf("exit = %v %v", f, ok)
+	}
+	if c.message() != "sudo: a password is required" {
+		t.Errorf("message = %q", c.message())
+	}
+}

@@ -1,0 +1,339 @@
+package sshexec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The suite below runs against any Executor: the local one (local_test.go)
+// and the SSH one against a real sshd (ssh_run_test.go).
+
+var jobSeq struct {
+	sync.Mutex
+	n int
+}
+
+// jobID makes a job id unique across test runs sharing a state directory.
+func jobID(t *testing.T) string {
+	jobSeq.Lock()
+	defer jobSeq.Unlock()
+	jobSeq.n++
+	name := strings.NewReplacer("/", "-", " ", "_").Replace(t.Name())
+	return fmt.Sprintf("%s-%d-%d", name, time.Now().UnixNano(), jobSeq.n)
+}
+
+// collector gathers lines from a Run or Attach.
+type collector struct {
+	ch   chan Line
+	done chan struct{}
+	mu   sync.Mutex
+	all  []Line
+	seen func(Line) // optional, called in the collector goroutine
+}
+
+func newCollector(seen func(Line)) *collector {
+	c := &collector{ch: make(chan Line, 64), done: make(chan struct{}), seen: seen}
+	go func() {
+		defer close(c.done)
+		for l := range c.ch {
+			if c.seen != nil {
+				c.seen(l)
+			}
+			c.mu.Lock()
+			c.all = append(c.all, l)
+			c.mu.Unlock()
+		}
+	}()
+	return c
+}
+
+// stop closes the channel (the Run has returned) and returns all lines.
+func (c *collector) stop() []Line {
+	close(c.ch)
+	<-c.done
+	return c.all
+}
+
+func texts(lines []Line, s Stream) []string {
+	var out []string
+	for _, l := range lines {
+		if l.Stream == s {
+			out = append(out, l.Text)
+		}
+	}
+	return out
+}
+
+// runJob runs script to its end with a deadline.
+func runJob(t *testing.T, e Executor, spec Spec) (Result, []Line, error) {
+	t.Helper()
+	if spec.JobID == "" {
+		spec.JobID = jobID(t)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := newCollector(nil)
+	res, err := e.Run(ctx, spec, c.ch)
+	return res, c.stop(), err
+}
+
+func wantSeq(t *testing.T, got []string, prefix string, n int) {
+	t.Helper()
+	if len(got) != n {
+		t.Fatalf("got %d %s lines, want %d (first %q)", len(got), prefix, n, first(got))
+	}
+	for i, s := range got {
+		if w := prefix + strconv.Itoa(i+1); s != w {
+			t.Fatalf("line %d = %q, want %q", i, s, w)
+		}
+	}
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+func testOrderAndExit(t *testing.T, e Executor) {
+	res, lines, err := runJob(t, e, Spec{Script: `i=1; while [ $i -le 2000 ]; do echo out$i; echo err$i >&2; i=$((i+1)); done; exit 3`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExitCode != 3 || res.Signal != "" || res.Unknown || res.Canceled || res.TimedOut {
+		t.Errorf("result = %+v, want exit 3", res)
+	}
+	wantSeq(t, texts(lines, Stdout), "out", 2000)
+	wantSeq(t, texts(lines, Stderr), "err", 2000)
+	var last int64
+	for _, l := range lines {
+		if l.Stream == Stdout {
+			if l.Offset <= last {
+				t.Fatalf("offsets not increasing: %d after %d", l.Offset, last)
+			}
+			last = l.Offset
+		}
+	}
+	if res.Ended.Before(res.Started) {
+		t.Errorf("ended %v before started %v", res.Ended, res.Started)
+	}
+}
+
+func testSignal(t *testing.T, e Executor) {
+	res, _, err := runJob(t, e, Spec{Script: `echo before; kill -KILL $$; echo after`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Signal != "KILL" || res.ExitCode != 137 || res.Unknown {
+		t.Errorf("result = %+v, want killed by KILL", res)
+	}
+}
+
+func testEnv(t *testing.T, e Executor) {
+	res, lines, err := runJob(t, e, Spec{
+		Script: `echo "$GREETING|$PYTHONUNBUFFERED|$(cat)"`,
+		Env:    map[string]string{"GREETING": "it's $HOME `x`"},
+	})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if got := texts(lines, Stdout); len(got) != 1 || got[0] != "it's $HOME `x`|1|" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func testProgressAndBytes(t *testing.T, e Executor) {
+	script := `printf 'a\rb\rc\r\nd\n'; printf 'bad\377\376x\n'; head -c 200000 /dev/zero | tr '\0' z; echo; printf 'no newline'`
+	res, lines, err := runJob(t, e, Spec{Script: script})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	got := texts(lines, Stdout)
+	want := []string{"a", "b", "c", "d", "bad\uFFFDx",
+		strings.Repeat("z", MaxLineBytes), strings.Repeat("z", MaxLineBytes), strings.Repeat("z", MaxLineBytes),
+		strings.Repeat("z", 200000-3*MaxLineBytes), "no newline"}
+	if len(got) != len(want) {
+		t.Fatalf("got %d lines, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d = %.20q (%d bytes), want %.20q", i, got[i], len(got[i]), want[i])
+		}
+	}
+	if last := lines[len(lines)-1]; last.Offset != int64(len("a\rb\rc\r\nd\nbad\377\376x\n")+200001+len("no newline")) {
+		t.Errorf("last offset %d", last.Offset)
+	}
+}
+
+func testJobIDOnce(t *testing.T, e Executor) {
+	id := jobID(t)
+	if _, _, err := runJob(t, e, Spec{JobID: id, Script: "echo ran"}); err != nil {
+		t.Fatal(err)
+	}
+	_, lines, err := runJob(t, e, Spec{JobID: id, Script: "echo ran again"})
+	if err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("second run: err = %v, want already exists", err)
+	}
+	if len(texts(lines, Stdout)) != 0 {
+		t.Errorf("second run delivered %q", texts(lines, Stdout))
+	}
+	if _, _, err := runJob(t, e, Spec{JobID: "../x", Script: "true"}); err == nil {
+		t.Errorf("bad job id accepted")
+	}
+	if _, _, err := runJob(t, e, Spec{Script: "true", Env: map[string]string{"A B": "x"}}); err == nil {
+		t.Errorf("bad env name accepted")
+	}
+}
+
+func testTimeout(t *testing.T, e Executor) {
+	start := time.Now()
+	res, lines, err := runJob(t, e, Spec{Script: "echo started; sleep 30; echo never", Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.TimedOut || res.Signal != "TERM" || res.Canceled {
+		t.Errorf("result = %+v, want timed out by TERM", res)
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("took %v", d)
+	}
+	if got := texts(lines, Stdout); len(got) != 1 {
+		t.Errorf("got %q", got)
+	}
+}
+
+// groupAlive lists live processes of process group pg on this machine
+// (the test sshd runs here too).
+func groupAlive(t *testing.T, pg string) []string {
+	t.Helper()
+	out, err := exec.Command("ps", "-eo", "pid=,pgid=,stat=,args=").Output()
+	if err != nil {
+		t.Fatalf("ps: %v", err)
+	}
+	var live []string
+	for _, l := range strings.Split(string(out), "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 3 && f[1] == pg && !strings.HasPrefix(f[2], "Z") {
+			live = append(live, l)
+		}
+	}
+	return live
+}
+
+// testCancel cancels a job whose group has several processes, one of
+// them ignoring TERM, while Run follows it.
+func testCancel(t *testing.T, e Executor) {
+	id := jobID(t)
+	pg := make(chan string, 1)
+	c := newCollector(func(l Line) {
+		if l.Stream == Stdout && strings.HasPrefix(l.Text, "pg ") {
+			pg <- strings.TrimPrefix(l.Text, "pg ")
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	type ran struct {
+		res Result
+		err error
+	}
+	done := make(chan ran, 1)
+	go func() {
+		res, err := e.Run(ctx, Spec{JobID: id, Script: `sleep 300 & sh -c 'trap "" TERM; sleep 300' & echo "pg $$"; wait`}, c.ch)
+		done <- ran{res, err}
+	}()
+	var group string
+	select {
+	case group = <-pg:
+	case <-time.After(30 * time.Second):
+		t.Fatal("job did not start")
+	}
+	time.Sleep(200 * time.Millisecond) // let the TERM-ignoring shell set its trap
+	if len(groupAlive(t, group)) < 3 {
+		t.Fatalf("process group %s: %q, want the job's processes", group, groupAlive(t, group))
+	}
+	if err := e.Cancel(ctx, id); err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
+	if live := groupAlive(t, group); len(live) > 0 {
+		t.Errorf("after cancel, process group %s still has %q", group, live)
+	}
+	r := <-done
+	lines := c.stop()
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if !r.res.Canceled || r.res.Signal == "" {
+		t.Errorf("result = %+v, want canceled by a signal", r.res)
+	}
+	var notices []string
+	for _, l := range lines {
+		if l.Stream == Notice {
+			notices = append(notices, l.Text)
+		}
+	}
+	if !strings.Contains(strings.Join(notices, "\n"), "KILL") {
+		t.Errorf("notices %q do not say the group was killed", notices)
+	}
+	// Cancelling again: nothing left to stop.
+	if err := e.Cancel(ctx, id); err != nil {
+		t.Errorf("second cancel: %v", err)
+	}
+	if err := e.Cancel(ctx, jobID(t)); !errors.Is(err, ErrNoJob) {
+		t.Errorf("cancel of unknown job: %v, want ErrNoJob", err)
+	}
+}
+
+// testAttach stops following midway (as a crashing golive would), then a
+// fresh Executor attaches from the last delivered offsets: every line
+// arrives exactly once, then the exit code.
+func testAttach(t *testing.T, e Executor, fresh func() Executor) {
+	id := jobID(t)
+	script := `i=1; while [ $i -le 300 ]; do echo n$i; echo e$i >&2; [ $i = 50 ] && sleep 1; i=$((i+1)); done; sleep 0.5; exit 4`
+	ctx, cancel := context.WithCancel(context.Background())
+	c := newCollector(func(l Line) {
+		if l.Text == "n40" {
+			cancel()
+		}
+	})
+	_, err := e.Run(ctx, Spec{JobID: id, Script: script}, c.ch)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("run: %v, want context.Canceled", err)
+	}
+	first := c.stop()
+	var from Offsets
+	for _, l := range first {
+		switch l.Stream {
+		case Stdout:
+			from.Stdout = l.Offset
+		case Stderr:
+			from.Stderr = l.Offset
+		}
+	}
+	e2 := fresh()
+	defer e2.Close()
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel2()
+	c2 := newCollector(nil)
+	res, err := e2.Attach(ctx2, id, from, c2.ch)
+	rest := c2.stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExitCode != 4 || res.Unknown {
+		t.Errorf("result = %+v, want exit 4", res)
+	}
+	all := append(first, rest...)
+	wantSeq(t, texts(all, Stdout), "n", 300)
+	wantSeq(t, texts(all, Stderr), "e", 300)
+	if _, err := e2.Attach(ctx2, jobID(t), Offsets{}, make(chan Line, 1)); !errors.Is(err, ErrNoJob) {
+		t.Errorf("attach to unknown job: %v, want ErrNoJob", err)
+	}
+}

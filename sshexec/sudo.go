@@ -1,0 +1,86 @@
+package sshexec
+
+import (
+	"bytes"
+	"strings"
+)
+
+// How jobs become root. Spec.Sudo runs the job's wrapper through sudo; the
+// job directory, its files and the followers stay the operator's, so only
+// starting and cancelling need sudo. With no password sudo must not ask
+// (`sudo -n`). With one, sudo reads it from stdin (`sudo -S`, with an empty prompt): the
+// password travels after the script on the launcher's stdin, which the
+// launcher reads by exact length, so the password reaches sudo and nothing
+// else. It is never put in argv, the environment, a file or a message, and
+// if sudo does not ask for it, it stays unread in the pipe.
+const (
+	sudoNoPrompt = "sudo -n --"
+	sudoStdin    = "sudo -S -p '' --"
+)
+
+// sudoLaunch builds the launcher's stdin (env, script, end mark, then the
+// password if any) and the sudo prefix for spec.
+func (r *runner) sudoLaunch(spec Spec, env string) (prefix string, stdin []byte) {
+	n := len(env) + len(spec.Script) + len(endMark) + len(spec.SudoPassword) + 2
+	stdin = make([]byte, 0, n)
+	stdin = append(stdin, env...)
+	stdin = append(stdin, spec.Script...)
+	stdin = append(stdin, endMark+"\n"...)
+	if !spec.Sudo {
+		return "", stdin
+	}
+	if len(spec.SudoPassword) == 0 {
+		return sudoNoPrompt, stdin
+	}
+	r.rememberPassword(spec.SudoPassword)
+	stdin = append(stdin, spec.SudoPassword...)
+	stdin = append(stdin, '\n')
+	return sudoStdin, stdin
+}
+
+// cancelSudo is the sudo prefix and stdin Cancel uses for a job that runs
+// as root: the remembered password if there is one, else `sudo -n`.
+func (r *runner) cancelSudo() (prefix string, stdin []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.sudoPW) == 0 {
+		return sudoNoPrompt, nil
+	}
+	stdin = make([]byte, 0, len(r.sudoPW)+1)
+	stdin = append(stdin, r.sudoPW...)
+	return sudoStdin, append(stdin, '\n')
+}
+
+// rememberPassword keeps a copy of pw in memory, for Cancel.
+func (r *runner) rememberPassword(pw []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if bytes.Equal(r.sudoPW, pw) {
+		return
+	}
+	clear(r.sudoPW)
+	r.sudoPW = bytes.Clone(pw)
+}
+
+// forgetPassword wipes the remembered password.
+func (r *runner) forgetPassword() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	clear(r.sudoPW)
+	r.sudoPW = nil
+}
+
+// sudoHint adds what to do when sudo refused to start a job.
+func sudoHint(msg string) string {
+	switch {
+	case strings.Contains(msg, "password is required"):
+		return "; sudo needs a password on this host: provide it when asked"
+	case strings.Contains(msg, "incorrect password"), strings.Contains(msg, "no password was provided"):
+		return "; the sudo password was not accepted"
+	case strings.Contains(msg, "not found"):
+		return "; is sudo installed on the host?"
+	case strings.Contains(msg, "not in the sudoers"), strings.Contains(msg, "not allowed"):
+		return "; this user may not use sudo on the host"
+	}
+	return ""
+}
