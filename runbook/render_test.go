@@ -67,6 +67,9 @@ sections:
         command: |
           echo start {{v}} end >/dev/null; echo $(printf %s {{v}}) >/dev/null; x={{v}}
           printf %s "$x"
+      - id: subst
+        title: Inside $( ) within double quotes the value is still one word
+        command: printf %s "$(printf %s {{v}})"
 `
 
 // TestRenderedValuesAreHarmless runs rendered commands with sh -c: no value
@@ -86,7 +89,7 @@ func TestRenderedValuesAreHarmless(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Plan(%q): %v", val, err)
 		}
-		for _, id := range []string{"echo", "touch-nothing"} {
+		for _, id := range []string{"echo", "touch-nothing", "subst"} {
 			ps := plan.Step(id)
 			cmd := exec.Command(sh, "-c", ps.Script)
 			cmd.Dir = t.TempDir() // the prelude must cd into dir
@@ -96,6 +99,10 @@ func TestRenderedValuesAreHarmless(t *testing.T) {
 			}
 			if id == "echo" && string(out) != val {
 				t.Errorf("value %q: printf printed %q\nscript:\n%s", val, out, ps.Script)
+			}
+			// $( ) drops trailing newlines, and only those.
+			if id == "subst" && string(out) != strings.TrimRight(val, "\n") {
+				t.Errorf("value %q: $( ) printed %q\nscript:\n%s", val, out, ps.Script)
 			}
 			entries, _ := os.ReadDir(dir)
 			for _, e := range entries {

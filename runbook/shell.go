@@ -1,6 +1,9 @@
 package runbook
 
-import "strings"
+import (
+	"sort"
+	"strings"
+)
 
 // Quote returns s as one POSIX shell word. Inside single quotes nothing is
 // special, and a single quote itself is written as close quote, escaped
@@ -132,11 +135,7 @@ func unsafePlaceholders(text string, phs []placeholder) map[int]string {
 			if end < 0 {
 				end = len(text) - i
 			}
-			for _, ph := range phs {
-				if ph.start > i && ph.start < i+end {
-					out[ph.start] = "a comment"
-				}
-			}
+			markBetween(phs, i, i+end, "a comment", out)
 			i += end
 		case strings.HasPrefix(text[i:], "<<<"):
 			i += 3
@@ -213,11 +212,16 @@ func skipHeredocs(text string, i int, pending []heredoc, phs []placeholder, out 
 			}
 			i = next
 		}
-		for _, ph := range phs {
-			if ph.start >= start && ph.start < i {
-				out[ph.start] = "a here-document"
-			}
-		}
+		markBetween(phs, start, i, "a here-document", out)
 	}
 	return i
+}
+
+// markBetween marks the placeholders (sorted by start) that start in
+// [from, to) as being in the named place.
+func markBetween(phs []placeholder, from, to int, where string, out map[int]string) {
+	i := sort.Search(len(phs), func(i int) bool { return phs[i].start >= from })
+	for ; i < len(phs) && phs[i].start < to; i++ {
+		out[phs[i].start] = where
+	}
 }
