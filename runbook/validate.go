@@ -335,10 +335,11 @@ func (p *parser) posIn(n *yaml.Node, text string, off int) (line, col int) {
 	case n.Style&yaml.LiteralStyle != 0:
 		l := n.Line + 1 + k
 		if l-1 < len(p.lines) {
-			src := p.lines[l-1]
-			indent := len(src) - len(strings.TrimLeft(src, " "))
-			if src[indent:] == lineText || strings.TrimRight(src[indent:], " \t") == strings.TrimRight(lineText, " \t") {
-				return l, indent + c + 1
+			// The value's line is the source line minus the block's
+			// indentation (and any trailing spaces the block dropped).
+			src := strings.TrimRight(p.lines[l-1], " \t")
+			if t := strings.TrimRight(lineText, " \t"); strings.HasSuffix(src, t) {
+				return l, len(src) - len(t) + c + 1
 			}
 		}
 	case k == 0 && !strings.Contains(text, "\n"):
