@@ -1,0 +1,158 @@
+package runbooks_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golive/runbook"
+	"golive/runbooks"
+)
+
+// loginEnv is the environment a fresh SSH login gives a command: no
+// project variables (the prelude loads them), the system PATH.
+func (s *fakeServer) loginEnv() []string {
+	return []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + s.root,
+		"LANG=C.UTF-8", "PYTHONUNBUFFERED=1"}
+}
+
+// nonDockerPlan renders the built-in non-docker runbook for the fake server.
+func nonDockerPlan(t *testing.T, s *fakeServer, extra map[string]string) *runbook.Plan {
+	t.Helper()
+	rb, err := runbook.Load(runbooks.FS, "non-docker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := rb.Plan(s.vars(extra))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
+// releaseSteps is the non-docker runbook's path through a release of the
+// fake server, in runbook order, with what each step must give. The
+// server starts one release behind: shop.0002 is in origin, not yet pulled.
+var releaseSteps = []expectation{
+	{id: "server-identity", pass: true, contains: "manage.py found"},
+	{id: "venv-active", pass: true, contains: "django 3"},
+	{id: "env-file", pass: true, contains: "DJANGO_SECRET_KEY"},
+	{id: "env-required", pass: true, contains: "set: DATABASE_URL"},
+	{id: "debug-off", pass: true, contains: "DEBUG = False"},
+	{id: "debug-hard-fail", pass: true, contains: "refuse to load without DJANGO_ALLOWED_HOSTS"},
+	{id: "allowed-hosts", pass: true, contains: "example.com is allowed"},
+	{id: "prod-settings", pass: true, contains: "SETTINGS_MODULE = config.settings"},
+	{id: "secrets-not-hardcoded", pass: true},
+	{id: "secret-key-git-history", pass: true, contains: "history clean"},
+	{id: "secret-key-strength", pass: true, contains: "length 50"},
+	// The fixture runs on SQLite: the runbook must flag it.
+	{id: "db-postgres", pass: false, contains: "vendor = sqlite"},
+	{id: "db-roundtrip", pass: true},
+	{id: "static-settings", pass: true, contains: "ManifestStaticFilesStorage"},
+	{id: "media-persistent", pass: true, contains: "outside the release directory"},
+	{id: "health-endpoint-exists", pass: true},
+	{id: "django-proxy-settings", pass: true},
+	{id: "security-settings", pass: true},
+	{id: "csrf-origins", pass: true},
+	{id: "admin-exposure", pass: true, contains: "admin is served at /admin/"},
+	{id: "record-current-release", pass: true, contains: "shop.0001_initial"},
+	{id: "check-deploy", pass: true},
+	{id: "run-tests", pass: true, contains: "OK"},
+	{id: "migrate-check-before", pass: true},
+	{id: "makemigrations-check", pass: true},
+	{id: "email-connection", pass: true},
+	{id: "pull-code", pass: true, contains: "now at"},
+	{id: "release-identity", pass: true, contains: "matches"},
+	{id: "check-deploy-release", pass: true},
+	{id: "makemigrations-check", pass: true},
+	{id: "migrations-pending", pass: true, contains: "unapplied migrations: 1"},
+	// Before migrate, the check must see the pulled migration.
+	{id: "migrate-check-after", pass: false, contains: "unapplied migrations remain"},
+	{id: "migrate-plan", pass: true, contains: "Add field price to product"},
+	{id: "migrate", pass: true, contains: "Applying shop.0002_product_price... OK"},
+	{id: "migrate-check-after", pass: true, contains: "no unapplied migrations"},
+	{id: "collectstatic", pass: true, contains: "static files copied"},
+	{id: "db-write", pass: true},
+}
+
+func TestNonDockerReleaseAgainstDjango(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Django project")
+	}
+	s := newFakeServer(t)
+	plan := nonDockerPlan(t, s, map[string]string{"local_checkout": s.work})
+	r := shRunner{}
+
+	// Local steps run on the "operator's machine": the release checkout
+	// with its environment, the virtualenv on PATH.
+	env := s.loginEnv()
+	for _, want := range releaseSteps {
+		e := env
+		if plan.Step(want.id).Step.Kind == runbook.KindLocal {
+			e = s.processEnv(nil)
+		}
+		runSteps(t, r, plan, e, []expectation{want})
+	}
+
+	// Backups: an empty directory fails, an old dump fails, a fresh one passes.
+	runSteps(t, r, plan, env, []expectation{{id: "backup-recent", pass: false, contains: "newest backup: none"}})
+	old := filepath.Join(s.backupDir, "old.sql.gz")
+	must(t, os.WriteFile(old, []byte("dump"), 0o600))
+	must(t, os.Chtimes(old, time.Now().Add(-30*time.Hour), time.Now().Add(-30*time.Hour)))
+	runSteps(t, r, plan, env, []expectation{{id: "backup-recent", pass: false, contains: "younger than 26 hours: 0"}})
+	must(t, os.WriteFile(filepath.Join(s.backupDir, "fresh.sql.gz"), []byte("dump"), 0o600))
+	runSteps(t, r, plan, env, []expectation{{id: "backup-recent", pass: true, contains: "fresh.sql.gz"}})
+
+	// The post-deployment HTTP checks, against the app served by runserver
+	// with production settings (no TLS here, so no SSL redirect).
+	addr := s.runserver(t, map[string]string{"DJANGO_SECURE_SSL_REDIRECT": "False"})
+	web := nonDockerPlan(t, s, map[string]string{"domain": addr, "scheme": "http"})
+	runSteps(t, r, web, s.processEnv(nil), []expectation{
+		{id: "health-check", pass: true, contains: "status 200"},
+		{id: "no-debug-404", pass: true, contains: "status 404"},
+	})
+	// With DEBUG on, the 404 page is the technical one: the check must fail.
+	debugAddr := s.runserver(t, map[string]string{"DJANGO_SECURE_SSL_REDIRECT": "False", "DJANGO_DEBUG": "True"})
+	debugWeb := nonDockerPlan(t, s, map[string]string{"domain": debugAddr, "scheme": "http"})
+	runSteps(t, r, debugWeb, s.processEnv(nil), []expectation{{id: "no-debug-404", pass: false, contains: "DEBUG"}})
+
+	// Break things the checks exist for, and watch them fail.
+	missing := nonDockerPlan(t, s, map[string]string{"required_env": "DJANGO_SECRET_KEY SENTRY_DSN"})
+	runSteps(t, r, missing, env, []expectation{{id: "env-required", pass: false, contains: "MISSING: SENTRY_DSN"}})
+	must(t, os.Chmod(s.envFile, 0o644))
+	runSteps(t, r, plan, env, []expectation{{id: "env-file", pass: false, contains: "WORLD-ACCESSIBLE"}})
+	s.env["DJANGO_DEBUG"] = "True"
+	s.writeEnv(t)
+	runSteps(t, r, plan, env, []expectation{
+		{id: "debug-off", pass: false, contains: "DEBUG = True"},
+		{id: "check-deploy", pass: false, contains: "DEBUG"},
+	})
+	delete(s.env, "DJANGO_DEBUG")
+	s.writeEnv(t)
+
+	// A SECRET_KEY committed on any branch, even one deleted from the
+	// working tree later, is caught and nothing of it is printed.
+	leak := "SECRET_KEY = 'django-insecure-leaked-" + s.env["DJANGO_SECRET_KEY"][:8] + "'\n"
+	must(t, os.WriteFile(filepath.Join(s.appDir, "config/local_settings.py"), []byte(leak), 0o644))
+	s.git(t, s.appDir, "checkout", "-q", "-b", "experiment")
+	s.git(t, s.appDir, "add", "config/local_settings.py")
+	s.git(t, s.appDir, "commit", "-q", "-m", "try a local key")
+	hardcoded := r.run(t, plan.Step("secrets-not-hardcoded"), env)
+	if hardcoded.met {
+		t.Errorf("secrets-not-hardcoded passed with a literal key in config/local_settings.py:\n%s", hardcoded.output())
+	}
+	s.git(t, s.appDir, "rm", "-q", "config/local_settings.py")
+	s.git(t, s.appDir, "commit", "-q", "-m", "remove the local key")
+	s.git(t, s.appDir, "checkout", "-q", "main")
+	res := r.run(t, plan.Step("secret-key-git-history"), env)
+	if res.met {
+		t.Errorf("secret-key-git-history passed with a committed key:\n%s", res.output())
+	}
+	for _, out := range []string{res.output(), hardcoded.output()} {
+		if strings.Contains(out, "leaked") || strings.Contains(out, s.env["DJANGO_SECRET_KEY"][:8]) {
+			t.Errorf("a secret check printed the secret:\n%s", out)
+		}
+	}
+}

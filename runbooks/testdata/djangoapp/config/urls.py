@@ -1,0 +1,10 @@
+"""URL routes of the test project."""
+from django.contrib import admin
+from django.urls import path
+
+from shop.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
