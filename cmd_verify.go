@@ -1,11 +1,166 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"golive/runbook"
+	"golive/sshexec"
 )
 
+const verifyUsage = `Usage: golive verify TRANSCRIPT.json [--signers FILE] [--principal NAME]
+
+Verify a golive transcript and its signature (TRANSCRIPT.json.sig):
+
+  signature    the SSHSIG signature (namespace golive-transcript) matches
+               the file byte for byte; with --signers, the key is listed in
+               that OpenSSH allowed_signers file (for --principal, if given)
+  hash chain   the events are numbered from 1 without gaps and each carries
+               the hash of the one before
+  consistency  replaying the events gives exactly the steps, verdict and
+               progress the transcript states
+  evidence     every sign-off of a step that ran carries the command, exit
+               code and output digest of its attempt, and they match the
+               recorded output
+
+Prints one line per check and a verdict. Exits 0 when every check passes,
+1 when one fails, 2 on a usage error.
+
+Without golive, the signature alone checks with OpenSSH:
+  ssh-keygen -Y verify -f allowed_signers -I PRINCIPAL -n golive-transcript \
+    -s TRANSCRIPT.json.sig < TRANSCRIPT.json
+
+Flags:
+`
+
 func cmdVerify(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "golive verify: not built yet")
-	return 2
+	fset := newFlagSet("golive verify")
+	signers := fset.String("signers", "", "OpenSSH allowed_signers `FILE` the signer must be listed in")
+	principal := fset.String("principal", "", "`NAME` the signer must be listed as (needs --signers)")
+	sigPath := fset.String("sig", "", "signature `FILE` (default: TRANSCRIPT.json.sig)")
+	pos, code := parseFlags(fset, args, verifyUsage, stdout, stderr)
+	if code >= 0 {
+		return code
+	}
+	switch {
+	case len(pos) != 1:
+		fmt.Fprintln(stderr, "golive verify: give exactly one transcript, e.g. golive verify release.json --signers allowed_signers")
+		return 2
+	case *principal != "" && *signers == "":
+		fmt.Fprintln(stderr, "golive verify: --principal needs --signers FILE (the allowed_signers file that lists the principal)")
+		return 2
+	}
+	path := pos[0]
+	if *sigPath == "" {
+		*sigPath = path + ".sig"
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "golive verify: %v\n", err)
+		return 2
+	}
+
+	sigCheck := verifySignature(data, *sigPath, *signers, *principal)
+	rep := runbook.VerifyTranscript(data)
+	rep.Checks = append([]runbook.Check{sigCheck}, rep.Checks...)
+
+	fmt.Fprintf(stdout, "Transcript %s\n", path)
+	if t := rep.Transcript; t != nil {
+		fmt.Fprintf(stdout, "  run %s: %s on %s by %s, verdict %s, %d of %d steps settled\n",
+			t.Run.ID, t.Run.Title, t.Run.Host, t.Run.Operator, t.Verdict, t.SignedOff, t.Total)
+	}
+	failed := 0
+	for _, c := range rep.Checks {
+		mark := "✓"
+		if !c.OK {
+			mark = "✗"
+			failed++
+		}
+		fmt.Fprintf(stdout, "%s %-12s %s\n", mark, c.Name, c.Detail)
+		if len(c.Findings) > 1 {
+			for _, f := range c.Findings {
+				fmt.Fprintf(stdout, "    - %s\n", f)
+			}
+		}
+	}
+	switch {
+	case failed > 0:
+		fmt.Fprintf(stdout, "NOT VERIFIED: %d of %d checks failed; do not rely on this transcript\n", failed, len(rep.Checks))
+		return 1
+	case *signers == "":
+		fmt.Fprintln(stdout, "VERIFIED, except who signed: the signature is valid but its key was not checked against a trust list; pass --signers FILE")
+	default:
+		fmt.Fprintln(stdout, "VERIFIED: signed by a trusted key, intact and consistent")
+	}
+	return 0
 }
+
+// verifySignature checks the signature file against the transcript bytes,
+// and against the allowed_signers file when one is given.
+func verifySignature(data []byte, sigPath, signersPath, principal string) runbook.Check {
+	c := runbook.Check{Name: "signature"}
+	sig, err := os.ReadFile(sigPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		c.Detail = fmt.Sprintf("no signature file %s: the transcript is unsigned or the .sig was not copied with it", sigPath)
+		return c
+	}
+	if err != nil {
+		c.Detail = err.Error()
+		return c
+	}
+	if signersPath == "" {
+		fp, err := sshexec.VerifyTranscriptSignature(data, sig, nil, "")
+		if err != nil {
+			c.Detail = err.Error()
+			return c
+		}
+		c.OK = true
+		c.Detail = fmt.Sprintf("cryptographically valid, key %s; the signer was NOT checked against a trust list (no --signers)", fp)
+		return c
+	}
+	signers, err := os.ReadFile(signersPath)
+	if err != nil {
+		c.Detail = err.Error()
+		return c
+	}
+	fp, err := sshexec.VerifyTranscriptSignature(data, sig, namedReader{bytes.NewReader(signers), signersPath}, principal)
+	if err != nil {
+		c.Detail = err.Error()
+		return c
+	}
+	c.OK = true
+	who := principal
+	if who == "" {
+		who = strings.Join(principalsOf(signers, signersPath, fp), " / ")
+	}
+	c.Detail = fmt.Sprintf("valid, key %s, listed in %s as %s", fp, signersPath, who)
+	return c
+}
+
+// principalsOf lists the principals the allowed_signers file gives the key.
+func principalsOf(signers []byte, name, fp string) []string {
+	as, err := sshexec.ParseAllowedSigners(bytes.NewReader(signers), name)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range as.Entries {
+		if !e.CertAuthority && sshexec.Fingerprint(e.Key) == fp {
+			out = append(out, e.Principals)
+		}
+	}
+	return out
+}
+
+// namedReader gives a reader a file name for error messages.
+type namedReader struct {
+	io.Reader
+	name string
+}
+
+func (n namedReader) Name() string { return n.name }

@@ -306,3 +306,6 @@ func AllowedSignersLine(principal string, pub ssh.PublicKey) string {
 	key := strings.TrimSuffix(string(ssh.MarshalAuthorizedKey(pub)), "\n")
 	return fmt.Sprintf("%s namespaces=%q %s", principal, TranscriptNamespace, key)
 }
+
+// Fingerprint returns a key's OpenSSH SHA256 fingerprint ("SHA256:…").
+func Fingerprint(pub ssh.PublicKey) string { return ssh.FingerprintSHA256(pub) }
