@@ -62,3 +62,59 @@ func FuzzParse(f *testing.F) {
 		_ = plan.MaskedVars()
 	})
 }
+
+// FuzzCondition: ParseCondition never panics; what it accepts evaluates
+// without error against values for all its names, and what it rejects
+// carries an offset inside the expression.
+func FuzzCondition(f *testing.F) {
+	for _, s := range []string{"a", "!a && (b || c == 'x')", "a != \"y\"", "((a)", "a & b", "'x", strings.Repeat("!", 70) + "a"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, expr string) {
+		c, err := ParseCondition(expr)
+		if err != nil {
+			ce, ok := err.(*ConditionError)
+			if !ok || ce.Offset < 0 || ce.Offset > len(expr) {
+				t.Fatalf("error %T %v", err, err)
+			}
+			return
+		}
+		vars := map[string]string{}
+		for _, n := range c.Names() {
+			if expr[n.Offset:n.Offset+len(n.Name)] != n.Name {
+				t.Fatalf("name %q not at offset %d", n.Name, n.Offset)
+			}
+			vars[n.Name] = "yes"
+		}
+		if _, err := c.Eval(vars); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.Explain(vars, nil)
+	})
+}
+
+// FuzzTemplate: scanning and rendering any command text never panics,
+// placeholders lie inside the text, and rendering with safe values changes
+// only the placeholders.
+func FuzzTemplate(f *testing.F) {
+	for _, s := range []string{"echo {{a}}", "cat <<EOF\n{{a}}\nEOF", `"$(x {{a}})" '{{b}}' # {{c}}`, "{{a", "{{.X}} {{ a }}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		phs, _ := scanTemplate(text)
+		_ = unsafePlaceholders(text, phs)
+		vals := map[string]string{}
+		last := 0
+		for _, ph := range phs {
+			if ph.start < last || ph.end > len(text) || text[ph.start:ph.start+2] != "{{" || text[ph.end-2:ph.end] != "}}" {
+				t.Fatalf("bad placeholder %+v in %q", ph, text)
+			}
+			last = ph.end
+			vals[ph.name] = "v"
+		}
+		out := render(text, vals)
+		if len(phs) == 0 && out != text {
+			t.Fatalf("render changed text without placeholders: %q -> %q", text, out)
+		}
+	})
+}
