@@ -3,9 +3,109 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"golive/runbook"
+	"golive/ui"
 )
 
+// cmdResume lists the unfinished runs, or reopens one: its sign-offs and
+// output come back from the journal, and a step that was running is
+// reattached if its job is still alive on the host.
 func cmdResume(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "golive resume: not built yet")
-	return 2
+	var c runConfig
+	fs := runFlags("resume", stderr, &c)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: golive resume [RUNID] [flags]\n\nWithout RUNID, lists the unfinished runs.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	stateDir, err := runbook.StateDir()
+	if err != nil {
+		fmt.Fprintf(stderr, "golive resume: %v\n", err)
+		return 1
+	}
+	runs, err := runbook.ListRuns(stateDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "golive resume: %v\n", err)
+		return 1
+	}
+	if fs.NArg() == 0 {
+		if len(runs) == 0 {
+			fmt.Fprintf(stdout, "No unfinished runs in %s.\n", stateDir)
+			return 0
+		}
+		printRuns(stdout, runs)
+		fmt.Fprintln(stdout, "\nResume one with: golive resume RUNID")
+		return 0
+	}
+	id := fs.Arg(0)
+	var found *runbook.RunSummary
+	for i := range runs {
+		if runs[i].ID == id || (len(id) >= 6 && strings.HasPrefix(runs[i].ID, id)) {
+			if found != nil {
+				fmt.Fprintf(stderr, "golive resume: %q matches more than one run; give the whole id\n", id)
+				return 2
+			}
+			found = &runs[i]
+		}
+	}
+	if found == nil {
+		fmt.Fprintf(stderr, "golive resume: no unfinished run %q in %s; 'golive resume' lists them\n", id, stateDir)
+		return 2
+	}
+	if found.Problem != "" {
+		fmt.Fprintf(stderr, "golive resume: run %s cannot be read: %s\n", found.ID, found.Problem)
+		return 1
+	}
+	opts, err := buildOptions(c, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "golive resume: %v\n", err)
+		return 2
+	}
+	rel, events, err := ui.OpenRun(opts, found.Path)
+	if err != nil {
+		fmt.Fprintf(stderr, "golive resume: %v\n", err)
+		return 1
+	}
+	defer rel.Journal.Close()
+	if c.plain || !term.IsTerminal(int(os.Stdout.Fd())) {
+		fmt.Fprintln(stderr, "golive resume: needs a terminal (plain-mode resume is not built yet)")
+		return 2
+	}
+	return runTUI(ui.NewResume(opts, rel, events), stdout, stderr)
+}
+
+// printRuns prints the unfinished runs as a table, newest first.
+func printRuns(w io.Writer, runs []runbook.RunSummary) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tRUNBOOK\tHOST\tOPERATOR\tLAST STEP\tLAST ACTIVITY")
+	for _, r := range runs {
+		if r.Problem != "" {
+			fmt.Fprintf(tw, "%s\t(unreadable: %s)\t\t\t\t%s\n", r.ID, r.Problem, ago(r.LastTime))
+			continue
+		}
+		last := r.LastStep
+		if last == "" {
+			last = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.RunbookID, r.Host, r.Operator, last, ago(r.LastTime))
+	}
+	tw.Flush()
+}
+
+// ago renders a time as UTC plus how long ago.
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := time.Since(t).Truncate(time.Minute)
+	return fmt.Sprintf("%s (%s ago)", t.UTC().Format("2006-01-02 15:04Z"), d)
 }

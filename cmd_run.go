@@ -1,11 +1,205 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"golang.org/x/term"
+
+	"golive/runbook"
+	"golive/runbooks"
+	"golive/sshexec"
+	"golive/ui"
 )
 
+// version identifies the binary in the journal and the transcript.
+var version = "dev"
+
+// runConfig is what the run flags say.
+type runConfig struct {
+	runbook, host, operator, out, profile string
+	knownHosts, identity, sshConfig       string
+	vars                                  map[string]string
+	plain, yes, sudoPassword              bool
+}
+
+// runFlags declares the flags of run (and, mostly, of resume).
+func runFlags(name string, stderr io.Writer, c *runConfig) *flag.FlagSet {
+	fs := flag.NewFlagSet("golive "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.vars = map[string]string{}
+	fs.StringVar(&c.runbook, "runbook", "", "built-in runbook (non-docker, docker) or a runbook file")
+	fs.StringVar(&c.host, "host", "", "target: an ~/.ssh/config alias, user@host[:port], or local")
+	fs.Var(varFlags(c.vars), "var", "set a runbook variable: --var name=value (repeatable)")
+	fs.StringVar(&c.operator, "operator", "", "your name for the sign-offs (default: git config user.name, else $USER)")
+	fs.StringVar(&c.out, "out", "", "directory for the exported transcript (default: ask, current directory)")
+	fs.StringVar(&c.profile, "profile", "", "profile file with saved answers (default: $XDG_CONFIG_HOME/golive/profiles/RUNBOOK.yaml)")
+	fs.StringVar(&c.knownHosts, "known-hosts", "", "known_hosts file to check and record host keys in (default: ~/.ssh/known_hosts)")
+	fs.StringVar(&c.identity, "identity", "", "private key file to log in and sign with")
+	fs.StringVar(&c.sshConfig, "ssh-config", "", "ssh config file (default: ~/.ssh/config)")
+	fs.BoolVar(&c.plain, "plain", false, "no TUI: print output line by line and read sign-offs from stdin")
+	fs.BoolVar(&c.yes, "yes", false, "with --plain: sign off every step whose expectations pass, stop at the first failure")
+	fs.BoolVar(&c.sudoPassword, "sudo-password", false, "ask once for the sudo password (kept in memory only)")
+	return fs
+}
+
 func cmdRun(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "golive run: not built yet")
+	var c runConfig
+	fs := runFlags("run", stderr, &c)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "golive run: unexpected argument %q; flags only (see golive run --help)\n", fs.Arg(0))
+		return 2
+	}
+	opts, err := buildOptions(c, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "golive run: %v\n", err)
+		return 2
+	}
+	if c.plain || !term.IsTerminal(int(os.Stdout.Fd())) {
+		return runPlain(c, opts, stdout, stderr)
+	}
+	return runTUI(ui.New(opts), stdout, stderr)
+}
+
+// buildOptions turns the flags into ui.Options: executors, signer,
+// operator, state directory.
+func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
+	stateDir, err := runbook.StateDir()
+	if err != nil {
+		return ui.Options{}, err
+	}
+	opts := ui.Options{
+		Runbooks:        runbooks.FS,
+		Runbook:         c.runbook,
+		Vars:            c.vars,
+		Host:            c.host,
+		Operator:        c.operator,
+		DefaultOperator: defaultOperator(),
+		OutDir:          c.out,
+		ProfilePath:     c.profile,
+		StateDir:        stateDir,
+		Local:           sshexec.NewLocal(sshexec.LocalOptions{}),
+		Now:             time.Now,
+		Version:         version,
+	}
+	if c.sudoPassword {
+		pw, err := askPassword("sudo password (kept in memory only): ", stderr)
+		if err != nil {
+			return opts, fmt.Errorf("--sudo-password: %w", err)
+		}
+		opts.SudoPassword = pw
+	}
+	opts.Connect = func(ctx context.Context, host string, p ui.Prompter) (sshexec.Executor, error) {
+		if host == "local" {
+			return opts.Local, nil
+		}
+		return dialSSH(ctx, c, host, p)
+	}
+	opts.Sign = func(data []byte) ([]byte, string, string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s, err := sshexec.LoadSigner(ctx, sshexec.SignerOptions{KeyFile: c.identity})
+		if err != nil {
+			return nil, "", "", err
+		}
+		sig, err := sshexec.SignTranscript(data, s)
+		if err != nil {
+			return nil, "", "", err
+		}
+		op := opts.Operator
+		if op == "" {
+			op = opts.DefaultOperator
+		}
+		return sig, sshexec.AllowedSignersLine(op, s.PublicKey()), sshexec.Fingerprint(s.PublicKey()), nil
+	}
+	return opts, nil
+}
+
+// dialSSH connects to a remote host. TEMPORARY: sshexec.Dial is being
+// built; until it lands only --host local works.
+func dialSSH(ctx context.Context, c runConfig, host string, p ui.Prompter) (sshexec.Executor, error) {
+	return nil, errors.New("SSH connections are not available in this build yet; use --host local")
+}
+
+// runPlain is plain mode. TEMPORARY: being built on ui.Release by another
+// engineer.
+func runPlain(c runConfig, opts ui.Options, stdout, stderr io.Writer) int {
+	fmt.Fprintln(stderr, "golive run: plain mode (--plain, or stdout not a terminal) is not built yet; run golive in a terminal")
 	return 2
+}
+
+// runTUI runs the Bubble Tea program and reports how it ended.
+func runTUI(m ui.Model, stdout, stderr io.Writer) int {
+	var popts []tea.ProgramOption
+	if p, ok := ui.ColorProfile(os.Environ()); ok {
+		popts = append(popts, tea.WithColorProfile(p))
+	}
+	final, err := tea.NewProgram(m, popts...).Run()
+	if err != nil {
+		fmt.Fprintf(stderr, "golive: %v\n", err)
+		return 1
+	}
+	fm, ok := final.(ui.Model)
+	if !ok {
+		return 1
+	}
+	o := fm.Outcome()
+	if o.RunID != "" {
+		switch {
+		case o.Finished:
+			fmt.Fprintf(stdout, "golive: run %s finished: %s\n", o.RunID, o.Verdict)
+		default:
+			fmt.Fprintf(stdout, "golive: run %s is not finished; everything so far is journaled. Continue with: golive resume %s\n", o.RunID, o.RunID)
+		}
+		if o.Detached != "" {
+			fmt.Fprintf(stdout, "golive: step %s is still running on the host; 'golive resume %s' reattaches to it\n", o.Detached, o.RunID)
+		}
+		for _, f := range o.Files {
+			fmt.Fprintf(stdout, "golive: wrote %s\n", f)
+		}
+	}
+	if o.Err != nil {
+		fmt.Fprintf(stderr, "golive: %v\n", o.Err)
+		return 1
+	}
+	if o.Verdict == runbook.RunFailed {
+		return 1
+	}
+	return 0
+}
+
+// defaultOperator is git's user.name, else $USER.
+func defaultOperator() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "git", "config", "user.name").Output(); err == nil {
+		if name := strings.TrimSpace(string(out)); name != "" {
+			return name
+		}
+	}
+	return os.Getenv("USER")
+}
+
+// askPassword reads a password from the terminal without echo.
+func askPassword(prompt string, stderr io.Writer) ([]byte, error) {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("no terminal to ask on: %w", err)
+	}
+	defer tty.Close()
+	fmt.Fprint(tty, prompt)
+	pw, err := term.ReadPassword(int(tty.Fd()))
+	fmt.Fprintln(tty)
+	return pw, err
 }

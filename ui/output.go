@@ -41,7 +41,7 @@ func newOutputPane(st styles) outputPane {
 	vp := viewport.New()
 	vp.SoftWrap = false
 	vp.FillHeight = true
-	in := textinput.New()
+	in := newTextInput()
 	in.Prompt = "/"
 	in.Placeholder = "search output"
 	in.CharLimit = 200

@@ -78,6 +78,7 @@ type styles struct {
 	Good        lipgloss.Style
 	Bad         lipgloss.Style
 	Warn        lipgloss.Style
+	Page        lipgloss.Style // a full-screen page's margins
 }
 
 func defaultStyles() styles {
@@ -143,6 +144,7 @@ func defaultStyles() styles {
 	s.Good = lipgloss.NewStyle().Foreground(colGood)
 	s.Bad = lipgloss.NewStyle().Foreground(colBad).Bold(true)
 	s.Warn = lipgloss.NewStyle().Foreground(colWarn)
+	s.Page = lipgloss.NewStyle().Padding(0, 1)
 	return s
 }
 

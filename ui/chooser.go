@@ -1,0 +1,155 @@
+package ui
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"golive/runbook"
+)
+
+// choice is one entry of the runbook chooser.
+type choice struct {
+	id, title, desc string
+	file            bool // "a runbook file…": asks for a path
+}
+
+// chooser is the first screen: the built-in runbooks, or a file.
+type chooser struct {
+	items  []choice
+	cur    int
+	typing bool // typing a runbook file's path
+	path   textinput.Model
+	err    string
+}
+
+func newChooser(fsys fs.FS, st styles) chooser {
+	var c chooser
+	if fsys != nil {
+		rbs, err := runbook.List(fsys)
+		for _, rb := range rbs {
+			c.items = append(c.items, choice{id: rb.ID, title: rb.Title,
+				desc: fmt.Sprintf("%s · %d steps · %s", rb.ID, len(rb.Steps()), firstLine(rb.Description))})
+		}
+		if err != nil {
+			c.err = err.Error()
+		}
+	}
+	c.items = append(c.items, choice{title: "A runbook file…", desc: "your own runbook (YAML); 'golive validate FILE' checks it", file: true})
+	c.path = newTextInput()
+	c.path.Prompt = "file: "
+	c.path.Placeholder = "path/to/runbook.yaml"
+	return c
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// runbookLoadedMsg carries a parsed runbook and the operator's saved
+// profile for it.
+type runbookLoadedMsg struct {
+	rb      *runbook.Runbook
+	profile Profile
+	err     error
+}
+
+// loadRunbook parses a built-in runbook by id, or a file by path, and
+// reads its profile, off the Update goroutine.
+func loadRunbook(fsys fs.FS, name string, profilePath string) tea.Cmd {
+	return func() tea.Msg {
+		var rb *runbook.Runbook
+		var err error
+		if fi, serr := os.Stat(name); serr == nil && !fi.IsDir() && (strings.ContainsRune(name, os.PathSeparator) || fsys == nil || strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
+			rb, err = runbook.LoadFile(name)
+		} else {
+			rb, err = runbook.Load(fsys, name)
+		}
+		if err != nil {
+			return runbookLoadedMsg{err: err}
+		}
+		p, perr := LoadProfile(profileFile(profilePath, rb.ID))
+		if perr != nil {
+			return runbookLoadedMsg{err: perr}
+		}
+		return runbookLoadedMsg{rb: rb, profile: p}
+	}
+}
+
+// updateChooser handles a key on the chooser.
+func (m Model) updateChooser(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	c := &m.chooser
+	k := m.keys
+	if c.typing {
+		switch {
+		case key.Matches(msg, k.Esc):
+			c.typing = false
+			c.path.Blur()
+		case key.Matches(msg, k.Submit):
+			p := strings.TrimSpace(c.path.Value())
+			if p == "" {
+				c.err = "type the path of a runbook file, or esc to go back"
+				return m, nil
+			}
+			c.err = ""
+			return m, loadRunbook(nil, p, m.opts.ProfilePath)
+		default:
+			var cmd tea.Cmd
+			c.path, cmd = c.path.Update(msg)
+			return m, cmd
+		}
+		m.syncKeys()
+		return m, nil
+	}
+	switch {
+	case key.Matches(msg, k.Up):
+		c.cur = max(0, c.cur-1)
+	case key.Matches(msg, k.Down):
+		c.cur = min(len(c.items)-1, c.cur+1)
+	case key.Matches(msg, k.Submit):
+		it := c.items[c.cur]
+		if it.file {
+			c.typing = true
+			m.syncKeys()
+			cmd := c.path.Focus()
+			return m, cmd
+		}
+		return m, loadRunbook(m.opts.Runbooks, it.id, m.opts.ProfilePath)
+	case key.Matches(msg, k.Quit):
+		m.quitting = true
+		return m, tea.Quit
+	}
+	m.syncKeys()
+	return m, nil
+}
+
+// chooserView renders the chooser.
+func (m Model) chooserView() string {
+	st := m.styles
+	c := m.chooser
+	var b []string
+	b = append(b, st.DialogTitle.Render("golive: which release?"), "")
+	for i, it := range c.items {
+		line := "  " + it.title
+		if i == c.cur {
+			line = st.ChoiceSel.Render("▸ " + it.title)
+		}
+		b = append(b, line, st.Hint.Render("    "+it.desc))
+	}
+	if c.typing {
+		b = append(b, "", c.path.View())
+	}
+	if c.err != "" {
+		b = append(b, "", st.FieldErr.Render(wrap(c.err, m.width-4)))
+	}
+	return strings.Join(b, "\n")
+}

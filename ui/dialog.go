@@ -1,0 +1,266 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"golive/runbook"
+)
+
+// dialogKind names the question open over the main screen.
+type dialogKind int
+
+const (
+	dlgNone        dialogKind = iota
+	dlgConfirmRisk            // type the step id or "yes" to run a high-risk step
+	dlgSignOff                // the note of a sign-off
+	dlgRollback               // why the rollback is chosen
+	dlgNote                   // a note on the step
+	dlgCancel                 // y/n: cancel the running step
+	dlgQuit                   // y/n: quit mid-release
+	dlgExport                 // the directory to export to
+)
+
+// dialog is a question over the main screen: a y/n confirmation or a
+// one-line input, with the Session's refusal shown inline.
+type dialog struct {
+	kind    dialogKind
+	step    string
+	verdict runbook.Verdict
+	input   textinput.Model
+	err     string
+}
+
+func newConfirm(k dialogKind, step string) dialog { return dialog{kind: k, step: step} }
+
+func newInput(k dialogKind, step string, v runbook.Verdict, st styles) dialog {
+	in := newTextInput()
+	in.CharLimit = 500
+	in.Prompt = "> "
+	switch k {
+	case dlgConfirmRisk:
+		in.Placeholder = step + " or yes"
+	case dlgExport:
+		in.Placeholder = "."
+	default:
+		in.Placeholder = "note"
+	}
+	return dialog{kind: k, step: step, verdict: v, input: in}
+}
+
+// isInput reports whether the dialog takes typed text (so letter keys are
+// text, not commands).
+func (d dialog) isInput() bool {
+	switch d.kind {
+	case dlgConfirmRisk, dlgSignOff, dlgRollback, dlgNote, dlgExport:
+		return true
+	}
+	return false
+}
+
+// updateDialog handles a key while a dialog is open.
+func (m Model) updateDialog(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	d := &m.dlg
+	if !d.isInput() {
+		switch {
+		case key.Matches(msg, m.keys.Yes):
+			return m.confirmYes()
+		case key.Matches(msg, m.keys.No):
+			m.dlg = dialog{}
+			m.syncKeys()
+		}
+		return m, nil
+	}
+	switch {
+	case key.Matches(msg, m.keys.Esc):
+		m.dlg = dialog{}
+		m.syncKeys()
+		return m, nil
+	case key.Matches(msg, m.keys.Submit):
+		return m.submitDialog()
+	}
+	var cmd tea.Cmd
+	d.input, cmd = d.input.Update(msg)
+	return m, cmd
+}
+
+// confirmYes acts on a y/n dialog's yes.
+func (m Model) confirmYes() (tea.Model, tea.Cmd) {
+	d := m.dlg
+	m.dlg = dialog{}
+	defer m.syncKeys()
+	switch d.kind {
+	case dlgCancel:
+		if m.run == nil {
+			return m, nil
+		}
+		m.run.canceled = true
+		m.status, m.statusOK = "canceling "+m.run.step+"…", true
+		return m, cancelJob(m.run.exec, m.run.jobID, m.run.id)
+	case dlgQuit:
+		if m.run != nil {
+			// Stop following the job, which keeps running on the host;
+			// the interruption is journaled, so resume reattaches.
+			ev, err := m.rel.Session.Interrupt(m.run.step, "golive quit by the operator; the job keeps running on the host")
+			m.outcome.Detached = m.run.step
+			m.run.cancel()
+			if err == nil {
+				return m, record(m.rel, nextQuit, ev)
+			}
+		}
+		if m.rel != nil {
+			m.outcome.RunID = m.rel.RunID
+			m.outcome.Verdict = m.rel.Session.Verdict()
+			m.outcome.Finished = m.rel.Session.Finished()
+		}
+		m.quitting = true
+		return m, tea.Quit
+	}
+	return m, nil
+}
+
+// submitDialog acts on an input dialog's enter: the Session checks the
+// action, and a refusal stays in the dialog for the operator to fix.
+func (m Model) submitDialog() (tea.Model, tea.Cmd) {
+	d := &m.dlg
+	text := strings.TrimSpace(d.input.Value())
+	var ev runbook.Event
+	var err error
+	switch d.kind {
+	case dlgConfirmRisk:
+		if text != d.step && !strings.EqualFold(text, "yes") {
+			d.err = fmt.Sprintf("type %s or yes to run this high-risk step; esc to go back", d.step)
+			return m, nil
+		}
+		step := d.step
+		m.dlg = dialog{}
+		m.syncKeys()
+		return m.start(step, true)
+	case dlgSignOff:
+		ev, err = m.rel.Session.SignOff(d.step, d.verdict, text, m.rel.Operator, false)
+	case dlgRollback:
+		if text == "" {
+			d.err = "say what you are rolling back and why"
+			return m, nil
+		}
+		ev, err = m.rel.Session.ChooseRollback(d.step, text)
+	case dlgNote:
+		if text == "" {
+			d.err = "type a note, or esc to go back"
+			return m, nil
+		}
+		ev, err = m.rel.Session.AddNote(d.step, text)
+	case dlgExport:
+		dir := text
+		if dir == "" {
+			dir = "."
+		}
+		m.dlg = dialog{}
+		m.syncKeys()
+		return m.export(dir)
+	}
+	if err != nil {
+		d.err = describe(err)
+		return m, nil
+	}
+	m.dlg = dialog{}
+	m.syncKeys()
+	return m, record(m.rel, nextNone, ev)
+}
+
+// dialogView renders the open dialog for a box width w.
+func (m Model) dialogView(w int) string {
+	d := m.dlg
+	st := m.styles
+	var title, body string
+	switch d.kind {
+	case dlgConfirmRisk:
+		ps := m.rel.planned(d.step)
+		title = "High-risk step: " + d.step
+		body = "This step is marked high risk."
+		if ps != nil && ps.Step.Rollback != "" {
+			body += "\nRollback: " + ps.Step.Rollback
+		}
+		body += fmt.Sprintf("\n\nType %s (or yes) and press enter to run it; esc to go back.", d.step)
+	case dlgSignOff:
+		title = fmt.Sprintf("Sign off %s as %s", d.step, verdictWord(d.verdict))
+		body = signOffHint(m.rel.Session.Step(d.step), d.verdict)
+	case dlgRollback:
+		title = "Choose the rollback of " + d.step
+		if ps := m.rel.planned(d.step); ps != nil && ps.Step.Rollback != "" {
+			body = "Rollback: " + ps.Step.Rollback + "\n\n"
+		}
+		body += "Say what you did or will do; it releases the steps this one blocks."
+	case dlgNote:
+		title = "Add a note to " + d.step
+		body = "The note goes into the journal and the transcript."
+	case dlgExport:
+		title = "Export the transcript"
+		body = "Directory for the Markdown and JSON transcript (enter for the current one):"
+	case dlgCancel:
+		title = "Cancel " + d.step + "?"
+		body = "golive stops the step's whole process group on the host (TERM, then KILL).\n\ny: cancel it   n: keep it running"
+	case dlgQuit:
+		title = "Quit golive?"
+		body = "The run stays resumable with 'golive resume'."
+		if m.run != nil {
+			body += "\n" + m.run.step + " is running: it keeps running on the host, and resume reattaches to it."
+		}
+		body += "\n\ny: quit   n: stay"
+	}
+	parts := []string{st.DialogTitle.Render(title), wrap(body, w-st.Dialog.GetHorizontalFrameSize())}
+	if d.isInput() {
+		parts = append(parts, "", d.input.View())
+		parts = append(parts, st.Hint.Render("enter: submit · esc: back"))
+	}
+	if d.err != "" {
+		parts = append(parts, st.FieldErr.Render("✗ "+d.err))
+	}
+	return st.Dialog.Width(w).Render(strings.Join(parts, "\n"))
+}
+
+// signOffHint tells the operator what a verdict needs.
+func signOffHint(st runbook.StepState, v runbook.Verdict) string {
+	last := st.Last()
+	switch v {
+	case runbook.VerdictSkipped:
+		return "A note is required: why is this step skipped?"
+	case runbook.VerdictNotApplicable:
+		return "A note is required: why does this step not apply?"
+	case runbook.VerdictFailed:
+		return "Note what failed (optional). A failed high-risk step blocks the steps after it until rolled back or passed with a reason."
+	}
+	if last != nil && (!last.ExpectationsMet || last.Exit == nil || last.Exit.Unknown) {
+		return "The run did NOT meet its expectations: a note is required to pass it anyway."
+	}
+	return "Note (optional), then enter."
+}
+
+// verdictWord is a verdict with its glyph, as the step list shows it.
+func verdictWord(v runbook.Verdict) string {
+	switch v {
+	case runbook.VerdictPassed:
+		return statusPassed.Label()
+	case runbook.VerdictFailed:
+		return statusFailed.Label()
+	case runbook.VerdictSkipped:
+		return statusSkipped.Label()
+	case runbook.VerdictNotApplicable:
+		return statusNA.Label()
+	}
+	return string(v)
+}
+
+// newTextInput returns a text input with a steady cursor: a blinking one
+// costs a render every half second for nothing an operator needs.
+func newTextInput() textinput.Model {
+	in := textinput.New()
+	s := in.Styles()
+	s.Cursor.Blink = false
+	in.SetStyles(s)
+	return in
+}

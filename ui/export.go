@@ -1,0 +1,171 @@
+package ui
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"golive/runbook"
+)
+
+// SignFunc signs an exported JSON transcript with the operator's SSH key.
+// It returns the armored SSHSIG signature, the allowed_signers line for the
+// operator, and the key's SHA256 fingerprint. An error means no key could
+// sign (the export goes on unsigned and says so).
+type SignFunc func(transcript []byte) (sig []byte, allowedSigners, fingerprint string, err error)
+
+// TranscriptName is the base name of a run's transcript files:
+// golive-<runbook>-<host>-<UTC time>.
+func TranscriptName(runbookID, host string, at time.Time) string {
+	clean := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			switch {
+			case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
+				return r
+			}
+			return '_'
+		}, s)
+	}
+	return fmt.Sprintf("golive-%s-%s-%s", clean(runbookID), clean(host), at.UTC().Format("20060102T150405Z"))
+}
+
+// Exported lists the files an export wrote, and whether it was signed.
+type Exported struct {
+	Markdown, JSON, Signature, AllowedSigners string
+	SignError                                 error
+}
+
+// Files returns the written files' names.
+func (e Exported) Files() []string {
+	var out []string
+	for _, f := range []string{e.Markdown, e.JSON, e.Signature, e.AllowedSigners} {
+		if f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Export writes rel's transcript into dir: the JSON of every journaled
+// event (read back from the journal), its signature and allowed_signers
+// when sign can sign, and the Markdown naming the JSON's digest and the
+// signer. The Session must not change while Export runs: call it once the
+// run is finished, or from the goroutine that owns the Session.
+func (r *Release) Export(dir string, sign SignFunc, now time.Time) (Exported, error) {
+	var out Exported
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return out, fmt.Errorf("export: %w", err)
+	}
+	events, err := readJournalEvents(r.Journal.Path())
+	if err != nil {
+		return out, err
+	}
+	base := filepath.Join(dir, TranscriptName(r.Plan.Runbook.ID, r.Host, now))
+	var js bytes.Buffer
+	if err := r.Session.WriteJSON(&js, events); err != nil {
+		return out, fmt.Errorf("export: json: %w", err)
+	}
+	out.JSON = base + ".json"
+	if err := os.WriteFile(out.JSON, js.Bytes(), 0o644); err != nil {
+		return out, fmt.Errorf("export: %w", err)
+	}
+	sum := sha256.Sum256(js.Bytes())
+	opts := runbook.TranscriptOptions{JSONDigest: hex.EncodeToString(sum[:]), JSONName: filepath.Base(base + ".json")}
+	if sign != nil {
+		sig, allowed, fp, err := sign(js.Bytes())
+		if err != nil {
+			out.SignError = err
+		} else {
+			out.Signature = out.JSON + ".sig"
+			if err := os.WriteFile(out.Signature, sig, 0o644); err != nil {
+				return out, fmt.Errorf("export: %w", err)
+			}
+			out.AllowedSigners = filepath.Join(dir, "allowed_signers")
+			if err := appendLine(out.AllowedSigners, allowed); err != nil {
+				return out, fmt.Errorf("export: %w", err)
+			}
+			opts.SignerFingerprint = fp
+		}
+	}
+	var md bytes.Buffer
+	if err := r.Session.WriteMarkdown(&md, opts); err != nil {
+		return out, fmt.Errorf("export: markdown: %w", err)
+	}
+	out.Markdown = base + ".md"
+	if err := os.WriteFile(out.Markdown, md.Bytes(), 0o644); err != nil {
+		return out, fmt.Errorf("export: %w", err)
+	}
+	return out, nil
+}
+
+// appendLine adds line to file unless it is already there.
+func appendLine(file, line string) error {
+	line = strings.TrimRight(line, "\n")
+	old, err := os.ReadFile(file)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	for _, l := range strings.Split(string(old), "\n") {
+		if l == line {
+			return nil
+		}
+	}
+	f, err := os.OpenFile(file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(line + "\n"); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// readJournalEvents reads every event of a journal file without taking
+// its lock (golive itself holds it while the run is open).
+func readJournalEvents(path string) ([]runbook.Event, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read journal: %w", err)
+	}
+	defer f.Close()
+	var evs []runbook.Event
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+	for n := 1; sc.Scan(); n++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var e runbook.Event
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return nil, fmt.Errorf("read journal %s:%d: %w", path, n, err)
+		}
+		evs = append(evs, e)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read journal %s: %w", path, err)
+	}
+	return evs, nil
+}
+
+// exportCmd writes the transcript off the Update goroutine.
+func (m Model) exportCmd(dir string) tea.Cmd {
+	rel, sign, now := m.rel, m.opts.Sign, m.opts.Now()
+	return func() tea.Msg {
+		ex, err := rel.Export(dir, sign, now)
+		files := ex.Files()
+		if err == nil && ex.SignError != nil {
+			files = append(files, "(not signed: "+ex.SignError.Error()+")")
+		}
+		return exportedMsg{files: files, err: err}
+	}
+}

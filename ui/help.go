@@ -1,0 +1,147 @@
+package ui
+
+import (
+	"charm.land/bubbles/v2/key"
+
+	"golive/runbook"
+)
+
+// syncKeys enables exactly the bindings that work now, so that the help bar
+// shows only those (STYLE §6). Call it after anything that changes state.
+func (m *Model) syncKeys() {
+	k := &m.keys
+	all := []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown, &k.Follow,
+		&k.Run, &k.Retry, &k.Cancel, &k.Pass, &k.Fail, &k.Skip, &k.NA, &k.Rollback, &k.Note,
+		&k.Summary, &k.Export, &k.Back, &k.Search, &k.SearchNext, &k.SearchPrev, &k.ClearSearch,
+		&k.Yes, &k.No, &k.Submit, &k.Esc, &k.NextField, &k.PrevField, &k.Help, &k.Quit}
+	for _, b := range all {
+		b.SetEnabled(false)
+	}
+	k.ForceQuit.SetEnabled(true)
+	switch m.state {
+	case stateChoose:
+		k.Up.SetEnabled(true)
+		k.Down.SetEnabled(true)
+		k.Submit.SetEnabled(true)
+		k.Quit.SetEnabled(!m.chooser.typing)
+		k.Esc.SetEnabled(m.chooser.typing)
+		return
+	case stateForm:
+		k.NextField.SetEnabled(true)
+		k.PrevField.SetEnabled(true)
+		k.Submit.SetEnabled(true)
+		k.Esc.SetEnabled(true)
+		return
+	case stateConnect:
+		switch {
+		case m.connect.hostKey != nil:
+			k.Submit.SetEnabled(true)
+		case m.connect.passphrase != nil:
+			k.Submit.SetEnabled(true)
+			k.Esc.SetEnabled(true)
+		default:
+			k.Esc.SetEnabled(true)
+		}
+		return
+	case stateError:
+		k.Back.SetEnabled(true)
+		k.Quit.SetEnabled(true)
+		return
+	case stateSummary:
+		if m.dlg.kind == dlgExport {
+			k.Submit.SetEnabled(true)
+			k.Esc.SetEnabled(true)
+			return
+		}
+		k.Export.SetEnabled(true)
+		k.Back.SetEnabled(true)
+		k.Quit.SetEnabled(true)
+		return
+	}
+	if m.dlg.kind != dlgNone {
+		if m.dlg.isInput() {
+			k.Submit.SetEnabled(true)
+			k.Esc.SetEnabled(true)
+		} else {
+			k.Yes.SetEnabled(true)
+			k.No.SetEnabled(true)
+		}
+		return
+	}
+	if m.pane.typing {
+		k.Submit.SetEnabled(true)
+		k.Esc.SetEnabled(true)
+		return
+	}
+	if m.rel == nil || len(m.steps) == 0 {
+		return
+	}
+	step := m.steps[m.selected]
+	st := m.rel.Session.Step(step)
+	ps := m.rel.planned(step)
+	running := m.run != nil
+	selRunning := running && m.run.step == step
+
+	k.Up.SetEnabled(true)
+	k.Down.SetEnabled(true)
+	k.Top.SetEnabled(true)
+	k.Bottom.SetEnabled(true)
+	k.Help.SetEnabled(true)
+	k.Quit.SetEnabled(true)
+	k.Summary.SetEnabled(true)
+	k.Note.SetEnabled(true)
+	hasOutput := m.outputs[step] != nil && m.outputs[step].len() > 0
+	k.PageUp.SetEnabled(hasOutput)
+	k.PageDown.SetEnabled(hasOutput)
+	k.Follow.SetEnabled(hasOutput && !m.pane.vp.AtBottom())
+	k.Search.SetEnabled(hasOutput)
+	searching := m.pane.searching()
+	k.SearchNext.SetEnabled(searching)
+	k.SearchPrev.SetEnabled(searching)
+	k.ClearSearch.SetEnabled(searching)
+
+	canStart := !running && ps != nil && ps.Step.Kind != runbook.KindManual && m.rel.Session.CanStart(step) == nil
+	k.Run.SetEnabled(canStart && len(st.Attempts) == 0)
+	k.Retry.SetEnabled(canStart && len(st.Attempts) > 0)
+	k.Cancel.SetEnabled(running)
+	canSign := !selRunning && st.Verdict == "" && st.Status != runbook.StatusRunning
+	k.Pass.SetEnabled(canSign && (ps == nil || ps.Step.Kind == runbook.KindManual || len(st.Attempts) > 0))
+	k.Fail.SetEnabled(canSign)
+	k.Skip.SetEnabled(canSign)
+	k.NA.SetEnabled(canSign && !searching)
+	k.Rollback.SetEnabled(!selRunning && len(st.Attempts) > 0 && ps != nil && ps.Step.Rollback != "" && !st.Rollback)
+}
+
+// ShortHelp returns the bindings for the one-line help bar, most useful
+// first; disabled ones are left out by the help model.
+func (m Model) ShortHelp() []key.Binding {
+	k := m.keys
+	switch m.state {
+	case stateChoose, stateForm, stateConnect:
+		return []key.Binding{k.Up, k.Down, k.NextField, k.Submit, k.Esc, k.Quit, k.ForceQuit}
+	case stateError:
+		return []key.Binding{k.Back, k.Quit}
+	case stateSummary:
+		return []key.Binding{k.Export, k.Submit, k.Esc, k.Back, k.Quit}
+	}
+	if m.dlg.kind != dlgNone || m.pane.typing {
+		return []key.Binding{k.Yes, k.No, k.Submit, k.Esc, k.ForceQuit}
+	}
+	return []key.Binding{k.Run, k.Retry, k.Cancel, k.Pass, k.Fail, k.Skip, k.NA,
+		k.SearchNext, k.SearchPrev, k.Rollback, k.Search, k.Follow, k.Help, k.Quit}
+}
+
+// FullHelp returns every binding that works now, grouped.
+func (m Model) FullHelp() [][]key.Binding {
+	k := m.keys
+	if m.state != stateMain || m.dlg.kind != dlgNone || m.pane.typing {
+		return [][]key.Binding{m.ShortHelp()}
+	}
+	return [][]key.Binding{
+		{k.Run, k.Retry, k.Cancel, k.Rollback},
+		{k.Pass, k.Fail, k.Skip, k.NA, k.Note},
+		{k.Up, k.Down, k.Top, k.Bottom, k.Summary},
+		{k.PageUp, k.PageDown, k.Follow, k.Search, k.SearchNext, k.SearchPrev, k.ClearSearch},
+		{k.Help, k.Quit, k.ForceQuit},
+	}
+}

@@ -1,0 +1,95 @@
+package ui
+
+import (
+	"time"
+
+	"golive/runbook"
+	"golive/sshexec"
+)
+
+// Messages. They carry values (events as journaled, errors), never
+// pointers into the model; the ones from a running step carry the runID
+// of the run that produced them, and Update drops those of an older run
+// (STYLE §4).
+
+// recordedMsg: events were journaled (or err says why not); Update applies
+// them, then does what next says.
+type recordedMsg struct {
+	evs  []runbook.Event
+	err  error
+	next nextAction
+}
+
+// nextAction is what Update does once a recordedMsg's events are applied.
+type nextAction int
+
+const (
+	nextNone     nextAction = iota
+	nextStartRun            // the event is a step.started: start its job
+	nextAttach              // the event is a step.started that reattaches
+	nextReattach            // the event is a step.interrupted: reattach to its job
+	nextQuit                // the run was interrupted or finished: quit
+	nextExport              // the run is finished: export the transcript
+)
+
+// runEventsMsg carries journaled output and connection events of a run.
+type runEventsMsg struct {
+	runID int
+	evs   []runbook.Event
+}
+
+// runDoneMsg ends a run: exit is the journaled step.exited event, or nil
+// when the run was detached (golive is quitting) or failed (err).
+type runDoneMsg struct {
+	runID    int
+	exit     *runbook.Event
+	detached bool
+	err      error
+}
+
+// cancelDoneMsg reports a cancel request's outcome.
+type cancelDoneMsg struct {
+	runID int
+	err   error
+}
+
+// tickMsg refreshes the elapsed time in the header.
+type tickMsg time.Time
+
+// exportedMsg reports an export: the files written, or why not.
+type exportedMsg struct {
+	files []string
+	err   error
+}
+
+// releaseReadyMsg hands the model a release whose run has begun.
+type releaseReadyMsg struct {
+	rel *Release
+	err error
+}
+
+// connectMsg is what a connect attempt reports: a question for the
+// operator, the executor, or an error. Exactly one of the fields is set.
+type connectMsg struct {
+	attemptID  int
+	hostKey    *hostKeyAsk
+	passphrase *passphraseAsk
+	exec       sshexec.Executor
+	accepted   []runbook.HostKeyInfo
+	err        error
+}
+
+// hostKeyAsk is an unknown host key waiting for the operator's yes or no.
+type hostKeyAsk struct {
+	q     HostKeyQuestion
+	reply chan<- bool
+}
+
+// passphraseAsk is an encrypted key waiting for its passphrase.
+type passphraseAsk struct {
+	q     PassphraseQuestion
+	reply chan<- []byte
+}
+
+// errMsg is a broken tool (not a failed step): shown in the error panel.
+type errMsg struct{ err error }

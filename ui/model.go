@@ -1,0 +1,271 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+
+	"golive/runbook"
+	"golive/sshexec"
+)
+
+// state is the screen the model is on.
+type state int
+
+const (
+	stateChoose  state = iota // pick a runbook
+	stateForm                 // variables, host, operator
+	stateConnect              // connecting (spinner, host-key and passphrase prompts)
+	stateMain                 // walking the steps
+	stateSummary              // verdict, failed and skipped steps, export
+	stateError                // a broken tool: what happened and what to do
+)
+
+func (s state) String() string {
+	return [...]string{"choose", "form", "connect", "main", "summary", "error"}[s]
+}
+
+// Options configure a Model. cmd_run fills them from flags; tests fill
+// them with fakes.
+type Options struct {
+	// Runbooks holds the built-in runbooks; Runbook names the one to run
+	// (a built-in id, or a file path), or is empty to ask.
+	Runbooks fs.FS
+	Runbook  string
+	// Vars are --var values; they override the profile and defaults.
+	Vars map[string]string
+	// Host is the target (an ~/.ssh/config alias, user@host[:port], or
+	// "local"); empty asks in the form.
+	Host string
+	// Operator signs off; empty asks in the form (prefilled from git).
+	Operator        string
+	DefaultOperator string
+	// OutDir is where transcripts go; empty asks at export (default ".").
+	OutDir string
+	// ProfilePath is --profile; empty uses the runbook's default profile
+	// under $XDG_CONFIG_HOME/golive/profiles.
+	ProfilePath string
+	// StateDir holds run journals.
+	StateDir string
+	// Connect dials the host; the Prompter asks the operator. Local runs
+	// local steps.
+	Connect func(ctx context.Context, host string, p Prompter) (sshexec.Executor, error)
+	Local   sshexec.Executor
+	// SudoPassword, when set, is masked wherever it appears.
+	SudoPassword []byte
+	// Sign signs an exported JSON transcript; nil skips signing.
+	Sign    SignFunc
+	Now     func() time.Time
+	Version string
+
+	// noTick turns off the header's clock tick (tests).
+	noTick bool
+}
+
+// Model is the root Bubble Tea model of a release.
+type Model struct {
+	opts   Options
+	state  state
+	prev   state // where the error panel goes back to
+	keys   keyMap
+	styles styles
+	help   help.Model
+	width  int
+	height int
+
+	// Start screens.
+	chooser chooser
+	form    varForm
+	connect connectScreen
+	spin    spinner.Model
+	rb      *runbook.Runbook
+	plan    *runbook.Plan
+
+	// The release, once begun.
+	rel      *Release
+	selected int      // index into steps
+	steps    []string // step ids in plan order
+	outputs  map[string]*ring
+	pane     outputPane
+	dlg      dialog
+	banner   string // connection trouble, "" when the link is fine
+	status   string // one-line remark under the detail (last action)
+	statusOK bool
+
+	// The running step, if any.
+	run      *activeRun
+	nextRun  int
+	quitting bool
+
+	errPanel error
+	outcome  Outcome
+
+	// Resuming: the reopened release until it is connected, its events
+	// (to restore the panes), and where each step's output stops.
+	resuming     *Release
+	resumeEvents []runbook.Event
+	resumeFrom   map[string]sshexec.Offsets
+	exportDir    string
+}
+
+// activeRun is the step whose job golive is following.
+type activeRun struct {
+	id       int
+	step     string
+	attempt  int
+	jobID    string
+	exec     sshexec.Executor
+	msgs     <-chan tea.Msg
+	cancel   context.CancelFunc
+	canceled bool // a cancel was requested
+}
+
+// Outcome is how the TUI ended, for the command to report and to pick
+// its exit code.
+type Outcome struct {
+	RunID    string
+	Finished bool
+	Verdict  runbook.RunVerdict
+	// Detached names a job left running on the host (ctrl+c or quit
+	// during a step).
+	Detached string
+	// Files lists exported transcript files.
+	Files []string
+	Err   error
+}
+
+// New returns a Model that starts at the runbook chooser, or further on
+// when opts already answer the questions.
+func New(opts Options) Model {
+	st := defaultStyles()
+	m := Model{
+		opts:    opts,
+		keys:    defaultKeyMap(),
+		styles:  st,
+		help:    help.New(),
+		outputs: map[string]*ring{},
+		pane:    newOutputPane(st),
+		spin:    spinner.New(spinner.WithSpinner(spinner.Dot)),
+		width:   80,
+		height:  24,
+	}
+	if m.opts.Now == nil {
+		m.opts.Now = time.Now
+	}
+	m.chooser = newChooser(opts.Runbooks, st)
+	m.state = stateChoose
+	m.syncKeys()
+	return m
+}
+
+// Outcome reports how the model ended; read it from the final model.
+func (m Model) Outcome() Outcome { return m.outcome }
+
+// Init loads the runbook named by the options, if any.
+func (m Model) Init() tea.Cmd {
+	if m.resuming != nil {
+		return m.resumeCmd()
+	}
+	if m.opts.Runbook != "" {
+		return loadRunbook(m.opts.Runbooks, m.opts.Runbook, m.opts.ProfilePath)
+	}
+	return nil
+}
+
+// Update handles global keys and app messages, passes the rest to the
+// screen that owns them, and batches their commands (STYLE §4).
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.layout()
+		return m, nil
+	case tea.KeyPressMsg:
+		if key.Matches(msg, m.keys.ForceQuit) {
+			return m.forceQuit()
+		}
+	case errMsg:
+		return m.fail(msg.err), nil
+	case spinner.TickMsg:
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		if m.state != stateConnect {
+			cmd = nil
+		}
+		return m, cmd
+	}
+	switch m.state {
+	case stateChoose, stateForm, stateConnect:
+		return m.updateStart(msg)
+	case stateError:
+		if k, ok := msg.(tea.KeyPressMsg); ok {
+			if key.Matches(k, m.keys.Quit) {
+				return m, tea.Quit
+			}
+			if m.rel == nil || m.prev >= stateMain {
+				m.state = m.prev
+			}
+			m.errPanel = nil
+			m.syncKeys()
+		}
+		return m, nil
+	}
+	return m.updateRelease(msg)
+}
+
+// fail shows a broken tool's error panel.
+func (m Model) fail(err error) Model {
+	if m.state != stateError {
+		m.prev = m.state
+	}
+	m.state = stateError
+	m.errPanel = err
+	m.syncKeys()
+	return m
+}
+
+// forceQuit leaves at once. Everything shown is already journaled; a
+// running job keeps running on the host and the run stays resumable.
+func (m Model) forceQuit() (tea.Model, tea.Cmd) {
+	m.quitting = true
+	if m.rel != nil {
+		m.outcome.RunID = m.rel.RunID
+		m.outcome.Verdict = m.rel.Session.Verdict()
+		m.outcome.Finished = m.rel.Session.Finished()
+	}
+	if m.run != nil {
+		m.outcome.Detached = m.run.step
+		m.run.cancel()
+	}
+	return m, tea.Quit
+}
+
+// layout sizes the children after a resize.
+func (m *Model) layout() {
+	m.help.SetWidth(m.width)
+	_, _, detailW, outH := m.mainGeometry()
+	m.pane.setSize(detailW, outH)
+	m.form.setWidth(m.width)
+}
+
+// errorsIs is errors.Is, named for the Session's sentinel checks.
+var errorsIs = errors.Is
+
+// describe renders an error for an inline message: the Session's rules in
+// words an operator can act on.
+func describe(err error) string {
+	switch {
+	case errors.Is(err, runbook.ErrNoteRequired):
+		return "a note is required here: say why, then press enter"
+	case errors.Is(err, runbook.ErrBlocked):
+		return fmt.Sprintf("%v: sign that step off with a reason, or choose its rollback (b)", err)
+	}
+	return err.Error()
+}

@@ -1,0 +1,368 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golive/runbook"
+	"golive/sshexec"
+)
+
+// Release is one release in progress: the plan, the Session that records
+// it, the journal that keeps every event on disk, the executors that run
+// its steps, and the redactor that keeps secrets out of all of them. Both
+// the TUI and plain mode drive a Release.
+//
+// The rule for every event: build it with a Session constructor (which
+// checks it is legal), append it to the journal (fsync), and only then
+// Apply it to the Session and show it. Record does the disk part and is
+// safe from any goroutine; Apply touches the Session and must only be
+// called from the one goroutine that owns it (Bubble Tea's Update, or
+// plain mode's loop).
+type Release struct {
+	Plan    *runbook.Plan
+	Session *runbook.Session
+	Journal *runbook.Journal
+	// Remote runs remote steps (an SSH executor, or a local one for
+	// --host local); Local runs local steps. Local may be nil when the
+	// runbook has none.
+	Remote, Local sshexec.Executor
+	Redactor      *runbook.Redactor
+	Operator      string
+	// Host is the target as the operator named it.
+	Host  string
+	RunID string
+	// Auto marks sign-offs given by --yes.
+	Auto bool
+	Now  func() time.Time
+}
+
+// Record journals evs (stamping seq and hash, fsync) and returns them as
+// stored. It does not touch the Session.
+func (r *Release) Record(evs ...runbook.Event) ([]runbook.Event, error) {
+	out, err := r.Journal.Append(evs...)
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: %w; golive cannot record the release safely: stop here and resume with 'golive resume %s' once the disk is fixed", r.Journal.Path(), err, r.RunID)
+	}
+	return out, nil
+}
+
+// Apply applies journaled events to the Session, in order.
+func (r *Release) Apply(evs ...runbook.Event) error {
+	for _, e := range evs {
+		if err := r.Session.Apply(e); err != nil {
+			return fmt.Errorf("apply %s event %d: %w", e.Type, e.Seq, err)
+		}
+	}
+	return nil
+}
+
+// Commit records then applies one event built by a Session constructor:
+// the whole rule, for callers that own the Session and may block (plain
+// mode). ev and err are a constructor's results, so Commit can wrap the
+// call directly: rel.Commit(rel.Session.AddNote(step, note)).
+func (r *Release) Commit(ev runbook.Event, err error) error {
+	if err != nil {
+		return err
+	}
+	evs, err := r.Record(ev)
+	if err != nil {
+		return err
+	}
+	return r.Apply(evs...)
+}
+
+// Job is one attempt of a step to run or to follow again.
+type Job struct {
+	Step    string
+	Attempt int
+	Spec    sshexec.Spec
+	Exec    sshexec.Executor
+	// Attach follows a job that already runs (resume), from From.
+	Attach bool
+	From   sshexec.Offsets
+}
+
+// JobID names an attempt's job on the host: unique per run, step and
+// attempt, and made only of the characters sshexec allows.
+func JobID(runID, step string, attempt int) string {
+	id := fmt.Sprintf("%s-%s-%d", runID, step, attempt)
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+			return r
+		}
+		return '_'
+	}, id)
+}
+
+// StartEvent builds the step.started event for the next attempt of step,
+// with its job id and the command as it will run (secrets masked). It
+// returns the Session's refusal (not runnable, blocked) as is.
+func (r *Release) StartEvent(step string, confirmed bool) (runbook.Event, error) {
+	ps := r.planned(step)
+	if ps == nil {
+		return runbook.Event{}, fmt.Errorf("step %q: %w", step, runbook.ErrUnknownStep)
+	}
+	if err := r.Session.CanStart(step); err != nil {
+		return runbook.Event{}, err
+	}
+	attempt := len(r.Session.Step(step).Attempts) + 1
+	where, host := string(ps.Step.Kind), r.Host
+	if ps.Step.Kind == runbook.KindLocal {
+		host = "local"
+	}
+	return r.Session.StartStep(step, runbook.StartInfo{
+		Command:   r.Redactor.Line(ps.Display),
+		Where:     where,
+		Host:      host,
+		JobID:     JobID(r.RunID, step, attempt),
+		Confirmed: confirmed,
+	})
+}
+
+// JobFor returns the job a journaled step.started event asks for.
+func (r *Release) JobFor(ev runbook.Event) (Job, error) {
+	ps := r.planned(ev.Step)
+	if ps == nil || ev.Start == nil {
+		return Job{}, fmt.Errorf("step %q: %w", ev.Step, runbook.ErrUnknownStep)
+	}
+	ex := r.Remote
+	if ps.Step.Kind == runbook.KindLocal && r.Local != nil {
+		ex = r.Local
+	}
+	if ex == nil {
+		return Job{}, fmt.Errorf("step %q: no executor for %s steps", ev.Step, ps.Step.Kind)
+	}
+	timeout := ps.Step.Timeout
+	if timeout == 0 {
+		timeout = runbook.DefaultTimeout
+	}
+	return Job{
+		Step:    ev.Step,
+		Attempt: ev.Attempt,
+		Exec:    ex,
+		Spec:    sshexec.Spec{JobID: ev.Start.JobID, Script: ps.Script, Sudo: ps.Step.Sudo, Timeout: timeout},
+	}, nil
+}
+
+func (r *Release) planned(step string) *runbook.PlannedStep {
+	for i := range r.Plan.Steps {
+		if r.Plan.Steps[i].Step != nil && r.Plan.Steps[i].Step.ID == step {
+			return &r.Plan.Steps[i]
+		}
+	}
+	return nil
+}
+
+// Batch limits: a chatty command costs one journal write and one render
+// per batch, not per line (STYLE §5).
+const (
+	batchLines = 200
+	batchBytes = 64 << 10
+)
+
+// RunJob runs j (or follows it again when j.Attach), redacts every line,
+// journals the output in batches and hands each journaled batch to emit,
+// in order; sshexec's notices become info lines plus connection events.
+// When the job ends it journals and returns the step.exited event.
+//
+// When ctx ends first, RunJob returns detached true and no exit event: the
+// job keeps running on the host, and the journal (which has every line
+// seen so far) lets a later resume reattach. A journal failure stops
+// RunJob with the error; the job also keeps running then.
+func (r *Release) RunJob(ctx context.Context, j Job, emit func([]runbook.Event)) (exit *runbook.Event, detached bool, err error) {
+	lines := make(chan sshexec.Line, 1024)
+	var res sshexec.Result
+	var runErr error
+	start := time.Now()
+	go func() {
+		defer close(lines)
+		if j.Attach {
+			res, runErr = j.Exec.Attach(ctx, j.Spec.JobID, j.From, lines)
+		} else {
+			res, runErr = j.Exec.Run(ctx, j.Spec, lines)
+		}
+	}()
+	red := map[sshexec.Stream]*runbook.StreamRedactor{
+		sshexec.Stdout: r.Redactor.Stream(),
+		sshexec.Stderr: r.Redactor.Stream(),
+		sshexec.Notice: r.Redactor.Stream(),
+	}
+	var journalErr error
+	for l := range lines {
+		if journalErr != nil {
+			continue // keep draining so the executor can finish
+		}
+		batch := drain(l, lines)
+		evs := r.outputEvents(j, batch, red)
+		stored, err := r.Record(evs...)
+		if err != nil {
+			journalErr = err
+			continue
+		}
+		emit(stored)
+	}
+	if journalErr != nil {
+		return nil, false, journalErr
+	}
+	if runErr != nil && ctx.Err() != nil && errors.Is(runErr, ctx.Err()) {
+		return nil, true, nil
+	}
+	x := exitInfo(res, runErr, start)
+	ev := runbook.Event{Type: runbook.EvStepExited, Time: r.now(), Step: j.Step, Attempt: j.Attempt, Exit: &x}
+	stored, err := r.Record(ev)
+	if err != nil {
+		return nil, false, err
+	}
+	return &stored[0], false, nil
+}
+
+// drain returns first plus whatever lines are already waiting, up to the
+// batch limits, without blocking.
+func drain(first sshexec.Line, lines <-chan sshexec.Line) []sshexec.Line {
+	batch := []sshexec.Line{first}
+	size := len(first.Text)
+	for len(batch) < batchLines && size < batchBytes {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, l)
+			size += len(l.Text)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// outputEvents turns a batch of sshexec lines into journal events: one
+// step.output event with every line redacted, preceded at each notice by a
+// connection event when the notice is about the link.
+func (r *Release) outputEvents(j Job, batch []sshexec.Line, red map[sshexec.Stream]*runbook.StreamRedactor) []runbook.Event {
+	var evs []runbook.Event
+	var cur []runbook.OutputLine
+	flush := func() {
+		if len(cur) > 0 {
+			evs = append(evs, runbook.Event{Type: runbook.EvOutput, Time: r.now(), Step: j.Step, Attempt: j.Attempt, Lines: cur})
+			cur = nil
+		}
+	}
+	for _, l := range batch {
+		rd := red[l.Stream]
+		if rd == nil {
+			rd = red[sshexec.Notice]
+		}
+		ol := runbook.OutputLine{Time: l.Time, Stream: streamOf(l.Stream), Text: rd.Line(l.Text), Offset: l.Offset}
+		if ol.Time.IsZero() {
+			ol.Time = r.now()
+		}
+		cur = append(cur, ol)
+		if l.Stream == sshexec.Notice {
+			if state := connState(l.Text); state != "" {
+				flush()
+				evs = append(evs, runbook.Event{Type: runbook.EvConnection, Time: r.now(),
+					Conn: &runbook.ConnInfo{Host: r.Host, State: state, Detail: ol.Text}})
+			}
+		}
+	}
+	flush()
+	return evs
+}
+
+func (r *Release) now() time.Time {
+	if r.Now != nil {
+		return r.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func streamOf(s sshexec.Stream) runbook.Stream {
+	switch s {
+	case sshexec.Stdout:
+		return runbook.StreamStdout
+	case sshexec.Stderr:
+		return runbook.StreamStderr
+	}
+	return runbook.StreamInfo
+}
+
+// connState classifies an sshexec notice about the link: "lost",
+// "reconnecting", "restored", or "" for other notices (cancel results).
+func connState(notice string) string {
+	n := strings.ToLower(notice)
+	switch {
+	case strings.Contains(n, "reconnected") || strings.Contains(n, "restored") || strings.Contains(n, "reattached"):
+		return "restored"
+	case strings.Contains(n, "lost") || strings.Contains(n, "dropped") || strings.Contains(n, "broken"):
+		return "lost"
+	case strings.Contains(n, "reconnecting") || strings.Contains(n, "retrying"):
+		return "reconnecting"
+	}
+	return ""
+}
+
+// exitInfo records how a job ended. An error other than the job's own exit
+// means golive could not start or follow it: the status is unknown when
+// sshexec says the job may have run, and never a success.
+func exitInfo(res sshexec.Result, err error, start time.Time) runbook.ExitInfo {
+	x := runbook.ExitInfo{
+		Code:     res.ExitCode,
+		Signal:   res.Signal,
+		Unknown:  res.Unknown,
+		TimedOut: res.TimedOut,
+		Canceled: res.Canceled,
+	}
+	switch {
+	case !res.Started.IsZero() && !res.Ended.IsZero():
+		x.Duration = res.Ended.Sub(res.Started)
+	default:
+		x.Duration = time.Since(start)
+	}
+	if errors.Is(err, sshexec.ErrNoJob) {
+		x.Unknown = true // the host forgot the job: its fate is unknown
+	}
+	if err != nil {
+		x.Error = err.Error()
+		if x.Code == 0 {
+			x.Code = -1
+		}
+	}
+	if x.Unknown {
+		x.Code = -1
+	}
+	return x
+}
+
+// Offsets returns, for each step's last attempt, how far the journal has
+// its output: where a reattach should continue from.
+func Offsets(events []runbook.Event) map[string]sshexec.Offsets {
+	out := map[string]sshexec.Offsets{}
+	attempt := map[string]int{}
+	for _, e := range events {
+		switch e.Type {
+		case runbook.EvStepStarted:
+			if e.Attempt != attempt[e.Step] {
+				attempt[e.Step] = e.Attempt
+				out[e.Step] = sshexec.Offsets{}
+			}
+		case runbook.EvOutput:
+			o := out[e.Step]
+			for _, l := range e.Lines {
+				switch l.Stream {
+				case runbook.StreamStdout:
+					o.Stdout = max(o.Stdout, l.Offset)
+				case runbook.StreamStderr:
+					o.Stderr = max(o.Stderr, l.Offset)
+				}
+			}
+			out[e.Step] = o
+		}
+	}
+	return out
+}

@@ -1,0 +1,161 @@
+package ui
+
+import (
+	"fmt"
+	"io/fs"
+	"path/filepath"
+
+	tea "charm.land/bubbletea/v2"
+
+	"golive/runbook"
+	"golive/sshexec"
+)
+
+// OpenRun reopens an unfinished run from its journal: it replays the
+// events into a Session over the same runbook and variables, and returns
+// the Release (not yet connected: Remote is nil) and the events. It
+// refuses, saying what to do, when the runbook's content changed since the
+// run began, or when a secret variable's value is needed and not given
+// (--var name=value): the journal never holds secrets.
+func OpenRun(opts Options, journalPath string) (*Release, []runbook.Event, error) {
+	j, events, err := runbook.OpenJournal(journalPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	fail := func(err error) (*Release, []runbook.Event, error) {
+		j.Close()
+		return nil, nil, err
+	}
+	if len(events) == 0 || events[0].Type != runbook.EvRunStarted || events[0].Run == nil {
+		return fail(fmt.Errorf("%s: the journal does not start with run.started; it cannot be resumed", journalPath))
+	}
+	info := *events[0].Run
+	rb, err := loadRecorded(opts.Runbooks, info)
+	if err != nil {
+		return fail(err)
+	}
+	if rb.Hash != info.RunbookHash {
+		return fail(fmt.Errorf("runbook %s changed since run %s began (content hash %.12s, now %.12s): resuming would mix two runbooks; "+
+			"restore the runbook as it was, or start a new run", info.RunbookFile, info.ID, info.RunbookHash, rb.Hash))
+	}
+	vars := map[string]string{}
+	for k, v := range info.Vars {
+		vars[k] = v
+	}
+	for _, e := range events {
+		if e.Type == runbook.EvVarSet && e.Var != nil {
+			vars[e.Var.Name] = e.Var.Value
+		}
+	}
+	for _, v := range rb.Variables {
+		if given, ok := opts.Vars[v.Name]; ok {
+			vars[v.Name] = given
+		} else if v.Secret && vars[v.Name] == runbook.Mask {
+			return fail(fmt.Errorf("run %s needs the secret variable %s, which the journal does not keep: give it again with --var %s=VALUE", info.ID, v.Name, v.Name))
+		}
+	}
+	plan, err := rb.Plan(vars)
+	if err != nil {
+		return fail(fmt.Errorf("run %s: %w", info.ID, err))
+	}
+	sess, err := runbook.Replay(plan, events)
+	if err != nil {
+		return fail(fmt.Errorf("run %s: the journal does not replay: %w", info.ID, err))
+	}
+	red := runbook.NewRedactor(plan.Secrets())
+	if len(opts.SudoPassword) > 0 {
+		red.AddSecret(string(opts.SudoPassword))
+	}
+	op := opts.Operator
+	if op == "" {
+		op = info.Operator
+	}
+	return &Release{Plan: plan, Session: sess, Journal: j, Local: opts.Local, Redactor: red,
+		Operator: op, Host: info.Host, RunID: info.ID, Auto: info.Auto, Now: opts.Now}, events, nil
+}
+
+// loadRecorded loads the runbook a run was recorded against: a built-in
+// one by id, or the file it named.
+func loadRecorded(fsys fs.FS, info runbook.RunInfo) (*runbook.Runbook, error) {
+	if fsys != nil {
+		if _, err := fs.Stat(fsys, info.RunbookFile); err == nil && !filepath.IsAbs(info.RunbookFile) {
+			return runbook.Load(fsys, info.RunbookFile)
+		}
+	}
+	rb, err := runbook.LoadFile(info.RunbookFile)
+	if err != nil && fsys != nil {
+		if rb2, err2 := runbook.Load(fsys, info.RunbookID); err2 == nil {
+			return rb2, nil
+		}
+	}
+	return rb, err
+}
+
+// NewResume returns a Model that reconnects to a reopened run's host,
+// shows every sign-off and all output from the journal, and reattaches to
+// a step that was running.
+func NewResume(opts Options, rel *Release, events []runbook.Event) Model {
+	opts.Host, opts.Operator = rel.Host, rel.Operator
+	m := New(opts)
+	m.resuming = rel
+	m.resumeEvents = events
+	m.plan = rel.Plan
+	m.state = stateConnect
+	return m
+}
+
+// startConnectMsg asks Update to start connecting (Init cannot change the
+// model).
+type startConnectMsg struct{}
+
+func (m Model) resumeCmd() tea.Cmd {
+	return func() tea.Msg { return startConnectMsg{} }
+}
+
+// resumeRelease opens the main screen of a reopened run on a connected
+// executor: restores the output panes and reattaches to a running step.
+func (m Model) resumeRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
+	rel := m.resuming
+	m.resuming = nil
+	rel.Remote = ex
+	if rel.Remote == nil {
+		rel.Remote = rel.Local
+	}
+	m = m.begin(rel)
+	for _, e := range m.resumeEvents {
+		if e.Type == runbook.EvOutput {
+			m.ring(e.Step).add(e.Lines)
+		}
+	}
+	m.resumeFrom = Offsets(m.resumeEvents)
+	m.resumeEvents = nil
+	cmds := []tea.Cmd{m.tick()}
+	for _, id := range m.steps {
+		st := rel.Session.Step(id)
+		last := st.Last()
+		if last == nil || last.Exit != nil || (st.Status != runbook.StatusRunning && st.Status != runbook.StatusInterrupted) {
+			continue
+		}
+		m.selectStep(id)
+		if st.Status == runbook.StatusRunning {
+			// golive stopped without saying so (a crash, ctrl+c):
+			// journal that first, then reattach (nextReattach).
+			ev, err := rel.Session.Interrupt(id, "golive stopped while the step ran; resumed")
+			if err != nil {
+				return m.fail(err), nil
+			}
+			cmds = append(cmds, record(rel, nextReattach, ev))
+			break
+		}
+		ev, err := rel.Session.StartStep(id, last.Start)
+		if err != nil {
+			return m.fail(fmt.Errorf("reattach %s: %w", id, err)), nil
+		}
+		cmds = append(cmds, record(rel, nextAttach, ev))
+		break // one step runs at a time
+	}
+	m.showSelected()
+	m.status, m.statusOK = fmt.Sprintf("resumed run %s", rel.RunID), true
+	m.syncKeys()
+	return m, tea.Batch(cmds...)
+}

@@ -1,0 +1,169 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"golive/runbook"
+)
+
+// summaryKey handles a key on the summary screen.
+func (m Model) summaryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Export):
+		if m.opts.OutDir != "" {
+			return m.export(m.opts.OutDir)
+		}
+		m.dlg = newInput(dlgExport, "", "", m.styles)
+		m.dlg.input.SetValue(".")
+		m.syncKeys()
+		cmd := m.dlg.input.Focus()
+		return m, cmd
+	case key.Matches(msg, k.Back):
+		m.state = stateMain
+	case key.Matches(msg, k.Quit):
+		if m.rel.Session.Next() == "" && !m.rel.Session.Finished() {
+			// Every step is settled: close the run, so it is no
+			// longer offered for resume.
+			ev, err := m.rel.Session.Finish("")
+			if err == nil {
+				return m, record(m.rel, nextQuit, ev)
+			}
+		}
+		m.dlg = newConfirm(dlgQuit, "")
+		m.state = stateMain
+	}
+	m.syncKeys()
+	return m, nil
+}
+
+// export finishes the run if every step is settled, then writes the
+// transcript to dir.
+func (m Model) export(dir string) (tea.Model, tea.Cmd) {
+	m.exportDir = dir
+	m.status, m.statusOK = "exporting to "+dir+"…", true
+	if m.rel.Session.Next() == "" && !m.rel.Session.Finished() {
+		ev, err := m.rel.Session.Finish("")
+		if err == nil {
+			return m, record(m.rel, nextExport, ev)
+		}
+	}
+	return m, m.exportCmd(dir)
+}
+
+// onExported shows where the transcript went.
+func (m Model) onExported(msg exportedMsg) (tea.Model, tea.Cmd) {
+	if msg.err != nil {
+		m.status, m.statusOK = "export failed: "+msg.err.Error(), false
+		return m, nil
+	}
+	m.outcome.Files = msg.files
+	m.status, m.statusOK = "exported: "+strings.Join(msg.files, ", "), true
+	return m, nil
+}
+
+// summaryView renders the verdict, the failed and skipped steps, and the
+// steps' durations.
+func (m Model) summaryView() string {
+	st := m.styles
+	s := m.rel.Session
+	w := m.width - 2
+	var b []string
+	add := func(l ...string) { b = append(b, l...) }
+
+	verdict := s.Verdict()
+	vline := "Verdict: "
+	switch verdict {
+	case runbook.RunPassed:
+		vline += st.Good.Render("✓ PASSED")
+	case runbook.RunFailed:
+		vline += st.Bad.Render("✗ FAILED")
+	default:
+		vline += st.Warn.Render("… INCOMPLETE (steps are not signed off yet)")
+	}
+	add(st.DialogTitle.Render(fmt.Sprintf("Release summary: %s on %s", m.rel.Plan.Runbook.Title, m.rel.Host)), vline)
+	end := m.opts.Now()
+	if s.Finished() {
+		end = s.Ended()
+	}
+	add(st.Muted.Render(fmt.Sprintf("Run %s · operator %s · started %s · %s elapsed",
+		m.rel.RunID, m.rel.Operator, s.Started().UTC().Format(time.RFC3339), fmtDuration(end.Sub(s.Started())))))
+
+	counts := map[stepStatus]int{}
+	var failed, skipped []string
+	type dur struct {
+		id string
+		d  time.Duration
+	}
+	var durs []dur
+	for _, id := range m.steps {
+		status := m.stepStatusOf(id)
+		counts[status]++
+		state := s.Step(id)
+		note := ""
+		if state.SignOff != nil && state.SignOff.Note != "" {
+			note = ": " + state.SignOff.Note
+		}
+		switch status {
+		case statusFailed:
+			failed = append(failed, "  "+st.Bad.Render(statusFailed.Glyph())+" "+id+note)
+		case statusSkipped:
+			skipped = append(skipped, "  "+st.Warn.Render(statusSkipped.Glyph())+" "+id+note)
+		}
+		var d time.Duration
+		for _, a := range state.Attempts {
+			if a.Exit != nil {
+				d += a.Exit.Duration
+			}
+		}
+		if d > 0 {
+			durs = append(durs, dur{id, d})
+		}
+	}
+	var cs []string
+	for _, k := range []stepStatus{statusPassed, statusFailed, statusSkipped, statusNA, statusPending, statusAwaiting, statusRunning, statusUnknown, statusInterrupted, statusBlocked} {
+		if counts[k] > 0 {
+			cs = append(cs, fmt.Sprintf("%d %s", counts[k], k.Label()))
+		}
+	}
+	add("", "Steps: "+strings.Join(cs, " · "))
+	if len(failed) > 0 {
+		add("", st.Bad.Render("Failed:"))
+		add(failed...)
+	}
+	if len(skipped) > 0 {
+		add("", st.Warn.Render("Skipped:"))
+		add(skipped...)
+	}
+	if len(durs) > 0 {
+		sort.SliceStable(durs, func(i, j int) bool { return durs[i].d > durs[j].d })
+		add("", "Longest steps:")
+		for i, d := range durs {
+			if i == 5 {
+				break
+			}
+			add(fmt.Sprintf("  %-28s %s", d.id, d.d.Round(100*time.Millisecond)))
+		}
+	}
+	if len(m.outcome.Files) > 0 {
+		add("", st.Good.Render("Transcript written:"))
+		for _, f := range m.outcome.Files {
+			add("  " + f)
+		}
+	}
+	body := strings.Join(b, "\n")
+	if m.dlg.kind == dlgExport {
+		body += "\n\n" + m.dialogView(min(w, 76))
+	}
+	avail := m.height - 1 - lipgloss.Height(m.footer()) - 1
+	return lipgloss.JoinVertical(lipgloss.Left, m.header(),
+		fit(m.styles.Page.Render(body), m.width, avail),
+		m.statusLine(), m.footer())
+}

@@ -1,0 +1,412 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"golive/runbook"
+	"golive/sshexec"
+)
+
+// updateRelease handles the main and summary screens: the release's
+// messages and the operator's keys.
+func (m Model) updateRelease(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case recordedMsg:
+		return m.onRecorded(msg)
+	case runEventsMsg:
+		if m.run == nil || msg.runID != m.run.id {
+			return m, nil // from an older run: drop it
+		}
+		if err := m.applyRunEvents(msg.evs); err != nil {
+			return m.fail(err), nil
+		}
+		return m, waitForRun(m.run.msgs)
+	case runDoneMsg:
+		if m.run == nil || msg.runID != m.run.id {
+			return m, nil
+		}
+		return m.onRunDone(msg)
+	case cancelDoneMsg:
+		return m.onCancelDone(msg)
+	case tickMsg:
+		return m, m.tick()
+	case exportedMsg:
+		return m.onExported(msg)
+	case tea.KeyPressMsg:
+		switch {
+		case m.dlg.kind != dlgNone:
+			return m.updateDialog(msg)
+		case m.pane.typing:
+			var cmd tea.Cmd
+			m.pane, cmd = m.pane.updateInput(msg, m.keys)
+			m.syncKeys()
+			return m, cmd
+		case m.state == stateSummary:
+			return m.summaryKey(msg)
+		}
+		return m.mainKey(msg)
+	}
+	return m, nil
+}
+
+// begin shows the main screen of a release that has begun.
+func (m Model) begin(rel *Release) Model {
+	m.rel = rel
+	m.state = stateMain
+	m.steps = rel.Session.StepIDs()
+	m.selected = 0
+	if next := rel.Session.Next(); next != "" {
+		m.selectStep(next)
+	}
+	m.showSelected()
+	m.layout()
+	m.syncKeys()
+	return m
+}
+
+// onRecorded applies journaled events and does what comes next.
+func (m Model) onRecorded(msg recordedMsg) (tea.Model, tea.Cmd) {
+	if msg.err != nil {
+		return m.fail(msg.err), nil
+	}
+	if err := m.rel.Apply(msg.evs...); err != nil {
+		return m.fail(err), nil
+	}
+	var cmd tea.Cmd
+	switch msg.next {
+	case nextStartRun, nextAttach:
+		cmd = m.startJob(msg.evs[0], msg.next == nextAttach)
+	case nextReattach:
+		ev := msg.evs[0]
+		last := m.rel.Session.Step(ev.Step).Last()
+		if last == nil {
+			return m.fail(fmt.Errorf("reattach %s: no attempt to follow", ev.Step)), nil
+		}
+		start, err := m.rel.Session.StartStep(ev.Step, last.Start)
+		if err != nil {
+			return m.fail(fmt.Errorf("reattach %s: %w", ev.Step, err)), nil
+		}
+		cmd = record(m.rel, nextAttach, start)
+	case nextQuit:
+		m.outcome.RunID = m.rel.RunID
+		m.outcome.Verdict = m.rel.Session.Verdict()
+		m.outcome.Finished = m.rel.Session.Finished()
+		m.quitting = true
+		return m, tea.Quit
+	case nextExport:
+		cmd = m.exportCmd(m.opts.OutDir)
+	}
+	for _, ev := range msg.evs {
+		if ev.Type == runbook.EvSignedOff && ev.SignOff != nil {
+			m.status, m.statusOK = fmt.Sprintf("%s signed off %s", ev.Step, verdictWord(ev.SignOff.Verdict)), true
+			if m.steps[m.selected] == ev.Step {
+				if next := m.rel.Session.Next(); next != "" {
+					m.selectStep(next)
+				}
+			}
+			if m.rel.Session.Next() == "" && m.run == nil {
+				m.state = stateSummary
+			}
+		}
+	}
+	m.showSelected()
+	m.syncKeys()
+	return m, cmd
+}
+
+// startJob starts following the job of a journaled step.started event.
+func (m *Model) startJob(ev runbook.Event, attach bool) tea.Cmd {
+	j, err := m.rel.JobFor(ev)
+	if err != nil {
+		*m = m.fail(err)
+		return nil
+	}
+	if attach {
+		j.Attach = true
+		j.From = m.resumeFrom[ev.Step]
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.nextRun++
+	msgs := startRun(ctx, m.rel, m.nextRun, j)
+	m.run = &activeRun{id: m.nextRun, step: ev.Step, attempt: ev.Attempt, jobID: j.Spec.JobID,
+		exec: j.Exec, msgs: msgs, cancel: cancel}
+	m.status, m.statusOK = fmt.Sprintf("%s: attempt %d started (job %s)", ev.Step, ev.Attempt, j.Spec.JobID), true
+	if attach {
+		m.status = fmt.Sprintf("%s: reattached to job %s", ev.Step, j.Spec.JobID)
+	}
+	return waitForRun(msgs)
+}
+
+// applyRunEvents applies a run's journaled output and connection events
+// and shows them.
+func (m *Model) applyRunEvents(evs []runbook.Event) error {
+	if err := m.rel.Apply(evs...); err != nil {
+		return err
+	}
+	for _, ev := range evs {
+		switch ev.Type {
+		case runbook.EvOutput:
+			r := m.ring(ev.Step)
+			from := r.total
+			r.add(ev.Lines)
+			m.pane.appended(r, from)
+		case runbook.EvConnection:
+			m.connBanner(ev.Conn)
+		}
+	}
+	return nil
+}
+
+// connBanner shows the state of the link to the host.
+func (m *Model) connBanner(c *runbook.ConnInfo) {
+	if c == nil {
+		return
+	}
+	switch c.State {
+	case "lost":
+		m.banner = fmt.Sprintf("⚠ connection to %s lost: the step keeps running on the server; reconnecting…", c.Host)
+	case "reconnecting":
+		m.banner = fmt.Sprintf("⟳ reconnecting to %s… %s", c.Host, c.Detail)
+	case "restored":
+		m.banner = ""
+		m.status, m.statusOK = fmt.Sprintf("✓ connection to %s restored; following the step again", c.Host), true
+	}
+}
+
+// onRunDone records how a run ended.
+func (m Model) onRunDone(msg runDoneMsg) (tea.Model, tea.Cmd) {
+	step := m.run.step
+	m.run.cancel()
+	m.run = nil
+	m.banner = ""
+	switch {
+	case msg.err != nil:
+		return m.fail(fmt.Errorf("step %s: %w", step, msg.err)), nil
+	case msg.detached || msg.exit == nil:
+		return m, nil
+	}
+	if err := m.rel.Apply(*msg.exit); err != nil {
+		return m.fail(err), nil
+	}
+	m.status, m.statusOK = exitSummary(step, m.rel.Session.Step(step)), false
+	if last := m.rel.Session.Step(step).Last(); last != nil && last.ExpectationsMet {
+		m.statusOK = true
+	}
+	m.showSelected()
+	m.syncKeys()
+	return m, nil
+}
+
+// exitSummary says how an attempt ended and what the operator does next.
+func exitSummary(step string, st runbook.StepState) string {
+	a := st.Last()
+	if a == nil || a.Exit == nil {
+		return step + ": ended"
+	}
+	how := exitWords(a.Exit)
+	if a.ExpectationsMet {
+		return fmt.Sprintf("%s: %s, expectations met: sign off with p (passed)", step, how)
+	}
+	return fmt.Sprintf("%s: %s, expectations NOT met: f (failed), R (retry), or p with a note", step, how)
+}
+
+// exitWords describes an ExitInfo: "exit 0 in 1.2s", "killed by TERM".
+func exitWords(x *runbook.ExitInfo) string {
+	d := x.Duration.Round(100 * time.Millisecond)
+	switch {
+	case x.Unknown:
+		s := "exit status unknown (connection lost?)"
+		if x.Error != "" {
+			s += ": " + x.Error
+		}
+		return s
+	case x.Canceled:
+		return fmt.Sprintf("canceled after %s", d)
+	case x.TimedOut:
+		return fmt.Sprintf("timed out after %s", d)
+	case x.Signal != "":
+		return fmt.Sprintf("killed by %s after %s", x.Signal, d)
+	case x.Error != "":
+		return fmt.Sprintf("could not run: %s", x.Error)
+	}
+	return fmt.Sprintf("exit %d in %s", x.Code, d)
+}
+
+// onCancelDone reports a cancel's outcome and notes it in the journal.
+func (m Model) onCancelDone(msg cancelDoneMsg) (tea.Model, tea.Cmd) {
+	var note string
+	switch {
+	case msg.err == nil:
+		note = "cancel: stopped"
+		m.status, m.statusOK = "stopped: the remote process group is gone", true
+	case errors.Is(msg.err, sshexec.ErrMaybeRunning):
+		note = "cancel: remote process may still be running"
+		m.status, m.statusOK = "remote process may still be running: check the server ("+msg.err.Error()+")", false
+	default:
+		note = "cancel failed: " + msg.err.Error()
+		m.status, m.statusOK = "cancel failed, remote process may still be running: "+msg.err.Error(), false
+	}
+	step := ""
+	if m.run != nil && m.run.id == msg.runID {
+		step = m.run.step
+	}
+	ev, err := m.rel.Session.AddNote(step, note)
+	if err != nil {
+		return m, nil
+	}
+	return m, record(m.rel, nextNone, ev)
+}
+
+// mainKey handles a key on the main screen with no dialog open.
+func (m Model) mainKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	k := m.keys
+	step := m.steps[m.selected]
+	switch {
+	case key.Matches(msg, k.Help):
+		m.help.ShowAll = !m.help.ShowAll
+		m.layout()
+	case key.Matches(msg, k.Up):
+		m.move(-1)
+	case key.Matches(msg, k.Down):
+		m.move(1)
+	case key.Matches(msg, k.Top):
+		m.move(-len(m.steps))
+	case key.Matches(msg, k.Bottom):
+		m.move(len(m.steps))
+	case key.Matches(msg, k.PageUp):
+		m.pane.scroll(-1)
+	case key.Matches(msg, k.PageDown):
+		m.pane.scroll(1)
+	case key.Matches(msg, k.Follow):
+		m.pane.follow()
+	case key.Matches(msg, k.Search):
+		cmd := m.pane.startSearch()
+		m.syncKeys()
+		return m, cmd
+	case m.pane.searching() && key.Matches(msg, k.SearchNext):
+		m.pane.next(1)
+	case m.pane.searching() && key.Matches(msg, k.SearchPrev):
+		m.pane.next(-1)
+	case m.pane.searching() && key.Matches(msg, k.ClearSearch):
+		m.pane.clearSearch()
+	case key.Matches(msg, k.Run), key.Matches(msg, k.Retry):
+		return m.runSelected(step)
+	case key.Matches(msg, k.Cancel):
+		if m.run != nil {
+			m.dlg = newConfirm(dlgCancel, m.run.step)
+		}
+	case key.Matches(msg, k.Pass):
+		return m.openSignOff(step, runbook.VerdictPassed)
+	case key.Matches(msg, k.Fail):
+		return m.openSignOff(step, runbook.VerdictFailed)
+	case key.Matches(msg, k.Skip):
+		return m.openSignOff(step, runbook.VerdictSkipped)
+	case key.Matches(msg, k.NA):
+		return m.openSignOff(step, runbook.VerdictNotApplicable)
+	case key.Matches(msg, k.Rollback):
+		m.dlg = newInput(dlgRollback, step, "", m.styles)
+		m.syncKeys()
+		cmd := m.dlg.input.Focus()
+		return m, cmd
+	case key.Matches(msg, k.Note):
+		m.dlg = newInput(dlgNote, step, "", m.styles)
+		m.syncKeys()
+		cmd := m.dlg.input.Focus()
+		return m, cmd
+	case key.Matches(msg, k.Summary):
+		m.state = stateSummary
+	case key.Matches(msg, k.Quit):
+		m.dlg = newConfirm(dlgQuit, "")
+	}
+	m.syncKeys()
+	return m, nil
+}
+
+// runSelected starts the selected step, after a typed confirmation for a
+// high-risk one.
+func (m Model) runSelected(step string) (tea.Model, tea.Cmd) {
+	if m.run != nil {
+		m.status, m.statusOK = fmt.Sprintf("%s is running: wait for it, or cancel it (x)", m.run.step), false
+		return m, nil
+	}
+	ps := m.rel.planned(step)
+	if ps.Step.Kind == runbook.KindManual {
+		m.status, m.statusOK = "manual step: work through its checklist, then sign off (p, f, s or n)", false
+		return m, nil
+	}
+	if err := m.rel.Session.CanStart(step); err != nil {
+		m.status, m.statusOK = describe(err), false
+		return m, nil
+	}
+	if ps.Step.Risk == runbook.RiskHigh {
+		m.dlg = newInput(dlgConfirmRisk, step, "", m.styles)
+		m.syncKeys()
+		cmd := m.dlg.input.Focus()
+		return m, cmd
+	}
+	return m.start(step, false)
+}
+
+// start journals a step.started event; the job starts once it is on disk.
+func (m Model) start(step string, confirmed bool) (tea.Model, tea.Cmd) {
+	ev, err := m.rel.StartEvent(step, confirmed)
+	if err != nil {
+		m.status, m.statusOK = describe(err), false
+		return m, nil
+	}
+	m.ring(step) // output of a retry follows the earlier attempts'
+	m.pane.follow()
+	return m, record(m.rel, nextStartRun, ev)
+}
+
+// openSignOff opens the note input for a verdict.
+func (m Model) openSignOff(step string, v runbook.Verdict) (tea.Model, tea.Cmd) {
+	if m.run != nil && m.run.step == step {
+		m.status, m.statusOK = "the step is still running: wait for it, or cancel it (x)", false
+		return m, nil
+	}
+	m.dlg = newInput(dlgSignOff, step, v, m.styles)
+	m.syncKeys()
+	cmd := m.dlg.input.Focus()
+	return m, cmd
+}
+
+// move changes the selected step by d, within bounds.
+func (m *Model) move(d int) {
+	m.selected = max(0, min(len(m.steps)-1, m.selected+d))
+	m.showSelected()
+}
+
+// selectStep selects the step with the given id.
+func (m *Model) selectStep(id string) {
+	for i, s := range m.steps {
+		if s == id {
+			m.selected = i
+		}
+	}
+}
+
+// showSelected points the output pane at the selected step's output.
+func (m *Model) showSelected() {
+	if len(m.steps) == 0 {
+		return
+	}
+	id := m.steps[m.selected]
+	m.pane.show(id, m.ring(id))
+}
+
+// ring returns a step's output ring, creating it.
+func (m *Model) ring(step string) *ring {
+	r := m.outputs[step]
+	if r == nil {
+		r = newRing()
+		m.outputs[step] = r
+	}
+	return r
+}

@@ -1,0 +1,185 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// View renders the current screen. It only reads the model.
+func (m Model) View() tea.View {
+	var s string
+	switch m.state {
+	case stateChoose, stateForm, stateConnect:
+		s = m.startView()
+	case stateError:
+		s = m.errorView()
+	case stateSummary:
+		s = m.summaryView()
+	default:
+		s = m.mainView()
+	}
+	v := tea.NewView(s)
+	v.AltScreen = true
+	v.WindowTitle = "golive"
+	return v
+}
+
+// footer renders the help bar: only the keys that work now.
+func (m Model) footer() string {
+	if m.help.ShowAll {
+		return m.styles.Footer.Render(m.help.FullHelpView(m.FullHelp()))
+	}
+	return m.styles.Footer.Render(m.help.ShortHelpView(m.ShortHelp()))
+}
+
+// mainGeometry splits the screen: the step list's width, the body's height,
+// and the detail column's width and output pane's height.
+func (m Model) mainGeometry() (listW, bodyH, detailW, outH int) {
+	w, h := max(m.width, 40), max(m.height, 10)
+	listW = 32
+	if w >= 120 {
+		listW = min(w/4+12, 60)
+	}
+	detailW = w - listW - m.styles.ListPane.GetHorizontalFrameSize() - m.styles.DetailPane.GetHorizontalFrameSize()
+	footerH := lipgloss.Height(m.footer())
+	bodyH = h - 1 - footerH - 1 // header, footer, status line
+	if m.banner != "" {
+		bodyH--
+	}
+	bodyH = max(bodyH, 4)
+	outH = bodyH - m.detailHeight(bodyH)
+	return listW, bodyH, detailW, outH
+}
+
+// detailHeight is how many body lines the step detail gets.
+func (m Model) detailHeight(bodyH int) int {
+	return max(5, min(bodyH*2/5, 18))
+}
+
+func (m Model) mainView() string {
+	if m.rel == nil {
+		return ""
+	}
+	listW, bodyH, detailW, outH := m.mainGeometry()
+	st := m.styles
+	list := st.ListPane.Height(bodyH).Render(m.stepListView(listW, bodyH))
+	var right string
+	if m.dlg.kind != dlgNone {
+		right = lipgloss.PlaceVertical(bodyH, lipgloss.Center, m.dialogView(min(detailW, 76)))
+	} else {
+		detailH := bodyH - outH
+		right = lipgloss.JoinVertical(lipgloss.Left,
+			fit(m.detailView(detailW), detailW, detailH),
+			m.pane.view())
+	}
+	right = st.DetailPane.Render(fit(right, detailW, bodyH))
+	body := lipgloss.JoinHorizontal(lipgloss.Top, list, right)
+	parts := []string{m.header()}
+	if m.banner != "" {
+		parts = append(parts, st.Banner.Width(m.width).Render(ansi.Truncate(m.banner, m.width-2, "…")))
+	}
+	parts = append(parts, body, m.statusLine(), m.footer())
+	return strings.Join(parts, "\n")
+}
+
+// header is the top line: runbook, host, operator, progress, elapsed.
+func (m Model) header() string {
+	s := m.rel.Session
+	done, total := s.Progress()
+	elapsed := time.Duration(0)
+	if !s.Started().IsZero() {
+		end := m.opts.Now()
+		if s.Finished() {
+			end = s.Ended()
+		}
+		elapsed = end.Sub(s.Started()).Truncate(time.Second)
+	}
+	st := m.styles
+	sep := st.HeaderLabel.Render(" │ ")
+	fields := []string{
+		st.HeaderTitle.Render("golive"),
+		st.HeaderField.Render(m.rel.Plan.Runbook.Title),
+		st.HeaderLabel.Render("host ") + st.HeaderField.Render(m.rel.Host),
+		st.HeaderLabel.Render("operator ") + st.HeaderField.Render(m.rel.Operator),
+		st.HeaderField.Render(fmt.Sprintf("%d of %d signed off", done, total)),
+		st.HeaderField.Render(fmtDuration(elapsed)),
+	}
+	line := strings.Join(fields, sep)
+	w := m.width - st.Header.GetHorizontalFrameSize()
+	if lipgloss.Width(line) > w {
+		// Narrow terminal: keep progress and time, shorten the rest.
+		line = strings.Join([]string{fields[0], fields[2], fields[4], fields[5], fields[3], fields[1]}, sep)
+		line = ansi.Truncate(line, w, "…")
+	}
+	return st.Header.Width(m.width).Render(line)
+}
+
+// statusLine is the last action's remark, above the help bar.
+func (m Model) statusLine() string {
+	if m.status == "" {
+		return ""
+	}
+	st := m.styles.Bad
+	if m.statusOK {
+		st = m.styles.Good
+	}
+	return " " + st.Render(ansi.Truncate(m.status, m.width-2, "…"))
+}
+
+// errorView is the error panel of a broken tool: what happened (the whole
+// chain) and a key to go back.
+func (m Model) errorView() string {
+	st := m.styles
+	w := min(m.width-4, 100)
+	body := st.ErrorTitle.Render("golive cannot go on") + "\n\n" +
+		wrap(fmt.Sprint(m.errPanel), w-4) + "\n\n" +
+		st.Hint.Render("Press any key to go back, q to quit.")
+	if m.rel != nil {
+		body += "\n" + st.Hint.Render("The run is journaled: 'golive resume "+m.rel.RunID+"' continues it.")
+	}
+	panel := st.ErrorPanel.Width(w).Render(body)
+	return lipgloss.Place(m.width, m.height-1, lipgloss.Center, lipgloss.Center, panel) + "\n" + m.footer()
+}
+
+// fit cuts or pads s to exactly h lines of at most w cells.
+func fit(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if lipgloss.Width(l) > w {
+			tail := "…"
+			if lipgloss.Width(strings.TrimRight(ansi.Strip(l), " ")) <= w {
+				tail = "" // only padding is cut
+			}
+			lines[i] = ansi.Truncate(l, w, tail)
+		}
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// wrap wraps plain text to w cells.
+func wrap(s string, w int) string {
+	if w < 10 {
+		w = 10
+	}
+	return lipgloss.Wrap(s, w, " ")
+}
+
+// fmtDuration renders a duration as h:mm:ss.
+func fmtDuration(d time.Duration) string {
+	d = d.Truncate(time.Second)
+	h := int(d.Hours())
+	mnt := int(d.Minutes()) % 60
+	sec := int(d.Seconds()) % 60
+	return fmt.Sprintf("%d:%02d:%02d", h, mnt, sec)
+}
