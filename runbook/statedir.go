@@ -3,6 +3,8 @@ package runbook
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -226,4 +228,13 @@ func summarize(path string) (RunSummary, bool, error) {
 		}
 	}
 	return s, false, nil
+}
+
+// NewRunID returns a fresh run ID: the UTC start time, sortable, and a
+// random suffix so two runs started in the same second do not collide
+// ("20261121T051500Z-3f9a1c").
+func NewRunID(now time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }

@@ -114,3 +114,11 @@ func TestListRuns(t *testing.T) {
 		t.Fatalf("empty state dir: %v %v", none, err)
 	}
 }
+
+func TestNewRunID(t *testing.T) {
+	at := time.Date(2026, 11, 21, 5, 15, 0, 0, time.FixedZone("x", 3600))
+	a, b := NewRunID(at), NewRunID(at)
+	if a == b || !strings.HasPrefix(a, "20261121T041500Z-") || !validRunID.MatchString(a) {
+		t.Fatalf("NewRunID: %q, %q", a, b)
+	}
+}

@@ -247,11 +247,13 @@ func TestSignThroughAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { agentCmd.Process.Kill(); agentCmd.Wait() })
-	for i := 0; i < 100; i++ {
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if _, err := os.Stat(sock); err == nil {
 			break
 		}
-		time.Sleep(20 * time.Millisecond)
+		if time.Now().After(deadline) {
+			t.Fatalf("ssh-agent did not create %s within 15s", sock)
+		}
 	}
 	first := genKey(t, dir, "ed25519", "")
 	second := genKey(t, dir, "rsa", "")
