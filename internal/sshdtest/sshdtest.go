@@ -284,6 +284,10 @@ func (s *Server) stop() {
 	}
 }
 
+// StopListener stops the listening sshd, so new connections are refused
+// until Restart; connections already open are not touched.
+func (s *Server) StopListener() { s.stopListener() }
+
 // Restart stops the listening sshd and starts it again on the same port
 // with the same keys. Connections already open are not touched; use
 // KillSessions to drop them.

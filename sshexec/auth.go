@@ -1,0 +1,259 @@
+package sshexec
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+)
+
+// maxPassphraseAttempts is how often a wrong passphrase is asked again.
+const maxPassphraseAttempts = 3
+
+// keyring holds what authentication learns once per Client: keys unlocked
+// with a passphrase stay unlocked for reconnects (in memory only).
+type keyring struct {
+	prompter  Prompter
+	agentSock string
+
+	mu       sync.Mutex
+	unlocked map[string]ssh.Signer
+}
+
+// authPlan is the keys offered to one host, in order, and notes that
+// explain an authentication failure.
+type authPlan struct {
+	signers []ssh.Signer
+	notes   []string
+	closer  io.Closer
+}
+
+func (p *authPlan) close() {
+	if p.closer != nil {
+		p.closer.Close()
+	}
+}
+
+// method is the single public-key method offering every key: x/crypto uses
+// only the first AuthMethod of each type.
+func (p *authPlan) method() ssh.AuthMethod {
+	return ssh.PublicKeysCallback(func() ([]ssh.Signer, error) { return p.signers, nil })
+}
+
+// describe summarises what was offered, for an authentication error.
+func (p *authPlan) describe() string {
+	var keys []string
+	for _, s := range p.signers {
+		if d, ok := s.(interface{ describe() string }); ok {
+			keys = append(keys, d.describe())
+		} else {
+			keys = append(keys, fmt.Sprintf("agent key %s", ssh.FingerprintSHA256(s.PublicKey())))
+		}
+	}
+	out := "no keys were offered"
+	if len(keys) > 0 {
+		out = "offered " + strings.Join(keys, ", ")
+	}
+	if len(p.notes) > 0 {
+		out += " (" + strings.Join(p.notes, "; ") + ")"
+	}
+	return out
+}
+
+// plan builds the keys for one host: agent keys first (only those matching
+// the identity files when identitiesOnly), then the identity files the
+// agent does not already hold. Encrypted files are unlocked lazily, only if
+// the server accepts their public key.
+//
+// beforePrompt runs before the operator is asked for a passphrase (it stops
+// the handshake timeout).
+func (k *keyring) plan(ctx context.Context, files []string, explicit, identitiesOnly bool, beforePrompt func()) *authPlan {
+	p := &authPlan{}
+	var fileSigners []ssh.Signer
+	for _, f := range files {
+		s, err := k.loadIdentity(ctx, f, beforePrompt)
+		if err != nil {
+			if explicit || !errors.Is(err, os.ErrNotExist) {
+				p.notes = append(p.notes, err.Error())
+			}
+			continue
+		}
+		fileSigners = append(fileSigners, s)
+	}
+	wanted := map[string]bool{}
+	for _, s := range fileSigners {
+		wanted[string(s.PublicKey().Marshal())] = true
+	}
+	have := map[string]bool{}
+	if sock := k.socket(); sock != "" {
+		conn, err := net.Dial("unix", sock)
+		if err != nil {
+			p.notes = append(p.notes, fmt.Sprintf("ssh-agent at %s unreachable: %v", sock, err))
+		} else {
+			p.closer = conn
+			signers, err := agent.NewClient(conn).Signers()
+			if err != nil {
+				p.notes = append(p.notes, fmt.Sprintf("ssh-agent at %s: %v", sock, err))
+			}
+			for _, s := range signers {
+				key := string(s.PublicKey().Marshal())
+				if identitiesOnly && !wanted[key] {
+					continue
+				}
+				have[key] = true
+				p.signers = append(p.signers, s)
+			}
+		}
+	}
+	for _, s := range fileSigners {
+		if !have[string(s.PublicKey().Marshal())] {
+			p.signers = append(p.signers, s)
+		}
+	}
+	return p
+}
+
+func (k *keyring) socket() string {
+	if k.agentSock != "" {
+		return k.agentSock
+	}
+	return os.Getenv("SSH_AUTH_SOCK")
+}
+
+// loadIdentity reads a private key file. An encrypted one becomes a signer
+// that asks for the passphrase when it first has to sign.
+func (k *keyring) loadIdentity(ctx context.Context, file string, beforePrompt func()) (ssh.Signer, error) {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("identity file %s: %w", file, err)
+	}
+	signer, err := ssh.ParsePrivateKey(raw)
+	if err == nil {
+		return fileSigner{Signer: signer, file: file}, nil
+	}
+	var missing *ssh.PassphraseMissingError
+	if !errors.As(err, &missing) {
+		return nil, fmt.Errorf("identity file %s: %w", file, err)
+	}
+	pub := missing.PublicKey
+	if pub == nil {
+		// Old PEM-encrypted keys do not carry the public key in clear.
+		if b, err := os.ReadFile(file + ".pub"); err == nil {
+			pub, _, _, _, _ = ssh.ParseAuthorizedKey(b)
+		}
+	}
+	if pub == nil {
+		return nil, fmt.Errorf("identity file %s is encrypted and has no %s.pub to show the server first; add it, or load the key with `ssh-add %s`", file, filepath.Base(file), file)
+	}
+	return &lockedSigner{k: k, ctx: ctx, file: file, raw: raw, pub: pub, beforePrompt: beforePrompt}, nil
+}
+
+// fileSigner is an unencrypted identity file.
+type fileSigner struct {
+	ssh.Signer
+	file string
+}
+
+func (f fileSigner) describe() string { return "key file " + f.file }
+
+// SignWithAlgorithm keeps rsa-sha2-* signatures available.
+func (f fileSigner) SignWithAlgorithm(rand io.Reader, data []byte, algo string) (*ssh.Signature, error) {
+	if as, ok := f.Signer.(ssh.AlgorithmSigner); ok {
+		return as.SignWithAlgorithm(rand, data, algo)
+	}
+	return f.Signer.Sign(rand, data)
+}
+
+// lockedSigner is an encrypted identity file. x/crypto asks the server
+// whether it accepts PublicKey before it calls Sign, so the passphrase is
+// asked only for a key the server would take.
+type lockedSigner struct {
+	k    *keyring
+	ctx  context.Context
+	file string
+	raw  []byte
+	pub  ssh.PublicKey
+	// beforePrompt, if set, runs before the first question.
+	beforePrompt func()
+}
+
+func (l *lockedSigner) describe() string { return "encrypted key file " + l.file }
+
+func (l *lockedSigner) PublicKey() ssh.PublicKey { return l.pub }
+
+func (l *lockedSigner) Sign(rand io.Reader, data []byte) (*ssh.Signature, error) {
+	s, err := l.unlock()
+	if err != nil {
+		return nil, err
+	}
+	return s.Sign(rand, data)
+}
+
+func (l *lockedSigner) SignWithAlgorithm(rand io.Reader, data []byte, algo string) (*ssh.Signature, error) {
+	s, err := l.unlock()
+	if err != nil {
+		return nil, err
+	}
+	if as, ok := s.(ssh.AlgorithmSigner); ok {
+		return as.SignWithAlgorithm(rand, data, algo)
+	}
+	return s.Sign(rand, data)
+}
+
+func (l *lockedSigner) unlock() (ssh.Signer, error) {
+	k := l.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if s := k.unlocked[l.file]; s != nil {
+		return s, nil
+	}
+	if k.prompter == nil {
+		return nil, fmt.Errorf("key %s is encrypted and nobody can type its passphrase; load it into ssh-agent with `ssh-add %s`", l.file, l.file)
+	}
+	if l.beforePrompt != nil {
+		l.beforePrompt()
+	}
+	for attempt := 1; attempt <= maxPassphraseAttempts; attempt++ {
+		pass, err := k.prompter.Passphrase(l.ctx, PassphraseQuestion{
+			KeyFile: l.file, Attempt: attempt, Message: passphraseMessage(l.file, attempt)})
+		if err != nil {
+			return nil, fmt.Errorf("passphrase for %s: %w", l.file, err)
+		}
+		s, err := ssh.ParsePrivateKeyWithPassphrase(l.raw, pass)
+		clear(pass)
+		if errors.Is(err, x509.IncorrectPasswordError) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("unlock %s: %w", l.file, err)
+		}
+		if k.unlocked == nil {
+			k.unlocked = map[string]ssh.Signer{}
+		}
+		k.unlocked[l.file] = s
+		return s, nil
+	}
+	return nil, fmt.Errorf("wrong passphrase for %s %d times; check it with `ssh-keygen -y -f %s`", l.file, maxPassphraseAttempts, l.file)
+}
+
+// defaultIdentities are the files tried when none is configured.
+func defaultIdentities() []string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, n := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
+		out = append(out, filepath.Join(home, ".ssh", n))
+	}
+	return out
+}

@@ -1,0 +1,357 @@
+package sshexec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/skeema/knownhosts"
+	"golang.org/x/crypto/ssh"
+)
+
+// Defaults.
+const (
+	DefaultConnectTimeout    = 30 * time.Second
+	DefaultKeepAliveInterval = 5 * time.Second
+	DefaultKeepAliveCountMax = 3
+	// DefaultMaxSessions stays below sshd's default MaxSessions (10).
+	DefaultMaxSessions = 8
+)
+
+// Options says where and how to connect. Fields left zero come from
+// ~/.ssh/config (as OpenSSH resolves it), then from the defaults; fields
+// set here win over the config.
+type Options struct {
+	// Host is an ~/.ssh/config alias, host, user@host[:port] or
+	// [v6addr]:port.
+	Host string
+	// User and Port override the config and Host.
+	User string
+	Port int
+	// ConfigFile is the ssh_config to read: "" for ~/.ssh/config and
+	// /etc/ssh/ssh_config, "none" for none.
+	ConfigFile string
+	// IdentityFiles are tried before the config's IdentityFile entries.
+	IdentityFiles []string
+	// KnownHostsFiles replace the config's known_hosts files; an accepted
+	// key is appended to the first.
+	KnownHostsFiles []string
+	// ProxyJump overrides the config: "[user@]host[:port],..." or "none".
+	ProxyJump string
+	// AgentSocket overrides SSH_AUTH_SOCK.
+	AgentSocket string
+	// Prompter asks about unknown host keys and passphrases; nil refuses
+	// both, like RefusePrompter.
+	Prompter Prompter
+	// ConnectTimeout bounds the TCP connect and the handshake of each hop,
+	// not the time the operator takes to answer a prompt.
+	ConnectTimeout time.Duration
+	// KeepAliveInterval and KeepAliveCountMax: the link is declared dead
+	// when keepalives go unanswered for about Interval*CountMax.
+	KeepAliveInterval time.Duration
+	KeepAliveCountMax int
+	// MaxSessions bounds concurrent sessions on the connection.
+	MaxSessions int
+	// OnHostKeyAccepted is told about each host key the operator accepted.
+	OnHostKeyAccepted func(HostKeyAccepted)
+}
+
+// Client is one SSH connection to a host, shared by everything that runs
+// there during a release. It reconnects when told to and is safe for
+// concurrent use.
+type Client struct {
+	opts     Options
+	tgt      *target
+	keys     *keyring
+	sem      chan struct{}
+	interval time.Duration
+	countMax int
+	timeout  time.Duration
+
+	reconnectMu sync.Mutex
+	mu          sync.Mutex
+	link        *link
+	accepted    map[string]ssh.PublicKey // addr -> key accepted this run
+	closed      bool
+}
+
+// Dial resolves opts.Host, connects (through any ProxyJump hops, checking
+// every host key) and authenticates. ctx bounds the whole connect.
+func Dial(ctx context.Context, opts Options) (*Client, error) {
+	if strings.TrimSpace(opts.Host) == "" {
+		return nil, errors.New("no host given: pass an ~/.ssh/config alias, user@host or host:port")
+	}
+	cfg, err := loadSSHConfig(opts.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	user, host, port, err := parseHostSpec(opts.Host)
+	if err != nil {
+		return nil, err
+	}
+	if opts.User != "" {
+		user = opts.User
+	}
+	if opts.Port != 0 {
+		port = opts.Port
+	}
+	tgt, err := cfg.resolveHost(host, user, port)
+	if err != nil {
+		return nil, err
+	}
+	jump := tgt.proxyJump
+	if opts.ProxyJump != "" {
+		jump = opts.ProxyJump
+	}
+	if tgt.jumps, err = cfg.resolveJumps(jump); err != nil {
+		return nil, err
+	}
+	var flagIDs []string
+	for _, f := range opts.IdentityFiles {
+		flagIDs = append(flagIDs, expandTilde(f))
+	}
+	tgt.identityFiles = append(flagIDs, tgt.identityFiles...)
+	for i, f := range opts.KnownHostsFiles {
+		opts.KnownHostsFiles[i] = expandTilde(f)
+	}
+	c := &Client{
+		opts:     opts,
+		tgt:      tgt,
+		keys:     &keyring{prompter: opts.Prompter, agentSock: opts.AgentSocket},
+		interval: first(opts.KeepAliveInterval, tgt.aliveInterval, DefaultKeepAliveInterval),
+		countMax: firstInt(opts.KeepAliveCountMax, tgt.aliveCountMax, DefaultKeepAliveCountMax),
+		timeout:  first(opts.ConnectTimeout, tgt.connectTimeout, DefaultConnectTimeout),
+		accepted: map[string]ssh.PublicKey{},
+	}
+	c.sem = make(chan struct{}, firstInt(opts.MaxSessions, DefaultMaxSessions))
+	l, err := c.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.link = l
+	return c, nil
+}
+
+func first(ds ...time.Duration) time.Duration {
+	for _, d := range ds {
+		if d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+func firstInt(ns ...int) int {
+	for _, n := range ns {
+		if n > 0 {
+			return n
+		}
+	}
+	return 0
+}
+
+// Name is the host as shown to the operator: user@host:port.
+func (c *Client) Name() string { return c.tgt.String() }
+
+// Executor returns the job runner for this host.
+func (c *Client) Executor() Executor { return newRunner(c) }
+
+// Close closes the connection; it is not reopened.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	l := c.link
+	c.mu.Unlock()
+	if l != nil {
+		l.client.Close()
+		<-l.done
+	}
+	return nil
+}
+
+// connect dials the whole chain. An unknown host key aborts the handshake;
+// the operator is asked outside of it (so sshd's LoginGraceTime cannot run
+// out while they read the fingerprint), and the chain is dialed again.
+func (c *Client) connect(ctx context.Context) (*link, error) {
+	chain := append(append([]*target{}, c.tgt.jumps...), c.tgt)
+	for round := 0; round <= len(chain); round++ {
+		l, unknown, err := c.dialChain(ctx, chain)
+		if err == nil {
+			return l, nil
+		}
+		if unknown == nil {
+			return nil, err
+		}
+		if err := c.askUnknown(ctx, unknown); err != nil {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("connect to %s: host keys kept changing while connecting; try again", c.tgt.alias)
+}
+
+type unknownHost struct {
+	hop *target
+	chk *hostKeyCheck
+	err *HostKeyError
+}
+
+func (c *Client) dialChain(ctx context.Context, chain []*target) (*link, *unknownHost, error) {
+	var clients []*ssh.Client
+	fail := func() {
+		for i := len(clients) - 1; i >= 0; i-- {
+			clients[i].Close()
+		}
+	}
+	for i, hop := range chain {
+		what := hop.alias
+		if i < len(chain)-1 {
+			what = "jump host " + hop.alias
+		}
+		dctx, cancel := context.WithTimeout(ctx, c.timeout)
+		var conn net.Conn
+		var err error
+		if i == 0 {
+			conn, err = (&net.Dialer{}).DialContext(dctx, "tcp", hop.addr())
+		} else {
+			conn, err = clients[i-1].DialContext(dctx, "tcp", hop.addr())
+		}
+		cancel()
+		if err != nil {
+			fail()
+			if ctx.Err() != nil {
+				return nil, nil, fmt.Errorf("connect to %s (%s): %w", what, hop.addr(), ctx.Err())
+			}
+			return nil, nil, fmt.Errorf("connect to %s (%s): %w; check the host name and port and that sshd runs there; try `ssh -v %s`", what, hop.addr(), err, hop.alias)
+		}
+		sc, chk, err := c.handshake(ctx, conn, hop, what, i == len(chain)-1)
+		if err != nil {
+			fail()
+			var he *HostKeyError
+			if errors.As(err, &he) && he.Kind == HostKeyUnknown && chk != nil && chk.unknown != nil {
+				return nil, &unknownHost{hop: hop, chk: chk, err: he}, err
+			}
+			return nil, nil, err
+		}
+		clients = append(clients, sc)
+	}
+	last := len(clients) - 1
+	return c.startLink(clients[last], clients[:last]), nil, nil
+}
+
+// handshake runs the SSH handshake on conn, bounded by ctx and by the
+// connect timeout (paused while the operator types a passphrase).
+func (c *Client) handshake(ctx context.Context, conn net.Conn, hop *target, what string, final bool) (*ssh.Client, *hostKeyCheck, error) {
+	db, err := loadKnownHosts(c.knownHostsFiles(hop))
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	c.mu.Lock()
+	chk := &hostKeyCheck{host: hop.alias, addr: hop.addr(), db: db, accepted: c.accepted[hop.addr()]}
+	c.mu.Unlock()
+
+	var timedOut atomic.Bool
+	watch := time.AfterFunc(c.timeout, func() { timedOut.Store(true); conn.Close() })
+	ids := hop.identityFiles
+	explicit := len(ids) > 0
+	if !explicit {
+		ids = defaultIdentities()
+	}
+	plan := c.keys.plan(ctx, ids, explicit, hop.identitiesOnly, func() { watch.Stop() })
+	defer plan.close()
+	cfg := &ssh.ClientConfig{
+		User:              hop.user,
+		Auth:              []ssh.AuthMethod{plan.method()},
+		HostKeyCallback:   chk.callback,
+		HostKeyAlgorithms: chk.algorithms(),
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	sc, chans, reqs, err := ssh.NewClientConn(conn, hop.addr(), cfg)
+	watch.Stop()
+	stop()
+	if err == nil {
+		return ssh.NewClient(sc, chans, reqs), chk, nil
+	}
+	conn.Close()
+	var he *HostKeyError
+	switch {
+	case errors.As(err, &he):
+		return nil, chk, he
+	case ctx.Err() != nil:
+		return nil, chk, fmt.Errorf("connect to %s (%s): %w", what, hop.addr(), ctx.Err())
+	case timedOut.Load():
+		return nil, chk, fmt.Errorf("connect to %s (%s): ssh handshake did not finish within %s; check that an SSH server (not something else) listens there; try `ssh -v %s`", what, hop.addr(), c.timeout, hop.alias)
+	case strings.Contains(err.Error(), "unable to authenticate"):
+		return nil, chk, fmt.Errorf("log in to %s (%s) as %s: %w; %s; make sure the public key is in ~%s/.ssh/authorized_keys on the host, or name the key with -i / IdentityFile", what, hop.addr(), hop.user, err, plan.describe(), hop.user)
+	}
+	return nil, chk, fmt.Errorf("ssh handshake with %s (%s): %w", what, hop.addr(), err)
+}
+
+// knownHostsFiles are the files checked for hop; the first user file is
+// where accepted keys go.
+func (c *Client) knownHostsFiles(hop *target) []string {
+	if len(c.opts.KnownHostsFiles) > 0 {
+		return c.opts.KnownHostsFiles
+	}
+	return append(append([]string{}, hop.userKnownHosts...), hop.globalKnownHosts...)
+}
+
+func (c *Client) recordFile(hop *target) string {
+	if len(c.opts.KnownHostsFiles) > 0 {
+		return c.opts.KnownHostsFiles[0]
+	}
+	if len(hop.userKnownHosts) > 0 {
+		return hop.userKnownHosts[0]
+	}
+	return ""
+}
+
+// askUnknown asks the operator about an unknown host key and records an
+// accepted one; it returns the refusal otherwise.
+func (c *Client) askUnknown(ctx context.Context, u *unknownHost) error {
+	hop, key := u.hop, u.chk.unknown
+	file := c.recordFile(hop)
+	he := u.err
+	shownFile := file
+	if shownFile == "" {
+		shownFile = "~/.ssh/known_hosts"
+	}
+	he.AddCommand = keyscanCommand(hop.hostName, hop.port, key, shownFile)
+	if hop.strict == "yes" || c.opts.Prompter == nil {
+		return he
+	}
+	q := HostKeyQuestion{
+		Host: hop.alias, Addr: he.Addr, RemoteIP: u.chk.remoteIP, KeyType: he.KeyType,
+		Fingerprint: he.Fingerprint, KnownHostsFile: file,
+		Message: hostKeyMessage(hop.hostName, u.chk.remoteIP, he.KeyType, he.Fingerprint),
+	}
+	ok, err := c.opts.Prompter.ConfirmHostKey(ctx, q)
+	if errors.Is(err, errNoAnswer) {
+		return he
+	}
+	if err != nil {
+		return fmt.Errorf("ask about the host key of %s: %w", hop.alias, err)
+	}
+	if !ok {
+		he.Refused = true
+		return he
+	}
+	c.mu.Lock()
+	c.accepted[hop.addr()] = key
+	c.mu.Unlock()
+	acc := HostKeyAccepted{Host: hop.alias, Addr: knownhosts.Normalize(hop.addr()), KeyType: he.KeyType, Fingerprint: he.Fingerprint, File: file}
+	if file == "" {
+		acc.Err = errors.New("no UserKnownHostsFile to record it in; trusted for this run only")
+	} else {
+		acc.Err = recordHostKey(file, hop.addr(), key, hop.hashKnownHosts)
+	}
+	if c.opts.OnHostKeyAccepted != nil {
+		c.opts.OnHostKeyAccepted(acc)
+	}
+	return nil
+}

@@ -1,0 +1,232 @@
+package sshexec
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golive/internal/sshdtest"
+)
+
+func TestExecStreamsAndExitCode(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	c := dialT(t, baseOptions(s))
+	code, out, errs := run(t, c, "echo one; echo two >&2; echo three; exit 3")
+	if code != 3 || out != "one\nthree\n" || errs != "two\n" {
+		t.Fatalf("got code %d stdout %q stderr %q", code, out, errs)
+	}
+	if want := s.User + "@127.0.0.1:" + strconv.Itoa(s.Port); c.name() != want {
+		t.Errorf("name %q, want %q", c.name(), want)
+	}
+	// stdin reaches the command.
+	var got bytes.Buffer
+	code, err := c.exec(context.Background(), "tr a-z A-Z", strings.NewReader("secret\n"), &got, nil)
+	if err != nil || code != 0 || got.String() != "SECRET\n" {
+		t.Fatalf("stdin: code %d err %v out %q", code, err, got.String())
+	}
+	// A signal exit is 128+n, as a shell reports it.
+	if code, _, _ := run(t, c, "kill -TERM $$"); code != 143 {
+		t.Errorf("killed by TERM: code %d, want 143", code)
+	}
+}
+
+func TestExecLargeOutputBothStreams(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	c := dialT(t, baseOptions(s))
+	// 4 MB on each stream at once: a stream nobody drained would stall.
+	var out, errb countWriter
+	code, err := c.exec(context.Background(),
+		"head -c 4194304 /dev/zero & head -c 4194304 /dev/zero >&2; wait", nil, &out, &errb)
+	if err != nil || code != 0 {
+		t.Fatalf("code %d err %v", code, err)
+	}
+	if out.n != 4<<20 || errb.n != 4<<20 {
+		t.Fatalf("got %d stdout and %d stderr bytes, want %d each", out.n, errb.n, 4<<20)
+	}
+}
+
+type countWriter struct{ n int }
+
+func (w *countWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
+
+func TestExecCancelReturnsPromptly(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	c := dialT(t, baseOptions(s))
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.exec(ctx, "sleep 30", nil, nil, nil)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v, want deadline exceeded", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("cancel took %s", d)
+	}
+	// The connection is still usable.
+	if code, out, _ := run(t, c, "echo ok"); code != 0 || out != "ok\n" {
+		t.Fatalf("after cancel: %d %q", code, out)
+	}
+}
+
+func TestMaxSessionsBound(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t, sshdtest.MaxSessions(3))
+	c := dialT(t, baseOptions(s))
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			var out bytes.Buffer
+			code, err := c.exec(context.Background(), fmt.Sprintf("sleep 0.3; echo %d", i), nil, &out, nil)
+			if err != nil || code != 0 || out.String() != fmt.Sprintf("%d\n", i) {
+				errs <- fmt.Errorf("exec %d: code %d err %v out %q", i, code, err, out.String())
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestConnectTimeoutAndUnreachable(t *testing.T) {
+	isolate(t)
+	// A server that accepts TCP and never speaks SSH.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+		}
+	}()
+	port := l.Addr().(*net.TCPAddr).Port
+	opts := Options{Host: "127.0.0.1", Port: port, ConfigFile: "none", KnownHostsFiles: []string{t.TempDir() + "/kh"}}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = Dial(ctx, opts)
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 3*time.Second {
+		t.Fatalf("ctx bound: err %v after %s", err, time.Since(start))
+	}
+
+	opts.ConnectTimeout = 300 * time.Millisecond
+	start = time.Now()
+	_, err = Dial(context.Background(), opts)
+	if err == nil || time.Since(start) > 3*time.Second {
+		t.Fatalf("ConnectTimeout: err %v after %s", err, time.Since(start))
+	}
+	mustContain(t, err.Error(), "did not finish within 300ms", "127.0.0.1:"+strconv.Itoa(port))
+
+	l.Close()
+	_, err = Dial(context.Background(), opts)
+	if err == nil {
+		t.Fatal("dial to a closed port succeeded")
+	}
+	mustContain(t, err.Error(), "connection refused", "check the host name and port", "ssh -v 127.0.0.1")
+}
+
+func TestReconnectAfterDroppedConnection(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	c := dialT(t, baseOptions(s))
+	run(t, c, "true")
+	if s.KillSessions() == 0 {
+		t.Fatal("no sessions to kill")
+	}
+	_, err := c.exec(context.Background(), "echo hi", nil, nil, nil)
+	if !errors.Is(err, errConnLost) {
+		t.Fatalf("exec on dropped link: %v, want errConnLost", err)
+	}
+	var notes []string
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := c.reconnect(ctx, func(s string) { notes = append(notes, s) }); err != nil {
+		t.Fatalf("reconnect: %v", err)
+	}
+	if len(notes) != 2 || !strings.HasPrefix(notes[0], "connection lost: ") ||
+		!strings.HasSuffix(notes[0], "reconnecting (attempt 1)") || notes[1] != "reconnected" {
+		t.Fatalf("notices %q", notes)
+	}
+	if code, out, _ := run(t, c, "echo back"); code != 0 || out != "back\n" {
+		t.Fatalf("after reconnect: %d %q", code, out)
+	}
+	// A second reconnect with a healthy link does nothing.
+	notes = nil
+	if err := c.reconnect(ctx, func(s string) { notes = append(notes, s) }); err != nil || len(notes) != 0 {
+		t.Fatalf("reconnect on a live link: %v %q", err, notes)
+	}
+}
+
+func TestReconnectWaitsForServerAndChecksKey(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	c := dialT(t, baseOptions(s))
+	s.StopListener()
+	s.KillSessions()
+	// The server comes back after a while; reconnect keeps trying.
+	restarted := make(chan struct{})
+	go func() { time.Sleep(1500 * time.Millisecond); s.Restart(); close(restarted) }()
+	defer func() { <-restarted }()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	var notes []string
+	if err := c.reconnect(ctx, func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() }); err != nil {
+		t.Fatalf("reconnect: %v (notes %q)", err, notes)
+	}
+	// Attempts 1 and 2 (after 1s) fail while the server is down.
+	if len(notes) < 3 || notes[len(notes)-1] != "reconnected" || !strings.Contains(notes[1], "connection refused") {
+		t.Fatalf("notices %q", notes)
+	}
+	if code, _, _ := run(t, c, "true"); code != 0 {
+		t.Fatal("exec after reconnect failed")
+	}
+}
+
+// The keepalive notices a link that stopped answering (sshd frozen with
+// SIGSTOP, TCP still open) within interval*countMax, 15 s by default.
+func TestKeepaliveDetectsDeadLink(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	c := dialT(t, baseOptions(s))
+	l, _ := c.current()
+	resume := s.StopSessions()
+	defer resume()
+	start := time.Now()
+	select {
+	case <-l.done:
+	case <-time.After(22 * time.Second):
+		t.Fatal("dead link not detected within 22s")
+	}
+	d := time.Since(start)
+	t.Logf("dead link detected after %s", d)
+	if d > 16*time.Second || d < 9*time.Second {
+		t.Errorf("detected after %s, want 10-15s with the 5s x 3 default", d)
+	}
+	mustContain(t, l.why().Error(), "no answer to keepalives")
+	_, err := c.exec(context.Background(), "true", nil, nil, nil)
+	if !errors.Is(err, errConnLost) {
+		t.Fatalf("exec after dead link: %v", err)
+	}
+}

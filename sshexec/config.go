@@ -1,0 +1,403 @@
+package sshexec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kevinburke/ssh_config"
+)
+
+// sshConfig is the ssh_config files in force, user file first, as OpenSSH
+// reads them: for most keywords the first value found wins.
+type sshConfig struct {
+	files []cfgFile
+}
+
+type cfgFile struct {
+	path string
+	cfg  *ssh_config.Config
+}
+
+// loadSSHConfig reads path ("" = ~/.ssh/config then /etc/ssh/ssh_config,
+// "none" = no config). Parse errors name the file and line; a named file
+// that is missing is an error, the default files may be missing.
+func loadSSHConfig(path string) (*sshConfig, error) {
+	c := &sshConfig{}
+	var paths []string
+	explicit := path != ""
+	switch path {
+	case "none":
+		return c, nil
+	case "":
+		if home, err := os.UserHomeDir(); err == nil {
+			paths = append(paths, filepath.Join(home, ".ssh", "config"))
+		}
+		paths = append(paths, "/etc/ssh/ssh_config")
+	default:
+		paths = []string{expandTilde(path)}
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) && !explicit {
+				continue
+			}
+			return nil, fmt.Errorf("read ssh config: %w", err)
+		}
+		cfg, err := ssh_config.DecodeBytes(b)
+		if err != nil {
+			// The library reports "line:col: message" for this file or a
+			// file it includes.
+			return nil, fmt.Errorf("ssh config %s (or a file it includes): %w; fix the line or pass --ssh-config none", p, err)
+		}
+		c.files = append(c.files, cfgFile{path: p, cfg: cfg})
+	}
+	return c, nil
+}
+
+// get returns the first value of key for alias and where it was set
+// ("file:line"); "" when unset.
+func (c *sshConfig) get(alias, key string) (val, where string) {
+	all := c.lookup(alias, key, true)
+	if len(all) == 0 {
+		return "", ""
+	}
+	return all[0][0], all[0][1]
+}
+
+// getAll returns every value of key for alias, each with where it was set.
+func (c *sshConfig) getAll(alias, key string) [][2]string {
+	return c.lookup(alias, key, false)
+}
+
+func (c *sshConfig) lookup(alias, key string, first bool) [][2]string {
+	var out [][2]string
+	for _, f := range c.files {
+		for _, h := range f.cfg.Hosts {
+			if !h.Matches(alias) {
+				continue
+			}
+			for _, n := range h.Nodes {
+				switch n := n.(type) {
+				case *ssh_config.KV:
+					if strings.EqualFold(n.Key, key) {
+						out = append(out, [2]string{unquote(n.Value), fmt.Sprintf("%s:%d", f.path, n.Pos().Line)})
+					}
+				case *ssh_config.Include:
+					where := fmt.Sprintf("a file included at %s:%d", f.path, n.Pos().Line)
+					vals, _ := n.GetAll(alias, key)
+					for _, v := range vals {
+						out = append(out, [2]string{unquote(v), where})
+					}
+				}
+				if first && len(out) > 0 {
+					return out[:1]
+				}
+			}
+		}
+	}
+	return out
+}
+
+func unquote(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+// target is one resolved SSH destination: the final host or a jump hop.
+type target struct {
+	alias            string // the name looked up in the config
+	hostName         string
+	user             string
+	port             int
+	identityFiles    []string
+	identitiesOnly   bool
+	proxyJump        string   // raw, "" when unset
+	userKnownHosts   []string // the first one records accepted keys
+	globalKnownHosts []string
+	strict           string // yes, ask, accept-new, no
+	hashKnownHosts   bool
+	connectTimeout   time.Duration
+	aliveInterval    time.Duration
+	aliveCountMax    int
+	jumps            []*target
+}
+
+// addr is the resolved host:port to connect to and to check in known_hosts.
+func (t *target) addr() string {
+	return net.JoinHostPort(t.hostName, strconv.Itoa(t.port))
+}
+
+func (t *target) String() string {
+	return fmt.Sprintf("%s@%s", t.user, t.addr())
+}
+
+// parseHostSpec splits "[ssh://][user@]host[:port]" and "[v6addr]:port".
+func parseHostSpec(s string) (user, host string, port int, err error) {
+	spec := strings.TrimPrefix(strings.TrimSpace(s), "ssh://")
+	if i := strings.LastIndexByte(spec, '@'); i >= 0 {
+		user, spec = spec[:i], spec[i+1:]
+	}
+	portStr := ""
+	switch {
+	case strings.HasPrefix(spec, "["):
+		end := strings.IndexByte(spec, ']')
+		if end < 0 {
+			return "", "", 0, fmt.Errorf("host %q: missing ']'", s)
+		}
+		host, portStr = spec[1:end], strings.TrimPrefix(spec[end+1:], ":")
+		if rest := spec[end+1:]; rest != "" && !strings.HasPrefix(rest, ":") {
+			return "", "", 0, fmt.Errorf("host %q: unexpected %q after ']'", s, rest)
+		}
+	case strings.Count(spec, ":") == 1:
+		host, portStr, _ = strings.Cut(spec, ":")
+	default:
+		host = spec // a name, or a bare IPv6 address without a port
+	}
+	if host == "" {
+		return "", "", 0, fmt.Errorf("host %q: empty host name; use user@host, host:port or an ~/.ssh/config alias", s)
+	}
+	if portStr != "" {
+		if port, err = parsePort(portStr); err != nil {
+			return "", "", 0, fmt.Errorf("host %q: %w", s, err)
+		}
+	}
+	return user, host, port, nil
+}
+
+func parsePort(s string) (int, error) {
+	p, err := strconv.Atoi(s)
+	if err != nil || p < 1 || p > 65535 {
+		return 0, fmt.Errorf("port %q is not a number from 1 to 65535", s)
+	}
+	return p, nil
+}
+
+// resolveHost resolves alias through the config like OpenSSH. user and port,
+// when set, win over the config.
+func (c *sshConfig) resolveHost(alias, user string, port int) (*target, error) {
+	t := &target{alias: alias, user: user, port: port, strict: "ask"}
+	bad := func(key, val, where, why string) error {
+		return fmt.Errorf("ssh config %s: %s %q for host %s: %s", where, key, val, alias, why)
+	}
+	t.hostName = alias
+	if v, where := c.get(alias, "HostName"); v != "" {
+		hn, err := expandTokens(v, t, false)
+		if err != nil {
+			return nil, bad("HostName", v, where, err.Error())
+		}
+		t.hostName = hn
+	}
+	if t.user == "" {
+		if v, _ := c.get(alias, "User"); v != "" {
+			t.user = v
+		} else {
+			t.user = localUser()
+		}
+	}
+	if t.port == 0 {
+		t.port = 22
+		if v, where := c.get(alias, "Port"); v != "" {
+			p, err := parsePort(v)
+			if err != nil {
+				return nil, bad("Port", v, where, err.Error())
+			}
+			t.port = p
+		}
+	}
+	for _, kv := range c.getAll(alias, "IdentityFile") {
+		if strings.EqualFold(kv[0], "none") {
+			continue
+		}
+		p, err := expandTokens(kv[0], t, true)
+		if err != nil {
+			return nil, bad("IdentityFile", kv[0], kv[1], err.Error())
+		}
+		t.identityFiles = append(t.identityFiles, p)
+	}
+	var err error
+	if t.identitiesOnly, err = c.getBool(alias, "IdentitiesOnly"); err != nil {
+		return nil, err
+	}
+	if t.hashKnownHosts, err = c.getBool(alias, "HashKnownHosts"); err != nil {
+		return nil, err
+	}
+	t.proxyJump, _ = c.get(alias, "ProxyJump")
+	if v, where := c.get(alias, "ProxyCommand"); v != "" && !strings.EqualFold(v, "none") && t.proxyJump == "" {
+		return nil, bad("ProxyCommand", v, where, "ProxyCommand is not supported by golive; use ProxyJump")
+	}
+	for _, key := range []string{"UserKnownHostsFile", "GlobalKnownHostsFile"} {
+		v, where := c.get(alias, key)
+		if v == "" {
+			if key == "UserKnownHostsFile" {
+				v = "~/.ssh/known_hosts ~/.ssh/known_hosts2"
+			} else {
+				v = "/etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2"
+			}
+		}
+		if strings.EqualFold(v, "none") {
+			continue
+		}
+		for _, f := range strings.Fields(v) {
+			p, err := expandTokens(f, t, true)
+			if err != nil {
+				return nil, bad(key, v, where, err.Error())
+			}
+			if key == "UserKnownHostsFile" {
+				t.userKnownHosts = append(t.userKnownHosts, p)
+			} else {
+				t.globalKnownHosts = append(t.globalKnownHosts, p)
+			}
+		}
+	}
+	if v, where := c.get(alias, "StrictHostKeyChecking"); v != "" {
+		switch s := strings.ToLower(v); s {
+		case "yes", "ask", "accept-new", "no", "off":
+			t.strict = s
+		default:
+			return nil, bad("StrictHostKeyChecking", v, where, "want yes, ask, accept-new or no")
+		}
+	}
+	if t.connectTimeout, err = c.getSeconds(alias, "ConnectTimeout"); err != nil {
+		return nil, err
+	}
+	if t.aliveInterval, err = c.getSeconds(alias, "ServerAliveInterval"); err != nil {
+		return nil, err
+	}
+	if v, where := c.get(alias, "ServerAliveCountMax"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, bad("ServerAliveCountMax", v, where, "want a positive number")
+		}
+		t.aliveCountMax = n
+	}
+	return t, nil
+}
+
+func (c *sshConfig) getBool(alias, key string) (bool, error) {
+	v, where := c.get(alias, key)
+	switch strings.ToLower(v) {
+	case "", "no", "false":
+		return false, nil
+	case "yes", "true":
+		return true, nil
+	}
+	return false, fmt.Errorf("ssh config %s: %s %q for host %s: want yes or no", where, key, v, alias)
+}
+
+func (c *sshConfig) getSeconds(alias, key string) (time.Duration, error) {
+	v, where := c.get(alias, key)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("ssh config %s: %s %q for host %s: want a number of seconds", where, key, v, alias)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+// resolveJumps parses a ProxyJump value and resolves each hop through the
+// config again; "none" or "" means no hops.
+func (c *sshConfig) resolveJumps(spec string) ([]*target, error) {
+	if spec == "" || strings.EqualFold(spec, "none") {
+		return nil, nil
+	}
+	var hops []*target
+	for _, h := range strings.Split(spec, ",") {
+		user, host, port, err := parseHostSpec(h)
+		if err != nil {
+			return nil, fmt.Errorf("ProxyJump %q: %w", spec, err)
+		}
+		t, err := c.resolveHost(host, user, port)
+		if err != nil {
+			return nil, fmt.Errorf("ProxyJump hop %s: %w", host, err)
+		}
+		hops = append(hops, t)
+	}
+	return hops, nil
+}
+
+// expandTokens expands OpenSSH's %-tokens and, for paths, a leading ~.
+func expandTokens(s string, t *target, path bool) (string, error) {
+	var b bytes.Buffer
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+1 >= len(s) {
+			return "", errors.New("lone % at the end")
+		}
+		i++
+		switch s[i] {
+		case '%':
+			b.WriteByte('%')
+		case 'h':
+			b.WriteString(hostOr(t))
+		case 'n':
+			b.WriteString(t.alias)
+		case 'r':
+			b.WriteString(t.user)
+		case 'p':
+			b.WriteString(strconv.Itoa(t.port))
+		case 'u':
+			b.WriteString(localUser())
+		case 'd':
+			home, _ := os.UserHomeDir()
+			b.WriteString(home)
+		case 'i':
+			b.WriteString(strconv.Itoa(os.Getuid()))
+		case 'l', 'L':
+			hn, _ := os.Hostname()
+			if s[i] == 'L' {
+				hn, _, _ = strings.Cut(hn, ".")
+			}
+			b.WriteString(hn)
+		default:
+			return "", fmt.Errorf("unknown token %%%c", s[i])
+		}
+	}
+	out := b.String()
+	if path {
+		out = expandTilde(out)
+	}
+	return out, nil
+}
+
+func hostOr(t *target) string {
+	if t.hostName != "" {
+		return t.hostName
+	}
+	return t.alias
+}
+
+func expandTilde(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[1:])
+		}
+	}
+	return p
+}
+
+func localUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return strconv.Itoa(os.Getuid())
+}

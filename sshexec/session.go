@@ -1,0 +1,231 @@
+package sshexec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// openRetries bounds retries of a refused session open ("open failed":
+// sshd's MaxSessions reached, often by sessions still closing).
+const openRetries = 10
+
+// exec implements transport: it runs cmd in a new session (no PTY) on the
+// shared connection, at most MaxSessions at a time.
+func (c *Client) exec(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	l, err := c.current()
+	if err != nil {
+		return -1, err
+	}
+	if l.dead() {
+		return -1, fmt.Errorf("run on %s: %w: %v", c.Name(), errConnLost, l.why())
+	}
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return -1, ctx.Err()
+	case <-l.done:
+		return -1, fmt.Errorf("run on %s: %w: %v", c.Name(), errConnLost, l.why())
+	}
+	defer func() { <-c.sem }()
+
+	sess, err := c.openSession(ctx, l)
+	if err != nil {
+		return -1, err
+	}
+	defer sess.Close()
+	outPipe, err := sess.StdoutPipe()
+	if err != nil {
+		return -1, fmt.Errorf("run on %s: %w", c.Name(), err)
+	}
+	errPipe, err := sess.StderrPipe()
+	if err != nil {
+		return -1, fmt.Errorf("run on %s: %w", c.Name(), err)
+	}
+	var in io.WriteCloser
+	if stdin != nil {
+		if in, err = sess.StdinPipe(); err != nil {
+			return -1, fmt.Errorf("run on %s: %w", c.Name(), err)
+		}
+	}
+	if err := sess.Start(cmd); err != nil {
+		return -1, c.sessionErr(ctx, l, err)
+	}
+	if in != nil {
+		// Not waited for: a stdin that never ends must not hold the result.
+		go func() {
+			_, _ = io.Copy(in, stdin)
+			in.Close()
+		}()
+	}
+	// Both streams are read to EOF before Wait: they share one window, and
+	// a stream nobody reads stalls the command.
+	out := &gate{}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go out.copy(&wg, stdout, outPipe)
+	go out.copy(&wg, stderr, errPipe)
+	finished := make(chan error, 1)
+	go func() {
+		wg.Wait()
+		finished <- sess.Wait()
+	}()
+	select {
+	case err = <-finished:
+	case <-ctx.Done():
+		// Without a PTY sshd keeps the channel until the command ends, so
+		// stop waiting here: the caller's writers get nothing more, and the
+		// session closes in the background.
+		out.shut()
+		sess.Close()
+		return -1, ctx.Err()
+	}
+	if ctx.Err() != nil {
+		return -1, ctx.Err()
+	}
+	if err == nil {
+		return 0, nil
+	}
+	var exit *ssh.ExitError
+	if errors.As(err, &exit) {
+		if sig := exit.Signal(); sig != "" {
+			if n, ok := signalNumbers[sig]; ok {
+				return 128 + n, nil
+			}
+			return -1, fmt.Errorf("run on %s: killed by signal %s", c.Name(), sig)
+		}
+		return exit.ExitStatus(), nil
+	}
+	return -1, c.sessionErr(ctx, l, err)
+}
+
+// sessionErr classifies a session failure: errConnLost when the link died
+// (the command's fate is then unknown), the plain error otherwise.
+func (c *Client) sessionErr(ctx context.Context, l *link, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if c.lostSoon(l) {
+		return fmt.Errorf("run on %s: %w: %v", c.Name(), errConnLost, l.why())
+	}
+	var missing *ssh.ExitMissingError
+	if errors.As(err, &missing) {
+		return fmt.Errorf("run on %s: exit status unknown: %w", c.Name(), err)
+	}
+	return fmt.Errorf("run on %s: %w", c.Name(), err)
+}
+
+// gate serialises writes of both streams to the caller's writers and can
+// be shut, after which output is drained and dropped.
+type gate struct {
+	mu   sync.Mutex
+	shot bool
+}
+
+func (g *gate) shut() {
+	g.mu.Lock()
+	g.shot = true
+	g.mu.Unlock()
+}
+
+// copy copies r to w (dropped when w is nil, fails or the gate is shut),
+// always reading r to EOF so the remote command never stalls.
+func (g *gate) copy(wg *sync.WaitGroup, w io.Writer, r io.Reader) {
+	defer wg.Done()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 && w != nil {
+			g.mu.Lock()
+			if !g.shot {
+				if _, werr := w.Write(buf[:n]); werr != nil {
+					w = nil
+				}
+			}
+			g.mu.Unlock()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// openSession opens a session, retrying "open failed" with backoff, and
+// gives up when ctx is done or the link dies.
+func (c *Client) openSession(ctx context.Context, l *link) (*ssh.Session, error) {
+	type res struct {
+		s   *ssh.Session
+		err error
+	}
+	delay := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		ch := make(chan res, 1)
+		go func() {
+			s, err := l.client.NewSession()
+			ch <- res{s, err}
+		}()
+		abandon := func() {
+			go func() {
+				if r := <-ch; r.s != nil {
+					r.s.Close()
+				}
+			}()
+		}
+		var r res
+		select {
+		case r = <-ch:
+		case <-ctx.Done():
+			abandon()
+			return nil, ctx.Err()
+		case <-l.done:
+			abandon()
+			return nil, fmt.Errorf("open session on %s: %w: %v", c.Name(), errConnLost, l.why())
+		}
+		if r.err == nil {
+			return r.s, nil
+		}
+		var oce *ssh.OpenChannelError
+		if !errors.As(r.err, &oce) {
+			if c.lostSoon(l) {
+				return nil, fmt.Errorf("open session on %s: %w: %v", c.Name(), errConnLost, l.why())
+			}
+			return nil, fmt.Errorf("open session on %s: %w", c.Name(), r.err)
+		}
+		if attempt >= openRetries {
+			return nil, fmt.Errorf("open session on %s: %w (after %d tries; sshd's MaxSessions may be lower than golive's --max-sessions)", c.Name(), r.err, attempt)
+		}
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		delay = min(2*delay, time.Second)
+	}
+}
+
+var signalNumbers = map[string]int{
+	"HUP": 1, "INT": 2, "QUIT": 3, "ILL": 4, "TRAP": 5, "ABRT": 6, "BUS": 7, "FPE": 8,
+	"KILL": 9, "USR1": 10, "SEGV": 11, "USR2": 12, "PIPE": 13, "ALRM": 14, "TERM": 15,
+}
+
+// name implements transport.
+func (c *Client) name() string { return c.Name() }
+
+// close implements transport.
+func (c *Client) close() error { return c.Close() }
+
+// lostSoon reports whether the link dies within a moment: a dropped link
+// fails sessions slightly before Wait on the connection returns.
+func (c *Client) lostSoon(l *link) bool {
+	select {
+	case <-l.done:
+		return true
+	case <-time.After(2 * time.Second):
+		return false
+	}
+}
