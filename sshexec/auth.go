@@ -245,8 +245,8 @@ func (l *lockedSigner) unlock() (ssh.Signer, error) {
 	return nil, fmt.Errorf("wrong passphrase for %s %d times; check it with `ssh-keygen -y -f %s`", l.file, maxPassphraseAttempts, l.file)
 }
 
-// defaultIdentities are the files tried when none is configured.
-func defaultIdentities() []string {
+// defaultIdentityFiles are the files tried when none is configured.
+func defaultIdentityFiles() []string {
 	home, err := os.UserHomeDir()
 	if err != nil {
 		return nil

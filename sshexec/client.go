@@ -260,7 +260,7 @@ func (c *Client) handshake(ctx context.Context, conn net.Conn, hop *target, what
 	ids := hop.identityFiles
 	explicit := len(ids) > 0
 	if !explicit {
-		ids = defaultIdentities()
+		ids = defaultIdentityFiles()
 	}
 	plan := c.keys.plan(ctx, ids, explicit, hop.identitiesOnly, func() { watch.Stop() })
 	defer plan.close()

@@ -221,8 +221,8 @@ func TestKeepaliveDetectsDeadLink(t *testing.T) {
 	}
 	d := time.Since(start)
 	t.Logf("dead link detected after %s", d)
-	if d > 16*time.Second || d < 9*time.Second {
-		t.Errorf("detected after %s, want 10-15s with the 5s x 3 default", d)
+	if d > 20*time.Second || d < 9*time.Second {
+		t.Errorf("detected after %s, want 10-15s with the 5s x 3 default (20s allows for a loaded machine)", d)
 	}
 	mustContain(t, l.why().Error(), "no answer to keepalives")
 	_, err := c.exec(context.Background(), "true", nil, nil, nil)
