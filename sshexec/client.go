@@ -73,6 +73,10 @@ type Client struct {
 	countMax int
 	timeout  time.Duration
 
+	smu   sync.Mutex    // guards open and freed
+	open  int           // sessions of ours open now
+	freed chan struct{} // closed when one of them closes
+
 	reconnectMu sync.Mutex
 	mu          sync.Mutex
 	link        *link
@@ -123,9 +127,9 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 		opts:     opts,
 		tgt:      tgt,
 		keys:     &keyring{prompter: opts.Prompter, agentSock: opts.AgentSocket},
-		interval: first(opts.KeepAliveInterval, tgt.aliveInterval, DefaultKeepAliveInterval),
+		interval: firstDuration(opts.KeepAliveInterval, tgt.aliveInterval, DefaultKeepAliveInterval),
 		countMax: firstInt(opts.KeepAliveCountMax, tgt.aliveCountMax, DefaultKeepAliveCountMax),
-		timeout:  first(opts.ConnectTimeout, tgt.connectTimeout, DefaultConnectTimeout),
+		timeout:  firstDuration(opts.ConnectTimeout, tgt.connectTimeout, DefaultConnectTimeout),
 		accepted: map[string]ssh.PublicKey{},
 	}
 	c.sem = make(chan struct{}, firstInt(opts.MaxSessions, DefaultMaxSessions))
@@ -137,7 +141,7 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 	return c, nil
 }
 
-func first(ds ...time.Duration) time.Duration {
+func firstDuration(ds ...time.Duration) time.Duration {
 	for _, d := range ds {
 		if d > 0 {
 			return d

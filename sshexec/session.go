@@ -38,7 +38,7 @@ func (c *Client) exec(ctx context.Context, cmd string, stdin io.Reader, stdout, 
 	if err != nil {
 		return -1, err
 	}
-	defer sess.Close()
+	defer c.sessionClosed(sess)
 	outPipe, err := sess.StdoutPipe()
 	if err != nil {
 		return -1, fmt.Errorf("run on %s: %w", c.Name(), err)
@@ -163,6 +163,7 @@ func (c *Client) openSession(ctx context.Context, l *link) (*ssh.Session, error)
 		err error
 	}
 	delay := 50 * time.Millisecond
+	tries := 0
 	for attempt := 1; ; attempt++ {
 		ch := make(chan res, 1)
 		go func() {
@@ -187,6 +188,7 @@ func (c *Client) openSession(ctx context.Context, l *link) (*ssh.Session, error)
 			return nil, fmt.Errorf("open session on %s: %w: %v", c.Name(), errConnLost, l.why())
 		}
 		if r.err == nil {
+			c.sessionOpened()
 			return r.s, nil
 		}
 		var oce *ssh.OpenChannelError
@@ -196,16 +198,55 @@ func (c *Client) openSession(ctx context.Context, l *link) (*ssh.Session, error)
 			}
 			return nil, fmt.Errorf("open session on %s: %w", c.Name(), r.err)
 		}
-		if attempt >= openRetries {
-			return nil, fmt.Errorf("open session on %s: %w (after %d tries; sshd's MaxSessions may be lower than golive's --max-sessions)", c.Name(), r.err, attempt)
+		// The server is full. While our own sessions are open, one of them
+		// ending frees a slot: wait for that, without counting the try. With
+		// none open, sessions that linger on the server (commands still
+		// running) hold the slots: retry a bounded number of times.
+		freed, others := c.waitFree()
+		if others == 0 {
+			tries++
+		}
+		if tries >= openRetries {
+			return nil, fmt.Errorf("open session on %s: %w (after %d tries; sshd's MaxSessions may be lower than golive's --max-sessions, or earlier commands still hold sessions)", c.Name(), r.err, attempt)
 		}
 		select {
+		case <-freed:
 		case <-time.After(delay):
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 		delay = min(2*delay, time.Second)
 	}
+}
+
+// sessionOpened counts an open session of ours.
+func (c *Client) sessionOpened() {
+	c.smu.Lock()
+	c.open++
+	c.smu.Unlock()
+}
+
+// sessionClosed closes s and wakes those waiting for a free slot.
+func (c *Client) sessionClosed(s *ssh.Session) {
+	s.Close()
+	c.smu.Lock()
+	c.open--
+	if c.freed != nil {
+		close(c.freed)
+		c.freed = nil
+	}
+	c.smu.Unlock()
+}
+
+// waitFree returns a channel closed when one of our sessions closes, and
+// how many of ours are open now.
+func (c *Client) waitFree() (<-chan struct{}, int) {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	if c.freed == nil {
+		c.freed = make(chan struct{})
+	}
+	return c.freed, c.open
 }
 
 var signalNumbers = map[string]int{
