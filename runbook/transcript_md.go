@@ -62,7 +62,17 @@ func (m *mdWriter) header() {
 		title = info.RunbookID
 	}
 	m.p("# Release transcript: %s\n\n", oneLine(title))
-	done, total := s.Progress()
+	// The header counts applicable steps only: "3 of 81 settled" would
+	// count steps that needed no work as done.
+	done, total := 0, 0
+	for _, r := range s.steps {
+		if r.ps.Applicable {
+			total++
+			if r.signOff != nil {
+				done++
+			}
+		}
+	}
 	m.p("| | |\n|---|---|\n")
 	m.p("| Runbook | %s |\n", cell(info.RunbookID+fileSuffix(info.RunbookFile)))
 	m.p("| Content hash | `sha256:%s` |\n", cell(info.RunbookHash))
@@ -75,7 +85,7 @@ func (m *mdWriter) header() {
 		ended = stamp(s.Ended())
 	}
 	m.p("| Ended | %s |\n", ended)
-	m.p("| Verdict | **%s** (%d of %d steps settled) |\n", strings.ToUpper(string(s.Verdict())), done, total)
+	m.p("| Verdict | **%s** (%d of %d applicable steps signed off) |\n", strings.ToUpper(string(s.Verdict())), done, total)
 	if info.Auto {
 		m.p("| Sign-offs | automatic (--yes): golive signed off steps by itself |\n")
 	} else {
