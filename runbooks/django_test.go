@@ -105,13 +105,26 @@ func TestNonDockerReleaseAgainstDjango(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(s.backupDir, "fresh.sql.gz"), []byte("dump"), 0o600))
 	runSteps(t, r, plan, env, []expectation{{id: "backup-recent", pass: true, contains: "fresh.sql.gz"}})
 
-	// The post-deployment HTTP checks, against the app served by runserver
-	// with production settings (no TLS here, so no SSL redirect).
-	addr := s.runserver(t, map[string]string{"DJANGO_SECURE_SSL_REDIRECT": "False"})
-	web := nonDockerPlan(t, s, map[string]string{"domain": addr, "scheme": "http"})
-	runSteps(t, r, web, s.processEnv(nil), []expectation{
+	// The post-deployment checks from the operator's machine, through a
+	// TLS proxy in front of the app served with production settings.
+	app := s.runserver(t, nil)
+	proxy := newFakeProxy(t, app, s.staticDir)
+	web := nonDockerPlan(t, s, map[string]string{"domain": proxy.Addr, "scheme": "https"})
+	runSteps(t, r, web, proxy.trustEnv(s.processEnv(nil)), []expectation{
+		{id: "http-redirects", pass: true, contains: "location https://" + proxy.Addr + "/"},
+		{id: "tls-certificate", pass: true, contains: "Certificate will not expire"},
+		{id: "no-redirect-loop", pass: true, contains: "status 200 after 0 redirects"},
 		{id: "health-check", pass: true, contains: "status 200"},
+		{id: "homepage-https", pass: true},
+		{id: "security-headers", pass: true, contains: "max-age=31536000"},
+		{id: "secure-cookies", pass: true, contains: "secure cookie csrftoken"},
 		{id: "no-debug-404", pass: true, contains: "status 404"},
+		{id: "static-served", pass: true, contains: "type text/css"},
+	})
+	// Without the proxy's certificate trusted, the TLS checks must fail.
+	runSteps(t, r, web, s.processEnv(nil), []expectation{
+		{id: "tls-certificate", pass: false},
+		{id: "health-check", pass: false},
 	})
 	// With DEBUG on, the 404 page is the technical one: the check must fail.
 	debugAddr := s.runserver(t, map[string]string{"DJANGO_SECURE_SSL_REDIRECT": "False", "DJANGO_DEBUG": "True"})

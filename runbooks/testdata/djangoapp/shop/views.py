@@ -1,5 +1,13 @@
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import render
+
+from shop.models import Product
+
+
+def home(request):
+    """The home page: a template with a hashed stylesheet link."""
+    return render(request, "shop/home.html", {"count": Product.objects.count()})
 
 
 def healthz(request):
