@@ -40,6 +40,9 @@ func TestRedactorLine(t *testing.T) {
 		{"DATABASE_URL=postgres://app:pw%40x@db:5432/shop", "DATABASE_URL=postgres://app:********@db:5432/shop"},
 		{"connecting to redis://:sesame@cache:6379/0 ok", "connecting to redis://:********@cache:6379/0 ok"},
 		{"see https://example.com/a:b@c", "see https://example.com/a:b@c"},
+		{"DATABASE_URL=postgres://app:Zm9v/YmFy+?#x@db:5432/shop?x=1", "DATABASE_URL=postgres://app:********@db:5432/shop?x=1"},
+		{"postgres://app:p@db/shop?email=a@b.c", "postgres://app:********@db/shop?email=a@b.c"},
+		{"listening on http://0.0.0.0:8000/ ok", "listening on http://0.0.0.0:8000/ ok"},
 		{"amqp://u:p1@h1 and mysql://u:p2@h2", "amqp://u:********@h1 and mysql://u:********@h2"},
 		// Authorization headers and bearer tokens.
 		{"Authorization: Bearer eyJhbGciOi.x.y", "Authorization: Bearer ********"},

@@ -219,6 +219,10 @@ func indexAny(s string, from int, chars string) int {
 }
 
 // maskURLPasswords masks the password of every scheme://user:password@host.
+// Generated passwords often hold '/', '?' or '#' unencoded (base64), which
+// ends a URL's authority; so when the authority has no '@', a ':' before
+// the first '/' with an '@' later in the same word is taken as user:password
+// too. That may mask part of an odd URL; it never shows a password.
 func maskURLPasswords(s string) string {
 	var b strings.Builder
 	last := 0
@@ -229,12 +233,17 @@ func maskURLPasswords(s string) string {
 		}
 		a := from + i + 3
 		from = a
-		e := indexAny(s, a, "/?# \t\"'<>")
+		word := indexAny(s, a, " \t\"'<>")
+		e := indexAny(s[:word], a, "/?#")
 		at := strings.LastIndexByte(s[a:e], '@')
-		if at < 0 {
-			continue
+		colon := -1
+		if at >= 0 {
+			colon = strings.IndexByte(s[a:a+at], ':')
+		} else if c := strings.IndexByte(s[a:e], ':'); c >= 0 {
+			if k := strings.LastIndexByte(s[a:word], '@'); k > c {
+				colon, at, e = c, k, a+k
+			}
 		}
-		colon := strings.IndexByte(s[a:a+at], ':')
 		if colon < 0 {
 			continue
 		}

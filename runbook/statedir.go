@@ -109,6 +109,9 @@ type RunSummary struct {
 	// Problem says why the journal could not be read, when it could not;
 	// such a run is listed so the operator knows it exists.
 	Problem string
+	// InUse is true when a golive process has the journal open right now
+	// (it holds the journal's lock): resuming it would be refused.
+	InUse bool
 }
 
 // ListRuns returns the unfinished runs under stateDir (those whose journal
@@ -169,6 +172,9 @@ func summarize(path string) (RunSummary, bool, error) {
 		return s, false, err
 	}
 	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); errors.Is(err, syscall.EWOULDBLOCK) {
+		s.InUse = true
+	} // closing f releases the shared lock
 	br := bufio.NewReaderSize(f, 64<<10)
 	first, _ := br.ReadBytes('\n')
 	if !bytes.HasSuffix(first, []byte("\n")) {

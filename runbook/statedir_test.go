@@ -110,6 +110,18 @@ func TestListRuns(t *testing.T) {
 	if runs[2].Operator != "ana" || runs[2].RunbookID != "docker" || !strings.HasSuffix(runs[2].Path, "old/"+JournalName) {
 		t.Fatalf("summary fields: %+v", runs[2])
 	}
+	if runs[1].InUse || runs[2].InUse {
+		t.Fatal("runs nobody holds are listed as in use")
+	}
+	held, _, err := OpenJournal(runs[2].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := ListRuns(state)
+	held.Close()
+	if !again[2].InUse || again[1].InUse {
+		t.Fatalf("a journal held open is not listed as in use: %+v", again[2])
+	}
 	if none, err := ListRuns(t.TempDir()); err != nil || len(none) != 0 {
 		t.Fatalf("empty state dir: %v %v", none, err)
 	}
