@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // FuzzParse feeds arbitrary bytes to Parse: it must never panic, it must
@@ -14,6 +16,8 @@ import (
 // show a secret.
 //
 //	go test ./runbook -run='^$' -fuzz=FuzzParse -fuzztime=5m
+//
+// Byte-level mutations mostly break the YAML; FuzzFields reaches deeper.
 func FuzzParse(f *testing.F) {
 	for _, dir := range []string{"testdata/good", "testdata/bad"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
@@ -115,6 +119,61 @@ func FuzzTemplate(f *testing.F) {
 		out := render(text, vals)
 		if len(phs) == 0 && out != text {
 			t.Fatalf("render changed text without placeholders: %q -> %q", text, out)
+		}
+	})
+}
+
+// FuzzFields puts arbitrary text into the fields of an otherwise valid
+// runbook, always as well-formed YAML, so that the fuzzer reaches
+// validation, conditions, templates and Plan rather than the YAML parser.
+// Whatever Parse accepts must plan without panicking, and no Display may
+// show the secret.
+func FuzzFields(f *testing.F) {
+	f.Add("migrate", "echo {{app_dir}}", "uses_celery", "^/.*$", "/srv", "2m", "low")
+	f.Add("a-b", "cat <<EOF\n{{app_dir}}\nEOF", "!uses_celery || app_dir == 'x'", "", "", "", "high")
+	f.Add("x", `echo "$(echo {{token}})" {{ app_dir }}`, "(uses_celery", "[", "a", "10", "hihg")
+	f.Fuzz(func(t *testing.T, id, command, when, pattern, def, timeout, risk string) {
+		step := map[string]any{"id": id, "title": "T", "command": command}
+		if when != "" {
+			step["when"] = when
+		}
+		if timeout != "" {
+			step["timeout"] = timeout
+		}
+		if risk != "" {
+			step["risk"] = risk
+		}
+		doc := map[string]any{
+			"id": "fuzz", "title": "Fuzz", "prelude": "cd {{app_dir}}",
+			"variables": []any{
+				map[string]any{"name": "app_dir", "default": def, "pattern": pattern},
+				map[string]any{"name": "uses_celery", "default": "no"},
+				map[string]any{"name": "token", "secret": true},
+			},
+			"sections": []any{map[string]any{"id": "s", "title": "S", "steps": []any{step}}},
+		}
+		data, err := yaml.Marshal(doc)
+		if err != nil {
+			return
+		}
+		rb, err := Parse("fuzz.yaml", data)
+		if err != nil {
+			for _, p := range err.(Errors) {
+				if p.Line < 0 || p.Col < 0 || p.Line > strings.Count(string(data), "\n")+1 {
+					t.Fatalf("problem outside the file: %v", p)
+				}
+			}
+			return
+		}
+		const secret = "tok3n'\"$(x)"
+		plan, err := rb.Plan(map[string]string{"token": secret})
+		if err != nil {
+			return
+		}
+		for _, ps := range plan.Steps {
+			if strings.Contains(ps.Display, secret) {
+				t.Fatalf("Display shows the secret: %q", ps.Display)
+			}
 		}
 	})
 }
