@@ -106,16 +106,16 @@ func (c *Checker) Result(exit ExitInfo) (met bool, failures []string) {
 		failures = append(failures, fmt.Sprintf("exit code %d, expected %s", exit.Code, c.expected()))
 	}
 	for _, src := range c.broken {
-		failures = append(failures, fmt.Sprintf("expectation %q is not a valid regular expression", src))
+		failures = append(failures, fmt.Sprintf("expectation %s is not a valid regular expression", quote(src)))
 	}
 	for _, p := range c.match {
 		if p.line == 0 {
-			failures = append(failures, fmt.Sprintf("no output line matched %q", p.src))
+			failures = append(failures, fmt.Sprintf("no output line matched %s", quote(p.src)))
 		}
 	}
 	for _, p := range c.notMatch {
 		if p.line != 0 {
-			failures = append(failures, fmt.Sprintf("output matched forbidden %q: line %d", p.src, p.line))
+			failures = append(failures, fmt.Sprintf("output matched forbidden %s: line %d", quote(p.src), p.line))
 		}
 	}
 	return len(failures) == 0, failures
@@ -140,4 +140,15 @@ func (c *Checker) expected() string {
 		return s[0]
 	}
 	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
+// quote puts a pattern in double quotes as written, so that `^manage\.py$`
+// reads as the runbook has it rather than Go-escaped; a pattern holding a
+// double quote or a control character is Go-quoted instead, to stay
+// unambiguous.
+func quote(src string) string {
+	if strings.ContainsFunc(src, func(r rune) bool { return r == '"' || r < 0x20 || r == 0x7f }) {
+		return strconv.Quote(src)
+	}
+	return `"` + src + `"`
 }

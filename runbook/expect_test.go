@@ -28,6 +28,8 @@ func TestChecker(t *testing.T) {
 		{"signal", Expect{}, nil, ExitInfo{Code: -1, Signal: "KILL"}, []string{"killed by signal KILL, expected exit 0"}},
 		{"timeout", Expect{}, nil, ExitInfo{Code: -1, TimedOut: true, Duration: 2 * time.Minute}, []string{"timed out after 2m0s, expected exit 0"}},
 		{"canceled", Expect{}, nil, ExitInfo{Code: -1, Canceled: true}, []string{"canceled, expected exit 0"}},
+		{"pattern shown as written", Expect{Match: []string{`^manage\.py found$`, `say "hi"`}}, nil, ExitInfo{},
+			[]string{`no output line matched "^manage\.py found$"`, `no output line matched "say \"hi\""`}},
 		{"bad pattern fails", Expect{Match: []string{"("}}, []string{"("}, ExitInfo{}, []string{`expectation "(" is not a valid regular expression`}},
 	}
 	for _, tt := range tests {

@@ -15,6 +15,7 @@ func testRunbook() *Runbook {
 		Version: "1",
 		File:    "test-release.yaml",
 		Hash:    "3f2a9c0d5e6b7a8190aabbccddeeff00112233445566778899aabbccddeeff00",
+		Prelude: "cd {{app_dir}} || exit 90\n. {{app_dir}}/../venv/bin/activate\n",
 		Variables: []Variable{
 			{Name: "app_dir", Default: "/srv/app"},
 			{Name: "domain", Default: "example.com"},

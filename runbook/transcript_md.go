@@ -297,7 +297,13 @@ func attemptFacts(a *Attempt, numbered bool) []string {
 // attempt writes the attempt's command and the end of its output.
 func (m *mdWriter) attempt(a *Attempt) {
 	m.p("Command:\n\n")
-	fenced(m.w, "sh", strings.Split(strings.TrimRight(stripANSI(a.Start.Command), "\n"), "\n"))
+	// Split before stripping: stripANSI drops newlines with the other
+	// control characters.
+	cmd := strings.Split(strings.TrimRight(a.Start.Command, "\n"), "\n")
+	for i := range cmd {
+		cmd[i] = stripANSI(cmd[i])
+	}
+	fenced(m.w, "sh", cmd)
 	m.p("\n")
 	lines := a.Excerpt()
 	if len(lines) == 0 {
