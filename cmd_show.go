@@ -75,6 +75,7 @@ func loadRunbook(arg string) (*runbook.Runbook, error) {
 // varFlags collects repeated --var NAME=VALUE flags.
 type varFlags map[string]string
 
+// String lists the names set (never the values: one may be a secret).
 func (v varFlags) String() string {
 	names := make([]string, 0, len(v))
 	for k := range v {
@@ -84,6 +85,7 @@ func (v varFlags) String() string {
 	return strings.Join(names, " ")
 }
 
+// Set records one NAME=VALUE; a name given twice is an error.
 func (v varFlags) Set(s string) error {
 	name, value, ok := strings.Cut(s, "=")
 	if !ok || name == "" {
