@@ -11,7 +11,8 @@ package sshexec
 //	    wrap               the wrapper below
 //	    out, err           the job's stdout and stderr
 //	    wpid, pgid         the wrapper's pid, the job's process group
-//	    exit               "<status> <SIG|->", renamed into place at the end
+//	    exit               "<status> <SIG|->", written at the end in one
+//	                       write(2): readers treat an empty file as absent
 //	    canceled, timedout markers left by Cancel and by the timeout
 //	    sudo               marker: the job runs as root
 //
@@ -94,7 +95,7 @@ wait $j; st=$?
 [ -n "$w" ] && kill $w 2>/dev/null
 sig=-
 if [ "$st" -gt 128 ]; then sig=$(kill -l "$st" 2>/dev/null) || sig=-; fi
-printf '%s %s\n' "$st" "${sig:--}" >"$d/exit.tmp" && mv -f "$d/exit.tmp" "$d/exit"
+printf '%s %s\n' "$st" "${sig:--}" >"$d/exit"
 `
 
 // shFuncs are helpers the follow and cancel scripts share. palive tells
@@ -123,18 +124,20 @@ func seconds(d time.Duration) string {
 // launchCmd creates the job directory, reads env and script from stdin
 // (their lengths are known, so the stdin that follows, a sudo password,
 // stays for sudo), starts the wrapper and then follows stdout as followCmd
-// does. Control lines go to stderr.
+// does. Control lines go to stderr. Without sudo the launcher is the
+// wrapper's parent: dash reaps it while waiting for tail, so tail --pid on
+// the wrapper ends exactly when the exit record is in place.
 func launchCmd(root string, spec Spec, envLen int, token, sudo string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "umask 077\nR=%s; d=\"$R\"/%s\n", root, spec.JobID)
-	b.WriteString(`mkdir -p "$R" || exit 0
-if ! mkdir "$d"; then [ -e "$d" ] && echo golive:exists >&2; exit 0; fi
+	b.WriteString(`if ! mkdir "$d" 2>/dev/null; then
+  if [ -e "$d" ]; then echo golive:exists >&2; exit 0; fi
+  mkdir -p "$R" && mkdir "$d" || exit 0
+fi
 `)
 	fmt.Fprintf(&b, "echo %s >\"$d/token\"\n", token)
 	if envLen > 0 {
 		fmt.Fprintf(&b, "head -c %d >\"$d/env\"\n", envLen)
-	} else {
-		b.WriteString(": >\"$d/env\"\n")
 	}
 	fmt.Fprintf(&b, "head -c %d >\"$d/script\"\n", len(spec.Script))
 	fmt.Fprintf(&b, `IFS= read -r g || g=
@@ -142,14 +145,20 @@ if [ "$g" != %s ]; then rm -rf "$d"; echo golive:short >&2; exit 0; fi
 printf '%%s' %s >"$d/wrap"
 : >"$d/out"; : >"$d/err"
 `, endMark, shq(wrapScript))
-	start := `/bin/sh -c 'exec >>"$1/out" 2>>"$1/err" </dev/null; setsid /bin/sh "$1/wrap" "$1" "$2" &' golive-start "$d" ` + seconds(spec.Timeout)
-	if sudo != "" {
-		b.WriteString(": >\"$d/sudo\"\n")
-		start = `if [ "$(id -u)" = 0 ]; then ` + start + "; else " + sudo + " " + start + "; fi"
+	t := seconds(spec.Timeout)
+	if sudo == "" {
+		fmt.Fprintf(&b, "setsid /bin/sh \"$d/wrap\" \"$d\" %s </dev/null >>\"$d/out\" 2>>\"$d/err\" & w=$!\n", t)
+		b.WriteString("echo golive:started >&2\n")
+		b.WriteString(tailBody(Stdout, 0, `"$w"`))
+		b.WriteString(controlTrailer)
+		return b.String()
 	}
-	fmt.Fprintf(&b, "if ! { %s; }; then rm -rf \"$d\"; echo golive:startfail >&2; exit 0; fi\n", start)
+	start := `/bin/sh -c 'exec >>"$1/out" 2>>"$1/err" </dev/null; setsid /bin/sh "$1/wrap" "$1" "$2" &' golive-start "$d" ` + t
+	b.WriteString(": >\"$d/sudo\"\n")
+	fmt.Fprintf(&b, `if [ "$(id -u)" = 0 ]; then %[1]s; else %[2]s %[1]s; fi || { rm -rf "$d"; echo golive:startfail >&2; exit 0; }
+`, start, sudo)
 	b.WriteString("echo golive:started >&2\n")
-	b.WriteString(followBody(Stdout, 0, true, token, false))
+	b.WriteString(followBody(Stdout, 0, true, "", false))
 	return b.String()
 }
 
@@ -161,12 +170,7 @@ func followCmd(root, id string, s Stream, from int64, control bool, token string
 }
 
 func followBody(s Stream, from int64, control bool, token string, waitDir bool) string {
-	file := "out"
-	if s == Stderr {
-		file = "err"
-	}
 	var b strings.Builder
-	b.WriteString(shFuncs)
 	wd := "0"
 	if waitDir {
 		wd = "1"
@@ -181,24 +185,43 @@ done
 	if token != "" {
 		fmt.Fprintf(&b, "t=; read -r t <\"$d/token\"; if [ \"$t\" != %s ]; then echo golive:conflict >&2; exit 0; fi\n", token)
 	}
-	fmt.Fprintf(&b, `read -r p <"$d/pgid"
-if [ -e "$d/exit" ]; then tail -c +%[1]d "$d/%[2]s"; else tail -s 0.01 -c +%[1]d --pid="$p" -f "$d/%[2]s"; fi || { echo golive:followfail >&2; exit 0; }
-`, from+1, file)
+	b.WriteString("read -r p <\"$d/pgid\"\n")
+	b.WriteString(tailBody(s, from, `"$p"`))
 	if !control {
-		fmt.Fprintf(&b, "stat -c 'golive:size %%s' \"$d/%s\" >&2\n", file)
 		return b.String()
 	}
+	b.WriteString(shFuncs)
 	b.WriteString(`w=; read -r w <"$d/wpid" 2>/dev/null
-n=0; while [ ! -e "$d/exit" ] && [ $n -lt 2000 ] && palive "$w"; do n=$((n+1)); if [ $n -lt 20 ]; then sleep 0.001; else sleep 0.005; fi; done
-if [ ! -e "$d/exit" ] && palive "$p"; then echo golive:followfail >&2; exit 0; fi
-stat -c 'golive:stat %s %.3Y' "$d/out" "$d/pgid" >&2
-if [ -s "$d/exit" ]; then read -r c s <"$d/exit"; echo "golive:exit $c $s" >&2; stat -c 'golive:ended %.3Y' "$d/exit" >&2; else echo golive:exit none >&2; fi
+n=0; while [ ! -s "$d/exit" ] && [ $n -lt 2000 ] && palive "$w"; do n=$((n+1)); if [ $n -lt 20 ]; then sleep 0.001; else sleep 0.005; fi; done
+if [ ! -s "$d/exit" ] && palive "$p"; then echo golive:followfail >&2; exit 0; fi
+`)
+	b.WriteString(controlTrailer)
+	return b.String()
+}
+
+func streamFile(s Stream) string {
+	if s == Stderr {
+		return "err"
+	}
+	return "out"
+}
+
+// tailBody copies stream s from byte from to stdout until process pid
+// (a shell word) is gone; when the job already ended, just the rest.
+func tailBody(s Stream, from int64, pid string) string {
+	return fmt.Sprintf(`if [ -s "$d/exit" ]; then tail -c +%[1]d "$d/%[2]s"; else tail -s 0.005 -c +%[1]d --pid=%[3]s -f "$d/%[2]s"; fi || { echo golive:followfail >&2; exit 0; }
+`, from+1, streamFile(s), pid)
+}
+
+// controlTrailer reports the end of a job: the sizes of out and err, when
+// the job started and ended, its exit record and the cancel/timeout
+// markers.
+const controlTrailer = `stat -c 'golive:stat %s %.3Y' "$d/out" "$d/err" "$d/pgid" "$d/exit" >&2 2>/dev/null
+if [ -s "$d/exit" ]; then read -r c s <"$d/exit"; echo "golive:exit $c $s" >&2; else echo golive:exit none >&2; fi
 [ -e "$d/canceled" ] && echo golive:canceled >&2
 [ -e "$d/timedout" ] && echo golive:timedout >&2
 exit 0
-`)
-	return b.String()
-}
+`
 
 // cancelCmd stops job id's process group: TERM, up to 5 s, KILL, up to 2 s,
 // then confirms no live process is left in the group. A job started with

@@ -24,4 +24,5 @@ func TestLocal(t *testing.T) {
 	t.Run("Timeout", func(t *testing.T) { testTimeout(t, e) })
 	t.Run("Cancel", func(t *testing.T) { testCancel(t, e) })
 	t.Run("Attach", func(t *testing.T) { testAttach(t, e, fresh) })
+	t.Run("BigOutput", func(t *testing.T) { testBigOutput(t, e) })
 }

@@ -273,7 +273,7 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 			// the rest (rare; tail normally delivers it all).
 			if retries++; retries > 3 {
 				res.Unknown = true
-				return res, fmt.Errorf("sshexec: %s: output stopped short of the end of its files%s", where, hostSays(a.msg))
+				return res, fmt.Errorf("sshexec: %s: output stopped short of the end of its files (stdout %d of %d bytes, stderr %d of %d)%s", where, f.stdout.off, a.outSize, f.stderr.off, a.errSize, hostSays(a.msg))
 			}
 			continue
 		}
@@ -422,20 +422,16 @@ func parseAttempt(c1, c2 *ctlWriter) attempt {
 		}
 	}
 	a.started = c1.has("started") || c1.has("stat")
+	// stat lines: out and err (sizes), pgid (start), exit (end).
 	st := c1.all("stat")
-	if len(st) >= 2 && len(st[0]) >= 2 && len(st[1]) >= 2 {
-		a.outSize, _ = strconv.ParseInt(st[0][0], 10, 64)
-		a.startedAt = unixTime(st[1][1])
+	for len(st) < 4 {
+		st = append(st, nil)
 	}
-	ex, okExit := c1.get("exit")
-	size, okSize := c2.get("size")
-	if okExit && okSize && len(ex) > 0 && len(size) > 0 {
+	a.outSize, a.errSize = statSize(st[0]), statSize(st[1])
+	a.startedAt, a.endedAt = statTime(st[2]), statTime(st[3])
+	if ex, ok := c1.get("exit"); ok && len(ex) > 0 && len(st[1]) > 0 {
 		a.ended = true
 		a.exit = ex
-		a.errSize, _ = strconv.ParseInt(size[0], 10, 64)
-	}
-	if e, ok := c1.get("ended"); ok && len(e) > 0 {
-		a.endedAt = unixTime(e[0])
 	}
 	a.canceled = c1.has("canceled")
 	a.timed = c1.has("timedout")
@@ -470,6 +466,21 @@ func (c *ctlWriter) hasAny(words ...string) bool {
 		}
 	}
 	return false
+}
+
+func statSize(f []string) int64 {
+	if len(f) < 1 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(f[0], 10, 64)
+	return n
+}
+
+func statTime(f []string) time.Time {
+	if len(f) < 2 {
+		return time.Time{}
+	}
+	return unixTime(f[1])
 }
 
 func unixTime(s string) time.Time {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,7 +88,7 @@ func runJob(t *testing.T, e Executor, spec Spec) (Result, []Line, error) {
 func wantSeq(t *testing.T, got []string, prefix string, n int) {
 	t.Helper()
 	if len(got) != n {
-		t.Fatalf("got %d %s lines, want %d (first %q)", len(got), prefix, n, first(got))
+		t.Fatalf("got %d %s lines, want %d (first %q)", len(got), prefix, n, firstText(got))
 	}
 	for i, s := range got {
 		if w := prefix + strconv.Itoa(i+1); s != w {
@@ -96,7 +97,7 @@ func wantSeq(t *testing.T, got []string, prefix string, n int) {
 	}
 }
 
-func first(s []string) string {
+func firstText(s []string) string {
 	if len(s) == 0 {
 		return ""
 	}
@@ -335,5 +336,63 @@ func testAttach(t *testing.T, e Executor, fresh func() Executor) {
 	wantSeq(t, texts(all, Stderr), "e", 300)
 	if _, err := e2.Attach(ctx2, jobID(t), Offsets{}, make(chan Line, 1)); !errors.Is(err, ErrNoJob) {
 		t.Errorf("attach to unknown job: %v, want ErrNoJob", err)
+	}
+}
+
+// testBigOutput streams 50 MB of base64 text and checks every line while
+// measuring heap growth: nothing may buffer the output whole.
+func testBigOutput(t *testing.T, e Executor) {
+	const raw = 37_500_000 // base64 makes 50,000,000 characters of it
+	chars := raw / 3 * 4
+	wantLines := (chars + 75) / 76
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+	var peak uint64
+	ch := make(chan Line, 256)
+	type counts struct {
+		lines, bad int
+		last       int64
+		stderr     []string
+	}
+	got := make(chan counts, 1)
+	go func() {
+		var c counts
+		for l := range ch {
+			switch l.Stream {
+			case Stdout:
+				c.lines++
+				c.last = l.Offset
+				if (len(l.Text) != 76 && c.lines != wantLines) || strings.Trim(l.Text, "A") != "" {
+					c.bad++
+				}
+				if c.lines%20000 == 0 {
+					runtime.ReadMemStats(&ms)
+					peak = max(peak, ms.HeapAlloc)
+				}
+			case Stderr:
+				c.stderr = append(c.stderr, l.Text)
+			}
+		}
+		got <- c
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	start := time.Now()
+	res, err := e.Run(ctx, Spec{JobID: jobID(t), Script: fmt.Sprintf("head -c %d /dev/zero | base64", raw)}, ch)
+	close(ch)
+	c := <-got
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("%+v %v (stderr %q)", res, err, c.stderr)
+	}
+	d := time.Since(start)
+	if c.lines != wantLines || c.bad != 0 || c.last != int64(chars+wantLines) {
+		t.Errorf("got %d lines (%d malformed) ending at %d, want %d ending at %d", c.lines, c.bad, c.last, wantLines, chars+wantLines)
+	}
+	growth := int64(peak) - int64(base)
+	t.Logf("%d bytes in %v (%.0f MB/s), heap growth %d MB", c.last, d, float64(c.last)/d.Seconds()/1e6, growth>>20)
+	if growth > 64<<20 {
+		t.Errorf("heap grew by %d MB while streaming", growth>>20)
 	}
 }
