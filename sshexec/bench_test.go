@@ -10,8 +10,8 @@ import (
 )
 
 // Per-step overhead and throughput. Compare RunTrue/local with
-// RunTrue/local-sh-baseline (one `/bin/sh -c true`), and the ssh variants
-// (ssh_bench_test.go) with `ssh -o ControlMaster` running true.
+// RunTrue/local-sh-baseline (one `/bin/sh -c true`), and RunTrueSSH/ssh
+// (ssh_bench_test.go) with RunTrueSSH/openssh-controlmaster-baseline.
 
 // benchTrue runs `true` as a job b.N times.
 func benchTrue(b *testing.B, e Executor) {
@@ -60,7 +60,6 @@ func BenchmarkRunTrue(b *testing.B) {
 			}
 		}
 	})
-	benchSSHTrue(b)
 }
 
 func BenchmarkThroughput(b *testing.B) {
@@ -77,5 +76,4 @@ func BenchmarkThroughput(b *testing.B) {
 			}
 		}
 	})
-	benchSSHThroughput(b)
 }

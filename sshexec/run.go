@@ -230,7 +230,7 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 				}
 				return res, fmt.Errorf("sshexec: %s: could not reconnect, the job may still be running (attach to it later): %w", where, err)
 			}
-			f.notice(fmt.Sprintf("reconnected to %s; following job %s from stdout byte %d, stderr byte %d", r.t.name(), f.id, f.stdout.off, f.stderr.off))
+			f.notice(fmt.Sprintf("reattached to job %s on %s: continuing from stdout byte %d, stderr byte %d", f.id, r.t.name(), f.stdout.off, f.stderr.off))
 			continue
 		}
 		if err != nil {
