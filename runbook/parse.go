@@ -24,6 +24,10 @@ var (
 	expectKeys = []string{"exit", "match", "not_match"}
 )
 
+// MaxFileSize is the largest runbook file Parse reads (the built-in ones
+// are about 60 KB).
+const MaxFileSize = 4 << 20
+
 // maxSteps bounds the size of a runbook, so that a hostile file cannot make
 // validation slow.
 const maxSteps = 5000
@@ -40,6 +44,10 @@ func Parse(file string, data []byte) (*Runbook, error) {
 		file:  file,
 		lines: strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n"),
 		rb:    &Runbook{File: file, Hash: hex.EncodeToString(sum[:])},
+	}
+	if len(data) > MaxFileSize {
+		return nil, Errors{{File: file, Msg: fmt.Sprintf("the file is %d bytes; a runbook may have at most %d", len(data), MaxFileSize),
+			Hint: "is this the right file?"}}
 	}
 	root := p.decode(data)
 	if root != nil {

@@ -148,3 +148,11 @@ func TestLoad(t *testing.T) {
 		t.Errorf("LoadFile(missing) = %v", err)
 	}
 }
+
+func TestParseRefusesHugeFiles(t *testing.T) {
+	data := []byte("id: x\ndescription: " + strings.Repeat("a", MaxFileSize) + "\n")
+	_, err := Parse("big.yaml", data)
+	if err == nil || !strings.HasPrefix(err.Error(), "big.yaml: the file is 4194324 bytes; a runbook may have at most 4194304") {
+		t.Errorf("err = %v", err)
+	}
+}
