@@ -108,11 +108,12 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	jump := tgt.proxyJump
 	if opts.ProxyJump != "" {
-		jump = opts.ProxyJump
+		tgt.jumps, err = cfg.resolveJumps(opts.ProxyJump)
+	} else if tgt.jumps, err = cfg.resolveJumps(tgt.proxyJump); err != nil {
+		err = fmt.Errorf("ssh config %s: %w", tgt.proxyJumpWhere, err)
 	}
-	if tgt.jumps, err = cfg.resolveJumps(jump); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	var flagIDs []string
@@ -290,6 +291,8 @@ func (c *Client) handshake(ctx context.Context, conn net.Conn, hop *target, what
 		return nil, chk, fmt.Errorf("connect to %s (%s): %w", what, hop.addr(), ctx.Err())
 	case timedOut.Load():
 		return nil, chk, fmt.Errorf("connect to %s (%s): ssh handshake did not finish within %s; check that an SSH server (not something else) listens there; try `ssh -v %s`", what, hop.addr(), c.timeout, hop.alias)
+	case strings.Contains(err.Error(), "Too many authentication failures"):
+		return nil, chk, fmt.Errorf("log in to %s (%s) as %s: %w; %s; the server stops after MaxAuthTries keys: set `IdentitiesOnly yes` and the right IdentityFile for this host in ~/.ssh/config", what, hop.addr(), hop.user, err, plan.describe())
 	case strings.Contains(err.Error(), "unable to authenticate"):
 		return nil, chk, fmt.Errorf("log in to %s (%s) as %s: %w; %s; make sure the public key is in ~%s/.ssh/authorized_keys on the host, or name the key with -i / IdentityFile", what, hop.addr(), hop.user, err, plan.describe(), hop.user)
 	}

@@ -124,6 +124,7 @@ type target struct {
 	identityFiles    []string
 	identitiesOnly   bool
 	proxyJump        string   // raw, "" when unset
+	proxyJumpWhere   string   // file:line of proxyJump
 	userKnownHosts   []string // the first one records accepted keys
 	globalKnownHosts []string
 	strict           string // yes, ask, accept-new, no
@@ -233,7 +234,7 @@ func (c *sshConfig) resolveHost(alias, user string, port int) (*target, error) {
 	if t.hashKnownHosts, err = c.getBool(alias, "HashKnownHosts"); err != nil {
 		return nil, err
 	}
-	t.proxyJump, _ = c.get(alias, "ProxyJump")
+	t.proxyJump, t.proxyJumpWhere = c.get(alias, "ProxyJump")
 	if v, where := c.get(alias, "ProxyCommand"); v != "" && !strings.EqualFold(v, "none") && t.proxyJump == "" {
 		return nil, bad("ProxyCommand", v, where, "ProxyCommand is not supported by golive; use ProxyJump")
 	}

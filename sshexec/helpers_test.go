@@ -3,6 +3,7 @@ package sshexec
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -108,3 +109,5 @@ func mustContain(t *testing.T, s string, subs ...string) {
 		}
 	}
 }
+
+func asHostKeyError(err error, he **HostKeyError) bool { return errors.As(err, he) }

@@ -1,0 +1,179 @@
+package sshexec
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"golive/internal/sshdtest"
+)
+
+func TestAgentAuth(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	keyPath, signer := s.NewClientKey("agent_only", "")
+	s.Authorize(signer.PublicKey())
+	a := sshdtest.StartAgent(t, keyPath)
+	os.Remove(keyPath) // only the agent has it now
+
+	opts := baseOptions(s)
+	opts.IdentityFiles = nil
+	opts.AgentSocket = a.Socket
+	c := dialT(t, opts)
+	run(t, c, "true")
+
+	// SSH_AUTH_SOCK works the same.
+	t.Setenv("SSH_AUTH_SOCK", a.Socket)
+	opts.AgentSocket = ""
+	run(t, dialT(t, opts), "true")
+
+	// Without the agent there is no key, and the error says what was tried.
+	t.Setenv("SSH_AUTH_SOCK", "")
+	err := dialErr(t, opts)
+	mustContain(t, err.Error(), "log in to 127.0.0.1", "as "+s.User, "no keys were offered", "authorized_keys")
+}
+
+// Many agent keys trip sshd's MaxAuthTries (6) before the right one;
+// IdentitiesOnly offers only the agent keys matching the identity files.
+func TestIdentitiesOnlyLimitsAgentKeys(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	var others []string
+	for i := 0; i < 6; i++ {
+		p, _ := s.NewClientKey(fmt.Sprintf("other%d", i), "")
+		others = append(others, p)
+	}
+	a := sshdtest.StartAgent(t, others...)
+	opts := baseOptions(s)
+	opts.AgentSocket = a.Socket
+	err := dialErr(t, opts)
+	mustContain(t, err.Error(), "agent key SHA256:")
+
+	opts.ConfigFile = writeConfig(t, "Host 127.0.0.1\n  IdentitiesOnly yes\n")
+	run(t, dialT(t, opts), "true")
+}
+
+func TestEncryptedKeyAsksPassphrase(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	encPath, signer := s.NewClientKey("enc", "s3cret")
+	s.Authorize(signer.PublicKey())
+	p := &fakePrompter{t: t, passphrases: []string{"wrong", "s3cret"}}
+	opts := baseOptions(s)
+	opts.IdentityFiles = []string{encPath}
+	opts.Prompter = p
+	c := dialT(t, opts)
+	run(t, c, "true")
+	if len(p.passQs) != 2 || p.passQs[0].Attempt != 1 || p.passQs[1].Attempt != 2 || p.passQs[0].KeyFile != encPath {
+		t.Fatalf("questions %+v", p.passQs)
+	}
+	mustContain(t, p.passQs[0].Message, "Enter passphrase for key '"+encPath+"'")
+	mustContain(t, p.passQs[1].Message, "Bad passphrase, try again")
+
+	// A reconnect does not ask again: the unlocked key stays in memory.
+	s.KillSessions()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := c.reconnect(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.passQs) != 2 {
+		t.Fatalf("asked again on reconnect: %+v", p.passQs)
+	}
+
+	// Three wrong answers end the attempt with advice.
+	p3 := &fakePrompter{t: t, passphrases: []string{"a", "b", "c"}}
+	opts.Prompter = p3
+	err := dialErr(t, opts)
+	mustContain(t, err.Error(), "wrong passphrase for "+encPath+" 3 times")
+
+	// Nobody to ask: the error says to use ssh-agent.
+	opts.Prompter = RefusePrompter{}
+	err = dialErr(t, opts)
+	mustContain(t, err.Error(), "ssh-add "+encPath)
+}
+
+// The server is asked about an encrypted key's public half first: a key it
+// would refuse never costs the operator a passphrase.
+func TestEncryptedKeyNotAcceptedIsNotUnlocked(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	encPath, _ := s.NewClientKey("enc_unauthorized", "s3cret")
+	opts := baseOptions(s)
+	opts.IdentityFiles = []string{encPath, s.ClientKeyPath}
+	opts.Prompter = failPrompter{t}
+	run(t, dialT(t, opts), "true")
+}
+
+// ProxyJump through a second sshd: both host keys are verified (and asked
+// about when unknown, jump host first), and the link really runs through
+// the jump host: dropping the jump host's sessions drops it.
+func TestProxyJump(t *testing.T) {
+	isolate(t)
+	jump := sshdtest.Start(t)
+	target := sshdtest.Start(t)
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	cfg := writeConfig(t, strings.Join([]string{
+		"Host jumphost",
+		"  HostName 127.0.0.1",
+		"  Port " + strconv.Itoa(jump.Port),
+		"  User " + jump.User,
+		"  IdentityFile " + jump.ClientKeyPath,
+		"Host app",
+		"  HostName 127.0.0.1",
+		"  Port " + strconv.Itoa(target.Port),
+		"  User " + target.User,
+		"  IdentityFile " + target.ClientKeyPath,
+		"  ProxyJump jumphost",
+		"  UserKnownHostsFile " + kh,
+		"Host *",
+		"  UserKnownHostsFile " + kh,
+	}, "\n")+"\n")
+	p := &fakePrompter{t: t, accept: true}
+	c := dialT(t, Options{Host: "app", ConfigFile: cfg, Prompter: p})
+	if code, out, _ := run(t, c, "echo via jump"); code != 0 || out != "via jump\n" {
+		t.Fatalf("exec: %d %q", code, out)
+	}
+	if len(p.hostQs) != 2 || p.hostQs[0].Fingerprint != ssh.FingerprintSHA256(jump.HostPublicKey) ||
+		p.hostQs[1].Fingerprint != ssh.FingerprintSHA256(target.HostPublicKey) {
+		t.Fatalf("host key questions %+v", p.hostQs)
+	}
+	if p.hostQs[1].RemoteIP != "" || !strings.Contains(p.hostQs[1].Message, "host '127.0.0.1'") {
+		t.Errorf("target question through the jump: %+v", p.hostQs[1])
+	}
+	// Both keys are on file now: no more questions.
+	c2 := dialT(t, Options{Host: "app", ConfigFile: cfg, Prompter: failPrompter{t}})
+	run(t, c2, "true")
+
+	l, _ := c2.current()
+	if jump.KillSessions() == 0 {
+		t.Fatal("no jump sessions")
+	}
+	select {
+	case <-l.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("link through the jump host survived the jump host dropping")
+	}
+
+	// A changed key on the jump host is refused, naming the jump host.
+	_, other := jump.NewClientKey("x", "")
+	os.WriteFile(kh, []byte(fmt.Sprintf("[127.0.0.1]:%d %s", jump.Port, ssh.MarshalAuthorizedKey(other.PublicKey()))), 0o600)
+	err := dialErr(t, Options{Host: "app", ConfigFile: cfg, Prompter: failPrompter{t}})
+	var he *HostKeyError
+	if !asHostKeyError(err, &he) || he.Kind != HostKeyChanged || he.Host != "jumphost" {
+		t.Fatalf("changed jump key: %v", err)
+	}
+	// ProxyJump none in Options disables the config's jump (and then the
+	// target's own key is unknown in that file: refused, not asked).
+	err = dialErr(t, Options{Host: "app", ConfigFile: cfg, ProxyJump: "none"})
+	if !asHostKeyError(err, &he) || he.Kind != HostKeyUnknown || he.Host != "app" {
+		t.Fatalf("ProxyJump none: %v", err)
+	}
+}
