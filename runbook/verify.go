@@ -167,7 +167,8 @@ func checkEvidence(t *Transcript) Check {
 		return c
 	}
 	c.OK = true
-	c.Detail = fmt.Sprintf("%d sign-offs and %d attempts match the commands, exit codes and output digests in the events", signOffs, len(logs))
+	c.Detail = fmt.Sprintf("%s and %s match the commands, exit codes and output digests in the events",
+		plural(int64(signOffs), "sign-off"), plural(int64(len(logs)), "attempt"))
 	return c
 }
 
@@ -209,3 +210,4 @@ func checkSignOff(e Event, logs map[attemptKey]*attemptLog, ran map[string]int, 
 			e.Seq, e.Step, ev.OutputLines, ev.OutputSHA256, a.lines, a.sum())
 	}
 }
+

@@ -294,11 +294,14 @@ func unarmorStrict(b []byte) (*sshsig.Signature, error) {
 
 // AllowedSignersLine returns the allowed_signers line (without newline)
 // that lets pub sign golive transcripts as principal, for a reviewer's
-// allowed_signers file. A principal with spaces is quoted.
+// allowed_signers file. A principal with spaces is quoted; commas and
+// quotes, which the format cannot hold in a name, are dropped. An empty
+// principal becomes "unknown-operator", never a wildcard: a line for "*"
+// would let the key sign as anyone.
 func AllowedSignersLine(principal string, pub ssh.PublicKey) string {
-	principal = strings.ReplaceAll(principal, `"`, "")
+	principal = strings.NewReplacer(`"`, "", ",", "").Replace(strings.TrimSpace(principal))
 	if principal == "" {
-		principal = "*"
+		principal = "unknown-operator"
 	}
 	if strings.ContainsAny(principal, " \t") {
 		principal = `"` + principal + `"`

@@ -98,6 +98,12 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 	if _, err := VerifyTranscriptSignature(append(bytes.Clone(data), 'x'), sig, nil, ""); err == nil {
 		t.Fatal("signature verified for changed data")
 	}
+	if l := AllowedSignersLine("", s.PublicKey()); !strings.HasPrefix(l, "unknown-operator ") {
+		t.Fatalf("empty principal: %q", l)
+	}
+	if l := AllowedSignersLine(`Ana "A, B" Ops`, s.PublicKey()); !strings.HasPrefix(l, `"Ana A B Ops" namespaces=`) {
+		t.Fatalf("principal with quotes and commas: %q", l)
+	}
 }
 
 // Every byte of a small message and of its signature matters.
@@ -176,11 +182,17 @@ func TestInteropGoliveSignsSSHKeygenVerifies(t *testing.T) {
 		}
 		os.WriteFile(file+".sig", sig, 0o600)
 		signers := filepath.Join(dir, "allowed_signers")
-		os.WriteFile(signers, []byte(AllowedSignersLine("ana@example.com", s.PublicKey())+"\n"), 0o600)
+		// A principal with a space (git's user.name) must come out as a
+		// line ssh-keygen reads.
+		principal := "ana@example.com"
+		if typ == "rsa" {
+			principal = "Ana Ops"
+		}
+		os.WriteFile(signers, []byte(AllowedSignersLine(principal, s.PublicKey())+"\n"), 0o600)
 		verify := func() error {
 			in, _ := os.Open(file)
 			defer in.Close()
-			cmd := exec.Command(kg, "-Y", "verify", "-f", signers, "-I", "ana@example.com", "-n", "golive-transcript", "-s", file+".sig")
+			cmd := exec.Command(kg, "-Y", "verify", "-f", signers, "-I", principal, "-n", "golive-transcript", "-s", file+".sig")
 			cmd.Stdin = in
 			out, err := cmd.CombinedOutput()
 			if err != nil {
