@@ -210,4 +210,3 @@ func checkSignOff(e Event, logs map[attemptKey]*attemptLog, ran map[string]int, 
 			e.Seq, e.Step, ev.OutputLines, ev.OutputSHA256, a.lines, a.sum())
 	}
 }
-
