@@ -15,8 +15,8 @@ import (
 
 // choice is one entry of the runbook chooser.
 type choice struct {
-	id, title, desc string
-	file            bool // "a runbook file…": asks for a path
+	id, title, desc string // id: the built-in file to load
+	file            bool   // "a runbook file…": asks for a path
 }
 
 // chooser is the first screen: the built-in runbooks, or a file.
@@ -33,7 +33,7 @@ func newChooser(fsys fs.FS, st styles) chooser {
 	if fsys != nil {
 		rbs, err := runbook.List(fsys)
 		for _, rb := range rbs {
-			c.items = append(c.items, choice{id: rb.ID, title: rb.Title,
+			c.items = append(c.items, choice{id: rb.File, title: rb.Title,
 				desc: fmt.Sprintf("%s · %d steps · %s", rb.ID, len(rb.Steps()), firstLine(rb.Description))})
 		}
 		if err != nil {

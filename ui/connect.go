@@ -216,8 +216,12 @@ func (m Model) beginRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 	if len(o.SudoPassword) > 0 {
 		red.AddSecret(string(o.SudoPassword))
 	}
+	runID := o.RunID
+	if runID == "" {
+		runID = newRunID(o.Now())
+	}
 	rel := &Release{Plan: m.plan, Session: runbook.NewSession(m.plan, o.Now), Remote: remote, Local: local,
-		Redactor: red, Operator: o.Operator, Host: o.Host, RunID: newRunID(o.Now()), Now: o.Now}
+		Redactor: red, Operator: o.Operator, Host: o.Host, RunID: runID, Now: o.Now}
 	begin, err := rel.Session.Begin(runbook.RunInfo{ID: rel.RunID, Host: o.Host, Operator: o.Operator,
 		Vars: m.plan.MaskedVars(), GoliveVersion: o.Version})
 	if err != nil {

@@ -142,7 +142,7 @@ func (m Model) commandLines(ps *runbook.PlannedStep) []string {
 	lines := strings.Split(strings.TrimRight(ps.Display, "\n"), "\n")
 	var out []string
 	if pre := m.preludeLines(ps); pre > 0 && pre < len(lines) {
-		out = append(out, st.Muted.Render(fmt.Sprintf("  (prelude, %d lines: %s …)", pre, Sanitize(lines[0]))))
+		out = append(out, st.Muted.Render(fmt.Sprintf("  (prelude, %s: %s …)", plural(pre, "line"), Sanitize(lines[0]))))
 		lines = lines[pre:]
 	}
 	extra := 0

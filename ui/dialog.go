@@ -41,6 +41,7 @@ func newInput(k dialogKind, step string, v runbook.Verdict, st styles) dialog {
 	in := newTextInput()
 	in.CharLimit = 500
 	in.Prompt = "> "
+	in.SetWidth(50)
 	switch k {
 	case dlgConfirmRisk:
 		in.Placeholder = step + " or yes"

@@ -45,6 +45,9 @@ func newVarForm(rb *runbook.Runbook, opts Options, p Profile) varForm {
 		in.Prompt = ""
 		in.CharLimit = 1000
 		in.SetValue(value)
+		if kind == fieldHost {
+			in.Placeholder = "web1 · deploy@web1.example.com:22 · local"
+		}
 		if secret {
 			in.EchoMode = textinput.EchoPassword
 			in.EchoCharacter = '•'

@@ -160,6 +160,7 @@ func testOpts(t *testing.T, ex *fakeExec) Options {
 		DefaultOperator: "alice",
 		Now:             clock.now,
 		Version:         "test",
+		RunID:           "20260102T030405Z-test",
 		noTick:          true,
 	}
 }

@@ -3,8 +3,8 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -64,6 +64,9 @@ type Options struct {
 	Sign    SignFunc
 	Now     func() time.Time
 	Version string
+	// RunID names a new run; empty makes one from the time and random
+	// bytes.
+	RunID string
 
 	// noTick turns off the header's clock tick (tests).
 	noTick bool
@@ -255,17 +258,11 @@ func (m *Model) layout() {
 	m.form.setWidth(m.width)
 }
 
-// errorsIs is errors.Is, named for the Session's sentinel checks.
-var errorsIs = errors.Is
-
-// describe renders an error for an inline message: the Session's rules in
-// words an operator can act on.
+// describe renders a Session refusal for an inline message, in words an
+// operator can act on.
 func describe(err error) string {
-	switch {
-	case errors.Is(err, runbook.ErrNoteRequired):
+	if errors.Is(err, runbook.ErrNoteRequired) {
 		return "a note is required here: say why, then press enter"
-	case errors.Is(err, runbook.ErrBlocked):
-		return fmt.Sprintf("%v: sign that step off with a reason, or choose its rollback (b)", err)
 	}
-	return err.Error()
+	return strings.ReplaceAll(err.Error(), "runbook: ", "")
 }

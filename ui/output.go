@@ -210,7 +210,7 @@ func (p outputPane) view() string {
 	}
 	var info string
 	if p.r != nil {
-		info = fmt.Sprintf("%d lines", p.r.total)
+		info = plural(int(p.r.total), "line")
 		if p.r.stderr > 0 {
 			info += fmt.Sprintf(", %d stderr (!│)", p.r.stderr)
 		}

@@ -29,7 +29,12 @@ func (m Model) summaryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Back):
 		m.state = stateMain
 	case key.Matches(msg, k.Quit):
-		if m.rel.Session.Next() == "" && !m.rel.Session.Finished() {
+		if m.rel.Session.Finished() {
+			m.outcome.RunID, m.outcome.Finished, m.outcome.Verdict = m.rel.RunID, true, m.rel.Session.Verdict()
+			m.quitting = true
+			return m, tea.Quit
+		}
+		if m.rel.Session.Next() == "" {
 			// Every step is settled: close the run, so it is no
 			// longer offered for resume.
 			ev, err := m.rel.Session.Finish("")
@@ -110,6 +115,9 @@ func (m Model) summaryView() string {
 		note := ""
 		if state.SignOff != nil && state.SignOff.Note != "" {
 			note = ": " + state.SignOff.Note
+		}
+		if state.Rollback {
+			note += " (rollback chosen: " + state.RollbackNote + ")"
 		}
 		switch status {
 		case statusFailed:

@@ -105,7 +105,8 @@ func (m Model) onRecorded(msg recordedMsg) (tea.Model, tea.Cmd) {
 	for _, ev := range msg.evs {
 		if ev.Type == runbook.EvSignedOff && ev.SignOff != nil {
 			m.status, m.statusOK = fmt.Sprintf("%s signed off %s", ev.Step, verdictWord(ev.SignOff.Verdict)), true
-			if m.steps[m.selected] == ev.Step {
+			// Stay on a failed step: its rollback decision comes next.
+			if m.steps[m.selected] == ev.Step && ev.SignOff.Verdict != runbook.VerdictFailed {
 				if next := m.rel.Session.Next(); next != "" {
 					m.selectStep(next)
 				}

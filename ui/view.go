@@ -183,3 +183,11 @@ func fmtDuration(d time.Duration) string {
 	sec := int(d.Seconds()) % 60
 	return fmt.Sprintf("%d:%02d:%02d", h, mnt, sec)
 }
+
+// plural renders a count with its noun: "1 line", "2 lines".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

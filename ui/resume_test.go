@@ -1,0 +1,126 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"golive/runbook"
+	"golive/sshexec"
+)
+
+// crashMidStep starts the check step on a held job and abandons the model
+// as a crash would, with the journal closed.
+func crashMidStep(t *testing.T, ex *fakeExec) (Options, string, string) {
+	t.Helper()
+	ex.on("manage.py check", &fakeJob{lines: out(sshexec.Stdout, "line one", "line two"), hold: make(chan struct{})})
+	m := started(t, ex, 100, 30)
+	m = sel(m, "backup")
+	m = press(t, m, "p", "enter") // a sign-off that must survive...
+	m = sel(m, "check")
+	m = press(t, m, "enter") // ...and a step running when golive dies
+	if m.run == nil {
+		t.Fatal("no run")
+	}
+	jobID := m.run.jobID
+	path := m.rel.Journal.Path()
+	m.run.cancel()
+	m.rel.Journal.Close()
+	return m.opts, path, jobID
+}
+
+func TestResumeReattachesAndRestoresOutput(t *testing.T) {
+	ex := newFakeExec("web1")
+	opts, path, jobID := crashMidStep(t, ex)
+	ex.on("attach:"+jobID, &fakeJob{lines: out(sshexec.Stdout, "line three"), res: sshexec.Result{ExitCode: 0}})
+
+	rel, events, err := OpenRun(opts, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := rel.Session.Step("check"); st.Status != runbook.StatusRunning {
+		t.Fatalf("replayed check: status %s", st.Status)
+	}
+	if v := rel.Session.Step("backup").Verdict; v != runbook.VerdictPassed {
+		t.Fatalf("replayed backup verdict %q", v)
+	}
+	m := resize(NewResume(opts, rel, events), 100, 30)
+	m = drive(t, m, m.Init())
+	if m.state != stateMain {
+		t.Fatalf("state %v (%v)", m.state, m.errPanel)
+	}
+	if len(ex.attached) != 1 || ex.attached[0] != jobID {
+		t.Fatalf("attached %v, want %s", ex.attached, jobID)
+	}
+	r := m.outputs["check"]
+	if r == nil || r.total != 3 || r.at(2).text != "line three" {
+		t.Fatalf("output after resume: %+v", r)
+	}
+	st := m.rel.Session.Step("check")
+	if st.Status != runbook.StatusAwaiting || len(st.Attempts) != 1 || st.Last().Exit == nil || st.Last().Exit.Code != 0 {
+		t.Fatalf("check after resume: %+v", st)
+	}
+	var types []string
+	for _, e := range journal(t, m) {
+		types = append(types, string(e.Type))
+	}
+	if !strings.Contains(strings.Join(types, ","), "step.interrupted,step.started,step.output,step.exited") {
+		t.Fatalf("journal after resume: %v", types)
+	}
+	if !strings.Contains(screen(m), "line three") || !strings.Contains(screen(m), "line one") {
+		t.Fatalf("screen:\n%s", screen(m))
+	}
+}
+
+func TestResumeJobGoneIsUnknown(t *testing.T) {
+	ex := newFakeExec("web1")
+	opts, path, _ := crashMidStep(t, ex)
+	rel, events, err := OpenRun(opts, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := resize(NewResume(opts, rel, events), 100, 30)
+	m = drive(t, m, m.Init())
+	a := m.rel.Session.Step("check").Last()
+	if a == nil || a.Exit == nil || !a.Exit.Unknown {
+		t.Fatalf("a job the host forgot must end unknown: %+v", a)
+	}
+	if s := screen(m); !strings.Contains(s, "? unknown") {
+		t.Fatalf("screen:\n%s", s)
+	}
+}
+
+func TestResumeRefusesChangedRunbook(t *testing.T) {
+	ex := newFakeExec("web1")
+	opts, path, _ := crashMidStep(t, ex)
+	fsys := opts.Runbooks.(fstest.MapFS)
+	data := append([]byte{}, fsys["release.yaml"].Data...)
+	data = append(data, []byte("\n# edited after the run began\n")...)
+	opts.Runbooks = fstest.MapFS{"release.yaml": {Data: data}}
+	_, _, err := OpenRun(opts, path)
+	if err == nil || !strings.Contains(err.Error(), "changed since") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestResumeNeedsSecretAgain(t *testing.T) {
+	ex := newFakeExec("web1")
+	ex.on("manage.py check", &fakeJob{})
+	opts := testOpts(t, ex)
+	opts.Runbook, opts.Host = "release", "web1"
+	opts.Vars = map[string]string{"db_password": "hunter2-very-secret"}
+	m := New(opts)
+	m = drive(t, resize(m, 100, 30), m.Init())
+	path := m.rel.Journal.Path()
+	m.rel.Journal.Close()
+	opts.Vars = nil
+	if _, _, err := OpenRun(opts, path); err == nil || !strings.Contains(err.Error(), "--var db_password=") {
+		t.Fatalf("err = %v", err)
+	}
+	opts.Vars = map[string]string{"db_password": "hunter2-very-secret"}
+	rel, _, err := OpenRun(opts, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel.Journal.Close()
+}
