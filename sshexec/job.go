@@ -127,6 +127,8 @@ func seconds(d time.Duration) string {
 // does. Control lines go to stderr. Without sudo the launcher is the
 // wrapper's parent: dash reaps it while waiting for tail, so tail --pid on
 // the wrapper ends exactly when the exit record is in place.
+// With sudo (the definition of a shell function asroot, see sudo.go) the
+// wrapper is started as root and the follower waits for its pgid file.
 func launchCmd(root string, spec Spec, envLen int, token, sudo string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "umask 077\nR=%s; d=\"$R\"/%s\n", root, spec.JobID)
@@ -154,9 +156,8 @@ printf '%%s' %s >"$d/wrap"
 		return b.String()
 	}
 	start := `/bin/sh -c 'exec >>"$1/out" 2>>"$1/err" </dev/null; setsid /bin/sh "$1/wrap" "$1" "$2" &' golive-start "$d" ` + t
-	b.WriteString(": >\"$d/sudo\"\n")
-	fmt.Fprintf(&b, `if [ "$(id -u)" = 0 ]; then %[1]s; else %[2]s %[1]s; fi || { rm -rf "$d"; echo golive:startfail >&2; exit 0; }
-`, start, sudo)
+	b.WriteString(sudo + "\n: >\"$d/sudo\"\n")
+	fmt.Fprintf(&b, "asroot %s || { rm -rf \"$d\"; echo golive:startfail >&2; exit 0; }\n", start)
 	b.WriteString("echo golive:started >&2\n")
 	b.WriteString(followBody(Stdout, 0, true, "", false))
 	return b.String()
@@ -225,7 +226,8 @@ exit 0
 
 // cancelCmd stops job id's process group: TERM, up to 5 s, KILL, up to 2 s,
 // then confirms no live process is left in the group. A job started with
-// sudo is stopped through sudo. It reports on stdout with golive: lines.
+// sudo is stopped through sudo (the asroot function sudo defines). It
+// reports on stdout with golive: lines.
 func cancelCmd(root, id, sudo string) string {
 	inner := shFuncs + `d=$1
 if [ ! -d "$d" ]; then echo golive:nojob; exit 0; fi
@@ -241,6 +243,6 @@ if galive; then kill -KILL -"$p" 2>/dev/null; echo golive:kill
 if galive; then echo golive:alive; else echo golive:gone; fi
 `
 	run := "/bin/sh -c " + shq(inner) + ` golive-cancel "$d"`
-	return fmt.Sprintf("R=%s; d=\"$R\"/%s\n", root, id) +
-		`if [ -e "$d/sudo" ] && [ "$(id -u)" != 0 ]; then ` + sudo + " " + run + "; else " + run + "; fi\n"
+	return fmt.Sprintf("R=%s; d=\"$R\"/%s\n", root, id) + sudo + "\n" +
+		`if [ -e "$d/sudo" ]; then asroot ` + run + "; else " + run + "; fi\n"
 }

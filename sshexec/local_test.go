@@ -1,7 +1,14 @@
 package sshexec
 
 import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"testing"
+	"time"
 )
 
 func newTestLocal(t *testing.T) (Executor, func() Executor) {
@@ -25,4 +32,93 @@ func TestLocal(t *testing.T) {
 	t.Run("Cancel", func(t *testing.T) { testCancel(t, e) })
 	t.Run("Attach", func(t *testing.T) { testAttach(t, e, fresh) })
 	t.Run("BigOutput", func(t *testing.T) { testBigOutput(t, e) })
+}
+
+// TestLocalDefaultStateDir: without StateDir, jobs live under
+// $XDG_STATE_HOME/golive/jobs, private to the user.
+func TestLocalDefaultStateDir(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	e := NewLocal(LocalOptions{})
+	id := jobID(t)
+	if res, _, err := runJob(t, e, Spec{JobID: id, Script: "echo hi"}); err != nil || res.ExitCode != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	dir := filepath.Join(state, "golive", "jobs", id)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		t.Errorf("job directory mode %v, want 0700", fi.Mode().Perm())
+	}
+	for name, want := range map[string]string{"out": "hi\n", "exit": "0 -\n", "script": "echo hi"} {
+		if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(b) != want {
+			t.Errorf("%s = %q, %v; want %q", name, b, err, want)
+		}
+	}
+}
+
+// TestLocalUnknownExit: a job whose processes are gone without an exit
+// record (the host rebooted, the wrapper was killed) ends as Unknown,
+// never as success.
+func TestLocalUnknownExit(t *testing.T) {
+	dir := t.TempDir()
+	e := NewLocal(LocalOptions{StateDir: dir})
+	// A finished process stands in for the job and its wrapper.
+	p := exec.Command("true")
+	if err := p.Run(); err != nil {
+		t.Fatal(err)
+	}
+	pid := strconv.Itoa(p.ProcessState.Pid())
+	job := filepath.Join(dir, "lost")
+	if err := os.MkdirAll(job, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"out": "partial\n", "err": "", "pgid": pid + "\n", "wpid": pid + "\n", "token": "x\n"} {
+		if err := os.WriteFile(filepath.Join(job, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := newCollector(nil)
+	res, err := e.Attach(context.Background(), "lost", Offsets{}, c.ch)
+	lines := c.stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Unknown || res.ExitCode != -1 {
+		t.Errorf("result = %+v, want unknown", res)
+	}
+	if got := texts(lines, Stdout); len(got) != 1 || got[0] != "partial" {
+		t.Errorf("output %q", got)
+	}
+}
+
+// TestLocalRunOutlivesContext: a Run whose context ends returns at once
+// and leaves the job running; its output and exit code stay on disk.
+func TestLocalRunOutlivesContext(t *testing.T) {
+	dir := t.TempDir()
+	e := NewLocal(LocalOptions{StateDir: dir})
+	id := jobID(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := e.Run(ctx, Spec{JobID: id, Script: "sleep 1; echo finished; exit 5"}, make(chan Line, 16))
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 900*time.Millisecond {
+		t.Fatalf("run: %v after %v, want the deadline, promptly", err, time.Since(start))
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := os.ReadFile(filepath.Join(dir, id, "exit"))
+		if string(b) == "5 -\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the job did not finish on its own: exit file %q", b)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, id, "out")); string(b) != "finished\n" {
+		t.Errorf("out = %q", b)
+	}
 }

@@ -18,8 +18,9 @@ import (
 // dropped connection, and cancels them. It is shared by the SSH client and
 // the local executor.
 type runner struct {
-	t    transport
-	root string // jobs directory on the host, as a shell word
+	t         transport
+	root      string // jobs directory on the host, as a shell word
+	rootCheck string // shell test: already root, no sudo needed
 
 	recon sync.Mutex    // one reconnect at a time
 	gen   atomic.Uint64 // bumped by each successful reconnect
@@ -31,7 +32,7 @@ type runner struct {
 
 // newRunner returns an Executor running jobs through t.
 func newRunner(t transport) *runner {
-	return &runner{t: t, root: defaultRoot, active: map[string]*follower{}}
+	return &runner{t: t, root: defaultRoot, rootCheck: isRoot, active: map[string]*follower{}}
 }
 
 // Host names where jobs run.
@@ -147,7 +148,7 @@ func (r *runner) unregister(f *follower) {
 type launch struct {
 	spec  Spec
 	env   string
-	sudo  string // sudo prefix, empty without Spec.Sudo
+	sudo  string // asroot definition (sudo.go), empty without Spec.Sudo
 	stdin []byte // env, script, end mark, then maybe the sudo password
 }
 

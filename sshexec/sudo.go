@@ -16,10 +16,19 @@ import (
 const (
 	sudoNoPrompt = "sudo -n --"
 	sudoStdin    = "sudo -S -p '' --"
+	// isRoot is true on the host when golive already logs in as root;
+	// sudo is then not used (it may not even be installed).
+	isRoot = `[ "$(id -u)" = 0 ]`
 )
 
+// asroot defines the shell function asroot, which runs its arguments as
+// root through prefix, or directly when already root.
+func (r *runner) asroot(prefix string) string {
+	return "asroot() { if " + r.rootCheck + `; then "$@"; else ` + prefix + ` "$@"; fi; }`
+}
+
 // sudoLaunch builds the launcher's stdin (env, script, end mark, then the
-// password if any) and the sudo prefix for spec.
+// password if any) and, for a sudo job, the asroot definition.
 func (r *runner) sudoLaunch(spec Spec, env string) (prefix string, stdin []byte) {
 	n := len(env) + len(spec.Script) + len(endMark) + len(spec.SudoPassword) + 2
 	stdin = make([]byte, 0, n)
@@ -30,25 +39,25 @@ func (r *runner) sudoLaunch(spec Spec, env string) (prefix string, stdin []byte)
 		return "", stdin
 	}
 	if len(spec.SudoPassword) == 0 {
-		return sudoNoPrompt, stdin
+		return r.asroot(sudoNoPrompt), stdin
 	}
 	r.rememberPassword(spec.SudoPassword)
 	stdin = append(stdin, spec.SudoPassword...)
 	stdin = append(stdin, '\n')
-	return sudoStdin, stdin
+	return r.asroot(sudoStdin), stdin
 }
 
-// cancelSudo is the sudo prefix and stdin Cancel uses for a job that runs
+// cancelSudo is the asroot definition and stdin Cancel uses for a job that runs
 // as root: the remembered password if there is one, else `sudo -n`.
 func (r *runner) cancelSudo() (prefix string, stdin []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.sudoPW) == 0 {
-		return sudoNoPrompt, nil
+		return r.asroot(sudoNoPrompt), nil
 	}
 	stdin = make([]byte, 0, len(r.sudoPW)+1)
 	stdin = append(stdin, r.sudoPW...)
-	return sudoStdin, append(stdin, '\n')
+	return r.asroot(sudoStdin), append(stdin, '\n')
 }
 
 // rememberPassword keeps a copy of pw in memory, for Cancel.
