@@ -9,6 +9,7 @@ import (
 
 	"golive/runbook"
 	"golive/runbooks"
+	"golive/sshexec"
 )
 
 // loginEnv is the environment a fresh SSH login gives a command: no
@@ -83,34 +84,43 @@ func TestNonDockerReleaseAgainstDjango(t *testing.T) {
 	t.Parallel()
 	s := newFakeServer(t)
 	plan := nonDockerPlan(t, s, map[string]string{"local_checkout": s.work})
-	r := shRunner{}
 
-	// Local steps run on the "operator's machine": the release checkout
-	// with its environment, the virtualenv on PATH.
-	env := s.loginEnv()
+	// Steps run through golive's executors. The local one (as with --host
+	// local) runs remote steps with a login's environment (the prelude
+	// loads the rest) and local steps on the "operator's machine", whose
+	// release checkout has its environment set and the virtualenv on PATH.
+	local := sshexec.NewLocal(sshexec.LocalOptions{StateDir: t.TempDir()})
+	t.Cleanup(func() { _ = local.Close() })
+	r := execRunner{label: "local", exec: local, env: envMap(s.loginEnv())}
+	operator := execRunner{label: "local", exec: local, env: envMap(s.processEnv(nil))}
+
+	// The release itself runs its remote steps over SSH, through a real
+	// sshd, exactly as golive run sends them.
+	remote := sshRunner(t, r)
 	for _, want := range releaseSteps {
-		e := env
 		if plan.Step(want.id).Step.Kind == runbook.KindLocal {
-			e = s.processEnv(nil)
+			runSteps(t, operator, plan, []expectation{want})
+			continue
 		}
-		runSteps(t, r, plan, e, []expectation{want})
+		runSteps(t, remote, plan, []expectation{want})
 	}
 
 	// Backups: an empty directory fails, an old dump fails, a fresh one passes.
-	runSteps(t, r, plan, env, []expectation{{id: "backup-recent", pass: false, contains: "newest backup: none"}})
+	runSteps(t, r, plan, []expectation{{id: "backup-recent", pass: false, contains: "newest backup: none"}})
 	old := filepath.Join(s.backupDir, "old.sql.gz")
 	must(t, os.WriteFile(old, []byte("dump"), 0o600))
 	must(t, os.Chtimes(old, time.Now().Add(-30*time.Hour), time.Now().Add(-30*time.Hour)))
-	runSteps(t, r, plan, env, []expectation{{id: "backup-recent", pass: false, contains: "younger than 26 hours: 0"}})
+	runSteps(t, r, plan, []expectation{{id: "backup-recent", pass: false, contains: "younger than 26 hours: 0"}})
 	must(t, os.WriteFile(filepath.Join(s.backupDir, "fresh.sql.gz"), []byte("dump"), 0o600))
-	runSteps(t, r, plan, env, []expectation{{id: "backup-recent", pass: true, contains: "fresh.sql.gz"}})
+	runSteps(t, r, plan, []expectation{{id: "backup-recent", pass: true, contains: "fresh.sql.gz"}})
 
 	// The post-deployment checks from the operator's machine, through a
 	// TLS proxy in front of the app served with production settings.
 	app := s.runserver(t, nil)
 	proxy := newFakeProxy(t, app, s.staticDir)
 	web := nonDockerPlan(t, s, map[string]string{"domain": proxy.Addr, "scheme": "https"})
-	runSteps(t, r, web, proxy.trustEnv(s.processEnv(nil)), []expectation{
+	trusting := execRunner{label: "local", exec: local, env: envMap(proxy.trustEnv(s.processEnv(nil)))}
+	runSteps(t, trusting, web, []expectation{
 		{id: "http-redirects", pass: true, contains: "location https://" + proxy.Addr + "/"},
 		{id: "tls-certificate", pass: true, contains: "Certificate will not expire"},
 		{id: "no-redirect-loop", pass: true, contains: "status 200 after 0 redirects"},
@@ -122,23 +132,23 @@ func TestNonDockerReleaseAgainstDjango(t *testing.T) {
 		{id: "static-served", pass: true, contains: "type text/css"},
 	})
 	// Without the proxy's certificate trusted, the TLS checks must fail.
-	runSteps(t, r, web, s.processEnv(nil), []expectation{
+	runSteps(t, operator, web, []expectation{
 		{id: "tls-certificate", pass: false},
 		{id: "health-check", pass: false},
 	})
 	// With DEBUG on, the 404 page is the technical one: the check must fail.
 	debugAddr := s.runserver(t, map[string]string{"DJANGO_SECURE_SSL_REDIRECT": "False", "DJANGO_DEBUG": "True"})
 	debugWeb := nonDockerPlan(t, s, map[string]string{"domain": debugAddr, "scheme": "http"})
-	runSteps(t, r, debugWeb, s.processEnv(nil), []expectation{{id: "no-debug-404", pass: false, contains: "DEBUG"}})
+	runSteps(t, operator, debugWeb, []expectation{{id: "no-debug-404", pass: false, contains: "DEBUG"}})
 
 	// Break things the checks exist for, and watch them fail.
 	missing := nonDockerPlan(t, s, map[string]string{"required_env": "DJANGO_SECRET_KEY SENTRY_DSN"})
-	runSteps(t, r, missing, env, []expectation{{id: "env-required", pass: false, contains: "MISSING: SENTRY_DSN"}})
+	runSteps(t, r, missing, []expectation{{id: "env-required", pass: false, contains: "MISSING: SENTRY_DSN"}})
 	must(t, os.Chmod(s.envFile, 0o644))
-	runSteps(t, r, plan, env, []expectation{{id: "env-file", pass: false, contains: "WORLD-ACCESSIBLE"}})
+	runSteps(t, r, plan, []expectation{{id: "env-file", pass: false, contains: "WORLD-ACCESSIBLE"}})
 	s.env["DJANGO_DEBUG"] = "True"
 	s.writeEnv(t)
-	runSteps(t, r, plan, env, []expectation{
+	runSteps(t, r, plan, []expectation{
 		{id: "debug-off", pass: false, contains: "DEBUG = True"},
 		{id: "check-deploy", pass: false, contains: "DEBUG"},
 	})
@@ -152,14 +162,14 @@ func TestNonDockerReleaseAgainstDjango(t *testing.T) {
 	s.git(t, s.appDir, "checkout", "-q", "-b", "experiment")
 	s.git(t, s.appDir, "add", "config/local_settings.py")
 	s.git(t, s.appDir, "commit", "-q", "-m", "try a local key")
-	hardcoded := r.run(t, plan.Step("secrets-not-hardcoded"), env)
+	hardcoded := r.run(t, plan.Step("secrets-not-hardcoded"))
 	if hardcoded.met {
 		t.Errorf("secrets-not-hardcoded passed with a literal key in config/local_settings.py:\n%s", hardcoded.output())
 	}
 	s.git(t, s.appDir, "rm", "-q", "config/local_settings.py")
 	s.git(t, s.appDir, "commit", "-q", "-m", "remove the local key")
 	s.git(t, s.appDir, "checkout", "-q", "main")
-	res := r.run(t, plan.Step("secret-key-git-history"), env)
+	res := r.run(t, plan.Step("secret-key-git-history"))
 	if res.met {
 		t.Errorf("secret-key-git-history passed with a committed key:\n%s", res.output())
 	}

@@ -8,6 +8,7 @@ import (
 
 	"golive/runbook"
 	"golive/runbooks"
+	"golive/sshexec"
 )
 
 // composeShim stands in for `docker compose exec` and `docker compose run`
@@ -87,22 +88,21 @@ func TestDockerReleaseAgainstDjango(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := s.loginEnv()
-	for i, kv := range env {
-		if strings.HasPrefix(kv, "PATH=") {
-			env[i] = "PATH=" + bin + ":" + strings.TrimPrefix(kv, "PATH=")
-		}
-	}
-	env = append(env, "GOLIVE_SHIM_APP="+s.appDir, "GOLIVE_SHIM_ENV="+s.envFile, "GOLIVE_SHIM_VENV="+s.venv)
-	runSteps(t, shRunner{}, plan, env, dockerReleaseSteps)
+	env := envMap(s.loginEnv())
+	env["PATH"] = bin + ":" + env["PATH"]
+	env["GOLIVE_SHIM_APP"], env["GOLIVE_SHIM_ENV"], env["GOLIVE_SHIM_VENV"] = s.appDir, s.envFile, s.venv
+	local := sshexec.NewLocal(sshexec.LocalOptions{StateDir: t.TempDir()})
+	t.Cleanup(func() { _ = local.Close() })
+	r := execRunner{label: "local", exec: local, env: env}
+	runSteps(t, r, plan, dockerReleaseSteps)
 
 	// Steps that need no container run as they are.
-	runSteps(t, shRunner{}, plan, env, []expectation{
+	runSteps(t, r, plan, []expectation{
 		{id: "compose-no-literal-secrets", pass: true, contains: "compose file scanned"},
 		{id: "secret-key-git-history", pass: true, contains: "history clean"},
 	})
 	must(t, os.WriteFile(compose, []byte("services:\n  web:\n    environment:\n      DJANGO_SECRET_KEY: hunter2hunter2\n"), 0o644))
-	res := shRunner{}.run(t, plan.Step("compose-no-literal-secrets"), env)
+	res := r.run(t, plan.Step("compose-no-literal-secrets"))
 	if res.met || !strings.Contains(res.output(), "LITERAL SECRET at line 4") || strings.Contains(res.output(), "hunter2") {
 		t.Errorf("compose-no-literal-secrets must flag line 4 without printing the value; met=%v\n%s", res.met, res.output())
 	}

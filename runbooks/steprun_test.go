@@ -1,11 +1,6 @@
 package runbooks_test
 
 import (
-	"bufio"
-	"bytes"
-	"context"
-	"errors"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -24,50 +19,10 @@ type stepResult struct {
 
 func (r stepResult) output() string { return strings.Join(r.lines, "\n") }
 
-// stepRunner runs a planned step's Script somewhere (a shell on this
-// machine, or an sshexec.Executor) with env as the process environment.
+// stepRunner runs a planned step's Script somewhere and checks it.
 type stepRunner interface {
 	name() string
-	run(t *testing.T, ps *runbook.PlannedStep, env []string) stepResult
-}
-
-// shRunner runs scripts with /bin/sh on this machine, the way an operator
-// would type them: stdout and stderr lines both reach the checker.
-type shRunner struct{}
-
-func (shRunner) name() string { return "sh" }
-
-func (shRunner) run(t *testing.T, ps *runbook.PlannedStep, env []string) stepResult {
-	t.Helper()
-	timeout := ps.Step.Timeout
-	if timeout == 0 || timeout > 2*time.Minute {
-		timeout = 2 * time.Minute
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", ps.Script)
-	cmd.Env = env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	err := cmd.Run()
-	info := runbook.ExitInfo{Duration: time.Since(start)}
-	var exitErr *exec.ExitError
-	switch {
-	case ctx.Err() != nil:
-		info.TimedOut, info.Code = true, -1
-	case errors.As(err, &exitErr):
-		info.Code = exitErr.ExitCode()
-	case err != nil:
-		info.Unknown, info.Code, info.Error = true, -1, err.Error()
-	}
-	var lines []string
-	sc := bufio.NewScanner(&out)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, strings.TrimRight(sc.Text(), "\r"))
-	}
-	return check(t, ps, lines, info)
+	run(t *testing.T, ps *runbook.PlannedStep) stepResult
 }
 
 // check feeds the lines to the step's real Checker.
@@ -94,7 +49,7 @@ type expectation struct {
 }
 
 // runSteps runs each step of plan in order and checks the outcome.
-func runSteps(t *testing.T, r stepRunner, plan *runbook.Plan, env []string, steps []expectation) {
+func runSteps(t *testing.T, r stepRunner, plan *runbook.Plan, steps []expectation) {
 	t.Helper()
 	for _, want := range steps {
 		ps := plan.Step(want.id)
@@ -105,7 +60,7 @@ func runSteps(t *testing.T, r stepRunner, plan *runbook.Plan, env []string, step
 			t.Errorf("%s: step %q is not applicable: %s", r.name(), want.id, ps.Reason)
 			continue
 		}
-		res := r.run(t, ps, env)
+		res := r.run(t, ps)
 		verdict := "failed"
 		if res.met {
 			verdict = "passed"
