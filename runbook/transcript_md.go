@@ -276,8 +276,11 @@ func attemptFacts(a *Attempt, numbered bool) []string {
 		label = fmt.Sprintf("Attempt %d: ", a.N)
 	}
 	facts := []string{label + outcome(a)}
-	where := fmt.Sprintf("Started %s, %s", stamp(a.Started), oneLine(a.Start.Where))
-	if a.Start.Host != "" {
+	where := "Started " + stamp(a.Started)
+	switch {
+	case a.Start.Where == string(KindLocal):
+		where += " on the operator's machine"
+	case a.Start.Host != "":
 		where += " on " + oneLine(a.Start.Host)
 	}
 	facts = append(facts, where)
