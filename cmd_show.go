@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -57,11 +58,20 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 
 // loadRunbook loads a runbook named on the command line: a path to a file
 // (it contains a slash or ends in .yaml/.yml, or no built-in has that name
-// and the file exists) or the id of a built-in runbook.
+// and the file exists) or the id of a built-in runbook. A name like
+// docker.yaml that is no file in the current directory names the built-in.
 func loadRunbook(arg string) (*runbook.Runbook, error) {
-	if strings.ContainsRune(arg, os.PathSeparator) || strings.Contains(arg, "/") ||
-		strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
+	if strings.ContainsRune(arg, os.PathSeparator) || strings.Contains(arg, "/") {
 		return runbook.LoadFile(arg)
+	}
+	if strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
+		rb, err := runbook.LoadFile(arg)
+		if errors.Is(err, fs.ErrNotExist) { // "docker.yaml" names the built-in too
+			if builtin, berr := runbook.Load(runbooks.FS, arg); berr == nil {
+				return builtin, nil
+			}
+		}
+		return rb, err
 	}
 	rb, err := runbook.Load(runbooks.FS, arg)
 	if errors.Is(err, runbook.ErrNotFound) {

@@ -201,3 +201,14 @@ func TestValidate(t *testing.T) {
 		t.Errorf("several files: exit %d:\n%s", code, out)
 	}
 }
+
+func TestShowBuiltinByFileName(t *testing.T) {
+	// No docker.yaml in this directory: the name means the built-in.
+	if _, err := os.Stat("docker.yaml"); err == nil {
+		t.Skip("a docker.yaml exists here")
+	}
+	code, out, errOut := run("show", "docker.yaml")
+	if code != 0 || !strings.HasPrefix(out, "docker: ") {
+		t.Errorf("show docker.yaml: exit %d: %s", code, errOut)
+	}
+}

@@ -106,8 +106,10 @@ func suggest(got string, known []string) string {
 	return ""
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes;
-// inputs longer than 64 bytes are never close to a key and are cut short.
+// editDistance is the optimal-string-alignment distance between a and b,
+// in bytes: insertions, deletions, substitutions and swaps of adjacent
+// bytes (nmae → name) each cost 1. Inputs longer than 64 bytes are never
+// close to a key and are cut short.
 func editDistance(a, b string) int {
 	if len(a) > 64 {
 		a = a[:64]
@@ -115,21 +117,26 @@ func editDistance(a, b string) int {
 	if len(b) > 64 {
 		b = b[:64]
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	rows := make([][]int, len(a)+1)
+	for i := range rows {
+		rows[i] = make([]int, len(b)+1)
+		rows[i][0] = i
+	}
+	for j := range rows[0] {
+		rows[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d := min(rows[i-1][j]+1, rows[i][j-1]+1, rows[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d = min(d, rows[i-2][j-2]+1)
+			}
+			rows[i][j] = d
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return rows[len(a)][len(b)]
 }

@@ -111,8 +111,10 @@ func (p *parser) validateVariables() map[string]bool {
 		vn := p.vars[i]
 		nameNode := orNode(vn.fields["name"], vn.at)
 		switch {
-		case v.Name == "":
+		case absent(vn.fields, "name"):
 			p.add(vn.at, "", "variable without a name", "add 'name: ...' (a-z, 0-9, '_', not starting with a digit)")
+			continue
+		case v.Name == "": // misspelt or of the wrong type: reported already
 			continue
 		case !validVarName.MatchString(v.Name):
 			p.add(nameNode, "", fmt.Sprintf("variable name %q may only use a-z, 0-9 and '_', and may not start with a digit", v.Name),

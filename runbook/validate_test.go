@@ -146,6 +146,9 @@ func TestSuggest(t *testing.T) {
 		{"not-match", expectKeys, "not_match"},
 		{"exitcode", expectKeys, "exit"},
 		{"remtoe", []string{"remote", "local", "manual"}, "remote"},
+		{"nmae", variableKeys, "name"},
+		{"hihg", []string{"low", "medium", "high"}, "high"},
+		{"sude", stepKeys, "sudo"},
 	}
 	for _, tt := range tests {
 		if got := suggest(tt.in, tt.known); got != tt.want {
