@@ -1,0 +1,291 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golive/runbook"
+	"golive/sshexec"
+)
+
+// This file runs one step in plain mode and takes its sign-off.
+
+// run starts a new attempt of the step: a high-risk step first needs its
+// id typed (unless --yes), then the job runs with its output printed as
+// it is journaled.
+func (p *plain) run(ctx context.Context, id string) (outcome, error) {
+	ps := p.rel.Plan.Step(id)
+	confirmed := false
+	if ps.Step.Risk == runbook.RiskHigh {
+		if p.po.Yes {
+			p.info("high-risk step %s runs without a typed confirmation (--yes)", id)
+		} else {
+			o, ok := p.confirm(ctx, id)
+			if !ok {
+				return o, nil
+			}
+			confirmed = true
+		}
+	}
+	ev, err := p.rel.StartEvent(id, confirmed)
+	if errors.Is(err, runbook.ErrBlocked) {
+		p.info("%v", err)
+		p.info("sign that step off with a reason, or choose its rollback in the TUI (golive resume %s)", p.rel.RunID)
+		return stopFailed, nil
+	}
+	if err := p.rel.Commit(ev, err); err != nil {
+		return broken, err
+	}
+	return p.follow(ctx, ev, false)
+}
+
+// confirm asks for the step id before a high-risk step runs.
+func (p *plain) confirm(ctx context.Context, id string) (outcome, bool) {
+	for {
+		a, ok, err := p.ask(ctx, "high-risk step: type "+id+" to run it, or q to stop: ")
+		switch {
+		case err != nil:
+			return interrupted, false
+		case !ok:
+			p.info("end of input")
+			return stopped, false
+		case a == id:
+			return next, true
+		case strings.EqualFold(a, "q") || strings.EqualFold(a, "quit"):
+			return stopped, false
+		}
+		p.info("that is not the step id; type %s to run it, or q to stop", id)
+	}
+}
+
+// reattach follows again the job of a step that was running when golive
+// stopped: the journal has its output up to where it stopped, and the
+// host has the rest.
+func (p *plain) reattach(ctx context.Context, id string) (outcome, error) {
+	s := p.rel.Session
+	st := s.Step(id)
+	last := st.Last()
+	if last == nil {
+		return broken, fmt.Errorf("reattach %s: no attempt to follow", id)
+	}
+	if st.Status == runbook.StatusRunning {
+		if err := p.rel.Commit(s.Interrupt(id, "golive stopped while the step ran; resumed")); err != nil {
+			return broken, err
+		}
+	}
+	ev, err := s.StartStep(id, last.Start)
+	if err := p.rel.Commit(ev, err); err != nil {
+		return broken, fmt.Errorf("reattach %s: %w", id, err)
+	}
+	p.info("reattaching to job %s (attempt %d; %d lines already recorded)", last.Start.JobID, last.N, last.OutputLines)
+	return p.follow(ctx, ev, true)
+}
+
+// follow runs (or reattaches to) the job of a journaled step.started
+// event and records how it ended.
+func (p *plain) follow(ctx context.Context, ev runbook.Event, attach bool) (outcome, error) {
+	j, err := p.rel.JobFor(ev)
+	if err != nil {
+		return broken, err
+	}
+	if attach {
+		j.Attach = true
+		j.From = p.from[ev.Step]
+	} else {
+		p.info("attempt %d started (job %s)", ev.Attempt, j.Spec.JobID)
+	}
+	var applyErr error
+	exit, detached, err := p.rel.RunJob(ctx, j, func(evs []runbook.Event) {
+		if applyErr != nil {
+			return
+		}
+		if applyErr = p.rel.Apply(evs...); applyErr == nil {
+			p.print(evs)
+		}
+	})
+	switch {
+	case applyErr != nil:
+		return broken, applyErr
+	case err != nil:
+		return broken, fmt.Errorf("step %s: %w", ev.Step, err)
+	case detached || exit == nil:
+		if err := p.rel.Commit(p.rel.Session.Interrupt(ev.Step, "golive was stopped by a signal")); err != nil {
+			return broken, err
+		}
+		p.info("step %s keeps running on the host (job %s)", ev.Step, j.Spec.JobID)
+		return interrupted, nil
+	}
+	if err := p.rel.Apply(*exit); err != nil {
+		return broken, err
+	}
+	a := p.rel.Session.Step(ev.Step).Last()
+	if a.ExpectationsMet {
+		p.info("%s, expectations met", exitWords(a.Exit))
+	} else {
+		p.info("%s, expectations NOT met", exitWords(a.Exit))
+		for _, f := range a.Failures {
+			p.info("  %s", Sanitize(f))
+		}
+	}
+	return next, nil
+}
+
+// print shows journaled output lines, stdout and stderr apart from
+// golive's own remarks. The lines are redacted already; Sanitize keeps
+// the server's escape sequences off the terminal.
+func (p *plain) print(evs []runbook.Event) {
+	out := p.po.Out
+	for _, e := range evs {
+		if e.Type != runbook.EvOutput {
+			continue
+		}
+		for _, l := range e.Lines {
+			switch l.Stream {
+			case runbook.StreamStdout:
+				fmt.Fprintf(out, "  | %s\n", Sanitize(l.Text))
+			case runbook.StreamStderr:
+				fmt.Fprintf(out, "  ! %s\n", Sanitize(l.Text))
+			default:
+				fmt.Fprintf(out, "-- %s\n", Sanitize(l.Text))
+			}
+		}
+	}
+}
+
+// neverStarted reports whether the attempt's job was lost before it ran:
+// golive stopped between journaling the start and launching the job, so
+// the host has no such job and nothing ran.
+func neverStarted(a *runbook.Attempt) bool {
+	return a != nil && a.Exit != nil && a.Exit.Unknown && a.OutputLines == 0 &&
+		strings.Contains(a.Exit.Error, sshexec.ErrNoJob.Error())
+}
+
+// signOff takes the step's sign-off: automatic with --yes, else a verdict
+// line and a note line from In. It retries the step when asked.
+func (p *plain) signOff(ctx context.Context, id string) (outcome, error) {
+	s := p.rel.Session
+	if p.po.Yes {
+		a := s.Step(id).Last()
+		if neverStarted(a) {
+			p.info("the job of attempt %d never started on the host; starting it again", a.N)
+			if o, err := p.run(ctx, id); o != next || err != nil {
+				return o, err
+			}
+			a = s.Step(id).Last()
+		}
+		v := runbook.VerdictPassed
+		if a == nil || !a.ExpectationsMet || a.Exit == nil || a.Exit.Unknown {
+			v = runbook.VerdictFailed
+		}
+		if err := p.rel.Commit(s.SignOff(id, v, "", p.rel.Operator, true)); err != nil {
+			return broken, err
+		}
+		p.info("signed off %s (automatic)", v)
+		if v == runbook.VerdictFailed {
+			return stopFailed, nil
+		}
+		return next, nil
+	}
+	manual := p.rel.Plan.Step(id).Step.Kind == runbook.KindManual
+	for {
+		prompt := "sign off " + id + " [p]assed [f]ailed [s]kipped [n]/a [r]etry [q]uit: "
+		if manual {
+			prompt = "sign off " + id + " [p]assed [f]ailed [s]kipped [n]/a [q]uit: "
+		}
+		a, ok, err := p.ask(ctx, prompt)
+		switch {
+		case err != nil:
+			return interrupted, nil
+		case !ok:
+			p.info("end of input: %s is not signed off", id)
+			return stopped, nil
+		}
+		var v runbook.Verdict
+		switch strings.ToLower(a) {
+		case "p", "passed", "pass":
+			v = runbook.VerdictPassed
+		case "f", "failed", "fail":
+			v = runbook.VerdictFailed
+		case "s", "skipped", "skip":
+			v = runbook.VerdictSkipped
+		case "n", "n/a", "na", "not_applicable":
+			v = runbook.VerdictNotApplicable
+		case "r", "retry":
+			if manual {
+				p.info("a manual step has nothing to run; sign it off")
+				continue
+			}
+			if o, err := p.run(ctx, id); o != next || err != nil {
+				return o, err
+			}
+			continue
+		case "q", "quit":
+			return stopped, nil
+		default:
+			p.info("type p, f, s, n, r or q")
+			continue
+		}
+		o, done, err := p.note(ctx, id, v)
+		if done || err != nil {
+			return o, err
+		}
+	}
+}
+
+// note reads the note line of a sign-off and records the sign-off. done
+// is false when the operator should choose the verdict again.
+func (p *plain) note(ctx context.Context, id string, v runbook.Verdict) (outcome, bool, error) {
+	s := p.rel.Session
+	hint := noteHint(s.Step(id), v)
+	for {
+		note, ok, err := p.ask(ctx, hint)
+		switch {
+		case err != nil:
+			return interrupted, true, nil
+		case !ok:
+			p.info("end of input: %s is not signed off", id)
+			return stopped, true, nil
+		}
+		err = p.rel.Commit(s.SignOff(id, v, note, p.rel.Operator, false))
+		switch {
+		case errors.Is(err, runbook.ErrNoteRequired):
+			p.info("a note is required here: %v", err)
+			continue
+		case errors.Is(err, runbook.ErrBadVerdict), errors.Is(err, runbook.ErrWrongState), errors.Is(err, runbook.ErrBlocked):
+			p.info("%v", err)
+			return next, false, nil
+		case err != nil:
+			return broken, true, err
+		}
+		p.info("%s signed off %s", id, v)
+		ps := p.rel.Plan.Step(id)
+		if v == runbook.VerdictFailed && ps.Step.Risk == runbook.RiskHigh && strings.TrimSpace(note) == "" {
+			if ps.Step.Rollback != "" {
+				p.info("rollback: %s", Sanitize(strings.Join(strings.Fields(ps.Step.Rollback), " ")))
+			}
+			p.info("a failed high-risk step blocks the steps after it until it is signed off with a reason or its rollback is chosen")
+			return stopFailed, true, nil
+		}
+		return next, true, nil
+	}
+}
+
+// noteHint is the prompt for a sign-off's note: it says when the note is
+// required, as the Session's rules do.
+func noteHint(st runbook.StepState, v runbook.Verdict) string {
+	last := st.Last()
+	switch v {
+	case runbook.VerdictSkipped:
+		return "note (required: why is it skipped?): "
+	case runbook.VerdictNotApplicable:
+		return "note (required: why does it not apply?): "
+	case runbook.VerdictFailed:
+		return "note (what failed; optional): "
+	}
+	if last != nil && (!last.ExpectationsMet || last.Exit == nil || last.Exit.Unknown) {
+		return "note (required: the run did NOT meet its expectations; why does it pass?): "
+	}
+	return "note (optional, enter for none): "
+}
