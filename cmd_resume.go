@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -27,6 +28,14 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	// Flags may follow the run id: golive resume RUNID --plain --yes.
+	var pos []string
+	for fs.NArg() > 0 {
+		pos = append(pos, fs.Arg(0))
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return 2
+		}
+	}
 	stateDir, err := runbook.StateDir()
 	if err != nil {
 		fmt.Fprintf(stderr, "golive resume: %v\n", err)
@@ -37,7 +46,7 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "golive resume: %v\n", err)
 		return 1
 	}
-	if fs.NArg() == 0 {
+	if len(pos) == 0 {
 		if len(runs) == 0 {
 			fmt.Fprintf(stdout, "No unfinished runs in %s.\n", stateDir)
 			return 0
@@ -46,7 +55,7 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "\nResume one with: golive resume RUNID")
 		return 0
 	}
-	id := fs.Arg(0)
+	id := pos[0]
 	var found *runbook.RunSummary
 	for i := range runs {
 		if runs[i].ID == id || (len(id) >= 6 && strings.HasPrefix(runs[i].ID, id)) {
@@ -76,9 +85,8 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer rel.Journal.Close()
-	if c.plain || !term.IsTerminal(int(os.Stdout.Fd())) {
-		fmt.Fprintln(stderr, "golive resume: needs a terminal (plain-mode resume is not built yet)")
-		return 2
+	if c.plain || c.yes || !term.IsTerminal(int(os.Stdout.Fd())) {
+		return ui.ResumePlain(context.Background(), opts, rel, events, ui.PlainOptions{In: os.Stdin, Out: stdout, Yes: c.yes})
 	}
 	return runTUI(ui.NewResume(opts, rel, events), stdout, stderr)
 }

@@ -66,7 +66,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "golive run: %v\n", err)
 		return 2
 	}
-	if c.plain || !term.IsTerminal(int(os.Stdout.Fd())) {
+	if c.plain || c.yes || !term.IsTerminal(int(os.Stdout.Fd())) {
 		return runPlain(c, opts, stdout, stderr)
 	}
 	return runTUI(ui.New(opts), stdout, stderr)
@@ -132,11 +132,10 @@ func dialSSH(ctx context.Context, c runConfig, host string, p ui.Prompter) (sshe
 	return nil, errors.New("SSH connections are not available in this build yet; use --host local")
 }
 
-// runPlain is plain mode. TEMPORARY: being built on ui.Release by another
-// engineer.
+// runPlain is plain mode: no TUI, output line by line, sign-offs from
+// stdin or --yes.
 func runPlain(c runConfig, opts ui.Options, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "golive run: plain mode (--plain, or stdout not a terminal) is not built yet; run golive in a terminal")
-	return 2
+	return ui.RunPlain(context.Background(), opts, ui.PlainOptions{In: os.Stdin, Out: stdout, Yes: c.yes})
 }
 
 // runTUI runs the Bubble Tea program and reports how it ended.
