@@ -51,7 +51,7 @@ func (s *Session) Begin(info RunInfo) (Event, error) {
 		if vr := rb.Variable(k); vr != nil && vr.Secret && v != "" {
 			v = Mask
 		}
-		info.Vars[k] = v
+		info.Vars[k] = s.red.Line(v) // a secret inside another value
 	}
 	return s.event(Event{Type: EvRunStarted, Run: &info})
 }

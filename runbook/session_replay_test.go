@@ -207,6 +207,11 @@ func TestSecretsMasked(t *testing.T) {
 	if st := s.Step("check-deploy"); st.Attempts[0].OutputLines != 3 || !strings.Contains(st.Attempts[0].Head[2].Text, Mask) {
 		t.Errorf("output after SetVar not masked: %+v", st.Attempts[0].Head)
 	}
+	s2 := NewSession(testPlan(), fixedClock())
+	e, err := s2.Begin(RunInfo{ID: "r", Vars: map[string]string{"db_password": "hunter2", "app_dir": "/srv/hunter2/app"}})
+	if err != nil || e.Run.Vars["db_password"] != Mask || strings.Contains(e.Run.Vars["app_dir"], "hunter2") {
+		t.Errorf("Begin kept a secret: %v %v", e.Run.Vars, err)
+	}
 	if v := s.Info().Vars["domain"]; v != "example.com" {
 		t.Errorf("domain = %q", v)
 	}
