@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -126,10 +125,22 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 	return opts, nil
 }
 
-// dialSSH connects to a remote host. TEMPORARY: sshexec.Dial is being
-// built; until it lands only --host local works.
+// dialSSH connects to a remote host through ~/.ssh/config, ssh-agent and
+// known_hosts; the UI's Prompter asks about unknown host keys and key
+// passphrases.
 func dialSSH(ctx context.Context, c runConfig, host string, p ui.Prompter) (sshexec.Executor, error) {
-	return nil, errors.New("SSH connections are not available in this build yet; use --host local")
+	o := sshexec.Options{Host: host, ConfigFile: c.sshConfig, Prompter: p}
+	if c.identity != "" {
+		o.IdentityFiles = []string{c.identity}
+	}
+	if c.knownHosts != "" {
+		o.KnownHostsFiles = []string{c.knownHosts}
+	}
+	cl, err := sshexec.Dial(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return cl.Executor(), nil
 }
 
 // runPlain is plain mode: no TUI, output line by line, sign-offs from

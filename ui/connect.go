@@ -221,7 +221,7 @@ func (m Model) beginRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 		runID = newRunID(o.Now())
 	}
 	rel := &Release{Plan: m.plan, Session: runbook.NewSession(m.plan, o.Now), Remote: remote, Local: local,
-		Redactor: red, Operator: o.Operator, Host: o.Host, RunID: runID, Now: o.Now}
+		Redactor: red, SudoPassword: o.SudoPassword, Operator: o.Operator, Host: o.Host, RunID: runID, Now: o.Now}
 	begin, err := rel.Session.Begin(runbook.RunInfo{ID: rel.RunID, Host: o.Host, Operator: o.Operator,
 		Vars: m.plan.MaskedVars(), GoliveVersion: o.Version})
 	if err != nil {

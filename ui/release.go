@@ -37,6 +37,9 @@ type Release struct {
 	RunID string
 	// Auto marks sign-offs given by --yes.
 	Auto bool
+	// SudoPassword, when given, is fed to sudo for steps that use it;
+	// the Redactor masks it.
+	SudoPassword []byte
 	Now  func() time.Time
 }
 
@@ -145,7 +148,8 @@ func (r *Release) JobFor(ev runbook.Event) (Job, error) {
 		Step:    ev.Step,
 		Attempt: ev.Attempt,
 		Exec:    ex,
-		Spec:    sshexec.Spec{JobID: ev.Start.JobID, Script: ps.Script, Sudo: ps.Step.Sudo, Timeout: timeout},
+		Spec: sshexec.Spec{JobID: ev.Start.JobID, Script: ps.Script, Sudo: ps.Step.Sudo, Timeout: timeout,
+			SudoPassword: sudoPassword(ps.Step.Sudo, r.SudoPassword)},
 	}, nil
 }
 
@@ -299,6 +303,8 @@ func connState(notice string) string {
 	switch {
 	case strings.Contains(n, "reconnected") || strings.Contains(n, "restored") || strings.Contains(n, "reattached"):
 		return "restored"
+	case strings.Contains(n, "(attempt"):
+		return "reconnecting"
 	case strings.Contains(n, "lost") || strings.Contains(n, "dropped") || strings.Contains(n, "broken"):
 		return "lost"
 	case strings.Contains(n, "reconnecting") || strings.Contains(n, "retrying"):
@@ -365,4 +371,12 @@ func Offsets(events []runbook.Event) map[string]sshexec.Offsets {
 		}
 	}
 	return out
+}
+
+// sudoPassword returns the password for a sudo step, nil for the rest.
+func sudoPassword(sudo bool, pw []byte) []byte {
+	if !sudo || len(pw) == 0 {
+		return nil
+	}
+	return pw
 }

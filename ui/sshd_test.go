@@ -1,0 +1,85 @@
+package ui
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"golive/internal/sshdtest"
+	"golive/runbook"
+	"golive/sshexec"
+)
+
+// TestRealSSHDUnknownHostKeyThenRun connects through sshexec to a real
+// OpenSSH sshd whose key is unknown: the UI shows OpenSSH's question with
+// the SHA256 fingerprint, the operator types yes, the key is recorded,
+// and a step runs on the server with its output streamed and journaled.
+func TestRealSSHDUnknownHostKeyThenRun(t *testing.T) {
+	srv := sshdtest.Start(t)
+	data, err := os.ReadFile("testdata/sshd.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := filepath.Join(t.TempDir(), "known_hosts")
+	opts := testOpts(t, nil)
+	opts.Runbooks = fstest.MapFS{"sshd.yaml": {Data: data}}
+	opts.Runbook, opts.Host = "sshd", srv.Addr
+	opts.Local = nil
+	opts.Connect = func(ctx context.Context, host string, p Prompter) (sshexec.Executor, error) {
+		c, err := sshexec.Dial(ctx, sshexec.Options{Host: srv.Host, Port: srv.Port, User: srv.User, ConfigFile: "none",
+			IdentityFiles: []string{srv.ClientKeyPath}, KnownHostsFiles: []string{known}, AgentSocket: "none", Prompter: p})
+		if err != nil {
+			return nil, err
+		}
+		return c.Executor(), nil
+	}
+	m := resize(New(opts), 100, 30)
+	m = drive(t, m, m.Init())
+	if m.connect.hostKey == nil {
+		t.Fatalf("no host-key question (state %v, err %v)", m.state, m.errPanel)
+	}
+	fp := hostFingerprint(srv)
+	if s := screen(m); !strings.Contains(s, "authenticity of host") || !strings.Contains(s, fp) {
+		t.Fatalf("question lacks OpenSSH's wording or %s:\n%s", fp, s)
+	}
+	m = typeText(t, m, "yes")
+	m = press(t, m, "enter")
+	m = settle(t, m)
+	if m.state != stateMain {
+		t.Fatalf("state %v, err %v", m.state, m.errPanel)
+	}
+	kh, _ := os.ReadFile(known)
+	if !strings.Contains(string(kh), "ssh-ed25519") {
+		t.Fatalf("accepted key not recorded: %q", kh)
+	}
+	m = press(t, m, "enter")
+	m = settle(t, m)
+	st := m.rel.Session.Step("hello")
+	if a := st.Last(); a == nil || a.Exit == nil || a.Exit.Code != 0 || !a.ExpectationsMet {
+		t.Fatalf("hello: %+v", a)
+	}
+	s := screen(m)
+	if !strings.Contains(s, "hello from "+srv.User) || !strings.Contains(s, "!│oops") {
+		t.Fatalf("output not shown:\n%s", s)
+	}
+	m = press(t, m, "p", "enter")
+	var sawHostKey bool
+	for _, e := range journal(t, m) {
+		if e.Type == runbook.EvHostKeyAccepted && e.HostKey.Fingerprint == fp {
+			sawHostKey = true
+		}
+	}
+	if !sawHostKey {
+		t.Fatal("host key acceptance not journaled")
+	}
+	if m.state != stateSummary {
+		t.Fatalf("state %v after the last sign-off", m.state)
+	}
+}
+
+func hostFingerprint(srv *sshdtest.Server) string {
+	return sshexec.Fingerprint(srv.HostPublicKey)
+}
