@@ -239,3 +239,33 @@ func BenchmarkSessionOutput(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReplay100kLines measures rebuilding a session (resume, verify)
+// from a journal holding one step's 100,000 output lines in 1,000 events.
+func BenchmarkReplay100kLines(b *testing.B) {
+	s := NewSession(testPlan(), fixedClock())
+	var evs []Event
+	do := func(e Event, err error) {
+		e, err = s.Do(e, err)
+		if err != nil {
+			b.Fatal(err)
+		}
+		evs = append(evs, e)
+	}
+	do(begin()(s))
+	do(start("debug-off")(s))
+	lines := make([]OutputLine, 100)
+	for i := 0; i < 1000; i++ {
+		for j := range lines {
+			lines[j] = OutputLine{Stream: StreamStdout, Text: fmt.Sprintf("line %d of batch %d: collecting static files", j, i)}
+		}
+		do(s.Output("debug-off", lines))
+	}
+	do(exit("debug-off", 0)(s))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Replay(testPlan(), evs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
