@@ -145,7 +145,7 @@ func TestProxyJump(t *testing.T) {
 		p.hostQs[1].Fingerprint != ssh.FingerprintSHA256(target.HostPublicKey) {
 		t.Fatalf("host key questions %+v", p.hostQs)
 	}
-	if p.hostQs[1].RemoteIP != "" || !strings.Contains(p.hostQs[1].Message, "host '127.0.0.1'") {
+	if p.hostQs[1].RemoteIP != "" || !strings.Contains(p.hostQs[1].Message, "host '[127.0.0.1]:"+strconv.Itoa(target.Port)+"' can't") {
 		t.Errorf("target question through the jump: %+v", p.hostQs[1])
 	}
 	// Both keys are on file now: no more questions.

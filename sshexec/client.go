@@ -121,9 +121,11 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 		flagIDs = append(flagIDs, expandTilde(f))
 	}
 	tgt.identityFiles = append(flagIDs, tgt.identityFiles...)
-	for i, f := range opts.KnownHostsFiles {
-		opts.KnownHostsFiles[i] = expandTilde(f)
+	var khFiles []string
+	for _, f := range opts.KnownHostsFiles {
+		khFiles = append(khFiles, expandTilde(f))
 	}
+	opts.KnownHostsFiles = khFiles
 	c := &Client{
 		opts:     opts,
 		tgt:      tgt,
@@ -335,7 +337,7 @@ func (c *Client) askUnknown(ctx context.Context, u *unknownHost) error {
 	q := HostKeyQuestion{
 		Host: hop.alias, Addr: he.Addr, RemoteIP: u.chk.remoteIP, KeyType: he.KeyType,
 		Fingerprint: he.Fingerprint, KnownHostsFile: file,
-		Message: hostKeyMessage(hop.hostName, u.chk.remoteIP, he.KeyType, he.Fingerprint),
+		Message: hostKeyMessage(hop.hostName, u.chk.remoteIP, hop.port, he.KeyType, he.Fingerprint),
 	}
 	ok, err := c.opts.Prompter.ConfirmHostKey(ctx, q)
 	if errors.Is(err, errNoAnswer) {

@@ -2,6 +2,8 @@ package sshexec
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"os"
 	"os/exec"
@@ -51,7 +53,8 @@ func TestUnknownHostAcceptedIsRecorded(t *testing.T) {
 	if q.Fingerprint != fp || q.KeyType != "ED25519" || q.Addr != "[127.0.0.1]:"+strconv.Itoa(s.Port) || q.KnownHostsFile != kh {
 		t.Errorf("question %+v", q)
 	}
-	mustContain(t, q.Message, "The authenticity of host '127.0.0.1' can't be established.\n",
+	hp := "[127.0.0.1]:" + strconv.Itoa(s.Port)
+	mustContain(t, q.Message, "The authenticity of host '"+hp+" ("+hp+")' can't be established.\n",
 		"ED25519 key fingerprint is "+fp+".\n", "Are you sure you want to continue connecting (yes/no)?")
 	if len(accepted) != 1 || accepted[0].Fingerprint != fp || accepted[0].File != kh || accepted[0].Err != nil {
 		t.Errorf("OnHostKeyAccepted got %+v", accepted)
@@ -201,4 +204,32 @@ func TestHashedEntryFromOpenSSH(t *testing.T) {
 	}
 	opts2.Prompter = failPrompter{t}
 	dialT(t, opts2)
+}
+
+// A host certificate signed by a CA named in an @cert-authority line is
+// trusted without a question, also through a * pattern on a non-22 port.
+func TestCertAuthorityHostKey(t *testing.T) {
+	isolate(t)
+	_, caKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := ssh.NewSignerFromKey(caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sshdtest.Start(t, sshdtest.HostCertificate(ca))
+	caLine := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(ca.PublicKey())))
+	for _, pattern := range []string{s.KnownHostsName(), "*"} {
+		kh := filepath.Join(t.TempDir(), "known_hosts")
+		os.WriteFile(kh, []byte("@cert-authority "+pattern+" "+caLine+"\n"), 0o600)
+		opts := baseOptions(s)
+		opts.KnownHostsFiles = []string{kh}
+		opts.Prompter = failPrompter{t}
+		c := dialT(t, opts)
+		run(t, c, "true")
+		if b, _ := os.ReadFile(kh); strings.Count(string(b), "\n") != 1 {
+			t.Errorf("known_hosts changed: %q", b)
+		}
+	}
 }

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/skeema/knownhosts"
 )
 
 // Prompter asks the operator the questions a connection can raise. The UI
@@ -77,10 +81,13 @@ func (RefusePrompter) Passphrase(_ context.Context, q PassphraseQuestion) ([]byt
 // errNoAnswer marks a question nobody could answer.
 var errNoAnswer = errors.New("no one to answer")
 
-func hostKeyMessage(host, ip, keyType, fp string) string {
-	shown := host
-	if ip != "" && ip != host {
-		shown = fmt.Sprintf("%s (%s)", host, ip)
+// hostKeyMessage words the question as OpenSSH does: host and address
+// shown as "[h]:port" off port 22.
+func hostKeyMessage(host, ip string, port int, keyType, fp string) string {
+	name := func(h string) string { return knownhosts.Normalize(net.JoinHostPort(h, strconv.Itoa(port))) }
+	shown := name(host)
+	if ip != "" {
+		shown = fmt.Sprintf("%s (%s)", shown, name(ip))
 	}
 	return fmt.Sprintf("The authenticity of host '%s' can't be established.\n"+
 		"%s key fingerprint is %s.\n"+

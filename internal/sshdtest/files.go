@@ -48,6 +48,24 @@ func writePrivate(path string, priv ed25519.PrivateKey, passphrase string) (ssh.
 	return signer, nil
 }
 
+// writeHostCert signs the host key with the CA option and writes it where
+// sshd's HostCertificate points.
+func (s *Server) writeHostCert() error {
+	cert := &ssh.Certificate{
+		Key:             s.HostPublicKey,
+		Serial:          1,
+		CertType:        ssh.HostCert,
+		KeyId:           "sshdtest host",
+		ValidPrincipals: s.opts.principals,
+		ValidBefore:     ssh.CertTimeInfinity,
+	}
+	if err := cert.SignCert(rand.Reader, s.opts.hostCA); err != nil {
+		return fmt.Errorf("sign host certificate: %w", err)
+	}
+	s.HostCert = cert
+	return os.WriteFile(s.HostKeyPath+"-cert.pub", ssh.MarshalAuthorizedKey(cert), 0o644)
+}
+
 // NewClientKey writes a new ed25519 key pair named name in Dir (encrypted
 // with passphrase unless it is empty) and returns the private key's path
 // and its signer. The key is not authorized; see Authorize.

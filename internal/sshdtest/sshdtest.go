@@ -43,6 +43,9 @@ type Server struct {
 	HostKeyPath string
 	// HostPublicKey is the server's host key.
 	HostPublicKey ssh.PublicKey
+	// HostCert is the host certificate sshd presents, when the
+	// HostCertificate option was given.
+	HostCert *ssh.Certificate
 	// ClientKeyPath is an unencrypted ed25519 private key sshd accepts.
 	ClientKeyPath string
 	// ClientSigner signs with the key at ClientKeyPath.
@@ -61,6 +64,8 @@ type Server struct {
 type options struct {
 	maxSessions int
 	extra       []string
+	hostCA      ssh.Signer
+	principals  []string
 }
 
 // Option changes how Start configures sshd.
@@ -72,6 +77,19 @@ func MaxSessions(n int) Option { return func(o *options) { o.maxSessions = n } }
 // Config adds raw sshd_config lines (for example "LoginGraceTime 5").
 func Config(lines ...string) Option {
 	return func(o *options) { o.extra = append(o.extra, lines...) }
+}
+
+// HostCertificate makes sshd present its host key as a certificate signed
+// by ca for the given principals (default "127.0.0.1"), for testing
+// @cert-authority known_hosts lines.
+func HostCertificate(ca ssh.Signer, principals ...string) Option {
+	return func(o *options) {
+		o.hostCA = ca
+		o.principals = principals
+		if len(principals) == 0 {
+			o.principals = []string{"127.0.0.1"}
+		}
+	}
 }
 
 // FindSSHD returns the path of sshd, looking in PATH and /usr/sbin.
@@ -127,6 +145,11 @@ func Start(t testing.TB, opts ...Option) *Server {
 	}
 	s.HostKeyPath = filepath.Join(s.Dir, "ssh_host_ed25519_key")
 	s.HostPublicKey = hostSigner.PublicKey()
+	if s.opts.hostCA != nil {
+		if err := s.writeHostCert(); err != nil {
+			t.Fatalf("sshdtest: %v", err)
+		}
+	}
 	s.ClientKeyPath = filepath.Join(s.Dir, "id_ed25519")
 	if s.ClientSigner, err = writeKey(s.ClientKeyPath, ""); err != nil {
 		t.Fatalf("sshdtest: %v", err)
@@ -171,6 +194,9 @@ func (s *Server) writeConfig() error {
 		"KbdInteractiveAuthentication no",
 		"LogLevel ERROR",
 		"AllowTcpForwarding yes",
+	}
+	if s.HostCert != nil {
+		lines = append(lines, "HostCertificate "+s.HostKeyPath+"-cert.pub")
 	}
 	if s.opts.maxSessions > 0 {
 		lines = append(lines, "MaxSessions "+strconv.Itoa(s.opts.maxSessions))
