@@ -134,7 +134,7 @@ func launchCmd(root string, spec Spec, envLen int, token, sudo string) string {
 	fmt.Fprintf(&b, "umask 077\nR=%s; d=\"$R\"/%s\n", root, spec.JobID)
 	b.WriteString(`if ! mkdir "$d" 2>/dev/null; then
   if [ -e "$d" ]; then echo golive:exists >&2; exit 0; fi
-  mkdir -p "$R" && mkdir "$d" || exit 0
+  mkdir -p "$R" && mkdir "$d" || { echo golive:startfail >&2; exit 0; }
 fi
 `)
 	fmt.Fprintf(&b, "echo %s >\"$d/token\"\n", token)
@@ -152,6 +152,9 @@ printf '%%s' %s >"$d/wrap"
 		fmt.Fprintf(&b, "setsid /bin/sh \"$d/wrap\" \"$d\" %s </dev/null >>\"$d/out\" 2>>\"$d/err\" & w=$!\n", t)
 		b.WriteString("echo golive:started >&2\n")
 		b.WriteString(tailBody(Stdout, 0, `"$w"`))
+		// The exit record is there unless the wrapper died: then let
+		// the runner follow the job itself.
+		b.WriteString("[ -s \"$d/exit\" ] || { echo golive:followfail >&2; exit 0; }\n")
 		b.WriteString(controlTrailer)
 		return b.String()
 	}

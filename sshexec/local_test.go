@@ -3,10 +3,14 @@ package sshexec
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -120,5 +124,66 @@ func TestLocalRunOutlivesContext(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, id, "out")); string(b) != "finished\n" {
 		t.Errorf("out = %q", b)
+	}
+}
+
+// flakyTransport is the local transport with a connection that drops
+// around the first launch: before the launcher runs ("before"), or after
+// it ran but before anything it said arrived ("cut").
+type flakyTransport struct {
+	localTransport
+	mu         sync.Mutex
+	mode       string
+	dropped    bool
+	reconnects int
+}
+
+func (f *flakyTransport) exec(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	f.mu.Lock()
+	drop := !f.dropped && strings.HasPrefix(cmd, "umask 077")
+	f.dropped = f.dropped || drop
+	f.mu.Unlock()
+	if !drop {
+		return f.localTransport.exec(ctx, cmd, stdin, stdout, stderr)
+	}
+	if f.mode == "cut" {
+		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		_, _ = f.localTransport.exec(cctx, cmd, stdin, io.Discard, io.Discard)
+	}
+	return -1, fmt.Errorf("fake link: %w", errConnLost)
+}
+
+func (f *flakyTransport) reconnect(_ context.Context, notify func(string)) error {
+	f.mu.Lock()
+	f.reconnects++
+	f.mu.Unlock()
+	notify("fake reconnect")
+	return nil
+}
+
+// TestDropDuringLaunch: whether or not the launcher ran before the link
+// dropped, the job runs exactly once and all its output arrives.
+func TestDropDuringLaunch(t *testing.T) {
+	for _, mode := range []string{"before", "cut"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			ft := &flakyTransport{mode: mode}
+			r := newRunner(ft)
+			r.root = shq(dir)
+			count := filepath.Join(dir, "runs")
+			script := fmt.Sprintf("echo run >>%s; i=1; while [ $i -le 20 ]; do echo $i; sleep 0.05; i=$((i+1)); done; exit 6", shq(count))
+			res, lines, err := runJob(t, r, Spec{Script: script})
+			if err != nil || res.ExitCode != 6 {
+				t.Fatalf("%+v %v", res, err)
+			}
+			wantSeq(t, texts(lines, Stdout), "", 20)
+			if b, _ := os.ReadFile(count); string(b) != "run\n" {
+				t.Errorf("the job ran %d times", strings.Count(string(b), "run"))
+			}
+			if ft.reconnects != 1 {
+				t.Errorf("%d reconnects, want 1", ft.reconnects)
+			}
+		})
 	}
 }

@@ -238,6 +238,16 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 			res.Unknown = mode != modeLaunch || a.started
 			return res, fmt.Errorf("sshexec: %s: %w", where, err)
 		}
+		if mode == modeLaunch && a.state == "" && !a.started {
+			// The launcher ended without saying whether it started the
+			// job: look before launching again.
+			if retries++; retries > 3 {
+				res.Unknown = true
+				return res, fmt.Errorf("sshexec: %s: the launcher ended without starting the job%s", where, hostSays(a.msg))
+			}
+			mode = modeUnsure
+			continue
+		}
 		switch a.state {
 		case "":
 		case "nojob":
@@ -316,8 +326,8 @@ func (r *runner) launchOnce(ctx context.Context, f *follower, l *launch) (attemp
 	err1, err2 := r.pair(ctx,
 		func(ctx context.Context) error {
 			_, err := r.t.exec(ctx, cmd1, bytes.NewReader(l.stdin), f.stdout, &c1)
-			if err == nil && c1.hasAny("exists", "short", "startfail", "nostart") {
-				err = errAbandon
+			if err == nil && !c1.has("started") {
+				err = errAbandon // it failed to start: stop waiting for it
 			}
 			return err
 		},
@@ -458,15 +468,6 @@ func (a attempt) fill(res *Result) {
 	if a.exit[1] != "-" {
 		res.Signal = a.exit[1]
 	}
-}
-
-func (c *ctlWriter) hasAny(words ...string) bool {
-	for _, w := range words {
-		if c.has(w) {
-			return true
-		}
-	}
-	return false
 }
 
 func statSize(f []string) int64 {

@@ -13,7 +13,7 @@ import (
 
 const testPassword = "s3cret-Pa55 'quoted' $HOME"
 
-// fakeSudo puts a sudo on PATH that behaves like sudo -n / sudo -S -p ”
+// fakeSudo puts a sudo on PATH that behaves like sudo -n and sudo -S with an empty prompt
 // (it checks the password read from stdin against testPassword) and logs
 // how it was called. Tests run as root, where the real sudo never asks.
 func fakeSudo(t *testing.T, needsPassword bool) (log string) {
