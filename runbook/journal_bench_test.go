@@ -10,12 +10,21 @@ import (
 // UI batches it: one Append (one write, one fsync) per batch of lines. MB/s
 // counts output text, the payload that has to keep up with the host.
 func BenchmarkJournalAppend(b *testing.B) {
-	for _, batch := range []int{100, 500} {
-		b.Run(fmt.Sprintf("lines=%d", batch), func(b *testing.B) {
+	for _, bc := range []struct {
+		lines  int
+		noSync bool
+	}{{100, false}, {500, false}, {2000, false}, {500, true}} {
+		name := fmt.Sprintf("lines=%d", bc.lines)
+		if bc.noSync {
+			name += "/nosync" // encoding and hashing only
+		}
+		batch := bc.lines
+		b.Run(name, func(b *testing.B) {
 			j, err := CreateJournal(b.TempDir(), "bench")
 			if err != nil {
 				b.Fatal(err)
 			}
+			j.noSync = bc.noSync
 			defer j.Close()
 			t0 := time.Date(2026, 11, 21, 5, 0, 0, 0, time.UTC)
 			lines := make([]OutputLine, batch)

@@ -1,0 +1,151 @@
+package runbook
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Output events are most of a journal: a big release prints hundreds of
+// megabytes. encoding/json spends much of its time on them in reflection
+// and in checking what time.Time.MarshalJSON returned, so they get this
+// hand-written encoder. It must produce exactly the bytes json.Marshal
+// would, because hashes are checked by encoding the decoded event again
+// (VerifyChain); TestOutputEncoderMatchesJSON holds it to that.
+
+// appendOutputEvent appends the canonical encoding of ev (Hash empty) when
+// ev is a plain output event, and reports whether it did; for anything
+// else the caller uses encoding/json.
+func appendOutputEvent(dst []byte, ev *Event) ([]byte, bool) {
+	if ev.Type != EvOutput || ev.Run != nil || ev.Var != nil || ev.HostKey != nil || ev.Conn != nil ||
+		ev.Start != nil || ev.Exit != nil || ev.SignOff != nil || ev.Note != "" || ev.Hash != "" {
+		return dst, false
+	}
+	n0 := len(dst)
+	dst = append(dst, `{"seq":`...)
+	dst = strconv.AppendInt(dst, ev.Seq, 10)
+	dst = append(dst, `,"time":`...)
+	var ok bool
+	if dst, ok = appendJSONTime(dst, ev.Time); !ok {
+		return dst[:n0], false
+	}
+	dst = append(dst, `,"type":`...)
+	dst = appendJSONString(dst, string(ev.Type))
+	if ev.Step != "" {
+		dst = append(dst, `,"step":`...)
+		dst = appendJSONString(dst, ev.Step)
+	}
+	if ev.Attempt != 0 {
+		dst = append(dst, `,"attempt":`...)
+		dst = strconv.AppendInt(dst, int64(ev.Attempt), 10)
+	}
+	if len(ev.Lines) > 0 {
+		dst = append(dst, `,"lines":[`...)
+		for i := range ev.Lines {
+			l := &ev.Lines[i]
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"t":`...)
+			if dst, ok = appendJSONTime(dst, l.Time); !ok {
+				return dst[:n0], false
+			}
+			dst = append(dst, `,"s":`...)
+			dst = appendJSONString(dst, string(l.Stream))
+			dst = append(dst, `,"x":`...)
+			dst = appendJSONString(dst, l.Text)
+			if l.Offset != 0 {
+				dst = append(dst, `,"o":`...)
+				dst = strconv.AppendInt(dst, l.Offset, 10)
+			}
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	if ev.Prev != "" {
+		dst = append(dst, `,"prev":`...)
+		dst = appendJSONString(dst, ev.Prev)
+	}
+	return append(dst, '}'), true
+}
+
+// appendJSONTime appends t as time.Time.MarshalJSON would, or reports
+// false for the times it refuses (years outside 0–9999, odd zones).
+func appendJSONTime(dst []byte, t time.Time) ([]byte, bool) {
+	if y := t.Year(); y < 0 || y > 9999 {
+		return dst, false
+	}
+	if _, off := t.Zone(); off%60 != 0 || off <= -24*3600 || off >= 24*3600 {
+		return dst, false
+	}
+	dst = append(dst, '"')
+	dst = t.AppendFormat(dst, time.RFC3339Nano)
+	return append(dst, '"'), true
+}
+
+// jsonSafe marks the ASCII bytes encoding/json writes as they are (with
+// HTML escaping on): all but control characters, '"', '\\', '<', '>', '&'.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = true
+	}
+	for _, b := range `"\<>&` {
+		t[b] = false
+	}
+	return t
+}()
+
+const lowerHex = "0123456789abcdef"
+
+// appendJSONString appends s quoted exactly as encoding/json does with
+// HTML escaping on.
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if jsonSafe[b] {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', lowerHex[b>>4], lowerHex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', lowerHex[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
