@@ -42,6 +42,10 @@ func (p *parser) duration(n *yaml.Node, step string) time.Duration {
 		if err == nil && d > 0 {
 			return d
 		}
+		if err == nil {
+			p.add(n, step, fmt.Sprintf("timeout %s must be more than zero", describe(n)), "leave it out for the default of 10m")
+			return 0
+		}
 	}
 	p.add(n, step, fmt.Sprintf("timeout %s is not a duration", describe(n)), "write a number with a unit, like 90s, 5m or 1h30m")
 	return 0
