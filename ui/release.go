@@ -40,7 +40,7 @@ type Release struct {
 	// SudoPassword, when given, is fed to sudo for steps that use it;
 	// the Redactor masks it.
 	SudoPassword []byte
-	Now  func() time.Time
+	Now          func() time.Time
 }
 
 // Record journals evs (stamping seq and hash, fsync) and returns them as

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"golive/internal/sshdtest"
 	"golive/runbook"
@@ -28,6 +29,8 @@ func TestRealSSHDUnknownHostKeyThenRun(t *testing.T) {
 	opts.Runbooks = fstest.MapFS{"sshd.yaml": {Data: data}}
 	opts.Runbook, opts.Host = "sshd", srv.Addr
 	opts.Local = nil
+	// Jobs live on the host between runs: a run id is never reused.
+	opts.RunID = newRunID(time.Now())
 	opts.Connect = func(ctx context.Context, host string, p Prompter) (sshexec.Executor, error) {
 		c, err := sshexec.Dial(ctx, sshexec.Options{Host: srv.Host, Port: srv.Port, User: srv.User, ConfigFile: "none",
 			IdentityFiles: []string{srv.ClientKeyPath}, KnownHostsFiles: []string{known}, AgentSocket: "none", Prompter: p})
@@ -59,7 +62,7 @@ func TestRealSSHDUnknownHostKeyThenRun(t *testing.T) {
 	m = settle(t, m)
 	st := m.rel.Session.Step("hello")
 	if a := st.Last(); a == nil || a.Exit == nil || a.Exit.Code != 0 || !a.ExpectationsMet {
-		t.Fatalf("hello: %+v", a)
+		t.Fatalf("hello: exit %+v; attempt %+v", a.Exit, a)
 	}
 	s := screen(m)
 	if !strings.Contains(s, "hello from "+srv.User) || !strings.Contains(s, "!│oops") {
