@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -141,6 +142,7 @@ func (s *fakeServer) writeEnv(t *testing.T) {
 func (s *fakeServer) vars(extra map[string]string) map[string]string {
 	v := map[string]string{
 		"app_dir":        s.appDir,
+		"deploy_user":    currentUser(),
 		"env_file":       s.envFile,
 		"venv":           s.venv,
 		"python":         "python",
@@ -282,4 +284,13 @@ func copyTree(src, dst string) error {
 		}
 		return os.WriteFile(target, data, info.Mode().Perm())
 	})
+}
+
+// currentUser is the login name the test runs as (the "deploy user").
+func currentUser() string {
+	u, err := user.Current()
+	if err != nil {
+		return "root"
+	}
+	return u.Username
 }
