@@ -73,6 +73,12 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 	if t := rep.Transcript; t != nil {
 		fmt.Fprintf(stdout, "  run %s: %s on %s by %s, verdict %s, %d of %d steps settled\n",
 			t.Run.ID, t.Run.Title, t.Run.Host, t.Run.Operator, t.Verdict, t.SignedOff, t.Total)
+		if t.Run.Auto {
+			fmt.Fprintln(stdout, "  note: sign-offs were given automatically (--yes); no person judged the steps")
+		}
+		if t.Ended == nil {
+			fmt.Fprintln(stdout, "  note: the run was exported before it finished")
+		}
 	}
 	failed := 0
 	for _, c := range rep.Checks {

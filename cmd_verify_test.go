@@ -19,8 +19,10 @@ import (
 )
 
 // recordRun runs a small release through a Session and a real Journal and
-// returns the JSON transcript. steps sets how many remote steps it has.
-func recordRun(t *testing.T, steps int) []byte {
+// returns the JSON transcript. steps sets how many remote steps it has;
+// auto runs sign off automatically and stop before finishing.
+func recordRun(t *testing.T, steps int, auto ...bool) []byte {
+	isAuto := len(auto) > 0 && auto[0]
 	t.Helper()
 	rb := &runbook.Runbook{ID: "mini", Title: "Mini release", Version: "1", File: "mini.yaml",
 		Hash:      strings.Repeat("ab", 32),
@@ -58,15 +60,17 @@ func recordRun(t *testing.T, steps int) []byte {
 		}
 		all = append(all, st[0])
 	}
-	do(s.Begin(runbook.RunInfo{ID: "mini-1", Host: "web1", Operator: "ana"}))
+	do(s.Begin(runbook.RunInfo{ID: "mini-1", Host: "web1", Operator: "ana", Auto: isAuto}))
 	for _, st := range sec.Steps[:steps] {
 		do(s.StartStep(st.ID, runbook.StartInfo{Command: "echo ok", Where: "remote", Host: "web1"}))
 		do(s.Output(st.ID, []runbook.OutputLine{{Time: clock, Stream: runbook.StreamStdout, Text: "ok <&> " + st.ID}}))
 		do(s.Exit(st.ID, runbook.ExitInfo{Code: 0, Duration: time.Second}))
-		do(s.SignOff(st.ID, runbook.VerdictPassed, "", "ana", false))
+		do(s.SignOff(st.ID, runbook.VerdictPassed, "", "ana", isAuto))
 	}
-	do(s.SignOff("manual", runbook.VerdictPassed, "looked fine", "ana", false))
-	do(s.Finish(""))
+	if !isAuto {
+		do(s.SignOff("manual", runbook.VerdictPassed, "looked fine", "ana", false))
+		do(s.Finish(""))
+	}
 	var buf bytes.Buffer
 	if err := s.WriteJSON(&buf, all); err != nil {
 		t.Fatal(err)
@@ -107,6 +111,14 @@ func TestVerifyCommand(t *testing.T) {
 	code, out := verifyCmd(f.transcript, "--signers", f.signers, "--principal", "ana@example.com")
 	if code != 0 || strings.Count(out, "✓") != 5 || !strings.Contains(out, "VERIFIED: signed by a trusted key") {
 		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if strings.Contains(out, "note:") {
+		t.Errorf("a finished, hand-signed-off run got a note:\n%s", out)
+	}
+	fa := signed(t, recordRun(t, 1, true))
+	code, out = verifyCmd(fa.transcript, "--signers", fa.signers)
+	if code != 0 || !strings.Contains(out, "automatically") || !strings.Contains(out, "before it finished") {
+		t.Fatalf("automatic, unfinished run: exit %d:\n%s", code, out)
 	}
 	code, out = verifyCmd(f.transcript, "--signers", f.signers)
 	if code != 0 || !strings.Contains(out, "as ana@example.com") {
