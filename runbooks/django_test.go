@@ -91,12 +91,13 @@ func TestNonDockerReleaseAgainstDjango(t *testing.T) {
 	// release checkout has its environment set and the virtualenv on PATH.
 	local := sshexec.NewLocal(sshexec.LocalOptions{StateDir: t.TempDir()})
 	t.Cleanup(func() { _ = local.Close() })
-	r := execRunner{label: "local", exec: local, env: envMap(s.loginEnv())}
-	operator := execRunner{label: "local", exec: local, env: envMap(s.processEnv(nil))}
+	r := execRunner{label: "local", exec: local, env: envMap(s.loginEnv()), secrets: s.secrets()}
+	operator := execRunner{label: "local", exec: local, env: envMap(s.processEnv(nil)), secrets: s.secrets()}
 
 	// The release itself runs its remote steps over SSH, through a real
 	// sshd, exactly as golive run sends them.
 	remote := sshRunner(t, r)
+	remote.secrets = s.secrets()
 	for _, want := range releaseSteps {
 		if plan.Step(want.id).Step.Kind == runbook.KindLocal {
 			runSteps(t, operator, plan, []expectation{want})
@@ -119,7 +120,7 @@ func TestNonDockerReleaseAgainstDjango(t *testing.T) {
 	app := s.runserver(t, nil)
 	proxy := newFakeProxy(t, app, s.staticDir)
 	web := nonDockerPlan(t, s, map[string]string{"domain": proxy.Addr, "scheme": "https"})
-	trusting := execRunner{label: "local", exec: local, env: envMap(proxy.trustEnv(s.processEnv(nil)))}
+	trusting := execRunner{label: "local", exec: local, env: envMap(proxy.trustEnv(s.processEnv(nil))), secrets: s.secrets()}
 	runSteps(t, trusting, web, []expectation{
 		{id: "http-redirects", pass: true, contains: "location https://" + proxy.Addr + "/"},
 		{id: "tls-certificate", pass: true, contains: "Certificate will not expire"},

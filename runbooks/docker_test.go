@@ -93,7 +93,7 @@ func TestDockerReleaseAgainstDjango(t *testing.T) {
 	env["GOLIVE_SHIM_APP"], env["GOLIVE_SHIM_ENV"], env["GOLIVE_SHIM_VENV"] = s.appDir, s.envFile, s.venv
 	local := sshexec.NewLocal(sshexec.LocalOptions{StateDir: t.TempDir()})
 	t.Cleanup(func() { _ = local.Close() })
-	r := execRunner{label: "local", exec: local, env: env}
+	r := execRunner{label: "local", exec: local, env: env, secrets: s.secrets()}
 	runSteps(t, r, plan, dockerReleaseSteps)
 
 	// Steps that need no container run as they are.

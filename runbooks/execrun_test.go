@@ -22,6 +22,8 @@ type execRunner struct {
 	exec  sshexec.Executor
 	// env is added to every job's environment (sshexec.Spec.Env).
 	env map[string]string
+	// secrets must never appear in any output line.
+	secrets []string
 }
 
 var jobSeq atomic.Int64
@@ -62,6 +64,13 @@ func (r execRunner) run(t *testing.T, ps *runbook.PlannedStep) stepResult {
 		TimedOut: res.TimedOut, Canceled: res.Canceled, Duration: res.Ended.Sub(res.Started)}
 	if err != nil {
 		t.Fatalf("%s: step %s: executor: %v", r.label, ps.Step.ID, err)
+	}
+	for _, l := range lines {
+		for _, secret := range r.secrets {
+			if secret != "" && strings.Contains(l, secret) {
+				t.Errorf("%s: step %s printed a secret value of the environment file", r.label, ps.Step.ID)
+			}
+		}
 	}
 	return check(t, ps, lines, info)
 }

@@ -117,6 +117,7 @@ func newFakeServer(t *testing.T) *fakeServer {
 		"DJANGO_STATIC_ROOT":          s.staticDir,
 		"DJANGO_MEDIA_ROOT":           s.mediaDir,
 		"DJANGO_CSRF_TRUSTED_ORIGINS": "https://example.com,https://www.example.com",
+		"EMAIL_HOST_PASSWORD":         "mail-" + randomSecret(t)[:20],
 	}
 	s.writeEnv(t)
 
@@ -293,4 +294,9 @@ func currentUser() string {
 		return "root"
 	}
 	return u.Username
+}
+
+// secrets are the environment file's secret values: no step may print them.
+func (s *fakeServer) secrets() []string {
+	return []string{s.env["DJANGO_SECRET_KEY"], s.env["EMAIL_HOST_PASSWORD"]}
 }

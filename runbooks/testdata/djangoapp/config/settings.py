@@ -105,6 +105,7 @@ else:
     STATICFILES_STORAGE = _STATIC_STORAGE
 
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 
 # HTTPS and browser protections. The redirect can be switched off for a
 # plain-HTTP rehearsal server; nothing else can.
