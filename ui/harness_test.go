@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -77,6 +78,8 @@ func (f *fakeExec) play(ctx context.Context, j *fakeJob, stop chan struct{}, out
 		}
 	}
 	if j.hold != nil {
+		held.Add(1)
+		defer held.Add(-1)
 		select {
 		case <-j.hold:
 		case <-stop:
@@ -187,10 +190,8 @@ func drive(t *testing.T, m Model, cmd tea.Cmd) Model {
 		}
 		ch := make(chan tea.Msg, 1)
 		go func() { ch <- c() }()
-		var msg tea.Msg
-		select {
-		case msg = <-ch:
-		case <-time.After(time.Second):
+		msg, ok := await(m, ch)
+		if !ok {
 			parked[t] = append(parked[t], ch)
 			continue
 		}
@@ -203,6 +204,28 @@ func drive(t *testing.T, m Model, cmd tea.Cmd) Model {
 		queue = append(queue, next)
 	}
 	return m
+}
+
+// held counts fake jobs waiting on their hold channel.
+var held atomic.Int32
+
+// await waits for a command's message. It gives up quickly only when the
+// command may legitimately block (a held job, an open prompt); otherwise
+// it waits long, so a loaded machine does not make tests flaky.
+func await(m Model, ch chan tea.Msg) (tea.Msg, bool) {
+	start := time.Now()
+	for {
+		select {
+		case msg := <-ch:
+			return msg, true
+		case <-time.After(10 * time.Millisecond):
+		}
+		mayBlock := held.Load() > 0 || m.connect.hostKey != nil || m.connect.passphrase != nil
+		waited := time.Since(start)
+		if (mayBlock && waited > 300*time.Millisecond) || waited > 15*time.Second {
+			return nil, false
+		}
+	}
 }
 
 // feed passes one message to Update, expanding batches.

@@ -41,7 +41,10 @@ func (m Model) footer() string {
 // and the detail column's width and output pane's height.
 func (m Model) mainGeometry() (listW, bodyH, detailW, outH int) {
 	w, h := max(m.width, 40), max(m.height, 10)
-	listW = 32
+	listW = 28
+	if w >= 100 {
+		listW = 32
+	}
 	if w >= 120 {
 		listW = min(w/4+12, 60)
 	}
@@ -52,13 +55,18 @@ func (m Model) mainGeometry() (listW, bodyH, detailW, outH int) {
 		bodyH--
 	}
 	bodyH = max(bodyH, 4)
-	outH = bodyH - m.detailHeight(bodyH)
+	outH = bodyH - m.detailHeight(bodyH, detailW)
 	return listW, bodyH, detailW, outH
 }
 
-// detailHeight is how many body lines the step detail gets.
-func (m Model) detailHeight(bodyH int) int {
-	return max(5, min(bodyH*2/5, 18))
+// detailHeight is how many body lines the step detail gets: what it needs,
+// up to half the body, so the output pane gets the rest.
+func (m Model) detailHeight(bodyH, w int) int {
+	need := 6
+	if m.rel != nil && len(m.steps) > 0 {
+		need = lipgloss.Height(m.detailView(w))
+	}
+	return max(4, min(need, bodyH/2))
 }
 
 func (m Model) mainView() string {
