@@ -254,7 +254,7 @@ func maskURLPasswords(s string) string {
 		b.WriteString(s[last:ps])
 		b.WriteString(Mask)
 		last = pe
-		from = e
+		from = pe // another URL may start right after this one's password
 	}
 	if last == 0 {
 		return s
