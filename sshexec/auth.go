@@ -123,6 +123,9 @@ func (k *keyring) plan(ctx context.Context, files []string, explicit, identities
 }
 
 func (k *keyring) socket() string {
+	if k.agentSock == "none" {
+		return ""
+	}
 	if k.agentSock != "" {
 		return k.agentSock
 	}

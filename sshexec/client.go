@@ -43,10 +43,12 @@ type Options struct {
 	KnownHostsFiles []string
 	// ProxyJump overrides the config: "[user@]host[:port],..." or "none".
 	ProxyJump string
-	// AgentSocket overrides SSH_AUTH_SOCK.
+	// AgentSocket overrides SSH_AUTH_SOCK; "none" uses no agent.
 	AgentSocket string
 	// Prompter asks about unknown host keys and passphrases; nil refuses
-	// both, like RefusePrompter.
+	// both, like RefusePrompter. Unknown hosts are asked about even under
+	// StrictHostKeyChecking no or accept-new: golive never trusts a key
+	// silently. Under StrictHostKeyChecking yes they are refused.
 	Prompter Prompter
 	// ConnectTimeout bounds the TCP connect and the handshake of each hop,
 	// not the time the operator takes to answer a prompt.

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 
 	"golive/internal/sshdtest"
 )
@@ -229,4 +232,62 @@ func TestKeepaliveDetectsDeadLink(t *testing.T) {
 	if !errors.Is(err, errConnLost) {
 		t.Fatalf("exec after dead link: %v", err)
 	}
+}
+
+// A connection that drops while a command runs reports errConnLost (the
+// command's fate unknown), not an exit status.
+func TestExecConnectionDropsMidCommand(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	c := dialT(t, baseOptions(s))
+	done := make(chan error, 1)
+	var out bytes.Buffer
+	go func() {
+		_, err := c.exec(context.Background(), "echo started; sleep 10", nil, &lockedBuf{b: &out}, nil)
+		done <- err
+	}()
+	time.Sleep(500 * time.Millisecond)
+	s.KillSessions()
+	select {
+	case err := <-done:
+		if !errors.Is(err, errConnLost) {
+			t.Fatalf("err %v, want errConnLost", err)
+		}
+	case <-time.After(8 * time.Second):
+		t.Fatal("exec did not return after the connection dropped")
+	}
+}
+
+// After a reconnect the host key must still verify: a changed key stops
+// the reconnect at once instead of retrying.
+func TestReconnectRefusesChangedKey(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	opts := baseOptions(s)
+	c := dialT(t, opts)
+	_, other := s.NewClientKey("impostor", "")
+	os.WriteFile(opts.KnownHostsFiles[0], []byte(s.KnownHostsName()+" "+string(ssh.MarshalAuthorizedKey(other.PublicKey()))), 0o600)
+	s.KillSessions()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	err := c.reconnect(ctx, nil)
+	var he *HostKeyError
+	if !errors.As(err, &he) || he.Kind != HostKeyChanged {
+		t.Fatalf("reconnect: %v", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("reconnect kept retrying a changed key for %s", time.Since(start))
+	}
+}
+
+type lockedBuf struct {
+	mu sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
 }
