@@ -1,0 +1,161 @@
+package sshexec
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golive/internal/sshdtest"
+)
+
+// sshRunner dials s and returns a runner keeping its jobs in root.
+func sshRunner(t *testing.T, s *sshdtest.Server, root string) *runner {
+	t.Helper()
+	r := newRunner(dialT(t, baseOptions(s)))
+	r.root = shq(root)
+	return r
+}
+
+// TestSSHRun runs the executor suite over a real OpenSSH sshd.
+func TestSSHRun(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	root := t.TempDir()
+	e := sshRunner(t, s, root)
+	fresh := func() Executor { return sshRunner(t, s, root) }
+	if !strings.Contains(e.Host(), "@127.0.0.1:") {
+		t.Errorf("Host() = %q", e.Host())
+	}
+	t.Run("OrderAndExit", func(t *testing.T) { testOrderAndExit(t, e) })
+	t.Run("Signal", func(t *testing.T) { testSignal(t, e) })
+	t.Run("Env", func(t *testing.T) { testEnv(t, e) })
+	t.Run("ProgressAndBytes", func(t *testing.T) { testProgressAndBytes(t, e) })
+	t.Run("JobIDOnce", func(t *testing.T) { testJobIDOnce(t, e) })
+	t.Run("Timeout", func(t *testing.T) { testTimeout(t, e) })
+	t.Run("Cancel", func(t *testing.T) { testCancel(t, e) })
+	t.Run("Attach", func(t *testing.T) { testAttach(t, e, fresh) })
+	t.Run("BigOutput", func(t *testing.T) { testBigOutput(t, e) })
+}
+
+// TestSSHSudo runs a job as root through the real sudo over SSH (the test
+// logs in as root, so sudo is forced; as root it does not prompt).
+func TestSSHSudo(t *testing.T) {
+	if _, err := exec.LookPath("sudo"); err != nil || os.Geteuid() != 0 {
+		if os.Getenv("CI") != "" && err != nil {
+			t.Fatal("CI is set but sudo is not installed")
+		}
+		t.Skip("needs sudo and root")
+	}
+	isolate(t)
+	s := sshdtest.Start(t)
+	root := t.TempDir()
+	r := sshRunner(t, s, root)
+	r.rootCheck = "false"
+	res, lines, err := runJob(t, r, Spec{Script: "id -u", Sudo: true, SudoPassword: []byte(testPassword)})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if got := texts(lines, Stdout); len(got) != 1 || got[0] != "0" {
+		t.Errorf("got %q, want uid 0", got)
+	}
+	if l := leaks(t, root); len(l) > 0 {
+		t.Errorf("the sudo password leaked into %q", l)
+	}
+}
+
+// TestSSHFrozenLink freezes the sshd processes serving the connection (a
+// link that goes silent, as when Wi-Fi drops): keepalives notice, Run
+// reconnects on a new connection and finishes with all the output.
+func TestSSHFrozenLink(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	opts := baseOptions(s)
+	opts.KeepAliveInterval, opts.KeepAliveCountMax = 300*time.Millisecond, 3
+	r := newRunner(dialT(t, opts))
+	r.root = shq(t.TempDir())
+	var once sync.Once
+	c := newCollector(func(l Line) {
+		if l.Text == "30" {
+			once.Do(func() { t.Cleanup(s.StopSessions()) })
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := r.Run(ctx, Spec{JobID: jobID(t), Script: `i=1; while [ $i -le 100 ]; do echo $i; sleep 0.03; i=$((i+1)); done; exit 2`}, c.ch)
+	lines := c.stop()
+	if err != nil || res.ExitCode != 2 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	wantSeq(t, texts(lines, Stdout), "", 100)
+	if !strings.Contains(strings.Join(texts(lines, Notice), "\n"), "reattached") {
+		t.Errorf("notices %q", texts(lines, Notice))
+	}
+}
+
+// TestSSHDropMidCommand kills the sshd processes serving the connection
+// while a job prints 200,000 numbers: the job keeps running, Run
+// reconnects and reattaches, and every number arrives exactly once, with
+// the true exit code.
+func TestSSHDropMidCommand(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	e := sshRunner(t, s, t.TempDir())
+	script := `k=0; while [ $k -lt 10 ]; do seq $((k*20000+1)) $(((k+1)*20000)); echo "chunk $k" >&2; sleep 0.3; k=$((k+1)); done; exit 7`
+	var once sync.Once
+	killed := make(chan int, 1)
+	c := newCollector(func(l Line) {
+		if l.Stream == Stdout && l.Text == "50000" {
+			once.Do(func() { go func() { killed <- s.KillSessions() }() })
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := e.Run(ctx, Spec{JobID: jobID(t), Script: script}, c.ch)
+	lines := c.stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case n := <-killed:
+		if n == 0 {
+			t.Fatal("no sshd session was killed")
+		}
+	default:
+		t.Fatal("the connection was never dropped")
+	}
+	if res.ExitCode != 7 || res.Unknown {
+		t.Errorf("result = %+v, want exit 7", res)
+	}
+	wantSeq(t, texts(lines, Stdout), "", 200000)
+	wantSeq(t, stripChunk(texts(lines, Stderr)), "", 10)
+	var notices []string
+	for _, l := range lines {
+		if l.Stream == Notice {
+			notices = append(notices, l.Text)
+		}
+	}
+	all := strings.Join(notices, "\n")
+	if !strings.Contains(all, "lost") || !strings.Contains(all, "reattached") {
+		t.Errorf("notices %q do not tell of the drop and the reconnect", notices)
+	}
+	t.Logf("notices: %q", notices)
+}
+
+// stripChunk turns "chunk k" into k+1 for wantSeq.
+func stripChunk(in []string) []string {
+	var out []string
+	for _, s := range in {
+		k, err := strconv.Atoi(strings.TrimPrefix(s, "chunk "))
+		if err != nil {
+			out = append(out, s)
+			continue
+		}
+		out = append(out, strconv.Itoa(k+1))
+	}
+	return out
+}
