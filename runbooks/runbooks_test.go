@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"golive/runbook"
 	"golive/runbooks"
@@ -182,6 +183,36 @@ func TestRiskAndOrder(t *testing.T) {
 			}
 			if i > 0 && pos[want[i-1]] > pos[stepID] {
 				t.Errorf("%s: step %q must come after %q", id, stepID, want[i-1])
+			}
+		}
+	}
+}
+
+// TestStepConventions checks how steps run, the way an operator would by
+// hand: Django commands as the deploy user inside the prelude's virtualenv
+// (root running manage.py leaves root-owned files behind), local steps
+// only with the operator's own paths, and every step bounded in time.
+func TestStepConventions(t *testing.T) {
+	serverPaths := regexp.MustCompile(`\{\{\s*(app_dir|env_file|venv|project_dir|media_dir|backup_dir)\s*\}\}`)
+	for id, rb := range loadAll(t) {
+		for _, ss := range rb.Steps() {
+			st := ss.Step
+			where := id + " step " + st.ID
+			runsDjango := strings.Contains(st.Command, "manage.py")
+			if runsDjango && st.Kind == runbook.KindRemote && st.NoPrelude && !strings.Contains(st.Command, "docker compose") {
+				t.Errorf("%s: runs manage.py without the prelude (no env file, no virtualenv)", where)
+			}
+			if runsDjango && st.Sudo {
+				t.Errorf("%s: runs manage.py as root; run it as the deploy user", where)
+			}
+			if st.Kind == runbook.KindLocal && serverPaths.MatchString(st.Command) {
+				t.Errorf("%s: a local step uses a server path (%s)", where, serverPaths.FindString(st.Command))
+			}
+			if st.Kind != runbook.KindManual && (st.Timeout <= 0 || st.Timeout > 30*time.Minute) {
+				t.Errorf("%s: timeout %s; set one of at most 30m", where, st.Timeout)
+			}
+			if st.Risk == runbook.RiskHigh && st.Kind == runbook.KindManual {
+				t.Errorf("%s: a manual step cannot be high risk", where)
 			}
 		}
 	}
