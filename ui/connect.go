@@ -182,6 +182,11 @@ func (m Model) updateConnect(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 	default:
+		if key.Matches(msg, k.Esc) && m.resuming != nil {
+			c.cancel()
+			m.quitting = true
+			return m, tea.Quit
+		}
 		if key.Matches(msg, k.Esc) {
 			c.cancel()
 			c.id++ // whatever the attempt still reports is stale

@@ -209,7 +209,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.updateStart(msg)
 	case stateError:
 		if k, ok := msg.(tea.KeyPressMsg); ok {
-			if key.Matches(k, m.keys.Quit) {
+			if key.Matches(k, m.keys.Quit) || m.resuming != nil {
+				// A resume has nothing to go back to.
+				m.quitting = true
 				return m, tea.Quit
 			}
 			if m.rel == nil || m.prev >= stateMain {

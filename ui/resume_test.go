@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -121,6 +122,30 @@ func TestResumeNeedsSecretAgain(t *testing.T) {
 	rel, _, err := OpenRun(opts, path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	rel.Journal.Close()
+}
+
+func TestResumeConnectErrorQuits(t *testing.T) {
+	ex := newFakeExec("web1")
+	opts, path, _ := crashMidStep(t, ex)
+	rel, events, err := OpenRun(opts, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Connect = func(ctx context.Context, host string, p Prompter) (sshexec.Executor, error) {
+		return nil, &sshexec.HostKeyError{Kind: sshexec.HostKeyChanged, Host: host, Fingerprint: "SHA256:new"}
+	}
+	m := resize(NewResume(opts, rel, events), 100, 30)
+	m = drive(t, m, m.Init())
+	if m.state != stateError {
+		t.Fatalf("state %v", m.state)
+	}
+	_ = screen(m)
+	nm, cmd := m.Update(keyMsg("x"))
+	m = nm.(Model)
+	if cmd == nil || !m.quitting {
+		t.Fatal("any key after a failed resume should quit")
 	}
 	rel.Journal.Close()
 }

@@ -13,6 +13,21 @@ import (
 // View renders the current screen. It only reads the model.
 func (m Model) View() tea.View {
 	var s string
+	switch {
+	case m.state == stateForm && m.rb == nil, m.state == stateMain && m.rel == nil:
+		s = "" // nothing to show yet
+	default:
+		s = m.viewState()
+	}
+	v := tea.NewView(s)
+	v.AltScreen = true
+	v.WindowTitle = "golive"
+	return v
+}
+
+// viewState renders the screen of the current state.
+func (m Model) viewState() string {
+	var s string
 	switch m.state {
 	case stateChoose, stateForm, stateConnect:
 		s = m.startView()
@@ -23,10 +38,7 @@ func (m Model) View() tea.View {
 	default:
 		s = m.mainView()
 	}
-	v := tea.NewView(s)
-	v.AltScreen = true
-	v.WindowTitle = "golive"
-	return v
+	return s
 }
 
 // footer renders the help bar: only the keys that work now.
