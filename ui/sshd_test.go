@@ -86,3 +86,62 @@ func TestRealSSHDUnknownHostKeyThenRun(t *testing.T) {
 func hostFingerprint(srv *sshdtest.Server) string {
 	return sshexec.Fingerprint(srv.HostPublicKey)
 }
+
+// TestRealSSHDDroppedConnectionResumes kills the SSH connection while a
+// step runs: the job keeps running on the server, the UI shows the loss
+// and journals it, and the step's output and exit arrive after the
+// reconnect.
+func TestRealSSHDDroppedConnectionResumes(t *testing.T) {
+	srv := sshdtest.Start(t)
+	data, err := os.ReadFile("testdata/sshd-slow.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := srv.WriteKnownHosts(false)
+	opts := testOpts(t, nil)
+	opts.Runbooks = fstest.MapFS{"sshd-slow.yaml": {Data: data}}
+	opts.Runbook, opts.Host = "sshd-slow", srv.Addr
+	opts.Local = nil
+	opts.RunID = newRunID(time.Now())
+	opts.Connect = func(ctx context.Context, host string, p Prompter) (sshexec.Executor, error) {
+		c, err := sshexec.Dial(ctx, sshexec.Options{Host: srv.Host, Port: srv.Port, User: srv.User, ConfigFile: "none",
+			IdentityFiles: []string{srv.ClientKeyPath}, KnownHostsFiles: []string{known}, AgentSocket: "none", Prompter: p,
+			KeepAliveInterval: 200 * time.Millisecond, KeepAliveCountMax: 2})
+		if err != nil {
+			return nil, err
+		}
+		return c.Executor(), nil
+	}
+	m := resize(New(opts), 100, 30)
+	m = drive(t, m, m.Init())
+	if m.state != stateMain {
+		t.Fatalf("state %v, err %v", m.state, m.errPanel)
+	}
+	go func() {
+		time.Sleep(1200 * time.Millisecond)
+		srv.KillSessions()
+	}()
+	m = press(t, m, "enter") // runs until the job ends, through the drop
+	m = settle(t, m)
+	a := m.rel.Session.Step("slow").Last()
+	if a == nil || a.Exit == nil || a.Exit.Code != 0 || !a.ExpectationsMet {
+		t.Fatalf("slow: exit %+v, attempt %+v", a.Exit, a)
+	}
+	var states []string
+	for _, e := range journal(t, m) {
+		if e.Type == runbook.EvConnection {
+			states = append(states, e.Conn.State)
+		}
+	}
+	joined := strings.Join(states, ",")
+	if !strings.HasPrefix(joined, "lost") || !strings.HasSuffix(joined, "restored") {
+		t.Fatalf("connection events %v", states)
+	}
+	s := screen(m)
+	if !strings.Contains(s, "started") || !strings.Contains(s, "finished") || !strings.Contains(s, "» ") {
+		t.Fatalf("screen:\n%s", s)
+	}
+	if m.banner != "" {
+		t.Fatalf("banner left: %q", m.banner)
+	}
+}
