@@ -161,3 +161,16 @@ func TestVerifyTranscriptFindsTampering(t *testing.T) {
 		t.Fatalf("re-encoded transcript: %+v", rep.Checks)
 	}
 }
+
+// FuzzVerifyTranscript: any input gives a report, never a panic, and a
+// report that passes only when every check ran.
+func FuzzVerifyTranscript(f *testing.F) {
+	f.Add([]byte(`{"format":"golive-transcript/1","events":[]}`))
+	f.Add([]byte(`{"format":"golive-transcript/1","steps":[{"id":"a","attempts":[{"n":1}]}],"events":[{"seq":1,"type":"step.output","step":"a","attempt":1}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rep := VerifyTranscript(data)
+		if rep.OK() && len(rep.Checks) != 4 {
+			t.Fatalf("passed with %d checks", len(rep.Checks))
+		}
+	})
+}

@@ -381,3 +381,27 @@ func TestLoadSignerEncryptedKeyFile(t *testing.T) {
 		t.Fatalf("no key anywhere: %v", err)
 	}
 }
+
+// FuzzAllowedSigners: any file parses or fails with a file:line error, never
+// a panic.
+func FuzzAllowedSigners(f *testing.F) {
+	key := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPjVXrPGIYDOWSK0Ld/kqljGaEMnJt3NV9dIHGSun2zm"
+	for _, s := range []string{"ana " + key, `"a b",c namespaces="x,y",valid-after="20240101Z" ` + key,
+		"x cert-authority " + key, "# c\n\n", `a namespaces="`, "a \v b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		as, err := ParseAllowedSigners(strings.NewReader(in), "f")
+		if err != nil {
+			if !strings.Contains(err.Error(), "allowed signers f") {
+				t.Fatalf("error without the file name: %v", err)
+			}
+			return
+		}
+		for _, e := range as.Entries {
+			if e.Key == nil {
+				t.Fatal("entry without a key")
+			}
+		}
+	})
+}
