@@ -100,7 +100,7 @@ func (m Model) onRecorded(msg recordedMsg) (tea.Model, tea.Cmd) {
 		m.quitting = true
 		return m, tea.Quit
 	case nextExport:
-		cmd = m.exportCmd(m.opts.OutDir)
+		cmd = m.exportCmd(m.exportDir)
 	}
 	for _, ev := range msg.evs {
 		if ev.Type == runbook.EvSignedOff && ev.SignOff != nil {
