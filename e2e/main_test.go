@@ -48,7 +48,7 @@ func TestMain(m *testing.M) {
 // environment golive runs in, and a key to sign transcripts with.
 type home struct {
 	dir, state, config, out string
-	key                     string // an unencrypted ed25519 key (signs transcripts)
+	key                     string // ~/.ssh/id_ed25519, unencrypted: signs transcripts
 	env                     []string
 }
 
@@ -61,7 +61,7 @@ func newHome(t *testing.T) *home {
 			t.Fatal(err)
 		}
 	}
-	h.key = filepath.Join(d, "signing_key")
+	h.key = filepath.Join(d, ".ssh", "id_ed25519") // found by default, as an operator's key is
 	writeKey(t, h.key)
 	h.env = []string{
 		"HOME=" + d,
