@@ -156,11 +156,13 @@ func TestProxyJump(t *testing.T) {
 	if jump.KillSessions() == 0 {
 		t.Fatal("no jump sessions")
 	}
+	start := time.Now()
 	select {
 	case <-l.done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("link through the jump host survived the jump host dropping")
 	}
+	t.Logf("link through the jump ended %s after the jump host dropped", time.Since(start))
 
 	// A changed key on the jump host is refused, naming the jump host.
 	_, other := jump.NewClientKey("x", "")
@@ -176,4 +178,13 @@ func TestProxyJump(t *testing.T) {
 	if !asHostKeyError(err, &he) || he.Kind != HostKeyUnknown || he.Host != "app" {
 		t.Fatalf("ProxyJump none: %v", err)
 	}
+	// The --identity key is tried on the jump host too when its config
+	// names none; the Options ProxyJump (user@host:port) wins over the config.
+	target.Authorize(jump.ClientSigner.PublicKey())
+	os.WriteFile(kh, []byte(jump.KnownHostsLine(false)+"\n"+target.KnownHostsLine(true)+"\n"), 0o600)
+	c3 := dialT(t, Options{Host: "127.0.0.1", Port: target.Port, User: target.User, ConfigFile: "none",
+		ProxyJump: jump.User + "@127.0.0.1:" + strconv.Itoa(jump.Port), IdentityFiles: []string{jump.ClientKeyPath},
+		KnownHostsFiles: []string{kh}, Prompter: failPrompter{t}})
+	run(t, c3, "true")
+
 }

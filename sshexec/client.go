@@ -123,6 +123,11 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 		flagIDs = append(flagIDs, expandTilde(f))
 	}
 	tgt.identityFiles = append(flagIDs, tgt.identityFiles...)
+	for _, h := range tgt.jumps {
+		// Jump hosts use their own config keys (or the defaults) first,
+		// then the keys named for the target: often the same key works.
+		h.extraIdentityFiles = flagIDs
+	}
 	var khFiles []string
 	for _, f := range opts.KnownHostsFiles {
 		khFiles = append(khFiles, expandTilde(f))
@@ -261,7 +266,7 @@ func (c *Client) handshake(ctx context.Context, conn net.Conn, hop *target, what
 		return nil, nil, err
 	}
 	c.mu.Lock()
-	chk := &hostKeyCheck{host: hop.alias, addr: hop.addr(), db: db, accepted: c.accepted[hop.addr()]}
+	chk := &hostKeyCheck{host: hop.alias, addr: hop.keyName(), db: db, accepted: c.accepted[hop.keyName()]}
 	c.mu.Unlock()
 
 	var timedOut atomic.Bool
@@ -271,6 +276,7 @@ func (c *Client) handshake(ctx context.Context, conn net.Conn, hop *target, what
 	if !explicit {
 		ids = defaultIdentityFiles()
 	}
+	ids = append(ids, hop.extraIdentityFiles...)
 	plan := c.keys.plan(ctx, ids, explicit, hop.identitiesOnly, func() { watch.Stop() })
 	defer plan.close()
 	cfg := &ssh.ClientConfig{
@@ -353,13 +359,13 @@ func (c *Client) askUnknown(ctx context.Context, u *unknownHost) error {
 		return he
 	}
 	c.mu.Lock()
-	c.accepted[hop.addr()] = key
+	c.accepted[hop.keyName()] = key
 	c.mu.Unlock()
-	acc := HostKeyAccepted{Host: hop.alias, Addr: knownhosts.Normalize(hop.addr()), KeyType: he.KeyType, Fingerprint: he.Fingerprint, File: file}
+	acc := HostKeyAccepted{Host: hop.alias, Addr: knownhosts.Normalize(hop.keyName()), KeyType: he.KeyType, Fingerprint: he.Fingerprint, File: file}
 	if file == "" {
 		acc.Err = errors.New("no UserKnownHostsFile to record it in; trusted for this run only")
 	} else {
-		acc.Err = recordHostKey(file, hop.addr(), key, hop.hashKnownHosts)
+		acc.Err = recordHostKey(file, hop.keyName(), key, hop.hashKnownHosts)
 	}
 	if c.opts.OnHostKeyAccepted != nil {
 		c.opts.OnHostKeyAccepted(acc)

@@ -162,6 +162,7 @@ func (c *sshConfig) resolveHost(alias, user string, port int) (*target, error) {
 		return nil, err
 	}
 	t.proxyJump, t.proxyJumpWhere = c.get(alias, "ProxyJump")
+	t.hostKeyAlias, _ = c.get(alias, "HostKeyAlias")
 	if v, where := c.get(alias, "ProxyCommand"); v != "" && !strings.EqualFold(v, "none") && t.proxyJump == "" {
 		return nil, bad("ProxyCommand", v, where, "ProxyCommand is not supported by golive; use ProxyJump")
 	}

@@ -233,3 +233,23 @@ func TestCertAuthorityHostKey(t *testing.T) {
 		}
 	}
 }
+
+// HostKeyAlias names the known_hosts entry instead of the host and port.
+func TestHostKeyAlias(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	os.WriteFile(kh, []byte(xknownhosts.Line([]string{"stable-name"}, s.HostPublicKey)+"\n"), 0o600)
+	opts := baseOptions(s)
+	opts.KnownHostsFiles = []string{kh}
+	opts.Prompter = failPrompter{t}
+	opts.ConfigFile = writeConfig(t, "Host 127.0.0.1\n  HostKeyAlias stable-name\n")
+	run(t, dialT(t, opts), "true")
+	// Without the alias the same file does not know the host.
+	opts.ConfigFile = "none"
+	opts.Prompter = nil
+	var he *HostKeyError
+	if err := dialErr(t, opts); !errors.As(err, &he) || he.Kind != HostKeyUnknown {
+		t.Fatalf("without alias: %v", err)
+	}
+}

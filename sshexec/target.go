@@ -15,22 +15,36 @@ import (
 
 // target is one resolved SSH destination: the final host or a jump hop.
 type target struct {
-	alias            string // the name looked up in the config
-	hostName         string
-	user             string
-	port             int
-	identityFiles    []string
-	identitiesOnly   bool
-	proxyJump        string   // raw, "" when unset
-	proxyJumpWhere   string   // file:line of proxyJump
-	userKnownHosts   []string // the first one records accepted keys
-	globalKnownHosts []string
-	strict           string // yes, ask, accept-new, no
-	hashKnownHosts   bool
-	connectTimeout   time.Duration
-	aliveInterval    time.Duration
-	aliveCountMax    int
-	jumps            []*target
+	alias          string // the name looked up in the config
+	hostName       string
+	user           string
+	port           int
+	identityFiles  []string
+	identitiesOnly bool
+	// extraIdentityFiles are tried after identityFiles or the defaults
+	// (the --identity keys, for jump hosts).
+	extraIdentityFiles []string
+	hostKeyAlias       string
+	proxyJump          string   // raw, "" when unset
+	proxyJumpWhere     string   // file:line of proxyJump
+	userKnownHosts     []string // the first one records accepted keys
+	globalKnownHosts   []string
+	strict             string // yes, ask, accept-new, no
+	hashKnownHosts     bool
+	connectTimeout     time.Duration
+	aliveInterval      time.Duration
+	aliveCountMax      int
+	jumps              []*target
+}
+
+// keyName is the host:port whose key is checked and recorded in
+// known_hosts: HostKeyAlias (as port 22, so it is recorded bare, as
+// OpenSSH does) when set, else addr.
+func (t *target) keyName() string {
+	if t.hostKeyAlias != "" {
+		return net.JoinHostPort(t.hostKeyAlias, "22")
+	}
+	return t.addr()
 }
 
 // addr is the resolved host:port to connect to and to check in known_hosts.
