@@ -38,7 +38,7 @@ func TestSecretsNeverWritten(t *testing.T) {
 
 	code, out := h.run(t, "yes\n", "run", "--plain", "--yes", "--runbook", "non-docker", "--host", "web1",
 		"--operator", "Grace Hopper", "--out", h.out,
-		"--var", "app_dir="+srv.appDir, "--var", "env_file="+envFile, "--var", "venv="+venv, "--var", "python="+djangoPython)
+		"--var", "app_dir="+srv.appDir, "--var", "deploy_user="+srv.sshd.User, "--var", "env_file="+envFile, "--var", "venv="+venv, "--var", "python="+djangoPython)
 	t.Logf("non-docker: exit %d\n%s", code, out)
 	if code != 1 {
 		t.Errorf("non-docker run: exit %d, want 1 (it stops at the first check the fake app fails)", code)
