@@ -191,8 +191,10 @@ type lockedSigner struct {
 
 func (l *lockedSigner) describe() string { return "encrypted key file " + l.file }
 
+// PublicKey is known without the passphrase.
 func (l *lockedSigner) PublicKey() ssh.PublicKey { return l.pub }
 
+// Sign unlocks the key (asking once) and signs.
 func (l *lockedSigner) Sign(rand io.Reader, data []byte) (*ssh.Signature, error) {
 	s, err := l.unlock()
 	if err != nil {
@@ -201,6 +203,7 @@ func (l *lockedSigner) Sign(rand io.Reader, data []byte) (*ssh.Signature, error)
 	return s.Sign(rand, data)
 }
 
+// SignWithAlgorithm unlocks the key (asking once) and signs with algo.
 func (l *lockedSigner) SignWithAlgorithm(rand io.Reader, data []byte, algo string) (*ssh.Signature, error) {
 	s, err := l.unlock()
 	if err != nil {

@@ -339,7 +339,11 @@ func (c *Client) askUnknown(ctx context.Context, u *unknownHost) error {
 		shownFile = "~/.ssh/known_hosts"
 	}
 	he.AddCommand = keyscanCommand(hop.hostName, hop.port, key, shownFile)
-	if hop.strict == "yes" || c.opts.Prompter == nil {
+	if hop.strict == "yes" {
+		he.Strict = true
+		return he
+	}
+	if c.opts.Prompter == nil {
 		return he
 	}
 	q := HostKeyQuestion{

@@ -46,18 +46,24 @@ type HostKeyError struct {
 	Line int
 	// Refused is true when the operator said no to an unknown key.
 	Refused bool
+	// Strict is true when StrictHostKeyChecking yes forbade asking.
+	Strict bool
 	// AddCommand, for an unknown host, adds its key to known_hosts (after
 	// the fingerprint was verified out of band).
 	AddCommand string
 	Err        error
 }
 
+// Error says what was refused and what to do about it.
 func (e *HostKeyError) Error() string {
 	switch e.Kind {
 	case HostKeyUnknown:
 		why := "nobody could confirm it"
-		if e.Refused {
+		switch {
+		case e.Refused:
 			why = "you did not accept it"
+		case e.Strict:
+			why = "StrictHostKeyChecking is yes"
 		}
 		return fmt.Sprintf("host key of %s (%s) is not known and %s: %s key fingerprint is %s; "+
 			"verify the fingerprint out of band, then add the key with `%s`", e.Host, e.Addr, why, e.KeyType, e.Fingerprint, e.AddCommand)
@@ -75,6 +81,7 @@ func (e *HostKeyError) Error() string {
 	return fmt.Sprintf("host key of %s (%s) refused: %v", e.Host, e.Addr, e.Err)
 }
 
+// Unwrap returns the known_hosts library's error, if any.
 func (e *HostKeyError) Unwrap() error { return e.Err }
 
 var knownHostsLineRE = regexp.MustCompile(`^knownhosts: (.+):(\d+): (.*)$`)

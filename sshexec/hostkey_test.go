@@ -112,6 +112,9 @@ func TestUnknownHostRejected(t *testing.T) {
 			if !errors.As(err, &he) || he.Kind != HostKeyUnknown || he.Refused != tc.refused {
 				t.Fatalf("err %v (%#v)", err, he)
 			}
+			if tc.config == "yes" {
+				mustContain(t, err.Error(), "StrictHostKeyChecking is yes")
+			}
 			mustContain(t, err.Error(), fp, "ssh-keyscan -p "+strconv.Itoa(s.Port)+" -t ed25519 127.0.0.1 >> "+kh)
 			if _, err := os.Stat(kh); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("known_hosts written after a refusal: %v", err)
