@@ -220,6 +220,9 @@ func exitSummary(step string, st runbook.StepState) string {
 // exitWords describes an ExitInfo: "exit 0 in 1.2s", "killed by TERM".
 func exitWords(x *runbook.ExitInfo) string {
 	d := x.Duration.Round(100 * time.Millisecond)
+	if x.Duration < time.Second {
+		d = x.Duration.Round(time.Millisecond)
+	}
 	switch {
 	case x.Unknown:
 		s := "exit status unknown (connection lost?)"
