@@ -56,9 +56,17 @@ func requireDjango(t *testing.T) {
 	t.Skipf("python3-django not installed (%v); apt-get install -y python3-django", err)
 }
 
-// newFakeServer builds the layout. It takes a few seconds (virtualenv,
-// git, the first migrate).
+// newFakeServer builds the layout with a SQLite database. It takes a few
+// seconds (virtualenv, git, the first migrate).
 func newFakeServer(t *testing.T) *fakeServer {
+	t.Helper()
+	return newFakeServerWithDB(t, "")
+}
+
+// newFakeServerWithDB builds the layout with DATABASE_URL set to
+// databaseURL, or to a SQLite file under the shared directory when it is
+// empty.
+func newFakeServerWithDB(t *testing.T, databaseURL string) *fakeServer {
 	t.Helper()
 	requireDjango(t)
 	root := t.TempDir()
@@ -110,9 +118,12 @@ func newFakeServer(t *testing.T) *fakeServer {
 	s.git(t, s.work, "commit", "-q", "-m", "add a price to products")
 	s.git(t, s.work, "push", "-q", "origin", "main")
 
+	if databaseURL == "" {
+		databaseURL = "sqlite:///" + s.dbFile
+	}
 	s.env = map[string]string{
 		"DJANGO_SECRET_KEY":           randomSecret(t),
-		"DATABASE_URL":                "sqlite:///" + s.dbFile,
+		"DATABASE_URL":                databaseURL,
 		"DJANGO_ALLOWED_HOSTS":        "example.com,www.example.com,127.0.0.1,localhost",
 		"DJANGO_STATIC_ROOT":          s.staticDir,
 		"DJANGO_MEDIA_ROOT":           s.mediaDir,
