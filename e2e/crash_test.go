@@ -245,3 +245,48 @@ func checkNumbered(t *testing.T, what string, got []string, prefix string, step,
 		}
 	}
 }
+
+// TestInterruptLeavesJobRunning sends SIGINT to `golive run --plain --yes`
+// while a step runs: golive must stop at once with exit 3, saying the job
+// keeps running on the host, and a resume must collect the rest of the
+// job's output without running it again.
+func TestInterruptLeavesJobRunning(t *testing.T) {
+	h := newHome(t)
+	rb := writeFile(t, h.dir, "crash.yaml", fmt.Sprintf(crashRunbook, fmt.Sprintf(crashStep, "a", crashLines)))
+	c := h.cmd(context.Background(), "run", "--runbook", rb, "--host", "local", "--operator", "ctrl-c tester",
+		"--plain", "--yes", "--out", h.out)
+	var out strings.Builder
+	c.Stdout, c.Stderr = &out, &out
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if err := c.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Wait()
+	t.Logf("interrupted run:\n%s", lastLines(out.String(), 6))
+	if code := c.ProcessState.ExitCode(); code != 3 {
+		t.Fatalf("exit %d after SIGINT, want 3 (stopped, resumable)", code)
+	}
+	if !strings.Contains(out.String(), "keeps running on the host") {
+		t.Errorf("golive did not say the step keeps running on the host")
+	}
+	id := unfinishedRun(t, h)
+	code, res := h.run(t, "", "resume", id, "--plain", "--yes", "--out", h.out)
+	if code != 0 {
+		t.Fatalf("resume: exit %d\n%s", code, res)
+	}
+	if !strings.Contains(res, "reattaching to job") {
+		t.Errorf("resume did not reattach to the running job:\n%s", res)
+	}
+	files := h.transcripts(t)
+	if len(files) != 1 {
+		t.Fatalf("want one transcript, found %v", files)
+	}
+	tr := readTranscript(t, files[0])
+	st := stepOf(t, tr, "count-a")
+	if len(st.Attempts) != 1 || len(st.Attempts[0].Resumed) != 1 || st.Attempts[0].OutputLines != crashLines+crashLines/100 {
+		t.Errorf("count-a: attempts %+v; want one attempt, reattached once, with all %d lines", st.Attempts, crashLines+crashLines/100)
+	}
+}
