@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"golang.org/x/term"
 
 	"golive/runbook"
@@ -51,9 +52,21 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "No unfinished runs in %s.\n", stateDir)
 			return 0
 		}
-		printRuns(stdout, runs)
-		fmt.Fprintln(stdout, "\nResume one with: golive resume RUNID")
-		return 0
+		if c.plain || c.yes || !term.IsTerminal(int(os.Stdout.Fd())) {
+			printRuns(stdout, runs)
+			fmt.Fprintln(stdout, "\nResume one with: golive resume RUNID")
+			return 0
+		}
+		final, err := tea.NewProgram(ui.NewRunPicker(runs, time.Now)).Run()
+		if err != nil {
+			fmt.Fprintf(stderr, "golive resume: %v\n", err)
+			return 1
+		}
+		picked := final.(ui.RunPicker).Chosen()
+		if picked == "" {
+			return 0
+		}
+		pos = append(pos, picked)
 	}
 	id := pos[0]
 	var found *runbook.RunSummary

@@ -6,8 +6,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+
+	"golive/runbook"
 
 	"golive/sshexec"
 )
@@ -118,5 +123,63 @@ func TestExportAsksForDirectory(t *testing.T) {
 	}
 	if m.rel.Session.Finished() {
 		t.Fatal("an export of an unfinished run must not finish it")
+	}
+}
+
+func TestRunPickerPicks(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	p := NewRunPicker([]runbook.RunSummary{
+		{ID: "r2", RunbookID: "docker", Host: "web2", Operator: "bob", LastStep: "migrate", LastTime: now.Add(-5 * time.Minute)},
+		{ID: "r1", Problem: "journal broken at line 3"},
+		{ID: "r0", RunbookID: "non-docker", Host: "web1", Operator: "alice", LastTime: now.Add(-time.Hour)},
+	}, func() time.Time { return now })
+	v := ansi.Strip(p.View().Content)
+	for _, want := range []string{"r2  docker on web2 by bob", "last step migrate · 5m0s ago", "cannot be resumed", "journal broken"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("picker lacks %q:\n%s", want, v)
+		}
+	}
+	step := func(k string) tea.Cmd {
+		m, cmd := p.Update(keyMsg(k))
+		p = m.(RunPicker)
+		return cmd
+	}
+	step("down")
+	if cmd := step("enter"); cmd != nil || p.Chosen() != "" {
+		t.Fatal("an unreadable run was picked")
+	}
+	step("down")
+	if cmd := step("enter"); cmd == nil || p.Chosen() != "r0" {
+		t.Fatalf("picked %q", p.Chosen())
+	}
+}
+
+func TestPassphrasePromptIsMasked(t *testing.T) {
+	ex := newFakeExec("web1")
+	opts := testOpts(t, ex)
+	opts.Runbook, opts.Host = "release", "web1"
+	var got []byte
+	opts.Connect = func(ctx context.Context, host string, p Prompter) (sshexec.Executor, error) {
+		pw, err := p.Passphrase(ctx, PassphraseQuestion{KeyFile: "/home/alice/.ssh/id_ed25519", Attempt: 1,
+			Message: "Enter passphrase for key '/home/alice/.ssh/id_ed25519': "})
+		if err != nil {
+			return nil, err
+		}
+		got = pw
+		return ex, nil
+	}
+	m := resize(New(opts), 100, 30)
+	m = drive(t, m, m.Init())
+	if m.connect.passphrase == nil {
+		t.Fatalf("no passphrase prompt (state %v)", m.state)
+	}
+	m = typeText(t, m, "correct horse")
+	if s := screen(m); strings.Contains(s, "correct horse") || !strings.Contains(s, "Enter passphrase for key") {
+		t.Fatalf("passphrase shown or prompt missing:\n%s", s)
+	}
+	m = press(t, m, "enter")
+	m = settle(t, m)
+	if string(got) != "correct horse" || m.state != stateMain {
+		t.Fatalf("got %q, state %v", got, m.state)
 	}
 }
