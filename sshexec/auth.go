@@ -87,6 +87,12 @@ func (k *keyring) plan(ctx context.Context, files []string, explicit, identities
 			}
 			continue
 		}
+		if _, locked := s.(*lockedSigner); locked && !k.canAsk() {
+			// Offering it would end authentication when reached: a key
+			// the server accepts must then be signed with.
+			p.notes = append(p.notes, fmt.Sprintf("encrypted key %s skipped: nobody can type its passphrase; load it with `ssh-add %s`", f, f))
+			continue
+		}
 		fileSigners = append(fileSigners, s)
 	}
 	wanted := map[string]bool{}
@@ -120,6 +126,15 @@ func (k *keyring) plan(ctx context.Context, files []string, explicit, identities
 		}
 	}
 	return p
+}
+
+// canAsk reports whether a passphrase can be asked at all.
+func (k *keyring) canAsk() bool {
+	if k.prompter == nil {
+		return false
+	}
+	_, refuse := k.prompter.(RefusePrompter)
+	return !refuse
 }
 
 func (k *keyring) socket() string {

@@ -98,6 +98,11 @@ func TestEncryptedKeyAsksPassphrase(t *testing.T) {
 	opts.Prompter = RefusePrompter{}
 	err = dialErr(t, opts)
 	mustContain(t, err.Error(), "ssh-add "+encPath)
+
+	// ...and an encrypted key that cannot be unlocked does not stop a
+	// usable key after it from being tried.
+	opts.IdentityFiles = []string{encPath, s.ClientKeyPath}
+	run(t, dialT(t, opts), "true")
 }
 
 // The server is asked about an encrypted key's public half first: a key it

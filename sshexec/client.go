@@ -352,7 +352,7 @@ func (c *Client) askUnknown(ctx context.Context, u *unknownHost) error {
 		Message: hostKeyMessage(hop.hostName, u.chk.remoteIP, hop.port, he.KeyType, he.Fingerprint),
 	}
 	ok, err := c.opts.Prompter.ConfirmHostKey(ctx, q)
-	if errors.Is(err, errNoAnswer) {
+	if errors.Is(err, ErrNoAnswer) {
 		return he
 	}
 	if err != nil {

@@ -81,7 +81,7 @@ func (f *fakePrompter) Passphrase(_ context.Context, q PassphraseQuestion) ([]by
 	f.passQs = append(f.passQs, q)
 	if len(f.passphrases) == 0 {
 		f.t.Errorf("unexpected passphrase question: %+v", q)
-		return nil, errNoAnswer
+		return nil, ErrNoAnswer
 	}
 	p := f.passphrases[0]
 	f.passphrases = f.passphrases[1:]
@@ -93,12 +93,12 @@ type failPrompter struct{ t *testing.T }
 
 func (f failPrompter) ConfirmHostKey(_ context.Context, q HostKeyQuestion) (bool, error) {
 	f.t.Errorf("host key question must not be asked: %s", q.Message)
-	return false, errNoAnswer
+	return false, ErrNoAnswer
 }
 
 func (f failPrompter) Passphrase(_ context.Context, q PassphraseQuestion) ([]byte, error) {
 	f.t.Errorf("passphrase must not be asked: %s", q.Message)
-	return nil, errNoAnswer
+	return nil, ErrNoAnswer
 }
 
 func mustContain(t *testing.T, s string, subs ...string) {

@@ -70,16 +70,18 @@ type RefusePrompter struct{}
 // ConfirmHostKey refuses: the connection fails with the fingerprint and
 // the command that adds the key.
 func (RefusePrompter) ConfirmHostKey(context.Context, HostKeyQuestion) (bool, error) {
-	return false, errNoAnswer
+	return false, ErrNoAnswer
 }
 
 // Passphrase refuses.
 func (RefusePrompter) Passphrase(_ context.Context, q PassphraseQuestion) ([]byte, error) {
-	return nil, fmt.Errorf("%w: key %s is encrypted and nobody can type its passphrase; load it into ssh-agent with `ssh-add %s`", errNoAnswer, q.KeyFile, q.KeyFile)
+	return nil, fmt.Errorf("%w: key %s is encrypted and nobody can type its passphrase; load it into ssh-agent with `ssh-add %s`", ErrNoAnswer, q.KeyFile, q.KeyFile)
 }
 
-// errNoAnswer marks a question nobody could answer.
-var errNoAnswer = errors.New("no one to answer")
+// ErrNoAnswer is what a Prompter returns (wrapped or not) when nobody can
+// answer, e.g. stdin is at its end: the connection then fails saying that
+// nobody could confirm the key, rather than that the operator refused it.
+var ErrNoAnswer = errors.New("sshexec: nobody can answer the question")
 
 // hostKeyMessage words the question as OpenSSH does: host and address
 // shown as "[h]:port" off port 22.
