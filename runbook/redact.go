@@ -9,11 +9,6 @@ import (
 	"sync/atomic"
 )
 
-// MinSecretLen is the shortest value masked as a known secret. Shorter
-// values cannot be hidden usefully: masking every "ab" in the output would
-// destroy it and still not protect a two-letter password.
-const MinSecretLen = 4
-
 // Redactor masks secrets in text before it reaches the screen, the journal
 // or the transcript (each becomes Mask, which never tells how long the secret
 // was): the values it was given (secret variables, the sudo
@@ -39,10 +34,12 @@ func NewRedactor(secrets []string) *Redactor {
 }
 
 // AddSecret adds a value to mask from now on (a variable entered during the
-// run, the sudo password once asked). Values shorter than MinSecretLen are
-// ignored.
+// run, the sudo password once asked). Every non-empty value is masked, even
+// a one-letter one, at the price of garbled output: a secret must not show.
+// Only values made of nothing but '*' are ignored; they look like the mask
+// already and would make masking never settle.
 func (r *Redactor) AddSecret(s string) {
-	if len(s) < MinSecretLen {
+	if strings.Trim(s, "*") == "" {
 		return
 	}
 	r.mu.Lock()
@@ -117,6 +114,10 @@ func (s *StreamRedactor) line(text string) string {
 type secretSet struct {
 	pairs  [1 << 16 / 64]uint64
 	byPair map[uint16][]string // longest first
+	// single marks one-byte secrets (and one-byte forms of them).
+	single    [256]bool
+	hasSingle bool
+	any       bool
 }
 
 func newSecretSet(secrets []string) *secretSet {
@@ -124,12 +125,17 @@ func newSecretSet(secrets []string) *secretSet {
 	seen := map[string]bool{}
 	for _, s := range secrets {
 		for _, f := range secretForms(s) {
-			if len(f) < MinSecretLen || seen[f] {
+			if f == "" || strings.Trim(f, "*") == "" || seen[f] {
 				continue
 			}
 			seen[f] = true
+			set.any = true
+			if len(f) == 1 {
+				set.single[f[0]], set.hasSingle = true, true
+				continue
+			}
 			p := uint16(f[0])<<8 | uint16(f[1])
-			set.pairs[p/64] |= 1 << (p % 64)
+			set.pairs[p>>6] |= 1 << (p & 63)
 			set.byPair[p] = append(set.byPair[p], f)
 		}
 	}
@@ -162,24 +168,39 @@ func secretForms(s string) []string {
 	return forms
 }
 
+// formAt returns the end of the longest form of two or more bytes that
+// starts at text[i] (whose first two bytes are p), or i.
+func (set *secretSet) formAt(text string, i int, p uint16) int {
+	for _, f := range set.byPair[p] { // longest first
+		if strings.HasPrefix(text[i:], f) {
+			return i + len(f)
+		}
+	}
+	return i
+}
+
 // mask replaces every occurrence of every secret form with Mask. Occurrences
 // that overlap or touch are merged into one span, so no part of either
 // secret shows.
 func (set *secretSet) mask(text string) string {
-	if len(set.byPair) == 0 || len(text) < MinSecretLen {
+	if !set.any {
 		return text
 	}
 	var spans [][2]int
-	for i := 0; i+1 < len(text); i++ {
-		p := uint16(text[i])<<8 | uint16(text[i+1])
-		if set.pairs[p/64]&(1<<(p%64)) == 0 {
-			continue
-		}
-		for _, f := range set.byPair[p] {
-			if strings.HasPrefix(text[i:], f) {
-				spans = append(spans, [2]int{i, i + len(f)})
-				break // the longest form at i covers the shorter ones
+	// The loop is the hot path of every output line: a bitmap test per
+	// byte pair, a map lookup only on a hit.
+	for i := 0; i < len(text); i++ {
+		if i+1 < len(text) {
+			p := uint16(text[i])<<8 | uint16(text[i+1])
+			if set.pairs[p>>6]&(1<<(p&63)) != 0 {
+				if end := set.formAt(text, i, p); end > i {
+					spans = append(spans, [2]int{i, end})
+					continue
+				}
 			}
+		}
+		if set.hasSingle && set.single[text[i]] {
+			spans = append(spans, [2]int{i, i + 1})
 		}
 	}
 	if len(spans) == 0 {

@@ -56,7 +56,7 @@ func TestRedactorLine(t *testing.T) {
 		{"echo 'p@ss w'\\''rd&$x'", "echo '********'"},
 		{"pw=" + url.QueryEscape("p@ss w'rd&$x") + "&n=1", "pw=********&n=1"},
 		{`"p@ss w'rd&$x"`, `"********"`},
-		{"short ab stays", "short ab stays"},
+		{"short ab too", "short ******** too"},
 		// Inline key block.
 		{`"-----BEGIN PRIVATE KEY-----\nMIIEv\n-----END PRIVATE KEY-----\n"`, `"-----BEGIN PRIVATE KEY-----********-----END PRIVATE KEY-----\n"`},
 	}
@@ -67,6 +67,16 @@ func TestRedactorLine(t *testing.T) {
 		if got := r.Line(r.Line(c.in)); got != c.want {
 			t.Errorf("Line is not idempotent on %q: %q", c.in, got)
 		}
+	}
+}
+
+func TestRedactorShortAndDegenerateSecrets(t *testing.T) {
+	r := NewRedactor([]string{"q", "**", ""})
+	if got := r.Line("a q b ** c"); got != "a ******** b ** c" {
+		t.Fatalf("got %q", got)
+	}
+	if got := r.Line(r.Line("qq")); got != Mask {
+		t.Fatalf("adjacent one-letter secrets: %q", got)
 	}
 }
 
