@@ -1,0 +1,142 @@
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// outputCmd prints about mb MB of base64 text (76-column lines): random
+// bytes, so nothing along the way can compress them.
+func outputCmd(mb int) string {
+	return fmt.Sprintf("head -c %d /dev/urandom | base64", mb<<20*3/4)
+}
+
+// outputBytes is how many bytes outputCmd(mb) prints.
+func outputBytes(mb int) int64 {
+	raw := int64(mb<<20*3/4)
+	enc := (raw + 2) / 3 * 4
+	return enc + (enc+75)/76
+}
+
+// goliveBinary returns the golive binary to measure: $GOLIVE_BIN (what
+// scripts/bench builds), else one built now.
+func goliveBinary(b *testing.B) string {
+	b.Helper()
+	if p := os.Getenv("GOLIVE_BIN"); p != "" {
+		return p
+	}
+	p := filepath.Join(b.TempDir(), "golive")
+	c := exec.Command("go", "build", "-o", p, ".")
+	c.Dir = ".."
+	if out, err := c.CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	return p
+}
+
+// usage is what one child process cost.
+type usage struct {
+	wall   time.Duration
+	maxRSS int64 // bytes
+}
+
+// measure runs c with stdout to /dev/null and returns its wall time and
+// peak RSS (rusage ru_maxrss of the child).
+func measure(b *testing.B, c *exec.Cmd) usage {
+	b.Helper()
+	var stderr bytes.Buffer
+	c.Stdout, c.Stderr = nil, &stderr // nil: /dev/null
+	t0 := time.Now()
+	if err := c.Run(); err != nil {
+		b.Fatalf("%s: %v\n%s", strings.Join(c.Args, " "), err, stderr.String())
+	}
+	u := usage{wall: time.Since(t0)}
+	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		u.maxRSS = ru.Maxrss << 10 // Linux reports KiB
+	}
+	return u
+}
+
+// goliveRun is `golive run --plain --yes` of the runbook at rb against
+// the bench alias, in a private HOME and XDG dirs.
+func (e *env) goliveRun(b *testing.B, bin, rb string) *exec.Cmd {
+	home := b.TempDir()
+	c := exec.Command(bin, "run", "--plain", "--yes", "--host", "bench", "--ssh-config", e.cfg,
+		"--runbook", rb, "--operator", "bench", "--out", home)
+	c.Env = append(os.Environ(), "HOME="+home, "XDG_STATE_HOME="+filepath.Join(home, "state"),
+		"XDG_CONFIG_HOME="+filepath.Join(home, "config"), "SSH_AUTH_SOCK=", "NO_COLOR=1")
+	return c
+}
+
+// BenchmarkBinaryMemory runs the built golive binary, `golive run --plain
+// --yes`, on a one-step runbook whose step prints mb MB, next to `ssh
+// bench 'same command' > /dev/null`, alternating. It reports golive's
+// peak RSS (target <= 64 MB whatever the output size) and both
+// throughputs (the binary's includes connecting and signing off).
+func BenchmarkBinaryMemory(b *testing.B) {
+	e := newEnv(b)
+	bin := goliveBinary(b)
+	for _, mb := range []int{2, 20, 200} {
+		b.Run(fmt.Sprintf("MB=%d", mb), func(b *testing.B) {
+			rb := writeRunbook(b, stepsRunbook(1, outputCmd(mb)))
+			var g, s usage
+			for i := 0; i < b.N; i++ {
+				gu := measure(b, e.goliveRun(b, bin, rb))
+				su := measure(b, e.ssh(false, outputCmd(mb)))
+				g.wall += gu.wall
+				s.wall += su.wall
+				g.maxRSS = max(g.maxRSS, gu.maxRSS)
+				s.maxRSS = max(s.maxRSS, su.maxRSS)
+				b.StopTimer()
+				e.cleanJobs(b)
+				b.StartTimer()
+			}
+			mbs := func(d time.Duration) float64 {
+				return float64(outputBytes(mb)) * float64(b.N) / d.Seconds() / 1e6
+			}
+			b.ReportMetric(float64(g.maxRSS)/(1<<20), "golive-maxrss-MiB")
+			b.ReportMetric(float64(s.maxRSS)/(1<<20), "ssh-maxrss-MiB")
+			b.ReportMetric(mbs(g.wall), "golive-MB/s")
+			b.ReportMetric(mbs(s.wall), "ssh-MB/s")
+			b.ReportMetric(float64(s.wall)/float64(g.wall), "golive/ssh-throughput")
+		})
+	}
+}
+
+// BenchmarkBinaryFiftySteps runs `golive run --plain --yes` over a
+// runbook of 50 steps printing 1000 lines each, next to 50 multiplexed
+// `ssh` calls of the same command (master started first): per-step time
+// and peak RSS of a whole release.
+func BenchmarkBinaryFiftySteps(b *testing.B) {
+	e := newEnv(b)
+	e.startMaster(b)
+	bin := goliveBinary(b)
+	const cmd = "seq 1 1000"
+	rb := writeRunbook(b, stepsRunbook(50, cmd))
+	var g, s usage
+	for i := 0; i < b.N; i++ {
+		gu := measure(b, e.goliveRun(b, bin, rb))
+		t0 := time.Now()
+		for k := 0; k < 50; k++ {
+			measure(b, e.ssh(true, cmd))
+		}
+		s.wall += time.Since(t0)
+		g.wall += gu.wall
+		g.maxRSS = max(g.maxRSS, gu.maxRSS)
+		b.StopTimer()
+		e.cleanJobs(b)
+		b.StartTimer()
+	}
+	per := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) / float64(50*b.N) }
+	b.ReportMetric(float64(g.maxRSS)/(1<<20), "golive-maxrss-MiB")
+	b.ReportMetric(per(g.wall), "golive-ms/step")
+	b.ReportMetric(per(s.wall), "ssh-mux-ms/step")
+	b.ReportMetric(float64(g.wall)/float64(s.wall), "golive/mux")
+}

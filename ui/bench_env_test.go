@@ -1,0 +1,191 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"golive/internal/sshdtest"
+	"golive/runbook"
+	"golive/sshexec"
+)
+
+// Benchmarks of the TUI against a real sshd (bench_tui_test.go). This
+// file sets them up: the server, a release of one step, and a probe that
+// wraps the real Model in a real tea.Program and timestamps what happens.
+
+// benchServer is an sshd whose sessions get a private HOME (so the
+// machine's shell start-up files, identical for golive and ssh, stay out
+// of the figures) and an ssh_config alias "bench" for it.
+type benchServer struct {
+	srv  *sshdtest.Server
+	cfg  string
+	jobs string
+}
+
+func startBenchServer(b *testing.B) *benchServer {
+	b.Helper()
+	jobs := b.TempDir()
+	srv := sshdtest.Start(b, sshdtest.Config("SetEnv HOME="+jobs+" XDG_STATE_HOME="+jobs))
+	return &benchServer{srv: srv, jobs: jobs, cfg: srv.WriteSSHConfig("bench", "BatchMode yes")}
+}
+
+// dial connects golive's client through the alias.
+func (s *benchServer) dial(b *testing.B) sshexec.Executor {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := sshexec.Dial(ctx, sshexec.Options{Host: "bench", ConfigFile: s.cfg, AgentSocket: "none"})
+	if err != nil {
+		b.Fatalf("dial: %v", err)
+	}
+	ex := c.Executor()
+	b.Cleanup(func() { ex.Close() })
+	return ex
+}
+
+// ssh runs `ssh -F cfg bench cmd` with stdout to /dev/null.
+func (s *benchServer) ssh(b *testing.B, cmd string) time.Duration {
+	b.Helper()
+	c := exec.Command("ssh", "-F", s.cfg, "bench", cmd)
+	t0 := time.Now()
+	if out, err := c.CombinedOutput(); err != nil && len(out) < 4096 {
+		b.Fatalf("ssh: %v\n%s", err, out)
+	}
+	return time.Since(t0)
+}
+
+// cleanJobs removes the job files golive left on the server.
+func (s *benchServer) cleanJobs() {
+	dir := filepath.Join(s.jobs, "golive", "jobs")
+	ents, _ := os.ReadDir(dir)
+	for _, d := range ents {
+		os.RemoveAll(filepath.Join(dir, d.Name()))
+	}
+}
+
+// benchModel returns the main screen of a new release whose one step runs
+// cmd on ex, as New and begin build it after the start screens.
+func benchModel(b *testing.B, ex sshexec.Executor, cmd string) Model {
+	b.Helper()
+	text := fmt.Sprintf("id: bench\ntitle: Benchmark\ndescription: One step.\nversion: \"1\"\nsections:\n  - id: s\n    title: Steps\n    steps:\n      - id: stream\n        title: Stream output\n        kind: remote\n        command: %q\n", cmd)
+	p := filepath.Join(b.TempDir(), "bench.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	rb, err := runbook.LoadFile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	plan, err := rb.Plan(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	runID := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+	rel := &Release{Plan: plan, Session: runbook.NewSession(plan, time.Now), Remote: ex,
+		Redactor: runbook.NewRedactor(plan.Secrets()), Operator: "bench", Host: "bench", RunID: runID}
+	j, err := runbook.CreateJournal(b.TempDir(), runID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { j.Close() })
+	rel.Journal = j
+	if err := rel.Commit(rel.Session.Begin(runbook.RunInfo{ID: runID, Host: "bench", Operator: "bench"})); err != nil {
+		b.Fatal(err)
+	}
+	m := New(Options{StateDir: b.TempDir(), Now: time.Now, DefaultOperator: "bench"})
+	return m.begin(rel)
+}
+
+// probeState is what a probe records; the program's goroutines (Update
+// and View on one, the renderer's flushes on another) and the key sender
+// share it.
+type probeState struct {
+	mu       sync.Mutex
+	sent     time.Time // when the last probe key was written to the input
+	inFlight bool      // that key has not reached the screen yet
+	viewed   bool      // Update handled it and View rendered it
+	toView   []time.Duration
+	toScreen []time.Duration
+	doneAt   time.Time
+	lines    int64
+	runErr   error
+	views    int
+}
+
+// probe wraps the real Model. A "?" key press (help toggle: a visible
+// change) is timed from its write to the program's input to the View
+// that follows its Update, and to the renderer's next write to the
+// terminal. The end of the run quits the program.
+type probe struct {
+	m  Model
+	st *probeState
+}
+
+func (p probe) Init() tea.Cmd { return p.m.Init() }
+
+func (p probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	nm, cmd := p.m.Update(msg)
+	p.m = nm.(Model)
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		if msg.String() == "?" {
+			p.st.mu.Lock()
+			p.st.viewed = false
+			p.st.mu.Unlock()
+		}
+	case runDoneMsg:
+		p.st.mu.Lock()
+		p.st.doneAt = time.Now()
+		p.st.runErr = msg.err
+		if r := p.m.outputs["stream"]; r != nil {
+			p.st.lines = r.total
+		}
+		p.st.mu.Unlock()
+		return p, tea.Quit
+	}
+	return p, cmd
+}
+
+func (p probe) View() tea.View {
+	v := p.m.View()
+	p.st.mu.Lock()
+	p.st.views++
+	if p.st.inFlight && !p.st.viewed {
+		p.st.viewed = true
+		p.st.toView = append(p.st.toView, time.Since(p.st.sent))
+	}
+	p.st.mu.Unlock()
+	return v
+}
+
+// screenWriter is the program's terminal: it discards the bytes and
+// times the first write after a probe key was rendered.
+type screenWriter struct{ st *probeState }
+
+func (w screenWriter) Write(b []byte) (int, error) {
+	w.st.mu.Lock()
+	if w.st.inFlight && w.st.viewed {
+		w.st.inFlight = false
+		w.st.toScreen = append(w.st.toScreen, time.Since(w.st.sent))
+	}
+	w.st.mu.Unlock()
+	return len(b), nil
+}
+
+// benchProgram is a real tea.Program over the probe at 160x50, reading
+// keys from the returned pipe.
+func benchProgram(m Model, st *probeState) (*tea.Program, *io.PipeWriter) {
+	pr, pw := io.Pipe()
+	p := tea.NewProgram(probe{m: m, st: st}, tea.WithInput(pr), tea.WithOutput(screenWriter{st}),
+		tea.WithWindowSize(160, 50), tea.WithoutSignalHandler())
+	return p, pw
+}

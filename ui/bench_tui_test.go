@@ -1,0 +1,153 @@
+package ui
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+// benchOutputCmd prints about mb MB of base64 text in 76-column lines.
+func benchOutputCmd(mb int) string {
+	return fmt.Sprintf("head -c %d /dev/urandom | base64", mb<<20*3/4)
+}
+
+// benchOutputBytes is how many bytes benchOutputCmd(mb) prints, newlines
+// included.
+func benchOutputBytes(mb int) int64 {
+	enc := (int64(mb<<20*3/4) + 2) / 3 * 4
+	return enc + (enc+75)/76
+}
+
+// benchSizes are the output sizes of the TUI benchmarks: a base of 2 MB,
+// then 10x and 100x it (200 MB, the size the targets are stated for).
+var benchSizes = []int{2, 20, 200}
+
+// runTUI runs one step printing mb MB in a real tea.Program and returns
+// how long it took from the run key to the end of the run. With keys set,
+// a "?" is typed every 40-60 ms while the step streams.
+func runTUI(b *testing.B, srv *benchServer, mb int, keys bool) (time.Duration, *probeState) {
+	b.Helper()
+	st := &probeState{}
+	p, in := benchProgram(benchModel(b, srv.dial(b), benchOutputCmd(mb)), st)
+	ran := make(chan error, 1)
+	go func() { _, err := p.Run(); ran <- err }()
+	time.Sleep(100 * time.Millisecond) // let the program start reading input
+	t0 := time.Now()
+	if _, err := in.Write([]byte("\r")); err != nil {
+		b.Fatal(err)
+	}
+	stop := make(chan struct{})
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		if !keys {
+			return
+		}
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(40*time.Millisecond + rand.N(20*time.Millisecond)):
+			}
+			st.mu.Lock()
+			busy := st.inFlight && time.Since(st.sent) < 5*time.Second
+			if !busy {
+				st.inFlight, st.viewed, st.sent = true, false, time.Now()
+			}
+			st.mu.Unlock()
+			if !busy {
+				_, _ = in.Write([]byte("?"))
+			}
+		}
+	}()
+	var err error
+	select {
+	case err = <-ran:
+	case <-time.After(10 * time.Minute):
+		p.Kill()
+		err = <-ran
+	}
+	close(stop)
+	in.Close()
+	<-sent
+	if err != nil {
+		b.Fatalf("program: %v", err)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.runErr != nil || st.doneAt.IsZero() {
+		b.Fatalf("run: %v (done %v)", st.runErr, st.doneAt)
+	}
+	if want := benchOutputBytes(mb) / 77; st.lines < want {
+		b.Fatalf("%d lines shown, want at least %d", st.lines, want)
+	}
+	srv.cleanJobs()
+	return st.doneAt.Sub(t0), st
+}
+
+// BenchmarkTUIThroughput streams a step printing 2, 20 and 200 MB through
+// the whole pipeline as the TUI runs it: sshexec (detached job, pooled
+// connection) → redaction → journal (fsync per batch) → Session → output
+// ring (sanitized) → pane → View, in a real tea.Program rendering at 160x50
+// to a discarded terminal; alternated with `ssh bench 'same command' >
+// /dev/null`. Target: golive/ssh >= 0.8 at 200 MB.
+func BenchmarkTUIThroughput(b *testing.B) {
+	srv := startBenchServer(b)
+	for _, mb := range benchSizes {
+		b.Run(fmt.Sprintf("MB=%d", mb), func(b *testing.B) {
+			var g, s time.Duration
+			views := 0
+			for i := 0; i < b.N; i++ {
+				d, st := runTUI(b, srv, mb, false)
+				g += d
+				views += st.views
+				s += srv.ssh(b, benchOutputCmd(mb))
+			}
+			mbs := func(d time.Duration) float64 {
+				return float64(benchOutputBytes(mb)) * float64(b.N) / d.Seconds() / 1e6
+			}
+			b.ReportMetric(mbs(g), "golive-MB/s")
+			b.ReportMetric(mbs(s), "ssh-MB/s")
+			b.ReportMetric(float64(s)/float64(g), "golive/ssh")
+			b.ReportMetric(float64(views)/float64(b.N), "views/run")
+		})
+	}
+}
+
+// BenchmarkTUIKeyLatency types "?" (the help toggle, which changes the
+// screen) every 40-60 ms while a step prints 2, 20 or 200 MB at full
+// rate, and times each press from its write to the program's input to
+// the renderer's next write to the terminal after the View that shows it
+// (screen), and to that View (view). Target: p99 screen <= 50 ms.
+func BenchmarkTUIKeyLatency(b *testing.B) {
+	srv := startBenchServer(b)
+	for _, mb := range benchSizes {
+		b.Run(fmt.Sprintf("MB=%d", mb), func(b *testing.B) {
+			var toView, toScreen []time.Duration
+			for i := 0; i < b.N; i++ {
+				_, st := runTUI(b, srv, mb, true)
+				toView = append(toView, st.toView...)
+				toScreen = append(toScreen, st.toScreen...)
+			}
+			if len(toScreen) == 0 {
+				b.Fatal("no key press reached the screen")
+			}
+			b.ReportMetric(pct(toScreen, 50), "p50-ms")
+			b.ReportMetric(pct(toScreen, 99), "p99-ms")
+			b.ReportMetric(pct(toScreen, 100), "max-ms")
+			b.ReportMetric(pct(toView, 99), "p99-view-ms")
+			b.ReportMetric(float64(len(toScreen)), "presses")
+		})
+	}
+}
+
+// pct is the p-th percentile of ds in milliseconds (nearest rank).
+func pct(ds []time.Duration, p float64) float64 {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(float64(len(s))*p/100+0.5) - 1
+	i = min(max(i, 0), len(s)-1)
+	return float64(s[i]) / float64(time.Millisecond)
+}
