@@ -20,7 +20,7 @@ func outputCmd(mb int) string {
 
 // outputBytes is how many bytes outputCmd(mb) prints.
 func outputBytes(mb int) int64 {
-	raw := int64(mb<<20*3/4)
+	raw := int64(mb << 20 * 3 / 4)
 	enc := (raw + 2) / 3 * 4
 	return enc + (enc+75)/76
 }
