@@ -72,9 +72,9 @@ func (s *benchServer) cleanJobs() {
 	}
 }
 
-// benchModel returns the main screen of a new release whose one step runs
+// sshBenchModel returns the main screen of a new release whose one step runs
 // cmd on ex, as New and begin build it after the start screens.
-func benchModel(b *testing.B, ex sshexec.Executor, cmd string) Model {
+func sshBenchModel(b *testing.B, ex sshexec.Executor, cmd string) Model {
 	b.Helper()
 	text := fmt.Sprintf("id: bench\ntitle: Benchmark\ndescription: One step.\nversion: \"1\"\nsections:\n  - id: s\n    title: Steps\n    steps:\n      - id: stream\n        title: Stream output\n        kind: remote\n        command: %q\n", cmd)
 	p := filepath.Join(b.TempDir(), "bench.yaml")

@@ -30,7 +30,7 @@ var benchSizes = []int{2, 20, 200}
 func runTUI(b *testing.B, srv *benchServer, mb int, keys bool) (time.Duration, *probeState) {
 	b.Helper()
 	st := &probeState{}
-	p, in := benchProgram(benchModel(b, srv.dial(b), benchOutputCmd(mb)), st)
+	p, in := benchProgram(sshBenchModel(b, srv.dial(b), benchOutputCmd(mb)), st)
 	ran := make(chan error, 1)
 	go func() { _, err := p.Run(); ran <- err }()
 	time.Sleep(100 * time.Millisecond) // let the program start reading input
