@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -116,7 +117,15 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 		if err != nil {
 			return nil, "", "", err
 		}
+		// The signer is the operator: --operator, else the one the
+		// transcript names (typed in the form, or the resumed run's).
 		op := opts.Operator
+		if op == "" {
+			var t struct{ Run struct{ Operator string } }
+			if json.Unmarshal(data, &t) == nil {
+				op = t.Run.Operator
+			}
+		}
 		if op == "" {
 			op = opts.DefaultOperator
 		}

@@ -110,7 +110,7 @@ func TestCrashResume(t *testing.T) {
 	}
 	tr := readTranscript(t, files[0])
 	checkCrashTranscript(t, tr)
-	t.Logf("verify:\n%s", h.verify(t, files[0]))
+	t.Logf("verify:\n%s", h.verify(t, files[0], "crash tester"))
 }
 
 // killAfter starts golive, SIGKILLs it after delay (if it is still

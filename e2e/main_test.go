@@ -146,10 +146,10 @@ func readTranscript(t *testing.T, path string) *runbook.Transcript {
 }
 
 // verify runs `golive verify` on a transcript with the allowed_signers
-// file written next to it, and fails the test unless every check passes.
-func (h *home) verify(t *testing.T, path string) string {
+// file written next to it, for the signer named principal, and fails the test unless every check passes.
+func (h *home) verify(t *testing.T, path, principal string) string {
 	t.Helper()
-	code, out := h.run(t, "", "verify", path, "--signers", filepath.Join(filepath.Dir(path), "allowed_signers"))
+	code, out := h.run(t, "", "verify", path, "--signers", filepath.Join(filepath.Dir(path), "allowed_signers"), "--principal", principal)
 	if code != 0 {
 		t.Fatalf("golive verify %s: exit %d\n%s", path, code, out)
 	}

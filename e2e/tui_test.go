@@ -118,7 +118,7 @@ func TestTUIRelease(t *testing.T) {
 		t.Fatalf("want one JSON transcript in %s, found %v", h.out, files)
 	}
 	checkTUITranscript(t, readTranscript(t, files[0]), fp)
-	t.Logf("verify:\n%s", h.verify(t, files[0]))
+	t.Logf("verify:\n%s", h.verify(t, files[0], "Ada Lovelace"))
 	kh, err := os.ReadFile(filepath.Join(h.dir, ".ssh", "known_hosts"))
 	if err != nil || !strings.Contains(string(kh), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(srv.sshd.HostPublicKey)))) {
 		t.Errorf("the accepted host key is not in ~/.ssh/known_hosts (%v):\n%s", err, kh)
