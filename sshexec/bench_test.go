@@ -1,10 +1,12 @@
 package sshexec
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 )
@@ -76,4 +78,18 @@ func BenchmarkThroughput(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkSplitter is the line splitter alone on base64-like text, fed in
+// 32 KiB writes as the SSH client delivers it.
+func BenchmarkSplitter(b *testing.B) {
+	line := []byte(strings.Repeat("A", 76) + "\n")
+	chunk := bytes.Repeat(line, 32<<10/len(line))
+	b.SetBytes(int64(len(chunk)))
+	s := newSplitter(Stdout, 0, func(Line) error { return nil })
+	for b.Loop() {
+		if _, err := s.Write(chunk); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

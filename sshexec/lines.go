@@ -72,7 +72,7 @@ func (s *splitter) Write(p []byte) (int, error) {
 			}
 		}
 		room := MaxLineBytes - len(s.buf)
-		i := bytes.IndexAny(p, "\r\n")
+		i := indexBreak(p[:min(len(p), room+1)])
 		if i < 0 || i > room {
 			k := min(len(p), room)
 			s.buf = append(s.buf, p[:k]...)
@@ -129,6 +129,19 @@ func (s *splitter) flush() error {
 	err := s.line(s.buf, s.now())
 	s.buf = s.buf[:0]
 	return err
+}
+
+// indexBreak is the index of the first '\n' or '\r' in p, or -1.
+func indexBreak(p []byte) int {
+	i := bytes.IndexByte(p, '\n')
+	head := p
+	if i >= 0 {
+		head = p[:i]
+	}
+	if j := bytes.IndexByte(head, '\r'); j >= 0 {
+		return j
+	}
+	return i
 }
 
 // cutPoint is where to cut b without splitting a rune at its end.

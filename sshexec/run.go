@@ -61,6 +61,11 @@ func (f *follower) send(l Line) error {
 	select {
 	case f.out <- l:
 		return nil
+	default:
+	}
+	select {
+	case f.out <- l:
+		return nil
 	case <-f.ctx.Done():
 		return f.ctx.Err()
 	}

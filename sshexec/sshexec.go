@@ -50,7 +50,8 @@ type Line struct {
 	Text   string
 	Time   time.Time
 	// Offset is the byte offset in the job's stream file just after this
-	// line; pass the last one seen to Attach to continue from there.
+	// line (after its "\r" when it ended with "\r\n"); pass the last one
+	// seen to Attach to continue from there.
 	Offset int64
 }
 
