@@ -48,12 +48,12 @@ func ensurePrivateDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("state directory %s: %w", dir, err)
 	}
-	fi, err := os.Lstat(dir)
+	fi, err := os.Stat(dir) // follows a symlinked state directory; its target is checked
 	if err != nil {
 		return fmt.Errorf("state directory %s: %w", dir, err)
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("state directory %s: not a directory (a symlink or file is in the way); move it aside", dir)
+		return fmt.Errorf("state directory %s: not a directory (a file is in the way); move it aside", dir)
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
 		return fmt.Errorf("state directory %s: owned by uid %d, not by you (uid %d); fix its owner or set XDG_STATE_HOME", dir, st.Uid, os.Geteuid())
