@@ -226,26 +226,3 @@ if [ -s "$d/exit" ]; then read -r c s <"$d/exit"; echo "golive:exit $c $s" >&2; 
 [ -e "$d/timedout" ] && echo golive:timedout >&2
 exit 0
 `
-
-// cancelCmd stops job id's process group: TERM, up to 5 s, KILL, up to 2 s,
-// then confirms no live process is left in the group. A job started with
-// sudo is stopped through sudo (the asroot function sudo defines). It
-// reports on stdout with golive: lines.
-func cancelCmd(root, id, sudo string) string {
-	inner := shFuncs + `d=$1
-if [ ! -d "$d" ]; then echo golive:nojob; exit 0; fi
-n=0; while [ ! -s "$d/pgid" ] && [ $n -lt 50 ]; do n=$((n+1)); sleep 0.1; done
-if [ ! -s "$d/pgid" ]; then echo golive:nostart; exit 0; fi
-read -r p <"$d/pgid"
-if ! galive; then echo golive:gone; exit 0; fi
-: >"$d/canceled"
-kill -TERM -"$p" 2>/dev/null; echo golive:term "$p"
-n=0; while galive && [ $n -lt 50 ]; do n=$((n+1)); sleep 0.1; done
-if galive; then kill -KILL -"$p" 2>/dev/null; echo golive:kill
-  n=0; while galive && [ $n -lt 20 ]; do n=$((n+1)); sleep 0.1; done; fi
-if galive; then echo golive:alive; else echo golive:gone; fi
-`
-	run := "/bin/sh -c " + shq(inner) + ` golive-cancel "$d"`
-	return fmt.Sprintf("R=%s; d=\"$R\"/%s\n", root, id) + sudo + "\n" +
-		`if [ -e "$d/sudo" ]; then asroot ` + run + "; else " + run + "; fi\n"
-}

@@ -1,0 +1,199 @@
+package sshexec
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// attempt is what the host reported in one round of following.
+type attempt struct {
+	state            string // first failure word, "" when none
+	started, ended   bool
+	exit             []string
+	outSize, errSize int64
+	startedAt        time.Time
+	endedAt          time.Time
+	canceled, timed  bool
+	msg              string
+}
+
+var failWords = []string{"exists", "short", "startfail", "nojob", "conflict", "nostart", "followfail"}
+
+func parseAttempt(c1, c2 *ctlWriter) attempt {
+	a := attempt{msg: joinMsg(c1.message(), c2.message())}
+	for _, c := range []*ctlWriter{c1, c2} {
+		for _, w := range failWords {
+			if a.state == "" && c.has(w) {
+				a.state = w
+			}
+		}
+	}
+	a.started = c1.has("started") || c1.has("stat")
+	// stat lines: out and err (sizes), pgid (start), exit (end).
+	st := c1.all("stat")
+	for len(st) < 4 {
+		st = append(st, nil)
+	}
+	a.outSize, a.errSize = statSize(st[0]), statSize(st[1])
+	a.startedAt, a.endedAt = statTime(st[2]), statTime(st[3])
+	if ex, ok := c1.get("exit"); ok && len(ex) > 0 && len(st[1]) > 0 {
+		a.ended = true
+		a.exit = ex
+	}
+	a.canceled = c1.has("canceled")
+	a.timed = c1.has("timedout")
+	return a
+}
+
+// fill records the job's end in res.
+func (a attempt) fill(res *Result) {
+	res.Canceled, res.TimedOut = a.canceled, a.timed
+	if !a.startedAt.IsZero() && res.Started.IsZero() {
+		res.Started = a.startedAt
+	}
+	res.Ended = a.endedAt
+	if res.Ended.IsZero() {
+		res.Ended = time.Now()
+	}
+	code, err := strconv.Atoi(a.exit[0])
+	if err != nil || len(a.exit) < 2 {
+		res.Unknown, res.ExitCode = true, -1
+		return
+	}
+	res.ExitCode = code
+	if a.exit[1] != "-" {
+		res.Signal = a.exit[1]
+	}
+}
+
+func statSize(f []string) int64 {
+	if len(f) < 1 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(f[0], 10, 64)
+	return n
+}
+
+func statTime(f []string) time.Time {
+	if len(f) < 2 {
+		return time.Time{}
+	}
+	return unixTime(f[1])
+}
+
+func unixTime(s string) time.Time {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f <= 0 {
+		return time.Time{}
+	}
+	sec := int64(f)
+	return time.Unix(sec, int64((f-float64(sec))*1e9))
+}
+
+func joinMsg(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}
+
+// hostSays formats the host's own error text for an error message.
+func hostSays(msg string) string {
+	if msg == "" {
+		return ""
+	}
+	return " (the host said: " + msg + ")"
+}
+
+// newToken is a random token telling this Run's job directory apart.
+func newToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// ctlWriter splits a follower's stderr into control lines ("golive:...")
+// and other text (error messages from the host), keeping a bounded amount.
+type ctlWriter struct {
+	partial []byte
+	ctl     []string
+	other   []string
+	onCtl   func(string) // called for each control line as it arrives
+}
+
+func (w *ctlWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			if len(w.partial) < 4096 {
+				w.partial = append(w.partial, p[:min(len(p), 4096-len(w.partial))]...)
+			}
+			break
+		}
+		w.partial = append(w.partial, p[:i]...)
+		p = p[i+1:]
+		w.add(string(w.partial))
+		w.partial = w.partial[:0]
+	}
+	return n, nil
+}
+
+func (w *ctlWriter) add(l string) {
+	if rest, ok := strings.CutPrefix(l, "golive:"); ok {
+		w.ctl = append(w.ctl, rest)
+		if w.onCtl != nil {
+			w.onCtl(rest)
+		}
+		return
+	}
+	if l = strings.TrimSpace(l); l != "" && len(w.other) < 20 {
+		w.other = append(w.other, text([]byte(l)))
+	}
+}
+
+// has reports whether control line word (its first field) arrived.
+func (w *ctlWriter) has(word string) bool {
+	_, ok := w.get(word)
+	return ok
+}
+
+// get returns the fields after word of the first control line starting
+// with it.
+func (w *ctlWriter) get(word string) ([]string, bool) {
+	for _, l := range w.ctl {
+		f := strings.Fields(l)
+		if len(f) > 0 && f[0] == word {
+			return f[1:], true
+		}
+	}
+	return nil, false
+}
+
+// all returns the fields of every control line starting with word.
+func (w *ctlWriter) all(word string) [][]string {
+	var out [][]string
+	for _, l := range w.ctl {
+		f := strings.Fields(l)
+		if len(f) > 0 && f[0] == word {
+			out = append(out, f[1:])
+		}
+	}
+	return out
+}
+
+// message is the host's own error text, for error messages.
+func (w *ctlWriter) message() string {
+	if len(w.partial) > 0 {
+		w.add(string(w.partial))
+		w.partial = nil
+	}
+	return strings.Join(w.other, "; ")
+}
