@@ -10,6 +10,7 @@ import (
 // shows only those (STYLE §6). Call it after anything that changes state.
 func (m *Model) syncKeys() {
 	defer m.layout() // the detail's height follows what it shows
+	m.refreshStatuses()
 	k := &m.keys
 	all := []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown, &k.Follow,
 		&k.Run, &k.Retry, &k.Cancel, &k.Pass, &k.Fail, &k.Skip, &k.NA, &k.Rollback, &k.Note,

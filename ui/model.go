@@ -96,11 +96,16 @@ type Model struct {
 	selected int      // index into steps
 	steps    []string // step ids in plan order
 	outputs  map[string]*ring
-	pane     outputPane
-	dlg      dialog
-	banner   string // connection trouble, "" when the link is fine
-	status   string // one-line remark under the detail (last action)
-	statusOK bool
+	statuses map[string]stepStatus // cache, see refreshStatuses
+	// paneDirty: output arrived for the shown step since the pane was
+	// last refreshed; paneFrom is the first such line.
+	paneDirty bool
+	paneFrom  int64
+	pane      outputPane
+	dlg       dialog
+	banner    string // connection trouble, "" when the link is fine
+	status    string // one-line remark under the detail (last action)
+	statusOK  bool
 
 	// The running step, if any.
 	run      *activeRun

@@ -127,6 +127,8 @@ func (m Model) resumeRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 			m.ring(e.Step).add(e.Lines)
 		}
 	}
+	m.pane.refresh() // the shown ring was filled behind the pane's back
+	m.pane.follow()
 	m.resumeFrom = Offsets(m.resumeEvents)
 	m.resumeEvents = nil
 	cmds := []tea.Cmd{m.tick()}

@@ -73,6 +73,22 @@ func TestResumeReattachesAndRestoresOutput(t *testing.T) {
 	}
 }
 
+func TestResumeShowsJournaledOutputWithoutReattach(t *testing.T) {
+	ex := newFakeExec("web1")
+	opts, path, _ := crashMidStep(t, ex)
+	rel, events, err := OpenRun(opts, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Select the step as resume does, but with no job to reattach to the
+	// pane must still show what the journal kept.
+	m := resize(NewResume(opts, rel, events), 100, 30)
+	m = drive(t, m, m.Init())
+	if s := screen(m); !strings.Contains(s, "line one") || !strings.Contains(s, "line two") {
+		t.Fatalf("journaled output not shown:\n%s", s)
+	}
+}
+
 func TestResumeJobGoneIsUnknown(t *testing.T) {
 	ex := newFakeExec("web1")
 	opts, path, _ := crashMidStep(t, ex)

@@ -16,10 +16,31 @@ var listWords = map[stepStatus]string{
 	statusInterrupted: "paused",
 }
 
-// stepStatusOf returns the UI status of a step now.
+// stepStatusOf returns the UI status of a step now: from the cache
+// syncKeys fills after every change, so a frame does not copy every
+// step's state out of the Session.
 func (m Model) stepStatusOf(id string) stepStatus {
+	if st, ok := m.statuses[id]; ok {
+		return st
+	}
+	return m.computeStatus(id)
+}
+
+func (m Model) computeStatus(id string) stepStatus {
 	st := m.rel.Session.Step(id)
 	return statusOf(st, st.Verdict == "" && m.rel.Session.BlockedBy(id) != "")
+}
+
+// refreshStatuses recomputes the status cache.
+func (m *Model) refreshStatuses() {
+	if m.rel == nil {
+		return
+	}
+	c := make(map[string]stepStatus, len(m.steps))
+	for _, id := range m.steps {
+		c[id] = m.computeStatus(id)
+	}
+	m.statuses = c
 }
 
 // stepListView renders the steps grouped by section, with a glyph and a

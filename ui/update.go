@@ -23,10 +23,15 @@ func (m Model) updateRelease(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.run == nil || msg.runID != m.run.id {
 			return m, nil // from an older run: drop it
 		}
-		if err := m.applyRunEvents(msg.evs); err != nil {
+		refresh, err := m.applyRunEvents(msg.evs)
+		if err != nil {
 			return m.fail(err), nil
 		}
-		return m, waitForRun(m.run.msgs)
+		return m, tea.Batch(refresh, waitForRun(m.run.msgs))
+	case paneRefreshMsg:
+		m.refreshPane()
+		m.syncKeys()
+		return m, nil
 	case runDoneMsg:
 		if m.run == nil || msg.runID != m.run.id {
 			return m, nil
@@ -146,22 +151,36 @@ func (m *Model) startJob(ev runbook.Event, attach bool) tea.Cmd {
 
 // applyRunEvents applies a run's journaled output and connection events
 // and shows them.
-func (m *Model) applyRunEvents(evs []runbook.Event) error {
+func (m *Model) applyRunEvents(evs []runbook.Event) (refresh tea.Cmd, err error) {
 	if err := m.rel.Apply(evs...); err != nil {
-		return err
+		return nil, err
 	}
 	for _, ev := range evs {
 		switch ev.Type {
 		case runbook.EvOutput:
 			r := m.ring(ev.Step)
-			from := r.total
+			if r == m.pane.r && !m.paneDirty {
+				m.paneDirty, m.paneFrom = true, r.total
+				refresh = tea.Tick(paneRefreshEvery, func(time.Time) tea.Msg { return paneRefreshMsg{} })
+			}
 			r.add(ev.Lines)
-			m.pane.appended(r, from)
 		case runbook.EvConnection:
 			m.connBanner(ev.Conn)
 		}
 	}
-	return nil
+	return refresh, nil
+}
+
+// paneRefreshEvery bounds how often streaming output redraws the pane:
+// a chatty step costs a few refreshes a second, not one per batch.
+const paneRefreshEvery = 50 * time.Millisecond
+
+// refreshPane shows the output that arrived since the last refresh.
+func (m *Model) refreshPane() {
+	if m.paneDirty {
+		m.paneDirty = false
+		m.pane.appended(m.pane.r, m.paneFrom)
+	}
 }
 
 // connBanner shows the state of the link to the host.
@@ -182,6 +201,7 @@ func (m *Model) connBanner(c *runbook.ConnInfo) {
 
 // onRunDone records how a run ended.
 func (m Model) onRunDone(msg runDoneMsg) (tea.Model, tea.Cmd) {
+	m.refreshPane()
 	step := m.run.step
 	m.run.cancel()
 	m.run = nil
@@ -401,6 +421,7 @@ func (m *Model) showSelected() {
 	if len(m.steps) == 0 {
 		return
 	}
+	m.refreshPane()
 	id := m.steps[m.selected]
 	m.pane.show(id, m.ring(id))
 }
