@@ -22,23 +22,9 @@ func TestSecretsNeverWritten(t *testing.T) {
 	h := newHome(t)
 	srv.sshConfig(t, h, "web1", false)
 
-	// The non-Docker runbook's layout: the environment file outside the
-	// checkout, a virtualenv whose activate script sets VIRTUAL_ENV.
-	shared := t.TempDir()
-	env, err := os.ReadFile(filepath.Join(srv.appDir, ".env"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	envFile := writeFile(t, shared, ".env", string(env))
-	venv := filepath.Join(shared, "venv")
-	if err := os.MkdirAll(filepath.Join(venv, "bin"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(venv, "bin"), "activate", "VIRTUAL_ENV="+venv+"; export VIRTUAL_ENV\n")
-
-	code, out := h.run(t, "yes\n", "run", "--plain", "--yes", "--runbook", "non-docker", "--host", "web1",
-		"--operator", "Grace Hopper", "--out", h.out,
-		"--var", "app_dir="+srv.appDir, "--var", "deploy_user="+srv.sshd.User, "--var", "env_file="+envFile, "--var", "venv="+venv, "--var", "python="+djangoPython)
+	args := append([]string{"run", "--plain", "--yes", "--runbook", "non-docker", "--host", "web1",
+		"--operator", "Grace Hopper", "--out", h.out}, srv.nonDockerVars(t)...)
+	code, out := h.run(t, "yes\n", args...)
 	t.Logf("non-docker: exit %d\n%s", code, out)
 	if code != 1 {
 		t.Errorf("non-docker run: exit %d, want 1 (it stops at the first check the fake app fails)", code)

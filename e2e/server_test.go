@@ -51,6 +51,27 @@ func newServer(t *testing.T) *server {
 	return s
 }
 
+// nonDockerVars lays out what the built-in non-Docker runbook's first
+// checks look at (the environment file outside the checkout, a virtualenv
+// whose activate script sets VIRTUAL_ENV) and returns the --var flags
+// pointing at it.
+func (s *server) nonDockerVars(t *testing.T) []string {
+	t.Helper()
+	shared := t.TempDir()
+	env, err := os.ReadFile(filepath.Join(s.appDir, ".env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	envFile := writeFile(t, shared, ".env", string(env))
+	venv := filepath.Join(shared, "venv")
+	if err := os.MkdirAll(filepath.Join(venv, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(venv, "bin"), "activate", "VIRTUAL_ENV="+venv+"; export VIRTUAL_ENV\n")
+	return []string{"--var", "app_dir=" + s.appDir, "--var", "deploy_user=" + s.sshd.User, "--var", "env_file=" + envFile,
+		"--var", "venv=" + venv, "--var", "python=" + djangoPython}
+}
+
 // sshConfig writes ~/.ssh/config with an alias for the server. known
 // says whether ~/.ssh/known_hosts already trusts its host key; without
 // it golive must ask.
