@@ -163,7 +163,7 @@ var errEmptyJournal = errors.New("empty journal")
 func errEmpty(err error) bool { return errors.Is(err, errEmptyJournal) }
 
 // tailBytes is how much of a journal's end ListRuns reads.
-const tailBytes = 4 << 20
+var tailBytes int64 = 4 << 20 // a var so tests can shrink it
 
 func summarize(path string) (RunSummary, bool, error) {
 	s := RunSummary{Path: path}
@@ -195,21 +195,34 @@ func summarize(path string) (RunSummary, bool, error) {
 	if err != nil {
 		return s, false, err
 	}
-	off := fi.Size() - tailBytes
-	if off < 0 {
-		off = 0
-	}
-	tail := make([]byte, fi.Size()-off)
-	if _, err := f.ReadAt(tail, off); err != nil && err != io.EOF {
-		return s, false, err
-	}
-	if off > 0 { // the first line of the tail is likely cut
-		if i := bytes.IndexByte(tail, '\n'); i >= 0 {
-			tail = tail[i+1:]
+	// Read the tail, growing it until it holds a whole record (one output
+	// batch can be larger than the first guess).
+	for size := tailBytes; ; size *= 4 {
+		off := max(fi.Size()-size, 0)
+		tail := make([]byte, fi.Size()-off)
+		if _, err := f.ReadAt(tail, off); err != nil && err != io.EOF {
+			return s, false, err
+		}
+		if off > 0 { // the first line of the tail is likely cut
+			if i := bytes.IndexByte(tail, '\n'); i >= 0 {
+				tail = tail[i+1:]
+			}
+		}
+		finished, parsed := scanTail(tail, &s)
+		if finished {
+			return s, true, nil
+		}
+		if parsed || off == 0 {
+			break
 		}
 	}
+	return s, false, nil
+}
+
+// scanTail reads records from the end of tail: whether the run finished,
+// and whether any record parsed. It sets s.LastTime and s.LastStep.
+func scanTail(tail []byte, s *RunSummary) (finished, parsed bool) {
 	lines := bytes.Split(tail, []byte("\n"))
-	gotTime := false
 	for i := len(lines) - 1; i >= 0; i-- {
 		if len(lines[i]) == 0 {
 			continue
@@ -223,17 +236,17 @@ func summarize(path string) (RunSummary, bool, error) {
 			continue // a torn last record; OpenJournal deals with it
 		}
 		if e.Type == EvRunFinished {
-			return s, true, nil
+			return true, true
 		}
-		if !gotTime {
-			s.LastTime, gotTime = e.Time, true
+		if !parsed {
+			s.LastTime, parsed = e.Time, true
 		}
 		if e.Step != "" {
 			s.LastStep = e.Step
-			break
+			return false, true
 		}
 	}
-	return s, false, nil
+	return false, parsed
 }
 
 // NewRunID returns a fresh run ID: the UTC start time, sortable, and a

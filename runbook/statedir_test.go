@@ -134,3 +134,26 @@ func TestNewRunID(t *testing.T) {
 		t.Fatalf("NewRunID: %q, %q", a, b)
 	}
 }
+
+// A last record bigger than the tail ListRuns reads first is still found.
+func TestListRunsBigLastRecord(t *testing.T) {
+	defer func(n int64) { tailBytes = n }(tailBytes)
+	tailBytes = 64
+	state := t.TempDir()
+	j, err := CreateJournal(state, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	_, err = j.Append(Event{Type: EvRunStarted, Time: at, Run: &RunInfo{ID: "big", Host: "h"}},
+		Event{Type: EvOutput, Step: "collectstatic", Attempt: 1, Time: at.Add(time.Minute),
+			Lines: []OutputLine{{Stream: StreamStdout, Text: strings.Repeat("copied ", 100)}}})
+	j.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := ListRuns(state)
+	if err != nil || len(runs) != 1 || runs[0].LastStep != "collectstatic" || !runs[0].LastTime.Equal(at.Add(time.Minute)) {
+		t.Fatalf("ListRuns: %+v, %v", runs, err)
+	}
+}
