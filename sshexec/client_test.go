@@ -189,7 +189,7 @@ func TestReconnectWaitsForServerAndChecksKey(t *testing.T) {
 	s.KillSessions()
 	// The server comes back after a while; reconnect keeps trying.
 	restarted := make(chan struct{})
-	go func() { time.Sleep(1500 * time.Millisecond); s.Restart(); close(restarted) }()
+	go func() { time.Sleep(2500 * time.Millisecond); s.Restart(); close(restarted) }()
 	defer func() { <-restarted }()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
