@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"golive/sshexec"
@@ -87,4 +89,34 @@ func TestGoldenStartScreens(t *testing.T) {
 		t.Fatalf("state %v, want form (error %v)", m.state, m.errPanel)
 	}
 	t.Run("form", func(t *testing.T) { golden.RequireEqual(t, []byte(screen(m))) })
+}
+
+// TestViewAnySize renders every screen at sizes from tiny to 300 columns:
+// no panic, and no line wider than the terminal (from 60 columns up).
+func TestViewAnySize(t *testing.T) {
+	m := started(t, goldenExec(), 80, 24)
+	m = press(t, m, "enter")
+	screens := map[string]Model{"main": m}
+	d := press(t, m, "x") // nothing running: no dialog
+	d = sel(d, "migrate")
+	d = press(t, d, "enter")
+	screens["dialog"] = d
+	s := press(t, m, "S")
+	screens["summary"] = s
+	opts := testOpts(t, goldenExec())
+	screens["chooser"] = New(opts)
+	for name, base := range screens {
+		for _, size := range [][2]int{{10, 3}, {20, 5}, {40, 10}, {60, 15}, {80, 24}, {120, 40}, {200, 60}, {300, 80}} {
+			v := resize(base, size[0], size[1])
+			out := screen(v)
+			if size[0] < 60 {
+				continue
+			}
+			for i, line := range strings.Split(out, "\n") {
+				if w := ansi.StringWidth(line); w > size[0] {
+					t.Errorf("%s at %dx%d: line %d is %d wide:\n%s", name, size[0], size[1], i, w, line)
+				}
+			}
+		}
+	}
 }

@@ -169,7 +169,7 @@ func New(opts Options) Model {
 	}
 	m.chooser = newChooser(opts.Runbooks, st)
 	m.state = stateChoose
-	m.syncKeys()
+	m.syncKeys() // also lays out
 	return m
 }
 
@@ -259,7 +259,7 @@ func (m Model) forceQuit() (tea.Model, tea.Cmd) {
 
 // layout sizes the children after a resize.
 func (m *Model) layout() {
-	m.help.SetWidth(m.width)
+	m.help.SetWidth(m.width - m.styles.Footer.GetHorizontalFrameSize())
 	_, _, detailW, outH := m.mainGeometry()
 	m.pane.setSize(detailW, outH)
 	m.form.setWidth(m.width)
