@@ -97,7 +97,10 @@ func LoadSigner(ctx context.Context, opts SignerOptions) (ssh.Signer, error) {
 	case opts.PublicKeyFile != "":
 		priv := strings.TrimSuffix(opts.PublicKeyFile, ".pub")
 		if priv == opts.PublicKeyFile {
-			return nil, fmt.Errorf("signing key: %w; pass the private key file instead", agentErr)
+			if agentErr == nil {
+				agentErr = errors.New("no ssh-agent (SSH_AUTH_SOCK is not set)")
+			}
+			return nil, fmt.Errorf("signing key %s: %w; pass the private key file instead", opts.PublicKeyFile, agentErr)
 		}
 		return LoadSigner(ctx, SignerOptions{AgentSocket: "none", KeyFile: priv, Passphrase: opts.Passphrase})
 	}

@@ -380,6 +380,19 @@ func TestLoadSignerEncryptedKeyFile(t *testing.T) {
 	if _, err := LoadSigner(ctx, SignerOptions{AgentSocket: "none", HomeDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "ssh-agent") {
 		t.Fatalf("no key anywhere: %v", err)
 	}
+	// A public key without an agent: its private key beside it is used;
+	// a .pub-less name without an agent says what to do.
+	if _, err := LoadSigner(ctx, SignerOptions{AgentSocket: "none", PublicKeyFile: key + ".pub",
+		Passphrase: ask("correct horse")}); err != nil {
+		t.Fatalf("public key file with its private key beside it: %v", err)
+	}
+	odd := filepath.Join(dir, "ana.key")
+	pub, _ := os.ReadFile(key + ".pub")
+	os.WriteFile(odd, pub, 0o600)
+	if _, err := LoadSigner(ctx, SignerOptions{AgentSocket: "none", PublicKeyFile: odd}); err == nil ||
+		!strings.Contains(err.Error(), "private key file") || strings.Contains(err.Error(), "%!") {
+		t.Fatalf("public key only, no agent: %v", err)
+	}
 }
 
 // FuzzAllowedSigners: any file parses or fails with a file:line error, never
