@@ -108,11 +108,12 @@ func (p *plain) redact(s string) string {
 type outcome int
 
 const (
-	next        outcome = iota // go on to the next step
-	stopped                    // stop, resumable (end of input, quit, manual under --yes)
-	stopFailed                 // stop at a failure
-	interrupted                // a signal: the job may still run on the host
-	broken                     // golive cannot go on (journal, executor)
+	next         outcome = iota // go on to the next step
+	stopped                     // stop, resumable (end of input, quit, manual under --yes)
+	stopFailed                  // stop at a failure
+	interrupted                 // a signal: the job may still run on the host
+	broken                      // golive cannot go on (journal, executor)
+	settledNoRun                // the step was signed off without running (a skip at the confirmation)
 )
 
 // walk takes every step in order, then finishes the run.
@@ -195,6 +196,9 @@ func (p *plain) step(ctx context.Context, i, n int, id string) (outcome, error) 
 	default:
 		o, err = p.run(ctx, id)
 	}
+	if o == settledNoRun {
+		return next, err
+	}
 	if o != next || err != nil {
 		return o, err
 	}
@@ -227,6 +231,10 @@ func (p *plain) settled(i, n int, ps *runbook.PlannedStep, st runbook.StepState)
 // retryFailed asks whether to retry a step a resumed run had failed;
 // --yes retries it (the failure is why the run is resumed).
 func (p *plain) retryFailed(ctx context.Context, id string) (outcome, bool, error) {
+	if p.rel.Plan.Step(id).Step.Kind == runbook.KindManual {
+		p.info("a manual step has nothing to run again; its sign-off stands")
+		return next, false, nil
+	}
 	if p.po.Yes {
 		p.info("retrying %s (--yes)", id)
 		return next, true, nil

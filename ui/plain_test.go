@@ -244,7 +244,7 @@ func TestPlainEOFStopsResumable(t *testing.T) {
 	}
 	defer rel.Journal.Close()
 	var buf bytes.Buffer
-	stdin := "migrate\np\n\np\n\np\nok\n"
+	stdin := "s\nthe DBA runs the migrations\np\n\np\nok\n" // skip migrate at its confirmation
 	code = ResumePlain(context.Background(), opts, rel, events, PlainOptions{In: strings.NewReader(stdin), Out: &buf})
 	t.Logf("resume: exit %d, output:\n%s", code, buf.String())
 	if code != ExitPassed {
@@ -256,6 +256,9 @@ func TestPlainEOFStopsResumable(t *testing.T) {
 	tr := e.transcript(t)
 	if tr.Verdict != runbook.RunPassed || tr.SignedOff != 5 {
 		t.Errorf("verdict %q with %d settled, want passed with 5", tr.Verdict, tr.SignedOff)
+	}
+	if st := stepOf(t, tr, "migrate"); st.Verdict != runbook.VerdictSkipped || len(st.Attempts) != 0 || st.SignOff.Note != "the DBA runs the migrations" {
+		t.Errorf("migrate: verdict %q after %d attempts; want skipped at the confirmation, never run", st.Verdict, len(st.Attempts))
 	}
 	if n := len(stepOf(t, tr, "say").Attempts); n != 1 {
 		t.Errorf("say ran %d times, want once (resume must not rerun signed-off steps)", n)

@@ -22,9 +22,9 @@ func (p *plain) run(ctx context.Context, id string) (outcome, error) {
 		if p.po.Yes {
 			p.info("high-risk step %s runs without a typed confirmation (--yes)", id)
 		} else {
-			o, ok := p.confirm(ctx, id)
-			if !ok {
-				return o, nil
+			o, ok, err := p.confirm(ctx, id)
+			if !ok || err != nil {
+				return o, err
 			}
 			confirmed = true
 		}
@@ -41,22 +41,33 @@ func (p *plain) run(ctx context.Context, id string) (outcome, error) {
 	return p.follow(ctx, ev, false)
 }
 
-// confirm asks for the step id before a high-risk step runs.
-func (p *plain) confirm(ctx context.Context, id string) (outcome, bool) {
+// confirm asks for the step id before a high-risk step runs; the
+// operator may skip the step instead (with a note), which settles it
+// without running it (outcome settledNoRun).
+func (p *plain) confirm(ctx context.Context, id string) (outcome, bool, error) {
 	for {
-		a, ok, err := p.ask(ctx, "high-risk step: type "+id+" to run it, or q to stop: ")
+		a, ok, err := p.ask(ctx, "high-risk step: type "+id+" to run it, s to skip it, or q to stop: ")
 		switch {
 		case err != nil:
-			return interrupted, false
+			return interrupted, false, nil
 		case !ok:
 			p.info("end of input")
-			return stopped, false
+			return stopped, false, nil
 		case a == id:
-			return next, true
+			return next, true, nil
 		case strings.EqualFold(a, "q") || strings.EqualFold(a, "quit"):
-			return stopped, false
+			return stopped, false, nil
+		case strings.EqualFold(a, "s") || strings.EqualFold(a, "skip"):
+			o, done, err := p.note(ctx, id, runbook.VerdictSkipped)
+			if !done {
+				continue
+			}
+			if o == next {
+				o = settledNoRun
+			}
+			return o, false, err
 		}
-		p.info("that is not the step id; type %s to run it, or q to stop", id)
+		p.info("that is not the step id; type %s to run it, s to skip it, or q to stop", id)
 	}
 }
 
@@ -217,7 +228,11 @@ func (p *plain) signOff(ctx context.Context, id string) (outcome, error) {
 				p.info("a manual step has nothing to run; sign it off")
 				continue
 			}
-			if o, err := p.run(ctx, id); o != next || err != nil {
+			o, err := p.run(ctx, id)
+			if o == settledNoRun {
+				return next, err
+			}
+			if o != next || err != nil {
 				return o, err
 			}
 			continue
