@@ -90,14 +90,13 @@ func CreateJournal(stateDir, runID string) (*Journal, error) {
 		f.Close()
 		return nil, err
 	}
-	// The new file's directory entry must survive a crash too.
-	if err := syncDir(dir); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("journal: sync %s: %w", dir, err)
-	}
-	if err := syncDir(filepath.Dir(dir)); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("journal: sync %s: %w", filepath.Dir(dir), err)
+	// The new file's directory entry, and the directories MkdirAll may
+	// just have made, must survive a crash too.
+	for _, d := range []string{dir, filepath.Dir(dir), stateDir} {
+		if err := syncDir(d); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("journal: sync %s: %w", d, err)
+		}
 	}
 	return newJournal(f, path, 0, "", 0), nil
 }
