@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -76,6 +77,7 @@ func TestCrashResume(t *testing.T) {
 		rounds = n
 	}
 	runID := ""
+	var shown []string // steps a killed golive showed as signed off
 	for round := 0; round < rounds; round++ {
 		if round > 0 {
 			if runID == "" {
@@ -90,6 +92,9 @@ func TestCrashResume(t *testing.T) {
 		delay := time.Duration(150+rng.Intn(1100)) * time.Millisecond
 		out := killAfter(t, h, delay, args...)
 		t.Logf("round %d: golive %s killed after %s; last lines:\n%s", round, args[0], delay, lastLines(out, 4))
+		checkShownKept(t, shown, out)
+		shown = append(shown, signedOffIn(out)...)
+		t.Logf("round %d: steps shown signed off so far: %v", round, shown)
 	}
 	if runID == "" {
 		runID = unfinishedRun(t, h)
@@ -102,6 +107,7 @@ func TestCrashResume(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("golive resume %s: exit %d\n%s", runID, code, out)
 		}
+		checkShownKept(t, shown, out)
 	}
 
 	files := h.transcripts(t)
@@ -146,6 +152,38 @@ func lastLines(s string, n int) string {
 		l = l[len(l)-n:]
 	}
 	return strings.Join(l, "\n")
+}
+
+// signedOffIn returns the steps plain mode's output shows signed off.
+func signedOffIn(out string) []string {
+	var steps []string
+	step := ""
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "== [") {
+			if i := strings.Index(l, "] "); i > 0 {
+				step, _, _ = strings.Cut(l[i+2:], ":")
+			}
+		}
+		if strings.HasPrefix(l, "-- signed off passed (automatic)") {
+			steps = append(steps, step)
+		}
+	}
+	return steps
+}
+
+// checkShownKept checks that a resumed golive's output lists every step
+// an earlier, killed one showed as signed off, as signed off already: a
+// sign-off shown is a sign-off kept.
+func checkShownKept(t *testing.T, shown []string, out string) {
+	t.Helper()
+	if !strings.Contains(out, "-- resuming run") {
+		return // the first round: nothing to resume
+	}
+	for _, step := range shown {
+		if !regexp.MustCompile(`(?m)^== \[\d+/\d+\] ` + regexp.QuoteMeta(step) + `: .*: signed off passed by `).MatchString(out) {
+			t.Errorf("step %s was shown signed off before the kill, but the resume does not list it as signed off:\n%s", step, lastLines(out, 30))
+		}
+	}
 }
 
 // unfinishedRun returns the id of the one unfinished run.
