@@ -32,6 +32,14 @@ func TestRedactorLine(t *testing.T) {
 		{"TESTS_PASSED=3 MYSQL_PWD=q", "TESTS_PASSED=3 MYSQL_PWD=********"},
 		{"KeyboardInterrupt: stopped", "KeyboardInterrupt: stopped"},
 		{"if KEY == other", "if KEY == other"},
+		// Django's diffsettings and docker compose config.
+		{`DATABASES = {'default': {'HOST': 'db', 'PASSWORD': 'pw 1', 'PORT': ''}}`, `DATABASES = {'default': {'HOST': 'db', 'PASSWORD': '********', 'PORT': ''}}`},
+		{`CACHES = {'default': {'LOCATION': 'redis://:pw2@cache:6379/1'}}`, `CACHES = {'default': {'LOCATION': 'redis://:********@cache:6379/1'}}`},
+		{`EMAIL_HOST_PASSWORD = 'pw3'  ###`, `EMAIL_HOST_PASSWORD = '********'  ###`},
+		{`      DJANGO_SECRET_KEY: pw4`, `      DJANGO_SECRET_KEY: ********`},
+		{`      - DJANGO_SECRET_KEY=pw5`, `      - DJANGO_SECRET_KEY=********`},
+		{`Environment="DJANGO_SECRET_KEY=pw6" "DB_PASSWORD=pw7"`, `Environment="DJANGO_SECRET_KEY=********" "DB_PASSWORD=********"`},
+		{`SENTRY_DSN: "https://abc@sentry.io/1"`, `SENTRY_DSN: "********"`},
 		// Diagnostics stay readable.
 		{"KeyError: 'DJANGO_SECRET_KEY'", "KeyError: 'DJANGO_SECRET_KEY'"},
 		{"12:30:45 INFO listening on 0.0.0.0:8000", "12:30:45 INFO listening on 0.0.0.0:8000"},
