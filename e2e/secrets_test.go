@@ -24,7 +24,15 @@ func TestSecretsNeverWritten(t *testing.T) {
 
 	args := append([]string{"run", "--plain", "--yes", "--runbook", "non-docker", "--host", "web1",
 		"--operator", "Grace Hopper", "--out", h.out}, srv.nonDockerVars(t)...)
-	code, out := h.run(t, "yes\n", args...)
+	// No answer to the host-key question: no connection, nothing recorded.
+	code, out := h.run(t, "", args...)
+	if code != 2 || !strings.Contains(out, "the host key is not trusted") {
+		t.Errorf("unanswered host-key question: exit %d, want 2 and a refusal:\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(h.dir, ".ssh", "known_hosts")); err == nil {
+		t.Errorf("a host key was recorded although nobody said yes")
+	}
+	code, out = h.run(t, "yes\n", args...)
 	t.Logf("non-docker: exit %d\n%s", code, out)
 	if code != 1 {
 		t.Errorf("non-docker run: exit %d, want 1 (it stops at the first check the fake app fails)", code)

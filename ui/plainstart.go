@@ -212,6 +212,9 @@ func (pp plainPrompter) ConfirmHostKey(ctx context.Context, q HostKeyQuestion) (
 			q.KeyType + " key fingerprint is " + q.Fingerprint + "."
 	}
 	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		if strings.HasPrefix(l, "Are you sure") {
+			continue // asked below, with the answers plain mode takes
+		}
 		p.info("%s", Sanitize(l))
 	}
 	if q.KnownHostsFile != "" {
