@@ -58,8 +58,8 @@ func (e Exported) Files() []string {
 // Export writes rel's transcript into dir: the JSON of every journaled
 // event (read back from the journal), its signature and allowed_signers
 // when sign can sign, and the Markdown naming the JSON's digest and the
-// signer. The Session must not change while Export runs: call it once the
-// run is finished, or from the goroutine that owns the Session.
+// signer. It reads only the journal, so it may run while the release goes
+// on.
 func (r *Release) Export(dir string, sign SignFunc, now time.Time) (Exported, error) {
 	var out Exported
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -69,9 +69,16 @@ func (r *Release) Export(dir string, sign SignFunc, now time.Time) (Exported, er
 	if err != nil {
 		return out, err
 	}
+	// Export what the journal says, through a Session of its own: the
+	// transcript then matches its record exactly, and the live Session
+	// (owned by the UI goroutine) is never read from here.
+	sess, err := runbook.Replay(r.Plan, events)
+	if err != nil {
+		return out, fmt.Errorf("export: the journal does not replay: %w", err)
+	}
 	base := filepath.Join(dir, TranscriptName(r.Plan.Runbook.ID, r.Host, now))
 	var js bytes.Buffer
-	if err := r.Session.WriteJSON(&js, events); err != nil {
+	if err := sess.WriteJSON(&js, events); err != nil {
 		return out, fmt.Errorf("export: json: %w", err)
 	}
 	out.JSON = base + ".json"
@@ -97,7 +104,7 @@ func (r *Release) Export(dir string, sign SignFunc, now time.Time) (Exported, er
 		}
 	}
 	var md bytes.Buffer
-	if err := r.Session.WriteMarkdown(&md, opts); err != nil {
+	if err := sess.WriteMarkdown(&md, opts); err != nil {
 		return out, fmt.Errorf("export: markdown: %w", err)
 	}
 	out.Markdown = base + ".md"
