@@ -165,8 +165,8 @@ func (r *Release) planned(step string) *runbook.PlannedStep {
 // Batch limits: a chatty command costs one journal write and one render
 // per batch, not per line (STYLE §5).
 const (
-	batchLines = 200
-	batchBytes = 64 << 10
+	batchLines = 2000
+	batchBytes = 256 << 10
 )
 
 // RunJob runs j (or follows it again when j.Attach), redacts every line,
@@ -179,7 +179,7 @@ const (
 // seen so far) lets a later resume reattach. A journal failure stops
 // RunJob with the error; the job also keeps running then.
 func (r *Release) RunJob(ctx context.Context, j Job, emit func([]runbook.Event)) (exit *runbook.Event, detached bool, err error) {
-	lines := make(chan sshexec.Line, 1024)
+	lines := make(chan sshexec.Line, 4096)
 	var res sshexec.Result
 	var runErr error
 	start := time.Now()
