@@ -35,7 +35,20 @@ type outputPane struct {
 
 	gutters map[runbook.Stream]string
 	gMatch  string
+
+	// tail is true while the viewport holds only the newest lines (the
+	// pane follows the output and no search is active): a batch then
+	// costs a few screens of work, not the whole ring. Scrolling up
+	// loads the whole ring first.
+	tail bool
 }
+
+// tailScreens is how many screens of the newest lines the viewport holds
+// while it follows the output (at least tailMinLines).
+const (
+	tailScreens  = 2
+	tailMinLines = 200
+)
 
 func newOutputPane(st styles) outputPane {
 	vp := viewport.New()
@@ -90,14 +103,22 @@ func (p *outputPane) appended(r *ring, from int64) {
 	if p.query != "" {
 		p.matches = append(p.matches, r.find(p.query, from)...)
 	}
-	p.refresh()
+	p.tail = follow && p.query == ""
+	p.fill()
 	if follow {
 		p.vp.GotoBottom()
 	}
 }
 
-// refresh rebuilds the viewport content from the ring.
+// refresh rebuilds the viewport content from the whole ring.
 func (p *outputPane) refresh() {
+	p.tail = false
+	p.fill()
+}
+
+// fill rebuilds the viewport content from the ring: all of it, or only the
+// newest lines while p.tail.
+func (p *outputPane) fill() {
 	if p.r == nil || p.r.len() == 0 {
 		p.vp.SetContentLines([]string{p.styles.Muted.Render("  (no output yet)")})
 		return
@@ -112,11 +133,15 @@ func (p *outputPane) refresh() {
 	if len(p.matches) > 0 {
 		curAbs = p.matches[p.cur]
 	}
-	lines := make([]string, p.r.len())
+	skip := 0
+	if p.tail {
+		skip = max(0, p.r.len()-max(tailScreens*p.vp.Height(), tailMinLines))
+	}
+	lines := make([]string, p.r.len()-skip)
 	for i := range lines {
-		l := p.r.at(i)
+		l := p.r.at(skip + i)
 		g := p.gutters[l.stream]
-		if p.r.first()+int64(i) == curAbs {
+		if p.r.first()+int64(skip+i) == curAbs {
 			g = p.gMatch
 		}
 		t := l.text
@@ -192,6 +217,10 @@ func (p *outputPane) jump() {
 
 // scroll moves the view by pages (d<0 up).
 func (p *outputPane) scroll(d int) {
+	if p.tail {
+		p.refresh()
+		p.vp.GotoBottom()
+	}
 	if d < 0 {
 		p.vp.PageUp()
 	} else {
