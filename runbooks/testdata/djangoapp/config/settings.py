@@ -121,6 +121,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
+# Background jobs: Celery with Redis as the broker, when REDIS_URL is set.
+CELERY_BROKER_URL = os.environ.get("REDIS_URL", "memory://")
+CELERY_TASK_IGNORE_RESULT = True
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
