@@ -133,6 +133,14 @@ func OpenJournal(path string) (*Journal, []Event, error) {
 		f.Close()
 		return nil, nil, err
 	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		// A journal copied or restored with a looser mode: it holds
+		// output, keep it private again.
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("journal: %s is readable by others and could not be made private: %w", path, err)
+		}
+	}
 	events, good, err := readJournal(f, path)
 	if err != nil {
 		f.Close()

@@ -76,11 +76,15 @@ func TestJournalAppendAndReopen(t *testing.T) {
 		}
 	}
 
+	os.Chmod(path, 0o644) // as a restore from backup might leave it
 	j2, got, err := OpenJournal(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer j2.Close()
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("reopened journal left at mode %v", fi.Mode().Perm())
+	}
 	if !reflect.DeepEqual(normTimes(got), normTimes(want)) {
 		t.Fatalf("reopened events differ from appended ones\n got %+v\nwant %+v", got[2], want[2])
 	}
