@@ -78,6 +78,9 @@ func TestSecretsNeverWritten(t *testing.T) {
 	if strings.Contains(out2, "The authenticity of host") {
 		t.Errorf("the second run asked about the host key the first one accepted")
 	}
+	if jobs, _ := filepath.Glob(filepath.Join(srv.state, "golive", "jobs", "*")); len(jobs) < 10 {
+		t.Errorf("%d job directories in the server's %s; the steps did not run there", len(jobs), srv.state)
+	}
 	noSecretsOnScreen(t, []string{out, out2})
 	n := noSecretsIn(t, h.dir)
 	t.Logf("%d files checked for planted secrets", n)

@@ -30,11 +30,15 @@ var planted = []string{plantedSecretKey, plantedDBPass, plantedKeyBody, plantedT
 type server struct {
 	sshd   *sshdtest.Server
 	appDir string
+	// state is the server's XDG_STATE_HOME (sshd sets it for every
+	// session), where golive keeps its jobs on the host.
+	state string
 }
 
 func newServer(t *testing.T) *server {
 	t.Helper()
-	s := &server{sshd: sshdtest.Start(t), appDir: t.TempDir()}
+	state := t.TempDir()
+	s := &server{sshd: sshdtest.Start(t, sshdtest.Config("SetEnv XDG_STATE_HOME="+state)), appDir: t.TempDir(), state: state}
 	env := strings.Join([]string{
 		"DJANGO_SECRET_KEY='" + plantedSecretKey + "'",
 		"DJANGO_SETTINGS_MODULE='shop.settings.production'",
