@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -35,6 +36,7 @@ type authPlan struct {
 	signers []ssh.Signer
 	notes   []string
 	closer  io.Closer
+	used    atomic.Pointer[ssh.Signer]
 }
 
 func (p *authPlan) close() {
@@ -44,9 +46,53 @@ func (p *authPlan) close() {
 }
 
 // method is the single public-key method offering every key: x/crypto uses
-// only the first AuthMethod of each type.
+// only the first AuthMethod of each type. It notes which key signed.
 func (p *authPlan) method() ssh.AuthMethod {
-	return ssh.PublicKeysCallback(func() ([]ssh.Signer, error) { return p.signers, nil })
+	return ssh.PublicKeysCallback(func() ([]ssh.Signer, error) {
+		out := make([]ssh.Signer, len(p.signers))
+		for i, s := range p.signers {
+			out[i] = &recordingSigner{Signer: s, plan: p}
+		}
+		return out, nil
+	})
+}
+
+// recordingSigner remembers in its plan that it signed: the key the
+// server let in.
+type recordingSigner struct {
+	ssh.Signer
+	plan *authPlan
+}
+
+// Sign signs and records the key.
+func (r *recordingSigner) Sign(rand io.Reader, data []byte) (*ssh.Signature, error) {
+	sig, err := r.Signer.Sign(rand, data)
+	if err == nil {
+		r.plan.used.Store(&r.Signer)
+	}
+	return sig, err
+}
+
+// SignWithAlgorithm signs with algo (rsa-sha2-* for RSA keys) and records
+// the key.
+func (r *recordingSigner) SignWithAlgorithm(rand io.Reader, data []byte, algo string) (*ssh.Signature, error) {
+	as, ok := r.Signer.(ssh.AlgorithmSigner)
+	if !ok {
+		return r.Sign(rand, data)
+	}
+	sig, err := as.SignWithAlgorithm(rand, data, algo)
+	if err == nil {
+		r.plan.used.Store(&r.Signer)
+	}
+	return sig, err
+}
+
+// usedKey is the key that signed last (the one that logged in), or nil.
+func (p *authPlan) usedKey() ssh.PublicKey {
+	if s := p.used.Load(); s != nil {
+		return (*s).PublicKey()
+	}
+	return nil
 }
 
 // describe summarises what was offered, for an authentication error.

@@ -28,6 +28,9 @@ func TestAgentAuth(t *testing.T) {
 	opts.AgentSocket = a.Socket
 	c := dialT(t, opts)
 	run(t, c, "true")
+	if got := c.Info().AuthKeyFingerprint; got != ssh.FingerprintSHA256(signer.PublicKey()) {
+		t.Errorf("auth key %s, want the agent's %s", got, ssh.FingerprintSHA256(signer.PublicKey()))
+	}
 
 	// SSH_AUTH_SOCK works the same.
 	t.Setenv("SSH_AUTH_SOCK", a.Socket)
@@ -145,6 +148,11 @@ func TestProxyJump(t *testing.T) {
 	c := dialT(t, Options{Host: "app", ConfigFile: cfg, Prompter: p})
 	if code, out, _ := run(t, c, "echo via jump"); code != 0 || out != "via jump\n" {
 		t.Fatalf("exec: %d %q", code, out)
+	}
+	if info := c.Info(); len(info.Jumps) != 1 || info.Jumps[0] != jump.User+"@127.0.0.1:"+strconv.Itoa(jump.Port) ||
+		info.HostKeyFingerprint != ssh.FingerprintSHA256(target.HostPublicKey) ||
+		info.AuthKeyFingerprint != ssh.FingerprintSHA256(target.ClientSigner.PublicKey()) {
+		t.Errorf("info %+v", info)
 	}
 	if len(p.hostQs) != 2 || p.hostQs[0].Fingerprint != ssh.FingerprintSHA256(jump.HostPublicKey) ||
 		p.hostQs[1].Fingerprint != ssh.FingerprintSHA256(target.HostPublicKey) {

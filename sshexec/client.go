@@ -172,6 +172,29 @@ func firstInt(ns ...int) int {
 // Name is the host as shown to the operator: user@host:port.
 func (c *Client) Name() string { return c.tgt.String() }
 
+// ConnInfo describes a live connection, for the release record.
+type ConnInfo struct {
+	// Name is user@host:port of the target.
+	Name string
+	// HostKeyType ("ED25519") and HostKeyFingerprint ("SHA256:...") are
+	// the target's host key, as verified.
+	HostKeyType, HostKeyFingerprint string
+	// AuthKeyFingerprint is the key that logged in.
+	AuthKeyFingerprint string
+	// Jumps are the ProxyJump hops (user@host:port), in order.
+	Jumps []string
+}
+
+// Info describes the current connection (after a reconnect, the new one).
+func (c *Client) Info() ConnInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.link == nil {
+		return ConnInfo{Name: c.tgt.String()}
+	}
+	return c.link.info
+}
+
 // Executor returns the job runner for this host.
 func (c *Client) Executor() Executor { return newRunner(c) }
 
@@ -216,6 +239,7 @@ type unknownHost struct {
 
 func (c *Client) dialChain(ctx context.Context, chain []*target) (*link, *unknownHost, error) {
 	var clients []*ssh.Client
+	var info ConnInfo
 	fail := func() {
 		for i := len(clients) - 1; i >= 0; i-- {
 			clients[i].Close()
@@ -242,7 +266,7 @@ func (c *Client) dialChain(ctx context.Context, chain []*target) (*link, *unknow
 			}
 			return nil, nil, fmt.Errorf("connect to %s (%s): %w; check the host name and port and that sshd runs there; try `ssh -v %s`", what, hop.addr(), err, hop.alias)
 		}
-		sc, chk, err := c.handshake(ctx, conn, hop, what, i == len(chain)-1)
+		sc, chk, err := c.handshake(ctx, conn, hop, what)
 		if err != nil {
 			fail()
 			var he *HostKeyError
@@ -252,14 +276,27 @@ func (c *Client) dialChain(ctx context.Context, chain []*target) (*link, *unknow
 			return nil, nil, err
 		}
 		clients = append(clients, sc)
+		if i < len(chain)-1 {
+			info.Jumps = append(info.Jumps, hop.String())
+			continue
+		}
+		info.Name = hop.String()
+		if chk.verified != nil {
+			info.HostKeyType, info.HostKeyFingerprint = keyTypeName(chk.verified), ssh.FingerprintSHA256(chk.verified)
+		}
+		if chk.authKey != nil {
+			info.AuthKeyFingerprint = ssh.FingerprintSHA256(chk.authKey)
+		}
 	}
 	last := len(clients) - 1
-	return c.startLink(clients[last], clients[:last]), nil, nil
+	l := c.startLink(clients[last], clients[:last])
+	l.info = info
+	return l, nil, nil
 }
 
 // handshake runs the SSH handshake on conn, bounded by ctx and by the
 // connect timeout (paused while the operator types a passphrase).
-func (c *Client) handshake(ctx context.Context, conn net.Conn, hop *target, what string, final bool) (*ssh.Client, *hostKeyCheck, error) {
+func (c *Client) handshake(ctx context.Context, conn net.Conn, hop *target, what string) (*ssh.Client, *hostKeyCheck, error) {
 	db, err := loadKnownHosts(c.knownHostsFiles(hop))
 	if err != nil {
 		conn.Close()
@@ -290,6 +327,7 @@ func (c *Client) handshake(ctx context.Context, conn net.Conn, hop *target, what
 	watch.Stop()
 	stop()
 	if err == nil {
+		chk.authKey = plan.usedKey()
 		return ssh.NewClient(sc, chans, reqs), chk, nil
 	}
 	conn.Close()

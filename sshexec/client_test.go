@@ -29,6 +29,11 @@ func TestExecStreamsAndExitCode(t *testing.T) {
 	if want := s.User + "@127.0.0.1:" + strconv.Itoa(s.Port); c.name() != want {
 		t.Errorf("name %q, want %q", c.name(), want)
 	}
+	info := c.Info()
+	if info.Name != c.name() || info.HostKeyType != "ED25519" || info.HostKeyFingerprint != ssh.FingerprintSHA256(s.HostPublicKey) ||
+		info.AuthKeyFingerprint != ssh.FingerprintSHA256(s.ClientSigner.PublicKey()) || len(info.Jumps) != 0 {
+		t.Errorf("info %+v", info)
+	}
 	// stdin reaches the command.
 	var got bytes.Buffer
 	code, err := c.exec(context.Background(), "tr a-z A-Z", strings.NewReader("secret\n"), &got, nil)

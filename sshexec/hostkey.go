@@ -116,7 +116,11 @@ type hostKeyCheck struct {
 	db       *knownhosts.HostKeyDB
 	accepted ssh.PublicKey // accepted earlier in this process, not on file
 	// unknown is the key the server sent when it was not on file.
-	unknown  ssh.PublicKey
+	unknown ssh.PublicKey
+	// verified is the key the server sent when it checked out.
+	verified ssh.PublicKey
+	// authKey is the client key that logged in (set after the handshake).
+	authKey  ssh.PublicKey
 	remoteIP string
 }
 
@@ -125,6 +129,7 @@ func (h *hostKeyCheck) callback(_ string, remote net.Addr, key ssh.PublicKey) er
 		Fingerprint: ssh.FingerprintSHA256(key)}
 	if h.accepted != nil {
 		if string(h.accepted.Marshal()) == string(key.Marshal()) {
+			h.verified = key
 			return nil
 		}
 		he.Kind, he.File = HostKeyChanged, "(the key accepted earlier in this run)"
@@ -132,6 +137,7 @@ func (h *hostKeyCheck) callback(_ string, remote net.Addr, key ssh.PublicKey) er
 	}
 	err := h.db.HostKeyCallback()(h.addr, remote, key)
 	if err == nil {
+		h.verified = key
 		return nil
 	}
 	he.Err = err

@@ -207,6 +207,13 @@ func TestHashedEntryFromOpenSSH(t *testing.T) {
 	}
 	opts2.Prompter = failPrompter{t}
 	dialT(t, opts2)
+	// OpenSSH reads the hashed line golive wrote.
+	out, err = exec.Command("ssh", "-F", "none", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+		"-o", "UserKnownHostsFile="+kh, "-i", s2.ClientKeyPath, "-p", strconv.Itoa(s2.Port),
+		s2.User+"@127.0.0.1", "true").CombinedOutput()
+	if err != nil {
+		t.Errorf("OpenSSH rejects the hashed key golive recorded: %v: %s", err, out)
+	}
 }
 
 // A host certificate signed by a CA named in an @cert-authority line is

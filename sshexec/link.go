@@ -16,6 +16,7 @@ type link struct {
 	client *ssh.Client
 	hops   []*ssh.Client
 	done   chan struct{}
+	info   ConnInfo
 
 	mu     sync.Mutex
 	reason error
