@@ -239,7 +239,7 @@ func (p outputPane) view() string {
 	}
 	var info string
 	if p.r != nil {
-		info = plural(int(p.r.total), "line")
+		info = plural(int(p.r.lines), "line")
 		if p.r.stderr > 0 {
 			info += fmt.Sprintf(", %d stderr (!│)", p.r.stderr)
 		}

@@ -122,8 +122,15 @@ func (m Model) resumeRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 		rel.Remote = rel.Local
 	}
 	m = m.begin(rel)
+	seen := map[string]int{}
 	for _, e := range m.resumeEvents {
-		if e.Type == runbook.EvOutput {
+		switch e.Type {
+		case runbook.EvStepStarted:
+			if seen[e.Step] != e.Attempt { // a reattach does not start a new attempt
+				seen[e.Step] = e.Attempt
+				m.ring(e.Step).add([]runbook.OutputLine{attemptBanner(e)})
+			}
+		case runbook.EvOutput:
 			m.ring(e.Step).add(e.Lines)
 		}
 	}

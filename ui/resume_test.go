@@ -54,7 +54,7 @@ func TestResumeReattachesAndRestoresOutput(t *testing.T) {
 		t.Fatalf("attached %v, want %s", ex.attached, jobID)
 	}
 	r := m.outputs["check"]
-	if r == nil || r.total != 3 || r.at(2).text != "line three" {
+	if r == nil || r.lines != 3 || r.at(r.len()-1).text != "line three" || !strings.Contains(r.at(0).text, "attempt 1") {
 		t.Fatalf("output after resume: %+v", r)
 	}
 	st := m.rel.Session.Step("check")

@@ -33,6 +33,7 @@ type ring struct {
 	start  int   // index in buf of the oldest line
 	total  int64 // lines ever added
 	stderr int64 // stderr lines ever added
+	lines  int64 // command output lines ever added (golive's remarks not counted)
 }
 
 func newRing() *ring { return &ring{} }
@@ -54,6 +55,9 @@ func (r *ring) add(lines []runbook.OutputLine) {
 		r.total++
 		if l.Stream == runbook.StreamStderr {
 			r.stderr++
+		}
+		if l.Stream != runbook.StreamInfo {
+			r.lines++
 		}
 	}
 }

@@ -136,6 +136,10 @@ func (m *Model) startJob(ev runbook.Event, attach bool) tea.Cmd {
 		j.Attach = true
 		j.From = m.resumeFrom[ev.Step]
 	}
+	if !attach {
+		m.ring(ev.Step).add([]runbook.OutputLine{attemptBanner(ev)})
+		m.pane.refresh()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m.nextRun++
 	msgs := startRun(ctx, m.rel, m.nextRun, j)
@@ -319,4 +323,11 @@ func (m *Model) ring(step string) *ring {
 		m.outputs[step] = r
 	}
 	return r
+}
+
+// attemptBanner is the pane's header line of an attempt (shown, never
+// journaled: the journal has the step.started event it stands for).
+func attemptBanner(ev runbook.Event) runbook.OutputLine {
+	t := ev.Time.UTC().Format("15:04:05Z")
+	return runbook.OutputLine{Stream: runbook.StreamInfo, Text: fmt.Sprintf("── attempt %d, started %s ──", ev.Attempt, t)}
 }
