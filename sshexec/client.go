@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -231,12 +230,6 @@ func (c *Client) connect(ctx context.Context) (*link, error) {
 	return nil, fmt.Errorf("connect to %s: host keys kept changing while connecting; try again", c.tgt.alias)
 }
 
-type unknownHost struct {
-	hop *target
-	chk *hostKeyCheck
-	err *HostKeyError
-}
-
 func (c *Client) dialChain(ctx context.Context, chain []*target) (*link, *unknownHost, error) {
 	var clients []*ssh.Client
 	var info ConnInfo
@@ -345,72 +338,4 @@ func (c *Client) handshake(ctx context.Context, conn net.Conn, hop *target, what
 		return nil, chk, fmt.Errorf("log in to %s (%s) as %s: %w; %s; make sure the public key is in ~%s/.ssh/authorized_keys on the host, or name the key with -i / IdentityFile", what, hop.addr(), hop.user, err, plan.describe(), hop.user)
 	}
 	return nil, chk, fmt.Errorf("ssh handshake with %s (%s): %w", what, hop.addr(), err)
-}
-
-// knownHostsFiles are the files checked for hop; the first user file is
-// where accepted keys go.
-func (c *Client) knownHostsFiles(hop *target) []string {
-	if len(c.opts.KnownHostsFiles) > 0 {
-		return c.opts.KnownHostsFiles
-	}
-	return append(append([]string{}, hop.userKnownHosts...), hop.globalKnownHosts...)
-}
-
-func (c *Client) recordFile(hop *target) string {
-	if len(c.opts.KnownHostsFiles) > 0 {
-		return c.opts.KnownHostsFiles[0]
-	}
-	if len(hop.userKnownHosts) > 0 {
-		return hop.userKnownHosts[0]
-	}
-	return ""
-}
-
-// askUnknown asks the operator about an unknown host key and records an
-// accepted one; it returns the refusal otherwise.
-func (c *Client) askUnknown(ctx context.Context, u *unknownHost) error {
-	hop, key := u.hop, u.chk.unknown
-	file := c.recordFile(hop)
-	he := u.err
-	shownFile := file
-	if shownFile == "" {
-		shownFile = "~/.ssh/known_hosts"
-	}
-	he.AddCommand = keyscanCommand(hop.hostName, hop.port, key, shownFile)
-	if hop.strict == "yes" {
-		he.Strict = true
-		return he
-	}
-	if c.opts.Prompter == nil {
-		return he
-	}
-	q := HostKeyQuestion{
-		Host: hop.alias, Addr: he.Addr, RemoteIP: u.chk.remoteIP, KeyType: he.KeyType,
-		Fingerprint: he.Fingerprint, KnownHostsFile: file,
-		Message: hostKeyMessage(hop.hostName, u.chk.remoteIP, hop.port, he.KeyType, he.Fingerprint),
-	}
-	ok, err := c.opts.Prompter.ConfirmHostKey(ctx, q)
-	if errors.Is(err, ErrNoAnswer) {
-		return he
-	}
-	if err != nil {
-		return fmt.Errorf("ask about the host key of %s: %w", hop.alias, err)
-	}
-	if !ok {
-		he.Refused = true
-		return he
-	}
-	c.mu.Lock()
-	c.accepted[hop.keyName()] = key
-	c.mu.Unlock()
-	acc := HostKeyAccepted{Host: hop.alias, Addr: knownhosts.Normalize(hop.keyName()), KeyType: he.KeyType, Fingerprint: he.Fingerprint, File: file}
-	if file == "" {
-		acc.Err = errors.New("no UserKnownHostsFile to record it in; trusted for this run only")
-	} else {
-		acc.Err = recordHostKey(file, hop.keyName(), key, hop.hashKnownHosts)
-	}
-	if c.opts.OnHostKeyAccepted != nil {
-		c.opts.OnHostKeyAccepted(acc)
-	}
-	return nil
 }

@@ -1,6 +1,7 @@
 package sshexec
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -249,4 +250,79 @@ func recordHostKey(file, addr string, key ssh.PublicKey, hash bool) error {
 		return fmt.Errorf("record host key in %s: %w", file, err)
 	}
 	return f.Close()
+}
+
+// unknownHost is a hop whose key was not on file, to ask about.
+type unknownHost struct {
+	hop *target
+	chk *hostKeyCheck
+	err *HostKeyError
+}
+
+// knownHostsFiles are the files checked for hop; the first user file is
+// where accepted keys go.
+func (c *Client) knownHostsFiles(hop *target) []string {
+	if len(c.opts.KnownHostsFiles) > 0 {
+		return c.opts.KnownHostsFiles
+	}
+	return append(append([]string{}, hop.userKnownHosts...), hop.globalKnownHosts...)
+}
+
+func (c *Client) recordFile(hop *target) string {
+	if len(c.opts.KnownHostsFiles) > 0 {
+		return c.opts.KnownHostsFiles[0]
+	}
+	if len(hop.userKnownHosts) > 0 {
+		return hop.userKnownHosts[0]
+	}
+	return ""
+}
+
+// askUnknown asks the operator about an unknown host key and records an
+// accepted one; it returns the refusal otherwise.
+func (c *Client) askUnknown(ctx context.Context, u *unknownHost) error {
+	hop, key := u.hop, u.chk.unknown
+	file := c.recordFile(hop)
+	he := u.err
+	shownFile := file
+	if shownFile == "" {
+		shownFile = "~/.ssh/known_hosts"
+	}
+	he.AddCommand = keyscanCommand(hop.hostName, hop.port, key, shownFile)
+	if hop.strict == "yes" {
+		he.Strict = true
+		return he
+	}
+	if c.opts.Prompter == nil {
+		return he
+	}
+	q := HostKeyQuestion{
+		Host: hop.alias, Addr: he.Addr, RemoteIP: u.chk.remoteIP, KeyType: he.KeyType,
+		Fingerprint: he.Fingerprint, KnownHostsFile: file,
+		Message: hostKeyMessage(hop.hostName, u.chk.remoteIP, hop.port, he.KeyType, he.Fingerprint),
+	}
+	ok, err := c.opts.Prompter.ConfirmHostKey(ctx, q)
+	if errors.Is(err, ErrNoAnswer) {
+		return he
+	}
+	if err != nil {
+		return fmt.Errorf("ask about the host key of %s: %w", hop.alias, err)
+	}
+	if !ok {
+		he.Refused = true
+		return he
+	}
+	c.mu.Lock()
+	c.accepted[hop.keyName()] = key
+	c.mu.Unlock()
+	acc := HostKeyAccepted{Host: hop.alias, Addr: knownhosts.Normalize(hop.keyName()), KeyType: he.KeyType, Fingerprint: he.Fingerprint, File: file}
+	if file == "" {
+		acc.Err = errors.New("no UserKnownHostsFile to record it in; trusted for this run only")
+	} else {
+		acc.Err = recordHostKey(file, hop.keyName(), key, hop.hashKnownHosts)
+	}
+	if c.opts.OnHostKeyAccepted != nil {
+		c.opts.OnHostKeyAccepted(acc)
+	}
+	return nil
 }
