@@ -78,6 +78,10 @@ func (r *Redactor) Stream() *StreamRedactor {
 type StreamRedactor struct {
 	r     *Redactor
 	inKey bool
+	// inBlock is true inside a YAML block scalar (password: |) whose key
+	// sat at blockIndent; its more indented lines are the secret.
+	inBlock     bool
+	blockIndent int
 }
 
 // Line returns one line of the stream with its secrets masked. A line inside
@@ -95,6 +99,18 @@ func (s *StreamRedactor) Line(text string) string {
 }
 
 func (s *StreamRedactor) line(text string) string {
+	if s.inBlock {
+		if strings.TrimSpace(text) == "" {
+			return text
+		}
+		if indentOf(text) > s.blockIndent {
+			return Mask
+		}
+		s.inBlock = false
+	}
+	if indent, ok := yamlSecretBlock(text); ok {
+		s.inBlock, s.blockIndent = true, indent
+	}
 	if s.inKey || strings.Contains(text, "-----") {
 		text = maskKeyBlocks(text, &s.inKey)
 	}
@@ -106,6 +122,37 @@ func (s *StreamRedactor) line(text string) string {
 		text = set.mask(text)
 	}
 	return maskShapes(text)
+}
+
+func indentOf(s string) int {
+	return len(s) - len(strings.TrimLeft(s, " \t"))
+}
+
+// yamlSecretBlock reports whether line opens a YAML block scalar under a
+// secret-looking key ("  db_password: |", "- api_key: >-"), and the key's
+// indentation.
+func yamlSecretBlock(line string) (int, bool) {
+	t := strings.TrimRight(line, " \t\r")
+	if t == "" || !strings.ContainsRune("|>-+0123456789", rune(t[len(t)-1])) {
+		return 0, false // the cheap test: most lines end otherwise
+	}
+	indent := indentOf(t)
+	rest := strings.TrimPrefix(t[indent:], "- ")
+	i := strings.IndexByte(rest, ':')
+	if i <= 0 {
+		return 0, false
+	}
+	name := strings.Trim(rest[:i], `"'`)
+	for k := 0; k < len(name); k++ {
+		if !isAssignNameByte(name[k]) {
+			return 0, false
+		}
+	}
+	v := strings.TrimSpace(rest[i+1:])
+	if v == "" || (v[0] != '|' && v[0] != '>') || strings.Trim(v[1:], "-+0123456789") != "" || !secretName(name) {
+		return 0, false
+	}
+	return indent, true
 }
 
 // secretSet is an immutable snapshot of the values to mask, indexed by their

@@ -138,6 +138,35 @@ func TestStreamRedactorKeyBlock(t *testing.T) {
 	}
 }
 
+func TestStreamRedactorYAMLBlock(t *testing.T) {
+	in := []string{
+		"services:",
+		"  web:",
+		"    environment:",
+		"      DJANGO_SECRET_KEY: |",
+		"        first-line-of-secret",
+		"",
+		"        second-line",
+		"      DJANGO_DEBUG: \"False\"",
+		"      NOTES: |",
+		"        visible text",
+	}
+	want := []string{
+		"services:", "  web:", "    environment:",
+		"      DJANGO_SECRET_KEY: ********",
+		Mask, "", Mask,
+		"      DJANGO_DEBUG: \"False\"",
+		"      NOTES: |",
+		"        visible text",
+	}
+	s := NewRedactor(nil).Stream()
+	for i, l := range in {
+		if got := s.Line(l); got != want[i] {
+			t.Errorf("line %d: got %q want %q", i, got, want[i])
+		}
+	}
+}
+
 func TestRedactorConcurrent(t *testing.T) {
 	r := NewRedactor([]string{"first-secret"})
 	var wg sync.WaitGroup
