@@ -39,6 +39,8 @@ type plain struct {
 	from     map[string]sshexec.Offsets
 	accepted []runbook.HostKeyInfo
 	section  string
+	// noColor drops the colours Sanitize keeps (NO_COLOR is set).
+	noColor bool
 }
 
 func newPlain(opts Options, po PlainOptions) *plain {
@@ -48,7 +50,7 @@ func newPlain(opts Options, po PlainOptions) *plain {
 	if po.Out == nil {
 		po.Out = io.Discard
 	}
-	p := &plain{opts: opts, po: po, echo: true}
+	p := &plain{opts: opts, po: po, echo: true, noColor: os.Getenv("NO_COLOR") != ""}
 	if f, ok := po.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.echo = false // the terminal echoes what the operator types
 	}

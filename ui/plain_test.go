@@ -282,3 +282,65 @@ func TestPlainUsageErrors(t *testing.T) {
 		t.Errorf("missing runbook: exit %d, want %d", code, ExitUsage)
 	}
 }
+
+func TestPlainSanitizesOutput(t *testing.T) {
+	t.Setenv("NO_COLOR", "") // colours stay: only they may
+	e := newPlainEnv(t, nil)
+	rb := filepath.Join(e.dir, "escapes.yaml")
+	const book = `id: escapes
+title: Escapes
+version: "1"
+sections:
+  - id: main
+    title: Main
+    steps:
+      - id: hostile
+        title: Output that talks to the terminal
+        command: |
+          printf '\033[2J\033[Hcleared \033]0;evil title\007 \033]52;c;ZXZpbA==\007 \033[31mred\033[0m\n'
+          printf 'DB_PASSWORD=hunter2hunter2\n' >&2
+`
+	if err := os.WriteFile(rb, []byte(book), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.opts.Runbook = rb
+	code, out := e.run(t, "", true)
+	if code != ExitPassed {
+		t.Fatalf("exit %d, want %d", code, ExitPassed)
+	}
+	for _, bad := range []string{"\x1b[2J", "\x1b[H", "\x1b]", "\a", "hunter2"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("plain output holds %q", bad)
+		}
+	}
+	for _, want := range []string{"  | cleared", "\x1b[31mred\x1b[0m", "  ! DB_PASSWORD=********"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plain output lacks %q", want)
+		}
+	}
+}
+
+func TestPlainNoColor(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	e := newPlainEnv(t, nil)
+	rb := filepath.Join(e.dir, "colour.yaml")
+	const book = `id: colour
+title: Colour
+version: "1"
+sections:
+  - id: main
+    title: Main
+    steps:
+      - id: red
+        title: Red output
+        command: printf '\033[31mred\033[0m text\n'
+`
+	if err := os.WriteFile(rb, []byte(book), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.opts.Runbook = rb
+	code, out := e.run(t, "", true)
+	if code != ExitPassed || strings.Contains(out, "\x1b") || !strings.Contains(out, "  | red text") {
+		t.Errorf("exit %d, output %q; want the colour dropped under NO_COLOR", code, out)
+	}
+}

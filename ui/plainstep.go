@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"golive/runbook"
 	"golive/sshexec"
 )
@@ -145,7 +147,8 @@ func (p *plain) follow(ctx context.Context, ev runbook.Event, attach bool) (outc
 
 // print shows journaled output lines, stdout and stderr apart from
 // golive's own remarks. The lines are redacted already; Sanitize keeps
-// the server's escape sequences off the terminal.
+// the server's escape sequences off the terminal, all but its colours,
+// which go too when NO_COLOR is set.
 func (p *plain) print(evs []runbook.Event) {
 	out := p.po.Out
 	for _, e := range evs {
@@ -153,13 +156,17 @@ func (p *plain) print(evs []runbook.Event) {
 			continue
 		}
 		for _, l := range e.Lines {
+			text := Sanitize(l.Text)
+			if p.noColor {
+				text = ansi.Strip(text)
+			}
 			switch l.Stream {
 			case runbook.StreamStdout:
-				fmt.Fprintf(out, "  | %s\n", Sanitize(l.Text))
+				fmt.Fprintf(out, "  | %s\n", text)
 			case runbook.StreamStderr:
-				fmt.Fprintf(out, "  ! %s\n", Sanitize(l.Text))
+				fmt.Fprintf(out, "  ! %s\n", text)
 			default:
-				fmt.Fprintf(out, "-- %s\n", Sanitize(l.Text))
+				fmt.Fprintf(out, "-- %s\n", text)
 			}
 		}
 	}
