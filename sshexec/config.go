@@ -49,7 +49,7 @@ func loadSSHConfig(path string) (*sshConfig, error) {
 			}
 			return nil, fmt.Errorf("read ssh config: %w", err)
 		}
-		cfg, err := ssh_config.DecodeBytes(b)
+		cfg, err := decodeConfig(b)
 		if err != nil {
 			// The library reports "line:col: message" for this file or a
 			// file it includes.
@@ -58,6 +58,17 @@ func loadSSHConfig(path string) (*sshConfig, error) {
 		c.files = append(c.files, cfgFile{path: p, cfg: cfg})
 	}
 	return c, nil
+}
+
+// decodeConfig parses an ssh_config, turning a panic inside the parser
+// into an error: a broken config file must not crash golive.
+func decodeConfig(b []byte) (cfg *ssh_config.Config, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			cfg, err = nil, fmt.Errorf("the parser failed: %v", r)
+		}
+	}()
+	return ssh_config.DecodeBytes(b)
 }
 
 // get returns the first value of key for alias and where it was set
