@@ -228,7 +228,9 @@ func (s *Server) launch(sshd string) error {
 			return fmt.Errorf("sshd exited: %v", err)
 		default:
 		}
-		if banner(s.Addr) {
+		// The port is ours only if our sshd holds it: another test's sshd
+		// may have taken the free port first (ours then fails to bind).
+		if banner(s.Addr) && holdsSocket(cmd.Process.Pid, portInodes(s.Port)) {
 			s.mu.Lock()
 			s.cmd = cmd
 			s.mu.Unlock()
