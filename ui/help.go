@@ -12,7 +12,7 @@ func (m *Model) syncKeys() {
 	defer m.layout() // the detail's height follows what it shows
 	m.refreshStatuses()
 	k := &m.keys
-	all := []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown, &k.Follow,
+	all := []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown, &k.Left, &k.Right, &k.Follow,
 		&k.Run, &k.Retry, &k.Cancel, &k.Pass, &k.Fail, &k.Skip, &k.NA, &k.Rollback, &k.Note,
 		&k.Summary, &k.Export, &k.Back, &k.Search, &k.SearchNext, &k.SearchPrev, &k.ClearSearch,
 		&k.Yes, &k.No, &k.Submit, &k.Esc, &k.NextField, &k.PrevField, &k.Help, &k.Quit}
@@ -95,6 +95,8 @@ func (m *Model) syncKeys() {
 	hasOutput := m.outputs[step] != nil && m.outputs[step].len() > 0
 	k.PageUp.SetEnabled(hasOutput)
 	k.PageDown.SetEnabled(hasOutput)
+	k.Left.SetEnabled(hasOutput && m.pane.vp.XOffset() > 0)
+	k.Right.SetEnabled(hasOutput && m.pane.wide())
 	k.Follow.SetEnabled(hasOutput && !m.pane.vp.AtBottom())
 	k.Search.SetEnabled(hasOutput)
 	searching := m.pane.searching()
@@ -143,7 +145,7 @@ func (m Model) FullHelp() [][]key.Binding {
 		{k.Run, k.Retry, k.Cancel, k.Rollback},
 		{k.Pass, k.Fail, k.Skip, k.NA, k.Note},
 		{k.Up, k.Down, k.Top, k.Bottom, k.Summary},
-		{k.PageUp, k.PageDown, k.Follow, k.Search, k.SearchNext, k.SearchPrev, k.ClearSearch},
+		{k.PageUp, k.PageDown, k.Left, k.Right, k.Follow, k.Search, k.SearchNext, k.SearchPrev, k.ClearSearch},
 		{k.Help, k.Quit, k.ForceQuit},
 	}
 }

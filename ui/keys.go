@@ -9,6 +9,7 @@ type keyMap struct {
 	// Moving around the step list and the output.
 	Up, Down, Top, Bottom key.Binding
 	PageUp, PageDown      key.Binding
+	Left, Right           key.Binding
 	Follow                key.Binding
 
 	// Acting on the selected step.
@@ -37,6 +38,8 @@ func defaultKeyMap() keyMap {
 		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "scroll output up")),
 		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "scroll output down")),
 		Follow:   key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "follow")),
+		Left:     key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "scroll output left")),
+		Right:    key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "scroll output right")),
 
 		Run:      key.NewBinding(key.WithKeys("enter", "r"), key.WithHelp("enter", "run")),
 		Retry:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "retry")),

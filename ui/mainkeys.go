@@ -29,6 +29,10 @@ func (m Model) mainKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.pane.scroll(-1)
 	case key.Matches(msg, k.PageDown):
 		m.pane.scroll(1)
+	case key.Matches(msg, k.Left):
+		m.pane.scrollSideways(-8)
+	case key.Matches(msg, k.Right):
+		m.pane.scrollSideways(8)
 	case key.Matches(msg, k.Follow):
 		m.pane.follow()
 	case key.Matches(msg, k.Search):

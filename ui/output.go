@@ -120,6 +120,7 @@ func (p *outputPane) refresh() {
 // newest lines while p.tail.
 func (p *outputPane) fill() {
 	if p.r == nil || p.r.len() == 0 {
+		p.vp.LeftGutterFunc = nil
 		p.vp.SetContentLines([]string{p.styles.Muted.Render("  (no output yet)")})
 		return
 	}
@@ -138,17 +139,29 @@ func (p *outputPane) fill() {
 		skip = max(0, p.r.len()-max(tailScreens*p.vp.Height(), tailMinLines))
 	}
 	lines := make([]string, p.r.len()-skip)
+	gutters := make([]string, len(lines))
 	for i := range lines {
 		l := p.r.at(skip + i)
-		g := p.gutters[l.stream]
+		gutters[i] = p.gutters[l.stream]
 		if p.r.first()+int64(skip+i) == curAbs {
-			g = p.gMatch
+			gutters[i] = p.gMatch
 		}
 		t := l.text
 		if l.stream == runbook.StreamInfo {
 			t = p.styles.InfoLine.Render(t)
 		}
-		lines[i] = g + t
+		// Two spaces for the gutter's width: the viewport's furthest
+		// sideways scroll ignores the gutter and would cut two columns.
+		lines[i] = t + "  "
+	}
+	// The gutter is the viewport's, so it stays put when a long line is
+	// scrolled sideways. It is a snapshot of this content: the ring moves
+	// on between refreshes, the content does not.
+	p.vp.LeftGutterFunc = func(c viewport.GutterContext) string {
+		if c.Index < 0 || c.Index >= len(gutters) {
+			return "  "
+		}
+		return gutters[c.Index]
 	}
 	p.vp.SetContentLines(lines)
 }
@@ -228,6 +241,21 @@ func (p *outputPane) scroll(d int) {
 	}
 }
 
+// scrollSideways moves the view of long lines left (d<0) or right.
+func (p *outputPane) scrollSideways(d int) {
+	if d < 0 {
+		p.vp.ScrollLeft(-d)
+	} else {
+		p.vp.ScrollRight(d)
+	}
+}
+
+// wide reports whether some line is wider than the pane, so scrolling
+// right shows more.
+func (p outputPane) wide() bool {
+	return p.vp.HorizontalScrollPercent() < 1
+}
+
 // follow jumps to the tail, so new output scrolls into view again.
 func (p *outputPane) follow() { p.vp.GotoBottom() }
 
@@ -256,6 +284,9 @@ func (p outputPane) view() string {
 		} else {
 			info = fmt.Sprintf("/%s: match %d of %d", p.query, p.cur+1, len(p.matches))
 		}
+	}
+	if x := p.vp.XOffset(); x > 0 && !p.typing {
+		info += fmt.Sprintf("  [column %d, ← to go back]", x+1)
 	}
 	if !p.vp.AtBottom() && !p.typing {
 		info += fmt.Sprintf("  [%3.0f%%, F to follow]", p.vp.ScrollPercent()*100)

@@ -162,3 +162,32 @@ func TestPaneSearch(t *testing.T) {
 		t.Fatal("search still active")
 	}
 }
+
+func TestPaneScrollsLongLinesSideways(t *testing.T) {
+	r := newRing()
+	p := newOutputPane(defaultStyles())
+	p.setSize(70, 10)
+	p.show("s", r)
+	r.add([]runbook.OutputLine{{Stream: runbook.StreamStdout, Text: "short"}})
+	p.appended(r, 0)
+	if p.wide() {
+		t.Fatal("nothing to scroll to, yet wide")
+	}
+	long := "Traceback: " + strings.Repeat("x", 90) + " THE-END"
+	r.add([]runbook.OutputLine{{Stream: runbook.StreamStderr, Text: long}})
+	p.appended(r, 1)
+	if !p.wide() {
+		t.Fatal("a long line is not scrollable")
+	}
+	for i := 0; i < 10 && !strings.Contains(ansi.Strip(p.view()), "THE-END"); i++ {
+		p.scrollSideways(8)
+	}
+	v := ansi.Strip(p.view())
+	if !strings.Contains(v, "THE-END") || !strings.Contains(v, "!│") || !strings.Contains(v, "column") {
+		t.Fatalf("after scrolling right:\n%s", v)
+	}
+	p.scrollSideways(-1000)
+	if p.vp.XOffset() != 0 {
+		t.Fatal("did not scroll back")
+	}
+}
