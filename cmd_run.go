@@ -82,6 +82,7 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 	opts := ui.Options{
 		Runbooks:        runbooks.FS,
 		Runbook:         c.runbook,
+		DefaultRunbook:  runbooks.Default,
 		Vars:            c.vars,
 		Host:            c.host,
 		Operator:        c.operator,

@@ -39,6 +39,8 @@ type Options struct {
 	// (a built-in id, or a file path), or is empty to ask.
 	Runbooks fs.FS
 	Runbook  string
+	// DefaultRunbook is the built-in id the chooser starts on.
+	DefaultRunbook string
 	// Vars are --var values; they override the profile and defaults.
 	Vars map[string]string
 	// Host is the target (an ~/.ssh/config alias, user@host[:port], or
@@ -168,6 +170,11 @@ func New(opts Options) Model {
 		m.opts.Now = time.Now
 	}
 	m.chooser = newChooser(opts.Runbooks, st)
+	for i, it := range m.chooser.items {
+		if opts.DefaultRunbook != "" && (it.id == opts.DefaultRunbook || it.id == opts.DefaultRunbook+".yaml") {
+			m.chooser.cur = i
+		}
+	}
 	m.state = stateChoose
 	m.syncKeys() // also lays out
 	return m

@@ -22,6 +22,10 @@ func (m Model) View() tea.View {
 	v := tea.NewView(s)
 	v.AltScreen = true
 	v.WindowTitle = "golive"
+	if m.rel != nil {
+		done, total := m.rel.Session.Progress()
+		v.WindowTitle = fmt.Sprintf("golive: %s on %s (%d/%d)", m.rel.Plan.Runbook.ID, m.rel.Host, done, total)
+	}
 	return v
 }
 
