@@ -115,10 +115,45 @@ func TestNonDockerReleaseAgainstDjango(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(s.backupDir, "fresh.sql.gz"), []byte("dump"), 0o600))
 	runSteps(t, r, plan, []expectation{{id: "backup-recent", pass: true, contains: "fresh.sql.gz"}})
 
-	// The post-deployment checks from the operator's machine, through a
-	// TLS proxy in front of the app served with production settings.
+	// The post-deployment checks from the operator's machine, through
+	// Nginx (or a Go stand-in) in front of the app served with production
+	// settings.
 	app := s.runserver(t, nil)
-	proxy := newFakeProxy(t, app, s.staticDir)
+	proxy := startProxy(t, app, s.staticDir, s.mediaDir)
+	if proxy.Bin != "" {
+		// The proxy checks read the real Nginx's configuration. They run
+		// without sudo here, which would reset PATH and miss the test's nginx.
+		env := envMap(s.loginEnv())
+		env["PATH"] = proxy.Bin + ":" + env["PATH"]
+		nx := execRunner{label: "local", exec: local, env: env, secrets: s.secrets()}
+		nplan := nonDockerPlan(t, s, map[string]string{"nginx_error_log": proxy.ErrorLog})
+		for _, want := range []expectation{
+			{id: "nginx-config", pass: true, contains: "test is successful"},
+			{id: "proxy-headers", pass: true, contains: "proxy_set_header X-Forwarded-Proto $scheme;"},
+			{id: "nginx-static-alias", pass: true, contains: "static location found"},
+			{id: "rate-limit-auth", pass: true, contains: "nginx: limit_req zone=login"},
+			{id: "nginx-logs", pass: true},
+		} {
+			runStep(t, nx, asUser(nplan.Step(want.id)), want)
+		}
+		// A proxy that drops the scheme header and the rate limit, then
+		// one with a typo: the checks must notice (the running Nginx keeps
+		// its loaded configuration).
+		conf := filepath.Join(proxy.Dir, "proxy.conf")
+		good, err := os.ReadFile(conf)
+		must(t, err)
+		must(t, os.WriteFile(conf, []byte(strings.ReplaceAll(string(good), "proxy_set_header X-Forwarded-Proto $scheme;\n", "")), 0o644))
+		main := filepath.Join(proxy.Dir, "nginx.conf")
+		goodMain, err := os.ReadFile(main)
+		must(t, err)
+		must(t, os.WriteFile(main, []byte(strings.ReplaceAll(string(goodMain), "limit_req", "# limit_req")), 0o644))
+		runStep(t, nx, asUser(nplan.Step("proxy-headers")), expectation{id: "proxy-headers", pass: false, contains: "X-Forwarded-Proto"})
+		runStep(t, nx, asUser(nplan.Step("rate-limit-auth")), expectation{id: "rate-limit-auth", pass: false})
+		must(t, os.WriteFile(conf, []byte(strings.Replace(string(good), "proxy_pass", "proxy_passs", 1)), 0o644))
+		runStep(t, nx, asUser(nplan.Step("nginx-config")), expectation{id: "nginx-config", pass: false, contains: "proxy_passs"})
+		must(t, os.WriteFile(conf, good, 0o644))
+		must(t, os.WriteFile(main, goodMain, 0o644))
+	}
 	web := nonDockerPlan(t, s, map[string]string{"domain": proxy.Addr, "scheme": "https"})
 	trusting := execRunner{label: "local", exec: local, env: envMap(proxy.trustEnv(s.processEnv(nil))), secrets: s.secrets()}
 	runSteps(t, trusting, web, []expectation{

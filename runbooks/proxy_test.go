@@ -124,9 +124,3 @@ type peekedConn struct {
 }
 
 func (c *peekedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
-
-// trustEnv adds the variables that make curl and openssl trust the proxy.
-func (p *fakeProxy) trustEnv(env []string) []string {
-	out := append([]string(nil), env...)
-	return append(out, "SSL_CERT_FILE="+p.CAFile, "CURL_CA_BUNDLE="+p.CAFile)
-}

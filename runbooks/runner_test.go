@@ -63,23 +63,29 @@ func runSteps(t *testing.T, r stepRunner, plan *runbook.Plan, steps []expectatio
 		if ps == nil {
 			t.Fatalf("%s: runbook has no step %q", r.name(), want.id)
 		}
-		if !ps.Applicable {
-			t.Errorf("%s: step %q is not applicable: %s", r.name(), want.id, ps.Reason)
-			continue
-		}
-		res := r.run(t, ps)
-		verdict := "failed"
-		if res.met {
-			verdict = "passed"
-		}
-		t.Logf("%s %-24s %s exit=%d in %s", r.name(), want.id, verdict, res.exit.Code, res.exit.Duration.Round(time.Millisecond))
-		if res.met != want.pass {
-			t.Errorf("%s: step %q %s, want pass=%v\nfailures: %q\noutput:\n%s", r.name(), want.id, verdict, want.pass, res.failures, res.output())
-			continue
-		}
-		if want.contains != "" && !strings.Contains(res.output()+"\n"+strings.Join(res.failures, "\n"), want.contains) {
-			t.Errorf("%s: step %q: output lacks %q\nfailures: %q\noutput:\n%s", r.name(), want.id, want.contains, res.failures, res.output())
-		}
+		runStep(t, r, ps, want)
+	}
+}
+
+// runStep runs one planned step and checks the outcome against want.
+func runStep(t *testing.T, r stepRunner, ps *runbook.PlannedStep, want expectation) {
+	t.Helper()
+	if !ps.Applicable {
+		t.Errorf("%s: step %q is not applicable: %s", r.name(), want.id, ps.Reason)
+		return
+	}
+	res := r.run(t, ps)
+	verdict := "failed"
+	if res.met {
+		verdict = "passed"
+	}
+	t.Logf("%s %-24s %s exit=%d in %s", r.name(), want.id, verdict, res.exit.Code, res.exit.Duration.Round(time.Millisecond))
+	if res.met != want.pass {
+		t.Errorf("%s: step %q %s, want pass=%v\nfailures: %q\noutput:\n%s", r.name(), want.id, verdict, want.pass, res.failures, res.output())
+		return
+	}
+	if want.contains != "" && !strings.Contains(res.output()+"\n"+strings.Join(res.failures, "\n"), want.contains) {
+		t.Errorf("%s: step %q: output lacks %q\nfailures: %q\noutput:\n%s", r.name(), want.id, want.contains, res.failures, res.output())
 	}
 }
 
