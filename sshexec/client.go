@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -332,6 +333,10 @@ func (c *Client) handshake(ctx context.Context, conn net.Conn, hop *target, what
 		return nil, chk, fmt.Errorf("connect to %s (%s): %w", what, hop.addr(), ctx.Err())
 	case timedOut.Load():
 		return nil, chk, fmt.Errorf("connect to %s (%s): ssh handshake did not finish within %s; check that an SSH server (not something else) listens there; try `ssh -v %s`", what, hop.addr(), c.timeout, hop.alias)
+	case strings.Contains(err.Error(), "no common algorithm for host key"):
+		return nil, chk, fmt.Errorf("connect to %s (%s): %w; the host no longer offers the type of key known_hosts holds for it (%s), "+
+			"which is how a replaced server or a man-in-the-middle looks: ask the host's administrator, and only then remove the old entry with `ssh-keygen -R '%s'`",
+			what, hop.addr(), err, strings.Join(cfg.HostKeyAlgorithms, ", "), knownhosts.Normalize(hop.keyName()))
 	case strings.Contains(err.Error(), "Too many authentication failures"):
 		return nil, chk, fmt.Errorf("log in to %s (%s) as %s: %w; %s; the server stops after MaxAuthTries keys: set `IdentitiesOnly yes` and the right IdentityFile for this host in ~/.ssh/config", what, hop.addr(), hop.user, err, plan.describe())
 	case strings.Contains(err.Error(), "unable to authenticate"):

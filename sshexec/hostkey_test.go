@@ -2,7 +2,9 @@ package sshexec
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
 	"os"
@@ -262,4 +264,26 @@ func TestHostKeyAlias(t *testing.T) {
 	if err := dialErr(t, opts); !errors.As(err, &he) || he.Kind != HostKeyUnknown {
 		t.Fatalf("without alias: %v", err)
 	}
+}
+
+// known_hosts holds only a key type the server does not have (it was
+// reinstalled, or it is not the same server): refused like a changed key.
+func TestKnownKeyTypeNotOffered(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := ssh.NewPublicKey(&ec.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	os.WriteFile(kh, []byte(xknownhosts.Line([]string{s.KnownHostsName()}, pub)+"\n"), 0o600)
+	opts := baseOptions(s)
+	opts.KnownHostsFiles = []string{kh}
+	opts.Prompter = failPrompter{t}
+	err = dialErr(t, opts)
+	mustContain(t, err.Error(), "no longer offers the type of key", "ecdsa-sha2-nistp256", "ssh-keygen -R '"+s.KnownHostsName()+"'")
 }
