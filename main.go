@@ -27,6 +27,7 @@ func commands() []command {
 		{"show", "print a runbook's plan with commands rendered; runs nothing", cmdShow},
 		{"validate", "check runbook files and report every problem", cmdValidate},
 		{"verify", "verify a signed transcript", cmdVerify},
+		{"export", "write a run's transcript again from its journal", cmdExport},
 	}
 }
 

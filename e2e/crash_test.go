@@ -126,9 +126,10 @@ func TestCrashResume(t *testing.T) {
 // killAfter starts golive, SIGKILLs it after delay (if it is still
 // running) and returns what it printed. Once the last step has begun it
 // lets golive finish: a kill between journaling the run's end and
-// writing the transcript would lose the transcript (golive has no way yet
-// to export a finished run again), and that window is not what this test
-// is about.
+// writing the transcript leaves a finished run without a transcript (the
+// operator then runs 'golive export RUNID'), and a kill while the files
+// are written leaves them half written; neither is what this test is
+// about.
 func killAfter(t *testing.T, h *home, delay time.Duration, args ...string) (out string, killed bool) {
 	t.Helper()
 	outPath := filepath.Join(h.dir, fmt.Sprintf("out-%d.txt", time.Now().UnixNano()))

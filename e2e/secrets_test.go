@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golive/runbook"
 )
 
 // TestSecretsNeverWritten runs plain mode over SSH with secrets planted in
@@ -78,6 +80,28 @@ func TestSecretsNeverWritten(t *testing.T) {
 	if strings.Contains(out2, "The authenticity of host") {
 		t.Errorf("the second run asked about the host key the first one accepted")
 	}
+	// Export the unfinished run (golive export renders the secret
+	// variable masked), and check that the transcript verifies too.
+	runs, err := runbook.ListRuns(filepath.Join(h.state, "golive"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := ""
+	for _, r := range runs {
+		if r.RunbookID == "e2e-release" {
+			id = r.ID
+		}
+	}
+	exp := filepath.Join(h.dir, "exported")
+	code, out3 := h.run(t, "", "export", id, "--out", exp)
+	if code != 0 || !strings.Contains(out3, "(unfinished, incomplete)") {
+		t.Fatalf("golive export %q: exit %d\n%s", id, code, out3)
+	}
+	files, _ := filepath.Glob(filepath.Join(exp, "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("golive export wrote %v", files)
+	}
+	h.verify(t, files[0], "Grace Hopper")
 	if jobs, _ := filepath.Glob(filepath.Join(srv.state, "golive", "jobs", "*")); len(jobs) < 10 {
 		t.Errorf("%d job directories in the server's %s; the steps did not run there", len(jobs), srv.state)
 	}

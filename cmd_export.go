@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golive/runbook"
+	"golive/ui"
+)
+
+const exportUsage = `Usage: golive export RUNID [--out DIR] [--identity KEY] [--var name=value]
+
+Write a run's transcript (Markdown, JSON, signature and allowed_signers)
+from its journal, whether the run is finished or not: when golive stopped
+before exporting, or to export again. The journal is never changed.
+
+Flags:
+`
+
+// cmdExport writes the transcript of any run, finished or not, from its
+// journal under the state directory.
+func cmdExport(args []string, stdout, stderr io.Writer) int {
+	c := runConfig{vars: map[string]string{}}
+	fset := newFlagSet("golive export")
+	fset.StringVar(&c.out, "out", ".", "`DIR`ectory to write the transcript to")
+	fset.StringVar(&c.identity, "identity", "", "private key `FILE` to sign with (default: ssh-agent, then ~/.ssh/id_*)")
+	fset.StringVar(&c.operator, "operator", "", "`NAME` to sign as (default: the run's operator)")
+	fset.Var(varFlags(c.vars), "var", "a secret variable's value, if the runbook needs it to render (`name=value`)")
+	pos, code := parseFlags(fset, args, exportUsage, stdout, stderr)
+	if code >= 0 {
+		return code
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "golive export: give exactly one run id; 'golive resume' lists the unfinished runs")
+		return 2
+	}
+	stateDir, err := runbook.StateDir()
+	if err != nil {
+		fmt.Fprintf(stderr, "golive export: %v\n", err)
+		return 1
+	}
+	path := filepath.Join(runbook.RunDir(stateDir, pos[0]), runbook.JournalName)
+	info, err := firstRunInfo(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(stderr, "golive export: no run %q in %s\n", pos[0], stateDir)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "golive export: %v\n", err)
+		return 1
+	}
+	// The journal keeps secret values masked, and exporting needs none:
+	// render them masked unless given.
+	for name, v := range info.Vars {
+		if _, given := c.vars[name]; !given && v == runbook.Mask {
+			c.vars[name] = runbook.Mask
+		}
+	}
+	opts, err := buildOptions(c, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "golive export: %v\n", err)
+		return 2
+	}
+	rel, _, err := ui.OpenRun(opts, path)
+	if err != nil {
+		fmt.Fprintf(stderr, "golive export: %v\n", err)
+		return 1
+	}
+	defer rel.Journal.Close()
+	ex, err := rel.Export(c.out, opts.Sign, time.Now())
+	if err != nil {
+		fmt.Fprintf(stderr, "golive export: %v\n", err)
+		return 1
+	}
+	state := "unfinished"
+	if rel.Session.Finished() {
+		state = "finished"
+	}
+	fmt.Fprintf(stdout, "golive: run %s (%s, %s)\n", rel.RunID, state, rel.Session.Verdict())
+	for _, f := range ex.Files() {
+		fmt.Fprintf(stdout, "golive: wrote %s\n", f)
+	}
+	if ex.SignError != nil {
+		fmt.Fprintf(stdout, "golive: transcript not signed: %v\n", ex.SignError)
+	}
+	return 0
+}
+
+// firstRunInfo reads the run.started event that opens a journal.
+func firstRunInfo(path string) (runbook.RunInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return runbook.RunInfo{}, err
+	}
+	defer f.Close()
+	line, err := bufio.NewReaderSize(f, 64<<10).ReadBytes('\n')
+	if err != nil {
+		return runbook.RunInfo{}, fmt.Errorf("%s:1: no complete first record: nothing to export", path)
+	}
+	var ev runbook.Event
+	if err := json.Unmarshal(line, &ev); err != nil || ev.Type != runbook.EvRunStarted || ev.Run == nil {
+		return runbook.RunInfo{}, fmt.Errorf("%s:1: not a run.started record; is this a golive journal?", path)
+	}
+	return *ev.Run, nil
+}
