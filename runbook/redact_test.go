@@ -28,6 +28,10 @@ func TestRedactorLine(t *testing.T) {
 		{"run --password=pw1 --verbose", "run --password=******** --verbose"},
 		{"SECRET_KEY = os.environ['DJANGO_SECRET_KEY']", "SECRET_KEY = ********"},
 		{"PASSWORD=", "PASSWORD="},
+		{"best = max(points, key=len)", "best = max(points, key=len)"},
+		{"KEY=len", "KEY=********"},
+		{`tolower($0) ~ /^set-cookie:/ { n = $2 }`, `tolower($0) ~ /^set-cookie:/ { n = $2 }`},
+		{"TOKEN=x", "TOKEN=********"},
 		{"DB_PASS=x1", "DB_PASS=********"},
 		{"TESTS_PASSED=3 MYSQL_PWD=q", "TESTS_PASSED=3 MYSQL_PWD=********"},
 		{"KeyboardInterrupt: stopped", "KeyboardInterrupt: stopped"},
@@ -153,7 +157,7 @@ func TestStreamRedactorYAMLBlock(t *testing.T) {
 	}
 	want := []string{
 		"services:", "  web:", "    environment:",
-		"      DJANGO_SECRET_KEY: ********",
+		"      DJANGO_SECRET_KEY: |",
 		Mask, "", Mask,
 		"      DJANGO_DEBUG: \"False\"",
 		"      NOTES: |",

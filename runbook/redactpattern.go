@@ -29,7 +29,9 @@ func isAssignNameByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
 
 // Name fragments, upper case, as bytes so that secretName does not
 // allocate: it runs for every '=' and ':' of the output.
@@ -42,7 +44,9 @@ var (
 
 // secretName reports whether an assignment to name should be masked.
 func secretName(name string) bool {
-	if len(name) < 3 || len(name) > 128 {
+	if len(name) < 3 || len(name) > 128 || name == "key" {
+		// Lower-case "key" alone is Python's sort key (max(..., key=len)),
+		// far more common in commands than a secret by that name.
 		return false
 	}
 	var buf [128]byte
@@ -162,7 +166,9 @@ func maskAssignments(s string) string {
 				start = w + 1
 			}
 		}
-		if end <= start || s[start:end] == Mask {
+		if end <= start || s[start:end] == Mask || (end == start+1 && !isAlnum(s[start])) {
+			// Nothing, already masked, or one punctuation mark (an awk
+			// pattern's '/', a YAML '|'): no secret to hide.
 			i = max(i, end-1)
 			continue
 		}
