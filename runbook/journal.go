@@ -63,6 +63,7 @@ type ChainError struct {
 	Reason string
 }
 
+// Error names the file and line when known, the seq, and what is wrong.
 func (e *ChainError) Error() string {
 	if e.Path != "" {
 		return fmt.Sprintf("journal: %s:%d: event seq %d: %s", e.Path, e.Line, e.Seq, e.Reason)
