@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -107,14 +108,17 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 		}
 		return dialSSH(ctx, c, host, p)
 	}
-	opts.Sign = func(data []byte) ([]byte, string, string, error) {
+	opts.Sign = func(data io.Reader) ([]byte, string, string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		s, err := sshexec.LoadSigner(ctx, sshexec.SignerOptions{KeyFile: c.identity})
 		if err != nil {
 			return nil, "", "", err
 		}
-		sig, err := sshexec.SignTranscript(data, s)
+		// The transcript is hashed as it is read; its head (where the
+		// run's operator is) is kept aside.
+		head := &prefixBuffer{max: 1 << 20}
+		sig, err := sshexec.SignTranscriptFrom(io.TeeReader(data, head), s)
 		if err != nil {
 			return nil, "", "", err
 		}
@@ -122,10 +126,7 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 		// transcript names (typed in the form, or the resumed run's).
 		op := opts.Operator
 		if op == "" {
-			var t struct{ Run struct{ Operator string } }
-			if json.Unmarshal(data, &t) == nil {
-				op = t.Run.Operator
-			}
+			op = transcriptOperator(head.b)
 		}
 		if op == "" {
 			op = opts.DefaultOperator
@@ -133,6 +134,46 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 		return sig, sshexec.AllowedSignersLine(op, s.PublicKey()), sshexec.Fingerprint(s.PublicKey()), nil
 	}
 	return opts, nil
+}
+
+// prefixBuffer keeps the first max bytes written to it.
+type prefixBuffer struct {
+	b   []byte
+	max int
+}
+
+func (p *prefixBuffer) Write(b []byte) (int, error) {
+	if room := p.max - len(p.b); room > 0 {
+		p.b = append(p.b, b[:min(room, len(b))]...)
+	}
+	return len(b), nil
+}
+
+// transcriptOperator reads run.operator from the head of a JSON transcript
+// ("" when it is not there): the run comes second, after the format.
+func transcriptOperator(head []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(head))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if k == "run" {
+			var run struct{ Operator string }
+			if dec.Decode(&run) != nil {
+				return ""
+			}
+			return run.Operator
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return ""
+		}
+	}
+	return ""
 }
 
 // dialSSH connects to a remote host through ~/.ssh/config, ssh-agent and

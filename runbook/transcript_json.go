@@ -1,9 +1,13 @@
 package runbook
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"iter"
 )
 
 // WriteJSON writes the complete, machine-readable transcript of the run
@@ -15,14 +19,74 @@ import (
 // returns an error, writing nothing, when they do not rebuild the same
 // steps, so that an export can never disagree with its own record.
 func (s *Session) WriteJSON(w io.Writer, events []Event) error {
-	t := transcriptOf(s)
-	t.Events = events
-	if t.Events == nil {
-		t.Events = []Event{}
+	var buf bytes.Buffer
+	all := func(yield func(Event, error) bool) {
+		for _, e := range events {
+			if !yield(e, nil) {
+				return
+			}
+		}
 	}
-	re, err := Replay(s.plan, events)
-	if err != nil {
-		return fmt.Errorf("runbook: write transcript: the events do not replay: %w", err)
+	if err := s.WriteJSONFrom(&buf, all); err != nil {
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// WriteJSONFrom is WriteJSON for a journal read as it is written out:
+// events yields the journal's events in order (or the error that stopped
+// reading them), and only one event is held at a time, so a run with
+// hundreds of megabytes of output exports in constant memory. The output is
+// the same, byte for byte, as WriteJSON's. It writes as it reads: when it
+// returns an error the output is incomplete and must be discarded (write
+// to a temporary file, rename it on success).
+func (s *Session) WriteJSONFrom(w io.Writer, events iter.Seq2[Event, error]) error {
+	t := transcriptOf(s)
+	t.Events = []Event{}
+	var head bytes.Buffer
+	enc := json.NewEncoder(&head)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(t); err != nil {
+		return fmt.Errorf("runbook: write transcript: %w", err)
+	}
+	// Events is the struct's last field: the encoding ends with it.
+	const noEvents = "[]\n}\n"
+	if !bytes.HasSuffix(head.Bytes(), []byte(noEvents)) {
+		return errors.New("runbook: write transcript: unexpected encoding of the transcript's end")
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(head.Bytes()[:head.Len()-len(noEvents)])
+	var one bytes.Buffer
+	ee := json.NewEncoder(&one)
+	ee.SetIndent("    ", "  ") // an element of "events", two levels deep
+	ee.SetEscapeHTML(false)
+	re := NewSession(s.plan, nil)
+	n := 0
+	for ev, err := range events {
+		if err != nil {
+			return fmt.Errorf("runbook: write transcript: %w", err)
+		}
+		if err := re.Apply(ev); err != nil {
+			return fmt.Errorf("runbook: write transcript: the events do not replay: %w", err)
+		}
+		one.Reset()
+		if err := ee.Encode(ev); err != nil {
+			return fmt.Errorf("runbook: write transcript: event %d: %w", ev.Seq, err)
+		}
+		if n == 0 {
+			bw.WriteString("[\n    ")
+		} else {
+			bw.WriteString(",\n    ")
+		}
+		bw.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n")))
+		n++
+	}
+	if n == 0 {
+		bw.WriteString(noEvents)
+	} else {
+		bw.WriteString("\n  ]\n}\n")
 	}
 	again := transcriptOf(re)
 	for i := range t.Steps {
@@ -33,10 +97,7 @@ func (s *Session) WriteJSON(w io.Writer, events []Event) error {
 	if again.Verdict != t.Verdict || !again.Started.Equal(t.Started) || !sameTime(again.Ended, t.Ended) {
 		return fmt.Errorf("runbook: write transcript: the events given are not this session's")
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(t); err != nil {
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("runbook: write transcript: %w", err)
 	}
 	return nil

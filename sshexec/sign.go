@@ -234,7 +234,13 @@ func (k *agentKey) SignWithAlgorithm(_ io.Reader, data []byte, algorithm string)
 // signature (namespace golive-transcript, SHA-512), the same bytes
 // `ssh-keygen -Y sign -n golive-transcript` writes to FILE.sig.
 func SignTranscript(data []byte, s ssh.Signer) ([]byte, error) {
-	sig, err := sshsig.Sign(bytes.NewReader(data), s, sshsig.HashSHA512, TranscriptNamespace)
+	return SignTranscriptFrom(bytes.NewReader(data), s)
+}
+
+// SignTranscriptFrom is SignTranscript reading the transcript from r, so
+// that a large one is hashed as it is read, never held in memory.
+func SignTranscriptFrom(r io.Reader, s ssh.Signer) ([]byte, error) {
+	sig, err := sshsig.Sign(r, s, sshsig.HashSHA512, TranscriptNamespace)
 	if err != nil {
 		return nil, fmt.Errorf("sign transcript with %s: %w", ssh.FingerprintSHA256(s.PublicKey()), err)
 	}

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +23,9 @@ import (
 // It returns the armored SSHSIG signature, the allowed_signers line for the
 // operator, and the key's SHA256 fingerprint. An error means no key could
 // sign (the export goes on unsigned and says so).
-type SignFunc func(transcript []byte) (sig []byte, allowedSigners, fingerprint string, err error)
+// The transcript is read from a reader, so that a release with hundreds of
+// megabytes of output is signed without holding it in memory.
+type SignFunc func(transcript io.Reader) (sig []byte, allowedSigners, fingerprint string, err error)
 
 // TranscriptName is the base name of a run's transcript files:
 // golive-<runbook>-<host>-<UTC time>.
@@ -65,30 +69,50 @@ func (r *Release) Export(dir string, sign SignFunc, now time.Time) (Exported, er
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return out, fmt.Errorf("export: %w", err)
 	}
-	events, err := readJournalEvents(r.Journal.Path())
-	if err != nil {
-		return out, err
-	}
 	// Export what the journal says, through a Session of its own: the
 	// transcript then matches its record exactly, and the live Session
-	// (owned by the UI goroutine) is never read from here.
-	sess, err := runbook.Replay(r.Plan, events)
-	if err != nil {
-		return out, fmt.Errorf("export: the journal does not replay: %w", err)
+	// (owned by the UI goroutine) is never read from here. The journal is
+	// read twice, one event at a time (to replay it, then to write it
+	// out), up to the events the first pass saw, so memory stays flat
+	// however much output the release printed.
+	sess := runbook.NewSession(r.Plan, nil)
+	n := 0
+	for e, err := range journalEvents(r.Journal.Path(), -1) {
+		if err != nil {
+			return out, err
+		}
+		if err := sess.Apply(e); err != nil {
+			return out, fmt.Errorf("export: the journal does not replay: %w", err)
+		}
+		n++
 	}
 	base := filepath.Join(dir, TranscriptName(r.Plan.Runbook.ID, r.Host, now))
-	var js bytes.Buffer
-	if err := sess.WriteJSON(&js, events); err != nil {
+	// The JSON goes to a temporary file, hashed on the way, and is renamed
+	// into place once whole.
+	tmp, err := os.CreateTemp(dir, ".golive-transcript-*.json")
+	if err != nil {
+		return out, fmt.Errorf("export: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	h := sha256.New()
+	err = sess.WriteJSONFrom(io.MultiWriter(tmp, h), journalEvents(r.Journal.Path(), n))
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return out, fmt.Errorf("export: json: %w", err)
 	}
 	out.JSON = base + ".json"
-	if err := os.WriteFile(out.JSON, js.Bytes(), 0o644); err != nil {
+	if err := os.Rename(tmp.Name(), out.JSON); err != nil {
 		return out, fmt.Errorf("export: %w", err)
 	}
-	sum := sha256.Sum256(js.Bytes())
-	opts := runbook.TranscriptOptions{JSONDigest: hex.EncodeToString(sum[:]), JSONName: filepath.Base(base + ".json")}
+	sum := h.Sum(nil)
+	opts := runbook.TranscriptOptions{JSONDigest: hex.EncodeToString(sum), JSONName: filepath.Base(base + ".json")}
 	if sign != nil {
-		sig, allowed, fp, err := sign(js.Bytes())
+		sig, allowed, fp, err := signFile(sign, out.JSON)
 		if err != nil {
 			out.SignError = err
 		} else {
@@ -140,28 +164,57 @@ func appendLine(file, line string) error {
 // readJournalEvents reads every event of a journal file without taking
 // its lock (golive itself holds it while the run is open).
 func readJournalEvents(path string) ([]runbook.Event, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read journal: %w", err)
-	}
-	defer f.Close()
 	var evs []runbook.Event
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
-	for n := 1; sc.Scan(); n++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		var e runbook.Event
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			return nil, fmt.Errorf("read journal %s:%d: %w", path, n, err)
+	for e, err := range journalEvents(path, -1) {
+		if err != nil {
+			return nil, err
 		}
 		evs = append(evs, e)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read journal %s: %w", path, err)
-	}
 	return evs, nil
+}
+
+// journalEvents yields the events of a journal file one at a time, as
+// readJournalEvents reads them: the first max of them, or all when max < 0.
+func journalEvents(path string, max int) iter.Seq2[runbook.Event, error] {
+	return func(yield func(runbook.Event, error) bool) {
+		f, err := os.Open(path)
+		if err != nil {
+			yield(runbook.Event{}, fmt.Errorf("read journal: %w", err))
+			return
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+		seen := 0
+		for n := 1; seen != max && sc.Scan(); n++ {
+			if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+				continue
+			}
+			var e runbook.Event
+			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+				yield(runbook.Event{}, fmt.Errorf("read journal %s:%d: %w", path, n, err))
+				return
+			}
+			seen++
+			if !yield(e, nil) {
+				return
+			}
+		}
+		if err := sc.Err(); err != nil {
+			yield(runbook.Event{}, fmt.Errorf("read journal %s: %w", path, err))
+		}
+	}
+}
+
+// signFile signs the file at path with sign, reading it as it goes.
+func signFile(sign SignFunc, path string) ([]byte, string, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", "", err
+	}
+	defer f.Close()
+	return sign(bufio.NewReaderSize(f, 256<<10))
 }
 
 // exportCmd writes the transcript off the Update goroutine.

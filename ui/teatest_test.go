@@ -61,7 +61,7 @@ func TestFlowWholeReleaseAndExport(t *testing.T) {
 	opts.Runbook, opts.Host = "release", "web1"
 	opts.OutDir = t.TempDir()
 	signed := false
-	opts.Sign = func(data []byte) ([]byte, string, string, error) {
+	opts.Sign = func(data io.Reader) ([]byte, string, string, error) {
 		signed = true
 		return []byte("-----BEGIN SSH SIGNATURE-----\nfake\n-----END SSH SIGNATURE-----\n"), "alice namespaces=\"golive-transcript\" ssh-ed25519 AAAA", "SHA256:fake", nil
 	}
