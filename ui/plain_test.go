@@ -344,3 +344,27 @@ sections:
 		t.Errorf("exit %d, output %q; want the colour dropped under NO_COLOR", code, out)
 	}
 }
+
+func TestPlainRecordsRunbookFileAbsolute(t *testing.T) {
+	e := newPlainEnv(t, nil)
+	t.Chdir(e.dir)
+	e.opts.Runbook = "plain.yaml" // relative to the current directory
+	if code, _ := e.run(t, "", false); code != ExitIncomplete {
+		t.Fatalf("exit %d, want %d", code, ExitIncomplete)
+	}
+	runs, err := runbook.ListRuns(e.opts.StateDir)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs %v, %v", runs, err)
+	}
+	t.Chdir(t.TempDir()) // resume from elsewhere
+	opts := e.opts
+	opts.Vars = map[string]string{"api_token": "planted-plain-token-7731"}
+	rel, _, err := OpenRun(opts, runs[0].Path)
+	if err != nil {
+		t.Fatalf("resume from another directory: %v", err)
+	}
+	rel.Journal.Close()
+	if f := rel.Session.Info().RunbookFile; !filepath.IsAbs(f) {
+		t.Errorf("the run records runbook file %q, not an absolute path", f)
+	}
+}
