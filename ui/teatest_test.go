@@ -183,3 +183,33 @@ func TestFlowChooseFormAndHostKey(t *testing.T) {
 // Note: wait for single words. The renderer skips over cells that already
 // hold the right character, so "two words" may reach the output as
 // "two\x1b[Cwords".
+
+// TestFlowCancelAndResize cancels a running step in a real program and
+// resizes the terminal while it runs.
+func TestFlowCancelAndResize(t *testing.T) {
+	ex := newFakeExec("web1")
+	ex.on("manage.py check", &fakeJob{lines: out(sshexec.Stdout, "checking"), hold: make(chan struct{})})
+	opts := testOpts(t, ex)
+	opts.Runbook, opts.Host = "release", "web1"
+	tm := teatest.NewTestModel(t, New(opts), teatest.WithInitialTermSize(80, 24),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+	sc := &screenLog{tm: tm}
+	sc.waitText(t, "pending")
+	keys(tm, "enter")
+	sc.waitText(t, "checking")
+	tm.Send(tea.WindowSizeMsg{Width: 160, Height: 50})
+	sc.waitText(t, "Django") // the list shows titles when wide
+	keys(tm, "x")
+	sc.waitText(t, "TERM")
+	keys(tm, "y")
+	sc.waitText(t, "canceled")
+	keys(tm, "q", "y")
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(Model)
+	a := fm.rel.Session.Step("check").Last()
+	if a == nil || a.Exit == nil || !a.Exit.Canceled || len(ex.canceled) != 1 {
+		t.Fatalf("attempt %+v, canceled %v", a, ex.canceled)
+	}
+	if fm.width != 160 || fm.height != 50 {
+		t.Fatalf("size %dx%d", fm.width, fm.height)
+	}
+}
