@@ -19,7 +19,7 @@ const exportUsage = `Usage: golive export RUNID [--out DIR] [--identity KEY] [--
 
 Write a run's transcript (Markdown, JSON, signature and allowed_signers)
 from its journal, whether the run is finished or not: when golive stopped
-before exporting, or to export again. The journal is never changed.
+before exporting, or to export again. Nothing is added to the journal.
 
 Flags:
 `
