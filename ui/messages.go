@@ -91,9 +91,6 @@ type passphraseAsk struct {
 	reply chan<- []byte
 }
 
-// errMsg is a broken tool (not a failed step): shown in the error panel.
-type errMsg struct{ err error }
-
 // paneRefreshMsg refreshes the output pane with what arrived since the
 // last refresh: at most every paneRefreshEvery, however fast output comes.
 type paneRefreshMsg struct{}

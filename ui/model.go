@@ -206,8 +206,6 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if key.Matches(msg, m.keys.ForceQuit) {
 			return m.forceQuit()
 		}
-	case errMsg:
-		return m.fail(msg.err), nil
 	case spinner.TickMsg:
 		var cmd tea.Cmd
 		m.spin, cmd = m.spin.Update(msg)
@@ -229,7 +227,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			if m.rel == nil || m.prev >= stateMain {
 				m.state = m.prev
 			}
-			m.errPanel = nil
+			m.errPanel, m.outcome.Err = nil, nil
 			m.syncKeys()
 		}
 		return m, nil
@@ -244,6 +242,7 @@ func (m Model) fail(err error) Model {
 	}
 	m.state = stateError
 	m.errPanel = err
+	m.outcome.Err = err // quitting from here exits non-zero
 	m.syncKeys()
 	return m
 }
