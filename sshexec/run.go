@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -215,13 +216,37 @@ func (r *runner) reconnect(ctx context.Context, gen uint64, notify func(string))
 }
 
 // launchOnce starts the job and follows it: stdout and the control
-// records in one session, stderr in a second one that waits for the job.
+// records in one session, stderr in a second one opened at the same time,
+// which waits (blocked on its stdin, costing no process) until the
+// launcher says the job started, or ends when its stdin closes.
 func (r *runner) launchOnce(ctx context.Context, f *follower, l *launch) (attempt, error) {
-	var c1, c2 ctlWriter
+	gateR, gateW := io.Pipe()
+	started, launched := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	c1 := ctlWriter{onCtl: func(l string) {
+		if l == "started" {
+			once.Do(func() { close(started) })
+		}
+	}}
+	go func() { // never blocks the launcher's output
+		defer gateW.Close()
+		select {
+		case <-started:
+		case <-launched:
+			select {
+			case <-started:
+			default:
+				return
+			}
+		}
+		_, _ = gateW.Write([]byte("go\n"))
+	}()
+	var c2 ctlWriter
 	cmd1 := launchCmd(r.root, l.spec, len(l.env), f.token, l.sudo)
-	cmd2 := followCmd(r.root, f.id, Stderr, f.stderr.start(), false, f.token, true)
+	cmd2 := "IFS= read -r go || exit 0\n" + followCmd(r.root, f.id, Stderr, f.stderr.start(), false, f.token, false)
 	err1, err2 := r.pair(ctx,
 		func(ctx context.Context) error {
+			defer close(launched)
 			_, err := r.t.exec(ctx, cmd1, bytes.NewReader(l.stdin), f.stdout, &c1)
 			if err == nil && !c1.has("started") {
 				err = errAbandon // it failed to start: stop waiting for it
@@ -229,7 +254,8 @@ func (r *runner) launchOnce(ctx context.Context, f *follower, l *launch) (attemp
 			return err
 		},
 		func(ctx context.Context) error {
-			_, err := r.t.exec(ctx, cmd2, nil, f.stderr, &c2)
+			defer gateR.Close()
+			_, err := r.t.exec(ctx, cmd2, gateR, f.stderr, &c2)
 			return err
 		})
 	return parseAttempt(&c1, &c2), firstErr(err1, err2)
