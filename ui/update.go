@@ -29,7 +29,14 @@ func (m Model) updateRelease(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(refresh, waitForRun(m.run.msgs))
 	case paneRefreshMsg:
 		m.refreshPane()
-		m.syncKeys()
+		if m.dlg.kind == dlgNone && !m.pane.typing && m.state == stateMain {
+			// Only the pane changed: skip recomputing every step's status.
+			hasOutput := m.pane.r != nil && m.pane.r.len() > 0
+			m.keys.Follow.SetEnabled(hasOutput && !m.pane.vp.AtBottom())
+			m.keys.Search.SetEnabled(hasOutput)
+			m.keys.PageUp.SetEnabled(hasOutput)
+			m.keys.PageDown.SetEnabled(hasOutput)
+		}
 		return m, nil
 	case runDoneMsg:
 		if m.run == nil || msg.runID != m.run.id {
