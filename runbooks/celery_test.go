@@ -88,8 +88,7 @@ func TestCeleryStepsAgainstDjango(t *testing.T) {
 	s.writeEnv(t)
 
 	// What `pip install celery` puts in a virtualenv: the celery command.
-	entry := "#!" + filepath.Join(s.venv, "bin/python") + "\nimport sys\nfrom celery.__main__ import main\nsys.exit(main())\n"
-	must(t, os.WriteFile(filepath.Join(s.venv, "bin/celery"), []byte(entry), 0o755))
+	s.installEntryPoint(t, "celery", "celery.__main__", "main")
 	worker := startDaemon(t, s.appDir, s.processEnv(nil), filepath.Join(s.root, "worker.log"),
 		func(log string) bool { return strings.Contains(log, "ready.") },
 		filepath.Join(s.venv, "bin/celery"), "-A", "config", "worker", "--pool", "solo", "-n", "golive-test@%h", "--loglevel", "INFO")

@@ -98,7 +98,11 @@ func TestNonDockerReleaseAgainstDjango(t *testing.T) {
 	// sshd, exactly as golive run sends them.
 	remote := sshRunner(t, r)
 	remote.secrets = s.secrets()
-	for _, want := range releaseSteps {
+	steps := releaseSteps
+	if hasGunicorn(t) {
+		steps = append(steps[:len(steps):len(steps)], expectation{id: "gunicorn-check-config", pass: true, contains: "app load ok"})
+	}
+	for _, want := range steps {
 		if plan.Step(want.id).Step.Kind == runbook.KindLocal {
 			runSteps(t, operator, plan, []expectation{want})
 			continue
@@ -118,7 +122,7 @@ func TestNonDockerReleaseAgainstDjango(t *testing.T) {
 	// The post-deployment checks from the operator's machine, through
 	// Nginx (or a Go stand-in) in front of the app served with production
 	// settings.
-	app := s.runserver(t, nil)
+	app := s.serve(t, nil)
 	proxy := startProxy(t, app, s.staticDir, s.mediaDir)
 	if proxy.Bin != "" {
 		// The proxy checks read the real Nginx's configuration. They run
@@ -173,11 +177,15 @@ func TestNonDockerReleaseAgainstDjango(t *testing.T) {
 		{id: "health-check", pass: false},
 	})
 	// With DEBUG on, the 404 page is the technical one: the check must fail.
-	debugAddr := s.runserver(t, map[string]string{"DJANGO_SECURE_SSL_REDIRECT": "False", "DJANGO_DEBUG": "True"})
+	debugAddr := s.serve(t, map[string]string{"DJANGO_SECURE_SSL_REDIRECT": "False", "DJANGO_DEBUG": "True"})
 	debugWeb := nonDockerPlan(t, s, map[string]string{"domain": debugAddr, "scheme": "http"})
 	runSteps(t, operator, debugWeb, []expectation{{id: "no-debug-404", pass: false, contains: "DEBUG"}})
 
 	// Break things the checks exist for, and watch them fail.
+	if hasGunicorn(t) {
+		broken := nonDockerPlan(t, s, map[string]string{"wsgi_app": "config.wsgi_missing:application"})
+		runSteps(t, r, broken, []expectation{{id: "gunicorn-check-config", pass: false, contains: "No module named 'config.wsgi_missing'"}})
+	}
 	missing := nonDockerPlan(t, s, map[string]string{"required_env": "DJANGO_SECRET_KEY SENTRY_DSN"})
 	runSteps(t, r, missing, []expectation{{id: "env-required", pass: false, contains: "MISSING: SENTRY_DSN"}})
 	must(t, os.Chmod(s.envFile, 0o644))

@@ -133,6 +133,9 @@ func newFakeServerWithDB(t *testing.T, databaseURL string) *fakeServer {
 	s.writeEnv(t)
 
 	run(t, root, nil, djangoPython, "-m", "venv", "--system-site-packages", "--without-pip", s.venv)
+	if hasGunicorn(t) {
+		s.installEntryPoint(t, "gunicorn", "gunicorn.app.wsgiapp", "run")
+	}
 	// The live database matches the previous release.
 	s.manage(t, nil, "migrate", "--noinput")
 	return s
@@ -200,19 +203,47 @@ func (s *fakeServer) git(t *testing.T, dir string, args ...string) string {
 	return run(t, dir, s.processEnv(nil), "git", args...)
 }
 
-// runserver starts Django's development server on a free loopback port,
-// with extra added to the environment, and stops it when the test ends.
-// It returns host:port once the server answers.
-func (s *fakeServer) runserver(t *testing.T, extra map[string]string) string {
+// hasGunicorn reports whether Debian's python has Gunicorn; when it does,
+// newFakeServer gives the virtualenv its gunicorn command. Under CI a
+// missing Gunicorn fails the test.
+func hasGunicorn(t *testing.T) bool {
+	t.Helper()
+	if exec.Command(djangoPython, "-c", "import gunicorn").Run() == nil {
+		return true
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("gunicorn is required in CI (apt-get install -y gunicorn)")
+	}
+	return false
+}
+
+// installEntryPoint writes the script `pip install` would put in the
+// virtualenv's bin for a console command.
+func (s *fakeServer) installEntryPoint(t *testing.T, name, module, function string) {
+	t.Helper()
+	script := fmt.Sprintf("#!%s\nimport sys\nfrom %s import %s\nsys.exit(%s())\n",
+		filepath.Join(s.venv, "bin/python"), module, function, function)
+	must(t, os.WriteFile(filepath.Join(s.venv, "bin", name), []byte(script), 0o755))
+}
+
+// serve starts the app on a free loopback port the way the seed runs it,
+// Gunicorn with set workers and timeout (runserver when Gunicorn is
+// missing outside CI), with extra added to the environment, and stops it
+// when the test ends. It returns host:port once the app answers.
+func (s *fakeServer) serve(t *testing.T, extra map[string]string) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
 	addr := l.Addr().String()
 	must(t, l.Close())
-	cmd := exec.Command(filepath.Join(s.venv, "bin/python"), "manage.py", "runserver", "--noreload", addr)
+	name, args := filepath.Join(s.venv, "bin/gunicorn"), []string{"config.wsgi:application", "--bind", addr, "--workers", "2", "--timeout", "60"}
+	if !hasGunicorn(t) {
+		name, args = filepath.Join(s.venv, "bin/python"), []string{"manage.py", "runserver", "--noreload", addr}
+	}
+	cmd := exec.Command(name, args...)
 	cmd.Dir = s.appDir
 	cmd.Env = s.processEnv(extra)
-	log := filepath.Join(s.root, "runserver-"+strings.ReplaceAll(addr, ":", "-")+".log")
+	log := filepath.Join(s.root, "app-"+strings.ReplaceAll(addr, ":", "-")+".log")
 	f, err := os.Create(log)
 	must(t, err)
 	cmd.Stdout, cmd.Stderr = f, f
@@ -222,7 +253,7 @@ func (s *fakeServer) runserver(t *testing.T, extra map[string]string) string {
 		_ = cmd.Wait()
 		_ = f.Close()
 	})
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err == nil {
@@ -232,7 +263,7 @@ func (s *fakeServer) runserver(t *testing.T, extra map[string]string) string {
 		time.Sleep(100 * time.Millisecond)
 	}
 	out, _ := os.ReadFile(log)
-	t.Fatalf("runserver on %s did not start within 15s:\n%s", addr, out)
+	t.Fatalf("%s on %s did not start within 30s:\n%s", filepath.Base(name), addr, out)
 	return ""
 }
 
