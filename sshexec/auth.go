@@ -115,53 +115,70 @@ func (p *authPlan) describe() string {
 	return out
 }
 
+// planArgs says which keys to offer one host.
+type planArgs struct {
+	files          []string
+	certFiles      []string // CertificateFile entries
+	explicit       bool     // files were named, not defaults: say when missing
+	identitiesOnly bool
+	agentSock      string // "" = none
+	batch          bool   // BatchMode: never ask
+	beforePrompt   func() // runs before a passphrase question
+}
+
 // plan builds the keys for one host: agent keys first (only those matching
 // the identity files when identitiesOnly), then the identity files the
-// agent does not already hold. Encrypted files are unlocked lazily, only if
-// the server accepts their public key.
-//
-// beforePrompt runs before the operator is asked for a passphrase (it stops
-// the handshake timeout).
-func (k *keyring) plan(ctx context.Context, files []string, explicit, identitiesOnly bool, beforePrompt func()) *authPlan {
+// agent does not already hold, each preceded by its certificate
+// (FILE-cert.pub or a CertificateFile) when there is one. Encrypted files
+// are unlocked lazily, only if the server accepts their public key.
+func (k *keyring) plan(ctx context.Context, a planArgs) *authPlan {
 	p := &authPlan{}
+	certs := k.loadCerts(a.certFiles, p)
 	var fileSigners []ssh.Signer
-	for _, f := range files {
-		s, err := k.loadIdentity(ctx, f, beforePrompt)
+	for _, f := range a.files {
+		s, err := k.loadIdentity(ctx, f, a.beforePrompt)
 		if err != nil {
-			if explicit || !errors.Is(err, os.ErrNotExist) {
+			if a.explicit || !errors.Is(err, os.ErrNotExist) {
 				p.notes = append(p.notes, err.Error())
 			}
 			continue
 		}
-		if _, locked := s.(*lockedSigner); locked && !k.canAsk() {
+		if _, locked := s.(*lockedSigner); locked && (a.batch || !k.canAsk()) {
 			// Offering it would end authentication when reached: a key
 			// the server accepts must then be signed with.
 			p.notes = append(p.notes, fmt.Sprintf("encrypted key %s skipped: nobody can type its passphrase; load it with `ssh-add %s`", f, f))
 			continue
 		}
+		for _, c := range append(k.loadCerts([]string{f + "-cert.pub"}, nil), certs...) {
+			if keyID(c.Key) != keyID(s.PublicKey()) {
+				continue
+			}
+			if cs, err := ssh.NewCertSigner(c, s); err == nil {
+				fileSigners = append(fileSigners, described{Signer: cs, what: "certificate for " + f})
+			}
+		}
 		fileSigners = append(fileSigners, s)
 	}
 	wanted := map[string]bool{}
 	for _, s := range fileSigners {
-		wanted[string(s.PublicKey().Marshal())] = true
+		wanted[keyID(s.PublicKey())] = true
 	}
 	have := map[string]bool{}
-	if sock := k.socket(); sock != "" {
-		conn, err := net.Dial("unix", sock)
+	if a.agentSock != "" {
+		conn, err := net.Dial("unix", a.agentSock)
 		if err != nil {
-			p.notes = append(p.notes, fmt.Sprintf("ssh-agent at %s unreachable: %v", sock, err))
+			p.notes = append(p.notes, fmt.Sprintf("ssh-agent at %s unreachable: %v", a.agentSock, err))
 		} else {
 			p.closer = conn
 			signers, err := agent.NewClient(conn).Signers()
 			if err != nil {
-				p.notes = append(p.notes, fmt.Sprintf("ssh-agent at %s: %v", sock, err))
+				p.notes = append(p.notes, fmt.Sprintf("ssh-agent at %s: %v", a.agentSock, err))
 			}
 			for _, s := range signers {
-				key := string(s.PublicKey().Marshal())
-				if identitiesOnly && !wanted[key] {
+				if a.identitiesOnly && !wanted[keyID(s.PublicKey())] {
 					continue
 				}
-				have[key] = true
+				have[string(s.PublicKey().Marshal())] = true
 				p.signers = append(p.signers, s)
 			}
 		}
@@ -174,6 +191,55 @@ func (k *keyring) plan(ctx context.Context, files []string, explicit, identities
 	return p
 }
 
+// keyID identifies a key, a certificate counting as its key.
+func keyID(pub ssh.PublicKey) string {
+	if c, ok := pub.(*ssh.Certificate); ok {
+		pub = c.Key
+	}
+	return string(pub.Marshal())
+}
+
+// loadCerts reads certificate files; missing ones are skipped, unreadable
+// ones noted in p (when p is set).
+func (k *keyring) loadCerts(files []string, p *authPlan) []*ssh.Certificate {
+	var out []*ssh.Certificate
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			if p != nil {
+				p.notes = append(p.notes, fmt.Sprintf("certificate %s: %v", f, err))
+			}
+			continue
+		}
+		pub, _, _, _, err := ssh.ParseAuthorizedKey(b)
+		c, ok := pub.(*ssh.Certificate)
+		if err != nil || !ok {
+			if p != nil {
+				p.notes = append(p.notes, fmt.Sprintf("certificate %s: not an SSH certificate", f))
+			}
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// described is a signer with a description for error messages.
+type described struct {
+	ssh.Signer
+	what string
+}
+
+func (d described) describe() string { return d.what }
+
+// SignWithAlgorithm keeps rsa-sha2-* signatures available.
+func (d described) SignWithAlgorithm(rand io.Reader, data []byte, algo string) (*ssh.Signature, error) {
+	if as, ok := d.Signer.(ssh.AlgorithmSigner); ok {
+		return as.SignWithAlgorithm(rand, data, algo)
+	}
+	return d.Signer.Sign(rand, data)
+}
+
 // canAsk reports whether a passphrase can be asked at all.
 func (k *keyring) canAsk() bool {
 	if k.prompter == nil {
@@ -183,14 +249,22 @@ func (k *keyring) canAsk() bool {
 	return !refuse
 }
 
-func (k *keyring) socket() string {
-	if k.agentSock == "none" {
+// agentSocket picks the agent for a host: Options.AgentSocket, then the
+// config's IdentityAgent, then SSH_AUTH_SOCK; "none" means no agent.
+func (k *keyring) agentSocket(identityAgent string) string {
+	sock := k.agentSock
+	if sock == "" {
+		sock = identityAgent
+	}
+	switch {
+	case sock == "none":
 		return ""
+	case sock == "" || sock == "SSH_AUTH_SOCK":
+		return os.Getenv("SSH_AUTH_SOCK")
+	case strings.HasPrefix(sock, "$"):
+		return os.Getenv(sock[1:])
 	}
-	if k.agentSock != "" {
-		return k.agentSock
-	}
-	return os.Getenv("SSH_AUTH_SOCK")
+	return sock
 }
 
 // loadIdentity reads a private key file. An encrypted one becomes a signer
@@ -202,7 +276,7 @@ func (k *keyring) loadIdentity(ctx context.Context, file string, beforePrompt fu
 	}
 	signer, err := ssh.ParsePrivateKey(raw)
 	if err == nil {
-		return fileSigner{Signer: signer, file: file}, nil
+		return described{Signer: signer, what: "key file " + file}, nil
 	}
 	var missing *ssh.PassphraseMissingError
 	if !errors.As(err, &missing) {
@@ -219,22 +293,6 @@ func (k *keyring) loadIdentity(ctx context.Context, file string, beforePrompt fu
 		return nil, fmt.Errorf("identity file %s is encrypted and has no %s.pub to show the server first; add it, or load the key with `ssh-add %s`", file, filepath.Base(file), file)
 	}
 	return &lockedSigner{k: k, ctx: ctx, file: file, raw: raw, pub: pub, beforePrompt: beforePrompt}, nil
-}
-
-// fileSigner is an unencrypted identity file.
-type fileSigner struct {
-	ssh.Signer
-	file string
-}
-
-func (f fileSigner) describe() string { return "key file " + f.file }
-
-// SignWithAlgorithm keeps rsa-sha2-* signatures available.
-func (f fileSigner) SignWithAlgorithm(rand io.Reader, data []byte, algo string) (*ssh.Signature, error) {
-	if as, ok := f.Signer.(ssh.AlgorithmSigner); ok {
-		return as.SignWithAlgorithm(rand, data, algo)
-	}
-	return f.Signer.Sign(rand, data)
 }
 
 // lockedSigner is an encrypted identity file. x/crypto asks the server

@@ -2,6 +2,8 @@ package sshexec
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -200,4 +202,60 @@ func TestProxyJump(t *testing.T) {
 		KnownHostsFiles: []string{kh}, Prompter: failPrompter{t}})
 	run(t, c3, "true")
 
+}
+
+// A user certificate next to the key (KEY-cert.pub) or named by
+// CertificateFile logs in where only the CA is trusted.
+func TestUserCertificate(t *testing.T) {
+	isolate(t)
+	_, caKey, _ := ed25519.GenerateKey(rand.Reader)
+	ca, _ := ssh.NewSignerFromKey(caKey)
+	caFile := filepath.Join(t.TempDir(), "user_ca.pub")
+	os.WriteFile(caFile, ssh.MarshalAuthorizedKey(ca.PublicKey()), 0o644)
+	s := sshdtest.Start(t, sshdtest.Config("TrustedUserCAKeys "+caFile))
+	keyPath, signer := s.NewClientKey("certified", "") // not in authorized_keys
+	cert := &ssh.Certificate{Key: signer.PublicKey(), CertType: ssh.UserCert, KeyId: "golive test",
+		ValidPrincipals: []string{s.User}, ValidBefore: ssh.CertTimeInfinity,
+		Permissions: ssh.Permissions{Extensions: map[string]string{}}}
+	if err := cert.SignCert(rand.Reader, ca); err != nil {
+		t.Fatal(err)
+	}
+	opts := baseOptions(s)
+	opts.IdentityFiles = []string{keyPath}
+	err := dialErr(t, opts) // no certificate yet: refused
+	mustContain(t, err.Error(), "key file "+keyPath)
+
+	os.WriteFile(keyPath+"-cert.pub", ssh.MarshalAuthorizedKey(cert), 0o644)
+	c := dialT(t, opts)
+	run(t, c, "true")
+	if got := c.Info().AuthKeyFingerprint; got != ssh.FingerprintSHA256(signer.PublicKey()) {
+		t.Errorf("auth key %s", got)
+	}
+
+	elsewhere := filepath.Join(t.TempDir(), "cert.pub")
+	os.Rename(keyPath+"-cert.pub", elsewhere)
+	opts.ConfigFile = writeConfig(t, "Host 127.0.0.1\n  CertificateFile "+elsewhere+"\n")
+	run(t, dialT(t, opts), "true")
+}
+
+// IdentityAgent in the config picks the agent; BatchMode yes never asks.
+func TestIdentityAgentAndBatchMode(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	keyPath, signer := s.NewClientKey("agent_only", "")
+	s.Authorize(signer.PublicKey())
+	a := sshdtest.StartAgent(t, keyPath)
+	os.Remove(keyPath)
+	opts := baseOptions(s)
+	opts.IdentityFiles = nil
+	opts.ConfigFile = writeConfig(t, "Host 127.0.0.1\n  IdentityAgent "+a.Socket+"\n")
+	run(t, dialT(t, opts), "true")
+
+	opts.KnownHostsFiles = []string{filepath.Join(t.TempDir(), "empty")}
+	opts.ConfigFile = writeConfig(t, "Host 127.0.0.1\n  IdentityAgent "+a.Socket+"\n  BatchMode yes\n")
+	opts.Prompter = failPrompter{t}
+	var he *HostKeyError
+	if err := dialErr(t, opts); !asHostKeyError(err, &he) || !he.Strict {
+		t.Fatalf("BatchMode: %v", err)
+	}
 }

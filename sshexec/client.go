@@ -179,7 +179,8 @@ type ConnInfo struct {
 	// HostKeyType ("ED25519") and HostKeyFingerprint ("SHA256:...") are
 	// the target's host key, as verified.
 	HostKeyType, HostKeyFingerprint string
-	// AuthKeyFingerprint is the key that logged in.
+	// AuthKeyFingerprint is the key that logged in (for a certificate,
+	// its key).
 	AuthKeyFingerprint string
 	// Jumps are the ProxyJump hops (user@host:port), in order.
 	Jumps []string
@@ -278,8 +279,11 @@ func (c *Client) dialChain(ctx context.Context, chain []*target) (*link, *unknow
 		if chk.verified != nil {
 			info.HostKeyType, info.HostKeyFingerprint = keyTypeName(chk.verified), ssh.FingerprintSHA256(chk.verified)
 		}
-		if chk.authKey != nil {
-			info.AuthKeyFingerprint = ssh.FingerprintSHA256(chk.authKey)
+		if k := chk.authKey; k != nil {
+			if cert, ok := k.(*ssh.Certificate); ok {
+				k = cert.Key
+			}
+			info.AuthKeyFingerprint = ssh.FingerprintSHA256(k)
 		}
 	}
 	last := len(clients) - 1
@@ -308,7 +312,10 @@ func (c *Client) handshake(ctx context.Context, conn net.Conn, hop *target, what
 		ids = defaultIdentityFiles()
 	}
 	ids = append(ids, hop.extraIdentityFiles...)
-	plan := c.keys.plan(ctx, ids, explicit, hop.identitiesOnly, func() { watch.Stop() })
+	plan := c.keys.plan(ctx, planArgs{
+		files: ids, certFiles: hop.certificateFiles, explicit: explicit, identitiesOnly: hop.identitiesOnly,
+		agentSock: c.keys.agentSocket(hop.identityAgent), batch: hop.batch, beforePrompt: func() { watch.Stop() },
+	})
 	defer plan.close()
 	cfg := &ssh.ClientConfig{
 		User:              hop.user,

@@ -165,8 +165,25 @@ func (c *sshConfig) resolveHost(alias, user string, port int) (*target, error) {
 		}
 		t.identityFiles = append(t.identityFiles, p)
 	}
+	for _, kv := range c.getAll(alias, "CertificateFile") {
+		p, err := expandTokens(kv[0], t, true)
+		if err != nil {
+			return nil, bad("CertificateFile", kv[0], kv[1], err.Error())
+		}
+		t.certificateFiles = append(t.certificateFiles, p)
+	}
+	if v, where := c.get(alias, "IdentityAgent"); v != "" {
+		p, err := expandTokens(v, t, true)
+		if err != nil {
+			return nil, bad("IdentityAgent", v, where, err.Error())
+		}
+		t.identityAgent = p
+	}
 	var err error
 	if t.identitiesOnly, err = c.getBool(alias, "IdentitiesOnly"); err != nil {
+		return nil, err
+	}
+	if t.batch, err = c.getBool(alias, "BatchMode"); err != nil {
 		return nil, err
 	}
 	if t.hashKnownHosts, err = c.getBool(alias, "HashKnownHosts"); err != nil {

@@ -47,7 +47,8 @@ type HostKeyError struct {
 	Line int
 	// Refused is true when the operator said no to an unknown key.
 	Refused bool
-	// Strict is true when StrictHostKeyChecking yes forbade asking.
+	// Strict is true when StrictHostKeyChecking yes or BatchMode yes
+	// forbade asking.
 	Strict bool
 	// AddCommand, for an unknown host, adds its key to known_hosts (after
 	// the fingerprint was verified out of band).
@@ -64,7 +65,7 @@ func (e *HostKeyError) Error() string {
 		case e.Refused:
 			why = "you did not accept it"
 		case e.Strict:
-			why = "StrictHostKeyChecking is yes"
+			why = "asking is off (StrictHostKeyChecking yes or BatchMode yes)"
 		}
 		return fmt.Sprintf("host key of %s (%s) is not known and %s: %s key fingerprint is %s; "+
 			"verify the fingerprint out of band, then add the key with `%s`", e.Host, e.Addr, why, e.KeyType, e.Fingerprint, e.AddCommand)
@@ -289,7 +290,7 @@ func (c *Client) askUnknown(ctx context.Context, u *unknownHost) error {
 		shownFile = "~/.ssh/known_hosts"
 	}
 	he.AddCommand = keyscanCommand(hop.hostName, hop.port, key, shownFile)
-	if hop.strict == "yes" {
+	if hop.strict == "yes" || hop.batch {
 		he.Strict = true
 		return he
 	}

@@ -115,7 +115,7 @@ func TestUnknownHostRejected(t *testing.T) {
 				t.Fatalf("err %v (%#v)", err, he)
 			}
 			if tc.config == "yes" {
-				mustContain(t, err.Error(), "StrictHostKeyChecking is yes")
+				mustContain(t, err.Error(), "StrictHostKeyChecking yes")
 			}
 			mustContain(t, err.Error(), fp, "ssh-keyscan -p "+strconv.Itoa(s.Port)+" -t ed25519 127.0.0.1 >> "+kh)
 			if _, err := os.Stat(kh); !errors.Is(err, os.ErrNotExist) {

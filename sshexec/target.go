@@ -25,6 +25,9 @@ type target struct {
 	// (the --identity keys, for jump hosts).
 	extraIdentityFiles []string
 	hostKeyAlias       string
+	certificateFiles   []string
+	identityAgent      string   // raw IdentityAgent, tokens expanded
+	batch              bool     // BatchMode yes: never ask anything
 	proxyJump          string   // raw, "" when unset
 	proxyJumpWhere     string   // file:line of proxyJump
 	userKnownHosts     []string // the first one records accepted keys
