@@ -259,3 +259,30 @@ func TestIdentityAgentAndBatchMode(t *testing.T) {
 		t.Fatalf("BatchMode: %v", err)
 	}
 }
+
+// Two hops from a comma-separated ProxyJump: every host key is checked.
+func TestProxyJumpTwoHops(t *testing.T) {
+	isolate(t)
+	a, b, target := sshdtest.Start(t), sshdtest.Start(t), sshdtest.Start(t)
+	b.Authorize(a.ClientSigner.PublicKey())
+	target.Authorize(a.ClientSigner.PublicKey())
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	os.WriteFile(kh, []byte(a.KnownHostsLine(false)+"\n"+b.KnownHostsLine(true)+"\n"+target.KnownHostsLine(false)+"\n"), 0o600)
+	hop := func(s *sshdtest.Server) string { return s.User + "@127.0.0.1:" + strconv.Itoa(s.Port) }
+	opts := Options{Host: "127.0.0.1", Port: target.Port, User: target.User, ConfigFile: "none",
+		ProxyJump: hop(a) + "," + hop(b), IdentityFiles: []string{a.ClientKeyPath},
+		KnownHostsFiles: []string{kh}, Prompter: failPrompter{t}}
+	c := dialT(t, opts)
+	run(t, c, "true")
+	if j := c.Info().Jumps; len(j) != 2 || j[0] != hop(a) || j[1] != hop(b) {
+		t.Fatalf("jumps %v", j)
+	}
+	// The middle hop's key missing from known_hosts: refused, naming it.
+	os.WriteFile(kh, []byte(a.KnownHostsLine(false)+"\n"+target.KnownHostsLine(false)+"\n"), 0o600)
+	opts.Prompter = nil
+	err := dialErr(t, opts)
+	var he *HostKeyError
+	if !asHostKeyError(err, &he) || he.Kind != HostKeyUnknown || he.Fingerprint != ssh.FingerprintSHA256(b.HostPublicKey) {
+		t.Fatalf("middle hop unknown: %v", err)
+	}
+}

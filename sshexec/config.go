@@ -265,14 +265,27 @@ func (c *sshConfig) getSeconds(alias, key string) (time.Duration, error) {
 	return time.Duration(n) * time.Second, nil
 }
 
+// maxJumpDepth bounds ProxyJump chains reached through the first hop's own
+// ProxyJump (a loop in the config would never end).
+const maxJumpDepth = 8
+
 // resolveJumps parses a ProxyJump value and resolves each hop through the
-// config again; "none" or "" means no hops.
+// config again; "none" or "" means no hops. As with OpenSSH, the first
+// hop's own ProxyJump applies (so chains can be built in the config), the
+// later hops' are overridden by the list.
 func (c *sshConfig) resolveJumps(spec string) ([]*target, error) {
+	return c.resolveJumpsDepth(spec, 0)
+}
+
+func (c *sshConfig) resolveJumpsDepth(spec string, depth int) ([]*target, error) {
 	if spec == "" || strings.EqualFold(spec, "none") {
 		return nil, nil
 	}
+	if depth >= maxJumpDepth {
+		return nil, fmt.Errorf("ProxyJump %q: more than %d jump hosts deep; is there a loop in the config?", spec, maxJumpDepth)
+	}
 	var hops []*target
-	for _, h := range strings.Split(spec, ",") {
+	for i, h := range strings.Split(spec, ",") {
 		user, host, port, err := parseHostSpec(h)
 		if err != nil {
 			return nil, fmt.Errorf("ProxyJump %q: %w", spec, err)
@@ -280,6 +293,13 @@ func (c *sshConfig) resolveJumps(spec string) ([]*target, error) {
 		t, err := c.resolveHost(host, user, port)
 		if err != nil {
 			return nil, fmt.Errorf("ProxyJump hop %s: %w", host, err)
+		}
+		if i == 0 {
+			before, err := c.resolveJumpsDepth(t.proxyJump, depth+1)
+			if err != nil {
+				return nil, fmt.Errorf("ProxyJump of %s: %w", host, err)
+			}
+			hops = append(hops, before...)
 		}
 		hops = append(hops, t)
 	}

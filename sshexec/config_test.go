@@ -98,6 +98,18 @@ Host *
 	if hops[0].String() != "ops@bastion:2200" || hops[1].String() != "j2@10.0.0.2:22" {
 		t.Errorf("hops %s, %s", hops[0], hops[1])
 	}
+	// The first hop's own ProxyJump comes first; a loop is reported.
+	chained, err := loadSSHConfig(writeConfig(t, "Host inner\n  ProxyJump outer\nHost outer\n  ProxyJump edge\nHost a\n  ProxyJump a\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hops, err = chained.resolveJumps("inner,last")
+	if err != nil || len(hops) != 4 || hops[0].alias != "edge" || hops[1].alias != "outer" || hops[2].alias != "inner" || hops[3].alias != "last" {
+		t.Errorf("chained hops %v %v", hops, err)
+	}
+	if _, err := chained.resolveJumps("a"); err == nil || !strings.Contains(err.Error(), "loop") {
+		t.Errorf("loop: %v", err)
+	}
 	if hops, err := cfg.resolveJumps("none"); err != nil || hops != nil {
 		t.Errorf("none: %v %v", hops, err)
 	}
