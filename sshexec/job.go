@@ -1,13 +1,14 @@
 package sshexec
 
 // The job as it lives on the host. Every command runs detached (setsid, no
-// PTY, stdin from /dev/null) under a wrapper shell that records its process
-// group and exit status in a private directory:
+// PTY, stdin from /dev/null, in the login directory) under a wrapper shell
+// that records its process group and exit status in a private directory:
 //
 //	<root>/<JobID>/        0700, created with mkdir (never reused)
 //	    token              random per Run, so a follower never mistakes
 //	                       another job for its own
-//	    env, script        Spec.Env and Spec.Script, sent on stdin
+//	    env, script        Spec.Env and Spec.Script, sent on stdin (env is
+//	                       removed once the job has read it)
 //	    wrap               the wrapper below
 //	    out, err           the job's stdout and stderr
 //	    wpid, pgid         the wrapper's pid, the job's process group
@@ -16,9 +17,10 @@ package sshexec
 //	    canceled, timedout markers left by Cancel and by the timeout
 //	    sudo               marker: the job runs as root
 //
-// Followers tail out and err from byte offsets with GNU tail (inotify, ends
-// when the job's process is gone) and report sizes and the exit record on
-// their stderr as "golive:" lines, so a step costs two concurrent sessions.
+// Followers tail out and err from byte offsets with GNU tail (inotify; it
+// ends when the job's process is gone). The stdout follower then reports
+// the file sizes, times and exit record on its stderr as "golive:" lines.
+// A step costs two concurrent sessions: launch+stdout, and stderr.
 
 import (
 	"fmt"
@@ -162,30 +164,26 @@ printf '%%s' %s >"$d/wrap"
 	b.WriteString(sudo + "\n: >\"$d/sudo\"\n")
 	fmt.Fprintf(&b, "asroot %s || { rm -rf \"$d\"; echo golive:startfail >&2; exit 0; }\n", start)
 	b.WriteString("echo golive:started >&2\n")
-	b.WriteString(followBody(Stdout, 0, true, "", false))
+	b.WriteString(followBody(Stdout, 0, true, ""))
 	return b.String()
 }
 
 // followCmd follows one stream of job id from byte from (0-based) until the
 // job ends. With control set it then waits for the exit record and reports
-// it; waitDir makes it wait for a job that is still being launched.
-func followCmd(root, id string, s Stream, from int64, control bool, token string, waitDir bool) string {
-	return fmt.Sprintf("R=%s; d=\"$R\"/%s\n", root, id) + followBody(s, from, control, token, waitDir)
+// it. A job still being launched (no pgid yet) is waited for.
+func followCmd(root, id string, s Stream, from int64, control bool, token string) string {
+	return fmt.Sprintf("R=%s; d=\"$R\"/%s\n", root, id) + followBody(s, from, control, token)
 }
 
-func followBody(s Stream, from int64, control bool, token string, waitDir bool) string {
+func followBody(s Stream, from int64, control bool, token string) string {
 	var b strings.Builder
-	wd := "0"
-	if waitDir {
-		wd = "1"
-	}
-	fmt.Fprintf(&b, `n=0
+	b.WriteString(`n=0
 while [ ! -s "$d/pgid" ]; do
-  if [ %s = 0 ] && [ ! -d "$d" ]; then echo golive:nojob >&2; exit 0; fi
+  if [ ! -d "$d" ]; then echo golive:nojob >&2; exit 0; fi
   n=$((n+1)); if [ $n -gt 400 ]; then echo golive:nostart >&2; exit 0; fi
   if [ $n -lt 20 ]; then sleep 0.002; else sleep 0.05; fi
 done
-`, wd)
+`)
 	if token != "" {
 		fmt.Fprintf(&b, "t=; read -r t <\"$d/token\"; if [ \"$t\" != %s ]; then echo golive:conflict >&2; exit 0; fi\n", token)
 	}

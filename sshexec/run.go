@@ -243,7 +243,7 @@ func (r *runner) launchOnce(ctx context.Context, f *follower, l *launch) (attemp
 	}()
 	var c2 ctlWriter
 	cmd1 := launchCmd(r.root, l.spec, len(l.env), f.token, l.sudo)
-	cmd2 := "IFS= read -r go || exit 0\n" + followCmd(r.root, f.id, Stderr, f.stderr.start(), false, f.token, false)
+	cmd2 := "IFS= read -r go || exit 0\n" + followCmd(r.root, f.id, Stderr, f.stderr.start(), false, f.token)
 	err1, err2 := r.pair(ctx,
 		func(ctx context.Context) error {
 			defer close(launched)
@@ -265,8 +265,8 @@ func (r *runner) launchOnce(ctx context.Context, f *follower, l *launch) (attemp
 // splitters are.
 func (r *runner) followOnce(ctx context.Context, f *follower) (attempt, error) {
 	var c1, c2 ctlWriter
-	cmd1 := followCmd(r.root, f.id, Stdout, f.stdout.start(), true, f.token, false)
-	cmd2 := followCmd(r.root, f.id, Stderr, f.stderr.start(), false, f.token, false)
+	cmd1 := followCmd(r.root, f.id, Stdout, f.stdout.start(), true, f.token)
+	cmd2 := followCmd(r.root, f.id, Stderr, f.stderr.start(), false, f.token)
 	err1, err2 := r.pair(ctx,
 		func(ctx context.Context) error {
 			_, err := r.t.exec(ctx, cmd1, nil, f.stdout, &c1)
