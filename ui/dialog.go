@@ -104,14 +104,14 @@ func (m Model) confirmYes() (tea.Model, tea.Cmd) {
 		return m, cancelJob(m.run.exec, m.run.jobID, m.run.id)
 	case dlgQuit:
 		if m.run != nil {
-			// Stop following the job, which keeps running on the host;
-			// the interruption is journaled, so resume reattaches.
-			ev, err := m.rel.Session.Interrupt(m.run.step, "golive quit by the operator; the job keeps running on the host")
-			m.outcome.Detached = m.run.step
+			// Stop following the job, which keeps running on the host.
+			// onRunDone journals the interruption (so resume reattaches)
+			// once the follower has stopped: an exit journaled meanwhile
+			// must not be followed by an interruption.
+			m.quitPending = true
 			m.run.cancel()
-			if err == nil {
-				return m, record(m.rel, nextQuit, ev)
-			}
+			m.status, m.statusOK = "stopping to follow "+m.run.step+"; it keeps running on the host…", true
+			return m, nil
 		}
 		if m.rel != nil {
 			m.outcome.RunID = m.rel.RunID

@@ -297,13 +297,13 @@ func TestQuitAsksAndInterruptsRunningStep(t *testing.T) {
 		t.Fatalf("quit not confirmed:\n%s", screen(m))
 	}
 	m = press(t, m, "y")
+	m = settle(t, m) // golive stops following the job, then quits
 	if !m.quitting || m.Outcome().Detached != "check" {
 		t.Fatalf("outcome %+v", m.Outcome())
 	}
 	if st := m.rel.Session.Step("check"); st.Status != runbook.StatusInterrupted {
 		t.Fatalf("status %s", st.Status)
 	}
-	m = settle(t, m)
 }
 
 func TestCtrlCQuitsAtOnce(t *testing.T) {

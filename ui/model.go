@@ -113,6 +113,9 @@ type Model struct {
 	run      *activeRun
 	nextRun  int
 	quitting bool
+	// quitPending: the operator quit while a step ran; golive quits once
+	// it has stopped following the job (onRunDone).
+	quitPending bool
 
 	errPanel error
 	outcome  Outcome

@@ -36,10 +36,9 @@ func startRun(ctx context.Context, rel *Release, runID int, j Job) <-chan tea.Ms
 			case <-ctx.Done(): // quitting: the journal has them
 			}
 		})
-		select {
-		case msgs <- runDoneMsg{runID: runID, exit: exit, detached: detached, err: err}:
-		case <-ctx.Done():
-		}
+		// Always delivered (the channel has room): a quit waits for it
+		// to know whether the job ended or was left running.
+		msgs <- runDoneMsg{runID: runID, exit: exit, detached: detached, err: err}
 	}()
 	return msgs
 }

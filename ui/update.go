@@ -219,11 +219,21 @@ func (m Model) onRunDone(msg runDoneMsg) (tea.Model, tea.Cmd) {
 	switch {
 	case msg.err != nil:
 		return m.fail(fmt.Errorf("step %s: %w", step, msg.err)), nil
+	case m.quitPending && msg.exit == nil:
+		m.outcome.Detached = step
+		ev, err := m.rel.Session.Interrupt(step, "golive quit by the operator; the job keeps running on the host")
+		if err != nil {
+			return m.quit()
+		}
+		return m, record(m.rel, nextQuit, ev)
 	case msg.detached || msg.exit == nil:
 		return m, nil
 	}
 	if err := m.rel.Apply(*msg.exit); err != nil {
 		return m.fail(err), nil
+	}
+	if m.quitPending {
+		return m.quit() // the step ended before golive stopped following it
 	}
 	m.status, m.statusOK = exitSummary(step, m.rel.Session.Step(step)), false
 	if last := m.rel.Session.Step(step).Last(); last != nil && last.ExpectationsMet {
@@ -337,4 +347,15 @@ func (m *Model) ring(step string) *ring {
 func attemptBanner(ev runbook.Event) runbook.OutputLine {
 	t := ev.Time.UTC().Format("15:04:05Z")
 	return runbook.OutputLine{Stream: runbook.StreamInfo, Text: fmt.Sprintf("── attempt %d, started %s ──", ev.Attempt, t)}
+}
+
+// quit ends the program with the run's outcome; the run stays resumable.
+func (m Model) quit() (tea.Model, tea.Cmd) {
+	if m.rel != nil {
+		m.outcome.RunID = m.rel.RunID
+		m.outcome.Verdict = m.rel.Session.Verdict()
+		m.outcome.Finished = m.rel.Session.Finished()
+	}
+	m.quitting = true
+	return m, tea.Quit
 }
