@@ -134,6 +134,8 @@ func seconds(d time.Duration) string {
 func launchCmd(root string, spec Spec, envLen int, token, sudo string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "umask 077\nR=%s; d=\"$R\"/%s\n", root, spec.JobID)
+	b.WriteString(`for c in setsid tail head stat; do command -v $c >/dev/null || { echo "golive needs $c on the host (util-linux and GNU coreutils)" >&2; echo golive:startfail >&2; exit 0; }; done
+`)
 	b.WriteString(`if ! mkdir "$d" 2>/dev/null; then
   if [ -e "$d" ]; then echo golive:exists >&2; exit 0; fi
   mkdir -p "$R" && mkdir "$d" || { echo golive:startfail >&2; exit 0; }

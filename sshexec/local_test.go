@@ -187,3 +187,24 @@ func TestDropDuringLaunch(t *testing.T) {
 		})
 	}
 }
+
+// TestLocalMissingTool: a host without setsid gets a clear error at once.
+func TestLocalMissingTool(t *testing.T) {
+	bin := t.TempDir()
+	for _, tool := range []string{"mkdir", "head", "tail", "stat", "rm", "cat", "sleep", "id"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Skipf("no %s: %v", tool, err)
+		}
+		if err := os.Symlink(p, filepath.Join(bin, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", bin)
+	e := NewLocal(LocalOptions{StateDir: t.TempDir()})
+	start := time.Now()
+	_, _, err := runJob(t, e, Spec{Script: "echo hi"})
+	if err == nil || !strings.Contains(err.Error(), "needs setsid") || time.Since(start) > 5*time.Second {
+		t.Errorf("err = %v after %v, want a prompt error naming setsid", err, time.Since(start))
+	}
+}
