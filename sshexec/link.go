@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -28,8 +29,8 @@ func (c *Client) startLink(sc *ssh.Client, hops []*ssh.Client) *link {
 		err := sc.Wait()
 		l.mu.Lock()
 		if l.reason == nil {
-			if err == nil {
-				err = errors.New("the server closed the connection")
+			if err == nil || errors.Is(err, io.EOF) {
+				err = errors.New("the connection was closed")
 			}
 			l.reason = err
 		}
