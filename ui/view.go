@@ -79,10 +79,14 @@ func (m Model) mainGeometry() (listW, bodyH, detailW, outH int) {
 // up to half the body, so the output pane gets the rest.
 func (m Model) detailHeight(bodyH, w int) int {
 	need := 6
+	limit := bodyH / 2
 	if m.rel != nil && len(m.steps) > 0 {
 		need = lipgloss.Height(m.detailView(w))
+		if r := m.outputs[m.steps[m.selected]]; r == nil || r.len() == 0 {
+			limit = bodyH - 4 // no output yet: the detail is what there is to read
+		}
 	}
-	return max(4, min(need, bodyH/2))
+	return max(4, min(need, limit))
 }
 
 func (m Model) mainView() string {
