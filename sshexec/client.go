@@ -259,7 +259,7 @@ func (c *Client) dialChain(ctx context.Context, chain []*target) (*link, *unknow
 			if ctx.Err() != nil {
 				return nil, nil, fmt.Errorf("connect to %s (%s): %w", what, hop.addr(), ctx.Err())
 			}
-			return nil, nil, fmt.Errorf("connect to %s (%s): %w; check the host name and port and that sshd runs there; try `ssh -v %s`", what, hop.addr(), err, hop.alias)
+			return nil, nil, fmt.Errorf("connect to %s (%s): %w; check the host name and port and that sshd runs there; try `%s`", what, hop.addr(), err, hop.sshVerbose())
 		}
 		sc, chk, err := c.handshake(ctx, conn, hop, what)
 		if err != nil {
@@ -339,7 +339,7 @@ func (c *Client) handshake(ctx context.Context, conn net.Conn, hop *target, what
 	case ctx.Err() != nil:
 		return nil, chk, fmt.Errorf("connect to %s (%s): %w", what, hop.addr(), ctx.Err())
 	case timedOut.Load():
-		return nil, chk, fmt.Errorf("connect to %s (%s): ssh handshake did not finish within %s; check that an SSH server (not something else) listens there; try `ssh -v %s`", what, hop.addr(), c.timeout, hop.alias)
+		return nil, chk, fmt.Errorf("connect to %s (%s): ssh handshake did not finish within %s; check that an SSH server (not something else) listens there; try `%s`", what, hop.addr(), c.timeout, hop.sshVerbose())
 	case strings.Contains(err.Error(), "no common algorithm for host key"):
 		return nil, chk, fmt.Errorf("connect to %s (%s): %w; the host no longer offers the type of key known_hosts holds for it (%s), "+
 			"which is how a replaced server or a man-in-the-middle looks: ask the host's administrator, and only then remove the old entry with `ssh-keygen -R '%s'`",

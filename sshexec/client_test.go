@@ -151,7 +151,7 @@ func TestConnectTimeoutAndUnreachable(t *testing.T) {
 	if err == nil {
 		t.Fatal("dial to a closed port succeeded")
 	}
-	mustContain(t, err.Error(), "connection refused", "check the host name and port", "ssh -v 127.0.0.1")
+	mustContain(t, err.Error(), "connection refused", "check the host name and port", "`ssh -v -p "+strconv.Itoa(port)+" "+localUser()+"@127.0.0.1`")
 }
 
 func TestReconnectAfterDroppedConnection(t *testing.T) {

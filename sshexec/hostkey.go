@@ -71,7 +71,7 @@ func (e *HostKeyError) Error() string {
 			"verify the fingerprint out of band, then add the key with `%s`", e.Host, e.Addr, why, e.KeyType, e.Fingerprint, e.AddCommand)
 	case HostKeyChanged:
 		return fmt.Sprintf("REMOTE HOST IDENTIFICATION HAS CHANGED for %s (%s): someone could be eavesdropping on you right now (man-in-the-middle attack), or the host key was just replaced. "+
-			"The host sent a %s key with fingerprint %s; the key on file is at %s:%d. "+
+			"The host sent an %s key with fingerprint %s; the key on file is at %s:%d. "+
 			"Ask the host's administrator whether its key was changed on purpose; only then remove the old entry with `ssh-keygen -R '%s' -f %s` and connect again. Refusing to connect",
 			e.Host, e.Addr, e.KeyType, e.Fingerprint, e.File, e.Line, e.Addr, e.File)
 	case HostKeyRevoked:

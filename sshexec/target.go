@@ -50,6 +50,14 @@ func (t *target) keyName() string {
 	return t.addr()
 }
 
+// sshVerbose is the OpenSSH command that shows what goes wrong connecting.
+func (t *target) sshVerbose() string {
+	if t.alias != t.hostName || t.port == 22 {
+		return "ssh -v " + t.user + "@" + t.alias
+	}
+	return fmt.Sprintf("ssh -v -p %d %s@%s", t.port, t.user, t.alias)
+}
+
 // addr is the resolved host:port to connect to and to check in known_hosts.
 func (t *target) addr() string {
 	return net.JoinHostPort(t.hostName, strconv.Itoa(t.port))
