@@ -134,8 +134,8 @@ func (r *Release) JobFor(ev runbook.Event) (Job, error) {
 		return Job{}, fmt.Errorf("step %q: %w", ev.Step, runbook.ErrUnknownStep)
 	}
 	ex := r.Remote
-	if ps.Step.Kind == runbook.KindLocal && r.Local != nil {
-		ex = r.Local
+	if ps.Step.Kind == runbook.KindLocal {
+		ex = r.Local // never the host: a local check must come from outside it
 	}
 	if ex == nil {
 		return Job{}, fmt.Errorf("step %q: no executor for %s steps", ev.Step, ps.Step.Kind)
