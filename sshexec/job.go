@@ -74,7 +74,9 @@ func envText(env map[string]string) (string, error) {
 }
 
 // wrapScript runs as the job's parent: $1 is the job directory, $2 the
-// timeout in seconds (0: none). The job gets its own session and process
+// timeout in seconds (0: none). The script is sourced by `sh -c` named
+// "sh", so that its error messages read "sh: 2: cd: can't cd to …", not
+// with the job directory's long path. The job gets its own session and process
 // group, so Cancel can kill all of it without killing the wrapper, which
 // then records the status. The timeout watchdog sends TERM, then KILL 5 s
 // later.
@@ -83,7 +85,10 @@ exec </dev/null
 echo $$ >"$d/wpid"
 ( PYTHONUNBUFFERED=1; export PYTHONUNBUFFERED
   if [ -s "$d/env" ]; then set -a; . "$d/env"; set +a; rm -f "$d/env"; fi
-  exec setsid /bin/sh "$d/script" ) & j=$!
+  case $d in
+  *\'*) exec setsid /bin/sh "$d/script";;
+  *) exec setsid /bin/sh -c ". '$d/script'" sh;;
+  esac ) & j=$!
 echo $j >"$d/pgid"
 w=
 if [ "$t" != 0 ]; then

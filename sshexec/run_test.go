@@ -128,6 +128,21 @@ func testOrderAndExit(t *testing.T, e Executor) {
 	}
 }
 
+// testShellErrors: the shell's own error messages name "sh" and the line,
+// not the job directory.
+func testShellErrors(t *testing.T, e Executor) {
+	res, lines, err := runJob(t, e, Spec{Script: "echo one\ncd /nonexistent-golive-dir\necho \"$# args\""})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if got := texts(lines, Stderr); len(got) != 1 || !strings.HasPrefix(got[0], "sh: 2: cd: ") {
+		t.Errorf("stderr %q, want sh: 2: cd: ...", got)
+	}
+	if got := texts(lines, Stdout); len(got) != 2 || got[1] != "0 args" {
+		t.Errorf("stdout %q", got)
+	}
+}
+
 func testSignal(t *testing.T, e Executor) {
 	res, _, err := runJob(t, e, Spec{Script: `echo before; kill -KILL $$; echo after`})
 	if err != nil {
