@@ -143,7 +143,7 @@ func TestBuiltinStepsAreComplete(t *testing.T) {
 
 // stateChanging are steps that change the release host: they must carry
 // a high risk (typed confirmation) and a rollback note.
-var stateChanging = regexp.MustCompile(`^(migrate|restart-(gunicorn|asgi|celery|beat)|up-web|up-workers|up-asgi)$`)
+var stateChanging = regexp.MustCompile(`^(migrate|restart-(gunicorn|asgi|celery|beat)|start-dependencies|up-web|up-workers|up-asgi)$`)
 
 func TestRiskAndOrder(t *testing.T) {
 	rbs := loadAll(t)
