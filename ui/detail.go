@@ -52,7 +52,7 @@ func (m Model) detailView(w int) string {
 	if a := state.Last(); a != nil {
 		add(m.attemptLine(a))
 		for _, f := range a.Failures {
-			add(st.ExpectBad.Render("  ✗ " + f))
+			add(st.ExpectBad.Render("  ✗ " + plainText((f))))
 		}
 	}
 	if so := state.SignOff; so != nil {
@@ -61,7 +61,7 @@ func (m Model) detailView(w int) string {
 			line += " (automatic)"
 		}
 		if so.Note != "" {
-			line += ": " + so.Note
+			line += ": " + plainText(so.Note)
 		}
 		add(st.Label.Render(wrap(line, w)))
 	}
@@ -92,7 +92,7 @@ func (m Model) detailView(w int) string {
 		add(st.Rollback.Render(wrap(r, w)))
 	}
 	for _, n := range state.Notes {
-		add(st.Muted.Render(wrap("Note: "+fmt.Sprint(n), w)))
+		add(st.Muted.Render(wrap("Note: "+plainText((fmt.Sprint(n))), w)))
 	}
 	return strings.Join(b, "\n")
 }
@@ -103,7 +103,7 @@ func (m Model) attemptLine(a *runbook.Attempt) string {
 	head := fmt.Sprintf("Attempt %d: ", a.N)
 	switch {
 	case a.Exit == nil && a.Interrupted:
-		return st.Warn.Render(head + "interrupted: " + a.InterruptNote)
+		return st.Warn.Render(head + "interrupted: " + plainText((a.InterruptNote)))
 	case a.Exit == nil:
 		el := m.opts.Now().Sub(a.Started).Truncate(time.Second)
 		return st.Label.Render(head + "running for " + el.String() + fmt.Sprintf(", %d lines", a.OutputLines))

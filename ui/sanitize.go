@@ -3,6 +3,8 @@ package ui
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // tabWidth is where tab stops fall when Sanitize expands tabs.
@@ -180,3 +182,7 @@ func c1(s string, r rune, size int) int {
 	}
 	return size
 }
+
+// plainText is Sanitize without the colours: for golive's own lines that
+// quote text from elsewhere (errors, notes, notices).
+func plainText(s string) string { return ansi.Strip(Sanitize(s)) }

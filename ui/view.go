@@ -109,7 +109,7 @@ func (m Model) mainView() string {
 	body := lipgloss.JoinHorizontal(lipgloss.Top, list, right)
 	parts := []string{m.header()}
 	if m.banner != "" {
-		parts = append(parts, st.Banner.Width(m.width).Render(ansi.Truncate(m.banner, m.width-2, "…")))
+		parts = append(parts, st.Banner.Width(m.width).Render(ansi.Truncate(plainText(m.banner), m.width-2, "…")))
 	}
 	parts = append(parts, body, m.statusLine(), m.footer())
 	return strings.Join(parts, "\n")
@@ -156,7 +156,7 @@ func (m Model) statusLine() string {
 	if m.statusOK {
 		st = m.styles.Good
 	}
-	return " " + st.Render(ansi.Truncate(m.status, m.width-2, "…"))
+	return " " + st.Render(ansi.Truncate(plainText((m.status)), m.width-2, "…"))
 }
 
 // errorView is the error panel of a broken tool: what happened (the whole
@@ -165,7 +165,7 @@ func (m Model) errorView() string {
 	st := m.styles
 	w := min(m.width-4, 100)
 	body := st.ErrorTitle.Render("golive cannot go on") + "\n\n" +
-		wrap(fmt.Sprint(m.errPanel), w-4) + "\n\n" +
+		wrap(plainText((fmt.Sprint(m.errPanel))), w-4) + "\n\n" +
 		st.Hint.Render("Press any key to go back, q to quit.")
 	if m.rel != nil {
 		body += "\n" + st.Hint.Render("The run is journaled: 'golive resume "+m.rel.RunID+"' continues it.")
