@@ -190,6 +190,13 @@ func (m Model) dialogView(w int) string {
 	case dlgSignOff:
 		title = fmt.Sprintf("Sign off %s as %s", d.step, verdictWord(d.verdict))
 		body = signOffHint(m.rel.Session.Step(d.step), d.verdict)
+		if ps := m.rel.planned(d.step); ps != nil && ps.Step.Risk == runbook.RiskHigh && d.verdict == runbook.VerdictFailed {
+			body = "Without a note, this failed high-risk step blocks every step after it. " +
+				"With a note saying why it is safe to go on, it does not; or sign it off and choose its rollback (b)."
+			if ps.Step.Rollback != "" {
+				body += "\nRollback: " + ps.Step.Rollback
+			}
+		}
 	case dlgRollback:
 		title = "Choose the rollback of " + d.step
 		if ps := m.rel.planned(d.step); ps != nil && ps.Step.Rollback != "" {
@@ -233,7 +240,7 @@ func signOffHint(st runbook.StepState, v runbook.Verdict) string {
 	case runbook.VerdictNotApplicable:
 		return "A note is required: why does this step not apply?"
 	case runbook.VerdictFailed:
-		return "Note what failed (optional). A failed high-risk step blocks the steps after it until rolled back or passed with a reason."
+		return "Note what failed (optional)."
 	}
 	if last != nil && (!last.ExpectationsMet || last.Exit == nil || last.Exit.Unknown) {
 		return "The run did NOT meet its expectations: a note is required to pass it anyway."
