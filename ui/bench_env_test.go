@@ -119,6 +119,9 @@ type probeState struct {
 	lines    int64
 	runErr   error
 	views    int
+	// inUpdate and inView are the time spent in the Model's Update and
+	// View: the program's one goroutine, which every batch goes through.
+	inUpdate, inView time.Duration
 }
 
 // probe wraps the real Model. A "?" key press (help toggle: a visible
@@ -133,8 +136,12 @@ type probe struct {
 func (p probe) Init() tea.Cmd { return p.m.Init() }
 
 func (p probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	t0 := time.Now()
 	nm, cmd := p.m.Update(msg)
 	p.m = nm.(Model)
+	p.st.mu.Lock()
+	p.st.inUpdate += time.Since(t0)
+	p.st.mu.Unlock()
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
 		if msg.String() == "?" {
@@ -156,8 +163,10 @@ func (p probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (p probe) View() tea.View {
+	t0 := time.Now()
 	v := p.m.View()
 	p.st.mu.Lock()
+	p.st.inView += time.Since(t0)
 	p.st.views++
 	if p.st.inFlight && !p.st.viewed {
 		p.st.viewed = true

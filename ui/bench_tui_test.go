@@ -97,12 +97,14 @@ func BenchmarkTUIThroughput(b *testing.B) {
 	srv := startBenchServer(b)
 	for _, mb := range benchSizes {
 		b.Run(fmt.Sprintf("MB=%d", mb), func(b *testing.B) {
-			var g, s time.Duration
+			var g, s, upd, view time.Duration
 			views := 0
 			for i := 0; i < b.N; i++ {
 				d, st := runTUI(b, srv, mb, false)
 				g += d
 				views += st.views
+				upd += st.inUpdate
+				view += st.inView
 				s += srv.ssh(b, benchOutputCmd(mb))
 			}
 			mbs := func(d time.Duration) float64 {
@@ -112,6 +114,8 @@ func BenchmarkTUIThroughput(b *testing.B) {
 			b.ReportMetric(mbs(s), "ssh-MB/s")
 			b.ReportMetric(float64(s)/float64(g), "golive/ssh")
 			b.ReportMetric(float64(views)/float64(b.N), "views/run")
+			b.ReportMetric(float64(upd)/float64(g), "update-share")
+			b.ReportMetric(float64(view)/float64(g), "view-share")
 		})
 	}
 }
