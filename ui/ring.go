@@ -40,6 +40,16 @@ func newRing() *ring { return &ring{} }
 
 // add sanitizes and appends lines, dropping the oldest beyond ringLines.
 func (r *ring) add(lines []runbook.OutputLine) {
+	if skip := len(lines) - ringLines; skip > 0 {
+		// Lines that would fall off at once are only counted.
+		for _, l := range lines[:skip] {
+			r.total++
+			if l.Stream == runbook.StreamStderr {
+				r.stderr++
+			}
+		}
+		lines = lines[skip:]
+	}
 	for _, l := range lines {
 		t := Sanitize(l.Text)
 		if len(t) > maxShownBytes {

@@ -24,22 +24,18 @@ func record(rel *Release, next nextAction, evs ...runbook.Event) tea.Cmd {
 
 // startRun runs j in the background. Its journaled output events, then
 // exactly one runDoneMsg, arrive on the returned channel; read it with
-// waitForRun (STYLE §5). When ctx ends the run detaches: the job keeps
-// running on the host.
+// waitForRun (STYLE §5). Output is paced (coalesce.go): batches that pile
+// up while the UI renders arrive as one message. When ctx ends the run
+// detaches: the job keeps running on the host, and the runDoneMsg still
+// comes.
 func startRun(ctx context.Context, rel *Release, runID int, j Job) <-chan tea.Msg {
-	msgs := make(chan tea.Msg, 64)
+	msgs := make(chan tea.Msg, 1)
+	c := newCoalescer(ctx)
 	go func() {
-		defer close(msgs)
-		exit, detached, err := rel.RunJob(ctx, j, func(evs []runbook.Event) {
-			select {
-			case msgs <- runEventsMsg{runID: runID, evs: evs}:
-			case <-ctx.Done(): // quitting: the journal has them
-			}
-		})
-		// Always delivered (the channel has room): a quit waits for it
-		// to know whether the job ended or was left running.
-		msgs <- runDoneMsg{runID: runID, exit: exit, detached: detached, err: err}
+		exit, detached, err := rel.RunJob(ctx, j, c.put)
+		c.finish(runDoneMsg{runID: runID, exit: exit, detached: detached, err: err})
 	}()
+	go c.feed(runID, msgs)
 	return msgs
 }
 
