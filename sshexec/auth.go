@@ -28,6 +28,7 @@ type keyring struct {
 
 	mu       sync.Mutex
 	unlocked map[string]ssh.Signer
+	skipped  map[string]string // key file -> why it is no longer offered
 }
 
 // authPlan is the keys offered to one host, in order, and notes that
@@ -136,6 +137,10 @@ func (k *keyring) plan(ctx context.Context, a planArgs) *authPlan {
 	certs := k.loadCerts(a.certFiles, p)
 	var fileSigners []ssh.Signer
 	for _, f := range a.files {
+		if why := k.skippedWhy(f); why != "" {
+			p.notes = append(p.notes, (&skippedKeyError{file: f, why: why}).Error())
+			continue
+		}
 		s, err := k.loadIdentity(ctx, f, a.beforePrompt)
 		if err != nil {
 			if a.explicit || !errors.Is(err, os.ErrNotExist) {
@@ -350,8 +355,12 @@ func (l *lockedSigner) unlock() (ssh.Signer, error) {
 	for attempt := 1; attempt <= maxPassphraseAttempts; attempt++ {
 		pass, err := k.prompter.Passphrase(l.ctx, PassphraseQuestion{
 			KeyFile: l.file, Attempt: attempt, Message: passphraseMessage(l.file, attempt)})
-		if err != nil {
+		if err != nil && l.ctx.Err() != nil {
 			return nil, fmt.Errorf("passphrase for %s: %w", l.file, err)
+		}
+		if err != nil {
+			// The operator gave none (skipped, or nobody can answer).
+			return nil, k.skip(l.file, fmt.Sprintf("no passphrase given (%v)", err))
 		}
 		s, err := ssh.ParsePrivateKeyWithPassphrase(l.raw, pass)
 		clear(pass)
@@ -367,7 +376,34 @@ func (l *lockedSigner) unlock() (ssh.Signer, error) {
 		k.unlocked[l.file] = s
 		return s, nil
 	}
-	return nil, fmt.Errorf("wrong passphrase for %s %d times; check it with `ssh-keygen -y -f %s`", l.file, maxPassphraseAttempts, l.file)
+	return nil, k.skip(l.file, fmt.Sprintf("wrong passphrase for %s %d times; check it with `ssh-keygen -y -f %s`", l.file, maxPassphraseAttempts, l.file))
+}
+
+// skippedKeyError ends a handshake in which the operator gave no usable
+// passphrase for a key the server would accept: x/crypto cannot go on to
+// the next key after a failed signature, so the connection is dialed
+// again without that key, as OpenSSH would carry on to the next one.
+type skippedKeyError struct{ file, why string }
+
+func (e *skippedKeyError) Error() string {
+	return fmt.Sprintf("encrypted key %s skipped: %s", e.file, e.why)
+}
+
+// skip remembers (for this Client) that file is not to be offered again.
+// k.mu is held.
+func (k *keyring) skip(file, why string) error {
+	if k.skipped == nil {
+		k.skipped = map[string]string{}
+	}
+	k.skipped[file] = why
+	return &skippedKeyError{file: file, why: why}
+}
+
+// skippedWhy says why file was skipped earlier, or "".
+func (k *keyring) skippedWhy(file string) string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.skipped[file]
 }
 
 // defaultIdentityFiles are the files tried when none is configured.

@@ -91,11 +91,29 @@ func TestEncryptedKeyAsksPassphrase(t *testing.T) {
 		t.Fatalf("asked again on reconnect: %+v", p.passQs)
 	}
 
-	// Three wrong answers end the attempt with advice.
+	// Three wrong answers skip the key, with advice.
 	p3 := &fakePrompter{t: t, passphrases: []string{"a", "b", "c"}}
 	opts.Prompter = p3
 	err := dialErr(t, opts)
-	mustContain(t, err.Error(), "wrong passphrase for "+encPath+" 3 times")
+	mustContain(t, err.Error(), "wrong passphrase for "+encPath+" 3 times", "ssh-keygen -y -f "+encPath)
+	if len(p3.passQs) != 3 {
+		t.Errorf("asked %d times, want 3", len(p3.passQs))
+	}
+
+	// A key the operator skips (no passphrase) gives way to the next key,
+	// and is not asked for again on reconnect.
+	skip := &fakePrompter{t: t} // no answers: returns an error, like esc
+	opts.Prompter = skip
+	opts.IdentityFiles = []string{encPath, s.ClientKeyPath}
+	c2 := dialT(t, opts)
+	if len(skip.passQs) != 1 || c2.Info().AuthKeyFingerprint != ssh.FingerprintSHA256(s.ClientSigner.PublicKey()) {
+		t.Fatalf("skip: asked %d times, logged in with %s", len(skip.passQs), c2.Info().AuthKeyFingerprint)
+	}
+	s.KillSessions()
+	if err := c2.reconnect(ctx, nil); err != nil || len(skip.passQs) != 1 {
+		t.Fatalf("reconnect after skip: %v, asked %d times", err, len(skip.passQs))
+	}
+	opts.IdentityFiles = []string{encPath}
 
 	// Nobody to ask: the error says to use ssh-agent.
 	opts.Prompter = RefusePrompter{}

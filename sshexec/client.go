@@ -217,10 +217,16 @@ func (c *Client) Close() error {
 // out while they read the fingerprint), and the chain is dialed again.
 func (c *Client) connect(ctx context.Context) (*link, error) {
 	chain := append(append([]*target{}, c.tgt.jumps...), c.tgt)
-	for round := 0; round <= len(chain); round++ {
+	skips := 0
+	for round := 0; round <= len(chain)+skips; round++ {
 		l, unknown, err := c.dialChain(ctx, chain)
 		if err == nil {
 			return l, nil
+		}
+		var skipped *skippedKeyError
+		if errors.As(err, &skipped) && skips < 8 {
+			skips++ // dial again without that key
+			continue
 		}
 		if unknown == nil {
 			return nil, err
