@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -45,12 +46,11 @@ func startDaemon(t *testing.T, dir string, env []string, log string, ready func(
 	must(t, err)
 	cmd := exec.Command(name, args...)
 	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, env, f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	must(t, cmd.Start())
-	stopped := false
 	t.Cleanup(func() {
-		if !stopped {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
+		if cmd.ProcessState == nil {
+			stopGroup(cmd)
 		}
 		_ = f.Close()
 	})
@@ -105,8 +105,7 @@ func TestCeleryStepsAgainstDjango(t *testing.T) {
 	})
 
 	// With the worker gone, tasks pile up and nobody answers the ping.
-	_ = worker.Process.Kill()
-	_ = worker.Wait()
+	stopGroup(worker)
 	s.manage(t, nil, "shell", "-c", "from shop.tasks import touch\nfor _ in range(3): touch.delay()")
 	strict := nonDockerPlan(t, s, map[string]string{"uses_celery": "true", "uses_redis": "true", "celery_app": "config", "queue_backlog_max": "2"})
 	runSteps(t, r, strict, []expectation{

@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -243,16 +244,14 @@ func (s *fakeServer) serve(t *testing.T, extra map[string]string) string {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = s.appDir
 	cmd.Env = s.processEnv(extra)
+	// Its own process group, so that no Gunicorn worker outlives the test.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	log := filepath.Join(s.root, "app-"+strings.ReplaceAll(addr, ":", "-")+".log")
 	f, err := os.Create(log)
 	must(t, err)
 	cmd.Stdout, cmd.Stderr = f, f
 	must(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		_ = f.Close()
-	})
+	t.Cleanup(func() { stopGroup(cmd); _ = f.Close() })
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
@@ -341,4 +340,19 @@ func currentUser() string {
 // secrets are the environment file's secret values: no step may print them.
 func (s *fakeServer) secrets() []string {
 	return []string{s.env["DJANGO_SECRET_KEY"], s.env["EMAIL_HOST_PASSWORD"]}
+}
+
+// stopGroup asks cmd's process group to stop (SIGTERM: Gunicorn then stops
+// its workers), waits up to 5 seconds, and kills whatever is left.
+func stopGroup(cmd *exec.Cmd) {
+	pgid := cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	<-done
 }
