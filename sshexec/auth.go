@@ -28,6 +28,7 @@ type keyring struct {
 	mu       sync.Mutex
 	unlocked map[string]ssh.Signer
 	skipped  map[string]string // key file -> why it is no longer offered
+	unlocks  int
 }
 
 // authPlan is the keys offered to one host, in order, and notes that

@@ -193,3 +193,30 @@ func TestIdentityAgentAndBatchMode(t *testing.T) {
 		t.Fatalf("BatchMode: %v", err)
 	}
 }
+
+// sshd drops a client that takes longer than LoginGraceTime to log in; a
+// passphrase typed after that is kept and the connection dialed again.
+func TestSlowPassphraseOutlivesLoginGraceTime(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t, sshdtest.Config("LoginGraceTime 2"))
+	encPath, signer := s.NewClientKey("enc_slow", "s3cret")
+	s.Authorize(signer.PublicKey())
+	p := &slowPrompter{fakePrompter: fakePrompter{t: t, passphrases: []string{"s3cret"}}, delay: 3 * time.Second}
+	opts := baseOptions(s)
+	opts.IdentityFiles = []string{encPath}
+	opts.Prompter = p
+	run(t, dialT(t, opts), "true")
+	if len(p.passQs) != 1 {
+		t.Fatalf("asked %d times, want once", len(p.passQs))
+	}
+}
+
+type slowPrompter struct {
+	fakePrompter
+	delay time.Duration
+}
+
+func (p *slowPrompter) Passphrase(ctx context.Context, q PassphraseQuestion) ([]byte, error) {
+	time.Sleep(p.delay)
+	return p.fakePrompter.Passphrase(ctx, q)
+}

@@ -217,11 +217,19 @@ func (c *Client) Close() error {
 // out while they read the fingerprint), and the chain is dialed again.
 func (c *Client) connect(ctx context.Context) (*link, error) {
 	chain := append(append([]*target{}, c.tgt.jumps...), c.tgt)
-	skips := 0
+	skips, unlockRetry := 0, false
 	for round := 0; round <= len(chain)+skips; round++ {
+		unlocks := c.keys.unlockCount()
 		l, unknown, err := c.dialChain(ctx, chain)
 		if err == nil {
 			return l, nil
+		}
+		if c.keys.unlockCount() > unlocks && !unlockRetry && ctx.Err() == nil {
+			// The server gave up (LoginGraceTime) while the operator typed
+			// a passphrase; the key is unlocked now, so dial once more.
+			unlockRetry = true
+			skips++
+			continue
 		}
 		var skipped *skippedKeyError
 		if errors.As(err, &skipped) && skips < 8 {

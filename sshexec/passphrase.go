@@ -84,6 +84,7 @@ func (l *lockedSigner) unlock() (ssh.Signer, error) {
 			k.unlocked = map[string]ssh.Signer{}
 		}
 		k.unlocked[l.file] = s
+		k.unlocks++
 		return s, nil
 	}
 	return nil, k.skip(l.file, fmt.Sprintf("wrong passphrase for %s %d times; check it with `ssh-keygen -y -f %s`", l.file, maxPassphraseAttempts, l.file))
@@ -114,4 +115,11 @@ func (k *keyring) skippedWhy(file string) string {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.skipped[file]
+}
+
+// unlockCount counts keys unlocked so far.
+func (k *keyring) unlockCount() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.unlocks
 }
