@@ -139,7 +139,9 @@ func expectWords(e runbook.Expect) string {
 // step's own command stays in view.
 func (m Model) commandLines(ps *runbook.PlannedStep) []string {
 	st := m.styles
-	lines := strings.Split(strings.TrimRight(ps.Display, "\n"), "\n")
+	// Masked as the journal records it (StartEvent): secret-shaped text
+	// written into the runbook itself is hidden too.
+	lines := strings.Split(strings.TrimRight(m.rel.Redactor.Line(ps.Display), "\n"), "\n")
 	var out []string
 	if pre := m.preludeLines(ps); pre > 0 && pre < len(lines) {
 		out = append(out, st.Muted.Render(fmt.Sprintf("  (prelude, %s: %s …)", plural(pre, "line"), Sanitize(lines[0]))))
