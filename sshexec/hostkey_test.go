@@ -76,7 +76,7 @@ func TestUnknownHostAcceptedIsRecorded(t *testing.T) {
 	opts.Prompter = failPrompter{t}
 	dialT(t, opts)
 	// So does OpenSSH's own client.
-	out, err := exec.Command("ssh", "-F", "none", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+	out, err := exec.Command(sshdtest.RequireClient(t, "ssh"), "-F", "none", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
 		"-o", "UserKnownHostsFile="+kh, "-i", s.ClientKeyPath, "-p", strconv.Itoa(s.Port),
 		s.User+"@127.0.0.1", "true").CombinedOutput()
 	if err != nil {
@@ -182,7 +182,7 @@ func TestHashedEntryFromOpenSSH(t *testing.T) {
 	isolate(t)
 	s := sshdtest.Start(t)
 	kh := filepath.Join(t.TempDir(), "known_hosts")
-	out, err := exec.Command("ssh", "-F", "none", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile="+kh,
+	out, err := exec.Command(sshdtest.RequireClient(t, "ssh"), "-F", "none", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile="+kh,
 		"-o", "HashKnownHosts=yes", "-o", "StrictHostKeyChecking=accept-new", "-i", s.ClientKeyPath,
 		"-p", strconv.Itoa(s.Port), s.User+"@127.0.0.1", "true").CombinedOutput()
 	if err != nil {

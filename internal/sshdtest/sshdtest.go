@@ -119,6 +119,21 @@ func Require(t testing.TB) string {
 	return p
 }
 
+// RequireClient skips the test when OpenSSH's client program (ssh,
+// ssh-keygen...) is missing and CI is unset, and fails it under CI. It
+// returns the program's path.
+func RequireClient(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but %s is missing (install openssh-client): %v", name, err)
+		}
+		t.Skipf("skipping: %s not found: %v", name, err)
+	}
+	return p
+}
+
 // Start generates keys and a config in a temp dir, starts sshd on a free
 // 127.0.0.1 port, waits until it answers and stops it when the test ends.
 func Start(t testing.TB, opts ...Option) *Server {

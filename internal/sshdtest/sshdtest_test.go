@@ -107,9 +107,7 @@ func TestStopSessionsFreezesLink(t *testing.T) {
 // harness writes, so the files are right, not just readable by us.
 func TestOpenSSHClientWithWrittenConfig(t *testing.T) {
 	s := Start(t)
-	if _, err := exec.LookPath("ssh"); err != nil {
-		t.Skip("ssh client missing")
-	}
+	RequireClient(t, "ssh")
 	cfg := s.WriteSSHConfig("target", "BatchMode yes")
 	out, err := exec.Command("ssh", "-F", cfg, "target", "echo ok").CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "ok" {
