@@ -74,6 +74,9 @@ func (m Model) stepListView(w, h int) string {
 			word = status.String()
 		}
 		label := fmt.Sprintf("%s %-8s", status.Glyph(), word)
+		if w >= 50 { // wide: the full words, in a column
+			label = fmt.Sprintf("%s %-17s", status.Glyph(), status.String())
+		}
 		name := id
 		if w >= 48 {
 			name = id + "  " + st.Muted.Render(ps.Step.Title)
