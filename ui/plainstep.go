@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -150,25 +151,32 @@ func (p *plain) follow(ctx context.Context, ev runbook.Event, attach bool) (outc
 // the server's escape sequences off the terminal, all but its colours,
 // which go too when NO_COLOR is set.
 func (p *plain) print(evs []runbook.Event) {
-	out := p.po.Out
+	// One write per batch, not per line: a step printing megabytes would
+	// otherwise cost a system call per line.
+	var b bytes.Buffer
 	for _, e := range evs {
 		if e.Type != runbook.EvOutput {
 			continue
 		}
 		for _, l := range e.Lines {
 			text := Sanitize(l.Text)
-			if p.noColor {
+			if p.noColor && strings.IndexByte(text, 0x1b) >= 0 {
 				text = ansi.Strip(text)
 			}
 			switch l.Stream {
 			case runbook.StreamStdout:
-				fmt.Fprintf(out, "  | %s\n", text)
+				b.WriteString("  | ")
 			case runbook.StreamStderr:
-				fmt.Fprintf(out, "  ! %s\n", text)
+				b.WriteString("  ! ")
 			default:
-				fmt.Fprintf(out, "-- %s\n", text)
+				b.WriteString("-- ")
 			}
+			b.WriteString(text)
+			b.WriteByte('\n')
 		}
+	}
+	if b.Len() > 0 {
+		p.po.Out.Write(b.Bytes())
 	}
 }
 
