@@ -162,6 +162,30 @@ func (r *Release) planned(step string) *runbook.PlannedStep {
 	return nil
 }
 
+// Progress counts the applicable steps signed off, the applicable steps,
+// and the steps that do not apply to this run (their "when" is false).
+// The Session's Progress counts not-applicable steps as settled, which
+// is right for the run's verdict but reads as work done on a screen.
+func (r *Release) Progress() (signed, applicable, na int) {
+	done, total := r.Session.Progress()
+	for i := range r.Plan.Steps {
+		if r.Plan.Steps[i].Step != nil && !r.Plan.Steps[i].Applicable {
+			na++
+		}
+	}
+	return done - na, total - na, na
+}
+
+// progressWords renders Progress: "3 of 70 signed off · 11 n/a".
+func (r *Release) progressWords() string {
+	signed, applicable, na := r.Progress()
+	s := fmt.Sprintf("%d of %d signed off", signed, applicable)
+	if na > 0 {
+		s += fmt.Sprintf(" · %d n/a", na)
+	}
+	return s
+}
+
 // Batch limits: a chatty command costs one journal write and one render
 // per batch, not per line (STYLE §5).
 const (

@@ -23,7 +23,7 @@ func (m Model) View() tea.View {
 	v.AltScreen = true
 	v.WindowTitle = "golive"
 	if m.rel != nil {
-		done, total := m.rel.Session.Progress()
+		done, total, _ := m.rel.Progress()
 		v.WindowTitle = fmt.Sprintf("golive: %s on %s (%d/%d)", m.rel.Plan.Runbook.ID, m.rel.Host, done, total)
 	}
 	return v
@@ -118,7 +118,6 @@ func (m Model) mainView() string {
 // header is the top line: runbook, host, operator, progress, elapsed.
 func (m Model) header() string {
 	s := m.rel.Session
-	done, total := s.Progress()
 	elapsed := time.Duration(0)
 	if !s.Started().IsZero() {
 		end := m.opts.Now()
@@ -134,7 +133,7 @@ func (m Model) header() string {
 		st.HeaderField.Render(m.rel.Plan.Runbook.Title),
 		st.HeaderLabel.Render("host ") + st.HeaderField.Render(m.rel.Host),
 		st.HeaderLabel.Render("operator ") + st.HeaderField.Render(m.rel.Operator),
-		st.HeaderField.Render(fmt.Sprintf("%d of %d signed off", done, total)),
+		st.HeaderField.Render(m.rel.progressWords()),
 		st.HeaderField.Render(fmtDuration(elapsed)),
 	}
 	line := strings.Join(fields, sep)
