@@ -1,9 +1,14 @@
 package ui
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"golive/sshexec"
 )
 
 // The header counts only applicable steps as work to sign off: a step
@@ -32,5 +37,19 @@ func TestHeaderProgressLeavesOutNotApplicable(t *testing.T) {
 	}
 	if done, total := m.rel.Session.Progress(); done != na+1 || total != len(m.steps) {
 		t.Fatalf("the Session's own count changed: %d of %d", done, total)
+	}
+}
+
+// Plain mode at the end of its input cannot confirm a host key: it says
+// nobody could (sshexec.ErrNoAnswer), not that the operator said no.
+func TestPlainHostKeyAtEndOfInputIsNoAnswer(t *testing.T) {
+	var buf bytes.Buffer
+	p := newPlain(testOpts(t, newFakeExec("web1")), PlainOptions{In: strings.NewReader(""), Out: &buf})
+	ok, err := plainPrompter{p: p}.ConfirmHostKey(context.Background(), HostKeyQuestion{Host: "web1", KeyType: "ssh-ed25519", Fingerprint: "SHA256:abc"})
+	if ok || !errors.Is(err, sshexec.ErrNoAnswer) {
+		t.Fatalf("ConfirmHostKey at end of input = %v, %v; want false, ErrNoAnswer", ok, err)
+	}
+	if !strings.Contains(buf.String(), "SHA256:abc") {
+		t.Fatalf("the question was not shown:\n%s", buf.String())
 	}
 }

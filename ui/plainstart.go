@@ -238,7 +238,8 @@ func (pp plainPrompter) ConfirmHostKey(ctx context.Context, q HostKeyQuestion) (
 		}
 		if !ok {
 			p.info("no answer (end of input): the host key is not trusted")
-			return false, nil
+			// Nobody refused the key: nobody was there to confirm it.
+			return false, fmt.Errorf("end of input: %w", sshexec.ErrNoAnswer)
 		}
 		switch {
 		case strings.EqualFold(a, "yes") || a == q.Fingerprint:
