@@ -232,12 +232,10 @@ func runTUI(m ui.Model, stdout, stderr io.Writer) int {
 	}
 	if o.Err != nil {
 		fmt.Fprintf(stderr, "golive: %v\n", o.Err)
-		return 1
 	}
-	if o.Verdict == runbook.RunFailed {
-		return 1
-	}
-	return 0
+	// 0 finished (or never began), 1 failed or broken, 3 unfinished and
+	// resumable: the same codes as plain mode.
+	return o.ExitCode()
 }
 
 // defaultOperator is git's user.name, else $USER.

@@ -213,8 +213,8 @@ func (m Model) dialogView(w int) string {
 		title = "Cancel " + d.step + "?"
 		body = "golive stops the step's whole process group on the host (TERM, then KILL).\n\ny: cancel it   n: keep it running"
 	case dlgQuit:
-		title = "Quit golive?"
-		body = "The run stays resumable with 'golive resume'."
+		title = "Quit? The run stays resumable:"
+		body = "  golive resume " + m.rel.RunID + "\ncontinues it; every sign-off and all output so far are on disk."
 		if m.run != nil {
 			body += "\n" + m.run.step + " is running: it keeps running on the host, and resume reattaches to it."
 		}

@@ -67,6 +67,16 @@ func (m *Model) syncKeys() {
 		} else {
 			k.Yes.SetEnabled(true)
 			k.No.SetEnabled(true)
+			// The help bar says what y and n do here, so the question
+			// reads even in the bar alone.
+			switch m.dlg.kind {
+			case dlgQuit:
+				k.Yes.SetHelp("y", "quit (the run stays resumable)")
+				k.No.SetHelp("n", "stay")
+			case dlgCancel:
+				k.Yes.SetHelp("y", "cancel "+m.dlg.step)
+				k.No.SetHelp("n", "keep it running")
+			}
 		}
 		return
 	}

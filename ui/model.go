@@ -154,6 +154,20 @@ type Outcome struct {
 	Err   error
 }
 
+// ExitCode is the exit status golive gives for this outcome, the same as
+// plain mode's: ExitFailed when golive broke or a step was signed off
+// failed, ExitIncomplete when the run stopped before its end (it stays
+// resumable), else ExitPassed (also when no run began).
+func (o Outcome) ExitCode() int {
+	switch {
+	case o.Err != nil, o.Verdict == runbook.RunFailed:
+		return ExitFailed
+	case o.RunID != "" && !o.Finished:
+		return ExitIncomplete
+	}
+	return ExitPassed
+}
+
 // New returns a Model that starts at the runbook chooser, or further on
 // when opts already answer the questions.
 func New(opts Options) Model {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"golive/runbook"
 	"golive/sshexec"
 )
 
@@ -51,5 +52,42 @@ func TestPlainHostKeyAtEndOfInputIsNoAnswer(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "SHA256:abc") {
 		t.Fatalf("the question was not shown:\n%s", buf.String())
+	}
+}
+
+// q mid-release asks in words (on screen and in the help bar) and names
+// the command that continues the run; quitting leaves an unfinished run,
+// exit code 3 as in plain mode.
+func TestQuitAsksInWordsAndExitsIncomplete(t *testing.T) {
+	m := started(t, newFakeExec("web1"), 80, 24)
+	m = press(t, m, "q")
+	s := screen(m)
+	for _, want := range []string{"Quit? The run stays resumable", "golive resume " + m.rel.RunID, "y quit (the run stays resumable)", "n stay"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("quit question lacks %q:\n%s", want, s)
+		}
+	}
+	m = press(t, m, "y")
+	o := m.Outcome()
+	if !m.quitting || o.Finished || o.ExitCode() != ExitIncomplete {
+		t.Fatalf("outcome %+v, exit code %d; want unfinished, %d", o, o.ExitCode(), ExitIncomplete)
+	}
+}
+
+func TestOutcomeExitCodes(t *testing.T) {
+	for _, c := range []struct {
+		o    Outcome
+		want int
+	}{
+		{Outcome{}, ExitPassed},
+		{Outcome{RunID: "r", Finished: true, Verdict: runbook.RunPassed}, ExitPassed},
+		{Outcome{RunID: "r", Finished: true, Verdict: runbook.RunFailed}, ExitFailed},
+		{Outcome{RunID: "r", Verdict: runbook.RunFailed}, ExitFailed},
+		{Outcome{RunID: "r", Verdict: runbook.RunIncomplete}, ExitIncomplete},
+		{Outcome{RunID: "r", Err: errors.New("broken")}, ExitFailed},
+	} {
+		if got := c.o.ExitCode(); got != c.want {
+			t.Errorf("%+v: exit code %d, want %d", c.o, got, c.want)
+		}
 	}
 }
