@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -23,29 +25,26 @@ type attempt struct {
 
 var failWords = []string{"exists", "short", "startfail", "nojob", "conflict", "nostart", "followfail"}
 
-func parseAttempt(c1, c2 *ctlWriter) attempt {
-	a := attempt{msg: joinMsg(c1.message(), c2.message())}
-	for _, c := range []*ctlWriter{c1, c2} {
-		for _, w := range failWords {
-			if a.state == "" && c.has(w) {
-				a.state = w
-			}
+func parseAttempt(c *ctlWriter) attempt {
+	a := attempt{msg: c.message()}
+	for _, w := range failWords {
+		if a.state == "" && c.has(w) {
+			a.state = w
 		}
 	}
-	a.started = c1.has("started") || c1.has("stat")
 	// stat lines: out and err (sizes), pgid (start), exit (end).
-	st := c1.all("stat")
+	st := c.all("stat")
 	for len(st) < 4 {
 		st = append(st, nil)
 	}
 	a.outSize, a.errSize = statSize(st[0]), statSize(st[1])
 	a.startedAt, a.endedAt = statTime(st[2]), statTime(st[3])
-	if ex, ok := c1.get("exit"); ok && len(ex) > 0 && len(st[1]) > 0 {
+	if ex, ok := c.get("exit"); ok && len(ex) > 0 && len(st[1]) > 0 {
 		a.ended = true
 		a.exit = ex
 	}
-	a.canceled = c1.has("canceled")
-	a.timed = c1.has("timedout")
+	a.canceled = c.has("canceled")
+	a.timed = c.has("timedout")
 	return a
 }
 
@@ -125,7 +124,6 @@ type ctlWriter struct {
 	partial []byte
 	ctl     []string
 	other   []string
-	onCtl   func(string) // called for each control line as it arrives
 }
 
 func (w *ctlWriter) Write(p []byte) (int, error) {
@@ -149,9 +147,6 @@ func (w *ctlWriter) Write(p []byte) (int, error) {
 func (w *ctlWriter) add(l string) {
 	if rest, ok := strings.CutPrefix(l, "golive:"); ok {
 		w.ctl = append(w.ctl, rest)
-		if w.onCtl != nil {
-			w.onCtl(rest)
-		}
 		return
 	}
 	if l = strings.TrimSpace(l); l != "" && len(w.other) < 20 {
@@ -196,4 +191,82 @@ func (w *ctlWriter) message() string {
 		w.partial = nil
 	}
 	return strings.Join(w.other, "; ")
+}
+
+// demux splits a session's stderr: the job's stderr goes to data until
+// the sentinel, everything after it to ctl. Bytes that might begin the
+// sentinel are held back until it is clear they do not; on a dropped
+// link they are simply read again (data's offset never counted them).
+type demux struct {
+	data     io.Writer
+	ctl      io.Writer
+	sentinel []byte
+	held     []byte
+	seen     bool
+}
+
+func (d *demux) Write(p []byte) (int, error) {
+	n := len(p)
+	if d.seen {
+		return d.ctl.Write(p)
+	}
+	buf := p
+	if len(d.held) > 0 {
+		buf = append(d.held, p...)
+		d.held = nil
+	}
+	if i := bytes.Index(buf, d.sentinel); i >= 0 {
+		if _, err := d.data.Write(buf[:i]); err != nil {
+			return n, err
+		}
+		d.seen = true
+		_, err := d.ctl.Write(buf[i+len(d.sentinel):])
+		return n, err
+	}
+	k := partialSuffix(buf, d.sentinel)
+	if _, err := d.data.Write(buf[:len(buf)-k]); err != nil {
+		return n, err
+	}
+	d.held = append([]byte(nil), buf[len(buf)-k:]...)
+	return n, nil
+}
+
+// partialSuffix is the length of the longest end of b that begins sent.
+func partialSuffix(b, sent []byte) int {
+	for k := min(len(b), len(sent)-1); k > 0; k-- {
+		if b[len(b)-k] == sent[0] && bytes.HasPrefix(sent, b[len(b)-k:]) {
+			return k
+		}
+	}
+	return 0
+}
+
+// prefixWriter checks that a launcher's stdout starts with want (the
+// launcher's word that the job started) and passes the rest to next.
+type prefixWriter struct {
+	want string
+	got  []byte
+	ok   bool
+	next io.Writer
+}
+
+func (w *prefixWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if !w.ok {
+		k := min(len(w.want)-len(w.got), len(p))
+		w.got = append(w.got, p[:k]...)
+		p = p[k:]
+		if len(w.got) < len(w.want) {
+			return n, nil
+		}
+		if string(w.got) != w.want {
+			return n, fmt.Errorf("sshexec: the launcher's output began with %q", w.got)
+		}
+		w.ok = true
+	}
+	if len(p) == 0 {
+		return n, nil
+	}
+	_, err := w.next.Write(p)
+	return n, err
 }

@@ -18,9 +18,8 @@ package sshexec
 //	    sudo               marker: the job runs as root
 //
 // Followers tail out and err from byte offsets with GNU tail (inotify; it
-// ends when the job's process is gone). The stdout follower then reports
-// the file sizes, times and exit record on its stderr as "golive:" lines.
-// A step costs two concurrent sessions: launch+stdout, and stderr.
+// ends when the job's process is gone), then report the file sizes, times
+// and exit record. A step costs one session (see launchCmd).
 
 import (
 	"fmt"
@@ -128,104 +127,115 @@ func seconds(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64)
 }
 
+// One session per step. The launcher (or follower) sends the job's stdout
+// on its stdout and the job's stderr on its stderr; once both are done it
+// writes a sentinel on stderr (a NUL, "golive.", a random nonce the runner
+// chose, a newline) followed by control lines ("golive:..."). Everything
+// the host has to say about failures goes after the sentinel too. In launch
+// mode stdout starts with the nonce and a newline once the job is started.
+
+// ctlFunc defines ctl, which writes the sentinel.
+func ctlFunc(nonce string) string {
+	return fmt.Sprintf("ctl() { printf '\\000golive.%%s\\n' %s >&2; }\n", nonce)
+}
+
 // launchCmd creates the job directory, reads env and script from stdin
 // (their lengths are known, so the stdin that follows, a sudo password,
-// stays for sudo), starts the wrapper and then follows stdout as followCmd
-// does. Control lines go to stderr. Without sudo the launcher is the
-// wrapper's parent: dash reaps it while waiting for tail, so tail --pid on
-// the wrapper ends exactly when the exit record is in place.
-// With sudo (the definition of a shell function asroot, see sudo.go) the
-// wrapper is started as root and the follower waits for its pgid file.
-func launchCmd(root string, spec Spec, envLen int, token, sudo string) string {
+// stays for sudo), starts the wrapper and follows the job. Without sudo
+// the launcher is the wrapper's parent: dash reaps it while waiting for
+// tail, so tail --pid on the wrapper ends exactly when the exit record is
+// in place. With sudo (the definition of a shell function asroot, see
+// sudo.go) the wrapper is started as root and followed as followCmd does.
+func launchCmd(root string, spec Spec, envLen int, token, nonce, sudo string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "umask 077\nR=%s; d=\"$R\"/%s\n", root, spec.JobID)
-	b.WriteString(`for c in setsid tail head stat; do command -v $c >/dev/null || { echo "golive needs $c on the host (util-linux and GNU coreutils)" >&2; echo golive:startfail >&2; exit 0; }; done
-`)
-	b.WriteString(`if ! mkdir "$d" 2>/dev/null; then
-  if [ -e "$d" ]; then echo golive:exists >&2; exit 0; fi
-  mkdir -p "$R" && mkdir "$d" || { echo golive:startfail >&2; exit 0; }
+	b.WriteString(ctlFunc(nonce))
+	b.WriteString(`for c in setsid tail head stat; do command -v $c >/dev/null || { ctl; echo "golive needs $c on the host (util-linux and GNU coreutils)" >&2; echo golive:startfail >&2; exit 0; }; done
+if ! m=$(mkdir "$d" 2>&1); then
+  if [ -e "$d" ]; then ctl; echo golive:exists >&2; exit 0; fi
+  m=$(mkdir -p "$R" 2>&1 && mkdir "$d" 2>&1) || { ctl; printf '%s\n' "$m" >&2; echo golive:startfail >&2; exit 0; }
 fi
 `)
 	fmt.Fprintf(&b, "echo %s >\"$d/token\"\n", token)
 	if envLen > 0 {
-		fmt.Fprintf(&b, "head -c %d >\"$d/env\"\n", envLen)
+		fmt.Fprintf(&b, "head -c %d >\"$d/env\" 2>/dev/null\n", envLen)
 	}
-	fmt.Fprintf(&b, "head -c %d >\"$d/script\"\n", len(spec.Script))
+	fmt.Fprintf(&b, "head -c %d >\"$d/script\" 2>/dev/null\n", len(spec.Script))
 	fmt.Fprintf(&b, `IFS= read -r g || g=
-if [ "$g" != %s ]; then rm -rf "$d"; echo golive:short >&2; exit 0; fi
+if [ "$g" != %s ]; then rm -rf "$d"; ctl; echo golive:short >&2; exit 0; fi
 printf '%%s' %s >"$d/wrap"
 : >"$d/out"; : >"$d/err"
 `, endMark, shq(wrapScript))
 	t := seconds(spec.Timeout)
 	if sudo == "" {
 		fmt.Fprintf(&b, "setsid /bin/sh \"$d/wrap\" \"$d\" %s </dev/null >>\"$d/out\" 2>>\"$d/err\" & w=$!\n", t)
-		b.WriteString("echo golive:started >&2\n")
-		b.WriteString(tailBody(Stdout, 0, `"$w"`))
+		fmt.Fprintf(&b, "echo %s\n", nonce)
+		b.WriteString(tailBoth(0, 0, `"$w"`))
 		// The exit record is there unless the wrapper died: then let
 		// the runner follow the job itself.
-		b.WriteString("[ -s \"$d/exit\" ] || { echo golive:followfail >&2; exit 0; }\n")
+		b.WriteString("[ -s \"$d/exit\" ] || { ctl; echo golive:followfail >&2; exit 0; }\n")
 		b.WriteString(controlTrailer)
 		return b.String()
 	}
 	start := `/bin/sh -c 'exec >>"$1/out" 2>>"$1/err" </dev/null; setsid /bin/sh "$1/wrap" "$1" "$2" &' golive-start "$d" ` + t
 	b.WriteString(sudo + "\n: >\"$d/sudo\"\n")
-	fmt.Fprintf(&b, "asroot %s || { rm -rf \"$d\"; echo golive:startfail >&2; exit 0; }\n", start)
-	b.WriteString("echo golive:started >&2\n")
-	b.WriteString(followBody(Stdout, 0, true, ""))
+	fmt.Fprintf(&b, "m=$(asroot %s 2>&1) || { rm -rf \"$d\"; ctl; printf '%%s\\n' \"$m\" >&2; echo golive:startfail >&2; exit 0; }\n", start)
+	fmt.Fprintf(&b, "echo %s\n", nonce)
+	b.WriteString(followBody(0, 0, ""))
 	return b.String()
 }
 
-// followCmd follows one stream of job id from byte from (0-based) until the
-// job ends. With control set it then waits for the exit record and reports
+// followCmd follows job id's stdout and stderr from the given byte offsets
+// (0-based) until the job ends, then waits for the exit record and reports
 // it. A job still being launched (no pgid yet) is waited for.
-func followCmd(root, id string, s Stream, from int64, control bool, token string) string {
-	return fmt.Sprintf("R=%s; d=\"$R\"/%s\n", root, id) + followBody(s, from, control, token)
+func followCmd(root, id string, outFrom, errFrom int64, token, nonce string) string {
+	return fmt.Sprintf("R=%s; d=\"$R\"/%s\n", root, id) + ctlFunc(nonce) + followBody(outFrom, errFrom, token)
 }
 
-func followBody(s Stream, from int64, control bool, token string) string {
+func followBody(outFrom, errFrom int64, token string) string {
 	var b strings.Builder
 	b.WriteString(`n=0
 while [ ! -s "$d/pgid" ]; do
-  if [ ! -d "$d" ]; then echo golive:nojob >&2; exit 0; fi
-  n=$((n+1)); if [ $n -gt 400 ]; then echo golive:nostart >&2; exit 0; fi
+  if [ ! -d "$d" ]; then ctl; echo golive:nojob >&2; exit 0; fi
+  n=$((n+1)); if [ $n -gt 400 ]; then ctl; echo golive:nostart >&2; exit 0; fi
   if [ $n -lt 20 ]; then sleep 0.002; else sleep 0.05; fi
 done
 `)
 	if token != "" {
-		fmt.Fprintf(&b, "t=; read -r t <\"$d/token\"; if [ \"$t\" != %s ]; then echo golive:conflict >&2; exit 0; fi\n", token)
+		fmt.Fprintf(&b, "t=; read -r t <\"$d/token\"; if [ \"$t\" != %s ]; then ctl; echo golive:conflict >&2; exit 0; fi\n", token)
 	}
 	b.WriteString("read -r p <\"$d/pgid\"\n")
-	b.WriteString(tailBody(s, from, `"$p"`))
-	if !control {
-		return b.String()
-	}
+	b.WriteString(tailBoth(outFrom, errFrom, `"$p"`))
 	b.WriteString(shFuncs)
 	b.WriteString(`w=; read -r w <"$d/wpid" 2>/dev/null
 n=0; while [ ! -s "$d/exit" ] && [ $n -lt 2000 ] && palive "$w"; do n=$((n+1)); if [ $n -lt 20 ]; then sleep 0.001; else sleep 0.005; fi; done
-if [ ! -s "$d/exit" ] && palive "$p"; then echo golive:followfail >&2; exit 0; fi
+if [ ! -s "$d/exit" ] && palive "$p"; then ctl; echo golive:followfail >&2; exit 0; fi
 `)
 	b.WriteString(controlTrailer)
 	return b.String()
 }
 
-func streamFile(s Stream) string {
-	if s == Stderr {
-		return "err"
-	}
-	return "out"
-}
-
-// tailBody copies stream s from byte from to stdout until process pid
-// (a shell word) is gone; when the job already ended, just the rest.
-func tailBody(s Stream, from int64, pid string) string {
-	return fmt.Sprintf(`if [ -s "$d/exit" ]; then tail -c +%[1]d "$d/%[2]s"; else tail -s 0.005 -c +%[1]d --pid=%[3]s -f "$d/%[2]s"; fi || { echo golive:followfail >&2; exit 0; }
-`, from+1, streamFile(s), pid)
+// tailBoth copies out to stdout and err to stderr from the given byte
+// offsets until process pid (a shell word) is gone, or just the rest when
+// the job already ended. tail's own complaints are dropped (stderr carries
+// the job's stderr); a failed tail is reported as followfail.
+func tailBoth(outFrom, errFrom int64, pid string) string {
+	return fmt.Sprintf(`if [ -s "$d/exit" ]; then
+  tail -c +%[1]d "$d/out" 2>/dev/null; o=$?; tail -c +%[2]d "$d/err" >&2 2>/dev/null; e=$?
+else
+  tail -s 0.005 -c +%[2]d --pid=%[3]s -f "$d/err" >&2 2>/dev/null & e=$!
+  tail -s 0.005 -c +%[1]d --pid=%[3]s -f "$d/out" 2>/dev/null; o=$?
+  wait $e; e=$?
+fi
+if [ $o != 0 ] || [ $e != 0 ]; then ctl; echo golive:followfail >&2; exit 0; fi
+`, outFrom+1, errFrom+1, pid)
 }
 
 // controlTrailer reports the end of a job: the sizes of out and err, when
 // the job started and ended, its exit record and the cancel/timeout
 // markers.
-const controlTrailer = `stat -c 'golive:stat %s %.3Y' "$d/out" "$d/err" "$d/pgid" "$d/exit" >&2 2>/dev/null
+const controlTrailer = `ctl
+stat -c 'golive:stat %s %.3Y' "$d/out" "$d/err" "$d/pgid" "$d/exit" >&2 2>/dev/null
 if [ -s "$d/exit" ]; then read -r c s <"$d/exit"; echo "golive:exit $c $s" >&2; else echo golive:exit none >&2; fi
 [ -e "$d/canceled" ] && echo golive:canceled >&2
 [ -e "$d/timedout" ] && echo golive:timedout >&2

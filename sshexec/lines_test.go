@@ -138,3 +138,42 @@ func TestCtlWriter(t *testing.T) {
 		t.Errorf("message = %q", c.message())
 	}
 }
+
+// The session's stderr carries the job's stderr, then a sentinel, then
+// control lines: however the bytes are cut into writes, the split is exact.
+func TestDemux(t *testing.T) {
+	sent := "\x00golive.abc123\n"
+	data := "err one\n\x00not the sentinel\x00golive.abc12 nearly\nlast"
+	ctl := "golive:exit 3 -\n"
+	in := data + sent + ctl
+	for cut1 := 0; cut1 <= len(in); cut1++ {
+		for _, cut2 := range []int{cut1, (cut1 + len(in)) / 2, len(in)} {
+			var d, c strings.Builder
+			dm := &demux{data: &d, ctl: &c, sentinel: []byte(sent)}
+			for _, part := range []string{in[:cut1], in[cut1:cut2], in[cut2:]} {
+				if n, err := dm.Write([]byte(part)); err != nil || n != len(part) {
+					t.Fatalf("Write = %d, %v", n, err)
+				}
+			}
+			if d.String() != data || c.String() != ctl || !dm.seen {
+				t.Fatalf("cuts %d,%d: data %q ctl %q", cut1, cut2, d.String(), c.String())
+			}
+		}
+	}
+}
+
+func TestPrefixWriter(t *testing.T) {
+	var out strings.Builder
+	w := &prefixWriter{want: "n0nce\n", next: &out}
+	for _, p := range []string{"n0", "nce\nhel", "lo"} {
+		if _, err := w.Write([]byte(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !w.ok || out.String() != "hello" {
+		t.Errorf("ok %v, out %q", w.ok, out.String())
+	}
+	if _, err := (&prefixWriter{want: "n0nce\n", next: &out}).Write([]byte("other\nx")); err == nil {
+		t.Error("a wrong prefix was accepted")
+	}
+}

@@ -106,9 +106,9 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 		var a attempt
 		var err error
 		if mode == modeLaunch {
-			a, err = r.launchOnce(ctx, f, l)
+			a, err = r.attemptOnce(ctx, f, l)
 		} else {
-			a, err = r.followOnce(ctx, f)
+			a, err = r.attemptOnce(ctx, f, nil)
 		}
 		if ctx.Err() != nil {
 			res.Unknown = true
@@ -136,7 +136,7 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 			res.Unknown = mode != modeLaunch || a.started
 			return res, fmt.Errorf("sshexec: %s: %w", where, err)
 		}
-		if mode == modeLaunch && a.state == "" && !a.started {
+		if mode == modeLaunch && !a.started && (a.state == "" || a.state == "followfail") {
 			// The launcher ended without saying whether it started the
 			// job: look before launching again.
 			if retries++; retries > 3 {
@@ -215,119 +215,33 @@ func (r *runner) reconnect(ctx context.Context, gen uint64, notify func(string))
 	return nil
 }
 
-// launchOnce starts the job and follows it: stdout and the control
-// records in one session, stderr in a second one opened at the same time,
-// which waits (blocked on its stdin, costing no process) until the
-// launcher says the job started, or ends when its stdin closes.
-func (r *runner) launchOnce(ctx context.Context, f *follower, l *launch) (attempt, error) {
-	gateR, gateW := io.Pipe()
-	started, launched := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	c1 := ctlWriter{onCtl: func(l string) {
-		if l == "started" {
-			once.Do(func() { close(started) })
-		}
-	}}
-	go func() { // never blocks the launcher's output
-		defer gateW.Close()
-		select {
-		case <-started:
-		case <-launched:
-			select {
-			case <-started:
-			default:
-				return
-			}
-		}
-		_, _ = gateW.Write([]byte("go\n"))
-	}()
-	var c2 ctlWriter
-	cmd1 := launchCmd(r.root, l.spec, len(l.env), f.token, l.sudo)
-	cmd2 := "IFS= read -r go || exit 0\n" + followCmd(r.root, f.id, Stderr, f.stderr.start(), false, f.token)
-	err1, err2 := r.pair(ctx,
-		func(ctx context.Context) error {
-			defer close(launched)
-			_, err := r.t.exec(ctx, cmd1, bytes.NewReader(l.stdin), f.stdout, &c1)
-			if err == nil && !c1.has("started") {
-				err = errAbandon // it failed to start: stop waiting for it
-			}
-			return err
-		},
-		func(ctx context.Context) error {
-			defer gateR.Close()
-			_, err := r.t.exec(ctx, cmd2, gateR, f.stderr, &c2)
-			return err
-		})
-	return parseAttempt(&c1, &c2), firstErr(err1, err2)
-}
-
-// followOnce follows both streams of a started job from where the
-// splitters are.
-func (r *runner) followOnce(ctx context.Context, f *follower) (attempt, error) {
-	var c1, c2 ctlWriter
-	cmd1 := followCmd(r.root, f.id, Stdout, f.stdout.start(), true, f.token)
-	cmd2 := followCmd(r.root, f.id, Stderr, f.stderr.start(), false, f.token)
-	err1, err2 := r.pair(ctx,
-		func(ctx context.Context) error {
-			_, err := r.t.exec(ctx, cmd1, nil, f.stdout, &c1)
-			return err
-		},
-		func(ctx context.Context) error {
-			_, err := r.t.exec(ctx, cmd2, nil, f.stderr, &c2)
-			return err
-		})
-	return parseAttempt(&c1, &c2), firstErr(err1, err2)
-}
-
-// errAbandon stops the other half of a pair without being an error itself.
-var errAbandon = errors.New("abandon")
-
-// pair runs two execs concurrently; when one fails, the other is stopped
-// and its error dropped, unless it too is a lost connection.
-func (r *runner) pair(ctx context.Context, a, b func(context.Context) error) (error, error) {
-	pctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var mu sync.Mutex
-	failed := false // one already failed: the other's error is a result
-	run := func(fn func(context.Context) error) error {
-		err := fn(pctx)
-		mu.Lock()
-		defer mu.Unlock()
-		if err == nil {
-			return nil
-		}
-		if failed && !errors.Is(err, errConnLost) {
-			return nil
-		}
-		failed = true
-		cancel()
-		if errors.Is(err, errAbandon) {
-			return nil
-		}
-		return err
+// attemptOnce launches (l != nil) or follows the job in one session: the
+// job's stdout on the session's stdout, its stderr then the control
+// records on the session's stderr (see job.go).
+func (r *runner) attemptOnce(ctx context.Context, f *follower, l *launch) (attempt, error) {
+	nonce := newToken()
+	var c ctlWriter
+	dem := &demux{data: f.stderr, ctl: &c, sentinel: []byte("\x00golive." + nonce + "\n")}
+	var (
+		cmd   string
+		stdin io.Reader
+		out   io.Writer = f.stdout
+		pre   *prefixWriter
+	)
+	if l != nil {
+		cmd = launchCmd(r.root, l.spec, len(l.env), f.token, nonce, l.sudo)
+		stdin = bytes.NewReader(l.stdin)
+		pre = &prefixWriter{want: nonce + "\n", next: f.stdout}
+		out = pre
+	} else {
+		cmd = followCmd(r.root, f.id, f.stdout.start(), f.stderr.start(), f.token, nonce)
 	}
-	var errB error
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		errB = run(b)
-	}()
-	errA := run(a)
-	wg.Wait()
-	return errA, errB
-}
-
-// firstErr prefers a lost connection, which the caller recovers from.
-func firstErr(a, b error) error {
-	if errors.Is(a, errConnLost) || a == nil {
-		if a != nil || b == nil {
-			return a
-		}
-		return b
+	_, err := r.t.exec(ctx, cmd, stdin, out, dem)
+	a := parseAttempt(&c)
+	a.started = pre == nil || pre.ok
+	if !dem.seen && err == nil {
+		// The host said nothing after the output: follow again.
+		a.state = "followfail"
 	}
-	if errors.Is(b, errConnLost) {
-		return b
-	}
-	return a
+	return a, err
 }
