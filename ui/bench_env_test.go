@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -56,9 +57,11 @@ func (s *benchServer) dial(b *testing.B) sshexec.Executor {
 func (s *benchServer) ssh(b *testing.B, cmd string) time.Duration {
 	b.Helper()
 	c := exec.Command("ssh", "-F", s.cfg, "bench", cmd)
+	var stderr strings.Builder
+	c.Stderr = &stderr // Stdout nil: /dev/null
 	t0 := time.Now()
-	if out, err := c.CombinedOutput(); err != nil && len(out) < 4096 {
-		b.Fatalf("ssh: %v\n%s", err, out)
+	if err := c.Run(); err != nil {
+		b.Fatalf("ssh: %v\n%s", err, stderr.String())
 	}
 	return time.Since(t0)
 }
@@ -92,7 +95,14 @@ func sshBenchModel(b *testing.B, ex sshexec.Executor, cmd string) Model {
 	runID := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	rel := &Release{Plan: plan, Session: runbook.NewSession(plan, time.Now), Remote: ex,
 		Redactor: runbook.NewRedactor(plan.Secrets()), Operator: "bench", Host: "bench", RunID: runID}
-	j, err := runbook.CreateJournal(b.TempDir(), runID)
+	// GOLIVE_BENCH_JOURNAL_DIR puts the journal elsewhere (a tmpfs, to
+	// see what the disk costs); by default it is on the temp dir's disk.
+	jdir := b.TempDir()
+	if d := os.Getenv("GOLIVE_BENCH_JOURNAL_DIR"); d != "" {
+		jdir = filepath.Join(d, runID)
+		b.Cleanup(func() { os.RemoveAll(jdir) })
+	}
+	j, err := runbook.CreateJournal(jdir, runID)
 	if err != nil {
 		b.Fatal(err)
 	}
