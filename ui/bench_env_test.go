@@ -66,6 +66,30 @@ func (s *benchServer) ssh(b *testing.B, cmd string) time.Duration {
 	return time.Since(t0)
 }
 
+// sshToFile runs `ssh -F cfg bench cmd > FILE` and fsyncs FILE: what an
+// operator keeping a durable copy of the output would do, for comparison
+// with golive, which journals every line (fsync) before showing it.
+func (s *benchServer) sshToFile(b *testing.B, cmd string) time.Duration {
+	b.Helper()
+	f, err := os.Create(filepath.Join(b.TempDir(), "out"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	c := exec.Command("ssh", "-F", s.cfg, "bench", cmd)
+	var stderr strings.Builder
+	c.Stdout, c.Stderr = f, &stderr
+	t0 := time.Now()
+	if err := c.Run(); err != nil {
+		b.Fatalf("ssh: %v\n%s", err, stderr.String())
+	}
+	if err := f.Sync(); err != nil {
+		b.Fatal(err)
+	}
+	return time.Since(t0)
+}
+
 // cleanJobs removes the job files golive left on the server.
 func (s *benchServer) cleanJobs() {
 	dir := filepath.Join(s.jobs, "golive", "jobs")

@@ -92,12 +92,14 @@ func runTUI(b *testing.B, srv *benchServer, mb int, keys bool) (time.Duration, *
 // connection) → redaction → journal (fsync per batch) → Session → output
 // ring (sanitized) → pane → View, in a real tea.Program rendering at 160x50
 // to a discarded terminal; alternated with `ssh bench 'same command' >
-// /dev/null`. Target: golive/ssh >= 0.8 at 200 MB.
+// /dev/null` (the target: golive/ssh >= 0.8 at 200 MB) and with `ssh
+// bench 'same command' > FILE` plus an fsync of FILE (information: a
+// durable copy, as golive's journal is).
 func BenchmarkTUIThroughput(b *testing.B) {
 	srv := startBenchServer(b)
 	for _, mb := range benchSizes {
 		b.Run(fmt.Sprintf("MB=%d", mb), func(b *testing.B) {
-			var g, s, upd, view time.Duration
+			var g, s, sf, upd, view time.Duration
 			views := 0
 			for i := 0; i < b.N; i++ {
 				d, st := runTUI(b, srv, mb, false)
@@ -106,6 +108,7 @@ func BenchmarkTUIThroughput(b *testing.B) {
 				upd += st.inUpdate
 				view += st.inView
 				s += srv.ssh(b, benchOutputCmd(mb))
+				sf += srv.sshToFile(b, benchOutputCmd(mb))
 			}
 			mbs := func(d time.Duration) float64 {
 				return float64(benchOutputBytes(mb)) * float64(b.N) / d.Seconds() / 1e6
@@ -113,6 +116,8 @@ func BenchmarkTUIThroughput(b *testing.B) {
 			b.ReportMetric(mbs(g), "golive-MB/s")
 			b.ReportMetric(mbs(s), "ssh-MB/s")
 			b.ReportMetric(float64(s)/float64(g), "golive/ssh")
+			b.ReportMetric(mbs(sf), "ssh-file-MB/s")
+			b.ReportMetric(float64(sf)/float64(g), "golive/ssh-file")
 			b.ReportMetric(float64(views)/float64(b.N), "views/run")
 			b.ReportMetric(float64(upd)/float64(g), "update-share")
 			b.ReportMetric(float64(view)/float64(g), "view-share")
