@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golive/runbook"
@@ -220,20 +221,36 @@ func (r *Release) RunJob(ctx context.Context, j Job, emit func([]runbook.Event))
 		sshexec.Stderr: r.Redactor.Stream(),
 		sshexec.Notice: r.Redactor.Stream(),
 	}
-	var journalErr error
+	// Two stages, so that redacting the next batch overlaps journaling
+	// (encoding, hashing, write, fsync) this one: this goroutine redacts,
+	// the recorder journals and emits, one batch at a time, in order.
+	batches := make(chan []runbook.Event, 4)
+	recorded := make(chan struct{})
+	var journalErr error // the recorder's, read after recorded closes
+	var failed atomic.Bool
+	go func() {
+		defer close(recorded)
+		for evs := range batches {
+			if journalErr != nil {
+				continue
+			}
+			stored, err := r.Record(evs...)
+			if err != nil {
+				journalErr = err
+				failed.Store(true)
+				continue
+			}
+			emit(stored)
+		}
+	}()
 	for l := range lines {
-		if journalErr != nil {
+		if failed.Load() {
 			continue // keep draining so the executor can finish
 		}
-		batch := drain(l, lines)
-		evs := r.outputEvents(j, batch, red)
-		stored, err := r.Record(evs...)
-		if err != nil {
-			journalErr = err
-			continue
-		}
-		emit(stored)
+		batches <- r.outputEvents(j, drain(l, lines), red)
 	}
+	close(batches)
+	<-recorded
 	if journalErr != nil {
 		return nil, false, journalErr
 	}
