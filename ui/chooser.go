@@ -43,7 +43,7 @@ func newChooser(fsys fs.FS, st styles) chooser {
 	c.items = append(c.items, choice{title: "A runbook file…", desc: "your own runbook (YAML); 'golive validate FILE' checks it", file: true})
 	c.path = newTextInput()
 	c.path.Prompt = "file: "
-	c.path.Placeholder = "path/to/runbook.yaml"
+	c.path.Placeholder = hintPlaceholder("path/to/runbook.yaml")
 	return c
 }
 

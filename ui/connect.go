@@ -118,7 +118,7 @@ func (m Model) onConnect(msg connectMsg) (tea.Model, tea.Cmd) {
 		c.hostKey = msg.hostKey
 		c.answer = newTextInput()
 		c.answer.Prompt = "> "
-		c.answer.Placeholder = "yes or no"
+		c.answer.Placeholder = hintPlaceholder("yes or no")
 		m.syncKeys()
 		cmd := c.answer.Focus()
 		return m, tea.Batch(cmd, waitForConnect(c.msgs))

@@ -42,14 +42,8 @@ func newInput(k dialogKind, step string, v runbook.Verdict, st styles) dialog {
 	in.CharLimit = 500
 	in.Prompt = "> "
 	in.SetWidth(50)
-	switch k {
-	case dlgConfirmRisk:
-		in.Placeholder = step + " or yes"
-	case dlgExport:
-		in.Placeholder = "."
-	default:
-		in.Placeholder = "note"
-	}
+	// No placeholder: the cursor would sit on its first letter, which
+	// reads as a typed one. The dialog's text says what to type.
 	return dialog{kind: k, step: step, verdict: v, input: in}
 }
 
@@ -262,6 +256,11 @@ func verdictWord(v runbook.Verdict) string {
 	}
 	return string(v)
 }
+
+// hintPlaceholder makes an example an input shows while it is empty. It
+// starts with a space, for the cursor to sit on: a letter under the cursor
+// reads as one already typed.
+func hintPlaceholder(s string) string { return " " + s }
 
 // newTextInput returns a text input with a steady cursor: a blinking one
 // costs a render every half second for nothing an operator needs.

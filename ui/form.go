@@ -46,7 +46,7 @@ func newVarForm(rb *runbook.Runbook, opts Options, p Profile) varForm {
 		in.CharLimit = 1000
 		in.SetValue(value)
 		if kind == fieldHost {
-			in.Placeholder = "web1 · deploy@web1.example.com:22 · local"
+			in.Placeholder = hintPlaceholder("web1 · deploy@web1.example.com:22 · local")
 		}
 		if secret {
 			in.EchoMode = textinput.EchoPassword

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -89,5 +90,80 @@ func TestOutcomeExitCodes(t *testing.T) {
 		if got := c.o.ExitCode(); got != c.want {
 			t.Errorf("%+v: exit code %d, want %d", c.o, got, c.want)
 		}
+	}
+}
+
+// inputLine returns the screen line that holds an input's prompt ("> " or
+// "/" after a gutter), trimmed of the box around it.
+func inputLine(s, prompt string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if i := strings.Index(l, prompt); i >= 0 {
+			return strings.TrimRight(strings.Trim(strings.TrimSpace(l[i+len(prompt):]), "│"), " ")
+		}
+	}
+	return "<no input line>"
+}
+
+// A dialog opens empty and looks empty: the key that opened it is not in
+// it, and no placeholder puts a letter under the cursor that reads as a
+// typed one ("n" of "note", "s" of "search").
+func TestDialogsOpenEmpty(t *testing.T) {
+	ex := newFakeExec("web1")
+	ex.on("manage.py check", &fakeJob{lines: out(sshexec.Stdout, "System check identified no issues")})
+	m := started(t, ex, 80, 24)
+	for _, k := range []string{"s", "n", "f", "a"} {
+		m = press(t, m, k)
+		if m.dlg.kind == dlgNone {
+			t.Fatalf("%s opened no dialog", k)
+		}
+		if v := m.dlg.input.Value(); v != "" {
+			t.Errorf("%s: the dialog opened holding %q", k, v)
+		}
+		if l := inputLine(screen(m), "> "); l != "" {
+			t.Errorf("%s: the dialog's input shows %q before anything was typed:\n%s", k, l, screen(m))
+		}
+		m = press(t, m, "esc")
+	}
+	m = press(t, m, "enter") // run check, so that there is output to search
+	m = press(t, m, "/")
+	if !m.pane.typing || m.pane.input.Value() != "" {
+		t.Fatalf("search opened with %q", m.pane.input.Value())
+	}
+	if l := inputLine(screen(m), "· /"); l != "" {
+		t.Errorf("the search input shows %q before anything was typed:\n%s", l, screen(m))
+	}
+}
+
+// While a dialog has focus every printable key is text, even the ones
+// that are commands on the main screen.
+func TestDialogTakesEveryPrintableKey(t *testing.T) {
+	m := started(t, newFakeExec("web1"), 80, 24)
+	m = press(t, m, "s")
+	text := "q?S/e RrpfsnxbaGgjkNF"
+	m = typeText(t, m, text)
+	if m.dlg.kind != dlgSignOff || m.state != stateMain || m.quitting {
+		t.Fatalf("a typed key acted as a command: dialog %v state %v", m.dlg.kind, m.state)
+	}
+	if v := m.dlg.input.Value(); v != text {
+		t.Fatalf("note %q, want %q", v, text)
+	}
+}
+
+// The export directory dialog starts empty (enter alone means the current
+// directory), so a typed absolute path stays absolute.
+func TestExportDialogKeepsAbsolutePath(t *testing.T) {
+	m := started(t, newFakeExec("web1"), 80, 24)
+	m = press(t, m, "S", "e")
+	if m.dlg.kind != dlgExport {
+		t.Fatal("export did not ask where")
+	}
+	dir := t.TempDir() + "/gl-out"
+	m = typeText(t, m, dir)
+	if v := m.dlg.input.Value(); v != dir {
+		t.Fatalf("typed %q, the dialog holds %q", dir, v)
+	}
+	m = press(t, m, "enter")
+	if ents, err := os.ReadDir(dir); err != nil || len(ents) < 2 {
+		t.Fatalf("export wrote %v (%v); status %q", ents, err, m.status)
 	}
 }

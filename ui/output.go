@@ -8,7 +8,6 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"golive/runbook"
 )
@@ -56,7 +55,7 @@ func newOutputPane(st styles) outputPane {
 	vp.FillHeight = true
 	in := newTextInput()
 	in.Prompt = "/"
-	in.Placeholder = "search output"
+	// No placeholder: its first letter, under the cursor, reads as typed.
 	in.CharLimit = 200
 	return outputPane{
 		vp: vp, input: in, styles: st,
@@ -292,6 +291,6 @@ func (p outputPane) view() string {
 		info += fmt.Sprintf("  [%3.0f%%, F to follow]", p.vp.ScrollPercent()*100)
 	}
 	head := p.styles.OutputTitle.Render(title + " · " + info)
-	head = ansi.Truncate(head, p.vp.Width(), "…")
+	head = fit(head, p.vp.Width(), 1) // "…" only where text is cut, not the input's padding
 	return p.styles.OutputPane.Render(lipgloss.JoinVertical(lipgloss.Left, head, p.vp.View()))
 }

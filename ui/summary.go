@@ -21,8 +21,8 @@ func (m Model) summaryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		if m.opts.OutDir != "" {
 			return m.export(m.opts.OutDir)
 		}
+		// Empty, not ".": a typed /tmp/out must not become ./tmp/out.
 		m.dlg = newInput(dlgExport, "", "", m.styles)
-		m.dlg.input.SetValue(".")
 		m.syncKeys()
 		cmd := m.dlg.input.Focus()
 		return m, cmd
