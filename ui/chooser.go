@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -63,6 +64,16 @@ type runbookLoadedMsg struct {
 	err     error
 }
 
+// absPath is a runbook file's absolute path, the one the journal records
+// so that a resume from another directory finds the file (as given when
+// it cannot be made absolute).
+func absPath(name string) string {
+	if abs, err := filepath.Abs(name); err == nil {
+		return abs
+	}
+	return name
+}
+
 // loadRunbook parses a built-in runbook by id, or a file by path, and
 // reads its profile, off the Update goroutine.
 func loadRunbook(fsys fs.FS, name string, profilePath string) tea.Cmd {
@@ -70,7 +81,7 @@ func loadRunbook(fsys fs.FS, name string, profilePath string) tea.Cmd {
 		var rb *runbook.Runbook
 		var err error
 		if fi, serr := os.Stat(name); serr == nil && !fi.IsDir() && (strings.ContainsRune(name, os.PathSeparator) || fsys == nil || strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
-			rb, err = runbook.LoadFile(name)
+			rb, err = runbook.LoadFile(absPath(name))
 		} else {
 			rb, err = runbook.Load(fsys, name)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -165,5 +166,31 @@ func TestExportDialogKeepsAbsolutePath(t *testing.T) {
 	m = press(t, m, "enter")
 	if ents, err := os.ReadDir(dir); err != nil || len(ents) < 2 {
 		t.Fatalf("export wrote %v (%v); status %q", ents, err, m.status)
+	}
+}
+
+// A runbook file chosen by a relative path is recorded by its absolute
+// path, so that a resume from another directory finds it.
+func TestTUIRecordsRunbookFileAbsolute(t *testing.T) {
+	opts := testOpts(t, newFakeExec("web1"))
+	data, err := os.ReadFile("testdata/sshd.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "mine.yaml"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	opts.Runbook = "./mine.yaml"
+	opts.Host = "local"
+	m := New(opts)
+	m = drive(t, m, m.Init())
+	if m.state != stateMain {
+		t.Fatalf("state %v, error %v", m.state, m.errPanel)
+	}
+	evs := journal(t, m)
+	if got := evs[0].Run.RunbookFile; got != filepath.Join(dir, "mine.yaml") {
+		t.Fatalf("journal records the runbook as %q, want %q", got, filepath.Join(dir, "mine.yaml"))
 	}
 }

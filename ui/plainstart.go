@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -103,17 +102,8 @@ func (p *plain) begin(ctx context.Context) int {
 		p.info("plain mode needs --runbook (non-docker, docker, or a runbook file): it asks no questions a flag can answer")
 		return ExitUsage
 	}
-	name := o.Runbook
-	if strings.ContainsRune(name, os.PathSeparator) || strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml") {
-		// A file: recorded by its absolute path, so that a resume from
-		// another directory finds it.
-		if abs, err := filepath.Abs(name); err == nil {
-			if _, err := os.Stat(abs); err == nil {
-				name = abs
-			}
-		}
-	}
-	loaded, _ := loadRunbook(o.Runbooks, name, o.ProfilePath)().(runbookLoadedMsg)
+	// loadRunbook records a file by its absolute path, as the TUI does.
+	loaded, _ := loadRunbook(o.Runbooks, o.Runbook, o.ProfilePath)().(runbookLoadedMsg)
 	if loaded.err != nil || loaded.rb == nil {
 		p.info("%v", loaded.err)
 		return ExitUsage
