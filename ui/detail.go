@@ -1,21 +1,25 @@
 package ui
 
 import (
+	"charm.land/lipgloss/v2"
 	"fmt"
+	"github.com/charmbracelet/x/ansi"
 	"strings"
 	"time"
 
 	"golive/runbook"
 )
 
-// maxCommandLines bounds how much of a long command the detail shows; the
-// rest is counted, and `golive show` prints it whole.
+// maxCommandLines bounds how much of a long command the detail shows
+// beside the output; the rest is counted, and z shows the whole step.
 const maxCommandLines = 6
 
 // detailView renders the selected step: title and status, why, the command
 // exactly as it will run, risk, rollback, checklist, expectations and how
-// the last attempt met them, the sign-off, and what blocks it.
-func (m Model) detailView(w int) string {
+// the last attempt met them, the sign-off, and what blocks it. Every line
+// is wrapped to w, never cut. full is the whole-step view (z): the whole
+// command, prelude included.
+func (m Model) detailView(w int, full bool) string {
 	id := m.steps[m.selected]
 	ps := m.rel.planned(id)
 	if ps == nil {
@@ -28,7 +32,7 @@ func (m Model) detailView(w int) string {
 	var b []string
 	add := func(lines ...string) { b = append(b, lines...) }
 
-	add(st.DetailTitle.Render(s.Title) + "  " + st.statusStyle(status).Render("["+status.Label()+"]"))
+	add(st.DetailTitle.Render(wrap(s.Title, w)) + "  " + st.statusStyle(status).Render("["+status.Label()+"]"))
 	meta := []string{s.ID, string(s.Kind)}
 	if s.Sudo {
 		meta = append(meta, "sudo")
@@ -48,11 +52,11 @@ func (m Model) detailView(w int) string {
 	if !ps.Applicable {
 		meta = append(meta, "not applicable (when: "+s.When+")")
 	}
-	add(st.Muted.Render(strings.Join(meta, " · ")))
+	add(wrap(st.Muted.Render(strings.Join(meta, " · ")), w))
 	if a := state.Last(); a != nil {
-		add(m.attemptLine(a))
+		add(wrap(m.attemptLine(a), w))
 		for _, f := range a.Failures {
-			add(st.ExpectBad.Render("  ✗ " + plainText((f))))
+			add(st.ExpectBad.Render(wrapIndent("  ✗ "+plainText(f), w, "    ")))
 		}
 	}
 	if so := state.SignOff; so != nil {
@@ -72,17 +76,17 @@ func (m Model) detailView(w int) string {
 		add(st.Why.Render(wrap(s.Why, w)))
 	}
 	if ps.Display != "" {
-		add(m.commandLines(ps)...)
+		add(m.commandLines(ps, w, full)...)
 	}
 	for _, c := range s.Checklist {
 		mark := "☐ "
 		if state.Verdict == runbook.VerdictPassed {
 			mark = "☑ "
 		}
-		add("  " + mark + c)
+		add(wrapIndent("  "+mark+c, w, "    "))
 	}
 	if e := expectWords(s.Expect); e != "" && s.Kind != runbook.KindManual {
-		add(st.Label.Render("Expect: ") + e)
+		add(wrapIndent(st.Label.Render("Expect: ")+e, w, "  "))
 	}
 	if s.Rollback != "" && (status == statusFailed || s.Risk == runbook.RiskHigh || state.Rollback) {
 		r := "Rollback: " + s.Rollback
@@ -95,6 +99,40 @@ func (m Model) detailView(w int) string {
 		add(st.Muted.Render(wrap("Note: "+plainText((fmt.Sprint(n))), w)))
 	}
 	return strings.Join(b, "\n")
+}
+
+// detailBox is the detail beside the output, h lines: when the step needs
+// more, its last line says how much more there is and that z shows it.
+func (m Model) detailBox(w, h int) string {
+	lines := strings.Split(m.detailView(w, false), "\n")
+	if len(lines) > h && h > 1 {
+		more := len(lines) - (h - 1)
+		lines = append(lines[:h-1], m.styles.Hint.Render(fmt.Sprintf("… %d more lines: z shows the whole step", more)))
+	}
+	return fit(strings.Join(lines, "\n"), w, h)
+}
+
+// zoomView is the whole step over the full height (z): every line of its
+// command, why, rollback and checklist, scrolled with pgup/pgdn.
+func (m Model) zoomView(w, h int) string {
+	lines := strings.Split(m.detailView(w, true), "\n")
+	h = max(h-1, 1) // the last line says where this is
+	off := max(0, min(m.detailOff, len(lines)-h))
+	end := min(len(lines), off+h)
+	where := fmt.Sprintf("── lines %d–%d of %d", off+1, end, len(lines))
+	if len(lines) > h {
+		where += " · pgup/pgdn"
+	}
+	where += " · z output ──"
+	return fit(strings.Join(lines[off:end], "\n"), w, h) + "\n" + m.styles.Hint.Render(ansi.Truncate(where, w, "…"))
+}
+
+// scrollDetail moves the whole-step view by pages (d<0 up).
+func (m *Model) scrollDetail(d int) {
+	_, bodyH, w, _ := m.mainGeometry()
+	n := lipgloss.Height(m.detailView(w, true))
+	page := max(bodyH-2, 1)
+	m.detailOff = max(0, min(m.detailOff+d*page, n-(bodyH-1)))
 }
 
 // attemptLine says how the last attempt went.
@@ -134,21 +172,23 @@ func expectWords(e runbook.Expect) string {
 	return strings.Join(parts, "; ")
 }
 
-// commandLines renders a step's command as it will run. The runbook's
-// prelude, the same for every remote step, is folded into one line so the
-// step's own command stays in view.
-func (m Model) commandLines(ps *runbook.PlannedStep) []string {
+// commandLines renders a step's command as it will run, each line wrapped
+// to w with "↪ " marking a wrapped continuation. Beside the output the
+// runbook's prelude, the same for every remote step, is folded into one
+// line so the step's own command stays in view, and a long command is
+// cut after maxCommandLines (z shows it all); full shows everything.
+func (m Model) commandLines(ps *runbook.PlannedStep, w int, full bool) []string {
 	st := m.styles
 	// Masked as the journal records it (StartEvent): secret-shaped text
 	// written into the runbook itself is hidden too.
 	lines := strings.Split(strings.TrimRight(m.rel.Redactor.Line(ps.Display), "\n"), "\n")
 	var out []string
-	if pre := m.preludeLines(ps); pre > 0 && pre < len(lines) {
-		out = append(out, st.Muted.Render(fmt.Sprintf("  (prelude, %s: %s …)", plural(pre, "line"), Sanitize(lines[0]))))
+	if pre := m.preludeLines(ps); pre > 0 && pre < len(lines) && !full {
+		out = append(out, st.Muted.Render(ansi.Truncate(fmt.Sprintf("  (prelude, %s: %s", plural(pre, "line"), Sanitize(lines[0])), w-3, "…")+" …)"))
 		lines = lines[pre:]
 	}
 	extra := 0
-	if len(lines) > maxCommandLines {
+	if len(lines) > maxCommandLines && !full {
 		extra = len(lines) - maxCommandLines
 		lines = lines[:maxCommandLines]
 	}
@@ -157,10 +197,10 @@ func (m Model) commandLines(ps *runbook.PlannedStep) []string {
 		if i == 0 {
 			p = "$ "
 		}
-		out = append(out, st.Command.Render(p+Sanitize(l)))
+		out = append(out, st.Command.Render(wrapIndent(p+Sanitize(l), w, "↪ ")))
 	}
 	if extra > 0 {
-		out = append(out, st.Muted.Render(fmt.Sprintf("  … %d more lines ('golive show' prints them all)", extra)))
+		out = append(out, st.Muted.Render(wrap(fmt.Sprintf("  … %d more lines: z shows the whole step", extra), w)))
 	}
 	return out
 }
@@ -172,4 +212,15 @@ func (m Model) preludeLines(ps *runbook.PlannedStep) int {
 		return 0
 	}
 	return strings.Count(pre, "\n") + 1
+}
+
+// wrapIndent wraps s (which may hold colours) to w cells, breaking words
+// longer than a line, and starts every continuation line with indent.
+func wrapIndent(s string, w int, indent string) string {
+	w = max(w-ansi.StringWidth(indent), 10)
+	lines := strings.Split(ansi.Wrap(s, w, " /"), "\n")
+	for i := 1; i < len(lines); i++ {
+		lines[i] = indent + lines[i]
+	}
+	return strings.Join(lines, "\n")
 }

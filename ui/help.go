@@ -12,7 +12,7 @@ func (m *Model) syncKeys() {
 	defer m.layout() // the detail's height follows what it shows
 	m.refreshStatuses()
 	k := &m.keys
-	all := []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown, &k.Left, &k.Right, &k.Follow,
+	all := []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown, &k.Left, &k.Right, &k.Follow, &k.Zoom, &k.Wrap,
 		&k.Run, &k.Retry, &k.Cancel, &k.Pass, &k.Fail, &k.Skip, &k.NA, &k.Rollback, &k.Note,
 		&k.Summary, &k.Export, &k.Back, &k.Search, &k.SearchNext, &k.SearchPrev, &k.ClearSearch,
 		&k.Yes, &k.No, &k.Submit, &k.Esc, &k.NextField, &k.PrevField, &k.Help, &k.Quit}
@@ -103,10 +103,30 @@ func (m *Model) syncKeys() {
 	k.Summary.SetEnabled(true)
 	k.Note.SetEnabled(true)
 	hasOutput := m.outputs[step] != nil && m.outputs[step].len() > 0
-	k.PageUp.SetEnabled(hasOutput)
-	k.PageDown.SetEnabled(hasOutput)
-	k.Left.SetEnabled(hasOutput && m.pane.vp.XOffset() > 0)
-	k.Right.SetEnabled(hasOutput && m.pane.wide())
+	k.Zoom.SetEnabled(true)
+	if m.zoom {
+		k.Zoom.SetHelp("z", "back to output")
+		k.PageUp.SetHelp("pgup", "scroll step up")
+		k.PageDown.SetHelp("pgdn", "scroll step down")
+		k.PageUp.SetEnabled(true)
+		k.PageDown.SetEnabled(true)
+		hasOutput = false // the output pane is hidden
+	} else {
+		k.Zoom.SetHelp("z", "full step")
+		k.PageUp.SetHelp("pgup", "scroll output up")
+		k.PageDown.SetHelp("pgdn", "scroll output down")
+		k.PageUp.SetEnabled(hasOutput)
+		k.PageDown.SetEnabled(hasOutput)
+	}
+	wrapped := m.pane.vp.SoftWrap
+	k.Wrap.SetEnabled(hasOutput && (wrapped || m.pane.wide()))
+	if wrapped {
+		k.Wrap.SetHelp("w", "unwrap lines")
+	} else {
+		k.Wrap.SetHelp("w", "wrap lines")
+	}
+	k.Left.SetEnabled(hasOutput && !wrapped && m.pane.vp.XOffset() > 0)
+	k.Right.SetEnabled(hasOutput && !wrapped && m.pane.wide())
 	k.Follow.SetEnabled(hasOutput && !m.pane.vp.AtBottom())
 	k.Search.SetEnabled(hasOutput)
 	searching := m.pane.searching()
@@ -142,7 +162,7 @@ func (m Model) ShortHelp() []key.Binding {
 		return []key.Binding{k.Yes, k.No, k.Submit, k.Esc, k.ForceQuit}
 	}
 	return []key.Binding{k.Run, k.Retry, k.Cancel, k.Pass, k.Fail, k.Skip, k.NA,
-		k.SearchNext, k.SearchPrev, k.Rollback, k.Search, k.Follow, k.Help, k.Quit}
+		k.SearchNext, k.SearchPrev, k.Rollback, k.Zoom, k.Search, k.Wrap, k.Follow, k.Help, k.Quit}
 }
 
 // FullHelp returns every binding that works now, grouped.
@@ -154,8 +174,8 @@ func (m Model) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Run, k.Retry, k.Cancel, k.Rollback},
 		{k.Pass, k.Fail, k.Skip, k.NA, k.Note},
-		{k.Up, k.Down, k.Top, k.Bottom, k.Summary},
-		{k.PageUp, k.PageDown, k.Left, k.Right, k.Follow, k.Search, k.SearchNext, k.SearchPrev, k.ClearSearch},
+		{k.Up, k.Down, k.Top, k.Bottom, k.Zoom, k.Summary},
+		{k.PageUp, k.PageDown, k.Left, k.Right, k.Wrap, k.Follow, k.Search, k.SearchNext, k.SearchPrev, k.ClearSearch},
 		{k.Help, k.Quit, k.ForceQuit},
 	}
 }

@@ -11,6 +11,9 @@ type keyMap struct {
 	PageUp, PageDown      key.Binding
 	Left, Right           key.Binding
 	Follow                key.Binding
+	// Zoom shows the whole step instead of the output; Wrap wraps long
+	// output lines.
+	Zoom, Wrap key.Binding
 
 	// Acting on the selected step.
 	Run, Retry, Cancel    key.Binding
@@ -38,6 +41,8 @@ func defaultKeyMap() keyMap {
 		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "scroll output up")),
 		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "scroll output down")),
 		Follow:   key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "follow")),
+		Zoom:     key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "full step")),
+		Wrap:     key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "wrap lines")),
 		Left:     key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "scroll output left")),
 		Right:    key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "scroll output right")),
 

@@ -25,6 +25,15 @@ func (m Model) mainKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.move(-len(m.steps))
 	case key.Matches(msg, k.Bottom):
 		m.move(len(m.steps))
+	case key.Matches(msg, k.Zoom):
+		m.zoom, m.detailOff = !m.zoom, 0
+		m.layout()
+	case m.zoom && key.Matches(msg, k.PageUp):
+		m.scrollDetail(-1)
+	case m.zoom && key.Matches(msg, k.PageDown):
+		m.scrollDetail(1)
+	case key.Matches(msg, k.Wrap):
+		m.pane.toggleWrap()
 	case key.Matches(msg, k.PageUp):
 		m.pane.scroll(-1)
 	case key.Matches(msg, k.PageDown):

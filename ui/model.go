@@ -108,6 +108,10 @@ type Model struct {
 	banner    string // connection trouble, "" when the link is fine
 	status    string // one-line remark under the detail (last action)
 	statusOK  bool
+	// zoom shows the whole step (z) instead of the output; detailOff is
+	// how far it is scrolled.
+	zoom      bool
+	detailOff int
 
 	// The running step, if any.
 	run      *activeRun

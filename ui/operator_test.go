@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
+
+	tea "charm.land/bubbletea/v2"
 
 	"golive/runbook"
 	"golive/sshexec"
@@ -192,5 +195,97 @@ func TestTUIRecordsRunbookFileAbsolute(t *testing.T) {
 	evs := journal(t, m)
 	if got := evs[0].Run.RunbookFile; got != filepath.Join(dir, "mine.yaml") {
 		t.Fatalf("journal records the runbook as %q, want %q", got, filepath.Join(dir, "mine.yaml"))
+	}
+}
+
+// longModel is a release of testdata/long.yaml at w x h.
+func longModel(t *testing.T, ex *fakeExec, w, h int) Model {
+	t.Helper()
+	opts := testOpts(t, ex)
+	data, err := os.ReadFile("testdata/long.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Runbooks = fstest.MapFS{"long.yaml": {Data: data}}
+	opts.Runbook, opts.Host = "long", "web1"
+	m := New(opts)
+	nm, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m = drive(t, nm.(Model), m.Init())
+	if m.state != stateMain {
+		t.Fatalf("state %v: %v", m.state, m.errPanel)
+	}
+	return m
+}
+
+// At 80x24 nothing of a step is cut unseen: the detail wraps its lines,
+// says when there is more, and z shows the whole step (every line of the
+// command, why and rollback), scrolled with pgdn.
+func TestWholeStepReadableAt80x24(t *testing.T) {
+	m := longModel(t, newFakeExec("web1"), 80, 24)
+	s := screen(m)
+	if !strings.Contains(s, "z shows the whole step") || !strings.Contains(s, "z full step") {
+		t.Fatalf("the detail does not say how to see the rest:\n%s", s)
+	}
+	if !strings.Contains(s, "WHYEND") {
+		t.Fatalf("the why is cut:\n%s", s)
+	}
+	m = press(t, m, "z")
+	seen := screen(m)
+	for i := 0; i < 10 && !strings.Contains(seen, "ROLLBACKEND"); i++ {
+		m = press(t, m, "pgdown")
+		seen += screen(m)
+	}
+	for _, want := range []string{"FIRSTEND", "LASTLINE", "ROLLBACKEND", "echo six", "── lines "} {
+		if !strings.Contains(seen, want) {
+			t.Errorf("the whole-step view never shows %q:\n%s", want, seen)
+		}
+	}
+	if strings.Contains(seen, "…\n") || strings.Contains(seen, "… │") {
+		t.Errorf("the whole-step view cuts a line:\n%s", seen)
+	}
+	m = press(t, m, "z")
+	if m.zoom || !strings.Contains(screen(m), "Output") {
+		t.Fatalf("z did not go back to the output:\n%s", screen(m))
+	}
+}
+
+// A long output line is readable: w wraps it in the pane.
+func TestOutputWrapToggle(t *testing.T) {
+	ex := newFakeExec("web1")
+	long := strings.Repeat("x", 150) + " OUT-END"
+	ex.on("manage.py check", &fakeJob{lines: out(sshexec.Stdout, "no issues", long)})
+	m := started(t, ex, 80, 24)
+	m = press(t, m, "enter")
+	if strings.Contains(screen(m), "OUT-END") {
+		t.Fatal("the long line fits already: the test proves nothing")
+	}
+	if !m.keys.Wrap.Enabled() {
+		t.Fatalf("w is not offered for a long line:\n%s", screen(m))
+	}
+	m = press(t, m, "w")
+	if s := screen(m); !strings.Contains(s, "OUT-END") || !strings.Contains(s, "wrapped") {
+		t.Fatalf("w did not wrap the long line:\n%s", s)
+	}
+	m = press(t, m, "w")
+	if strings.Contains(screen(m), "OUT-END") {
+		t.Fatal("w again did not unwrap")
+	}
+}
+
+// The status line under the list is never cut at 80 columns: what to do
+// next after a failed check is all there.
+func TestStatusLineNotCutAt80(t *testing.T) {
+	ex := newFakeExec("web1")
+	ex.on("manage.py check", &fakeJob{lines: out(sshexec.Stderr, "ERROR: broken"), res: sshexec.Result{ExitCode: 1}})
+	m := started(t, ex, 80, 24)
+	m = press(t, m, "enter")
+	s := screen(m)
+	want := exitSummary("check", m.rel.Session.Step("check"))
+	flat := strings.Join(strings.Fields(s), " ")
+	if !strings.Contains(flat, strings.Join(strings.Fields(want), " ")) {
+		t.Fatalf("status %q is cut:\n%s", want, s)
+	}
+	if lines := strings.Split(s, "\n"); len(lines) != 24 {
+		t.Fatalf("screen has %d lines, want 24", len(lines))
 	}
 }

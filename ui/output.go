@@ -255,6 +255,18 @@ func (p outputPane) wide() bool {
 	return p.vp.HorizontalScrollPercent() < 1
 }
 
+// toggleWrap wraps long lines to the pane's width, or stops wrapping them
+// (then ←/→ scroll sideways).
+func (p *outputPane) toggleWrap() {
+	p.vp.SoftWrap = !p.vp.SoftWrap
+	p.vp.SetXOffset(0)
+	bottom := p.vp.AtBottom()
+	p.refresh()
+	if bottom {
+		p.vp.GotoBottom()
+	}
+}
+
 // follow jumps to the tail, so new output scrolls into view again.
 func (p *outputPane) follow() { p.vp.GotoBottom() }
 
@@ -268,7 +280,7 @@ func (p outputPane) view() string {
 	if p.r != nil {
 		info = plural(int(p.r.lines), "line")
 		if p.r.stderr > 0 {
-			info += fmt.Sprintf(", %d stderr (!│)", p.r.stderr)
+			info += fmt.Sprintf(", %d stderr !│", p.r.stderr)
 		}
 		if d := p.r.dropped(); d > 0 {
 			info += fmt.Sprintf(", showing last %d (full output in the journal)", p.r.len())
@@ -283,6 +295,13 @@ func (p outputPane) view() string {
 		} else {
 			info = fmt.Sprintf("/%s: match %d of %d", p.query, p.cur+1, len(p.matches))
 		}
+	}
+	switch {
+	case p.typing:
+	case p.vp.SoftWrap:
+		info += " · wrapped (w)"
+	case p.vp.XOffset() == 0 && p.wide():
+		info += " · w wrap"
 	}
 	if x := p.vp.XOffset(); x > 0 && !p.typing {
 		info += fmt.Sprintf("  [column %d, ← to go back]", x+1)

@@ -29,7 +29,7 @@ func (m Model) updateRelease(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(refresh, waitForRun(m.run.msgs))
 	case paneRefreshMsg:
 		m.refreshPane()
-		if m.dlg.kind == dlgNone && !m.pane.typing && m.state == stateMain {
+		if m.dlg.kind == dlgNone && !m.pane.typing && m.state == stateMain && !m.zoom {
 			// Only the pane changed: skip recomputing every step's status.
 			hasOutput := m.pane.r != nil && m.pane.r.len() > 0
 			m.keys.Follow.SetEnabled(hasOutput && !m.pane.vp.AtBottom())
@@ -310,6 +310,7 @@ func (m Model) onCancelDone(msg cancelDoneMsg) (tea.Model, tea.Cmd) {
 // move changes the selected step by d, within bounds.
 func (m *Model) move(d int) {
 	m.selected = max(0, min(len(m.steps)-1, m.selected+d))
+	m.detailOff = 0
 	m.showSelected()
 }
 

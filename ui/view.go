@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"charm.land/bubbles/v2/key"
 	"fmt"
 	"strings"
 	"time"
@@ -50,7 +51,46 @@ func (m Model) footer() string {
 	if m.help.ShowAll {
 		return m.styles.Footer.Render(m.help.FullHelpView(m.FullHelp()))
 	}
-	return m.styles.Footer.Render(m.help.ShortHelpView(m.ShortHelp()))
+	return m.styles.Footer.Render(m.help.ShortHelpView(m.fitShortHelp()))
+}
+
+// fitShortHelp is ShortHelp cut to what fits on one line, most useful
+// first, always keeping "? all keys" and "q quit" (the help model would cut
+// the end of the line, where they are).
+func (m Model) fitShortHelp() []key.Binding {
+	all := m.ShortHelp()
+	w := m.width - m.styles.Footer.GetHorizontalFrameSize()
+	h := m.help // measures without cutting
+	h.SetWidth(0)
+	var on []key.Binding
+	for _, b := range all {
+		if b.Enabled() {
+			on = append(on, b)
+		}
+	}
+	if lipgloss.Width(h.ShortHelpView(on)) <= w {
+		return on
+	}
+	keep := map[int]bool{}
+	used := -3 // n bindings have n-1 separators
+	width := func(b key.Binding) int { return lipgloss.Width(h.ShortHelpView([]key.Binding{b})) + 3 }
+	for i, b := range on { // the ones that must stay first
+		if key.Matches(tea.KeyPressMsg{Code: '?', Text: "?"}, b) || key.Matches(tea.KeyPressMsg{Code: 'q', Text: "q"}, b) {
+			keep[i], used = true, used+width(b)
+		}
+	}
+	for i, b := range on {
+		if !keep[i] && used+width(b) <= w {
+			keep[i], used = true, used+width(b)
+		}
+	}
+	var out []key.Binding
+	for i, b := range on {
+		if keep[i] {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // mainGeometry splits the screen: the step list's width, the body's height,
@@ -66,11 +106,14 @@ func (m Model) mainGeometry() (listW, bodyH, detailW, outH int) {
 	}
 	detailW = w - listW - m.styles.ListPane.GetHorizontalFrameSize() - m.styles.DetailPane.GetHorizontalFrameSize()
 	footerH := lipgloss.Height(m.footer())
-	bodyH = h - 1 - footerH - 1 // header, footer, status line
+	bodyH = h - 1 - footerH - lipgloss.Height(m.statusLine()) // header, footer, status line
 	if m.banner != "" {
 		bodyH--
 	}
 	bodyH = max(bodyH, 4)
+	if m.zoom {
+		return listW, bodyH, detailW, 0 // the whole step, no output pane
+	}
 	outH = bodyH - m.detailHeight(bodyH, detailW)
 	return listW, bodyH, detailW, outH
 }
@@ -81,7 +124,7 @@ func (m Model) detailHeight(bodyH, w int) int {
 	need := 6
 	limit := bodyH / 2
 	if m.rel != nil && len(m.steps) > 0 {
-		need = lipgloss.Height(m.detailView(w))
+		need = lipgloss.Height(m.detailView(w, false))
 		if r := m.outputs[m.steps[m.selected]]; r == nil || r.len() == 0 {
 			limit = bodyH - 4 // no output yet: the detail is what there is to read
 		}
@@ -99,10 +142,11 @@ func (m Model) mainView() string {
 	var right string
 	if m.dlg.kind != dlgNone {
 		right = lipgloss.PlaceVertical(bodyH, lipgloss.Center, m.dialogView(min(detailW, 76)))
+	} else if m.zoom {
+		right = m.zoomView(detailW, bodyH)
 	} else {
-		detailH := bodyH - outH
 		right = lipgloss.JoinVertical(lipgloss.Left,
-			fit(m.detailView(detailW), detailW, detailH),
+			m.detailBox(detailW, bodyH-outH),
 			m.pane.view())
 	}
 	right = st.DetailPane.Render(fit(right, detailW, bodyH))
@@ -146,7 +190,8 @@ func (m Model) header() string {
 	return st.Header.Width(m.width).Render(line)
 }
 
-// statusLine is the last action's remark, above the help bar.
+// statusLine is the last action's remark, above the help bar: wrapped to
+// two lines at most, so a narrow terminal still shows what to do next.
 func (m Model) statusLine() string {
 	if m.status == "" {
 		return ""
@@ -155,7 +200,16 @@ func (m Model) statusLine() string {
 	if m.statusOK {
 		st = m.styles.Good
 	}
-	return " " + st.Render(ansi.Truncate(plainText((m.status)), m.width-2, "…"))
+	w := max(m.width-2, 10)
+	lines := strings.Split(ansi.Wrap(plainText(m.status), w, " "), "\n")
+	if len(lines) > 2 {
+		lines = lines[:2]
+		lines[1] = ansi.Truncate(lines[1], w-1, "") + "…"
+	}
+	for i, l := range lines {
+		lines[i] = " " + st.Render(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // errorView is the error panel of a broken tool: what happened (the whole
