@@ -108,31 +108,42 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 		}
 		return dialSSH(ctx, c, host, p)
 	}
-	opts.Sign = func(data io.Reader) ([]byte, string, string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		s, err := sshexec.LoadSigner(ctx, sshexec.SignerOptions{KeyFile: c.identity})
-		if err != nil {
-			return nil, "", "", err
+	// The TUI asks for an encrypted key's passphrase in a dialog; plain
+	// mode and export sign with the agent or an unencrypted key.
+	opts.SignAsking = func(ask ui.PassphraseFunc) ui.SignFunc {
+		return func(data io.Reader) ([]byte, string, string, error) {
+			wait := 30 * time.Second
+			so := sshexec.SignerOptions{KeyFile: c.identity}
+			if ask != nil {
+				so.Passphrase = ask
+				wait = 10 * time.Minute // the operator types a passphrase
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			defer cancel()
+			s, err := sshexec.LoadSigner(ctx, so)
+			if err != nil {
+				return nil, "", "", err
+			}
+			// The transcript is hashed as it is read; its head (where the
+			// run's operator is) is kept aside.
+			head := &prefixBuffer{max: 1 << 20}
+			sig, err := sshexec.SignTranscriptFrom(io.TeeReader(data, head), s)
+			if err != nil {
+				return nil, "", "", err
+			}
+			// The signer is the operator: --operator, else the one the
+			// transcript names (typed in the form, or the resumed run's).
+			op := opts.Operator
+			if op == "" {
+				op = transcriptOperator(head.b)
+			}
+			if op == "" {
+				op = opts.DefaultOperator
+			}
+			return sig, sshexec.AllowedSignersLine(op, s.PublicKey()), sshexec.Fingerprint(s.PublicKey()), nil
 		}
-		// The transcript is hashed as it is read; its head (where the
-		// run's operator is) is kept aside.
-		head := &prefixBuffer{max: 1 << 20}
-		sig, err := sshexec.SignTranscriptFrom(io.TeeReader(data, head), s)
-		if err != nil {
-			return nil, "", "", err
-		}
-		// The signer is the operator: --operator, else the one the
-		// transcript names (typed in the form, or the resumed run's).
-		op := opts.Operator
-		if op == "" {
-			op = transcriptOperator(head.b)
-		}
-		if op == "" {
-			op = opts.DefaultOperator
-		}
-		return sig, sshexec.AllowedSignersLine(op, s.PublicKey()), sshexec.Fingerprint(s.PublicKey()), nil
 	}
+	opts.Sign = opts.SignAsking(nil)
 	return opts, nil
 }
 

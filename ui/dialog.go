@@ -23,6 +23,7 @@ const (
 	dlgCancel                 // y/n: cancel the running step
 	dlgQuit                   // y/n: quit mid-release
 	dlgExport                 // the directory to export to
+	dlgPassphrase             // the passphrase of the key that signs the export
 )
 
 // dialog is a question over the main screen: a y/n confirmation or a
@@ -33,6 +34,10 @@ type dialog struct {
 	verdict runbook.Verdict
 	input   textinput.Model
 	err     string
+	// prompt and reply: the passphrase question and where its answer
+	// goes (nil when the operator declines).
+	prompt string
+	reply  chan<- []byte
 }
 
 func newConfirm(k dialogKind, step string) dialog { return dialog{kind: k, step: step} }
@@ -51,7 +56,7 @@ func newInput(k dialogKind, step string, v runbook.Verdict, st styles) dialog {
 // text, not commands).
 func (d dialog) isInput() bool {
 	switch d.kind {
-	case dlgConfirmRisk, dlgSignOff, dlgRollback, dlgNote, dlgExport:
+	case dlgConfirmRisk, dlgSignOff, dlgRollback, dlgNote, dlgExport, dlgPassphrase:
 		return true
 	}
 	return false
@@ -72,6 +77,9 @@ func (m Model) updateDialog(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(msg, m.keys.Esc):
+		if d.reply != nil {
+			d.reply <- nil // export unsigned
+		}
 		m.dlg = dialog{}
 		m.syncKeys()
 		return m, nil
@@ -149,6 +157,12 @@ func (m Model) submitDialog() (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		ev, err = m.rel.Session.AddNote(d.step, text)
+	case dlgPassphrase:
+		d.reply <- []byte(d.input.Value())
+		m.dlg = dialog{}
+		m.status, m.statusOK = "signing the transcript…", true
+		m.syncKeys()
+		return m, nil
 	case dlgExport:
 		dir := text
 		if dir == "" {
@@ -203,6 +217,9 @@ func (m Model) dialogView(w int) string {
 	case dlgExport:
 		title = "Export the transcript"
 		body = "Directory for the Markdown and JSON transcript (enter for the current one):"
+	case dlgPassphrase:
+		title = "Sign the transcript"
+		body = strings.TrimSpace(d.prompt) + "\n\nThe passphrase is used once, to sign; it is never stored. esc exports unsigned."
 	case dlgCancel:
 		title = "Cancel " + d.step + "?"
 		body = "golive stops the step's whole process group on the host (TERM, then KILL).\n\ny: cancel it   n: keep it running"

@@ -3,9 +3,11 @@ package ui
 import (
 	"bufio"
 	"bytes"
+	"charm.land/bubbles/v2/textinput"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -26,6 +28,10 @@ import (
 // The transcript is read from a reader, so that a release with hundreds of
 // megabytes of output is signed without holding it in memory.
 type SignFunc func(transcript io.Reader) (sig []byte, allowedSigners, fingerprint string, err error)
+
+// PassphraseFunc asks the operator for a key's passphrase; prompt names
+// the key (sshexec.SignerOptions.Passphrase).
+type PassphraseFunc func(prompt string) ([]byte, error)
 
 // TranscriptName is the base name of a run's transcript files:
 // golive-<runbook>-<host>-<UTC time>.
@@ -217,15 +223,42 @@ func signFile(sign SignFunc, path string) ([]byte, string, string, error) {
 	return sign(bufio.NewReaderSize(f, 256<<10))
 }
 
-// exportCmd writes the transcript off the Update goroutine.
+// exportCmd writes the transcript off the Update goroutine. A key that
+// needs a passphrase asks for it through the passphrase dialog: the
+// question comes to Update as a signPassphraseMsg, then the exportedMsg.
 func (m Model) exportCmd(dir string) tea.Cmd {
 	rel, sign, now := m.rel, m.opts.Sign, m.opts.Now()
-	return func() tea.Msg {
+	msgs := make(chan tea.Msg, 1)
+	if m.opts.SignAsking != nil {
+		sign = m.opts.SignAsking(func(prompt string) ([]byte, error) {
+			reply := make(chan []byte, 1)
+			msgs <- signPassphraseMsg{prompt: prompt, reply: reply, msgs: msgs}
+			pw := <-reply
+			if pw == nil {
+				return nil, errors.New("no passphrase given")
+			}
+			return pw, nil
+		})
+	}
+	go func() {
+		defer close(msgs)
 		ex, err := rel.Export(dir, sign, now)
 		files := ex.Files()
 		if err == nil && ex.SignError != nil {
 			files = append(files, "(not signed: "+ex.SignError.Error()+")")
 		}
-		return exportedMsg{files: files, err: err}
-	}
+		msgs <- exportedMsg{files: files, err: err}
+	}()
+	return waitForConnect(msgs)
+}
+
+// onSignPassphrase opens the passphrase dialog for the key that signs the
+// transcript, and keeps following the export.
+func (m Model) onSignPassphrase(msg signPassphraseMsg) (tea.Model, tea.Cmd) {
+	m.dlg = newInput(dlgPassphrase, "", "", m.styles)
+	m.dlg.prompt, m.dlg.reply = msg.prompt, msg.reply
+	m.dlg.input.EchoMode = textinput.EchoPassword
+	m.dlg.input.EchoCharacter = '•'
+	m.syncKeys()
+	return m, tea.Batch(m.dlg.input.Focus(), waitForConnect(msg.msgs))
 }

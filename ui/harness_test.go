@@ -220,7 +220,7 @@ func await(m Model, ch chan tea.Msg) (tea.Msg, bool) {
 			return msg, true
 		case <-time.After(10 * time.Millisecond):
 		}
-		mayBlock := held.Load() > 0 || m.connect.hostKey != nil || m.connect.passphrase != nil
+		mayBlock := held.Load() > 0 || m.connect.hostKey != nil || m.connect.passphrase != nil || m.dlg.kind == dlgPassphrase
 		waited := time.Since(start)
 		if (mayBlock && waited > 300*time.Millisecond) || waited > 15*time.Second {
 			return nil, false

@@ -50,7 +50,7 @@ func (m *Model) syncKeys() {
 		k.Quit.SetEnabled(true)
 		return
 	case stateSummary:
-		if m.dlg.kind == dlgExport {
+		if m.dlg.isInput() {
 			k.Submit.SetEnabled(true)
 			k.Esc.SetEnabled(true)
 			return

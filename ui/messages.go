@@ -3,6 +3,8 @@ package ui
 import (
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
 	"golive/runbook"
 	"golive/sshexec"
 )
@@ -55,6 +57,15 @@ type cancelDoneMsg struct {
 
 // tickMsg refreshes the elapsed time in the header.
 type tickMsg time.Time
+
+// signPassphraseMsg asks for the passphrase of the key that signs an
+// export; the answer (nil: none) goes to reply. msgs is the export's
+// channel, read on after the question.
+type signPassphraseMsg struct {
+	prompt string
+	reply  chan<- []byte
+	msgs   <-chan tea.Msg
+}
 
 // exportedMsg reports an export: the files written, or why not.
 type exportedMsg struct {

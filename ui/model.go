@@ -63,9 +63,13 @@ type Options struct {
 	// SudoPassword, when set, is masked wherever it appears.
 	SudoPassword []byte
 	// Sign signs an exported JSON transcript; nil skips signing.
-	Sign    SignFunc
-	Now     func() time.Time
-	Version string
+	Sign SignFunc
+	// SignAsking, when set, is used by the TUI instead of Sign: it makes
+	// a SignFunc that asks for an encrypted key's passphrase with ask
+	// (the TUI's passphrase dialog).
+	SignAsking func(ask PassphraseFunc) SignFunc
+	Now        func() time.Time
+	Version    string
 	// RunID names a new run; empty makes one from the time and random
 	// bytes.
 	RunID string

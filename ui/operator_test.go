@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -287,5 +288,70 @@ func TestStatusLineNotCutAt80(t *testing.T) {
 	}
 	if lines := strings.Split(s, "\n"); len(lines) != 24 {
 		t.Fatalf("screen has %d lines, want 24", len(lines))
+	}
+}
+
+// fakeSignAsking signs only with the passphrase "sekret", which it asks
+// for; it records the prompts asked.
+func fakeSignAsking(asked *[]string) func(PassphraseFunc) SignFunc {
+	return func(ask PassphraseFunc) SignFunc {
+		return func(data io.Reader) ([]byte, string, string, error) {
+			if ask == nil {
+				return nil, "", "", errors.New("key is encrypted and nothing can ask")
+			}
+			*asked = append(*asked, "Enter passphrase for key '/home/alice/.ssh/id_ed25519':")
+			pw, err := ask((*asked)[len(*asked)-1])
+			if err != nil {
+				return nil, "", "", err
+			}
+			if string(pw) != "sekret" {
+				return nil, "", "", errors.New("wrong passphrase")
+			}
+			io.Copy(io.Discard, data)
+			return []byte("-----BEGIN SSH SIGNATURE-----\nfake\n-----END SSH SIGNATURE-----\n"), "alice ssh-ed25519 AAAA", "SHA256:fake", nil
+		}
+	}
+}
+
+// Export in the TUI asks for the signing key's passphrase in a masked
+// dialog, and signs with it; esc exports unsigned.
+func TestExportAsksSigningPassphrase(t *testing.T) {
+	var asked []string
+	opts := testOpts(t, newFakeExec("web1"))
+	opts.Runbook, opts.Host = "release", "web1"
+	opts.OutDir = t.TempDir()
+	opts.SignAsking = fakeSignAsking(&asked)
+	m := New(opts)
+	nm, _ := m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = drive(t, nm.(Model), m.Init())
+	m = press(t, m, "S", "e")
+	if m.dlg.kind != dlgPassphrase || len(asked) != 1 {
+		t.Fatalf("no passphrase dialog (dialog %v, asked %v):\n%s", m.dlg.kind, asked, screen(m))
+	}
+	if s := screen(m); !strings.Contains(s, "id_ed25519") || !strings.Contains(s, "Sign the transcript") {
+		t.Fatalf("the dialog does not name the key:\n%s", s)
+	}
+	m = typeText(t, m, "sekret")
+	if strings.Contains(screen(m), "sekret") {
+		t.Fatal("the passphrase is shown")
+	}
+	m = press(t, m, "enter")
+	m = settle(t, m)
+	sigs, _ := filepath.Glob(filepath.Join(opts.OutDir, "*.json.sig"))
+	if len(sigs) != 1 || strings.Contains(m.status, "not signed") {
+		t.Fatalf("not signed: %v; status %q", sigs, m.status)
+	}
+
+	// esc: exported unsigned, and says so.
+	dir2 := t.TempDir()
+	m.opts.OutDir = dir2
+	m = press(t, m, "e")
+	if m.dlg.kind != dlgPassphrase {
+		t.Fatalf("second export did not ask:\n%s", screen(m))
+	}
+	m = press(t, m, "esc")
+	m = settle(t, m)
+	if sigs, _ := filepath.Glob(filepath.Join(dir2, "*.json.sig")); len(sigs) != 0 || !strings.Contains(m.status, "not signed") {
+		t.Fatalf("esc: sigs %v, status %q", sigs, m.status)
 	}
 }

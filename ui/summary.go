@@ -167,7 +167,7 @@ func (m Model) summaryView() string {
 		}
 	}
 	body := strings.Join(b, "\n")
-	if m.dlg.kind == dlgExport {
+	if m.dlg.kind != dlgNone {
 		body += "\n\n" + m.dialogView(min(w, 76))
 	}
 	avail := m.height - 1 - lipgloss.Height(m.footer()) - 1

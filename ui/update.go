@@ -49,6 +49,8 @@ func (m Model) updateRelease(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.tick()
 	case exportedMsg:
 		return m.onExported(msg)
+	case signPassphraseMsg:
+		return m.onSignPassphrase(msg)
 	case tea.KeyPressMsg:
 		switch {
 		case m.dlg.kind != dlgNone:
