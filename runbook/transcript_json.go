@@ -43,51 +43,17 @@ func (s *Session) WriteJSON(w io.Writer, events []Event) error {
 // to a temporary file, rename it on success).
 func (s *Session) WriteJSONFrom(w io.Writer, events iter.Seq2[Event, error]) error {
 	t := transcriptOf(s)
-	t.Events = []Event{}
-	var head bytes.Buffer
-	enc := json.NewEncoder(&head)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(t); err != nil {
-		return fmt.Errorf("runbook: write transcript: %w", err)
-	}
-	// Events is the struct's last field: the encoding ends with it.
-	const noEvents = "[]\n}\n"
-	if !bytes.HasSuffix(head.Bytes(), []byte(noEvents)) {
-		return errors.New("runbook: write transcript: unexpected encoding of the transcript's end")
+	head, err := transcriptHead(t)
+	if err != nil {
+		return err
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	bw.Write(head.Bytes()[:head.Len()-len(noEvents)])
-	var one bytes.Buffer
-	ee := json.NewEncoder(&one)
-	ee.SetIndent("    ", "  ") // an element of "events", two levels deep
-	ee.SetEscapeHTML(false)
-	re := NewSession(s.plan, nil)
-	n := 0
-	for ev, err := range events {
-		if err != nil {
-			return fmt.Errorf("runbook: write transcript: %w", err)
-		}
-		if err := re.Apply(ev); err != nil {
-			return fmt.Errorf("runbook: write transcript: the events do not replay: %w", err)
-		}
-		one.Reset()
-		if err := ee.Encode(ev); err != nil {
-			return fmt.Errorf("runbook: write transcript: event %d: %w", ev.Seq, err)
-		}
-		if n == 0 {
-			bw.WriteString("[\n    ")
-		} else {
-			bw.WriteString(",\n    ")
-		}
-		bw.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n")))
-		n++
+	bw.Write(head)
+	re, n, err := encodeEvents(bw, s.plan, events)
+	if err != nil {
+		return err
 	}
-	if n == 0 {
-		bw.WriteString(noEvents)
-	} else {
-		bw.WriteString("\n  ]\n}\n")
-	}
+	writeTail(bw, n)
 	again := transcriptOf(re)
 	for i := range t.Steps {
 		if normalize(t.Steps[i]) != normalize(again.Steps[i]) {
@@ -101,4 +67,102 @@ func (s *Session) WriteJSONFrom(w io.Writer, events iter.Seq2[Event, error]) err
 		return fmt.Errorf("runbook: write transcript: %w", err)
 	}
 	return nil
+}
+
+// WriteTranscriptJSON writes the transcript of a journal in one pass over
+// it, for an export that has no Session of its own: the events are
+// replayed into a new Session for plan and encoded, as they come, into
+// scratch (a temporary file); then the transcript's head, which needs the
+// final state, goes to w, followed by scratch's content. The output is the
+// same, byte for byte, as WriteJSON's from the replayed Session, which is
+// returned. Only one event is held in memory at a time.
+func WriteTranscriptJSON(w io.Writer, plan *Plan, events iter.Seq2[Event, error], scratch io.ReadWriteSeeker) (*Session, error) {
+	sw := bufio.NewWriterSize(scratch, 64<<10)
+	s, n, err := encodeEvents(sw, plan, events)
+	if err != nil {
+		return nil, err
+	}
+	if err := sw.Flush(); err != nil {
+		return nil, fmt.Errorf("runbook: write transcript: %w", err)
+	}
+	if _, err := scratch.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("runbook: write transcript: %w", err)
+	}
+	head, err := transcriptHead(transcriptOf(s))
+	if err != nil {
+		return nil, err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(head)
+	if n > 0 {
+		if _, err := io.Copy(bw, scratch); err != nil {
+			return nil, fmt.Errorf("runbook: write transcript: %w", err)
+		}
+	}
+	writeTail(bw, n)
+	if err := bw.Flush(); err != nil {
+		return nil, fmt.Errorf("runbook: write transcript: %w", err)
+	}
+	return s, nil
+}
+
+// noEvents is how the encoding of a transcript with no events ends; Events
+// is the struct's last field.
+const noEvents = "[]\n}\n"
+
+// transcriptHead is t's JSON up to the opening of its events array.
+func transcriptHead(t *Transcript) ([]byte, error) {
+	t.Events = []Event{}
+	var head bytes.Buffer
+	enc := json.NewEncoder(&head)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(t); err != nil {
+		return nil, fmt.Errorf("runbook: write transcript: %w", err)
+	}
+	if !bytes.HasSuffix(head.Bytes(), []byte(noEvents)) {
+		return nil, errors.New("runbook: write transcript: unexpected encoding of the transcript's end")
+	}
+	return head.Bytes()[:head.Len()-len(noEvents)], nil
+}
+
+// encodeEvents replays events into a new Session for plan and writes each
+// as an element of the transcript's events array (without the closing
+// bracket); it returns the Session and how many events there were.
+func encodeEvents(bw *bufio.Writer, plan *Plan, events iter.Seq2[Event, error]) (*Session, int, error) {
+	var one bytes.Buffer
+	ee := json.NewEncoder(&one)
+	ee.SetIndent("    ", "  ") // an element of "events", two levels deep
+	ee.SetEscapeHTML(false)
+	re := NewSession(plan, nil)
+	n := 0
+	for ev, err := range events {
+		if err != nil {
+			return nil, 0, fmt.Errorf("runbook: write transcript: %w", err)
+		}
+		if err := re.Apply(ev); err != nil {
+			return nil, 0, fmt.Errorf("runbook: write transcript: the events do not replay: %w", err)
+		}
+		one.Reset()
+		if err := ee.Encode(ev); err != nil {
+			return nil, 0, fmt.Errorf("runbook: write transcript: event %d: %w", ev.Seq, err)
+		}
+		if n == 0 {
+			bw.WriteString("[\n    ")
+		} else {
+			bw.WriteString(",\n    ")
+		}
+		bw.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n")))
+		n++
+	}
+	return re, n, nil
+}
+
+// writeTail closes the events array (of n events) and the transcript.
+func writeTail(bw *bufio.Writer, n int) {
+	if n == 0 {
+		bw.WriteString(noEvents)
+	} else {
+		bw.WriteString("\n  ]\n}\n")
+	}
 }

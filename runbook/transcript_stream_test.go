@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -45,6 +46,44 @@ func TestWriteJSONFromSameBytes(t *testing.T) {
 	var none bytes.Buffer
 	if err := NewSession(s.plan, nil).WriteJSON(&none, nil); err != nil || !strings.HasSuffix(none.String(), "\"events\": []\n}\n") {
 		t.Fatalf("empty run: %v\n%s", err, none.String())
+	}
+}
+
+// TestWriteTranscriptJSONOnePass checks the one-pass export: the same
+// bytes as WriteJSON, the replayed Session returned, scratch used for the
+// events, and a journal that does not replay refused.
+func TestWriteTranscriptJSONOnePass(t *testing.T) {
+	s, evs := realisticSession(t)
+	var want bytes.Buffer
+	if err := s.WriteJSON(&want, evs); err != nil {
+		t.Fatal(err)
+	}
+	scratch, err := os.CreateTemp(t.TempDir(), "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer scratch.Close()
+	var got bytes.Buffer
+	re, err := WriteTranscriptJSON(&got, s.plan, seqOf(evs, nil), scratch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Fatalf("one-pass transcript differs:\n%s\n----\n%s", got.String(), want.String())
+	}
+	if re.Verdict() != s.Verdict() || len(re.StepIDs()) != len(s.StepIDs()) {
+		t.Fatalf("replayed session: verdict %v", re.Verdict())
+	}
+	if st, _ := scratch.Stat(); st.Size() == 0 {
+		t.Fatal("events were not written to scratch")
+	}
+	bad := []Event{evs[0], {Type: EvOutput, Step: "no-such-step", Attempt: 1, Lines: []OutputLine{{Text: "x"}}}}
+	if _, err := WriteTranscriptJSON(&bytes.Buffer{}, s.plan, seqOf(bad, nil), scratch); err == nil {
+		t.Fatal("a journal with a hole was exported")
+	}
+	var empty bytes.Buffer
+	if _, err := WriteTranscriptJSON(&empty, s.plan, seqOf(nil, nil), scratch); err != nil || !strings.HasSuffix(empty.String(), "\"events\": []\n}\n") {
+		t.Fatalf("no events: %v\n%s", err, empty.String())
 	}
 }
 

@@ -78,30 +78,25 @@ func (r *Release) Export(dir string, sign SignFunc, now time.Time) (Exported, er
 	// Export what the journal says, through a Session of its own: the
 	// transcript then matches its record exactly, and the live Session
 	// (owned by the UI goroutine) is never read from here. The journal is
-	// read twice, one event at a time (to replay it, then to write it
-	// out), up to the events the first pass saw, so memory stays flat
-	// however much output the release printed.
-	sess := runbook.NewSession(r.Plan, nil)
-	n := 0
-	for e, err := range journalEvents(r.Journal.Path(), -1) {
-		if err != nil {
-			return out, err
-		}
-		if err := sess.Apply(e); err != nil {
-			return out, fmt.Errorf("export: the journal does not replay: %w", err)
-		}
-		n++
-	}
+	// read once, one event at a time (replayed, and encoded into a scratch
+	// file until the transcript's head is known), so memory stays flat
+	// however much output the release printed. The JSON goes to a
+	// temporary file, hashed on the way, and is renamed into place once
+	// whole.
 	base := filepath.Join(dir, TranscriptName(r.Plan.Runbook.ID, r.Host, now))
-	// The JSON goes to a temporary file, hashed on the way, and is renamed
-	// into place once whole.
+	scratch, err := os.CreateTemp(dir, ".golive-events-*")
+	if err != nil {
+		return out, fmt.Errorf("export: %w", err)
+	}
+	defer os.Remove(scratch.Name())
+	defer scratch.Close()
 	tmp, err := os.CreateTemp(dir, ".golive-transcript-*.json")
 	if err != nil {
 		return out, fmt.Errorf("export: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
 	h := sha256.New()
-	err = sess.WriteJSONFrom(io.MultiWriter(tmp, h), journalEvents(r.Journal.Path(), n))
+	sess, err := runbook.WriteTranscriptJSON(io.MultiWriter(tmp, h), r.Plan, journalEvents(r.Journal.Path()), scratch)
 	if err == nil {
 		err = tmp.Chmod(0o644)
 	}
@@ -171,7 +166,7 @@ func appendLine(file, line string) error {
 // its lock (golive itself holds it while the run is open).
 func readJournalEvents(path string) ([]runbook.Event, error) {
 	var evs []runbook.Event
-	for e, err := range journalEvents(path, -1) {
+	for e, err := range journalEvents(path) {
 		if err != nil {
 			return nil, err
 		}
@@ -181,8 +176,8 @@ func readJournalEvents(path string) ([]runbook.Event, error) {
 }
 
 // journalEvents yields the events of a journal file one at a time, as
-// readJournalEvents reads them: the first max of them, or all when max < 0.
-func journalEvents(path string, max int) iter.Seq2[runbook.Event, error] {
+// readJournalEvents reads them.
+func journalEvents(path string) iter.Seq2[runbook.Event, error] {
 	return func(yield func(runbook.Event, error) bool) {
 		f, err := os.Open(path)
 		if err != nil {
@@ -192,8 +187,7 @@ func journalEvents(path string, max int) iter.Seq2[runbook.Event, error] {
 		defer f.Close()
 		sc := bufio.NewScanner(f)
 		sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
-		seen := 0
-		for n := 1; seen != max && sc.Scan(); n++ {
+		for n := 1; sc.Scan(); n++ {
 			if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 				continue
 			}
@@ -202,7 +196,6 @@ func journalEvents(path string, max int) iter.Seq2[runbook.Event, error] {
 				yield(runbook.Event{}, fmt.Errorf("read journal %s:%d: %w", path, n, err))
 				return
 			}
-			seen++
 			if !yield(e, nil) {
 				return
 			}
