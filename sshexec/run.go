@@ -103,13 +103,11 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 	retries := 0
 	for {
 		gen := r.gen.Load()
-		var a attempt
-		var err error
+		var start *launch
 		if mode == modeLaunch {
-			a, err = r.attemptOnce(ctx, f, l)
-		} else {
-			a, err = r.attemptOnce(ctx, f, nil)
+			start = l
 		}
+		a, err := r.attemptOnce(ctx, f, start)
 		if ctx.Err() != nil {
 			res.Unknown = true
 			return res, ctx.Err()
