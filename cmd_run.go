@@ -202,7 +202,9 @@ func dialSSH(ctx context.Context, c runConfig, host string, p ui.Prompter) (sshe
 	if err != nil {
 		return nil, err
 	}
-	return cl.Executor(), nil
+	// The executor also reports the host key the connection verified,
+	// for the journal and for resume's check.
+	return ui.ClientExecutor(cl), nil
 }
 
 // runPlain is plain mode: no TUI, output line by line, sign-offs from

@@ -84,8 +84,12 @@ type HostKeyInfo struct {
 // ConnInfo records a change in the connection to the host.
 type ConnInfo struct {
 	Host   string `json:"host"`
-	State  string `json:"state"` // "lost", "reconnecting", "restored"
+	State  string `json:"state"` // "connected", "lost", "reconnecting", "restored"
 	Detail string `json:"detail,omitempty"`
+	// HostKey is the host key the connection verified ("connected", at
+	// the start of a run and at every resume): a resume refuses a host
+	// whose key differs from the run's first one.
+	HostKey *HostKeyInfo `json:"host_key,omitempty"`
 }
 
 // StartInfo records how a step attempt was started.

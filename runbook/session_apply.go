@@ -47,10 +47,10 @@ func (s *Session) check(e *Event) error {
 			return fmt.Errorf("no conn payload")
 		}
 		switch e.Conn.State {
-		case "lost", "reconnecting", "restored":
+		case "connected", "lost", "reconnecting", "restored":
 			return nil
 		}
-		return fmt.Errorf("connection state %q: want lost, reconnecting or restored", e.Conn.State)
+		return fmt.Errorf("connection state %q: want connected, lost, reconnecting or restored", e.Conn.State)
 	case EvNote:
 		if blank(e.Note) {
 			return fmt.Errorf("%w: the note is empty", ErrNoteRequired)

@@ -245,11 +245,14 @@ func (m Model) beginRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 		if err == nil {
 			err = rel.Apply(evs...)
 		}
-		for _, hk := range accepted {
-			if err != nil {
-				break
+		if err == nil {
+			var evs []runbook.Event
+			evs, err = connectedEvents(rel, remote, accepted)
+			for _, ev := range evs {
+				if err == nil {
+					err = rel.Commit(ev, nil)
+				}
 			}
-			err = rel.Commit(rel.Session.HostKeyAccepted(hk))
 		}
 		if err != nil {
 			return releaseReadyMsg{err: err}

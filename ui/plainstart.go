@@ -77,16 +77,19 @@ func ResumePlain(ctx context.Context, opts Options, rel *Release, events []runbo
 		p.info("%v", err)
 		return ExitUsage
 	}
+	if err := checkHostKey(rel, ex); err != nil {
+		ex.Close()
+		p.info("%v", err)
+		return ExitFailed
+	}
 	rel.Remote = ex
 	if rel.Remote == nil {
 		rel.Remote = rel.Local
 	}
 	p.rel = rel
-	for _, hk := range p.accepted {
-		if err := rel.Commit(rel.Session.HostKeyAccepted(hk)); err != nil {
-			p.info("%v", err)
-			return ExitFailed
-		}
+	if err := p.commitConnected(ex); err != nil {
+		p.info("%v", err)
+		return ExitFailed
 	}
 	done, total := rel.Session.Progress()
 	p.info("%d of %d steps settled; journal %s", done, total, rel.Journal.Path())
@@ -160,14 +163,13 @@ func (p *plain) begin(ctx context.Context) int {
 		p.info("%v", err)
 		return ExitFailed
 	}
-	for _, hk := range p.accepted {
-		if err := rel.Commit(rel.Session.HostKeyAccepted(hk)); err != nil {
-			j.Close()
-			p.info("%v", err)
-			return ExitFailed
-		}
-	}
 	p.rel = rel
+	if err := p.commitConnected(ex); err != nil {
+		j.Close()
+		p.rel = nil
+		p.info("%v", err)
+		return ExitFailed
+	}
 	// Saved once the release has started, so the next one needs no
 	// typing; secret values are never saved.
 	if err := SaveProfile(profileFile(o.ProfilePath, rb.ID), rb, Profile{Host: host, Operator: operator, Vars: plan.Vars}); err != nil {
@@ -180,6 +182,21 @@ func (p *plain) begin(ctx context.Context) int {
 	p.info("run %s: %s (%s) on %s, operator %s, %s", rel.RunID, rb.Title, rb.ID, host, operator, mode)
 	p.info("journal %s", j.Path())
 	return ExitPassed
+}
+
+// commitConnected journals the host keys accepted while connecting and
+// the key the connection verified.
+func (p *plain) commitConnected(ex sshexec.Executor) error {
+	evs, err := connectedEvents(p.rel, ex, p.accepted)
+	if err != nil {
+		return err
+	}
+	for _, ev := range evs {
+		if err := p.rel.Commit(ev, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // connect dials host, answering the connection's questions on In.

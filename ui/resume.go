@@ -116,6 +116,16 @@ func (m Model) resumeCmd() tea.Cmd {
 // executor: restores the output panes and reattaches to a running step.
 func (m Model) resumeRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 	rel := m.resuming
+	if err := checkHostKey(rel, ex); err != nil {
+		if ex != nil {
+			ex.Close()
+		}
+		return m.fail(err), nil
+	}
+	connected, err := connectedEvents(rel, ex, m.connect.accepted)
+	if err != nil {
+		return m.fail(err), nil
+	}
 	m.resuming = nil
 	rel.Remote = ex
 	if rel.Remote == nil {
@@ -139,6 +149,9 @@ func (m Model) resumeRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 	m.resumeFrom = Offsets(m.resumeEvents)
 	m.resumeEvents = nil
 	cmds := []tea.Cmd{m.tick()}
+	if len(connected) > 0 {
+		cmds = append(cmds, record(rel, nextNone, connected...))
+	}
 	for _, id := range m.steps {
 		st := rel.Session.Step(id)
 		last := st.Last()
