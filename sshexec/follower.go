@@ -2,6 +2,7 @@ package sshexec
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -31,8 +32,13 @@ func (f *follower) send(l Line) error {
 		return nil
 	case <-f.ctx.Done():
 		return f.ctx.Err()
+	case <-f.done:
+		return errFollowEnded
 	}
 }
+
+// errFollowEnded: a late partial line after Run or Attach returned.
+var errFollowEnded = errors.New("sshexec: follow ended")
 
 // notice sends a Notice from the Run/Attach goroutine.
 func (f *follower) notice(msg string) {
@@ -104,6 +110,8 @@ func (r *runner) register(ctx context.Context, id, token string, from Offsets, o
 
 func (r *runner) unregister(f *follower) {
 	close(f.done)
+	f.stdout.stop()
+	f.stderr.stop()
 	f.mu.Lock()
 	f.closed = true
 	f.mu.Unlock()

@@ -3,6 +3,7 @@ package sshexec
 import (
 	"bytes"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -17,6 +18,7 @@ import (
 // MaxLineBytes whatever the input. Offset counts bytes of the stream file
 // exactly, so that Attach can resume where a Line ended.
 type splitter struct {
+	mu     sync.Mutex // Write and the quiet timer
 	stream Stream
 	off    int64 // file offset of the next byte to consume
 	// prime: the next byte received is the one at off-1, re-read only to
@@ -27,12 +29,60 @@ type splitter struct {
 	buf   []byte
 	emit  func(Line) error
 	now   func() time.Time
+	// quiet: a partial line (no newline yet) that sits this long is
+	// delivered as it is, so that "Applying app.0001..." shows while the
+	// migration runs; the rest follows as its own Line. Zero: never.
+	quiet   time.Duration
+	timer   *time.Timer
+	partial bool // the last Line was such a partial one
+	stopped bool
 }
+
+// quietPartial is how long a partial line waits before it is delivered.
+const quietPartial = time.Second
 
 // newSplitter follows stream from byte offset from; when from > 0 the
 // follower must start one byte earlier (see start).
 func newSplitter(s Stream, from int64, emit func(Line) error) *splitter {
-	return &splitter{stream: s, off: from, prime: from > 0, emit: emit, now: time.Now}
+	return &splitter{stream: s, off: from, prime: from > 0, emit: emit, now: time.Now, quiet: quietPartial}
+}
+
+// firePartial delivers a partial line that sat for s.quiet.
+func (s *splitter) firePartial() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped || len(s.buf) == 0 {
+		return
+	}
+	if s.emit(Line{Stream: s.stream, Text: text(s.buf), Time: s.now(), Offset: s.off}) == nil {
+		s.buf = s.buf[:0]
+		s.partial = true
+	}
+}
+
+// armPartial starts or stops the quiet timer after a Write.
+func (s *splitter) armPartial() {
+	switch {
+	case s.quiet <= 0 || s.stopped:
+	case len(s.buf) == 0:
+		if s.timer != nil {
+			s.timer.Stop()
+		}
+	case s.timer == nil:
+		s.timer = time.AfterFunc(s.quiet, s.firePartial)
+	default:
+		s.timer.Reset(s.quiet)
+	}
+}
+
+// stop ends the quiet timer; the splitter delivers nothing more from it.
+func (s *splitter) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopped = true
+	if s.timer != nil {
+		s.timer.Stop()
+	}
 }
 
 // start is the file offset the follower must read from.
@@ -50,6 +100,9 @@ func (s *splitter) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.armPartial()
 	if s.prime {
 		s.cr = p[0] == '\r'
 		s.prime = false
@@ -71,6 +124,9 @@ func (s *splitter) Write(p []byte) (int, error) {
 				continue
 			}
 		}
+		if s.partial && p[0] != '\n' && p[0] != '\r' {
+			s.partial = false
+		}
 		room := MaxLineBytes - len(s.buf)
 		i := indexBreak(p[:min(len(p), room+1)])
 		if i < 0 || i > room {
@@ -89,6 +145,13 @@ func (s *splitter) Write(p []byte) (int, error) {
 		c := p[i]
 		s.off += int64(i + 1)
 		p = p[i+1:]
+		if len(s.buf) == 0 && s.partial {
+			// The end of a line already delivered in part.
+			s.partial = false
+			s.cr = c == '\r'
+			continue
+		}
+		s.partial = false
 		if c == '\r' && len(s.buf) == 0 {
 			s.ecr = true
 			continue
@@ -123,6 +186,8 @@ func (s *splitter) line(b []byte, t time.Time) error {
 // flush emits a last line that had no newline; called when the job ended
 // and the stream was read to its end.
 func (s *splitter) flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if len(s.buf) == 0 {
 		return nil
 	}

@@ -3,6 +3,7 @@ package sshexec
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -12,6 +13,7 @@ func split(t *testing.T, from int64, chunks ...string) []Line {
 	t.Helper()
 	var got []Line
 	s := newSplitter(Stdout, from, func(l Line) error { got = append(got, l); return nil })
+	s.quiet = 0
 	for _, c := range chunks {
 		if n, err := s.Write([]byte(c)); err != nil || n != len(c) {
 			t.Fatalf("Write(%q) = %d, %v", c, n, err)
@@ -113,6 +115,7 @@ func TestSplitterResume(t *testing.T) {
 
 func TestSplitterBoundedMemory(t *testing.T) {
 	s := newSplitter(Stdout, 0, func(Line) error { return nil })
+	s.quiet = 0
 	chunk := []byte(strings.Repeat("x", 1<<20))
 	for range 50 {
 		if _, err := s.Write(chunk); err != nil {
@@ -175,5 +178,43 @@ func TestPrefixWriter(t *testing.T) {
 	}
 	if _, err := (&prefixWriter{want: "n0nce\n", next: &out}).Write([]byte("other\nx")); err == nil {
 		t.Error("a wrong prefix was accepted")
+	}
+}
+
+// A partial line that sits is delivered; its end, when it comes, is a Line
+// of its own, and a newline right after the partial adds no empty line.
+func TestSplitterQuietPartial(t *testing.T) {
+	lines := make(chan Line, 10)
+	s := newSplitter(Stdout, 0, func(l Line) error { lines <- l; return nil })
+	s.quiet = 20 * time.Millisecond
+	defer s.stop()
+	next := func() Line {
+		select {
+		case l := <-lines:
+			return l
+		case <-time.After(5 * time.Second):
+			t.Fatal("no line")
+		}
+		return Line{}
+	}
+	s.Write([]byte("Applying app.0001..."))
+	if l := next(); l.Text != "Applying app.0001..." || l.Offset != 20 {
+		t.Fatalf("partial = %q@%d", l.Text, l.Offset)
+	}
+	s.Write([]byte(" OK\nApplying app.0002..."))
+	if l := next(); l.Text != " OK" || l.Offset != 24 {
+		t.Fatalf("rest = %q@%d", l.Text, l.Offset)
+	}
+	if l := next(); l.Text != "Applying app.0002..." {
+		t.Fatalf("second partial = %q", l.Text)
+	}
+	s.Write([]byte("\r\ndone\n"))
+	if l := next(); l.Text != "done" || l.Offset != 51 {
+		t.Fatalf("after a partial, \\r\\n then done: %q@%d", l.Text, l.Offset)
+	}
+	select {
+	case l := <-lines:
+		t.Fatalf("extra line %q", l.Text)
+	case <-time.After(100 * time.Millisecond):
 	}
 }

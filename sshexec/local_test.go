@@ -30,6 +30,7 @@ func TestLocal(t *testing.T) {
 	t.Run("OrderAndExit", func(t *testing.T) { testOrderAndExit(t, e) })
 	t.Run("Signal", func(t *testing.T) { testSignal(t, e) })
 	t.Run("ShellErrors", func(t *testing.T) { testShellErrors(t, e) })
+	t.Run("PartialLine", func(t *testing.T) { testPartialLine(t, e) })
 	t.Run("Env", func(t *testing.T) { testEnv(t, e) })
 	t.Run("ProgressAndBytes", func(t *testing.T) { testProgressAndBytes(t, e) })
 	t.Run("JobIDOnce", func(t *testing.T) { testJobIDOnce(t, e) })

@@ -411,3 +411,28 @@ func testBigOutput(t *testing.T, e Executor) {
 		t.Errorf("heap grew by %d MB while streaming", growth>>20)
 	}
 }
+
+// testPartialLine: a line still being written shows after a quiet second,
+// long before the job ends; the rest of it follows.
+func testPartialLine(t *testing.T, e Executor) {
+	var first time.Time
+	c := newCollector(func(l Line) {
+		if l.Text == "Applying app.0001..." && first.IsZero() {
+			first = time.Now()
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := e.Run(ctx, Spec{JobID: jobID(t), Script: "printf 'Applying app.0001...'; sleep 3; echo ' OK'"}, c.ch)
+	end := time.Now()
+	lines := c.stop()
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if got := strings.Join(texts(lines, Stdout), "|"); got != "Applying app.0001...| OK" {
+		t.Errorf("got %q", got)
+	}
+	if first.IsZero() || end.Sub(first) < time.Second {
+		t.Errorf("the partial line arrived %v before the end, want it while the job ran", end.Sub(first))
+	}
+}

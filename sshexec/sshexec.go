@@ -44,7 +44,9 @@ func (s Stream) String() string {
 
 // Line is one line of output. Text has no trailing newline; a lone "\r"
 // progress update is split into its own lines, invalid UTF-8 is replaced, and
-// a line longer than MaxLineBytes is cut into pieces.
+// a line longer than MaxLineBytes is cut into pieces. A line still being
+// written (no newline yet) is delivered as it is after a quiet second, and
+// its rest arrives as another Line.
 type Line struct {
 	Stream Stream
 	Text   string
