@@ -32,7 +32,19 @@ func (m Model) detailView(w int, full bool) string {
 	var b []string
 	add := func(lines ...string) { b = append(b, lines...) }
 
-	add(st.DetailTitle.Render(wrap(s.Title, w)) + "  " + st.statusStyle(status).Render("["+status.Label()+"]"))
+	// The status goes after the title, or under it when the title's last
+	// line has no room for it: never cut.
+	title := strings.Split(wrap(s.Title, w), "\n")
+	label := st.statusStyle(status).Render("[" + status.Label() + "]")
+	for i, l := range title {
+		title[i] = st.DetailTitle.Render(l)
+	}
+	if last := len(title) - 1; lipgloss.Width(title[last])+2+lipgloss.Width(label) <= w {
+		title[last] += "  " + label
+	} else {
+		title = append(title, label)
+	}
+	add(title...)
 	meta := []string{s.ID, string(s.Kind)}
 	if s.Sudo {
 		meta = append(meta, "sudo")
@@ -184,7 +196,7 @@ func (m Model) commandLines(ps *runbook.PlannedStep, w int, full bool) []string 
 	lines := strings.Split(strings.TrimRight(m.rel.Redactor.Line(ps.Display), "\n"), "\n")
 	var out []string
 	if pre := m.preludeLines(ps); pre > 0 && pre < len(lines) && !full {
-		out = append(out, st.Muted.Render(ansi.Truncate(fmt.Sprintf("  (prelude, %s: %s", plural(pre, "line"), Sanitize(lines[0])), w-3, "…")+" …)"))
+		out = append(out, st.Muted.Render(ansi.Truncate(fmt.Sprintf("  (prelude, %s: %s", plural(pre, "line"), Sanitize(lines[0])), w-3, "")+" …)"))
 		lines = lines[pre:]
 	}
 	extra := 0

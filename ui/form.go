@@ -197,12 +197,9 @@ func (m Model) formView(h int) string {
 	if f.err != "" {
 		errLines = append(errLines, "", st.FieldErr.Render(wrap("✗ "+f.err, m.width-4)))
 	}
-	per := 3
-	room := max(per, h-len(head)-len(strings.Split(strings.Join(errLines, "\n"), "\n")))
-	n := max(1, room/per)
-	top := max(0, min(f.cur-n/2, len(f.fields)-n))
-	var body []string
-	for i := top; i < len(f.fields) && i < top+n; i++ {
+	// The focused field's description is wrapped whole; the others keep
+	// one line each.
+	labelOf := func(i int) string {
 		fl := f.fields[i]
 		label := fl.name
 		if fl.required {
@@ -211,11 +208,26 @@ func (m Model) formView(h int) string {
 		if fl.secret {
 			label += " (secret: never shown or saved)"
 		}
-		marker := "  "
+		return label
+	}
+	var curLines []string
+	if f.cur >= 0 && f.cur < len(f.fields) {
+		curLines = strings.Split(wrapIndent(st.FieldLabel.Render(labelOf(f.cur))+"  "+st.Hint.Render(f.fields[f.cur].desc), m.width-st.Page.GetHorizontalFrameSize(), "  "), "\n")
+	}
+	per := 3
+	room := max(per, h-len(head)-len(strings.Split(strings.Join(errLines, "\n"), "\n"))-max(0, len(curLines)-1))
+	n := max(1, room/per)
+	top := max(0, min(f.cur-n/2, len(f.fields)-n))
+	var body []string
+	for i := top; i < len(f.fields) && i < top+n; i++ {
+		fl := f.fields[i]
 		if i == f.cur {
-			marker = "▸ "
+			body = append(body, "▸ "+curLines[0])
+			body = append(body, curLines[1:]...) // indented by wrapIndent
+			body = append(body, "  "+fl.input.View(), "")
+			continue
 		}
-		body = append(body, marker+st.FieldLabel.Render(label)+"  "+st.Hint.Render(fl.desc), "  "+fl.input.View(), "")
+		body = append(body, "  "+st.FieldLabel.Render(labelOf(i))+"  "+st.Hint.Render(fl.desc), "  "+fl.input.View(), "")
 	}
 	return strings.Join(append(append(head, body...), errLines...), "\n")
 }

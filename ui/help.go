@@ -162,7 +162,7 @@ func (m Model) ShortHelp() []key.Binding {
 		return []key.Binding{k.Yes, k.No, k.Submit, k.Esc, k.ForceQuit}
 	}
 	return []key.Binding{k.Run, k.Retry, k.Cancel, k.Pass, k.Fail, k.Skip, k.NA,
-		k.SearchNext, k.SearchPrev, k.Rollback, k.Zoom, k.Search, k.Wrap, k.Follow, k.Help, k.Quit}
+		k.SearchNext, k.SearchPrev, k.ClearSearch, k.Rollback, k.Zoom, k.Search, k.Wrap, k.Follow, k.Help, k.Quit}
 }
 
 // FullHelp returns every binding that works now, grouped.
