@@ -72,7 +72,7 @@ func (m Model) detailView(w int, full bool) string {
 		}
 	}
 	if so := state.SignOff; so != nil {
-		line := fmt.Sprintf("Signed off %s by %s at %s", verdictWord(so.Verdict), so.Operator, so.Time.UTC().Format(time.RFC3339))
+		line := fmt.Sprintf("Signed off %s by %s at %s", verdictWord(so.Verdict), so.Operator, so.Time.UTC().Format("15:04:05Z"))
 		if so.Auto {
 			line += " (automatic)"
 		}

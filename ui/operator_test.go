@@ -355,3 +355,25 @@ func TestExportAsksSigningPassphrase(t *testing.T) {
 		t.Fatalf("esc: sigs %v, status %q", sigs, m.status)
 	}
 }
+
+// Failing a step with nothing to decide moves on to the next step; a
+// failed high-risk step keeps the selection for its rollback decision.
+func TestFailMovesOnUnlessRollbackPending(t *testing.T) {
+	ex := newFakeExec("web1")
+	ex.on("manage.py check", &fakeJob{lines: out(sshexec.Stderr, "ERROR: broken"), res: sshexec.Result{ExitCode: 1}})
+	ex.on("migrate", &fakeJob{lines: out(sshexec.Stderr, "lock timeout"), res: sshexec.Result{ExitCode: 1}})
+	m := started(t, ex, 80, 24)
+	m = press(t, m, "enter", "f")
+	m = typeText(t, m, "broken setting")
+	m = press(t, m, "enter")
+	if got := m.steps[m.selected]; got != "backup" {
+		t.Fatalf("after failing check the selection is %s, want backup", got)
+	}
+	m = sel(m, "migrate")
+	m = press(t, m, "enter")
+	m = typeText(t, m, "migrate")
+	m = press(t, m, "enter", "f", "enter")
+	if got := m.steps[m.selected]; got != "migrate" {
+		t.Fatalf("after failing migrate the selection is %s, want migrate (rollback next)", got)
+	}
+}

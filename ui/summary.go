@@ -90,16 +90,19 @@ func (m Model) summaryView() string {
 		vline += st.Good.Render("✓ PASSED")
 	case runbook.RunFailed:
 		vline += st.Bad.Render("✗ FAILED")
+		if next := s.Next(); next != "" {
+			vline += st.Warn.Render(" (and steps are not signed off yet)")
+		}
 	default:
 		vline += st.Warn.Render("… INCOMPLETE (steps are not signed off yet)")
 	}
-	add(st.DialogTitle.Render(fmt.Sprintf("Release summary: %s on %s", m.rel.Plan.Runbook.Title, m.rel.Host)), vline)
+	add(st.DialogTitle.Render(wrap(fmt.Sprintf("Release summary: %s on %s", m.rel.Plan.Runbook.Title, m.rel.Host), w)), vline)
 	end := m.opts.Now()
 	if s.Finished() {
 		end = s.Ended()
 	}
-	add(st.Muted.Render(fmt.Sprintf("Run %s · operator %s · started %s · %s elapsed",
-		m.rel.RunID, m.rel.Operator, s.Started().UTC().Format(time.RFC3339), fmtDuration(end.Sub(s.Started())))))
+	add(st.Muted.Render(wrap(fmt.Sprintf("Run %s · operator %s · started %s · %s elapsed",
+		m.rel.RunID, m.rel.Operator, s.Started().UTC().Format("2006-01-02 15:04:05Z"), fmtDuration(end.Sub(s.Started()))), w)))
 
 	counts := map[stepStatus]int{}
 	var failed, skipped []string

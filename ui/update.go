@@ -118,8 +118,13 @@ func (m Model) onRecorded(msg recordedMsg) (tea.Model, tea.Cmd) {
 	for _, ev := range msg.evs {
 		if ev.Type == runbook.EvSignedOff && ev.SignOff != nil {
 			m.status, m.statusOK = fmt.Sprintf("%s signed off %s", ev.Step, verdictWord(ev.SignOff.Verdict)), true
-			// Stay on a failed step: its rollback decision comes next.
-			if m.steps[m.selected] == ev.Step && ev.SignOff.Verdict != runbook.VerdictFailed {
+			// Stay on a failed step that has a rollback or blocks the
+			// rest: its rollback decision comes next.
+			stay := false
+			if ps := m.rel.planned(ev.Step); ps != nil && ev.SignOff.Verdict == runbook.VerdictFailed {
+				stay = ps.Step.Rollback != "" || ps.Step.Risk == runbook.RiskHigh
+			}
+			if m.steps[m.selected] == ev.Step && !stay {
 				if next := m.rel.Session.Next(); next != "" {
 					m.selectStep(next)
 				}
