@@ -134,9 +134,11 @@ func seconds(d time.Duration) string {
 // the host has to say about failures goes after the sentinel too. In launch
 // mode stdout starts with the nonce and a newline once the job is started.
 
-// ctlFunc defines ctl, which writes the sentinel.
+// ctlFunc moves the session's stderr to fd 3, so that stray complaints
+// of the script's own commands (fd 2) are dropped instead of passing for
+// the job's stderr, and defines ctl, which writes the sentinel.
 func ctlFunc(nonce string) string {
-	return fmt.Sprintf("ctl() { printf '\\000golive.%%s\\n' %s >&2; }\n", nonce)
+	return fmt.Sprintf("exec 3>&2 2>/dev/null\nctl() { printf '\\000golive.%%s\\n' %s >&3; }\n", nonce)
 }
 
 // launchCmd creates the job directory, reads env and script from stdin
@@ -150,10 +152,10 @@ func launchCmd(root string, spec Spec, envLen int, token, nonce, sudo string) st
 	var b strings.Builder
 	fmt.Fprintf(&b, "umask 077\nR=%s; d=\"$R\"/%s\n", root, spec.JobID)
 	b.WriteString(ctlFunc(nonce))
-	b.WriteString(`for c in setsid tail head stat; do command -v $c >/dev/null || { ctl; echo "golive needs $c on the host (util-linux and GNU coreutils)" >&2; echo golive:startfail >&2; exit 0; }; done
+	b.WriteString(`for c in setsid tail head stat; do command -v $c >/dev/null || { ctl; echo "golive needs $c on the host (util-linux and GNU coreutils)" >&3; echo golive:startfail >&3; exit 0; }; done
 if ! m=$(mkdir "$d" 2>&1); then
-  if [ -e "$d" ]; then ctl; echo golive:exists >&2; exit 0; fi
-  m=$(mkdir -p "$R" 2>&1 && mkdir "$d" 2>&1) || { ctl; printf '%s\n' "$m" >&2; echo golive:startfail >&2; exit 0; }
+  if [ -e "$d" ]; then ctl; echo golive:exists >&3; exit 0; fi
+  m=$(mkdir -p "$R" 2>&1 && mkdir "$d" 2>&1) || { ctl; printf '%s\n' "$m" >&3; echo golive:startfail >&3; exit 0; }
 fi
 `)
 	fmt.Fprintf(&b, "echo %s >\"$d/token\"\n", token)
@@ -162,24 +164,24 @@ fi
 	}
 	fmt.Fprintf(&b, "head -c %d >\"$d/script\" 2>/dev/null\n", len(spec.Script))
 	fmt.Fprintf(&b, `IFS= read -r g || g=
-if [ "$g" != %s ]; then rm -rf "$d"; ctl; echo golive:short >&2; exit 0; fi
+if [ "$g" != %s ]; then rm -rf "$d"; ctl; echo golive:short >&3; exit 0; fi
 printf '%%s' %s >"$d/wrap"
 : >"$d/out"; : >"$d/err"
 `, endMark, shq(wrapScript))
 	t := seconds(spec.Timeout)
 	if sudo == "" {
-		fmt.Fprintf(&b, "setsid /bin/sh \"$d/wrap\" \"$d\" %s </dev/null >>\"$d/out\" 2>>\"$d/err\" & w=$!\n", t)
+		fmt.Fprintf(&b, "setsid /bin/sh \"$d/wrap\" \"$d\" %s </dev/null >>\"$d/out\" 2>>\"$d/err\" 3>&- & w=$!\n", t)
 		fmt.Fprintf(&b, "echo %s\n", nonce)
 		b.WriteString(tailBoth(0, 0, `"$w"`))
 		// The exit record is there unless the wrapper died: then let
 		// the runner follow the job itself.
-		b.WriteString("[ -s \"$d/exit\" ] || { ctl; echo golive:followfail >&2; exit 0; }\n")
+		b.WriteString("[ -s \"$d/exit\" ] || { ctl; echo golive:followfail >&3; exit 0; }\n")
 		b.WriteString(controlTrailer)
 		return b.String()
 	}
 	start := `/bin/sh -c 'exec >>"$1/out" 2>>"$1/err" </dev/null; setsid /bin/sh "$1/wrap" "$1" "$2" &' golive-start "$d" ` + t
 	b.WriteString(sudo + "\n: >\"$d/sudo\"\n")
-	fmt.Fprintf(&b, "m=$(asroot %s 2>&1) || { rm -rf \"$d\"; ctl; printf '%%s\\n' \"$m\" >&2; echo golive:startfail >&2; exit 0; }\n", start)
+	fmt.Fprintf(&b, "m=$(asroot %s 2>&1 3>&-) || { rm -rf \"$d\"; ctl; printf '%%s\\n' \"$m\" >&3; echo golive:startfail >&3; exit 0; }\n", start)
 	fmt.Fprintf(&b, "echo %s\n", nonce)
 	b.WriteString(followBody(0, 0, ""))
 	return b.String()
@@ -196,20 +198,20 @@ func followBody(outFrom, errFrom int64, token string) string {
 	var b strings.Builder
 	b.WriteString(`n=0
 while [ ! -s "$d/pgid" ]; do
-  if [ ! -d "$d" ]; then ctl; echo golive:nojob >&2; exit 0; fi
-  n=$((n+1)); if [ $n -gt 400 ]; then ctl; echo golive:nostart >&2; exit 0; fi
+  if [ ! -d "$d" ]; then ctl; echo golive:nojob >&3; exit 0; fi
+  n=$((n+1)); if [ $n -gt 400 ]; then ctl; echo golive:nostart >&3; exit 0; fi
   if [ $n -lt 20 ]; then sleep 0.002; else sleep 0.05; fi
 done
 `)
 	if token != "" {
-		fmt.Fprintf(&b, "t=; read -r t <\"$d/token\"; if [ \"$t\" != %s ]; then ctl; echo golive:conflict >&2; exit 0; fi\n", token)
+		fmt.Fprintf(&b, "t=; read -r t <\"$d/token\" 2>/dev/null; if [ \"$t\" != %s ]; then ctl; echo golive:conflict >&3; exit 0; fi\n", token)
 	}
 	b.WriteString("read -r p <\"$d/pgid\"\n")
 	b.WriteString(tailBoth(outFrom, errFrom, `"$p"`))
 	b.WriteString(shFuncs)
 	b.WriteString(`w=; read -r w <"$d/wpid" 2>/dev/null
 n=0; while [ ! -s "$d/exit" ] && [ $n -lt 2000 ] && palive "$w"; do n=$((n+1)); if [ $n -lt 20 ]; then sleep 0.001; else sleep 0.005; fi; done
-if [ ! -s "$d/exit" ] && palive "$p"; then ctl; echo golive:followfail >&2; exit 0; fi
+if [ ! -s "$d/exit" ] && palive "$p"; then ctl; echo golive:followfail >&3; exit 0; fi
 `)
 	b.WriteString(controlTrailer)
 	return b.String()
@@ -221,13 +223,13 @@ if [ ! -s "$d/exit" ] && palive "$p"; then ctl; echo golive:followfail >&2; exit
 // the job's stderr); a failed tail is reported as followfail.
 func tailBoth(outFrom, errFrom int64, pid string) string {
 	return fmt.Sprintf(`if [ -s "$d/exit" ]; then
-  tail -c +%[1]d "$d/out" 2>/dev/null; o=$?; tail -c +%[2]d "$d/err" >&2 2>/dev/null; e=$?
+  tail -c +%[1]d "$d/out" 2>/dev/null; o=$?; tail -c +%[2]d "$d/err" >&3 2>/dev/null; e=$?
 else
-  tail -s 0.005 -c +%[2]d --pid=%[3]s -f "$d/err" >&2 2>/dev/null & e=$!
+  tail -s 0.005 -c +%[2]d --pid=%[3]s -f "$d/err" >&3 2>/dev/null & e=$!
   tail -s 0.005 -c +%[1]d --pid=%[3]s -f "$d/out" 2>/dev/null; o=$?
   wait $e; e=$?
 fi
-if [ $o != 0 ] || [ $e != 0 ]; then ctl; echo golive:followfail >&2; exit 0; fi
+if [ $o != 0 ] || [ $e != 0 ]; then ctl; echo golive:followfail >&3; exit 0; fi
 `, outFrom+1, errFrom+1, pid)
 }
 
@@ -235,9 +237,9 @@ if [ $o != 0 ] || [ $e != 0 ]; then ctl; echo golive:followfail >&2; exit 0; fi
 // the job started and ended, its exit record and the cancel/timeout
 // markers.
 const controlTrailer = `ctl
-stat -c 'golive:stat %s %.3Y' "$d/out" "$d/err" "$d/pgid" "$d/exit" >&2 2>/dev/null
-if [ -s "$d/exit" ]; then read -r c s <"$d/exit"; echo "golive:exit $c $s" >&2; else echo golive:exit none >&2; fi
-[ -e "$d/canceled" ] && echo golive:canceled >&2
-[ -e "$d/timedout" ] && echo golive:timedout >&2
+stat -c 'golive:stat %s %.3Y' "$d/out" "$d/err" "$d/pgid" "$d/exit" >&3 2>/dev/null
+if [ -s "$d/exit" ]; then read -r c s <"$d/exit"; echo "golive:exit $c $s" >&3; else echo golive:exit none >&3; fi
+[ -e "$d/canceled" ] && echo golive:canceled >&3
+[ -e "$d/timedout" ] && echo golive:timedout >&3
 exit 0
 `
