@@ -46,7 +46,7 @@ func (m *Model) syncKeys() {
 		}
 		return
 	case stateError:
-		k.Back.SetEnabled(true)
+		k.Back.SetEnabled(m.resuming == nil) // a resume has nothing to go back to
 		k.Quit.SetEnabled(true)
 		return
 	case stateSummary:

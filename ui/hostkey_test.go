@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -124,5 +125,16 @@ func TestResumeRefusesChangedHostKey(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
 		t.Fatal("a refused plain resume wrote to the journal")
+	}
+}
+
+// A refused resume's panel says a key quits: there is nothing to go back to.
+func TestResumeErrorPanelSaysQuit(t *testing.T) {
+	m := started(t, newFakeExec("web1"), 80, 24)
+	m.resuming = m.rel
+	m = m.fail(errors.New("the host key changed"))
+	s := screen(m)
+	if !strings.Contains(s, "Press any key to quit") || strings.Contains(s, "go back") || strings.Contains(s, "esc back") {
+		t.Fatalf("resume error panel offers to go back:\n%s", s)
 	}
 }

@@ -219,12 +219,21 @@ func (m Model) errorView() string {
 	w := min(m.width-4, 100)
 	body := st.ErrorTitle.Render("golive cannot go on") + "\n\n" +
 		wrap(plainText((fmt.Sprint(m.errPanel))), w-4) + "\n\n" +
-		st.Hint.Render("Press any key to go back, q to quit.")
+		st.Hint.Render(m.errorHint())
 	if m.rel != nil {
 		body += "\n" + st.Hint.Render("The run is journaled: 'golive resume "+m.rel.RunID+"' continues it.")
 	}
 	panel := st.ErrorPanel.Width(w).Render(body)
 	return lipgloss.Place(m.width, m.height-1, lipgloss.Center, lipgloss.Center, panel) + "\n" + m.footer()
+}
+
+// errorHint says what a key does on the error panel: a resume has nothing
+// to go back to.
+func (m Model) errorHint() string {
+	if m.resuming != nil {
+		return "Press any key to quit."
+	}
+	return "Press any key to go back, q to quit."
 }
 
 // fit cuts or pads s to exactly h lines of at most w cells.
