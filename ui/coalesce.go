@@ -16,16 +16,12 @@ import (
 // otherwise keep the UI goroutine busy with one render per journaled batch,
 // and a key press would queue behind them. So output reaches Update at most
 // once per outputPace: what the journal produced in between goes as one
-// message, or sooner once fullLines are waiting. A quiet step's first line
-// after a pause goes at once.
+// message. A quiet step's first line after a pause goes at once.
 const (
 	outputPace = 30 * time.Millisecond
 	// maxPendingLines bounds what waits for the UI; past it RunJob (and
 	// so the host's output) waits until the UI took the batch.
 	maxPendingLines = 32 << 10
-	// fullLines sends what is pending without waiting for the pace: a
-	// step printing faster than the pace can carry is not slowed to it.
-	fullLines = maxPendingLines / 2
 )
 
 // coalescer hands a run's journaled events from RunJob's goroutine to the
@@ -36,12 +32,11 @@ type coalescer struct {
 	cond  *sync.Cond
 	evs   []runbook.Event
 	lines int
-	done  *runDoneMsg   // the run's end, once RunJob returned
-	full  chan struct{} // signalled when fullLines are pending
+	done  *runDoneMsg // the run's end, once RunJob returned
 }
 
 func newCoalescer(ctx context.Context) *coalescer {
-	c := &coalescer{ctx: ctx, full: make(chan struct{}, 1)}
+	c := &coalescer{ctx: ctx}
 	c.cond = sync.NewCond(&c.mu)
 	context.AfterFunc(ctx, func() {
 		c.mu.Lock()
@@ -64,12 +59,6 @@ func (c *coalescer) put(evs []runbook.Event) {
 	c.evs = append(c.evs, evs...)
 	for _, e := range evs {
 		c.lines += len(e.Lines)
-	}
-	if c.lines >= fullLines {
-		select {
-		case c.full <- struct{}{}:
-		default:
-		}
 	}
 	c.cond.Broadcast()
 }
@@ -116,17 +105,11 @@ func (c *coalescer) feed(runID int, msgs chan<- tea.Msg) {
 			t := time.NewTimer(wait)
 			select {
 			case <-t.C:
-			case <-c.full:
-				t.Stop()
 			case <-c.ctx.Done():
 				t.Stop()
 			}
 		}
 		evs, done := c.take()
-		select { // a signal for what was just taken
-		case <-c.full:
-		default:
-		}
 		if done != nil {
 			msgs <- *done
 			return
