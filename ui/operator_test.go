@@ -338,7 +338,7 @@ func TestExportAsksSigningPassphrase(t *testing.T) {
 	m = press(t, m, "enter")
 	m = settle(t, m)
 	sigs, _ := filepath.Glob(filepath.Join(opts.OutDir, "*.json.sig"))
-	if len(sigs) != 1 || strings.Contains(m.status, "not signed") {
+	if len(sigs) != 1 || !strings.Contains(m.status, ", signed") {
 		t.Fatalf("not signed: %v; status %q", sigs, m.status)
 	}
 
@@ -351,7 +351,7 @@ func TestExportAsksSigningPassphrase(t *testing.T) {
 	}
 	m = press(t, m, "esc")
 	m = settle(t, m)
-	if sigs, _ := filepath.Glob(filepath.Join(dir2, "*.json.sig")); len(sigs) != 0 || !strings.Contains(m.status, "not signed") {
+	if sigs, _ := filepath.Glob(filepath.Join(dir2, "*.json.sig")); len(sigs) != 0 || !strings.Contains(m.status, "NOT signed") {
 		t.Fatalf("esc: sigs %v, status %q", sigs, m.status)
 	}
 }

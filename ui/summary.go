@@ -70,7 +70,23 @@ func (m Model) onExported(msg exportedMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.outcome.Files = msg.files
-	m.status, m.statusOK = "exported: "+strings.Join(msg.files, ", "), true
+	// Short: the summary lists the files.
+	n, unsigned, signed := 0, "", false
+	for _, f := range msg.files {
+		if strings.HasPrefix(f, "(not signed: ") {
+			unsigned = strings.TrimSuffix(strings.TrimPrefix(f, "(not signed: "), ")")
+			continue
+		}
+		signed = signed || strings.HasSuffix(f, ".sig")
+		n++
+	}
+	m.status, m.statusOK = fmt.Sprintf("exported: %s in %s", plural(n, "file"), m.exportDir), true
+	if signed {
+		m.status += ", signed"
+	}
+	if unsigned != "" {
+		m.status, m.statusOK = fmt.Sprintf("exported: %s in %s, NOT signed: %s", plural(n, "file"), m.exportDir, unsigned), false
+	}
 	return m, nil
 }
 
