@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"charm.land/lipgloss/v2"
 	"fmt"
 	"strings"
 
@@ -181,20 +182,26 @@ func (m Model) submitDialog() (tea.Model, tea.Cmd) {
 	return m, record(m.rel, nextNone, ev)
 }
 
-// dialogView renders the open dialog for a box width w.
-func (m Model) dialogView(w int) string {
+// dialogView renders the open dialog for a box width w and at most maxH
+// lines: a long text is cut in its middle, never the input under it.
+func (m Model) dialogView(w, maxH int) string {
 	d := m.dlg
 	st := m.styles
+	inner := w - st.Dialog.GetHorizontalFrameSize()
 	var title, body string
+	var cmd []string // the command a high-risk step runs
+	hint := "enter: submit · esc: back"
 	switch d.kind {
 	case dlgConfirmRisk:
 		ps := m.rel.planned(d.step)
 		title = "High-risk step: " + d.step
-		body = "This step is marked high risk."
-		if ps != nil && ps.Step.Rollback != "" {
-			body += "\nRollback: " + ps.Step.Rollback
+		if ps != nil {
+			cmd = m.commandLines(ps, inner, false)
+			if ps.Step.Rollback != "" {
+				body = "Rollback: " + ps.Step.Rollback
+			}
 		}
-		body += fmt.Sprintf("\n\nType %s (or yes) and press enter to run it; esc to go back.", d.step)
+		hint = fmt.Sprintf("type %s or yes, then enter · esc: back", d.step)
 	case dlgSignOff:
 		title = fmt.Sprintf("Sign off %s as %s", d.step, verdictWord(d.verdict))
 		body = signOffHint(m.rel.Session.Step(d.step), d.verdict)
@@ -231,14 +238,29 @@ func (m Model) dialogView(w int) string {
 		}
 		body += "\n\ny: quit   n: stay"
 	}
-	parts := []string{st.DialogTitle.Render(title), wrap(body, w-st.Dialog.GetHorizontalFrameSize())}
+	var text []string
+	if body != "" {
+		text = strings.Split(wrap(body, inner), "\n")
+	}
+	if len(cmd) > 0 {
+		text = append(append([]string{"This step is marked high risk. It runs:"}, cmd...), text...)
+	}
+	var tail []string
 	if d.isInput() {
-		parts = append(parts, "", d.input.View())
-		parts = append(parts, st.Hint.Render("enter: submit · esc: back"))
+		tail = append(tail, "", d.input.View(), st.Hint.Render(wrap(hint, inner)))
 	}
 	if d.err != "" {
-		parts = append(parts, st.FieldErr.Render("✗ "+d.err))
+		tail = append(tail, st.FieldErr.Render(wrap("✗ "+d.err, inner)))
 	}
+	tailH := lipgloss.Height(strings.Join(tail, "\n"))
+	if len(tail) == 0 {
+		tailH = 0
+	}
+	if room := maxH - st.Dialog.GetVerticalFrameSize() - 1 - tailH; room >= 1 && len(text) > room {
+		text = append(text[:room-1], st.Hint.Render("… (esc, then z, shows the whole step)"))
+	}
+	parts := append([]string{st.DialogTitle.Render(wrap(title, inner))}, text...)
+	parts = append(parts, tail...)
 	return st.Dialog.Width(w).Render(strings.Join(parts, "\n"))
 }
 

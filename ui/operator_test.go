@@ -377,3 +377,22 @@ func TestFailMovesOnUnlessRollbackPending(t *testing.T) {
 		t.Fatalf("after failing migrate the selection is %s, want migrate (rollback next)", got)
 	}
 }
+
+// The high-risk confirmation shows the command it confirms, and however
+// long the command and rollback, its input stays on screen at 80x24.
+func TestHighRiskConfirmShowsCommandAndInput(t *testing.T) {
+	m := longModel(t, newFakeExec("web1"), 80, 24)
+	m = press(t, m, "enter")
+	if m.dlg.kind != dlgConfirmRisk {
+		t.Fatal("no confirmation")
+	}
+	s := screen(m)
+	for _, want := range []string{"$ echo first", "type longcmd or yes", "│ >"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("confirmation lacks %q:\n%s", want, s)
+		}
+	}
+	if n := len(strings.Split(s, "\n")); n != 24 {
+		t.Fatalf("screen has %d lines", n)
+	}
+}

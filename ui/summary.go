@@ -187,7 +187,7 @@ func (m Model) summaryView() string {
 	}
 	body := strings.Join(b, "\n")
 	if m.dlg.kind != dlgNone {
-		body += "\n\n" + m.dialogView(min(w, 76))
+		body += "\n\n" + m.dialogView(min(w, 76), m.height-4)
 	}
 	avail := m.height - 1 - lipgloss.Height(m.footer()) - 1
 	return lipgloss.JoinVertical(lipgloss.Left, m.header(),

@@ -141,7 +141,7 @@ func (m Model) mainView() string {
 	list := st.ListPane.Height(bodyH).Render(m.stepListView(listW, bodyH))
 	var right string
 	if m.dlg.kind != dlgNone {
-		right = lipgloss.PlaceVertical(bodyH, lipgloss.Center, m.dialogView(min(detailW, 76)))
+		right = lipgloss.PlaceVertical(bodyH, lipgloss.Center, m.dialogView(min(detailW, 76), bodyH))
 	} else if m.zoom {
 		right = m.zoomView(detailW, bodyH)
 	} else {
