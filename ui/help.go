@@ -20,6 +20,41 @@ func (m *Model) syncKeys() {
 		b.SetEnabled(false)
 	}
 	k.ForceQuit.SetEnabled(true)
+	// enter says what it does here.
+	switch {
+	case m.state == stateChoose && !m.chooser.typing:
+		k.Submit.SetHelp("enter", "choose")
+	case m.state == stateChoose:
+		k.Submit.SetHelp("enter", "open the file")
+	case m.state == stateForm:
+		k.Submit.SetHelp("enter", "start")
+	case m.state == stateConnect && m.connect.hostKey != nil:
+		k.Submit.SetHelp("enter", "answer")
+	case m.state == stateConnect:
+		k.Submit.SetHelp("enter", "unlock the key")
+	case m.dlg.kind == dlgConfirmRisk:
+		k.Submit.SetHelp("enter", "run it")
+	case m.dlg.kind == dlgExport:
+		k.Submit.SetHelp("enter", "export")
+	case m.pane.typing:
+		k.Submit.SetHelp("enter", "search")
+	default:
+		k.Submit.SetHelp("enter", "submit")
+	}
+	switch {
+	case m.state == stateForm && m.opts.Runbook != "":
+		k.Esc.SetHelp("esc", "quit")
+	case m.state == stateForm:
+		k.Esc.SetHelp("esc", "back")
+	case m.state == stateConnect && m.connect.passphrase != nil:
+		k.Esc.SetHelp("esc", "skip this key")
+	case m.state == stateConnect && m.resuming != nil:
+		k.Esc.SetHelp("esc", "quit")
+	case m.state == stateConnect:
+		k.Esc.SetHelp("esc", "back to the form")
+	default:
+		k.Esc.SetHelp("esc", "cancel")
+	}
 	switch m.state {
 	case stateChoose:
 		k.Up.SetEnabled(true)
