@@ -119,7 +119,7 @@ func (m Model) detailBox(w, h int) string {
 	lines := strings.Split(m.detailView(w, false), "\n")
 	if len(lines) > h && h > 1 {
 		more := len(lines) - (h - 1)
-		lines = append(lines[:h-1], m.styles.Hint.Render(fmt.Sprintf("… %d more lines: z shows the whole step", more)))
+		lines = append(lines[:h-1], m.styles.Hint.Render(fmt.Sprintf("… %s more: z shows the whole step", plural(more, "line"))))
 	}
 	return fit(strings.Join(lines, "\n"), w, h)
 }
@@ -212,7 +212,7 @@ func (m Model) commandLines(ps *runbook.PlannedStep, w int, full bool) []string 
 		out = append(out, st.Command.Render(wrapIndent(p+Sanitize(l), w, "↪ ")))
 	}
 	if extra > 0 {
-		out = append(out, st.Muted.Render(wrap(fmt.Sprintf("  … %d more lines: z shows the whole step", extra), w)))
+		out = append(out, st.Muted.Render(wrap(fmt.Sprintf("  … %s more: z shows the whole step", plural(extra, "line")), w)))
 	}
 	return out
 }

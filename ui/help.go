@@ -15,7 +15,7 @@ func (m *Model) syncKeys() {
 	all := []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown, &k.Left, &k.Right, &k.Follow, &k.Zoom, &k.Wrap,
 		&k.Run, &k.Retry, &k.Cancel, &k.Pass, &k.Fail, &k.Skip, &k.NA, &k.Rollback, &k.Note,
 		&k.Summary, &k.Export, &k.Back, &k.Search, &k.SearchNext, &k.SearchPrev, &k.ClearSearch,
-		&k.Yes, &k.No, &k.Submit, &k.Esc, &k.NextField, &k.PrevField, &k.Help, &k.Quit}
+		&k.Yes, &k.No, &k.Submit, &k.Esc, &k.NextField, &k.PrevField, &k.Help, &k.Quit, &k.ManualRun}
 	for _, b := range all {
 		b.SetEnabled(false)
 	}
@@ -170,6 +170,7 @@ func (m *Model) syncKeys() {
 	k.ClearSearch.SetEnabled(searching)
 
 	canStart := !running && ps != nil && ps.Step.Kind != runbook.KindManual && m.rel.Session.CanStart(step) == nil
+	k.ManualRun.SetEnabled(ps != nil && ps.Step.Kind == runbook.KindManual)
 	k.Run.SetEnabled(canStart && len(st.Attempts) == 0)
 	k.Retry.SetEnabled(canStart && len(st.Attempts) > 0)
 	k.Cancel.SetEnabled(running)

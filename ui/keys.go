@@ -28,6 +28,10 @@ type keyMap struct {
 	Yes, No, Submit, Esc key.Binding
 	NextField, PrevField key.Binding
 
+	// ManualRun is enter on a manual step: it says what to do instead
+	// (no help: the help bar shows the sign-off keys).
+	ManualRun key.Binding
+
 	// Always there.
 	Help, Quit, ForceQuit key.Binding
 }
@@ -71,6 +75,7 @@ func defaultKeyMap() keyMap {
 		NextField: key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab", "next field")),
 		PrevField: key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab", "previous field")),
 
+		ManualRun: key.NewBinding(key.WithKeys("enter", "r")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit now")),

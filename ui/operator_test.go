@@ -396,3 +396,16 @@ func TestHighRiskConfirmShowsCommandAndInput(t *testing.T) {
 		t.Fatalf("screen has %d lines", n)
 	}
 }
+
+// enter on a manual step says what to do, and its pane says nothing runs.
+func TestManualStepEnterExplains(t *testing.T) {
+	m := started(t, newFakeExec("web1"), 80, 24)
+	m = sel(m, "backup")
+	if s := screen(m); !strings.Contains(s, "a manual step: nothing runs") {
+		t.Fatalf("the pane of a manual step does not say so:\n%s", s)
+	}
+	m = press(t, m, "enter")
+	if !strings.Contains(m.status, "manual step") || m.run != nil {
+		t.Fatalf("enter on a manual step: status %q", m.status)
+	}
+}

@@ -40,6 +40,8 @@ type outputPane struct {
 	// costs a few screens of work, not the whole ring. Scrolling up
 	// loads the whole ring first.
 	tail bool
+	// empty is what the pane says while the step has no output.
+	empty string
 }
 
 // tailScreens is how many screens of the newest lines the viewport holds
@@ -120,7 +122,11 @@ func (p *outputPane) refresh() {
 func (p *outputPane) fill() {
 	if p.r == nil || p.r.len() == 0 {
 		p.vp.LeftGutterFunc = nil
-		p.vp.SetContentLines([]string{p.styles.Muted.Render("  (no output yet)")})
+		empty := p.empty
+		if empty == "" {
+			empty = "(no output yet)"
+		}
+		p.vp.SetContentLines([]string{p.styles.Muted.Render("  " + empty)})
 		return
 	}
 	for len(p.matches) > 0 && p.matches[0] < p.r.first() {

@@ -337,6 +337,10 @@ func (m *Model) showSelected() {
 	}
 	m.refreshPane()
 	id := m.steps[m.selected]
+	m.pane.empty = ""
+	if ps := m.rel.planned(id); ps != nil && ps.Step.Kind == runbook.KindManual {
+		m.pane.empty = "(a manual step: nothing runs; check its list, then sign off with p, f, s or n)"
+	}
 	m.pane.show(id, m.ring(id))
 }
 
