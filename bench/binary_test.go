@@ -65,21 +65,28 @@ func measure(b *testing.B, c *exec.Cmd) usage {
 }
 
 // goliveRun is `golive run --plain --yes` of the runbook at rb against
-// the bench alias, in a private HOME and XDG dirs.
-func (e *env) goliveRun(b *testing.B, bin, rb string) *exec.Cmd {
+// the bench alias, in a private HOME and XDG dirs, signing the transcript
+// with the client key as an operator would. check, called after the run,
+// fails the benchmark unless the signed transcript is there.
+func (e *env) goliveRun(b *testing.B, bin, rb string) (c *exec.Cmd, check func()) {
 	home := b.TempDir()
-	c := exec.Command(bin, "run", "--plain", "--yes", "--host", "bench", "--ssh-config", e.cfg,
-		"--runbook", rb, "--operator", "bench", "--out", home)
+	c = exec.Command(bin, "run", "--plain", "--yes", "--host", "bench", "--ssh-config", e.cfg,
+		"--identity", e.srv.ClientKeyPath, "--runbook", rb, "--operator", "bench", "--out", home)
 	c.Env = append(os.Environ(), "HOME="+home, "XDG_STATE_HOME="+filepath.Join(home, "state"),
 		"XDG_CONFIG_HOME="+filepath.Join(home, "config"), "SSH_AUTH_SOCK=", "NO_COLOR=1")
-	return c
+	return c, func() {
+		if sigs, _ := filepath.Glob(filepath.Join(home, "*.json.sig")); len(sigs) != 1 {
+			b.Fatalf("no signed transcript in %s after the run", home)
+		}
+	}
 }
 
 // BenchmarkBinaryMemory runs the built golive binary, `golive run --plain
 // --yes`, on a one-step runbook whose step prints mb MB, next to `ssh
 // bench 'same command' > /dev/null`, alternating. It reports golive's
 // peak RSS (target <= 64 MB whatever the output size) and both
-// throughputs (the binary's includes connecting and signing off).
+// throughputs (the binary's includes connecting, signing off, and
+// exporting and signing the transcript).
 func BenchmarkBinaryMemory(b *testing.B) {
 	e := newEnv(b)
 	bin := goliveBinary(b)
@@ -88,7 +95,9 @@ func BenchmarkBinaryMemory(b *testing.B) {
 			rb := writeRunbook(b, stepsRunbook(1, outputCmd(mb)))
 			var g, s usage
 			for i := 0; i < b.N; i++ {
-				gu := measure(b, e.goliveRun(b, bin, rb))
+				c, check := e.goliveRun(b, bin, rb)
+				gu := measure(b, c)
+				check()
 				su := measure(b, e.ssh(false, outputCmd(mb)))
 				g.wall += gu.wall
 				s.wall += su.wall
@@ -122,7 +131,9 @@ func BenchmarkBinaryFiftySteps(b *testing.B) {
 	rb := writeRunbook(b, stepsRunbook(50, cmd))
 	var g, s usage
 	for i := 0; i < b.N; i++ {
-		gu := measure(b, e.goliveRun(b, bin, rb))
+		c, check := e.goliveRun(b, bin, rb)
+		gu := measure(b, c)
+		check()
 		t0 := time.Now()
 		for k := 0; k < 50; k++ {
 			measure(b, e.ssh(true, cmd))
