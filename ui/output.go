@@ -264,9 +264,9 @@ func (p outputPane) wide() bool {
 // toggleWrap wraps long lines to the pane's width, or stops wrapping them
 // (then ←/→ scroll sideways).
 func (p *outputPane) toggleWrap() {
+	bottom := p.vp.AtBottom() // before: wrapping changes where the bottom is
 	p.vp.SoftWrap = !p.vp.SoftWrap
 	p.vp.SetXOffset(0)
-	bottom := p.vp.AtBottom()
 	p.refresh()
 	if bottom {
 		p.vp.GotoBottom()
@@ -314,6 +314,9 @@ func (p outputPane) view() string {
 	}
 	if !p.vp.AtBottom() && !p.typing {
 		info += fmt.Sprintf("  [%3.0f%%, F to follow]", p.vp.ScrollPercent()*100)
+	}
+	if lipgloss.Width(title+" · "+info) > p.vp.Width() && p.title != "" {
+		title = p.title // narrow: the step's name says whose output it is
 	}
 	head := p.styles.OutputTitle.Render(title + " · " + info)
 	head = fit(head, p.vp.Width(), 1) // "…" only where text is cut, not the input's padding
