@@ -108,7 +108,7 @@ func (m Model) detailView(w int, full bool) string {
 		add(st.Rollback.Render(wrap(r, w)))
 	}
 	for _, n := range state.Notes {
-		add(st.Muted.Render(wrap("Note: "+plainText((fmt.Sprint(n))), w)))
+		add(st.Muted.Render(wrap("Note ("+n.Time.UTC().Format("15:04:05Z")+"): "+plainText(n.Text), w)))
 	}
 	return strings.Join(b, "\n")
 }

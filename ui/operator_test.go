@@ -409,3 +409,15 @@ func TestManualStepEnterExplains(t *testing.T) {
 		t.Fatalf("enter on a manual step: status %q", m.status)
 	}
 }
+
+// A note on a step reads as its time and text, not a Go struct.
+func TestNoteReadsAsText(t *testing.T) {
+	m := started(t, newFakeExec("web1"), 80, 24)
+	m = press(t, m, "a")
+	m = typeText(t, m, "checked by phone")
+	m = press(t, m, "enter")
+	s := screen(m)
+	if !strings.Contains(s, "Note (03:04:05Z): checked by phone") || strings.Contains(s, "{") {
+		t.Fatalf("note shown as:\n%s", s)
+	}
+}

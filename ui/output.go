@@ -77,8 +77,12 @@ func (p *outputPane) setSize(w, h int) {
 		h = 1
 	}
 	w -= p.styles.OutputPane.GetHorizontalFrameSize()
+	bottom := p.vp.AtBottom()
 	p.vp.SetWidth(w)
 	p.vp.SetHeight(h)
+	if bottom {
+		p.vp.GotoBottom() // a pane that followed the tail still does
+	}
 	p.input.SetWidth(w - 4)
 }
 
