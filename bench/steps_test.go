@@ -199,7 +199,9 @@ func runStep(ctx context.Context, rel *ui.Release, step string) (int64, error) {
 //     step.exited journaled and applied);
 //   - ssh-fresh: `ssh -F cfg bench true`, a new connection each time;
 //   - ssh-mux: `ssh -F cfg benchmux true` through a ControlMaster started
-//     before timing.
+//     before timing;
+//   - sshexec: the executor's Run alone (no journal, no Session), to tell
+//     golive's bookkeeping from the detached job's cost (information).
 //
 // steps=1 begins a new release per iteration and runs its first step;
 // steps=50 walks a release of 50 steps per iteration (scale: a longer
@@ -213,7 +215,8 @@ func BenchmarkStepOverhead(b *testing.B) {
 	for _, k := range []int{1, 50} {
 		b.Run(fmt.Sprintf("steps=%d", k), func(b *testing.B) {
 			ctx := context.Background()
-			var tGolive, tFresh, tMux time.Duration
+			var tGolive, tFresh, tMux, tBare time.Duration
+			bare := make(chan sshexec.Line, 16)
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				rel := newRelease(b, ex, stepsRunbook(k, "true"))
@@ -221,8 +224,8 @@ func BenchmarkStepOverhead(b *testing.B) {
 				for s := 1; s <= k; s++ {
 					// Rotate the order so none of the three always
 					// runs right after another.
-					for r := 0; r < 3; r++ {
-						switch (s + i + r) % 3 {
+					for r := 0; r < 4; r++ {
+						switch (s + i + r) % 4 {
 						case 0:
 							t0 := time.Now()
 							if _, err := runStep(ctx, rel, fmt.Sprintf("step-%d", s)); err != nil {
@@ -241,6 +244,16 @@ func BenchmarkStepOverhead(b *testing.B) {
 								b.Fatalf("ssh (mux): %v\n%s", err, out)
 							}
 							tMux += time.Since(t0)
+						case 3:
+							// sshexec alone, without the Release's
+							// journal and Session: where the time goes.
+							t0 := time.Now()
+							id := fmt.Sprintf("bare-%d-%d-%d", time.Now().UnixNano(), i, s)
+							res, err := ex.Run(ctx, sshexec.Spec{JobID: id, Script: "true"}, bare)
+							if err != nil || res.ExitCode != 0 {
+								b.Fatalf("sshexec run: %+v %v", res, err)
+							}
+							tBare += time.Since(t0)
 						}
 					}
 				}
@@ -251,6 +264,7 @@ func BenchmarkStepOverhead(b *testing.B) {
 			n := float64(b.N * k)
 			ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) / n }
 			b.ReportMetric(ms(tGolive), "golive-ms/step")
+			b.ReportMetric(ms(tBare), "sshexec-ms/step")
 			b.ReportMetric(ms(tFresh), "ssh-fresh-ms/step")
 			b.ReportMetric(ms(tMux), "ssh-mux-ms/step")
 			b.ReportMetric(float64(tGolive)/float64(tMux), "golive/mux")
