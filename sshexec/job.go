@@ -7,8 +7,9 @@ package sshexec
 //	<root>/<JobID>/        0700, created with mkdir (never reused)
 //	    token              random per Run, so a follower never mistakes
 //	                       another job for its own
-//	    env, script        Spec.Env and Spec.Script, sent on stdin (env is
-//	                       removed once the job has read it)
+//	    env, script        Spec.Env and Spec.Script, sent on stdin; the
+//	                       wrapper opens both and unlinks them before the
+//	                       job starts, so their secrets never stay on disk
 //	    wrap               the wrapper below
 //	    out, err           the job's stdout and stderr
 //	    wpid, pgid         the wrapper's pid, the job's process group
@@ -73,9 +74,12 @@ func envText(env map[string]string) (string, error) {
 }
 
 // wrapScript runs as the job's parent: $1 is the job directory, $2 the
-// timeout in seconds (0: none). The script is sourced by `sh -c` named
-// "sh", so that its error messages read "sh: 2: cd: can't cd to …", not
-// with the job directory's long path. The job gets its own session and process
+// timeout in seconds (0: none). The job's shell opens the script on fd 9
+// and unlinks it, reads the env file the same way, and then sources the
+// script through /dev/fd/9 by `sh -c` named "sh", so that its error
+// messages read "sh: 2: cd: can't cd to …", not with a path. (fd 9 stays
+// open in the job: it names no file on disk, and the job's environment
+// already holds the same values.) The job gets its own session and process
 // group, so Cancel can kill all of it without killing the wrapper, which
 // then records the status. The timeout watchdog sends TERM, then KILL 5 s
 // later.
@@ -83,11 +87,10 @@ const wrapScript = `d=$1; t=$2
 exec </dev/null
 echo $$ >"$d/wpid"
 ( PYTHONUNBUFFERED=1; export PYTHONUNBUFFERED
-  if [ -s "$d/env" ]; then set -a; . "$d/env"; set +a; rm -f "$d/env"; fi
-  case $d in
-  *\'*) exec setsid /bin/sh "$d/script";;
-  *) exec setsid /bin/sh -c ". '$d/script'" sh;;
-  esac ) & j=$!
+  exec 9<"$d/script" || exit 126; rm -f "$d/script"
+  if [ -e "$d/env" ]; then exec 8<"$d/env" || exit 126; rm -f "$d/env"
+    set -a; . /dev/fd/8; set +a; exec 8<&-; fi
+  exec setsid /bin/sh -c '. /dev/fd/9' sh ) & j=$!
 echo $j >"$d/pgid"
 w=
 if [ "$t" != 0 ]; then

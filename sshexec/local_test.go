@@ -58,10 +58,13 @@ func TestLocalDefaultStateDir(t *testing.T) {
 	if fi.Mode().Perm() != 0o700 {
 		t.Errorf("job directory mode %v, want 0700", fi.Mode().Perm())
 	}
-	for name, want := range map[string]string{"out": "hi\n", "exit": "0 -\n", "script": "echo hi"} {
+	for name, want := range map[string]string{"out": "hi\n", "exit": "0 -\n"} {
 		if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(b) != want {
 			t.Errorf("%s = %q, %v; want %q", name, b, err, want)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "script")); !os.IsNotExist(err) {
+		t.Errorf("the script file is still there after the job (%v)", err)
 	}
 }
 
