@@ -421,3 +421,17 @@ func TestNoteReadsAsText(t *testing.T) {
 		t.Fatalf("note shown as:\n%s", s)
 	}
 }
+
+// ? shows every key that works, even at 80 columns with output to scroll.
+func TestFullHelpShowsEveryKeyAt80(t *testing.T) {
+	ex := newFakeExec("web1")
+	ex.on("manage.py check", &fakeJob{lines: out(sshexec.Stdout, "no issues", strings.Repeat("y", 200))})
+	m := started(t, ex, 80, 24)
+	m = press(t, m, "enter", "?")
+	s := screen(m)
+	for _, want := range []string{"retry", "pass", "add note", "full step", "summary", "scroll output up", "wrap lines", "search", "all keys", "quit now"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("full help lacks %q:\n%s", want, s)
+		}
+	}
+}

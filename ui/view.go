@@ -49,9 +49,42 @@ func (m Model) viewState() string {
 // footer renders the help bar: only the keys that work now.
 func (m Model) footer() string {
 	if m.help.ShowAll {
-		return m.styles.Footer.Render(m.help.FullHelpView(m.FullHelp()))
+		return m.styles.Footer.Render(m.fullHelpView())
 	}
 	return m.styles.Footer.Render(m.help.ShortHelpView(m.fitShortHelp()))
+}
+
+// fullHelpView lays the FullHelp groups out as columns, starting a new
+// row of columns when the next one does not fit: every key is shown, even
+// at 80 columns (the help model would cut the last columns).
+func (m Model) fullHelpView() string {
+	h := m.help
+	h.SetWidth(0)
+	w := m.width - m.styles.Footer.GetHorizontalFrameSize()
+	var rows []string
+	var row []string
+	used := 0
+	for _, g := range m.FullHelp() {
+		col := h.FullHelpView([][]key.Binding{g})
+		if strings.TrimSpace(col) == "" {
+			continue // every key of the group is off
+		}
+		cw := lipgloss.Width(col)
+		if len(row) > 0 && used+3+cw > w {
+			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+			row, used = nil, 0
+		}
+		if len(row) > 0 {
+			row = append(row, "   ")
+			used += 3
+		}
+		row = append(row, col)
+		used += cw
+	}
+	if len(row) > 0 {
+		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+	}
+	return strings.Join(rows, "\n")
 }
 
 // fitShortHelp is ShortHelp cut to what fits on one line, most useful
