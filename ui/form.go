@@ -54,16 +54,21 @@ func newVarForm(rb *runbook.Runbook, opts Options, p Profile) varForm {
 		}
 		f.fields = append(f.fields, formField{kind: kind, name: name, desc: desc, required: required, secret: secret, input: in})
 	}
-	if opts.Host == "" {
-		add(fieldHost, "host", "where to release: an ~/.ssh/config alias, user@host[:port], or local", p.Host, true, false)
+	// Host and operator are always fields, prefilled from the flags: the
+	// form opens when a connect failed, and the host must be fixable.
+	host := opts.Host
+	if host == "" {
+		host = p.Host
 	}
-	if opts.Operator == "" {
-		op := p.Operator
-		if op == "" {
-			op = opts.DefaultOperator
-		}
-		add(fieldOperator, "operator", "your name, recorded with every sign-off", op, true, false)
+	add(fieldHost, "host", "where to release: an ~/.ssh/config alias, user@host[:port], or local", host, true, false)
+	op := opts.Operator
+	if op == "" {
+		op = p.Operator
 	}
+	if op == "" {
+		op = opts.DefaultOperator
+	}
+	add(fieldOperator, "operator", "your name, recorded with every sign-off", op, true, false)
 	for _, v := range rb.Variables {
 		val := v.Default
 		if pv, ok := p.Vars[v.Name]; ok && !v.Secret {

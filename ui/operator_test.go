@@ -435,3 +435,35 @@ func TestFullHelpShowsEveryKeyAt80(t *testing.T) {
 		}
 	}
 }
+
+// A host given by flag that cannot be reached can be fixed in the form:
+// the form always has the host field, prefilled.
+func TestBadFlagHostFixableInForm(t *testing.T) {
+	ex := newFakeExec("web1")
+	opts := testOpts(t, ex)
+	opts.Runbook, opts.Host = "release", "web9"
+	opts.Connect = func(ctx context.Context, host string, p Prompter) (sshexec.Executor, error) {
+		if host != "web1" {
+			return nil, errors.New("dial tcp: no such host")
+		}
+		return ex, nil
+	}
+	m := New(opts)
+	nm, _ := m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = drive(t, nm.(Model), m.Init())
+	if m.state != stateError {
+		t.Fatalf("state %v, want the error panel", m.state)
+	}
+	m = press(t, m, "x")
+	if m.state != stateForm || !strings.Contains(screen(m), "web9") {
+		t.Fatalf("back in the form without the host field (state %v):\n%s", m.state, screen(m))
+	}
+	for i := 0; i < 4; i++ { // clear the field
+		m = press(t, m, "backspace")
+	}
+	m = typeText(t, m, "web1")
+	m = press(t, m, "enter")
+	if m.state != stateMain || m.rel.Host != "web1" {
+		t.Fatalf("state %v, err %v", m.state, m.errPanel)
+	}
+}
