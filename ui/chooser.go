@@ -45,6 +45,7 @@ func newChooser(fsys fs.FS, st styles) chooser {
 	c.path = newTextInput()
 	c.path.Prompt = "file: "
 	c.path.Placeholder = hintPlaceholder("path/to/runbook.yaml")
+	c.path.SetWidth(60) // without a width only the placeholder's first cell shows
 	return c
 }
 

@@ -118,7 +118,8 @@ func (m Model) onConnect(msg connectMsg) (tea.Model, tea.Cmd) {
 		c.hostKey = msg.hostKey
 		c.answer = newTextInput()
 		c.answer.Prompt = "> "
-		c.answer.Placeholder = hintPlaceholder("yes or no")
+		c.answer.Placeholder = hintPlaceholder("yes, no or the fingerprint")
+		c.answer.SetWidth(60) // without a width only the placeholder's first cell shows
 		m.syncKeys()
 		cmd := c.answer.Focus()
 		return m, tea.Batch(cmd, waitForConnect(c.msgs))

@@ -467,3 +467,13 @@ func TestBadFlagHostFixableInForm(t *testing.T) {
 		t.Fatalf("state %v, err %v", m.state, m.errPanel)
 	}
 }
+
+// The chooser's path input shows its example whole (a textinput without a
+// width shows only its first cell).
+func TestChooserPathShowsExample(t *testing.T) {
+	m := resize(New(testOpts(t, newFakeExec("web1"))), 80, 24)
+	m = press(t, m, "down", "enter")
+	if s := screen(m); !strings.Contains(s, "path/to/runbook.yaml") {
+		t.Fatalf("the path input hides its example:\n%s", s)
+	}
+}
