@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golive/runbook"
@@ -74,7 +75,13 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer rel.Journal.Close()
-	ex, err := rel.Export(c.out, opts.Sign, time.Now())
+	// An encrypted key not in the agent: its passphrase is asked on the
+	// terminal (without one, the transcript is written unsigned and the
+	// reason printed).
+	sign := opts.SignAsking(func(prompt string) ([]byte, error) {
+		return askPassword(strings.TrimSpace(prompt)+" ", stderr)
+	})
+	ex, err := rel.Export(c.out, sign, time.Now())
 	if err != nil {
 		fmt.Fprintf(stderr, "golive export: %v\n", err)
 		return 1
