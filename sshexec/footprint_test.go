@@ -2,6 +2,7 @@ package sshexec
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -98,4 +99,80 @@ func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// testForget: Forget refuses while the job runs (from the executor that
+// follows it and from another one), and after the job ended it removes
+// the job's directory; forgetting it again is not an error.
+func testForget(t *testing.T, e Executor, other Executor, root string) {
+	id := jobID(t)
+	dir := filepath.Join(root, id)
+	started := make(chan struct{})
+	c := newCollector(func(l Line) {
+		if l.Stream == Stdout && l.Text == "up" {
+			close(started)
+		}
+	})
+	type ran struct {
+		res Result
+		err error
+	}
+	done := make(chan ran, 1)
+	go func() {
+		res, err := e.Run(ctxT(t), Spec{JobID: id, Script: "echo up; sleep 30"}, c.ch)
+		done <- ran{res, err}
+	}()
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the job never started")
+	}
+	for name, ex := range map[string]Executor{"following": e, "other": other} {
+		if err := ex.Forget(ctxT(t), id); !errors.Is(err, ErrJobRunning) {
+			t.Errorf("Forget (%s executor) on a running job = %v, want ErrJobRunning", name, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); err != nil {
+		t.Fatalf("the running job's output went away: %v", err)
+	}
+	if err := other.Cancel(ctxT(t), id); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	c.stop()
+	if r.err != nil || !r.res.Canceled {
+		t.Fatalf("%+v %v", r.res, r.err)
+	}
+	if err := e.Forget(ctxT(t), id); err != nil {
+		t.Fatalf("Forget after the end: %v", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("job directory still there after Forget (%v)", err)
+	}
+	if err := e.Forget(ctxT(t), id); err != nil {
+		t.Errorf("Forget of a forgotten job: %v", err)
+	}
+	// A plain completed Run, then Forget.
+	id2 := jobID(t)
+	if res, _, err := runJob(t, e, Spec{JobID: id2, Script: "echo hi; exit 4"}); err != nil || res.ExitCode != 4 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if err := e.Forget(ctxT(t), id2); err != nil {
+		t.Fatal(err)
+	}
+	if ents, err := os.ReadDir(root); err != nil || len(ents) != 0 {
+		t.Errorf("jobs directory after Forget: %v %v, want empty", ents, err)
+	}
+}
+
+func TestLocalForget(t *testing.T) {
+	root := t.TempDir()
+	testForget(t, NewLocal(LocalOptions{StateDir: root}), NewLocal(LocalOptions{StateDir: root}), root)
+}
+
+func TestSSHForget(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	root := t.TempDir()
+	testForget(t, sshRunner(t, s, root), sshRunner(t, s, root), root)
 }

@@ -58,7 +58,8 @@ func TestSSHSudo(t *testing.T) {
 	root := t.TempDir()
 	r := sshRunner(t, s, root)
 	r.rootCheck = "false"
-	res, lines, err := runJob(t, r, Spec{Script: "id -u", Sudo: true, SudoPassword: []byte(testPassword)})
+	id := jobID(t)
+	res, lines, err := runJob(t, r, Spec{JobID: id, Script: "id -u", Sudo: true, SudoPassword: []byte(testPassword)})
 	if err != nil || res.ExitCode != 0 {
 		t.Fatalf("%+v %v", res, err)
 	}
@@ -67,6 +68,12 @@ func TestSSHSudo(t *testing.T) {
 	}
 	if l := leaks(t, root); len(l) > 0 {
 		t.Errorf("the sudo password leaked into %q", l)
+	}
+	if err := r.Forget(context.Background(), id); err != nil {
+		t.Fatalf("Forget of a sudo job: %v", err)
+	}
+	if _, err := os.Stat(root + "/" + id); !os.IsNotExist(err) {
+		t.Errorf("sudo job's directory still there after Forget (%v)", err)
 	}
 }
 

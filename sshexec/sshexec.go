@@ -129,6 +129,11 @@ type Executor interface {
 	// grace period) and confirms it is gone. It returns ErrMaybeRunning if
 	// that cannot be confirmed.
 	Cancel(ctx context.Context, jobID string) error
+	// Forget removes the job's directory (its output and exit record) from
+	// the host once the caller has recorded the job's end. It returns
+	// ErrJobRunning, and removes nothing, while the job still runs; nil
+	// when the host has no such job.
+	Forget(ctx context.Context, jobID string) error
 	// Host names where jobs run ("local", or user@host:port).
 	Host() string
 	Close() error
@@ -141,4 +146,6 @@ var (
 	// ErrMaybeRunning: a cancel could not be confirmed; the remote process
 	// may still be running.
 	ErrMaybeRunning = errors.New("sshexec: remote process may still be running")
+	// ErrJobRunning: Forget refused because the job still runs.
+	ErrJobRunning = errors.New("sshexec: the job is still running")
 )

@@ -38,6 +38,7 @@ type fakeExec struct {
 	specs    []sshexec.Spec
 	attached []string
 	canceled []string
+	forgot   []string
 	cancelFn func(jobID string) error
 	running  map[string]chan struct{}
 }
@@ -106,6 +107,14 @@ func (f *fakeExec) Attach(ctx context.Context, jobID string, from sshexec.Offset
 		return sshexec.Result{}, sshexec.ErrNoJob
 	}
 	return f.play(ctx, j, stop, out)
+}
+
+// Forget records that the job's directory would be removed.
+func (f *fakeExec) Forget(ctx context.Context, jobID string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.forgot = append(f.forgot, jobID)
+	return nil
 }
 
 func (f *fakeExec) Cancel(ctx context.Context, jobID string) error {

@@ -197,7 +197,9 @@ const (
 // RunJob runs j (or follows it again when j.Attach), redacts every line,
 // journals the output in batches and hands each journaled batch to emit,
 // in order; sshexec's notices become info lines plus connection events.
-// When the job ends it journals and returns the step.exited event.
+// When the job ends it journals and returns the step.exited event, then
+// has the executor forget the job (its files on the host); a failure to
+// do so is journaled as a note on the step, never a step failure.
 //
 // When ctx ends first, RunJob returns detached true and no exit event: the
 // job keeps running on the host, and the journal (which has every line
@@ -262,6 +264,17 @@ func (r *Release) RunJob(ctx context.Context, j Job, emit func([]runbook.Event))
 	stored, err := r.Record(ev)
 	if err != nil {
 		return nil, false, err
+	}
+	if runErr == nil { // the end is journaled: remove the job's files from the host
+		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		if ferr := j.Exec.Forget(fctx, j.Spec.JobID); ferr != nil {
+			note := runbook.Event{Type: runbook.EvNote, Time: r.now(), Step: j.Step,
+				Note: red[sshexec.Notice].Line("golive could not remove the job's files from the host (they are pruned after 7 days): " + ferr.Error())}
+			if n, nerr := r.Record(note); nerr == nil {
+				emit(n)
+			}
+		}
+		cancel()
 	}
 	return &stored[0], false, nil
 }

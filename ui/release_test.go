@@ -89,6 +89,9 @@ func TestRunJobBatchesInOrder(t *testing.T) {
 		t.Fatalf("secret-shaped output not redacted: %q", got[500])
 	}
 	t.Logf("1000 lines in %d batches", batches)
+	if len(ex.forgot) != 1 || ex.forgot[0] != j.Spec.JobID {
+		t.Errorf("forgot %q after the exit was journaled, want [%s]", ex.forgot, j.Spec.JobID)
+	}
 	if err := rel.Apply(*exit); err != nil {
 		t.Fatal(err)
 	}

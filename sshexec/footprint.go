@@ -1,0 +1,80 @@
+package sshexec
+
+// What golive leaves on the host, and how it goes away. Each job's
+// directory holds its output (unredacted: redaction happens in golive) and
+// its exit record, which golive needs until the step's end is journaled.
+// The caller then calls Forget, which removes the directory. Directories of
+// jobs whose golive died before that are pruned (prune.go).
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Forget removes job jobID's directory from the host: its output files and
+// exit record. Call it once the job's end has been recorded. It refuses
+// with ErrJobRunning while the job still runs (or is being started or
+// followed), and returns nil when the host has no such job. A job started
+// with sudo is removed through sudo when the operator cannot remove it.
+func (r *runner) Forget(ctx context.Context, jobID string) error {
+	if err := validJobID(jobID); err != nil {
+		return err
+	}
+	where := fmt.Sprintf("job %s on %s", jobID, r.t.name())
+	r.mu.Lock()
+	_, busy := r.active[jobID]
+	r.mu.Unlock()
+	if busy {
+		return fmt.Errorf("sshexec: cannot forget %s: golive is still following it: %w", where, ErrJobRunning)
+	}
+	prefix, pw := r.cancelSudo()
+	defer clear(pw)
+	cmd := forgetCmd(r.root, jobID, prefix)
+	for try := 0; ; try++ {
+		gen := r.gen.Load()
+		var out, errw ctlWriter
+		var stdin io.Reader
+		if pw != nil {
+			stdin = bytes.NewReader(pw)
+		}
+		_, err := r.t.exec(ctx, cmd, stdin, &out, &errw)
+		if errors.Is(err, errConnLost) && try < 3 && ctx.Err() == nil {
+			if rerr := r.reconnect(ctx, gen, func(string) {}); rerr == nil {
+				continue
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("sshexec: could not remove the directory of %s: %w", where, err)
+		}
+		said := hostSays(joinMsg(out.message(), errw.message()))
+		switch {
+		case out.has("removed"), out.has("gone"):
+			return nil
+		case out.has("running"):
+			return fmt.Errorf("sshexec: cannot forget %s: it is still running; cancel it or wait for its end: %w", where, ErrJobRunning)
+		}
+		return fmt.Errorf("sshexec: could not remove the directory of %s under %s%s%s", where, r.root, said, sudoHint(said))
+	}
+}
+
+// forgetCmd removes job id's directory unless the job still runs: its
+// wrapper or process group is alive and there is no exit record, or it
+// has neither wrapper pid nor exit record yet and a file in it changed in
+// the last two minutes (a launch under way). It reports on stdout.
+func forgetCmd(root, id, sudo string) string {
+	return fmt.Sprintf("R=%s; d=\"$R\"/%s\n", root, id) + sudo + "\n" + shFuncs + `if [ ! -d "$d" ]; then echo golive:gone; exit 0; fi
+if [ ! -s "$d/exit" ]; then
+  w=; read -r w <"$d/wpid" 2>/dev/null
+  p=; read -r p <"$d/pgid" 2>/dev/null
+  if palive "$w" || { [ -n "$p" ] && galive; }; then echo golive:running; exit 0; fi
+  if [ -z "$w" ] && [ -n "$(find "$d" -mmin -2 -print 2>/dev/null | head -n 1)" ]; then echo golive:running; exit 0; fi
+fi
+s=; [ -e "$d/sudo" ] && s=1
+if rm -rf -- "$d" 2>/dev/null || [ ! -e "$d" ]; then echo golive:removed; exit 0; fi
+if [ -n "$s" ]; then asroot rm -rf -- "$d" 2>&1 3>&- </dev/stdin; fi
+if [ -e "$d" ]; then echo "golive:left"; else echo golive:removed; fi
+`
+}
