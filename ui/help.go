@@ -93,6 +93,12 @@ func (m *Model) syncKeys() {
 		k.Export.SetEnabled(true)
 		k.Back.SetEnabled(true)
 		k.Quit.SetEnabled(true)
+		top, rest := m.summaryContent()
+		long := len(top)+len(rest) > m.height-4
+		k.PageUp.SetHelp("pgup", "scroll up")
+		k.PageDown.SetHelp("pgdn", "scroll down")
+		k.PageUp.SetEnabled(long)
+		k.PageDown.SetEnabled(long)
 		return
 	}
 	if m.dlg.kind != dlgNone {
@@ -192,7 +198,7 @@ func (m Model) ShortHelp() []key.Binding {
 	case stateError:
 		return []key.Binding{k.Back, k.Quit}
 	case stateSummary:
-		return []key.Binding{k.Export, k.Submit, k.Esc, k.Back, k.Quit}
+		return []key.Binding{k.Export, k.Submit, k.Esc, k.PageDown, k.PageUp, k.Back, k.Quit}
 	}
 	if m.dlg.kind != dlgNone || m.pane.typing {
 		return []key.Binding{k.Yes, k.No, k.Submit, k.Esc, k.ForceQuit}

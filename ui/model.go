@@ -116,6 +116,8 @@ type Model struct {
 	// how far it is scrolled.
 	zoom      bool
 	detailOff int
+	// summaryOff is how far the summary is scrolled.
+	summaryOff int
 
 	// The running step, if any.
 	run      *activeRun

@@ -477,3 +477,49 @@ func TestChooserPathShowsExample(t *testing.T) {
 		t.Fatalf("the path input hides its example:\n%s", s)
 	}
 }
+
+// manyStepsModel is a release of a runbook with n remote steps, at w x h.
+func manyStepsModel(t *testing.T, n, w, h int) Model {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("id: many\ntitle: Many steps\ndescription: d\nversion: \"1\"\nsections:\n  - id: s\n    title: S\n    steps:\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "      - id: step%02d\n        title: Step %d\n        command: echo %d\n", i, i, i)
+	}
+	opts := testOpts(t, newFakeExec("web1"))
+	opts.Runbooks = fstest.MapFS{"many.yaml": {Data: []byte(b.String())}}
+	opts.Runbook, opts.Host = "many", "web1"
+	m := New(opts)
+	nm, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m = drive(t, nm.(Model), m.Init())
+	if m.state != stateMain {
+		t.Fatalf("state %v: %v", m.state, m.errPanel)
+	}
+	return m
+}
+
+// A summary longer than the screen scrolls, and the export dialog opens
+// where it is seen, not below the lists.
+func TestLongSummaryScrollsAndShowsExportDialog(t *testing.T) {
+	m := manyStepsModel(t, 30, 80, 24)
+	for i := 1; i <= 30; i++ {
+		m = press(t, m, "s")
+		m = typeText(t, m, "not today")
+		m = press(t, m, "enter")
+	}
+	if m.state != stateSummary {
+		t.Fatalf("state %v after skipping every step", m.state)
+	}
+	s := screen(m)
+	if !strings.Contains(s, "pgup/pgdn") || strings.Contains(s, "- step30:") {
+		t.Fatalf("a long summary does not say it scrolls:\n%s", s)
+	}
+	m = press(t, m, "pgdown", "pgdown", "pgdown")
+	if s := screen(m); !strings.Contains(s, "- step30:") {
+		t.Fatalf("pgdn does not reach the end:\n%s", s)
+	}
+	m = press(t, m, "e")
+	if s := screen(m); m.dlg.kind != dlgExport || !strings.Contains(s, "Export the transcript") || !strings.Contains(s, "│ >") {
+		t.Fatalf("the export dialog is not on screen:\n%s", s)
+	}
+}

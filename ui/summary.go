@@ -26,6 +26,10 @@ func (m Model) summaryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.syncKeys()
 		cmd := m.dlg.input.Focus()
 		return m, cmd
+	case key.Matches(msg, k.PageUp):
+		m.scrollSummary(-1)
+	case key.Matches(msg, k.PageDown):
+		m.scrollSummary(1)
 	case key.Matches(msg, k.Back):
 		m.state = stateMain
 	case key.Matches(msg, k.Quit):
@@ -91,8 +95,35 @@ func (m Model) onExported(msg exportedMsg) (tea.Model, tea.Cmd) {
 }
 
 // summaryView renders the verdict, the failed and skipped steps, and the
-// steps' durations.
+// steps' durations; a dialog (export, passphrase) comes right under the
+// counts, and a summary too long for the screen scrolls (pgup/pgdn).
 func (m Model) summaryView() string {
+	st := m.styles
+	top, rest := m.summaryContent()
+	avail := max(m.height-1-lipgloss.Height(m.footer())-lipgloss.Height(m.statusLine()), 1)
+	var lines []string
+	if m.dlg.kind != dlgNone {
+		// Never below the lists, where a small terminal would cut it.
+		dlg := m.dialogView(min(m.width-2, 76), max(avail-len(top)-1, 8))
+		lines = append(append(top, ""), strings.Split(dlg, "\n")...)
+	} else {
+		lines = append(top, rest...)
+		if len(lines) > avail && avail > 2 {
+			h := avail - 1
+			off := max(0, min(m.summaryOff, len(lines)-h))
+			end := min(len(lines), off+h)
+			lines = append(lines[off:end:end], st.Hint.Render(fmt.Sprintf("── lines %d–%d of %d · pgup/pgdn ──", off+1, end, len(lines))))
+		}
+	}
+	return lipgloss.JoinVertical(lipgloss.Left, m.header(),
+		fit(m.styles.Page.Render(strings.Join(lines, "\n")), m.width, avail),
+		m.statusLine(), m.footer())
+}
+
+// summaryContent is the summary's lines: top (title, verdict, run,
+// counts) and rest (failed, skipped, durations, files), wrapped to the
+// screen.
+func (m Model) summaryContent() (top, rest []string) {
 	st := m.styles
 	s := m.rel.Session
 	w := m.width - 2
@@ -140,9 +171,9 @@ func (m Model) summaryView() string {
 		}
 		switch status {
 		case statusFailed:
-			failed = append(failed, "  "+st.Bad.Render(statusFailed.Glyph())+" "+id+note)
+			failed = append(failed, wrapIndent("  "+st.Bad.Render(statusFailed.Glyph())+" "+id+plainText(note), w, "    "))
 		case statusSkipped:
-			skipped = append(skipped, "  "+st.Warn.Render(statusSkipped.Glyph())+" "+id+note)
+			skipped = append(skipped, wrapIndent("  "+st.Warn.Render(statusSkipped.Glyph())+" "+id+plainText(note), w, "    "))
 		}
 		var d time.Duration
 		for _, a := range state.Attempts {
@@ -160,7 +191,9 @@ func (m Model) summaryView() string {
 			cs = append(cs, fmt.Sprintf("%d %s", counts[k], k.Label()))
 		}
 	}
-	add("", "Steps: "+strings.Join(cs, " · "))
+	add("", wrap("Steps: "+strings.Join(cs, " · "), w))
+	top = strings.Split(strings.Join(b, "\n"), "\n")
+	b = nil
 	if len(failed) > 0 {
 		add("", st.Bad.Render("Failed:"))
 		add(failed...)
@@ -182,15 +215,19 @@ func (m Model) summaryView() string {
 	if len(m.outcome.Files) > 0 {
 		add("", st.Good.Render("Transcript written:"))
 		for _, f := range m.outcome.Files {
-			add("  " + f)
+			add(wrapIndent("  "+f, w, "    "))
 		}
 	}
-	body := strings.Join(b, "\n")
-	if m.dlg.kind != dlgNone {
-		body += "\n\n" + m.dialogView(min(w, 76), m.height-4)
+	if len(b) > 0 {
+		rest = strings.Split(strings.Join(b, "\n"), "\n")
 	}
-	avail := m.height - 1 - lipgloss.Height(m.footer()) - 1
-	return lipgloss.JoinVertical(lipgloss.Left, m.header(),
-		fit(m.styles.Page.Render(body), m.width, avail),
-		m.statusLine(), m.footer())
+	return top, rest
+}
+
+// scrollSummary moves the summary by pages (d<0 up).
+func (m *Model) scrollSummary(d int) {
+	top, rest := m.summaryContent()
+	avail := m.height - 1 - lipgloss.Height(m.footer()) - lipgloss.Height(m.statusLine())
+	page := max(avail-2, 1)
+	m.summaryOff = max(0, min(m.summaryOff+d*page, len(top)+len(rest)-(avail-1)))
 }

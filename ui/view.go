@@ -271,6 +271,7 @@ func (m Model) errorHint() string {
 
 // fit cuts or pads s to exactly h lines of at most w cells.
 func fit(s string, w, h int) string {
+	h = max(h, 1) // a tiny terminal gets a line, never a panic
 	lines := strings.Split(s, "\n")
 	if len(lines) > h {
 		lines = lines[:h]
