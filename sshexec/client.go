@@ -61,6 +61,11 @@ type Options struct {
 	MaxSessions int
 	// OnHostKeyAccepted is told about each host key the operator accepted.
 	OnHostKeyAccepted func(HostKeyAccepted)
+	// JobRetention: on its first Run the executor removes job directories
+	// on the host in which nothing changed for this long (jobs whose
+	// golive died before forgetting them), never one whose job may still
+	// run. Zero means DefaultJobRetention (7 days); negative disables.
+	JobRetention time.Duration
 }
 
 // Client is one SSH connection to a host, shared by everything that runs
@@ -197,7 +202,11 @@ func (c *Client) Info() ConnInfo {
 }
 
 // Executor returns the job runner for this host.
-func (c *Client) Executor() Executor { return newRunner(c) }
+func (c *Client) Executor() Executor {
+	r := newRunner(c)
+	r.keep = retention(c.opts.JobRetention)
+	return r
+}
 
 // Close closes the connection; it is not reopened.
 func (c *Client) Close() error {

@@ -4,7 +4,8 @@ package sshexec
 // directory holds its output (unredacted: redaction happens in golive) and
 // its exit record, which golive needs until the step's end is journaled.
 // The caller then calls Forget, which removes the directory. Directories of
-// jobs whose golive died before that are pruned (prune.go).
+// jobs whose golive died before that are pruned on the executor's first
+// Run, once nothing in them changed for the retention (7 days by default).
 
 import (
 	"bytes"
@@ -12,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // Forget removes job jobID's directory from the host: its output files and
@@ -76,5 +78,78 @@ s=; [ -e "$d/sudo" ] && s=1
 if rm -rf -- "$d" 2>/dev/null || [ ! -e "$d" ]; then echo golive:removed; exit 0; fi
 if [ -n "$s" ]; then asroot rm -rf -- "$d" 2>&1 3>&- </dev/stdin; fi
 if [ -e "$d" ]; then echo "golive:left"; else echo golive:removed; fi
+`
+}
+
+// DefaultJobRetention is how long a job directory that nobody forgot (its
+// golive died before recording the job's end) stays on the host.
+const DefaultJobRetention = 7 * 24 * time.Hour
+
+// retention turns an Options or LocalOptions value into the runner's:
+// zero means DefaultJobRetention, negative means never prune.
+func retention(d time.Duration) time.Duration {
+	if d == 0 {
+		return DefaultJobRetention
+	}
+	return d
+}
+
+// startPrune prunes old job directories in the background, once per
+// runner, on its first Run: best effort, off the job's critical path.
+func (r *runner) startPrune() {
+	if r.keep < 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	done := make(chan struct{})
+	r.mu.Lock()
+	r.pruneStop, r.pruneDone = cancel, done
+	r.mu.Unlock()
+	go func() {
+		defer close(done)
+		defer cancel()
+		_, _ = r.prune(ctx)
+	}()
+}
+
+// stopPrune stops a prune under way and waits for it.
+func (r *runner) stopPrune() {
+	r.mu.Lock()
+	stop, done := r.pruneStop, r.pruneDone
+	r.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+	}
+}
+
+// prune removes the job directories under the root in which no file
+// changed for r.keep, unless the job may still run (no exit record and a
+// live wrapper, or a live process group). It returns the ids it removed.
+func (r *runner) prune(ctx context.Context) ([]string, error) {
+	var out, errw ctlWriter
+	if _, err := r.t.exec(ctx, pruneCmd(r.root, r.keep), nil, &out, &errw); err != nil {
+		return nil, fmt.Errorf("sshexec: pruning old jobs on %s: %w", r.t.name(), err)
+	}
+	var ids []string
+	for _, f := range out.all("pruned") {
+		ids = append(ids, f...)
+	}
+	return ids, nil
+}
+
+// pruneCmd is the shell text prune runs on the host.
+func pruneCmd(root string, keep time.Duration) string {
+	mins := max(1, int64(keep/time.Minute))
+	return fmt.Sprintf("R=%s; M=%d\n", root, mins) + shFuncs + `[ -d "$R" ] || exit 0
+for d in "$R"/*/; do
+  d=${d%/}; [ -d "$d" ] || continue
+  [ -z "$(find "$d" -mmin -"$M" -print 2>/dev/null | head -n 1)" ] || continue
+  if [ ! -s "$d/exit" ]; then w=; read -r w <"$d/wpid" 2>/dev/null; ! palive "$w" || continue; fi
+  p=; read -r p <"$d/pgid" 2>/dev/null
+  if [ -n "$p" ] && galive; then continue; fi
+  rm -rf -- "$d" 2>/dev/null && echo "golive:pruned ${d##*/}"
+done
+exit 0
 `
 }

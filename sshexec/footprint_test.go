@@ -3,11 +3,14 @@ package sshexec
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -175,4 +178,126 @@ func TestSSHForget(t *testing.T) {
 	s := sshdtest.Start(t)
 	root := t.TempDir()
 	testForget(t, sshRunner(t, s, root), sshRunner(t, s, root), root)
+}
+
+// backdated makes a job directory under root with the given files, every
+// file and the directory dated age ago (touch -d).
+func backdated(t *testing.T, root, id string, age time.Duration, files map[string]string) string {
+	t.Helper()
+	d := filepath.Join(root, id)
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{}
+	for name, body := range files {
+		p := filepath.Join(d, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	when := fmt.Sprintf("@%d", time.Now().Add(-age).Unix())
+	if out, err := exec.Command("touch", append([]string{"-d", when}, append(paths, d)...)...).CombinedOutput(); err != nil {
+		t.Fatalf("touch -d: %v %s", err, out)
+	}
+	return d
+}
+
+// liveGroup starts a process in a group of its own and returns its pid
+// (the group's id), killing it when the test ends.
+func liveGroup(t *testing.T) string {
+	t.Helper()
+	c := exec.Command("sleep", "120")
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Process.Kill(); _ = c.Wait() })
+	return strconv.Itoa(c.Process.Pid)
+}
+
+// testPrune plants backdated job directories and checks which ones the
+// first Run's background prune removes: only those whose job cannot be
+// running and in which nothing changed for 7 days.
+func testPrune(t *testing.T, e Executor, root string) {
+	const day = 24 * time.Hour
+	dead := "2147480000" // no such process group
+	live := liveGroup(t)
+	cases := []struct {
+		id    string
+		age   time.Duration
+		files map[string]string
+		gone  bool
+	}{
+		{"old-done", 10 * day, map[string]string{"out": "x\n", "err": "", "pgid": dead + "\n", "exit": "0 -\n"}, true},
+		{"old-dead-noexit", 9 * day, map[string]string{"out": "x\n", "pgid": dead + "\n", "wpid": dead + "\n"}, true},
+		{"recent-done", 6 * day, map[string]string{"out": "x\n", "pgid": dead + "\n", "exit": "0 -\n"}, false},
+		{"old-running", 10 * day, map[string]string{"out": "x\n", "pgid": live + "\n"}, false},
+		{"old-wrapper-alive", 10 * day, map[string]string{"out": "x\n", "wpid": live + "\n"}, false},
+		{"old-exit-group-alive", 10 * day, map[string]string{"pgid": live + "\n", "exit": "0 -\n"}, false},
+	}
+	for _, c := range cases {
+		backdated(t, root, c.id, c.age, c.files)
+	}
+	// A file written lately keeps an old job.
+	d := backdated(t, root, "old-but-touched", 10*day, map[string]string{"pgid": dead + "\n", "exit": "0 -\n"})
+	if err := os.WriteFile(filepath.Join(d, "out"), []byte("late\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res, _, err := runJob(t, e, Spec{Script: "echo hi"}); err != nil || res.ExitCode != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, e1 := os.Stat(filepath.Join(root, "old-done"))
+		_, e2 := os.Stat(filepath.Join(root, "old-dead-noexit"))
+		if (os.IsNotExist(e1) && os.IsNotExist(e2)) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.Close() // waits for the prune
+	for _, c := range append(cases, struct {
+		id    string
+		age   time.Duration
+		files map[string]string
+		gone  bool
+	}{id: "old-but-touched"}) {
+		_, err := os.Stat(filepath.Join(root, c.id))
+		if gone := os.IsNotExist(err); gone != c.gone {
+			t.Errorf("%s: removed %v, want %v (%v)", c.id, gone, c.gone, err)
+		}
+	}
+}
+
+func TestLocalPrune(t *testing.T) {
+	root := t.TempDir()
+	testPrune(t, NewLocal(LocalOptions{StateDir: root}), root)
+}
+
+func TestSSHPrune(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	root := t.TempDir()
+	testPrune(t, sshRunner(t, s, root), root)
+}
+
+// TestPruneRetention: the retention is configurable and a negative one
+// disables pruning.
+func TestPruneRetention(t *testing.T) {
+	root := t.TempDir()
+	backdated(t, root, "two-days", 2*24*time.Hour, map[string]string{"pgid": "2147480000\n", "exit": "0 -\n"})
+	off := NewLocal(LocalOptions{StateDir: root, JobRetention: -1}).(*runner)
+	if res, _, err := runJob(t, off, Spec{Script: "true"}); err != nil || res.ExitCode != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	off.Close()
+	if _, err := os.Stat(filepath.Join(root, "two-days")); err != nil {
+		t.Fatalf("pruning disabled, yet: %v", err)
+	}
+	day := NewLocal(LocalOptions{StateDir: root, JobRetention: 24 * time.Hour}).(*runner)
+	ids, err := day.prune(ctxT(t))
+	if err != nil || strings.Join(ids, ",") != "two-days" {
+		t.Fatalf("pruned %q, %v; want [two-days]", ids, err)
+	}
 }

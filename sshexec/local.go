@@ -16,6 +16,11 @@ type LocalOptions struct {
 	// on a remote host: $XDG_STATE_HOME/golive/jobs, or
 	// ~/.local/state/golive/jobs.
 	StateDir string
+	// JobRetention: on its first Run the executor removes job directories
+	// in which nothing changed for this long (jobs whose golive died
+	// before forgetting them), never one whose job may still run. Zero
+	// means DefaultJobRetention (7 days); negative disables pruning.
+	JobRetention time.Duration
 }
 
 // NewLocal returns an Executor that runs jobs on this machine ("--host
@@ -24,6 +29,7 @@ type LocalOptions struct {
 // golive, and Attach and Cancel work from a later golive process.
 func NewLocal(opts LocalOptions) Executor {
 	r := newRunner(localTransport{})
+	r.keep = retention(opts.JobRetention)
 	if opts.StateDir != "" {
 		r.root = shq(opts.StateDir)
 	}

@@ -23,21 +23,28 @@ type runner struct {
 	recon sync.Mutex    // one reconnect at a time
 	gen   atomic.Uint64 // bumped by each successful reconnect
 
-	mu     sync.Mutex
-	sudoPW []byte               // last sudo password, for Cancel (sudo.go)
-	active map[string]*follower // jobs being followed, for Cancel's notices
+	keep      time.Duration // prune job directories idle this long; <0: never
+	pruneOnce sync.Once
+
+	mu        sync.Mutex
+	sudoPW    []byte               // last sudo password, for Cancel (sudo.go)
+	active    map[string]*follower // jobs being followed, for Cancel's notices
+	pruneStop func()               // stops the prune under way (footprint.go)
+	pruneDone chan struct{}
 }
 
 // newRunner returns an Executor running jobs through t.
 func newRunner(t transport) *runner {
-	return &runner{t: t, root: defaultRoot, rootCheck: isRoot, active: map[string]*follower{}}
+	return &runner{t: t, root: defaultRoot, rootCheck: isRoot, keep: DefaultJobRetention, active: map[string]*follower{}}
 }
 
 // Host names where jobs run.
 func (r *runner) Host() string { return r.t.name() }
 
-// Close closes the transport and forgets the sudo password.
+// Close stops pruning, closes the transport and forgets the sudo password.
 func (r *runner) Close() error {
+	r.pruneOnce.Do(func() {}) // no prune starts after Close
+	r.stopPrune()
 	r.forgetPassword()
 	return r.t.close()
 }
@@ -60,6 +67,7 @@ func (r *runner) Run(ctx context.Context, spec Spec, out chan<- Line) (Result, e
 	if err != nil {
 		return res, err
 	}
+	r.pruneOnce.Do(r.startPrune)
 	l := &launch{spec: spec, env: env}
 	l.sudo, l.stdin = r.sudoLaunch(spec, env)
 	defer clear(l.stdin)
