@@ -119,7 +119,7 @@ func (m Model) detailBox(w, h int) string {
 	lines := strings.Split(m.detailView(w, false), "\n")
 	if len(lines) > h && h > 1 {
 		more := len(lines) - (h - 1)
-		lines = append(lines[:h-1], m.styles.Hint.Render(fmt.Sprintf("… %s more: z shows the whole step", plural(more, "line"))))
+		lines = append(lines[:h-1], m.styles.Hint.Render("… "+moreLines(more)+": z shows the whole step"))
 	}
 	return fit(strings.Join(lines, "\n"), w, h)
 }
@@ -212,7 +212,7 @@ func (m Model) commandLines(ps *runbook.PlannedStep, w int, full bool) []string 
 		out = append(out, st.Command.Render(wrapIndent(p+Sanitize(l), w, "↪ ")))
 	}
 	if extra > 0 {
-		out = append(out, st.Muted.Render(wrap(fmt.Sprintf("  … %s more: z shows the whole step", plural(extra, "line")), w)))
+		out = append(out, st.Muted.Render(wrap("  … "+moreLines(extra)+": z shows the whole step", w)))
 	}
 	return out
 }
@@ -235,4 +235,13 @@ func wrapIndent(s string, w int, indent string) string {
 		lines[i] = indent + lines[i]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// moreLines says how many more lines there are: "1 more line", "3 more
+// lines".
+func moreLines(n int) string {
+	if n == 1 {
+		return "1 more line"
+	}
+	return fmt.Sprintf("%d more lines", n)
 }
