@@ -81,6 +81,22 @@ func (m Model) detailView(w int, full bool) string {
 		}
 		add(st.Label.Render(wrap(line, w)))
 	}
+	// After a failure the rollback is what the operator needs next: it
+	// comes before why and command (which z still shows).
+	rollback := ""
+	if s.Rollback != "" && (status == statusFailed || s.Risk == runbook.RiskHigh || state.Rollback) {
+		rollback = "Rollback: " + s.Rollback
+		if state.Rollback {
+			rollback = "Rollback chosen: " + state.RollbackNote + " (advice: " + s.Rollback + ")"
+		}
+	}
+	early := status == statusFailed || state.Rollback
+	if rollback != "" && early {
+		if status == statusFailed && !state.Rollback && s.Risk == runbook.RiskHigh && m.blocksOthers(id) {
+			add(st.Bad.Render(wrap("The steps after it are blocked until you choose its rollback (b).", w)))
+		}
+		add(st.Rollback.Render(wrap(rollback, w)))
+	}
 	if by := m.rel.Session.BlockedBy(id); by != "" && state.Verdict == "" {
 		add(st.Bad.Render(wrap(fmt.Sprintf("Blocked by %s, a failed high-risk step: sign it off with a reason or choose its rollback (b).", by), w)))
 	}
@@ -100,12 +116,8 @@ func (m Model) detailView(w int, full bool) string {
 	if e := expectWords(s.Expect); e != "" && s.Kind != runbook.KindManual {
 		add(wrapIndent(st.Label.Render("Expect: ")+e, w, "  "))
 	}
-	if s.Rollback != "" && (status == statusFailed || s.Risk == runbook.RiskHigh || state.Rollback) {
-		r := "Rollback: " + s.Rollback
-		if state.Rollback {
-			r = "Rollback chosen: " + state.RollbackNote + " (advice: " + s.Rollback + ")"
-		}
-		add(st.Rollback.Render(wrap(r, w)))
+	if rollback != "" && !early {
+		add(st.Rollback.Render(wrap(rollback, w)))
 	}
 	for _, n := range state.Notes {
 		add(st.Muted.Render(wrap("Note ("+n.Time.UTC().Format("15:04:05Z")+"): "+plainText(n.Text), w)))
@@ -244,4 +256,15 @@ func moreLines(n int) string {
 		return "1 more line"
 	}
 	return fmt.Sprintf("%d more lines", n)
+}
+
+// blocksOthers reports whether a step blocks any other (a failed
+// high-risk step signed off without a reason or a rollback).
+func (m Model) blocksOthers(id string) bool {
+	for _, sid := range m.steps {
+		if sid != id && m.rel.Session.BlockedBy(sid) == id {
+			return true
+		}
+	}
+	return false
 }

@@ -523,3 +523,24 @@ func TestLongSummaryScrollsAndShowsExportDialog(t *testing.T) {
 		t.Fatalf("the export dialog is not on screen:\n%s", s)
 	}
 }
+
+// A failed high-risk step shows its rollback and that it blocks the rest
+// in the detail's first lines, at 80x24, before why and command.
+func TestFailedHighRiskShowsRollbackFirst(t *testing.T) {
+	ex := newFakeExec("web1")
+	ex.on("migrate", &fakeJob{lines: out(sshexec.Stderr, "lock timeout"), res: sshexec.Result{ExitCode: 1}})
+	m := started(t, ex, 80, 24)
+	m = sel(m, "migrate")
+	m = press(t, m, "enter")
+	m = typeText(t, m, "migrate")
+	m = press(t, m, "enter", "f", "enter")
+	s := screen(m)
+	for _, want := range []string{"Rollback: Restore the backup", "blocked until you choose"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("failed migrate's detail lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Index(s, "Rollback:") > strings.Index(s, "The new code needs") {
+		t.Errorf("the rollback comes after the why:\n%s", s)
+	}
+}

@@ -157,9 +157,17 @@ func (m Model) detailHeight(bodyH, w int) int {
 	need := 6
 	limit := bodyH / 2
 	if m.rel != nil && len(m.steps) > 0 {
+		id := m.steps[m.selected]
 		need = lipgloss.Height(m.detailView(w, false))
-		if r := m.outputs[m.steps[m.selected]]; r == nil || r.len() == 0 {
+		r := m.outputs[id]
+		switch {
+		case r == nil || r.len() == 0:
 			limit = bodyH - 4 // no output yet: the detail is what there is to read
+		case m.run == nil || m.run.step != id:
+			// Finished output: the pane needs its lines (plus title and
+			// rule), at least 5 and at most half; the detail the rest.
+			// (While a step runs the split stays put.)
+			limit = bodyH - max(5, min(r.len()+3, bodyH/2))
 		}
 	}
 	return max(4, min(need, limit))
