@@ -18,6 +18,9 @@ package sshexec
 //	    canceled, timedout markers left by Cancel and by the timeout
 //	    sudo               marker: the job runs as root
 //
+// The directory goes when the caller calls Forget, or when it has been idle
+// for the retention (footprint.go).
+//
 // Followers tail out and err from byte offsets with GNU tail (inotify; it
 // ends when the job's process is gone), then report the file sizes, times
 // and exit record. A step costs one session (see launchCmd).

@@ -10,6 +10,15 @@
 // reattaches by itself. A local Executor gives the same guarantees on the
 // operator's own machine.
 //
+// On the host, each job has a directory under
+// $XDG_STATE_HOME/golive/jobs (by default ~/.local/state/golive/jobs),
+// private to the user. The job's script and environment are unlinked as soon
+// as its shell has opened them, so no secret stays on disk; its output and
+// exit record stay until the caller has recorded the job's end and calls
+// Forget. An executor's first Run prunes, in the background, directories of
+// jobs nobody forgot (golive died) in which nothing changed for 7 days
+// (Options.JobRetention), never one whose job may still run.
+//
 // It knows nothing of runbooks or terminals.
 package sshexec
 
