@@ -210,6 +210,11 @@ func (s *Server) writeConfig() error {
 		"LogLevel ERROR",
 		"AllowTcpForwarding yes",
 	}
+	// Jobs that tests run on this server keep their files (sshexec's job
+	// directories) under the server's own directory, not in the real
+	// user's ~/.local/state: a test must not litter the machine it runs on.
+	// A Config("SetEnv ...") line comes first and wins.
+	lines = append(lines, "SetEnv XDG_STATE_HOME="+filepath.Join(s.Dir, "state"))
 	if s.HostCert != nil {
 		lines = append(lines, "HostCertificate "+s.HostKeyPath+"-cert.pub")
 	}

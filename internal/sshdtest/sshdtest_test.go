@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -139,4 +140,20 @@ func TestAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
+}
+
+// Jobs run through the test server keep their state under the server's
+// directory, never in the real user's home.
+func TestSessionStateDirIsPrivate(t *testing.T) {
+	ssh := RequireClient(t, "ssh")
+	s := Start(t)
+	cfg := s.WriteSSHConfig("box")
+	out, err := exec.Command(ssh, "-F", cfg, "box", "echo $XDG_STATE_HOME").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ssh: %v\n%s", err, out)
+	}
+	want := filepath.Join(s.Dir, "state")
+	if got := strings.TrimSpace(string(out)); got != want {
+		t.Fatalf("XDG_STATE_HOME on the server = %q, want %q", got, want)
+	}
 }
