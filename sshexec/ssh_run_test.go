@@ -59,7 +59,7 @@ func TestSSHSudo(t *testing.T) {
 	r := sshRunner(t, s, root)
 	r.rootCheck = "false"
 	id := jobID(t)
-	res, lines, err := runJob(t, r, Spec{JobID: id, Script: "id -u", Sudo: true, SudoPassword: []byte(testPassword)})
+	res, lines, err := runJob(t, r, Spec{JobID: id, Script: "S='" + plantedSecret + "'; id -u", Sudo: true, SudoPassword: []byte(testPassword)})
 	if err != nil || res.ExitCode != 0 {
 		t.Fatalf("%+v %v", res, err)
 	}
@@ -68,6 +68,9 @@ func TestSSHSudo(t *testing.T) {
 	}
 	if l := leaks(t, root); len(l) > 0 {
 		t.Errorf("the sudo password leaked into %q", l)
+	}
+	if f := filesHolding(t, root, plantedSecret); len(f) > 0 {
+		t.Errorf("the sudo job's script stayed on disk: %q", f)
 	}
 	if err := r.Forget(context.Background(), id); err != nil {
 		t.Fatalf("Forget of a sudo job: %v", err)
