@@ -86,7 +86,6 @@ type connectMsg struct {
 	hostKey    *hostKeyAsk
 	passphrase *passphraseAsk
 	exec       sshexec.Executor
-	accepted   []runbook.HostKeyInfo
 	err        error
 }
 
