@@ -162,21 +162,8 @@ func appendLine(file, line string) error {
 	return f.Close()
 }
 
-// readJournalEvents reads every event of a journal file without taking
-// its lock (golive itself holds it while the run is open).
-func readJournalEvents(path string) ([]runbook.Event, error) {
-	var evs []runbook.Event
-	for e, err := range journalEvents(path) {
-		if err != nil {
-			return nil, err
-		}
-		evs = append(evs, e)
-	}
-	return evs, nil
-}
-
-// journalEvents yields the events of a journal file one at a time, as
-// readJournalEvents reads them.
+// journalEvents yields the events of a journal file one at a time,
+// without taking its lock (golive itself holds it while the run is open).
 func journalEvents(path string) iter.Seq2[runbook.Event, error] {
 	return func(yield func(runbook.Event, error) bool) {
 		f, err := os.Open(path)

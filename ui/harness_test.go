@@ -351,3 +351,16 @@ func journal(t *testing.T, m Model) []runbook.Event {
 	}
 	return evs
 }
+
+// readJournalEvents reads every event of a journal file, through
+// journalEvents (the reader Export uses).
+func readJournalEvents(path string) ([]runbook.Event, error) {
+	var evs []runbook.Event
+	for e, err := range journalEvents(path) {
+		if err != nil {
+			return nil, err
+		}
+		evs = append(evs, e)
+	}
+	return evs, nil
+}
