@@ -218,10 +218,7 @@ func (m Model) beginRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 	if remote == nil {
 		remote = local
 	}
-	red := runbook.NewRedactor(m.plan.Secrets())
-	if len(o.SudoPassword) > 0 {
-		red.AddSecret(string(o.SudoPassword))
-	}
+	red := newRedactor(m.plan, o.SudoPassword)
 	runID := o.RunID
 	if runID == "" {
 		runID = newRunID(o.Now())
@@ -237,25 +234,7 @@ func (m Model) beginRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 	stateDir, rb, profPath := o.StateDir, m.rb, profileFile(o.ProfilePath, m.rb.ID)
 	prof := Profile{Host: o.Host, Operator: o.Operator, Vars: m.plan.Vars}
 	return m, func() tea.Msg {
-		j, err := runbook.CreateJournal(stateDir, rel.RunID)
-		if err != nil {
-			return releaseReadyMsg{err: fmt.Errorf("start the run's journal: %w", err)}
-		}
-		rel.Journal = j
-		evs, err := rel.Record(begin)
-		if err == nil {
-			err = rel.Apply(evs...)
-		}
-		if err == nil {
-			var evs []runbook.Event
-			evs, err = connectedEvents(rel, remote, accepted)
-			for _, ev := range evs {
-				if err == nil {
-					err = rel.Commit(ev, nil)
-				}
-			}
-		}
-		if err != nil {
+		if err := rel.open(stateDir, begin, remote, accepted); err != nil {
 			return releaseReadyMsg{err: err}
 		}
 		// Saved only now that the release has started: the next one

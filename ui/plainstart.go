@@ -139,10 +139,7 @@ func (p *plain) begin(ctx context.Context) int {
 	if ex == nil {
 		ex = o.Local
 	}
-	red := runbook.NewRedactor(plan.Secrets())
-	if len(o.SudoPassword) > 0 {
-		red.AddSecret(string(o.SudoPassword))
-	}
+	red := newRedactor(plan, o.SudoPassword)
 	rel := &Release{Plan: plan, Session: runbook.NewSession(plan, o.Now), Remote: ex, Local: o.Local,
 		Redactor: red, Operator: operator, Host: host, RunID: newRunID(o.Now()), Auto: p.po.Yes, Now: o.Now,
 		SudoPassword: o.SudoPassword}
@@ -152,24 +149,11 @@ func (p *plain) begin(ctx context.Context) int {
 		p.info("%v", err)
 		return ExitUsage
 	}
-	j, err := runbook.CreateJournal(o.StateDir, rel.RunID)
-	if err != nil {
-		p.info("start the run's journal: %v", err)
-		return ExitFailed
-	}
-	rel.Journal = j
-	if err := rel.Commit(beginEv, nil); err != nil {
-		j.Close()
+	if err := rel.open(o.StateDir, beginEv, ex, p.accepted); err != nil {
 		p.info("%v", err)
 		return ExitFailed
 	}
 	p.rel = rel
-	if err := p.commitConnected(ex); err != nil {
-		j.Close()
-		p.rel = nil
-		p.info("%v", err)
-		return ExitFailed
-	}
 	// Saved once the release has started, so the next one needs no
 	// typing; secret values are never saved.
 	if err := SaveProfile(profileFile(o.ProfilePath, rb.ID), rb, Profile{Host: host, Operator: operator, Vars: plan.Vars}); err != nil {
@@ -180,7 +164,7 @@ func (p *plain) begin(ctx context.Context) int {
 		mode = "automatic sign-offs (--yes)"
 	}
 	p.info("run %s: %s (%s) on %s, operator %s, %s", rel.RunID, rb.Title, rb.ID, host, operator, mode)
-	p.info("journal %s", j.Path())
+	p.info("journal %s", rel.Journal.Path())
 	return ExitPassed
 }
 

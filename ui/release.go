@@ -79,6 +79,45 @@ func (r *Release) Commit(ev runbook.Event, err error) error {
 	return r.Apply(evs...)
 }
 
+// newRedactor masks the plan's secret variables and, when one is given,
+// the sudo password: what every Release needs before its first event.
+func newRedactor(plan *runbook.Plan, sudoPassword []byte) *runbook.Redactor {
+	red := runbook.NewRedactor(plan.Secrets())
+	if len(sudoPassword) > 0 {
+		red.AddSecret(string(sudoPassword))
+	}
+	return red
+}
+
+// open creates the run's journal under stateDir and journals the run's
+// start: begin (Session.Begin's event), then the host keys the operator
+// accepted while connecting and the key ex verified (connectedEvents).
+// It blocks on disk, so the TUI calls it from a tea.Cmd. On failure it
+// closes the journal again (releasing its lock) and leaves r.Journal nil.
+func (r *Release) open(stateDir string, begin runbook.Event, ex sshexec.Executor, accepted []runbook.HostKeyInfo) error {
+	j, err := runbook.CreateJournal(stateDir, r.RunID)
+	if err != nil {
+		return fmt.Errorf("start the run's journal: %w", err)
+	}
+	r.Journal = j
+	err = r.Commit(begin, nil)
+	if err == nil {
+		var evs []runbook.Event
+		evs, err = connectedEvents(r, ex, accepted)
+		for _, ev := range evs {
+			if err == nil {
+				err = r.Commit(ev, nil)
+			}
+		}
+	}
+	if err != nil {
+		j.Close()
+		r.Journal = nil
+		return err
+	}
+	return nil
+}
+
 // Job is one attempt of a step to run or to follow again.
 type Job struct {
 	Step    string

@@ -62,10 +62,7 @@ func OpenRun(opts Options, journalPath string) (*Release, []runbook.Event, error
 	if err != nil {
 		return fail(fmt.Errorf("run %s: the journal does not replay: %w", info.ID, err))
 	}
-	red := runbook.NewRedactor(plan.Secrets())
-	if len(opts.SudoPassword) > 0 {
-		red.AddSecret(string(opts.SudoPassword))
-	}
+	red := newRedactor(plan, opts.SudoPassword)
 	op := opts.Operator
 	if op == "" {
 		op = info.Operator
