@@ -78,7 +78,9 @@ func ResumePlain(ctx context.Context, opts Options, rel *Release, events []runbo
 		return ExitUsage
 	}
 	if err := checkHostKey(rel, ex); err != nil {
-		ex.Close()
+		if ex != nil { // nil for --host local
+			ex.Close()
+		}
 		p.info("%v", err)
 		return ExitFailed
 	}
