@@ -314,3 +314,29 @@ func TestCtrlCQuitsAtOnce(t *testing.T) {
 		t.Fatal("ctrl+c did not quit")
 	}
 }
+
+// A second enter while the first step.started is still on its way to the
+// journal must not journal the same attempt again (the Session would
+// refuse it and the TUI would stop on the error panel).
+func TestDoubleEnterStartsOnce(t *testing.T) {
+	m := started(t, newFakeExec("web1"), 100, 30)
+	nm, first := m.Update(keyMsg("enter"))
+	m = nm.(Model)
+	nm, second := m.Update(keyMsg("enter"))
+	m = nm.(Model)
+	m = drive(t, m, first)
+	m = drive(t, m, second)
+	m = settle(t, m)
+	if m.state != stateMain {
+		t.Fatalf("state %v, error %v", m.state, m.errPanel)
+	}
+	starts := 0
+	for _, e := range journal(t, m) {
+		if e.Type == runbook.EvStepStarted {
+			starts++
+		}
+	}
+	if starts != 1 {
+		t.Fatalf("%d step.started events journaled, want 1", starts)
+	}
+}

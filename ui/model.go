@@ -120,7 +120,12 @@ type Model struct {
 	summaryOff int
 
 	// The running step, if any.
-	run      *activeRun
+	run *activeRun
+	// starting: a step.started event is on its way to the journal and
+	// run is not set yet. No step starts until it is on disk: a second
+	// enter in between would journal the same attempt twice, which the
+	// Session refuses to apply.
+	starting string
 	nextRun  int
 	quitting bool
 	// quitPending: the operator quit while a step ran; golive quits once

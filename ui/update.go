@@ -85,6 +85,9 @@ func (m Model) begin(rel *Release) Model {
 
 // onRecorded applies journaled events and does what comes next.
 func (m Model) onRecorded(msg recordedMsg) (tea.Model, tea.Cmd) {
+	if msg.next == nextStartRun {
+		m.starting = ""
+	}
 	if msg.err != nil {
 		return m.fail(msg.err), nil
 	}
