@@ -27,17 +27,7 @@ func TestLocal(t *testing.T) {
 	if e.Host() != "local" {
 		t.Errorf("Host() = %q", e.Host())
 	}
-	t.Run("OrderAndExit", func(t *testing.T) { testOrderAndExit(t, e) })
-	t.Run("Signal", func(t *testing.T) { testSignal(t, e) })
-	t.Run("ShellErrors", func(t *testing.T) { testShellErrors(t, e) })
-	t.Run("PartialLine", func(t *testing.T) { testPartialLine(t, e) })
-	t.Run("Env", func(t *testing.T) { testEnv(t, e) })
-	t.Run("ProgressAndBytes", func(t *testing.T) { testProgressAndBytes(t, e) })
-	t.Run("JobIDOnce", func(t *testing.T) { testJobIDOnce(t, e) })
-	t.Run("Timeout", func(t *testing.T) { testTimeout(t, e) })
-	t.Run("Cancel", func(t *testing.T) { testCancel(t, e) })
-	t.Run("Attach", func(t *testing.T) { testAttach(t, e, fresh) })
-	t.Run("BigOutput", func(t *testing.T) { testBigOutput(t, e) })
+	runExecutorSuite(t, e, fresh)
 }
 
 // TestLocalDefaultStateDir: without StateDir, jobs live under

@@ -97,6 +97,23 @@ func wantSeq(t *testing.T, got []string, prefix string, n int) {
 	}
 }
 
+// runExecutorSuite runs the whole suite against e; fresh returns another
+// Executor on the same host and state (a restarted golive), for Attach.
+// Both TestLocal and TestSSHRun call it, so each case runs on both.
+func runExecutorSuite(t *testing.T, e Executor, fresh func() Executor) {
+	t.Run("OrderAndExit", func(t *testing.T) { testOrderAndExit(t, e) })
+	t.Run("Signal", func(t *testing.T) { testSignal(t, e) })
+	t.Run("ShellErrors", func(t *testing.T) { testShellErrors(t, e) })
+	t.Run("PartialLine", func(t *testing.T) { testPartialLine(t, e) })
+	t.Run("Env", func(t *testing.T) { testEnv(t, e) })
+	t.Run("ProgressAndBytes", func(t *testing.T) { testProgressAndBytes(t, e) })
+	t.Run("JobIDOnce", func(t *testing.T) { testJobIDOnce(t, e) })
+	t.Run("Timeout", func(t *testing.T) { testTimeout(t, e) })
+	t.Run("Cancel", func(t *testing.T) { testCancel(t, e) })
+	t.Run("Attach", func(t *testing.T) { testAttach(t, e, fresh) })
+	t.Run("BigOutput", func(t *testing.T) { testBigOutput(t, e) })
+}
+
 func firstText(s []string) string {
 	if len(s) == 0 {
 		return ""
