@@ -57,7 +57,7 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, "\nResume one with: golive resume RUNID")
 			return 0
 		}
-		final, err := tea.NewProgram(ui.NewRunPicker(runs, time.Now)).Run()
+		final, err := tea.NewProgram(ui.NewRunPicker(runs, time.Now), programOptions()...).Run()
 		if err != nil {
 			fmt.Fprintf(stderr, "golive resume: %v\n", err)
 			return 1

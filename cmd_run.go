@@ -213,13 +213,18 @@ func runPlain(c runConfig, opts ui.Options, stdout, stderr io.Writer) int {
 	return ui.RunPlain(context.Background(), opts, ui.PlainOptions{In: os.Stdin, Out: stdout, Yes: c.yes})
 }
 
+// programOptions are the options of every Bubble Tea program golive
+// runs: NO_COLOR turns colours off.
+func programOptions() []tea.ProgramOption {
+	if p, ok := ui.ColorProfile(os.Environ()); ok {
+		return []tea.ProgramOption{tea.WithColorProfile(p)}
+	}
+	return nil
+}
+
 // runTUI runs the Bubble Tea program and reports how it ended.
 func runTUI(m ui.Model, stdout, stderr io.Writer) int {
-	var popts []tea.ProgramOption
-	if p, ok := ui.ColorProfile(os.Environ()); ok {
-		popts = append(popts, tea.WithColorProfile(p))
-	}
-	final, err := tea.NewProgram(m, popts...).Run()
+	final, err := tea.NewProgram(m, programOptions()...).Run()
 	if err != nil {
 		fmt.Fprintf(stderr, "golive: %v\n", err)
 		return 1
