@@ -135,6 +135,13 @@ func (m Model) submitDialog() (tea.Model, tea.Cmd) {
 	var ev runbook.Event
 	var err error
 	switch d.kind {
+	case dlgSignOff, dlgRollback, dlgNote:
+		if m.recording > 0 { // see Model.recording
+			d.err = "saving to the journal: press enter again in a moment"
+			return m, nil
+		}
+	}
+	switch d.kind {
 	case dlgConfirmRisk:
 		if text != d.step && !strings.EqualFold(text, "yes") {
 			d.err = fmt.Sprintf("type %s or yes to run this high-risk step; esc to go back", d.step)
@@ -179,7 +186,8 @@ func (m Model) submitDialog() (tea.Model, tea.Cmd) {
 	}
 	m.dlg = dialog{}
 	m.syncKeys()
-	return m, record(m.rel, nextNone, ev)
+	cmd := m.record(nextNone, ev)
+	return m, cmd
 }
 
 // dialogView renders the open dialog for a box width w and at most maxH

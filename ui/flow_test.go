@@ -340,3 +340,38 @@ func TestDoubleEnterStartsOnce(t *testing.T) {
 		t.Fatalf("%d step.started events journaled, want 1", starts)
 	}
 }
+
+// A second q on the summary, before the first run.finished is on disk,
+// must not finish the run twice.
+func TestDoubleQuitFinishesOnce(t *testing.T) {
+	ex := goldenExec()
+	m := started(t, ex, 80, 24)
+	m = press(t, m, "enter", "p", "enter") // check
+	m = press(t, m, "s")                   // backup
+	m = typeText(t, m, "dump verified by DBA")
+	m = press(t, m, "enter", "enter")
+	m = typeText(t, m, "migrate")
+	m = press(t, m, "enter", "p", "enter") // migrate
+	m = sel(m, "smoke")
+	m = press(t, m, "s")
+	m = typeText(t, m, "checked by hand")
+	m = press(t, m, "enter")
+	if m.state != stateSummary {
+		t.Fatalf("state %v, want summary (status %q)", m.state, m.status)
+	}
+	nm, first := m.Update(keyMsg("q"))
+	m = nm.(Model)
+	nm, second := m.Update(keyMsg("q"))
+	m = nm.(Model)
+	m = drive(t, m, first)
+	m = drive(t, m, second)
+	finished := 0
+	for _, e := range journal(t, m) {
+		if e.Type == runbook.EvRunFinished {
+			finished++
+		}
+	}
+	if finished != 1 {
+		t.Fatalf("%d run.finished events journaled, want 1", finished)
+	}
+}

@@ -114,8 +114,7 @@ func (m Model) runSelected(step string) (tea.Model, tea.Cmd) {
 
 // start journals a step.started event; the job starts once it is on disk.
 func (m Model) start(step string, confirmed bool) (tea.Model, tea.Cmd) {
-	if m.starting != "" {
-		m.status, m.statusOK = m.starting+" is starting", false
+	if m.busy() {
 		return m, nil
 	}
 	ev, err := m.rel.StartEvent(step, confirmed)
@@ -125,8 +124,8 @@ func (m Model) start(step string, confirmed bool) (tea.Model, tea.Cmd) {
 	}
 	m.ring(step) // output of a retry follows the earlier attempts'
 	m.pane.follow()
-	m.starting = step
-	return m, record(m.rel, nextStartRun, ev)
+	cmd := m.record(nextStartRun, ev)
+	return m, cmd
 }
 
 // openSignOff opens the note input for a verdict.

@@ -121,13 +121,14 @@ type Model struct {
 
 	// The running step, if any.
 	run *activeRun
-	// starting: a step.started event is on its way to the journal and
-	// run is not set yet. No step starts until it is on disk: a second
-	// enter in between would journal the same attempt twice, which the
-	// Session refuses to apply.
-	starting string
-	nextRun  int
-	quitting bool
+	// recording counts the events on their way to the journal (record
+	// Cmds whose recordedMsg has not come back). The Session applies
+	// them only then, so a key that builds another event in between
+	// (a second enter or q) would journal the same start or finish
+	// twice, which the Session then refuses: such keys wait (busy).
+	recording int
+	nextRun   int
+	quitting  bool
 	// quitPending: the operator quit while a step ran; golive quits once
 	// it has stopped following the job (onRunDone).
 	quitPending bool

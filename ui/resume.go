@@ -147,7 +147,7 @@ func (m Model) resumeRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 	m.resumeEvents = nil
 	cmds := []tea.Cmd{m.tick()}
 	if len(connected) > 0 {
-		cmds = append(cmds, record(rel, nextNone, connected...))
+		cmds = append(cmds, m.record(nextNone, connected...))
 	}
 	for _, id := range m.steps {
 		st := rel.Session.Step(id)
@@ -163,14 +163,14 @@ func (m Model) resumeRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 			if err != nil {
 				return m.fail(err), nil
 			}
-			cmds = append(cmds, record(rel, nextReattach, ev))
+			cmds = append(cmds, m.record(nextReattach, ev))
 			break
 		}
 		ev, err := rel.Session.StartStep(id, last.Start)
 		if err != nil {
 			return m.fail(fmt.Errorf("reattach %s: %w", id, err)), nil
 		}
-		cmds = append(cmds, record(rel, nextAttach, ev))
+		cmds = append(cmds, m.record(nextAttach, ev))
 		break // one step runs at a time
 	}
 	m.showSelected()

@@ -22,6 +22,26 @@ func record(rel *Release, next nextAction, evs ...runbook.Event) tea.Cmd {
 	}
 }
 
+// record journals evs like record, and counts them in m.recording
+// until their recordedMsg comes back. Call it as cmd := m.record(…);
+// return m, cmd: in "return m, m.record(…)" Go may copy m before the
+// count changes.
+func (m *Model) record(next nextAction, evs ...runbook.Event) tea.Cmd {
+	m.recording++
+	return record(m.rel, next, evs...)
+}
+
+// busy reports whether events are on their way to the journal, and then
+// tells the operator to try again: the key would build its event from a
+// Session that does not have them yet.
+func (m *Model) busy() bool {
+	if m.recording == 0 {
+		return false
+	}
+	m.status, m.statusOK = "saving to the journal: try again in a moment", false
+	return true
+}
+
 // startRun runs j in the background. Its journaled output events, then
 // exactly one runDoneMsg, arrive on the returned channel; read it with
 // waitForRun (STYLE §5). Output is paced (coalesce.go): batches that pile

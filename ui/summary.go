@@ -39,11 +39,15 @@ func (m Model) summaryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			return m, tea.Quit
 		}
 		if m.rel.Session.Next() == "" {
+			if m.busy() {
+				return m, nil
+			}
 			// Every step is settled: close the run, so it is no
 			// longer offered for resume.
 			ev, err := m.rel.Session.Finish("")
 			if err == nil {
-				return m, record(m.rel, nextQuit, ev)
+				cmd := m.record(nextQuit, ev)
+				return m, cmd
 			}
 		}
 		m.dlg = newConfirm(dlgQuit, "")
@@ -56,12 +60,16 @@ func (m Model) summaryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 // export finishes the run if every step is settled, then writes the
 // transcript to dir.
 func (m Model) export(dir string) (tea.Model, tea.Cmd) {
+	if m.busy() {
+		return m, nil
+	}
 	m.exportDir = dir
 	m.status, m.statusOK = "exporting to "+dir+"…", true
 	if m.rel.Session.Next() == "" && !m.rel.Session.Finished() {
 		ev, err := m.rel.Session.Finish("")
 		if err == nil {
-			return m, record(m.rel, nextExport, ev)
+			cmd := m.record(nextExport, ev)
+			return m, cmd
 		}
 	}
 	return m, m.exportCmd(dir)

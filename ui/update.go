@@ -85,9 +85,7 @@ func (m Model) begin(rel *Release) Model {
 
 // onRecorded applies journaled events and does what comes next.
 func (m Model) onRecorded(msg recordedMsg) (tea.Model, tea.Cmd) {
-	if msg.next == nextStartRun {
-		m.starting = ""
-	}
+	m.recording = max(0, m.recording-1)
 	if msg.err != nil {
 		return m.fail(msg.err), nil
 	}
@@ -108,7 +106,7 @@ func (m Model) onRecorded(msg recordedMsg) (tea.Model, tea.Cmd) {
 		if err != nil {
 			return m.fail(fmt.Errorf("reattach %s: %w", ev.Step, err)), nil
 		}
-		cmd = record(m.rel, nextAttach, start)
+		cmd = m.record(nextAttach, start)
 	case nextQuit:
 		m.outcome.RunID = m.rel.RunID
 		m.outcome.Verdict = m.rel.Session.Verdict()
@@ -235,7 +233,8 @@ func (m Model) onRunDone(msg runDoneMsg) (tea.Model, tea.Cmd) {
 		if err != nil {
 			return m.quit()
 		}
-		return m, record(m.rel, nextQuit, ev)
+		cmd := m.record(nextQuit, ev)
+		return m, cmd
 	case msg.detached || msg.exit == nil:
 		return m, nil
 	}
@@ -314,7 +313,8 @@ func (m Model) onCancelDone(msg cancelDoneMsg) (tea.Model, tea.Cmd) {
 	if err != nil {
 		return m, nil
 	}
-	return m, record(m.rel, nextNone, ev)
+	cmd := m.record(nextNone, ev)
+	return m, cmd
 }
 
 // move changes the selected step by d, within bounds.
