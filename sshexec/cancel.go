@@ -23,29 +23,43 @@ func (r *runner) Cancel(ctx context.Context, jobID string) error {
 	prefix, pw := r.cancelSudo()
 	defer clear(pw)
 	cmd := cancelCmd(r.root, jobID, prefix)
+	notify := func(msg string) { r.noticeJob(ctx, jobID, msg) }
+	lost := fmt.Sprintf("connection to %s lost while cancelling job %s; reconnecting", r.t.name(), jobID)
+	out, errw, err := r.ctlExec(ctx, cmd, pw, lost, notify)
+	if err != nil {
+		msg := fmt.Sprintf("could not cancel %s: %v; it may still be running", where, err)
+		r.noticeJob(ctx, jobID, msg)
+		return fmt.Errorf("sshexec: %s: %w", msg, ErrMaybeRunning)
+	}
+	msg, cerr := cancelOutcome(where, out, errw)
+	r.noticeJob(ctx, jobID, msg)
+	return cerr
+}
+
+// ctlExec runs a control command (Cancel's, Forget's) with stdin, if not
+// nil, on its stdin, and returns what it wrote on stdout and stderr. When
+// the link drops it reconnects and runs cmd again, up to three times;
+// notify, if not nil, hears lost before each reconnect and the reconnect's
+// own notices. cmd must therefore be safe to run twice.
+func (r *runner) ctlExec(ctx context.Context, cmd string, stdin []byte, lost string, notify func(string)) (out, errw *ctlWriter, err error) {
+	if notify == nil {
+		notify = func(string) {}
+	}
 	for try := 0; ; try++ {
 		gen := r.gen.Load()
-		var out, errw ctlWriter
-		var stdin io.Reader
-		if pw != nil {
-			stdin = bytes.NewReader(pw)
+		out, errw = &ctlWriter{}, &ctlWriter{}
+		var in io.Reader
+		if stdin != nil {
+			in = bytes.NewReader(stdin)
 		}
-		_, err := r.t.exec(ctx, cmd, stdin, &out, &errw)
+		_, err = r.t.exec(ctx, cmd, in, out, errw)
 		if errors.Is(err, errConnLost) && try < 3 && ctx.Err() == nil {
-			notify := func(msg string) { r.noticeJob(ctx, jobID, msg) }
-			notify(fmt.Sprintf("connection to %s lost while cancelling job %s; reconnecting", r.t.name(), jobID))
+			notify(lost)
 			if rerr := r.reconnect(ctx, gen, notify); rerr == nil {
 				continue
 			}
 		}
-		if err != nil {
-			msg := fmt.Sprintf("could not cancel %s: %v; it may still be running", where, err)
-			r.noticeJob(ctx, jobID, msg)
-			return fmt.Errorf("sshexec: %s: %w", msg, ErrMaybeRunning)
-		}
-		msg, cerr := cancelOutcome(where, &out, &errw)
-		r.noticeJob(ctx, jobID, msg)
-		return cerr
+		return out, errw, err
 	}
 }
 

@@ -8,11 +8,8 @@ package sshexec
 // Run, once nothing in them changed for the retention (7 days by default).
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"time"
 )
 
@@ -35,31 +32,18 @@ func (r *runner) Forget(ctx context.Context, jobID string) error {
 	prefix, pw := r.cancelSudo()
 	defer clear(pw)
 	cmd := forgetCmd(r.root, jobID, prefix)
-	for try := 0; ; try++ {
-		gen := r.gen.Load()
-		var out, errw ctlWriter
-		var stdin io.Reader
-		if pw != nil {
-			stdin = bytes.NewReader(pw)
-		}
-		_, err := r.t.exec(ctx, cmd, stdin, &out, &errw)
-		if errors.Is(err, errConnLost) && try < 3 && ctx.Err() == nil {
-			if rerr := r.reconnect(ctx, gen, func(string) {}); rerr == nil {
-				continue
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("sshexec: could not remove the directory of %s: %w", where, err)
-		}
-		said := hostSays(joinMsg(out.message(), errw.message()))
-		switch {
-		case out.has("removed"), out.has("gone"):
-			return nil
-		case out.has("running"):
-			return fmt.Errorf("sshexec: cannot forget %s: it is still running; cancel it or wait for its end: %w", where, ErrJobRunning)
-		}
-		return fmt.Errorf("sshexec: could not remove the directory of %s under %s%s%s", where, r.root, said, sudoHint(said))
+	out, errw, err := r.ctlExec(ctx, cmd, pw, "", nil)
+	if err != nil {
+		return fmt.Errorf("sshexec: could not remove the directory of %s: %w", where, err)
 	}
+	said := hostSays(joinMsg(out.message(), errw.message()))
+	switch {
+	case out.has("removed"), out.has("gone"):
+		return nil
+	case out.has("running"):
+		return fmt.Errorf("sshexec: cannot forget %s: it is still running; cancel it or wait for its end: %w", where, ErrJobRunning)
+	}
+	return fmt.Errorf("sshexec: could not remove the directory of %s under %s%s%s", where, r.root, said, sudoHint(said))
 }
 
 // forgetCmd removes job id's directory unless the job still runs: its

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -201,5 +202,96 @@ func TestLocalMissingTool(t *testing.T) {
 	_, _, err := runJob(t, e, Spec{Script: "echo hi"})
 	if err == nil || !strings.Contains(err.Error(), "needs setsid") || time.Since(start) > 5*time.Second {
 		t.Errorf("err = %v after %v, want a prompt error naming setsid", err, time.Since(start))
+	}
+}
+
+// dropOnceTransport is the local transport whose link drops once, before
+// the first command containing match runs.
+type dropOnceTransport struct {
+	localTransport
+	match      string
+	mu         sync.Mutex
+	dropped    bool
+	reconnects int
+}
+
+func (d *dropOnceTransport) exec(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	d.mu.Lock()
+	drop := !d.dropped && strings.Contains(cmd, d.match)
+	d.dropped = d.dropped || drop
+	d.mu.Unlock()
+	if drop {
+		return -1, fmt.Errorf("fake link: %w", errConnLost)
+	}
+	return d.localTransport.exec(ctx, cmd, stdin, stdout, stderr)
+}
+
+func (d *dropOnceTransport) reconnect(_ context.Context, notify func(string)) error {
+	d.mu.Lock()
+	d.reconnects++
+	d.mu.Unlock()
+	notify("fake reconnect")
+	return nil
+}
+
+// TestDropDuringCancelAndForget: a link that drops before Cancel's or
+// Forget's command runs is re-established and the command run again, and
+// the job's follower hears of the drop.
+func TestDropDuringCancelAndForget(t *testing.T) {
+	dir := t.TempDir()
+	dt := &dropOnceTransport{match: "golive-cancel"}
+	r := newRunner(dt)
+	r.root = shq(dir)
+	id := jobID(t)
+	started := make(chan struct{}, 1)
+	c := newCollector(func(l Line) {
+		if l.Stream == Stdout && l.Text == "up" {
+			started <- struct{}{}
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	type ran struct {
+		res Result
+		err error
+	}
+	done := make(chan ran, 1)
+	go func() {
+		res, err := r.Run(ctx, Spec{JobID: id, Script: "echo up; sleep 300"}, c.ch)
+		done <- ran{res, err}
+	}()
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("job did not start")
+	}
+	if err := r.Cancel(ctx, id); err != nil {
+		t.Fatalf("cancel across a dropped link: %v", err)
+	}
+	got := <-done
+	lines := c.stop()
+	if got.err != nil || !got.res.Canceled {
+		t.Fatalf("run = %+v, %v; want canceled", got.res, got.err)
+	}
+	var notices []string
+	for _, l := range lines {
+		if l.Stream == Notice {
+			notices = append(notices, l.Text)
+		}
+	}
+	if n := strings.Join(notices, "\n"); !strings.Contains(n, "lost while cancelling") || !strings.Contains(n, "fake reconnect") {
+		t.Errorf("notices %q do not tell of the drop and the reconnect", notices)
+	}
+	dt.mu.Lock()
+	dt.dropped, dt.match = false, "golive:removed"
+	dt.mu.Unlock()
+	if err := r.Forget(ctx, id); err != nil {
+		t.Fatalf("forget across a dropped link: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, id)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("job directory after Forget: %v, want it gone", err)
+	}
+	if dt.reconnects != 2 {
+		t.Errorf("%d reconnects, want 2 (one for Cancel, one for Forget)", dt.reconnects)
 	}
 }
