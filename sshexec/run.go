@@ -38,7 +38,7 @@ func newRunner(t transport) *runner {
 	return &runner{t: t, root: defaultRoot, rootCheck: isRoot, keep: DefaultJobRetention, active: map[string]*follower{}}
 }
 
-// Host names where jobs run.
+// Host returns the name of the host where jobs run (Executor.Host).
 func (r *runner) Host() string { return r.t.name() }
 
 // Close stops pruning, closes the transport and forgets the sudo password.

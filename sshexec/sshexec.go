@@ -39,6 +39,8 @@ const (
 	Notice
 )
 
+// String returns the stream's name: "stdout", "stderr", "notice", or
+// "unknown" for any other value.
 func (s Stream) String() string {
 	switch s {
 	case Stdout:
