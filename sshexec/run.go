@@ -192,10 +192,15 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 			}
 			continue
 		}
+		// The job ran: if its last partial lines cannot be delivered (ctx
+		// done), its status is not reported, so say unknown as the
+		// Executor contract asks.
 		if err := f.stdout.flush(); err != nil {
+			res.Unknown = true
 			return res, err
 		}
 		if err := f.stderr.flush(); err != nil {
+			res.Unknown = true
 			return res, err
 		}
 		a.fill(&res)
