@@ -96,14 +96,17 @@ func (m Model) updateDialog(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 func (m Model) confirmYes() (tea.Model, tea.Cmd) {
 	d := m.dlg
 	m.dlg = dialog{}
-	defer m.syncKeys()
+	// syncKeys before every return, not deferred: a deferred call would
+	// change m after the return statement had copied it.
 	switch d.kind {
 	case dlgCancel:
 		if m.run == nil {
+			m.syncKeys()
 			return m, nil
 		}
 		m.run.canceled = true
 		m.status, m.statusOK = "canceling "+m.run.step+"…", true
+		m.syncKeys()
 		return m, cancelJob(m.run.exec, m.run.jobID, m.run.id)
 	case dlgQuit:
 		if m.run != nil {
@@ -114,6 +117,7 @@ func (m Model) confirmYes() (tea.Model, tea.Cmd) {
 			m.quitPending = true
 			m.run.cancel()
 			m.status, m.statusOK = "stopping to follow "+m.run.step+"; it keeps running on the host…", true
+			m.syncKeys()
 			return m, nil
 		}
 		if m.rel != nil {
@@ -124,6 +128,7 @@ func (m Model) confirmYes() (tea.Model, tea.Cmd) {
 		m.quitting = true
 		return m, tea.Quit
 	}
+	m.syncKeys()
 	return m, nil
 }
 

@@ -375,3 +375,18 @@ func TestDoubleQuitFinishesOnce(t *testing.T) {
 		t.Fatalf("%d run.finished events journaled, want 1", finished)
 	}
 }
+
+// Answering y closes the dialog and gives the main screen its keys back
+// at once (they were left in y/n mode until the next state change).
+func TestConfirmYesRestoresKeys(t *testing.T) {
+	m := started(t, newFakeExec("web1"), 100, 30)
+	m.dlg = newConfirm(dlgCancel, "")
+	m.syncKeys()
+	if m.keys.Down.Enabled() {
+		t.Fatal("setup: down enabled under a y/n dialog")
+	}
+	m = press(t, m, "y")
+	if m.dlg.kind != dlgNone || !m.keys.Down.Enabled() || m.keys.Yes.Enabled() {
+		t.Fatalf("after y: dialog %v, down %v, yes %v", m.dlg.kind, m.keys.Down.Enabled(), m.keys.Yes.Enabled())
+	}
+}
