@@ -42,6 +42,12 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "golive export: give exactly one run id; 'golive resume' lists the unfinished runs")
 		return 2
 	}
+	// A run id names a directory under the state dir; never let one reach
+	// outside it (../x, /abs).
+	if id := pos[0]; id == "" || id == "." || id == ".." || filepath.Base(id) != id {
+		fmt.Fprintf(stderr, "golive export: %q is not a run id; 'golive resume' lists the unfinished runs\n", id)
+		return 2
+	}
 	stateDir, err := runbook.StateDir()
 	if err != nil {
 		fmt.Fprintf(stderr, "golive export: %v\n", err)

@@ -1,0 +1,25 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// A run id is a directory name under the state dir: one that would lead
+// out of it is refused before any file is opened.
+func TestExportRefusesPathsAsRunIDs(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	for _, id := range []string{"../../etc", "/etc/passwd", "runs/../x", "..", "."} {
+		var out, errb bytes.Buffer
+		code := dispatch([]string{"export", id}, &out, &errb)
+		if code != 2 || !strings.Contains(errb.String(), "is not a run id") {
+			t.Errorf("export %q: exit %d, stderr %q; want 2 and 'is not a run id'", id, code, errb.String())
+		}
+	}
+	// A well-formed id that does not exist is a different message.
+	var out, errb bytes.Buffer
+	if code := dispatch([]string{"export", "20260101T000000Z-abcdef"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "no run") {
+		t.Errorf("export of a missing run: exit %d, stderr %q", code, errb.String())
+	}
+}
