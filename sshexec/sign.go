@@ -106,7 +106,13 @@ func LoadSigner(ctx context.Context, opts SignerOptions) (ssh.Signer, error) {
 	}
 	home := opts.HomeDir
 	if home == "" {
-		home, _ = os.UserHomeDir()
+		h, err := os.UserHomeDir()
+		if err != nil {
+			// Without this check, home "" would look for keys in
+			// ./.ssh, under whatever directory golive was started in.
+			return nil, fmt.Errorf("signing key: no agent key and no home directory to look for key files in (%w); name a key file", err)
+		}
+		home = h
 	}
 	for _, name := range defaultIdentities {
 		path := filepath.Join(home, ".ssh", name)

@@ -418,3 +418,22 @@ func FuzzAllowedSigners(f *testing.F) {
 		}
 	})
 }
+
+// TestLoadSignerNoHome: with no home directory, LoadSigner does not fall
+// back to a .ssh directory under the current directory.
+func TestLoadSignerNoHome(t *testing.T) {
+	cwd := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(cwd, ".ssh"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	genKey(t, filepath.Join(cwd, ".ssh"), "ed25519", "")
+	t.Chdir(cwd)
+	t.Setenv("HOME", "")
+	s, err := LoadSigner(context.Background(), SignerOptions{AgentSocket: "none"})
+	if err == nil {
+		t.Fatalf("loaded %s from ./.ssh with no home directory", ssh.FingerprintSHA256(s.PublicKey()))
+	}
+	if !strings.Contains(err.Error(), "home directory") {
+		t.Errorf("error %q does not say the home directory is missing", err)
+	}
+}
