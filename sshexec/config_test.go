@@ -168,3 +168,22 @@ func TestDialConfigAlias(t *testing.T) {
 		t.Fatalf("exec: %d %q", code, out)
 	}
 }
+
+// TestTokenDNoHome: %d with no home directory is an error naming the
+// token, not an empty string that turns "%d/.ssh/id" into "/.ssh/id".
+func TestTokenDNoHome(t *testing.T) {
+	isolate(t)
+	cfgPath := writeConfig(t, "Host web\n  IdentityFile %d/.ssh/id_web\n")
+	cfg, err := loadSSHConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", "")
+	tg, err := cfg.resolveHost("web", "", 0)
+	if err == nil {
+		t.Fatalf("resolved with no home directory: identity files %q", tg.identityFiles)
+	}
+	if !strings.Contains(err.Error(), "%d") {
+		t.Errorf("error %q does not name the %%d token", err)
+	}
+}

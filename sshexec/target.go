@@ -134,7 +134,11 @@ func expandTokens(s string, t *target, path bool) (string, error) {
 		case 'u':
 			b.WriteString(localUser())
 		case 'd':
-			home, _ := os.UserHomeDir()
+			// An empty %d would turn "%d/.ssh/id" into "/.ssh/id".
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return "", fmt.Errorf("token %%d: %w", err)
+			}
 			b.WriteString(home)
 		case 'i':
 			b.WriteString(strconv.Itoa(os.Getuid()))
