@@ -51,7 +51,7 @@ func ParseAllowedSigners(r io.Reader, name string) (*AllowedSigners, error) {
 		}
 		e, err := parseSignerLine(line)
 		if err != nil {
-			return nil, fmt.Errorf("allowed signers %s:%d: %v", name, n, err)
+			return nil, fmt.Errorf("allowed signers %s:%d: %w", name, n, err)
 		}
 		e.Line = n
 		as.Entries = append(as.Entries, e)
@@ -100,7 +100,7 @@ func parseSignerLine(line string) (AllowedSigner, error) {
 	}
 	key, err := ssh.ParsePublicKey(blob)
 	if err != nil {
-		return e, fmt.Errorf("bad %s key: %v", word, err)
+		return e, fmt.Errorf("bad %s key: %w", word, err)
 	}
 	if key.Type() != word {
 		return e, fmt.Errorf("key type %q does not match the key data (%s)", word, key.Type())
@@ -188,7 +188,7 @@ func (e *AllowedSigner) setOptions(opts string) error {
 			return fmt.Errorf("unknown option %q (allowed: cert-authority, namespaces, valid-after, valid-before)", name)
 		}
 		if err != nil {
-			return fmt.Errorf("option %s: %v", name, err)
+			return fmt.Errorf("option %s: %w", name, err)
 		}
 	}
 	return nil
