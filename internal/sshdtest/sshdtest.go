@@ -230,14 +230,14 @@ func (s *Server) writeConfig() error {
 func (s *Server) launch(sshd string) error {
 	logf, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return err
+		return fmt.Errorf("open sshd log: %w", err)
 	}
 	cmd := exec.Command(sshd, "-D", "-e", "-f", s.cfgPath)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
-		return err
+		return fmt.Errorf("start %s: %w", sshd, err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait(); logf.Close() }()
@@ -245,7 +245,7 @@ func (s *Server) launch(sshd string) error {
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-exited:
-			return fmt.Errorf("sshd exited: %v", err)
+			return fmt.Errorf("sshd exited: %w", err)
 		default:
 		}
 		// The port is ours only if our sshd holds it: another test's sshd
