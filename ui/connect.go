@@ -239,7 +239,7 @@ func (m Model) beginRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 		}
 		// Saved only now that the release has started: the next one
 		// needs no typing. Secrets are never saved.
-		_ = SaveProfile(profPath, rb, prof)
-		return releaseReadyMsg{rel: rel}
+		perr := SaveProfile(profPath, rb, prof)
+		return releaseReadyMsg{rel: rel, profileErr: perr}
 	}
 }

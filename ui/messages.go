@@ -77,6 +77,9 @@ type exportedMsg struct {
 type releaseReadyMsg struct {
 	rel *Release
 	err error
+	// profileErr says why the profile was not saved: the release goes
+	// on, and the operator is told.
+	profileErr error
 }
 
 // connectMsg is what a connect attempt reports: a question for the

@@ -159,7 +159,7 @@ func (p *plain) begin(ctx context.Context) int {
 	// Saved once the release has started, so the next one needs no
 	// typing; secret values are never saved.
 	if err := SaveProfile(profileFile(o.ProfilePath, rb.ID), rb, Profile{Host: host, Operator: operator, Vars: plan.Vars}); err != nil {
-		p.info("profile not saved: %v", err)
+		p.info("%s", profileNotSaved(err))
 	}
 	mode := "sign-offs from stdin"
 	if p.po.Yes {

@@ -27,6 +27,9 @@ func (m Model) updateStart(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m.fail(msg.err), nil
 		}
 		m = m.begin(msg.rel)
+		if msg.profileErr != nil {
+			m.status, m.statusOK = profileNotSaved(msg.profileErr), false
+		}
 		return m, m.tick()
 	case tea.KeyPressMsg:
 		switch m.state {
