@@ -68,6 +68,9 @@ func (m Model) detailView(w int, full bool) string {
 	if a := state.Last(); a != nil {
 		add(wrap(m.attemptLine(a), w))
 		for _, f := range a.Failures {
+			if neverStarted(a) {
+				break // nothing ran: its expectations were never tried
+			}
 			add(st.ExpectBad.Render(wrapIndent("  ✗ "+plainText(f), w, "    ")))
 		}
 	}
@@ -169,6 +172,8 @@ func (m Model) attemptLine(a *runbook.Attempt) string {
 	case a.Exit == nil:
 		el := m.opts.Now().Sub(a.Started).Truncate(time.Second)
 		return st.Label.Render(head + "running for " + el.String() + fmt.Sprintf(", %d lines", a.OutputLines))
+	case neverStarted(a):
+		return st.Warn.Render(head + neverStartedWords)
 	case a.ExpectationsMet:
 		return st.ExpectOK.Render(head + exitWords(a.Exit) + " · ✓ expectations met")
 	}

@@ -177,8 +177,11 @@ func (m *Model) syncKeys() {
 
 	canStart := !running && ps != nil && ps.Step.Kind != runbook.KindManual && m.rel.Session.CanStart(step) == nil
 	k.ManualRun.SetEnabled(ps != nil && ps.Step.Kind == runbook.KindManual)
-	k.Run.SetEnabled(canStart && len(st.Attempts) == 0)
-	k.Retry.SetEnabled(canStart && len(st.Attempts) > 0)
+	// A step whose last job never reached the host runs again with enter,
+	// like one never tried.
+	fresh := len(st.Attempts) == 0 || neverStarted(st.Last())
+	k.Run.SetEnabled(canStart && fresh)
+	k.Retry.SetEnabled(canStart && !fresh)
 	k.Cancel.SetEnabled(running)
 	canSign := !selRunning && st.Verdict == "" && st.Status != runbook.StatusRunning
 	k.Pass.SetEnabled(canSign && (ps == nil || ps.Step.Kind == runbook.KindManual || len(st.Attempts) > 0))

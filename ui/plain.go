@@ -192,7 +192,7 @@ func (p *plain) step(ctx context.Context, i, n int, id string) (outcome, error) 
 	case runbook.StatusRunning, runbook.StatusInterrupted:
 		o, err = p.reattach(ctx, id)
 	case runbook.StatusAwaiting, runbook.StatusUnknown:
-		if a := st.Last(); a != nil && a.Exit != nil {
+		if a := st.Last(); a != nil && a.Exit != nil && !neverStarted(a) {
 			p.info("attempt %d already ran: %s", a.N, exitWords(a.Exit))
 		}
 	default:

@@ -10,7 +10,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"golive/runbook"
-	"golive/sshexec"
 )
 
 // This file runs one step in plain mode and takes its sign-off.
@@ -135,9 +134,12 @@ func (p *plain) follow(ctx context.Context, ev runbook.Event, attach bool) (outc
 		return broken, err
 	}
 	a := p.rel.Session.Step(ev.Step).Last()
-	if a.ExpectationsMet {
+	switch {
+	case neverStarted(a):
+		// The sign-off says so, and offers to run it.
+	case a.ExpectationsMet:
 		p.info("%s, expectations met", exitWords(a.Exit))
-	} else {
+	default:
 		p.info("%s, expectations NOT met", exitWords(a.Exit))
 		for _, f := range a.Failures {
 			p.info("  %s", Sanitize(f))
@@ -180,14 +182,6 @@ func (p *plain) print(evs []runbook.Event) {
 	}
 }
 
-// neverStarted reports whether the attempt's job was lost before it ran:
-// golive stopped between journaling the start and launching the job, so
-// the host has no such job and nothing ran.
-func neverStarted(a *runbook.Attempt) bool {
-	return a != nil && a.Exit != nil && a.Exit.Unknown && a.OutputLines == 0 &&
-		strings.Contains(a.Exit.Error, sshexec.ErrNoJob.Error())
-}
-
 // signOff takes the step's sign-off: automatic with --yes, else a verdict
 // line and a note line from In. It retries the step when asked.
 func (p *plain) signOff(ctx context.Context, id string) (outcome, error) {
@@ -195,7 +189,7 @@ func (p *plain) signOff(ctx context.Context, id string) (outcome, error) {
 	if p.po.Yes {
 		a := s.Step(id).Last()
 		if neverStarted(a) {
-			p.info("the job of attempt %d never started on the host; starting it again", a.N)
+			p.info("attempt %d %s; running it again (--yes)", a.N, neverStartedWords)
 			if o, err := p.run(ctx, id); o != next || err != nil {
 				return o, err
 			}
@@ -215,6 +209,9 @@ func (p *plain) signOff(ctx context.Context, id string) (outcome, error) {
 		return next, nil
 	}
 	manual := p.rel.Plan.Step(id).Step.Kind == runbook.KindManual
+	if a := s.Step(id).Last(); !manual && neverStarted(a) {
+		p.info("attempt %d %s; r runs it", a.N, neverStartedWords)
+	}
 	for {
 		prompt := "sign off " + id + " [p]assed [f]ailed [s]kipped [n]/a [r]etry [q]uit: "
 		if manual {

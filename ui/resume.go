@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -88,6 +89,18 @@ func loadRecorded(fsys fs.FS, info runbook.RunInfo) (*runbook.Runbook, error) {
 	return rb, err
 }
 
+// neverStarted reports whether the attempt's job was lost before it ran:
+// golive stopped between journaling the start and launching the job, so
+// the host has no such job and nothing ran. Plain mode and the TUI both
+// offer to run such a step again (plain --yes does it at once).
+func neverStarted(a *runbook.Attempt) bool {
+	return a != nil && a.Exit != nil && a.Exit.Unknown && a.OutputLines == 0 &&
+		strings.Contains(a.Exit.Error, sshexec.ErrNoJob.Error())
+}
+
+// neverStartedWords says what happened to such an attempt.
+const neverStartedWords = "never started on the host (golive stopped before launching its job): nothing ran"
+
 // NewResume returns a Model that reconnects to a reopened run's host,
 // shows every sign-off and all output from the journal, and reattaches to
 // a step that was running.
@@ -149,6 +162,7 @@ func (m Model) resumeRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 	if len(connected) > 0 {
 		cmds = append(cmds, m.record(nextNone, connected...))
 	}
+	reattaching := false
 	for _, id := range m.steps {
 		st := rel.Session.Step(id)
 		last := st.Last()
@@ -156,6 +170,7 @@ func (m Model) resumeRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 			continue
 		}
 		m.selectStep(id)
+		reattaching = true
 		if st.Status == runbook.StatusRunning {
 			// golive stopped without saying so (a crash, ctrl+c):
 			// journal that first, then reattach (nextReattach).
@@ -175,6 +190,14 @@ func (m Model) resumeRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 	}
 	m.showSelected()
 	m.status, m.statusOK = fmt.Sprintf("resumed run %s", rel.RunID), true
+	if !reattaching {
+		if next := rel.Session.Next(); next != "" && neverStarted(rel.Session.Step(next).Last()) {
+			// An earlier resume found the step's job never started.
+			m.selectStep(next)
+			m.showSelected()
+			m.status, m.statusOK = fmt.Sprintf("resumed run %s; %s", rel.RunID, exitSummary(next, rel.Session.Step(next))), false
+		}
+	}
 	m.syncKeys()
 	return m, tea.Batch(cmds...)
 }

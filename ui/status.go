@@ -18,6 +18,9 @@ const (
 	statusUnknown
 	statusInterrupted
 	statusBlocked
+	// statusNotRun: the last attempt's job never reached the host (golive
+	// stopped before launching it); the step can be run again.
+	statusNotRun
 )
 
 var statusLabels = map[stepStatus]struct{ glyph, word string }{
@@ -31,6 +34,7 @@ var statusLabels = map[stepStatus]struct{ glyph, word string }{
 	statusUnknown:     {"?", "unknown"},
 	statusInterrupted: {"⏸", "interrupted"},
 	statusBlocked:     {"⊘", "blocked"},
+	statusNotRun:      {"○", "not run"},
 }
 
 // Glyph is the status's one-character symbol.
@@ -62,11 +66,17 @@ func statusOf(st runbook.StepState, blocked bool) stepStatus {
 	case runbook.StatusRunning:
 		return statusRunning
 	case runbook.StatusAwaiting:
+		if neverStarted(st.Last()) {
+			return statusNotRun
+		}
 		if last := st.Last(); last != nil && last.Exit != nil && last.Exit.Unknown {
 			return statusUnknown
 		}
 		return statusAwaiting
 	case runbook.StatusUnknown:
+		if neverStarted(st.Last()) {
+			return statusNotRun
+		}
 		return statusUnknown
 	case runbook.StatusInterrupted:
 		return statusInterrupted

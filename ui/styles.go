@@ -108,6 +108,7 @@ func defaultStyles() styles {
 		statusUnknown:     lipgloss.NewStyle().Foreground(colBad),
 		statusInterrupted: lipgloss.NewStyle().Foreground(colWarn),
 		statusBlocked:     lipgloss.NewStyle().Foreground(colBad),
+		statusNotRun:      lipgloss.NewStyle().Foreground(colWarn),
 	}
 
 	s.DetailPane = lipgloss.NewStyle().PaddingLeft(1)

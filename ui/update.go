@@ -259,6 +259,9 @@ func exitSummary(step string, st runbook.StepState) string {
 	if a == nil || a.Exit == nil {
 		return step + ": ended"
 	}
+	if neverStarted(a) {
+		return fmt.Sprintf("%s: attempt %d %s; press enter to run it", step, a.N, neverStartedWords)
+	}
 	how := exitWords(a.Exit)
 	if a.ExpectationsMet {
 		return fmt.Sprintf("%s: %s, expectations met: sign off with p (passed)", step, how)
