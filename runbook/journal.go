@@ -3,8 +3,6 @@ package runbook
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +35,13 @@ type Journal struct {
 	// noSync skips the fsync; only benchmarks set it, to tell encoding
 	// cost from disk cost.
 	noSync bool
+	// dirty: AppendLazy wrote records not fsynced yet; timer fsyncs them
+	// (bgSync) within lazySyncDelay. syncMu is held across a background
+	// fsync, which runs without mu so appends go on meanwhile.
+	dirty  bool
+	armed  bool
+	timer  *time.Timer
+	syncMu sync.Mutex
 	buf    bytes.Buffer
 	enc    bytes.Buffer
 	je     *json.Encoder
@@ -226,90 +231,6 @@ func isLast(br *bufio.Reader) bool {
 	}
 }
 
-// recordTail is how every record ends: the hash, then the closing brace.
-const recordTail = len(`,"hash":"`) + sha256.Size*2 + len("\"}\n")
-
-// checkRecord returns why the raw record rec (decoded as ev) is not a valid
-// link after prev, or "". The hash is checked over the bytes as stored, so
-// any change to a record is caught, even one that decodes to the same event
-// (JSON keys match case-insensitively).
-func checkRecord(rec []byte, ev *Event, seq int64, prev string) string {
-	if ev.Seq != seq {
-		return fmt.Sprintf("has seq %d, want %d (an event is missing, repeated or out of order)", ev.Seq, seq)
-	}
-	if ev.Prev != prev {
-		return "prev does not match the hash of the event before (an event was removed, inserted or changed)"
-	}
-	n := len(rec) - recordTail
-	if n < 1 || !bytes.HasPrefix(rec[n:], []byte(`,"hash":"`)) || !bytes.HasSuffix(rec, []byte("\"}\n")) ||
-		string(rec[n+9:n+9+sha256.Size*2]) != ev.Hash {
-		return "record does not end in its hash"
-	}
-	h := sha256.New()
-	h.Write([]byte(prev))
-	h.Write(rec[:n])
-	h.Write([]byte("}"))
-	if hex.EncodeToString(h.Sum(nil)) != ev.Hash {
-		return "hash does not match the content (the event was changed)"
-	}
-	return ""
-}
-
-// VerifyChain checks that events form an unbroken hash chain: seq counts up
-// from 1 without gaps, each Prev is the Hash before it, and each Hash is
-// the SHA-256 of Prev and the event's canonical encoding. The error is a
-// *ChainError naming the first bad seq.
-func VerifyChain(events []Event) error {
-	prev := ""
-	for i := range events {
-		if reason := checkLink(&events[i], int64(i)+1, prev); reason != "" {
-			return &ChainError{Seq: int64(i) + 1, Reason: reason}
-		}
-		prev = events[i].Hash
-	}
-	return nil
-}
-
-// checkLink returns why ev is not a valid link after prev, or "".
-func checkLink(ev *Event, seq int64, prev string) string {
-	if ev.Seq != seq {
-		return fmt.Sprintf("has seq %d, want %d (an event is missing, repeated or out of order)", ev.Seq, seq)
-	}
-	if ev.Prev != prev {
-		return "prev does not match the hash of the event before (an event was removed, inserted or changed)"
-	}
-	want, err := EventHash(*ev)
-	if err != nil {
-		return err.Error()
-	}
-	if ev.Hash != want {
-		return "hash does not match the content (the event was changed)"
-	}
-	return ""
-}
-
-// EventHash returns the hex SHA-256 of ev.Prev followed by the canonical
-// encoding of ev (its JSON with Hash empty).
-func EventHash(ev Event) (string, error) {
-	ev.Hash = ""
-	if c, ok := appendOutputEvent(nil, &ev); ok { // the same bytes, faster
-		return hashOf(ev.Prev, c), nil
-	}
-	c, err := json.Marshal(ev)
-	if err != nil {
-		return "", fmt.Errorf("encode event: %w", err)
-	}
-	return hashOf(ev.Prev, c), nil
-}
-
-func hashOf(prev string, canonical []byte) string {
-	h := sha256.New()
-	h.Write([]byte(prev))
-	h.Write(canonical)
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
-}
-
 // Path returns the journal's file name.
 func (j *Journal) Path() string { return j.path }
 
@@ -323,12 +244,19 @@ func (j *Journal) LastSeq() int64 {
 // Append stamps evs (Seq, Time when zero, Prev, Hash), writes them with a
 // single write and one fsync, and returns the stamped events, which are
 // exactly what a later OpenJournal reads back. Times are stored in UTC.
+// The fsync also makes durable every event AppendLazy wrote before.
 //
 // If the write or the fsync fails, Append returns the error, cuts the file
 // back to its last good record when it can, and refuses every later Append:
 // after a failed fsync the kernel may have dropped the data, and a journal
 // with a hole is worse than a stopped one.
 func (j *Journal) Append(evs ...Event) ([]Event, error) {
+	return j.append(evs, true)
+}
+
+// append stamps and writes evs; with sync it fsyncs before returning,
+// else it leaves that to the background syncer (AppendLazy).
+func (j *Journal) append(evs []Event, sync bool) ([]Event, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
@@ -370,10 +298,13 @@ func (j *Journal) Append(evs ...Event) ([]Event, error) {
 	if _, err := j.f.Write(j.buf.Bytes()); err != nil {
 		return nil, j.fail(fmt.Errorf("journal: write %s: %w", j.path, err))
 	}
-	if !j.noSync {
-		if err := j.f.Sync(); err != nil {
-			return nil, j.fail(fmt.Errorf("journal: fsync %s: %w", j.path, err))
+	if sync {
+		if err := j.syncLocked(); err != nil {
+			return nil, err
 		}
+	} else {
+		j.dirty = true
+		j.armSync()
 	}
 	j.seq, j.prev = seq, prev
 	j.size += int64(j.buf.Len())
@@ -428,14 +359,26 @@ func (j *Journal) now() time.Time {
 	return time.Now()
 }
 
-// Close releases the journal. Events already appended are on disk.
+// Close fsyncs what AppendLazy left unsynced and releases the journal.
+// Events already appended are on disk.
 func (j *Journal) Close() error {
+	j.syncMu.Lock() // wait for a background fsync to end
+	defer j.syncMu.Unlock()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
 		return nil
 	}
-	err := j.f.Close()
+	var err error
+	if j.dirty && j.err == nil {
+		err = j.syncLocked()
+	}
+	if cerr := j.f.Close(); err == nil {
+		err = cerr
+	}
 	j.f = nil
+	if j.timer != nil {
+		j.timer.Stop()
+	}
 	return err
 }

@@ -39,7 +39,11 @@ func journalChild(path string) {
 		for k := range lines {
 			lines[k] = OutputLine{Stream: StreamStdout, Text: strings.Repeat("x", rand.IntN(200)) + strconv.Itoa(k)}
 		}
-		evs, err := j.Append(Event{Type: EvOutput, Step: "migrate", Attempt: 1, Lines: lines}, Event{Type: EvNote, Note: "batch"})
+		appendFn := j.Append
+		if i%2 == 0 {
+			appendFn = j.AppendLazy // written, fsynced later: must survive SIGKILL too
+		}
+		evs, err := appendFn(Event{Type: EvOutput, Step: "migrate", Attempt: 1, Lines: lines}, Event{Type: EvNote, Note: "batch"})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(4)

@@ -54,6 +54,18 @@ func (r *Release) Record(evs ...runbook.Event) ([]runbook.Event, error) {
 	return out, nil
 }
 
+// recordOutput journals a batch of output (and the connection events
+// among it) without waiting for its fsync (Journal.AppendLazy): the host
+// keeps the output until the step's end is journaled with Record, and a
+// resume reattaches from the last offset the journal has.
+func (r *Release) recordOutput(evs []runbook.Event) ([]runbook.Event, error) {
+	out, err := r.Journal.AppendLazy(evs...)
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: %w; golive cannot record the release safely: stop here and resume with 'golive resume %s' once the disk is fixed", r.Journal.Path(), err, r.RunID)
+	}
+	return out, nil
+}
+
 // Apply applies journaled events to the Session, in order.
 func (r *Release) Apply(evs ...runbook.Event) error {
 	for _, e := range evs {
@@ -275,7 +287,7 @@ func (r *Release) RunJob(ctx context.Context, j Job, emit func([]runbook.Event))
 			if journalErr != nil {
 				continue
 			}
-			stored, err := r.Record(evs...)
+			stored, err := r.recordOutput(evs)
 			if err != nil {
 				journalErr = err
 				failed.Store(true)
