@@ -156,6 +156,11 @@ type probeState struct {
 	// inUpdate and inView are the time spent in the Model's Update and
 	// View: the program's one goroutine, which every batch goes through.
 	inUpdate, inView time.Duration
+	// cpu is the test process's CPU time (user + system, all its
+	// threads) from the run key to the end of the run: golive's own cost,
+	// which load from other work on the machine does not inflate the way
+	// it does wall time.
+	cpu time.Duration
 }
 
 // probe wraps the real Model. A "?" key press (help toggle: a visible

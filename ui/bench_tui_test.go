@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -37,6 +38,7 @@ func runTUI(b *testing.B, srv *benchServer, mb int, keys bool) (time.Duration, *
 	ran := make(chan error, 1)
 	go func() { _, err := p.Run(); ran <- err }()
 	time.Sleep(100 * time.Millisecond) // let the program start reading input
+	cpu0 := processCPU()
 	t0 := time.Now()
 	if _, err := in.Write([]byte("\r")); err != nil {
 		b.Fatal(err)
@@ -72,6 +74,7 @@ func runTUI(b *testing.B, srv *benchServer, mb int, keys bool) (time.Duration, *
 		p.Kill()
 		err = <-ran
 	}
+	cpu := processCPU() - cpu0
 	close(stop)
 	in.Close()
 	<-sent
@@ -83,6 +86,7 @@ func runTUI(b *testing.B, srv *benchServer, mb int, keys bool) (time.Duration, *
 	if st.runErr != nil || st.doneAt.IsZero() {
 		b.Fatalf("run: %v (done %v)", st.runErr, st.doneAt)
 	}
+	st.cpu = cpu
 	if want := benchOutputBytes(mb) / 77; st.lines < want {
 		b.Fatalf("%d lines shown, want at least %d", st.lines, want)
 	}
@@ -102,7 +106,7 @@ func BenchmarkTUIThroughput(b *testing.B) {
 	srv := startBenchServer(b)
 	for _, mb := range benchSizes {
 		b.Run(fmt.Sprintf("MB=%d", mb), func(b *testing.B) {
-			var g, s, sf, upd, view time.Duration
+			var g, s, sf, upd, view, cpu time.Duration
 			views := 0
 			for i := 0; i < b.N; i++ {
 				d, st := runTUI(b, srv, mb, false)
@@ -110,6 +114,7 @@ func BenchmarkTUIThroughput(b *testing.B) {
 				views += st.views
 				upd += st.inUpdate
 				view += st.inView
+				cpu += st.cpu
 				s += srv.ssh(b, benchOutputCmd(mb))
 				sf += srv.sshToFile(b, benchOutputCmd(mb))
 			}
@@ -122,6 +127,7 @@ func BenchmarkTUIThroughput(b *testing.B) {
 			b.ReportMetric(mbs(sf), "ssh-file-MB/s")
 			b.ReportMetric(float64(sf)/float64(g), "golive/ssh-file")
 			b.ReportMetric(float64(views)/float64(b.N), "views/run")
+			b.ReportMetric(cpu.Seconds()*1e3/float64(b.N)/(float64(benchOutputBytes(mb))/1e6), "golive-cpu-ms/MB")
 			b.ReportMetric(float64(upd)/float64(g), "update-share")
 			b.ReportMetric(float64(view)/float64(g), "view-share")
 		})
@@ -153,6 +159,15 @@ func BenchmarkTUIKeyLatency(b *testing.B) {
 			b.ReportMetric(float64(len(toScreen)), "presses")
 		})
 	}
+}
+
+// processCPU is this process's CPU time so far, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // pct is the p-th percentile of ds in milliseconds (nearest rank).
