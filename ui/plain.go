@@ -30,15 +30,22 @@ import (
 
 // plain is one plain-mode walk.
 type plain struct {
-	opts     Options
-	po       PlainOptions
-	rel      *Release
-	in       <-chan string
-	echo     bool
-	resumed  bool
-	from     map[string]sshexec.Offsets
-	accepted []runbook.HostKeyInfo
-	section  string
+	opts Options
+	po   PlainOptions
+	rel  *Release
+	in   <-chan string
+	// want asks the reader for one more line of In. In is read only while
+	// a question waits for its answer, so a passphrase can be read from
+	// the same terminal without echo in between (see passphrase).
+	want chan<- struct{}
+	// asking is true while a line is asked for and not yet answered; eof
+	// once In has ended.
+	asking, eof bool
+	echo        bool
+	resumed     bool
+	from        map[string]sshexec.Offsets
+	accepted    []runbook.HostKeyInfo
+	section     string
 	// noColor drops the colours Sanitize keeps (NO_COLOR is set).
 	noColor bool
 }
@@ -56,15 +63,19 @@ func newPlain(opts Options, po PlainOptions) *plain {
 	}
 	if po.In != nil {
 		lines := make(chan string)
+		want := make(chan struct{}, 1)
 		go func() {
 			defer close(lines)
 			sc := bufio.NewScanner(po.In)
 			sc.Buffer(make([]byte, 0, 4096), 1<<20)
-			for sc.Scan() {
+			for range want {
+				if !sc.Scan() {
+					return
+				}
 				lines <- sc.Text()
 			}
 		}()
-		p.in = lines
+		p.in, p.want = lines, want
 	}
 	return p
 }
@@ -78,13 +89,19 @@ func (p *plain) info(format string, args ...any) {
 // input; err is set when ctx ended (a signal) first.
 func (p *plain) ask(ctx context.Context, prompt string) (line string, ok bool, err error) {
 	fmt.Fprint(p.po.Out, prompt)
-	if p.in == nil {
+	if p.in == nil || p.eof {
 		fmt.Fprintln(p.po.Out)
 		return "", false, nil
 	}
+	if !p.asking {
+		p.asking = true
+		p.want <- struct{}{}
+	}
 	select {
 	case l, more := <-p.in:
+		p.asking = false
 		if !more {
+			p.eof = true
 			fmt.Fprintln(p.po.Out)
 			return "", false, nil
 		}
@@ -297,57 +314,4 @@ func (p *plain) header(i, n int, ps *runbook.PlannedStep) {
 	if st.Rollback != "" && st.Risk == runbook.RiskHigh {
 		fmt.Fprintf(out, "   rollback: %s\n", Sanitize(strings.Join(strings.Fields(st.Rollback), " ")))
 	}
-}
-
-// resumeHint says how to continue the run.
-func (p *plain) resumeHint() {
-	if p.rel == nil || p.rel.Session.Finished() {
-		return
-	}
-	yes := ""
-	if p.po.Yes {
-		yes = " --yes"
-	}
-	p.info("run %s is not finished; everything so far is journaled. Continue with: golive resume %s --plain%s", p.rel.RunID, p.rel.RunID, yes)
-}
-
-// finish journals the end of the run, exports the transcript and returns
-// the exit code for the run's verdict.
-func (p *plain) finish() int {
-	if err := p.rel.Commit(p.rel.Session.Finish("")); err != nil {
-		p.info("error: %v", err)
-		p.resumeHint()
-		return ExitFailed
-	}
-	v := p.rel.Session.Verdict()
-	done, total := p.rel.Session.Progress()
-	p.info("run %s finished: %s (%d of %d steps settled)", p.rel.RunID, v, done, total)
-	if !p.export() {
-		return ExitFailed
-	}
-	if v == runbook.RunPassed {
-		return ExitPassed
-	}
-	return ExitFailed
-}
-
-// export writes the transcript to --out (default: the current directory)
-// and prints the files' names.
-func (p *plain) export() bool {
-	dir := p.opts.OutDir
-	if dir == "" {
-		dir = "."
-	}
-	ex, err := p.rel.Export(dir, p.opts.Sign, p.opts.Now())
-	if err != nil {
-		p.info("transcript not written: %v", err)
-		return false
-	}
-	for _, f := range ex.Files() {
-		p.info("wrote %s", f)
-	}
-	if ex.SignError != nil {
-		p.info("transcript not signed: %v", ex.SignError)
-	}
-	return true
 }

@@ -1,0 +1,108 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"golive/runbook"
+)
+
+// This file ends a plain-mode run: it journals the end, writes the
+// transcript signed with the operator's key (through ssh-agent or an
+// unencrypted key, or an encrypted one whose passphrase is asked on the
+// terminal plain mode reads its answers from), or says how to go on.
+
+// resumeHint says how to continue the run.
+func (p *plain) resumeHint() {
+	if p.rel == nil || p.rel.Session.Finished() {
+		return
+	}
+	yes := ""
+	if p.po.Yes {
+		yes = " --yes"
+	}
+	p.info("run %s is not finished; everything so far is journaled. Continue with: golive resume %s --plain%s", p.rel.RunID, p.rel.RunID, yes)
+}
+
+// finish journals the end of the run, exports the transcript and returns
+// the exit code for the run's verdict.
+func (p *plain) finish() int {
+	if err := p.rel.Commit(p.rel.Session.Finish("")); err != nil {
+		p.info("error: %v", err)
+		p.resumeHint()
+		return ExitFailed
+	}
+	v := p.rel.Session.Verdict()
+	done, total := p.rel.Session.Progress()
+	p.info("run %s finished: %s (%d of %d steps settled)", p.rel.RunID, v, done, total)
+	if !p.export() {
+		return ExitFailed
+	}
+	if v == runbook.RunPassed {
+		return ExitPassed
+	}
+	return ExitFailed
+}
+
+// export writes the transcript to --out (default: the current directory)
+// and prints the files' names.
+func (p *plain) export() bool {
+	dir := p.opts.OutDir
+	if dir == "" {
+		dir = "."
+	}
+	sign := p.opts.Sign
+	if p.opts.SignAsking != nil {
+		sign = p.opts.SignAsking(p.passphrase)
+	}
+	ex, err := p.rel.Export(dir, sign, p.opts.Now())
+	if err != nil {
+		p.info("transcript not written: %v", err)
+		return false
+	}
+	for _, f := range ex.Files() {
+		p.info("wrote %s", f)
+	}
+	if ex.SignError != nil {
+		p.info("transcript not signed: %v", ex.SignError)
+		p.info("to sign it: load the key into ssh-agent (ssh-add KEY) and run golive export %s --out %s; "+
+			"or run golive export %s --out %s --identity KEY on a terminal, where it asks for the passphrase",
+			p.rel.RunID, shellWord(dir), p.rel.RunID, shellWord(dir))
+	}
+	return true
+}
+
+// errNoTerminal: a signing key's passphrase is needed and In is not a
+// terminal to ask it on without echo.
+var errNoTerminal = errors.New("it is encrypted, and stdin is not a terminal to ask its passphrase on")
+
+// passphrase asks for the signing key's passphrase on In when In is a
+// terminal: the prompt goes to Out, and what is typed is not echoed (In is
+// read only while a question waits, so nothing else reads this line).
+// Otherwise it returns errNoTerminal, and export says what to do.
+func (p *plain) passphrase(prompt string) ([]byte, error) {
+	f, ok := p.po.In.(*os.File)
+	if !ok || p.asking || !term.IsTerminal(int(f.Fd())) {
+		return nil, errNoTerminal
+	}
+	fmt.Fprint(p.po.Out, prompt)
+	pw, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(p.po.Out)
+	if err != nil {
+		return nil, fmt.Errorf("read the passphrase: %w", err)
+	}
+	return pw, nil
+}
+
+// shellWord quotes s for a command line the operator may paste, when it
+// needs quoting.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:+@%") == "" {
+		return s
+	}
+	return runbook.Quote(s)
+}
