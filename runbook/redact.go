@@ -1,9 +1,6 @@
 package runbook
 
 import (
-	"encoding/json"
-	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,10 +53,13 @@ func (r *Redactor) AddSecret(s string) {
 // Line returns text with every secret masked: the known values; the value
 // in NAME=value, NAME: value, "NAME": "value" and export NAME=value where
 // NAME contains SECRET, PASSWORD, PASSWD, TOKEN, KEY, CREDENTIAL or DSN (or
-// is PASS, PWD, Authorization, Cookie), case-insensitively; the password in
-// a URL's user info (scheme://user:********@host); the token after Bearer;
-// and private key blocks. Text may hold several lines; a key block is
-// masked to its end or to the end of text.
+// is PASS, PWD, Authorization, Cookie), case-insensitively; the argument
+// after a secret flag (--password VALUE, sshpass -p VALUE, curl -u
+// USER:VALUE) and after a secret variable's name at the start of a line
+// (PGPASSWORD VALUE, ENV DB_PASSWORD VALUE); the password in a URL's user
+// info (scheme://user:********@host); the token after Bearer; and private
+// key blocks. Text may hold several lines; a key block is masked to its end
+// or to the end of text.
 func (r *Redactor) Line(text string) string {
 	var st StreamRedactor
 	st.r = r
@@ -68,25 +68,58 @@ func (r *Redactor) Line(text string) string {
 
 // Stream returns a redactor for one output stream: it remembers that a
 // private key block began on an earlier line and masks every line up to the
-// block's end. A StreamRedactor is not safe for concurrent use; give each
-// stream its own.
+// block's end, and it masks a secret cut in two across consecutive lines
+// (see StreamRedactor.Line). A StreamRedactor is not safe for concurrent
+// use; give each stream its own.
 func (r *Redactor) Stream() *StreamRedactor {
-	return &StreamRedactor{r: r}
+	return &StreamRedactor{r: r, stream: true}
 }
+
+// pieceBytes is sshexec.MaxLineBytes (runbook imports no SSH package): a
+// line that long, or up to 3 bytes shorter (the cut keeps a rune whole), is
+// a piece of a longer line, and the next Line goes on with it.
+const pieceBytes = 64 << 10
+
+// partialMaskMin is how long the end of an ordinary line (not a cut piece)
+// must be, as the beginning of a known secret, to be masked on the guess
+// that the secret goes on in the next line (a partial line delivered after
+// a quiet second, or a "\r" progress split). Shorter ends stay readable:
+// one or two letters that happen to start a secret are far more often
+// just text.
+const partialMaskMin = 4
+
+// shapeCarry is how much of a cut piece's end is kept to find a secret
+// shape (PASSWORD=value) that the cut split.
+const shapeCarry = 256
 
 // StreamRedactor masks secrets line by line in one stream. See Redactor.Line.
 type StreamRedactor struct {
-	r     *Redactor
-	inKey bool
+	r      *Redactor
+	stream bool // made by Stream: lines follow each other
+	inKey  bool
 	// inBlock is true inside a YAML block scalar (password: |) whose key
 	// sat at blockIndent; its more indented lines are the secret.
 	inBlock     bool
 	blockIndent int
+	// prev is the end of the previous line when it is the beginning of a
+	// known secret's form; the next line's start may finish it.
+	prev string
+	// cutTail is the end of the previous line when it was a piece cut
+	// from a longer line (pieceBytes), for the shapes the cut split.
+	cutTail string
 }
 
 // Line returns one line of the stream with its secrets masked. A line inside
 // a private key block becomes Mask; the block's BEGIN and END lines stay,
 // so a reader sees that a key was printed (and should be rotated).
+//
+// A known secret cut across two lines (sshexec cuts lines longer than 64
+// KiB; a partial line comes after a quiet second; a "\r" ends a progress
+// line) is masked in both: the end of a cut piece that begins a secret is
+// masked at once, as is the end of any other line when it is at least
+// partialMaskMin bytes of a secret, and the start of the next line that
+// finishes it. A secret shape cut at a 64 KiB piece's end (DB_PASS|WORD=x,
+// TOKEN=ab|cd) is masked in the next piece too.
 func (s *StreamRedactor) Line(text string) string {
 	if strings.IndexByte(text, '\n') >= 0 {
 		parts := strings.Split(text, "\n")
@@ -99,6 +132,8 @@ func (s *StreamRedactor) Line(text string) string {
 }
 
 func (s *StreamRedactor) line(text string) string {
+	prev, cutTail := s.prev, s.cutTail
+	s.prev, s.cutTail = "", ""
 	if s.inBlock {
 		if strings.TrimSpace(text) == "" {
 			return text
@@ -118,10 +153,127 @@ func (s *StreamRedactor) line(text string) string {
 	if s.r != nil {
 		set = s.r.set.Load()
 	}
-	if set != nil {
-		text = set.mask(text)
+	var sp spanList
+	if set != nil && set.any {
+		if prev != "" {
+			if e := set.headEnd(prev, text); e > 0 {
+				sp.add(0, e)
+			}
+		}
+		set.scan(text, &sp)
 	}
-	return maskShapes(text)
+	if cutTail != "" {
+		shapesAcrossCut(cutTail, text, &sp)
+	}
+	maskShapes(text, &sp)
+	if s.stream {
+		cut := len(text) >= pieceBytes-3
+		if set != nil && len(set.forms) > 0 {
+			if j := set.partialTail(text); j >= 0 {
+				s.prev = text[j:]
+				if cut || len(text)-j >= partialMaskMin {
+					sp.add(j, len(text))
+				}
+			}
+		}
+		if cut {
+			s.cutTail = text[max(0, len(text)-shapeCarry):]
+			if i := urlPasswordAtEnd(text); i >= 0 {
+				sp.add(i, len(text))
+			}
+		}
+	}
+	return sp.apply(text)
+}
+
+// shapesAcrossCut adds the spans of secret shapes that begin in tail, the
+// end of the previous piece of a line, and go on into text.
+func shapesAcrossCut(tail, text string, out *spanList) {
+	var sp spanList
+	maskShapes(tail+text, &sp)
+	for _, r := range sp.all() {
+		if r[1] > len(tail) {
+			out.add(max(r[0], len(tail))-len(tail), r[1]-len(tail))
+		}
+	}
+}
+
+// urlPasswordAtEnd returns where a URL password starts when text ends
+// inside one (scheme://user:pass, cut before its '@'), or -1. It may be a
+// port (http://host:80 cut there); masking that at a cut hides nothing of
+// use.
+func urlPasswordAtEnd(text string) int {
+	from := max(0, len(text)-shapeCarry)
+	i := strings.LastIndex(text[from:], "://")
+	if i < 0 {
+		return -1
+	}
+	a := from + i + 3
+	if strings.ContainsAny(text[a:], "/?#@ \t\"'<>") {
+		return -1
+	}
+	c := strings.IndexByte(text[a:], ':')
+	if c < 0 || a+c+1 == len(text) {
+		return -1
+	}
+	return a + c + 1
+}
+
+// spanList collects the byte ranges of text to mask. The first few live in
+// buf, so that a line with a secret or two costs no allocation for them.
+type spanList struct {
+	n    int
+	buf  [8][2]int
+	more [][2]int // after buf is full
+}
+
+func (sp *spanList) add(start, end int) {
+	switch {
+	case end <= start:
+	case sp.n < len(sp.buf):
+		sp.buf[sp.n] = [2]int{start, end}
+		sp.n++
+	default:
+		sp.more = append(sp.more, [2]int{start, end})
+	}
+}
+
+// all returns the spans, in the order they were added.
+func (sp *spanList) all() [][2]int {
+	if len(sp.more) == 0 {
+		return sp.buf[:sp.n]
+	}
+	return append(append([][2]int{}, sp.buf[:sp.n]...), sp.more...)
+}
+
+// apply returns text with every span replaced by Mask; spans that overlap
+// or touch become one Mask, so no part of either secret shows.
+func (sp *spanList) apply(text string) string {
+	if sp.n == 0 {
+		return text
+	}
+	spans := sp.all()
+	for i := 1; i < len(spans); i++ { // insertion sort by start: few, mostly sorted
+		for j := i; j > 0 && spans[j][0] < spans[j-1][0]; j-- {
+			spans[j], spans[j-1] = spans[j-1], spans[j]
+		}
+	}
+	var b strings.Builder
+	b.Grow(len(text))
+	last := 0
+	for k := 0; k < len(spans); {
+		start, end := spans[k][0], spans[k][1]
+		k++
+		for k < len(spans) && spans[k][0] <= end {
+			end = max(end, spans[k][1])
+			k++
+		}
+		b.WriteString(text[last:start])
+		b.WriteString(Mask)
+		last = end
+	}
+	b.WriteString(text[last:])
+	return b.String()
 }
 
 func indentOf(s string) int {
@@ -132,10 +284,19 @@ func indentOf(s string) int {
 // secret-looking key ("  db_password: |", "- api_key: >-"), and the key's
 // indentation.
 func yamlSecretBlock(line string) (int, bool) {
-	t := strings.TrimRight(line, " \t\r")
-	if t == "" || !strings.ContainsRune("|>-+0123456789", rune(t[len(t)-1])) {
-		return 0, false // the cheap test: most lines end otherwise
+	e := len(line)
+	for e > 0 && (line[e-1] == ' ' || line[e-1] == '\t' || line[e-1] == '\r') {
+		e--
 	}
+	if e == 0 {
+		return 0, false
+	}
+	switch c := line[e-1]; { // the cheap test: most lines end otherwise
+	case c == '|' || c == '>' || c == '-' || c == '+' || c >= '0' && c <= '9':
+	default:
+		return 0, false
+	}
+	t := line[:e]
 	indent := indentOf(t)
 	rest := strings.TrimPrefix(t[indent:], "- ")
 	i := strings.IndexByte(rest, ':')
@@ -153,120 +314,4 @@ func yamlSecretBlock(line string) (int, bool) {
 		return 0, false
 	}
 	return indent, true
-}
-
-// secretSet is an immutable snapshot of the values to mask, indexed by their
-// first two bytes so that a line is scanned once whatever the number of
-// secrets.
-type secretSet struct {
-	pairs  [1 << 16 / 64]uint64
-	byPair map[uint16][]string // longest first
-	// single marks one-byte secrets (and one-byte forms of them).
-	single    [256]bool
-	hasSingle bool
-	any       bool
-}
-
-func newSecretSet(secrets []string) *secretSet {
-	set := &secretSet{byPair: map[uint16][]string{}}
-	seen := map[string]bool{}
-	for _, s := range secrets {
-		for _, f := range secretForms(s) {
-			if f == "" || strings.Trim(f, "*") == "" || seen[f] {
-				continue
-			}
-			seen[f] = true
-			set.any = true
-			if len(f) == 1 {
-				set.single[f[0]], set.hasSingle = true, true
-				continue
-			}
-			p := uint16(f[0])<<8 | uint16(f[1])
-			set.pairs[p>>6] |= 1 << (p & 63)
-			set.byPair[p] = append(set.byPair[p], f)
-		}
-	}
-	for _, fs := range set.byPair {
-		sort.Slice(fs, func(a, b int) bool { return len(fs[a]) > len(fs[b]) })
-	}
-	return set
-}
-
-// secretForms returns s as it may appear in output or in a command: plain,
-// shell-quoted ('…' and "…" escaping, backslash escaping), JSON-escaped and
-// URL-encoded.
-func secretForms(s string) []string {
-	forms := []string{s, strings.ReplaceAll(s, "'", `'\''`)}
-	dq := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`").Replace(s)
-	forms = append(forms, dq)
-	var bs strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(",._+:@%/-", c) >= 0) {
-			bs.WriteByte('\\')
-		}
-		bs.WriteByte(c)
-	}
-	forms = append(forms, bs.String())
-	if j, err := json.Marshal(s); err == nil {
-		forms = append(forms, string(j[1:len(j)-1]))
-	}
-	forms = append(forms, url.QueryEscape(s), url.PathEscape(s))
-	return forms
-}
-
-// formAt returns the end of the longest form of two or more bytes that
-// starts at text[i] (whose first two bytes are p), or i.
-func (set *secretSet) formAt(text string, i int, p uint16) int {
-	for _, f := range set.byPair[p] { // longest first
-		if strings.HasPrefix(text[i:], f) {
-			return i + len(f)
-		}
-	}
-	return i
-}
-
-// mask replaces every occurrence of every secret form with Mask. Occurrences
-// that overlap or touch are merged into one span, so no part of either
-// secret shows.
-func (set *secretSet) mask(text string) string {
-	if !set.any {
-		return text
-	}
-	var spans [][2]int
-	// The loop is the hot path of every output line: a bitmap test per
-	// byte pair, a map lookup only on a hit.
-	for i := 0; i < len(text); i++ {
-		if i+1 < len(text) {
-			p := uint16(text[i])<<8 | uint16(text[i+1])
-			if set.pairs[p>>6]&(1<<(p&63)) != 0 {
-				if end := set.formAt(text, i, p); end > i {
-					spans = append(spans, [2]int{i, end})
-					continue
-				}
-			}
-		}
-		if set.hasSingle && set.single[text[i]] {
-			spans = append(spans, [2]int{i, i + 1})
-		}
-	}
-	if len(spans) == 0 {
-		return text
-	}
-	var b strings.Builder
-	b.Grow(len(text))
-	last := 0
-	for k := 0; k < len(spans); {
-		start, end := spans[k][0], spans[k][1]
-		k++
-		for k < len(spans) && spans[k][0] <= end { // spans are sorted by start
-			end = max(end, spans[k][1])
-			k++
-		}
-		b.WriteString(text[last:start])
-		b.WriteString(Mask)
-		last = end
-	}
-	b.WriteString(text[last:])
-	return b.String()
 }

@@ -9,20 +9,20 @@ import (
 // the value. They are written as byte scans rather than regular expressions:
 // every line of output goes through them, and most lines hold none.
 
-// maskShapes masks assignments to secret-looking names, URL passwords and
-// bearer tokens.
-func maskShapes(s string) string {
+// maskShapes adds the spans of assignments to secret-looking names, secret
+// arguments, URL passwords and bearer tokens.
+func maskShapes(s string, out *spanList) {
 	hasEq, hasColon := strings.IndexByte(s, '=') >= 0, strings.IndexByte(s, ':') >= 0
 	if hasEq || hasColon {
-		s = maskAssignments(s)
+		maskAssignments(s, out)
 	}
 	if hasColon && strings.Contains(s, "://") {
-		s = maskURLPasswords(s)
+		maskURLPasswords(s, out)
 	}
-	if strings.Contains(s, "earer") || strings.Contains(s, "EARER") {
-		s = maskBearer(s)
+	if hasBearer(s) {
+		maskBearer(s, out)
 	}
-	return s
+	maskArguments(s, out)
 }
 
 func isAssignNameByte(c byte) bool {
@@ -99,10 +99,9 @@ var lineStartPrefixes = []string{"", "-", "export", "declare -x", "ENV", "setenv
 // maskAssignments masks the value of NAME=value, NAME: value, "NAME": "value"
 // and their variants when NAME looks secret. A value that is quoted ends at
 // its closing quote; an assignment that starts the line takes the rest of
-// the line (env values may hold spaces); any other ends at white space.
-func maskAssignments(s string) string {
-	var b strings.Builder
-	last := 0
+// the line (env values may hold spaces) up to another assignment
+// (password=x user=bob keeps user=bob); any other ends at white space.
+func maskAssignments(s string, out *spanList) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c != '=' && c != ':' {
@@ -159,6 +158,8 @@ func maskAssignments(s string) string {
 			end = indexAny(s, start, " \t\"',}]")
 		case !isLineStart(s[:k]):
 			end = indexAny(s, start, " \t\"'")
+		default:
+			end = nextAssignment(s, start)
 		}
 		if name := strings.ToUpper(s[k:j]); strings.Contains(name, "AUTHORIZATION") {
 			// Keep the scheme (Bearer, Basic) so a reader sees what it was.
@@ -172,16 +173,33 @@ func maskAssignments(s string) string {
 			i = max(i, end-1)
 			continue
 		}
-		b.WriteString(s[last:start])
-		b.WriteString(Mask)
-		last = end
+		out.add(start, end)
 		i = end - 1
 	}
-	if last == 0 {
-		return s
+}
+
+// nextAssignment returns where the value of an assignment that starts the
+// line and begins at from ends: before the white space that precedes the
+// next NAME=value on the line, or at the line's end.
+func nextAssignment(s string, from int) int {
+	for i := from; i < len(s); i++ {
+		if s[i] != ' ' && s[i] != '\t' {
+			continue
+		}
+		w := i
+		for w < len(s) && (s[w] == ' ' || s[w] == '\t') {
+			w++
+		}
+		k := w
+		for k < len(s) && isAssignNameByte(s[k]) {
+			k++
+		}
+		if k > w && isAlnum(s[w]) && k < len(s) && s[k] == '=' && (k+1 == len(s) || s[k+1] != '=') {
+			return i
+		}
+		i = w - 1
 	}
-	b.WriteString(s[last:])
-	return b.String()
+	return len(s)
 }
 
 func isLineStart(prefix string) bool {
@@ -229,9 +247,7 @@ func indexAny(s string, from int, chars string) int {
 // ends a URL's authority; so when the authority has no '@', a ':' before
 // the first '/' with an '@' later in the same word is taken as user:password
 // too. That may mask part of an odd URL; it never shows a password.
-func maskURLPasswords(s string) string {
-	var b strings.Builder
-	last := 0
+func maskURLPasswords(s string, out *spanList) {
 	for from := 0; ; {
 		i := strings.Index(s[from:], "://")
 		if i < 0 {
@@ -257,22 +273,30 @@ func maskURLPasswords(s string) string {
 		if ps == pe || s[ps:pe] == Mask {
 			continue
 		}
-		b.WriteString(s[last:ps])
-		b.WriteString(Mask)
-		last = pe
+		out.add(ps, pe)
 		from = pe // another URL may start right after this one's password
 	}
-	if last == 0 {
-		return s
+}
+
+// hasBearer reports whether s may hold "bearer " (any case). It looks only
+// at the bytes before each space: most lines have few spaces, and base64
+// output none, where a substring search would stop at every 'e'.
+func hasBearer(s string) bool {
+	for i := strings.IndexByte(s, ' '); i >= 0; {
+		if i >= 6 && s[i-1]|0x20 == 'r' && s[i-2]|0x20 == 'e' && s[i-3]|0x20 == 'r' && s[i-4]|0x20 == 'a' && s[i-5]|0x20 == 'e' && s[i-6]|0x20 == 'b' {
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], ' ')
+		if j < 0 {
+			break
+		}
+		i += j + 1
 	}
-	b.WriteString(s[last:])
-	return b.String()
+	return false
 }
 
 // maskBearer masks the token after the word Bearer (any case).
-func maskBearer(s string) string {
-	var b strings.Builder
-	last := 0
+func maskBearer(s string, out *spanList) {
 	for i := 0; i+7 < len(s); i++ {
 		if !strings.EqualFold(s[i:i+7], "bearer ") || (i > 0 && isAssignNameByte(s[i-1])) {
 			continue
@@ -285,16 +309,9 @@ func maskBearer(s string) string {
 		if end == start || s[start:end] == Mask {
 			continue
 		}
-		b.WriteString(s[last:start])
-		b.WriteString(Mask)
-		last = end
+		out.add(start, end)
 		i = end - 1
 	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
 }
 
 // keyMarker finds "-----BEGIN <label>-----" (kind "BEGIN") or the END

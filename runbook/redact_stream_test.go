@@ -1,0 +1,99 @@
+package runbook
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// piecesOf cuts line the way sshexec cuts a line longer than its
+// MaxLineBytes (64 KiB, the same as pieceBytes): into pieceBytes-long
+// pieces, the last one shorter.
+func piecesOf(line string) []string {
+	var pieces []string
+	for len(line) > pieceBytes {
+		pieces = append(pieces, line[:pieceBytes])
+		line = line[pieceBytes:]
+	}
+	return append(pieces, line)
+}
+
+// A known secret that a 64 KiB cut splits, at every possible point and in
+// each encoded form, is masked in both pieces; the text around it stays.
+func TestStreamRedactorSecretAcrossCut(t *testing.T) {
+	const secret = `p@ss "w0rd"/éx`
+	r := NewRedactor([]string{secret})
+	for _, form := range []string{secret, url.QueryEscape(secret), `p@ss \"w0rd\"/éx`} {
+		for k := 1; k < len(form); k++ {
+			fill := strings.Repeat("x", pieceBytes-k)
+			pieces := piecesOf(fill + form + " after")
+			if len(pieces) != 2 || !strings.HasSuffix(pieces[0], form[:k]) {
+				t.Fatalf("bad test pieces at %d", k)
+			}
+			s := r.Stream()
+			a, b := s.Line(pieces[0]), s.Line(pieces[1])
+			if !strings.HasSuffix(a, "x"+Mask) || strings.Count(a, "*") != len(Mask) {
+				t.Errorf("form %q cut at %d: first piece ends %q", form, k, a[len(a)-20:])
+			}
+			if b != Mask+" after" {
+				t.Errorf("form %q cut at %d: second piece %q", form, k, b)
+			}
+		}
+	}
+}
+
+// A secret cut by a "\r" progress split or a partial line (the rest came
+// after a quiet second) is masked in both lines when the first holds at
+// least partialMaskMin bytes of it; a shorter start stays (it is more often
+// text), and the rest is still masked.
+func TestStreamRedactorSecretAcrossLines(t *testing.T) {
+	r := NewRedactor([]string{"s3cr3t-value", "db-pass-7731"})
+	cases := []struct{ in, want []string }{
+		{[]string{"token: s3cr", "3t-value ok"}, []string{"token: " + Mask, Mask + " ok"}},
+		{[]string{"uploading db-pass", "-7731 42%", "uploading db-pass-7731 43%"},
+			[]string{"uploading " + Mask, Mask + " 42%", "uploading " + Mask + " 43%"}},
+		{[]string{"short s3", "cr3t-value"}, []string{"short s3", Mask}},
+		// Lines that only look like the start of a secret stay as they are.
+		{[]string{"the word s3cr", "eting is not it"}, []string{"the word " + Mask, "eting is not it"}},
+		{[]string{"db", "pass"}, []string{"db", "pass"}},
+	}
+	for _, c := range cases {
+		s := r.Stream()
+		for i, l := range c.in {
+			if got := s.Line(l); got != c.want[i] {
+				t.Errorf("%q line %d: got %q want %q", c.in, i, got, c.want[i])
+			}
+		}
+	}
+	// A one-off Line has no next line: its end is not masked on a guess.
+	if got := r.Line("got s3cr"); got != "got s3cr" {
+		t.Errorf("one-off Line masked a partial secret: %q", got)
+	}
+}
+
+// Secret shapes cut at a 64 KiB piece's end are masked in the next piece.
+func TestStreamRedactorShapeAcrossCut(t *testing.T) {
+	r := NewRedactor(nil)
+	cases := []struct {
+		tail, head string
+		wantA      string // the first piece's end
+		wantB      string
+	}{
+		{" DB_PASS", "WORD=hunter99 rest", " DB_PASS", "WORD=" + Mask + " rest"},
+		{" TOKEN=abcd", "efgh rest", " TOKEN=" + Mask, Mask + " rest"},
+		{" DJANGO_SECRET_KEY=", "value rest", " DJANGO_SECRET_KEY=", Mask + " rest"},
+		{" postgres://app:pw", "99@db/shop ok", " postgres://app:" + Mask, Mask + "@db/shop ok"},
+		{" plain words", " and more", " plain words", " and more"},
+	}
+	for _, c := range cases {
+		fill := strings.Repeat("y", pieceBytes-len(c.tail))
+		s := r.Stream()
+		a, b := s.Line(fill+c.tail), s.Line(c.head)
+		if !strings.HasSuffix(a, "y"+c.wantA) {
+			t.Errorf("%q|%q: first piece ends %q, want %q", c.tail, c.head, a[len(a)-30:], c.wantA)
+		}
+		if b != c.wantB {
+			t.Errorf("%q|%q: second piece %q, want %q", c.tail, c.head, b, c.wantB)
+		}
+	}
+}
