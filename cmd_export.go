@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"golive/runbook"
 	"golive/ui"
@@ -75,33 +74,38 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "golive export: %v\n", err)
 		return 2
 	}
-	rel, _, err := ui.OpenRun(opts, path)
-	if err != nil {
-		fmt.Fprintf(stderr, "golive export: %v\n", err)
-		return 1
-	}
-	defer rel.Journal.Close()
 	// An encrypted key not in the agent: its passphrase is asked on the
 	// terminal (without one, the transcript is written unsigned and the
 	// reason printed).
 	sign := opts.SignAsking(func(prompt string) ([]byte, error) {
 		return askPassword(strings.TrimSpace(prompt)+" ", stderr)
 	})
-	ex, err := rel.Export(c.out, sign, time.Now())
+	// The journal is only read, never locked or changed: a golive still
+	// running this release keeps writing it meanwhile.
+	ex, err := ui.ExportRun(opts, path, c.out, sign)
 	if err != nil {
 		fmt.Fprintf(stderr, "golive export: %v\n", err)
 		return 1
 	}
 	state := "unfinished"
-	if rel.Session.Finished() {
+	switch {
+	case ex.Finished:
 		state = "finished"
+	case ex.Live:
+		state = "in progress"
 	}
-	fmt.Fprintf(stdout, "golive: run %s (%s, %s)\n", rel.RunID, state, rel.Session.Verdict())
+	fmt.Fprintf(stdout, "golive: run %s (%s, %s)\n", ex.RunID, state, ex.Verdict)
 	for _, f := range ex.Files() {
 		fmt.Fprintf(stdout, "golive: wrote %s\n", f)
 	}
 	if ex.SignError != nil {
 		fmt.Fprintf(stdout, "golive: transcript not signed: %v\n", ex.SignError)
+	}
+	switch {
+	case ex.Live && !ex.Finished:
+		fmt.Fprintf(stdout, "golive: run %s is still in progress (another golive is writing it): the transcript holds the %d events written so far; export again when the run has ended\n", ex.RunID, ex.Events)
+	case ex.Torn:
+		fmt.Fprintf(stdout, "golive: the journal's last record is not whole (golive stopped while writing it): it is left out; golive resume %s repairs the journal\n", ex.RunID)
 	}
 	return 0
 }

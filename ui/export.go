@@ -71,9 +71,18 @@ func (e Exported) Files() []string {
 // signer. It reads only the journal, so it may run while the release goes
 // on.
 func (r *Release) Export(dir string, sign SignFunc, now time.Time) (Exported, error) {
+	out, _, err := exportJournal(r.Plan, r.Host, r.Journal.Path(), dir, sign, now, nil)
+	return out, err
+}
+
+// exportJournal writes the transcript of the journal at path, a run of
+// plan on host, into dir (see Export), and returns the Session the
+// journal replays to. A last record not yet whole (being written, or torn
+// by a crash) is left out, and *torn (when not nil) says so.
+func exportJournal(plan *runbook.Plan, host, path, dir string, sign SignFunc, now time.Time, torn *bool) (Exported, *runbook.Session, error) {
 	var out Exported
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return out, fmt.Errorf("export: %w", err)
+		return out, nil, fmt.Errorf("export: %w", err)
 	}
 	// Export what the journal says, through a Session of its own: the
 	// transcript then matches its record exactly, and the live Session
@@ -83,20 +92,20 @@ func (r *Release) Export(dir string, sign SignFunc, now time.Time) (Exported, er
 	// however much output the release printed. The JSON goes to a
 	// temporary file, hashed on the way, and is renamed into place once
 	// whole.
-	base := filepath.Join(dir, TranscriptName(r.Plan.Runbook.ID, r.Host, now))
+	base := filepath.Join(dir, TranscriptName(plan.Runbook.ID, host, now))
 	scratch, err := os.CreateTemp(dir, ".golive-events-*")
 	if err != nil {
-		return out, fmt.Errorf("export: %w", err)
+		return out, nil, fmt.Errorf("export: %w", err)
 	}
 	defer os.Remove(scratch.Name())
 	defer scratch.Close()
 	tmp, err := os.CreateTemp(dir, ".golive-transcript-*.json")
 	if err != nil {
-		return out, fmt.Errorf("export: %w", err)
+		return out, nil, fmt.Errorf("export: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
 	h := sha256.New()
-	sess, err := runbook.WriteTranscriptJSON(io.MultiWriter(tmp, h), r.Plan, journalEvents(r.Journal.Path()), scratch)
+	sess, err := runbook.WriteTranscriptJSON(io.MultiWriter(tmp, h), plan, readEvents(path, torn), scratch)
 	if err == nil {
 		err = tmp.Chmod(0o644)
 	}
@@ -104,11 +113,11 @@ func (r *Release) Export(dir string, sign SignFunc, now time.Time) (Exported, er
 		err = cerr
 	}
 	if err != nil {
-		return out, fmt.Errorf("export: json: %w", err)
+		return out, nil, fmt.Errorf("export: json: %w", err)
 	}
 	out.JSON = base + ".json"
 	if err := os.Rename(tmp.Name(), out.JSON); err != nil {
-		return out, fmt.Errorf("export: %w", err)
+		return out, nil, fmt.Errorf("export: %w", err)
 	}
 	sum := h.Sum(nil)
 	opts := runbook.TranscriptOptions{JSONDigest: hex.EncodeToString(sum), JSONName: filepath.Base(base + ".json")}
@@ -119,24 +128,24 @@ func (r *Release) Export(dir string, sign SignFunc, now time.Time) (Exported, er
 		} else {
 			out.Signature = out.JSON + ".sig"
 			if err := os.WriteFile(out.Signature, sig, 0o644); err != nil {
-				return out, fmt.Errorf("export: %w", err)
+				return out, nil, fmt.Errorf("export: %w", err)
 			}
 			out.AllowedSigners = filepath.Join(dir, "allowed_signers")
 			if err := appendLine(out.AllowedSigners, allowed); err != nil {
-				return out, fmt.Errorf("export: %w", err)
+				return out, nil, fmt.Errorf("export: %w", err)
 			}
 			opts.SignerFingerprint = fp
 		}
 	}
 	var md bytes.Buffer
 	if err := sess.WriteMarkdown(&md, opts); err != nil {
-		return out, fmt.Errorf("export: markdown: %w", err)
+		return out, nil, fmt.Errorf("export: markdown: %w", err)
 	}
 	out.Markdown = base + ".md"
 	if err := os.WriteFile(out.Markdown, md.Bytes(), 0o644); err != nil {
-		return out, fmt.Errorf("export: %w", err)
+		return out, nil, fmt.Errorf("export: %w", err)
 	}
-	return out, nil
+	return out, sess, nil
 }
 
 // appendLine adds line to file unless it is already there.
@@ -165,6 +174,16 @@ func appendLine(file, line string) error {
 // journalEvents yields the events of a journal file one at a time,
 // without taking its lock (golive itself holds it while the run is open).
 func journalEvents(path string) iter.Seq2[runbook.Event, error] {
+	return readEvents(path, nil)
+}
+
+// readEvents yields the events of a journal file one at a time, without
+// taking its lock: the golive that holds it may be appending as they are
+// read. Only whole records count: a last one without its newline is being
+// written (or was torn by a crash) and is left out, with *torn (when not
+// nil) set. Each record must follow the one before it (seq and prev);
+// the hashes themselves are checked by golive verify on the transcript.
+func readEvents(path string, torn *bool) iter.Seq2[runbook.Event, error] {
 	return func(yield func(runbook.Event, error) bool) {
 		f, err := os.Open(path)
 		if err != nil {
@@ -172,23 +191,46 @@ func journalEvents(path string) iter.Seq2[runbook.Event, error] {
 			return
 		}
 		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
-		for n := 1; sc.Scan(); n++ {
-			if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+		br := bufio.NewReaderSize(f, 1<<20)
+		var seq int64
+		prev := ""
+		for n := 1; ; n++ {
+			rec, err := br.ReadSlice('\n')
+			if errors.Is(err, bufio.ErrBufferFull) {
+				// A record longer than the buffer (a big output batch).
+				big := append([]byte(nil), rec...)
+				for errors.Is(err, bufio.ErrBufferFull) {
+					rec, err = br.ReadSlice('\n')
+					big = append(big, rec...)
+				}
+				rec = big
+			}
+			if err == io.EOF {
+				if torn != nil && len(bytes.TrimSpace(rec)) > 0 {
+					*torn = true
+				}
+				return
+			}
+			if err != nil {
+				yield(runbook.Event{}, fmt.Errorf("read journal %s: %w", path, err))
+				return
+			}
+			if len(bytes.TrimSpace(rec)) == 0 {
 				continue
 			}
 			var e runbook.Event
-			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			if err := json.Unmarshal(rec, &e); err != nil {
 				yield(runbook.Event{}, fmt.Errorf("read journal %s:%d: %w", path, n, err))
 				return
 			}
+			if e.Seq != seq+1 || e.Prev != prev {
+				yield(runbook.Event{}, fmt.Errorf("read journal %s:%d: record seq %d does not follow seq %d: the journal was changed; golive verify on an earlier transcript shows what it held", path, n, e.Seq, seq))
+				return
+			}
+			seq, prev = e.Seq, e.Hash
 			if !yield(e, nil) {
 				return
 			}
-		}
-		if err := sc.Err(); err != nil {
-			yield(runbook.Event{}, fmt.Errorf("read journal %s: %w", path, err))
 		}
 	}
 }

@@ -31,33 +31,15 @@ func OpenRun(opts Options, journalPath string) (*Release, []runbook.Event, error
 		return fail(fmt.Errorf("%s: the journal does not start with run.started; it cannot be resumed", journalPath))
 	}
 	info := *events[0].Run
-	rb, err := loadRecorded(opts.Runbooks, info)
-	if err != nil {
-		return fail(err)
-	}
-	if rb.Hash != info.RunbookHash {
-		return fail(fmt.Errorf("runbook %s changed since run %s began (content hash %.12s, now %.12s): resuming would mix two runbooks; "+
-			"restore the runbook as it was, or start a new run", info.RunbookFile, info.ID, info.RunbookHash, rb.Hash))
-	}
-	vars := map[string]string{}
-	for k, v := range info.Vars {
-		vars[k] = v
-	}
+	var set []runbook.VarValue
 	for _, e := range events {
 		if e.Type == runbook.EvVarSet && e.Var != nil {
-			vars[e.Var.Name] = e.Var.Value
+			set = append(set, *e.Var)
 		}
 	}
-	for _, v := range rb.Variables {
-		if given, ok := opts.Vars[v.Name]; ok {
-			vars[v.Name] = given
-		} else if v.Secret && vars[v.Name] == runbook.Mask {
-			return fail(fmt.Errorf("run %s needs the secret variable %s, which the journal does not keep: give it again with --var %s=VALUE", info.ID, v.Name, v.Name))
-		}
-	}
-	plan, err := rb.Plan(vars)
+	plan, err := planFor(opts, info, set)
 	if err != nil {
-		return fail(fmt.Errorf("run %s: %w", info.ID, err))
+		return fail(err)
 	}
 	sess, err := runbook.Replay(plan, events)
 	if err != nil {
@@ -70,6 +52,40 @@ func OpenRun(opts Options, journalPath string) (*Release, []runbook.Event, error
 	}
 	return &Release{Plan: plan, Session: sess, Journal: j, Local: opts.Local, Redactor: red, SudoPassword: opts.SudoPassword,
 		Operator: op, Host: info.Host, RunID: info.ID, Auto: info.Auto, Now: opts.Now}, events, nil
+}
+
+// planFor rebuilds a run's plan: the runbook it was recorded against
+// (refused when its content changed), with the variables of run.started,
+// then those set during the run (set), then those given now (--var). A
+// secret the journal masked must be given again.
+func planFor(opts Options, info runbook.RunInfo, set []runbook.VarValue) (*runbook.Plan, error) {
+	rb, err := loadRecorded(opts.Runbooks, info)
+	if err != nil {
+		return nil, err
+	}
+	if rb.Hash != info.RunbookHash {
+		return nil, fmt.Errorf("runbook %s changed since run %s began (content hash %.12s, now %.12s): resuming would mix two runbooks; "+
+			"restore the runbook as it was, or start a new run", info.RunbookFile, info.ID, info.RunbookHash, rb.Hash)
+	}
+	vars := map[string]string{}
+	for k, v := range info.Vars {
+		vars[k] = v
+	}
+	for _, v := range set {
+		vars[v.Name] = v.Value
+	}
+	for _, v := range rb.Variables {
+		if given, ok := opts.Vars[v.Name]; ok {
+			vars[v.Name] = given
+		} else if v.Secret && vars[v.Name] == runbook.Mask {
+			return nil, fmt.Errorf("run %s needs the secret variable %s, which the journal does not keep: give it again with --var %s=VALUE", info.ID, v.Name, v.Name)
+		}
+	}
+	plan, err := rb.Plan(vars)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", info.ID, err)
+	}
+	return plan, nil
 }
 
 // loadRecorded loads the runbook a run was recorded against: a built-in
