@@ -93,15 +93,15 @@ func TestPlainSignNoTerminalSaysWhatToDo(t *testing.T) {
 	if !strings.Contains(out, "transcript not signed: signing key "+key+": it is encrypted, and stdin is not a terminal") {
 		t.Errorf("no reason why the transcript is not signed:\n%s", out)
 	}
-	m := regexp.MustCompile(`or run (golive export (\S+) --out (\S+) --identity KEY) on a terminal`).FindStringSubmatch(out)
-	if m == nil || !strings.Contains(out, "ssh-add") {
+	m := regexp.MustCompile(`or run golive export (\S+) --out (\S+) --identity (\S+) on a terminal`).FindStringSubmatch(out)
+	if m == nil || m[3] != key || !strings.Contains(out, "(ssh-add "+key+")") {
 		t.Fatalf("golive does not say what to run to sign it:\n%s", out)
 	}
 	if files, _ := filepath.Glob(filepath.Join(h.out, "*.sig")); len(files) != 0 {
 		t.Fatalf("a signature was written: %v", files)
 	}
 	// Do what it says, on a terminal.
-	tm := startTerm(t, h, 120, 40, "export", m[2], "--out", m[3], "--identity", key)
+	tm := startTerm(t, h, 120, 40, "export", m[1], "--out", m[2], "--identity", m[3])
 	tm.waitFor(wait, "Passphrase for "+key)
 	tm.typeText(signPassphrase)
 	tm.keys("Enter")

@@ -56,8 +56,14 @@ func (p *plain) export() bool {
 		dir = "."
 	}
 	sign := p.opts.Sign
+	keyFile := "" // the encrypted key whose passphrase was asked for
 	if p.opts.SignAsking != nil {
-		sign = p.opts.SignAsking(p.passphrase)
+		sign = p.opts.SignAsking(func(prompt string) ([]byte, error) {
+			if k, ok := strings.CutPrefix(prompt, "Passphrase for "); ok {
+				keyFile = strings.TrimSuffix(k, ": ")
+			}
+			return p.passphrase(prompt)
+		})
 	}
 	ex, err := p.rel.Export(dir, sign, p.opts.Now())
 	if err != nil {
@@ -69,9 +75,13 @@ func (p *plain) export() bool {
 	}
 	if ex.SignError != nil {
 		p.info("transcript not signed: %v", ex.SignError)
-		p.info("to sign it: load the key into ssh-agent (ssh-add KEY) and run golive export %s --out %s; "+
-			"or run golive export %s --out %s --identity KEY on a terminal, where it asks for the passphrase",
-			p.rel.RunID, shellWord(dir), p.rel.RunID, shellWord(dir))
+		key := "KEY"
+		if keyFile != "" {
+			key = shellWord(keyFile)
+		}
+		p.info("to sign it: load the key into ssh-agent (ssh-add %s) and run golive export %s --out %s; "+
+			"or run golive export %s --out %s --identity %s on a terminal, where it asks for the passphrase",
+			key, p.rel.RunID, shellWord(dir), p.rel.RunID, shellWord(dir), key)
 	}
 	return true
 }
