@@ -29,42 +29,21 @@ func (m Model) detailView(w int, full bool) string {
 	st := m.styles
 	state := m.rel.Session.Step(id)
 	status := m.stepStatusOf(id)
+	parts := m.detailParts(ps, w, full, state.Verdict == runbook.VerdictPassed)
 	var b []string
 	add := func(lines ...string) { b = append(b, lines...) }
 
 	// The status goes after the title, or under it when the title's last
 	// line has no room for it: never cut.
-	title := strings.Split(wrap(s.Title, w), "\n")
 	label := st.statusStyle(status).Render("[" + status.Label() + "]")
-	for i, l := range title {
-		title[i] = st.DetailTitle.Render(l)
-	}
-	if last := len(title) - 1; lipgloss.Width(title[last])+2+lipgloss.Width(label) <= w {
-		title[last] += "  " + label
+	if parts.lastTitleW+2+cellWidth(label) <= w {
+		add(parts.title[:len(parts.title)-1]...)
+		add(parts.title[len(parts.title)-1] + "  " + label)
 	} else {
-		title = append(title, label)
+		add(parts.title...)
+		add(label)
 	}
-	add(title...)
-	meta := []string{s.ID, string(s.Kind)}
-	if s.Sudo {
-		meta = append(meta, "sudo")
-	}
-	risk := string(s.Risk)
-	if risk == "" {
-		risk = string(runbook.RiskLow)
-	}
-	switch s.Risk {
-	case runbook.RiskHigh:
-		meta = append(meta, st.RiskHigh.Render("risk: HIGH (typed confirmation)"))
-	case runbook.RiskMedium:
-		meta = append(meta, st.RiskMedium.Render("risk: medium"))
-	default:
-		meta = append(meta, st.RiskLow.Render("risk: "+risk))
-	}
-	if !ps.Applicable {
-		meta = append(meta, "not applicable (when: "+s.When+")")
-	}
-	add(wrap(st.Muted.Render(strings.Join(meta, " · ")), w))
+	add(parts.meta)
 	if a := state.Last(); a != nil {
 		add(wrap(m.attemptLine(a), w))
 		for _, f := range a.Failures {
@@ -103,22 +82,7 @@ func (m Model) detailView(w int, full bool) string {
 	if by := m.rel.Session.BlockedBy(id); by != "" && state.Verdict == "" {
 		add(st.Bad.Render(wrap(fmt.Sprintf("Blocked by %s, a failed high-risk step: sign it off with a reason or choose its rollback (b).", by), w)))
 	}
-	if s.Why != "" {
-		add(st.Why.Render(wrap(s.Why, w)))
-	}
-	if ps.Display != "" {
-		add(m.commandLines(ps, w, full)...)
-	}
-	for _, c := range s.Checklist {
-		mark := "☐ "
-		if state.Verdict == runbook.VerdictPassed {
-			mark = "☑ "
-		}
-		add(wrapIndent("  "+mark+c, w, "    "))
-	}
-	if e := expectWords(s.Expect); e != "" && s.Kind != runbook.KindManual {
-		add(wrapIndent(st.Label.Render("Expect: ")+e, w, "  "))
-	}
+	add(parts.body...)
 	if rollback != "" && !early {
 		add(st.Rollback.Render(wrap(rollback, w)))
 	}
@@ -126,6 +90,82 @@ func (m Model) detailView(w int, full bool) string {
 		add(st.Muted.Render(wrap("Note ("+n.Time.UTC().Format("15:04:05Z")+"): "+plainText(n.Text), w)))
 	}
 	return strings.Join(b, "\n")
+}
+
+// detailKey is everything the runbook-only parts of a step's detail are
+// rendered from.
+type detailKey struct {
+	styles uint64
+	plan   *runbook.Plan
+	red    *runbook.Redactor
+	id     string
+	w      int
+	full   bool
+	passed bool
+}
+
+// detailParts are the parts of a step's detail that depend only on the
+// runbook, the width and whether it passed: its title (wrapped, without
+// the status; lastTitleW is its last line's width), the line under it,
+// and why, command, checklist and expectations.
+type detailParts struct {
+	title      []string
+	lastTitleW int
+	meta       string
+	body       []string
+}
+
+// detailParts returns a step's runbook-only detail parts, rendered once
+// per width.
+func (m Model) detailParts(ps *runbook.PlannedStep, w int, full, passed bool) *detailParts {
+	k := detailKey{styles: m.styles.id, plan: m.rel.Plan, red: m.rel.Redactor, id: ps.Step.ID, w: w, full: full, passed: passed}
+	return m.vc.details(k, func() *detailParts {
+		s := ps.Step
+		st := m.styles
+		p := &detailParts{}
+		p.title = strings.Split(wrap(s.Title, w), "\n")
+		for i, l := range p.title {
+			p.title[i] = st.DetailTitle.Render(l)
+		}
+		p.lastTitleW = cellWidth(p.title[len(p.title)-1])
+		meta := []string{s.ID, string(s.Kind)}
+		if s.Sudo {
+			meta = append(meta, "sudo")
+		}
+		risk := string(s.Risk)
+		if risk == "" {
+			risk = string(runbook.RiskLow)
+		}
+		switch s.Risk {
+		case runbook.RiskHigh:
+			meta = append(meta, st.RiskHigh.Render("risk: HIGH (typed confirmation)"))
+		case runbook.RiskMedium:
+			meta = append(meta, st.RiskMedium.Render("risk: medium"))
+		default:
+			meta = append(meta, st.RiskLow.Render("risk: "+risk))
+		}
+		if !ps.Applicable {
+			meta = append(meta, "not applicable (when: "+s.When+")")
+		}
+		p.meta = wrap(st.Muted.Render(strings.Join(meta, " · ")), w)
+		if s.Why != "" {
+			p.body = append(p.body, st.Why.Render(wrap(s.Why, w)))
+		}
+		if ps.Display != "" {
+			p.body = append(p.body, m.commandLines(ps, w, full)...)
+		}
+		for _, c := range s.Checklist {
+			mark := "☐ "
+			if passed {
+				mark = "☑ "
+			}
+			p.body = append(p.body, wrapIndent("  "+mark+c, w, "    "))
+		}
+		if e := expectWords(s.Expect); e != "" && s.Kind != runbook.KindManual {
+			p.body = append(p.body, wrapIndent(st.Label.Render("Expect: ")+e, w, "  "))
+		}
+		return p
+	})
 }
 
 // detailBox is the detail beside the output, h lines: when the step needs

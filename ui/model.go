@@ -142,6 +142,10 @@ type Model struct {
 	resumeEvents []runbook.Event
 	resumeFrom   map[string]sshexec.Offsets
 	exportDir    string
+
+	// vc keeps the main screen's renders between frames (viewcache.go);
+	// every copy of the Model shares it.
+	vc *viewCache
 }
 
 // activeRun is the step whose job golive is following.
@@ -198,6 +202,7 @@ func New(opts Options) Model {
 		spin:    spinner.New(spinner.WithSpinner(spinner.Dot)),
 		width:   80,
 		height:  24,
+		vc:      &viewCache{},
 	}
 	if m.opts.Now == nil {
 		m.opts.Now = time.Now

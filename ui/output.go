@@ -324,5 +324,5 @@ func (p outputPane) view() string {
 	}
 	head := p.styles.OutputTitle.Render(title + " · " + info)
 	head = fit(head, p.vp.Width(), 1) // "…" only where text is cut, not the input's padding
-	return p.styles.OutputPane.Render(lipgloss.JoinVertical(lipgloss.Left, head, p.vp.View()))
+	return stackUnderRule(p.styles, head, p.vp.View())
 }

@@ -43,16 +43,56 @@ func (m *Model) refreshStatuses() {
 	m.statuses = c
 }
 
+// listKey is everything the step list is rendered from: the plan (its
+// sections, ids, titles, applicability), the size, the selection, and
+// every step's status, one byte each.
+type listKey struct {
+	styles   uint64
+	plan     *runbook.Plan
+	w, h     int
+	selected int
+	statuses string
+}
+
+// rowKey is everything one row of the step list is rendered from: a
+// section title (section set) or a step (id set).
+type rowKey struct {
+	styles  uint64
+	plan    *runbook.Plan
+	section *runbook.Section
+	id      string
+	w       int
+	status  stepStatus
+	sel     bool
+}
+
+// listRow is a row of the step list before it is rendered: a section
+// title, or the step at index step of m.steps.
+type listRow struct {
+	section *runbook.Section
+	step    int
+}
+
 // stepListView renders the steps grouped by section, with a glyph and a
 // word for each status, the selection marked with ▸ as well as reverse
-// video, scrolled so the selection is visible.
+// video, scrolled so the selection is visible. Every line is w cells
+// wide. Only the rows in view are rendered, each once until its status,
+// the selection or the width changes, and the whole list is rendered
+// again only when one of those does.
 func (m Model) stepListView(w, h int) string {
-	st := m.styles
-	type row struct {
-		text string
-		sel  bool
+	statuses := make([]byte, len(m.steps))
+	for i, id := range m.steps {
+		statuses[i] = byte(m.stepStatusOf(id))
 	}
-	var rows []row
+	k := listKey{styles: m.styles.id, plan: m.rel.Plan, w: w, h: h, selected: m.selected, statuses: string(statuses)}
+	return m.vc.memoList(k, func() string { return m.renderStepList(k) })
+}
+
+// renderStepList renders the step list of k (see stepListView).
+func (m Model) renderStepList(k listKey) string {
+	st := m.styles
+	w, h := k.w, k.h
+	var rows []listRow
 	selRow := 0
 	var section *runbook.Section
 	for i, id := range m.steps {
@@ -62,38 +102,12 @@ func (m Model) stepListView(w, h int) string {
 		}
 		if ps.Section != section {
 			section = ps.Section
-			title := ""
-			if section != nil {
-				title = section.Title
-			}
-			rows = append(rows, row{text: st.Section.Render(ansi.Truncate(title, w, "…"))})
+			rows = append(rows, listRow{section: section, step: -1})
 		}
-		status := m.stepStatusOf(id)
-		word := listWords[status]
-		if word == "" {
-			word = status.String()
-		}
-		label := fmt.Sprintf("%s %-8s", status.Glyph(), word)
-		if w >= 50 { // wide: the full words, in a column
-			label = fmt.Sprintf("%s %-17s", status.Glyph(), status.String())
-		}
-		name := id
-		if w >= 48 {
-			name = id + "  " + st.Muted.Render(ps.Step.Title)
-		}
-		marker := "  "
-		if i == m.selected {
-			marker = "▸ "
+		if i == k.selected {
 			selRow = len(rows)
 		}
-		line := marker + st.statusStyle(status).Render(label) + " " + name
-		line = ansi.Truncate(line, w, "…")
-		if i == m.selected {
-			line = st.StepSelected.Render(ansi.Strip(line) + strings.Repeat(" ", max(0, w-ansi.StringWidth(line))))
-		} else if !ps.Applicable {
-			line = st.StepNA.Render(ansi.Strip(line))
-		}
-		rows = append(rows, row{text: line, sel: i == m.selected})
+		rows = append(rows, listRow{step: i})
 	}
 	// Scroll: keep the selected row in view, with its section title
 	// when there is room.
@@ -103,19 +117,87 @@ func (m Model) stepListView(w, h int) string {
 	}
 	var out []string
 	for i := top; i < len(rows) && len(out) < h; i++ {
-		out = append(out, rows[i].text)
+		out = append(out, m.listRowView(rows[i], k).text)
 	}
+	pad := func(s string) string { return padRight(s, cellWidth(s), w) }
 	if top > 0 {
-		out[0] = st.Muted.Render(fmt.Sprintf("  ↑ %d more", top))
+		out[0] = pad(st.Muted.Render(fmt.Sprintf("  ↑ %d more", top)))
 	}
 	if top+h < len(rows) {
-		out[len(out)-1] = st.Muted.Render(fmt.Sprintf("  ↓ %d more", len(rows)-top-h+1))
+		out[len(out)-1] = pad(st.Muted.Render(fmt.Sprintf("  ↓ %d more", len(rows)-top-h+1)))
 	}
 	for len(out) < h {
-		out = append(out, "")
-	}
-	for i := range out {
-		out[i] = out[i] + strings.Repeat(" ", max(0, w-ansi.StringWidth(out[i])))
+		out = append(out, strings.Repeat(" ", w))
 	}
 	return strings.Join(out, "\n")
+}
+
+// listRowView renders one row of the step list, padded to k.w cells.
+func (m Model) listRowView(r listRow, k listKey) cachedLine {
+	st := m.styles
+	w := k.w
+	if r.step < 0 {
+		rk := rowKey{styles: st.id, plan: k.plan, section: r.section, w: w}
+		return m.vc.row(rk, func() cachedLine {
+			title := ""
+			if r.section != nil {
+				title = r.section.Title
+			}
+			return padLine(st.Section.Render(ansi.Truncate(title, w, "…")), w)
+		})
+	}
+	id := m.steps[r.step]
+	status := stepStatus(k.statuses[r.step])
+	sel := r.step == k.selected
+	rk := rowKey{styles: st.id, plan: k.plan, id: id, w: w, status: status, sel: sel}
+	return m.vc.row(rk, func() cachedLine {
+		ps := m.rel.planned(id)
+		word := listWords[status]
+		if word == "" {
+			word = status.String()
+		}
+		label := fmt.Sprintf("%s %-8s", status.Glyph(), word)
+		if w >= 50 { // wide: the full words, in a column
+			label = fmt.Sprintf("%s %-17s", status.Glyph(), status.String())
+		}
+		// The id is never cut silently: when it does not fit it loses
+		// its middle to "…" (ids often share a beginning), and the
+		// detail pane shows it whole.
+		room := w - 2 - cellWidth(label) - 1
+		name := id
+		if cellWidth(id) > room {
+			name = shortenID(id, room)
+		} else if w >= 48 {
+			name = id + "  " + st.Muted.Render(ps.Step.Title)
+		}
+		marker := "  "
+		if sel {
+			marker = "▸ "
+		}
+		line := marker + st.statusStyle(status).Render(label) + " " + name
+		line = ansi.Truncate(line, w, "…")
+		if sel {
+			line = st.StepSelected.Render(ansi.Strip(line) + strings.Repeat(" ", max(0, w-cellWidth(line))))
+		} else if !ps.Applicable {
+			line = st.StepNA.Render(ansi.Strip(line))
+		}
+		return padLine(line, w)
+	})
+}
+
+// padLine pads a line with spaces to w cells.
+func padLine(s string, w int) cachedLine {
+	sw := cellWidth(s)
+	return cachedLine{text: padRight(s, sw, w), width: max(sw, w)}
+}
+
+// shortenID fits a step id into room cells by putting "…" in place of
+// its middle: "migrate-c…-plan". Step ids are ASCII (a-z, 0-9, -).
+func shortenID(id string, room int) string {
+	if room < 3 || len(id) != cellWidth(id) {
+		return ansi.Truncate(id, max(room, 1), "…")
+	}
+	head := (room - 1 + 1) / 2
+	tail := room - 1 - head
+	return id[:head] + "…" + id[len(id)-tail:]
 }

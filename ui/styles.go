@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"strings"
+
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
 )
@@ -79,6 +81,20 @@ type styles struct {
 	Bad         lipgloss.Style
 	Warn        lipgloss.Style
 	Page        lipgloss.Style // a full-screen page's margins
+
+	// id tells this set from any other for the view caches; listEdge is
+	// what ListPane puts after each line (its padding and border).
+	// Styles are not changed once built.
+	id       uint64
+	listEdge string
+	// fastJoin: joinBody may lay out the main screen itself (these
+	// ListPane and DetailPane give what it gives).
+	fastJoin bool
+	// ruleOpen and ruleClose wrap the output pane's rule (its top
+	// border, "─" as wide as the pane); fastPane: stackUnderRule may draw
+	// the pane's frame itself.
+	ruleOpen, ruleClose string
+	fastPane            bool
 }
 
 func defaultStyles() styles {
@@ -146,6 +162,21 @@ func defaultStyles() styles {
 	s.Bad = lipgloss.NewStyle().Foreground(colBad).Bold(true)
 	s.Warn = lipgloss.NewStyle().Foreground(colWarn)
 	s.Page = lipgloss.NewStyle().Padding(0, 1)
+	return s.seal()
+}
+
+// seal numbers a styles set and derives what the main screen draws
+// without lipgloss: call it after changing any style.
+func (s styles) seal() styles {
+	s.id = styleSets.Add(1)
+	s.listEdge = strings.TrimPrefix(s.ListPane.Render("x"), "x")
+	s.fastJoin = fastJoinWorks(s)
+	if top, _, ok := strings.Cut(s.OutputPane.Render("x"), "\n"); ok {
+		if i := strings.Index(top, "─"); i >= 0 && strings.Count(top, "─") == 1 {
+			s.ruleOpen, s.ruleClose = top[:i], top[i+len("─"):]
+		}
+	}
+	s.fastPane = fastPaneWorks(s)
 	return s
 }
 

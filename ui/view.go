@@ -46,12 +46,53 @@ func (m Model) viewState() string {
 	return s
 }
 
-// footer renders the help bar: only the keys that work now.
+// footer renders the help bar: only the keys that work now. It is
+// rendered again only when those keys, their words or the width change.
 func (m Model) footer() string {
-	if m.help.ShowAll {
-		return m.styles.Footer.Render(m.fullHelpView())
+	k := footerKey{styles: m.styles.id, width: m.width, helpWidth: m.help.Width(), all: m.help.ShowAll}
+	if m.vc != nil {
+		k.keys = m.helpSignature()
 	}
-	return m.styles.Footer.Render(m.help.ShortHelpView(m.fitShortHelp()))
+	return m.vc.memoFooter(k, func() string {
+		if m.help.ShowAll {
+			return m.styles.Footer.Render(m.fullHelpView())
+		}
+		return m.styles.Footer.Render(m.help.ShortHelpView(m.fitShortHelp()))
+	})
+}
+
+// helpSignature is the help text of every binding the help bar would
+// show now (keys, words, and whether each is on), in order: two equal
+// signatures render the same help bar.
+func (m Model) helpSignature() string {
+	var b strings.Builder
+	add := func(bs []key.Binding) {
+		for _, x := range bs {
+			if !x.Enabled() {
+				b.WriteByte(0)
+				continue
+			}
+			h := x.Help()
+			b.WriteString(h.Key)
+			b.WriteByte(1)
+			b.WriteString(h.Desc)
+			b.WriteByte(1)
+			for _, k := range x.Keys() {
+				b.WriteString(k)
+				b.WriteByte(2)
+			}
+			b.WriteByte(3)
+		}
+		b.WriteByte(4)
+	}
+	if m.help.ShowAll {
+		for _, g := range m.FullHelp() {
+			add(g)
+		}
+	} else {
+		add(m.ShortHelp())
+	}
+	return b.String()
 }
 
 // fullHelpView lays the FullHelp groups out as columns, starting a new
@@ -173,25 +214,24 @@ func (m Model) detailHeight(bodyH, w int) int {
 	return max(4, min(need, limit))
 }
 
+// mainView is the main screen: header, banner, the step list beside the
+// step's detail and output (or a dialog, or the whole step), the status
+// line and the help bar.
 func (m Model) mainView() string {
 	if m.rel == nil {
 		return ""
 	}
 	listW, bodyH, detailW, outH := m.mainGeometry()
 	st := m.styles
-	list := st.ListPane.Height(bodyH).Render(m.stepListView(listW, bodyH))
-	var right string
+	var right []string
 	if m.dlg.kind != dlgNone {
-		right = lipgloss.PlaceVertical(bodyH, lipgloss.Center, m.dialogView(min(detailW, 76), bodyH))
+		right = []string{lipgloss.PlaceVertical(bodyH, lipgloss.Center, m.dialogView(min(detailW, 76), bodyH))}
 	} else if m.zoom {
-		right = m.zoomView(detailW, bodyH)
+		right = []string{m.zoomView(detailW, bodyH)}
 	} else {
-		right = lipgloss.JoinVertical(lipgloss.Left,
-			m.detailBox(detailW, bodyH-outH),
-			m.pane.view())
+		right = []string{m.detailBox(detailW, bodyH-outH), m.pane.view()}
 	}
-	right = st.DetailPane.Render(fit(right, detailW, bodyH))
-	body := lipgloss.JoinHorizontal(lipgloss.Top, list, right)
+	body := joinBody(st, m.stepListView(listW, bodyH), right, detailW, bodyH)
 	parts := []string{m.header()}
 	if m.banner != "" {
 		parts = append(parts, st.Banner.Width(m.width).Render(ansi.Truncate(plainText(m.banner), m.width-2, "…")))
@@ -201,6 +241,7 @@ func (m Model) mainView() string {
 }
 
 // header is the top line: runbook, host, operator, progress, elapsed.
+// Rendered again only when one of them changes (the clock: once a second).
 func (m Model) header() string {
 	s := m.rel.Session
 	elapsed := time.Duration(0)
@@ -211,24 +252,28 @@ func (m Model) header() string {
 		}
 		elapsed = end.Sub(s.Started()).Truncate(time.Second)
 	}
-	st := m.styles
-	sep := st.HeaderLabel.Render(" │ ")
-	fields := []string{
-		st.HeaderTitle.Render("golive"),
-		st.HeaderField.Render(m.rel.Plan.Runbook.Title),
-		st.HeaderLabel.Render("host ") + st.HeaderField.Render(m.rel.Host),
-		st.HeaderLabel.Render("operator ") + st.HeaderField.Render(m.rel.Operator),
-		st.HeaderField.Render(m.rel.progressWords()),
-		st.HeaderField.Render(fmtDuration(elapsed)),
-	}
-	line := strings.Join(fields, sep)
-	w := m.width - st.Header.GetHorizontalFrameSize()
-	if lipgloss.Width(line) > w {
-		// Narrow terminal: keep progress and time, shorten the rest.
-		line = strings.Join([]string{fields[0], fields[2], fields[4], fields[5], fields[3], fields[1]}, sep)
-		line = ansi.Truncate(line, w, "…")
-	}
-	return st.Header.Width(m.width).Render(line)
+	k := headerKey{styles: m.styles.id, width: m.width, title: m.rel.Plan.Runbook.Title, host: m.rel.Host,
+		operator: m.rel.Operator, progress: m.rel.progressWords(), elapsed: fmtDuration(elapsed)}
+	return m.vc.memoHeader(k, func() string {
+		st := m.styles
+		sep := st.HeaderLabel.Render(" │ ")
+		fields := []string{
+			st.HeaderTitle.Render("golive"),
+			st.HeaderField.Render(k.title),
+			st.HeaderLabel.Render("host ") + st.HeaderField.Render(k.host),
+			st.HeaderLabel.Render("operator ") + st.HeaderField.Render(k.operator),
+			st.HeaderField.Render(k.progress),
+			st.HeaderField.Render(k.elapsed),
+		}
+		line := strings.Join(fields, sep)
+		w := m.width - st.Header.GetHorizontalFrameSize()
+		if cellWidth(line) > w {
+			// Narrow terminal: keep progress and time, shorten the rest.
+			line = strings.Join([]string{fields[0], fields[2], fields[4], fields[5], fields[3], fields[1]}, sep)
+			line = ansi.Truncate(line, w, "…")
+		}
+		return st.Header.Width(m.width).Render(line)
+	})
 }
 
 // statusLine is the last action's remark, above the help bar: wrapped to
@@ -237,20 +282,23 @@ func (m Model) statusLine() string {
 	if m.status == "" {
 		return ""
 	}
-	st := m.styles.Bad
-	if m.statusOK {
-		st = m.styles.Good
-	}
-	w := max(m.width-2, 10)
-	lines := strings.Split(ansi.Wrap(plainText(m.status), w, " "), "\n")
-	if len(lines) > 2 {
-		lines = lines[:2]
-		lines[1] = ansi.Truncate(lines[1], w-1, "") + "…"
-	}
-	for i, l := range lines {
-		lines[i] = " " + st.Render(l)
-	}
-	return strings.Join(lines, "\n")
+	k := statusKey{styles: m.styles.id, width: m.width, text: m.status, ok: m.statusOK}
+	return m.vc.memoStatus(k, func() string {
+		st := m.styles.Bad
+		if m.statusOK {
+			st = m.styles.Good
+		}
+		w := max(m.width-2, 10)
+		lines := strings.Split(ansi.Wrap(plainText(m.status), w, " "), "\n")
+		if len(lines) > 2 {
+			lines = lines[:2]
+			lines[1] = ansi.Truncate(lines[1], w-1, "") + "…"
+		}
+		for i, l := range lines {
+			lines[i] = " " + st.Render(l)
+		}
+		return strings.Join(lines, "\n")
+	})
 }
 
 // errorView is the error panel of a broken tool: what happened (the whole
@@ -285,18 +333,26 @@ func fit(s string, w, h int) string {
 		lines = lines[:h]
 	}
 	for i, l := range lines {
-		if lipgloss.Width(l) > w {
-			tail := "…"
-			if lipgloss.Width(strings.TrimRight(ansi.Strip(l), " ")) <= w {
-				tail = "" // only padding is cut
-			}
-			lines[i] = ansi.Truncate(l, w, tail)
-		}
+		lines[i], _ = fitLine(l, cellWidth(l), w)
 	}
 	for len(lines) < h {
 		lines = append(lines, "")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// fitLine cuts l, lw cells wide, to at most w cells, with "…" where text
+// is cut (none when only padding is), and returns it with its width.
+func fitLine(l string, lw, w int) (string, int) {
+	if lw <= w {
+		return l, lw
+	}
+	tail := "…"
+	if cellWidth(strings.TrimRight(ansi.Strip(l), " ")) <= w {
+		tail = "" // only padding is cut
+	}
+	l = ansi.Truncate(l, w, tail)
+	return l, cellWidth(l)
 }
 
 // wrap wraps plain text to w cells.
