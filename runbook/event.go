@@ -39,7 +39,7 @@ type Event struct {
 	HostKey *HostKeyInfo `json:"host_key,omitempty"`
 	Conn    *ConnInfo    `json:"conn,omitempty"`
 	Start   *StartInfo   `json:"start,omitempty"`
-	Lines   []OutputLine `json:"lines,omitempty"`
+	Lines   []OutputLine `json:"lines,omitempty"` // encoded as "out" runs: see MarshalJSON
 	Exit    *ExitInfo    `json:"exit,omitempty"`
 	SignOff *SignOff     `json:"sign_off,omitempty"`
 	Note    string       `json:"note,omitempty"`
@@ -48,6 +48,12 @@ type Event struct {
 	// the hex SHA-256 over Prev and this event's canonical encoding.
 	Prev string `json:"prev,omitempty"`
 	Hash string `json:"hash,omitempty"`
+
+	// legacyLines marks an event read in the first journal format, which
+	// stored Lines as one object per line ("lines"); it is encoded that
+	// way again so that its hash still verifies. New events store Lines
+	// as runs ("out", journal_event.go).
+	legacyLines bool
 }
 
 // RunInfo describes a run: what, where, who.

@@ -201,7 +201,7 @@ func readJournal(r io.Reader, path string) ([]Event, int64, error) {
 		}
 		var ev Event
 		seq := int64(len(events)) + 1
-		if derr := json.Unmarshal(rec, &ev); derr != nil {
+		if derr := ev.UnmarshalJSON(rec); derr != nil {
 			if bytes.IndexByte(rec, 0) >= 0 && isLast(br) {
 				// A zero-filled tail: the file grew but the data never
 				// reached the disk. Same as a torn write.
@@ -281,6 +281,9 @@ func (j *Journal) append(evs []Event, sync bool) ([]Event, error) {
 			ev.Time = j.now()
 		}
 		ev.Time = ev.Time.UTC()
+		if !ev.legacyLines && len(ev.Lines) > 0 {
+			ev.Lines = storedLines(ev.Lines) // as a replay will read them
+		}
 		c, err := j.canonical(&ev)
 		if err != nil {
 			return nil, fmt.Errorf("journal: event seq %d: %w", seq, err)

@@ -6,17 +6,22 @@ import (
 	"time"
 )
 
-// BenchmarkJournalAppend measures journaling throughput of step output as the
-// UI batches it: one Append (one write, one fsync) per batch of lines. MB/s
-// counts output text, the payload that has to keep up with the host.
+// BenchmarkJournalAppend measures journaling throughput of step output as
+// the UI batches it: one Append (one write, one fsync) per batch of lines,
+// or one AppendLazy (fsync in the background, as RunJob does). MB/s counts
+// output text, the payload that has to keep up with the host.
 func BenchmarkJournalAppend(b *testing.B) {
 	for _, bc := range []struct {
 		lines  int
 		noSync bool
-	}{{100, false}, {500, false}, {2000, false}, {500, true}} {
+		lazy   bool
+	}{{100, false, false}, {500, false, false}, {2000, false, false}, {500, true, false}, {2000, false, true}} {
 		name := fmt.Sprintf("lines=%d", bc.lines)
 		if bc.noSync {
 			name += "/nosync" // encoding and hashing only
+		}
+		if bc.lazy {
+			name += "/lazy" // AppendLazy, as RunJob journals output
 		}
 		batch := bc.lines
 		b.Run(name, func(b *testing.B) {
@@ -39,7 +44,11 @@ func BenchmarkJournalAppend(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := j.Append(ev); err != nil {
+				appendFn := j.Append
+				if bc.lazy {
+					appendFn = j.AppendLazy
+				}
+				if _, err := appendFn(ev); err != nil {
 					b.Fatal(err)
 				}
 			}

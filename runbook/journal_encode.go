@@ -39,34 +39,87 @@ func appendOutputEvent(dst []byte, ev *Event) ([]byte, bool) {
 		dst = append(dst, `,"attempt":`...)
 		dst = strconv.AppendInt(dst, int64(ev.Attempt), 10)
 	}
-	if len(ev.Lines) > 0 {
-		dst = append(dst, `,"lines":[`...)
-		for i := range ev.Lines {
-			l := &ev.Lines[i]
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = append(dst, `{"t":`...)
-			if dst, ok = appendJSONTime(dst, l.Time); !ok {
-				return dst[:n0], false
-			}
-			dst = append(dst, `,"s":`...)
-			dst = appendJSONString(dst, string(l.Stream))
-			dst = append(dst, `,"x":`...)
-			dst = appendJSONString(dst, l.Text)
-			if l.Offset != 0 {
-				dst = append(dst, `,"o":`...)
-				dst = strconv.AppendInt(dst, l.Offset, 10)
-			}
-			dst = append(dst, '}')
+	if len(ev.Lines) > 0 && ev.legacyLines {
+		if dst, ok = appendLegacyLines(dst, ev.Lines); !ok {
+			return dst[:n0], false
 		}
-		dst = append(dst, ']')
+	}
+	if len(ev.Lines) > 0 && !ev.legacyLines {
+		if dst, ok = appendRuns(dst, ev.Lines); !ok {
+			return dst[:n0], false
+		}
 	}
 	if ev.Prev != "" {
 		dst = append(dst, `,"prev":`...)
 		dst = appendJSONString(dst, ev.Prev)
 	}
 	return append(dst, '}'), true
+}
+
+// appendRuns appends lines as the "out" field does (runsOf).
+func appendRuns(dst []byte, lines []OutputLine) ([]byte, bool) {
+	var ok bool
+	dst = append(dst, `,"out":[`...)
+	for i := 0; i < len(lines); {
+		k := i + 1
+		for k < len(lines) && lines[k].Stream == lines[i].Stream {
+			k++
+		}
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"s":`...)
+		dst = appendJSONString(dst, string(lines[i].Stream))
+		dst = append(dst, `,"t":`...)
+		if dst, ok = appendJSONTime(dst, lines[i].Time); !ok {
+			return dst, false
+		}
+		var off int64
+		for n := i; n < k; n++ {
+			off = max(off, lines[n].Offset)
+		}
+		if off != 0 {
+			dst = append(dst, `,"o":`...)
+			dst = strconv.AppendInt(dst, off, 10)
+		}
+		dst = append(dst, `,"x":[`...)
+		for n := i; n < k; n++ {
+			if n > i {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, lines[n].Text)
+		}
+		dst = append(dst, ']', '}')
+		i = k
+	}
+	return append(dst, ']'), true
+}
+
+// appendLegacyLines appends lines as the first format's "lines" field
+// did: one object per line.
+func appendLegacyLines(dst []byte, lines []OutputLine) ([]byte, bool) {
+	var ok bool
+	dst = append(dst, `,"lines":[`...)
+	for i := range lines {
+		l := &lines[i]
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"t":`...)
+		if dst, ok = appendJSONTime(dst, l.Time); !ok {
+			return dst, false
+		}
+		dst = append(dst, `,"s":`...)
+		dst = appendJSONString(dst, string(l.Stream))
+		dst = append(dst, `,"x":`...)
+		dst = appendJSONString(dst, l.Text)
+		if l.Offset != 0 {
+			dst = append(dst, `,"o":`...)
+			dst = strconv.AppendInt(dst, l.Offset, 10)
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, ']'), true
 }
 
 // appendJSONTime appends t as time.Time.MarshalJSON would, or reports

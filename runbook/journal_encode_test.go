@@ -38,6 +38,7 @@ func TestOutputEncoderMatchesJSON(t *testing.T) {
 		if rng.IntN(20) == 0 {
 			ev.Note = "not plain"
 		}
+		ev.legacyLines = rng.IntN(3) == 0 // read from a first-format journal
 		want, err := json.Marshal(ev)
 		got, ok := appendOutputEvent(nil, &ev)
 		if !ok {

@@ -76,7 +76,9 @@ func (s *Session) StartStep(step string, start StartInfo) (Event, error) {
 
 // Output returns a step.output event carrying lines (already redacted) of
 // the running attempt. It refuses a step that is not running or
-// interrupted (ErrWrongState) and an empty batch.
+// interrupted (ErrWrongState) and an empty batch. The lines come back as
+// the journal stores them: each run of one stream with its first line's
+// time, the run's largest offset on its last line.
 func (s *Session) Output(step string, lines []OutputLine) (Event, error) {
 	r, err := s.runningStep(step)
 	if err != nil {
@@ -87,6 +89,7 @@ func (s *Session) Output(step string, lines []OutputLine) (Event, error) {
 		l.Text = s.red.Line(l.Text)
 		e.Lines[i] = l
 	}
+	e.Lines = storedLines(e.Lines) // as the journal stores them: times and offsets per run
 	if a := r.last(); a != nil {
 		e.Attempt = a.N
 	}
