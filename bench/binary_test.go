@@ -44,7 +44,8 @@ func goliveBinary(b *testing.B) string {
 // usage is what one child process cost.
 type usage struct {
 	wall   time.Duration
-	maxRSS int64 // bytes
+	maxRSS int64         // bytes
+	cpu    time.Duration // user + system: what load on the machine does not inflate much
 }
 
 // measure runs c with stdout to /dev/null and returns its wall time and
@@ -60,6 +61,7 @@ func measure(b *testing.B, c *exec.Cmd) usage {
 	u := usage{wall: time.Since(t0)}
 	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		u.maxRSS = ru.Maxrss << 10 // Linux reports KiB
+		u.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	return u
 }
@@ -101,6 +103,7 @@ func BenchmarkBinaryMemory(b *testing.B) {
 				su := measure(b, e.ssh(false, outputCmd(mb)))
 				g.wall += gu.wall
 				s.wall += su.wall
+				g.cpu += gu.cpu
 				g.maxRSS = max(g.maxRSS, gu.maxRSS)
 				s.maxRSS = max(s.maxRSS, su.maxRSS)
 				b.StopTimer()
@@ -115,6 +118,7 @@ func BenchmarkBinaryMemory(b *testing.B) {
 			b.ReportMetric(mbs(g.wall), "golive-MB/s")
 			b.ReportMetric(mbs(s.wall), "ssh-MB/s")
 			b.ReportMetric(float64(s.wall)/float64(g.wall), "golive/ssh-throughput")
+			b.ReportMetric(g.cpu.Seconds()*1e3/float64(b.N)/(float64(outputBytes(mb))/1e6), "golive-cpu-ms/MB")
 		})
 	}
 }
