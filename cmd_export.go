@@ -19,7 +19,9 @@ const exportUsage = `Usage: golive export RUNID [--out DIR] [--identity KEY] [--
 
 Write a run's transcript (Markdown, JSON, signature and allowed_signers)
 from its journal, whether the run is finished or not: when golive stopped
-before exporting, or to export again. Nothing is added to the journal.
+before exporting, to export again, or while another golive is still
+running the release (the transcript then holds what is written so far).
+The journal is only read: nothing is added to it, and it is not locked.
 
 Flags:
 `
