@@ -171,7 +171,12 @@ func (m Model) detailParts(ps *runbook.PlannedStep, w int, full, passed bool) *d
 // detailBox is the detail beside the output, h lines: when the step needs
 // more, its last line says how much more there is and that z shows it.
 func (m Model) detailBox(w, h int) string {
-	lines := strings.Split(m.detailView(w, false), "\n")
+	return m.detailBoxOf(m.detailView(w, false), w, h)
+}
+
+// detailBoxOf is detailBox of the detail already rendered at w.
+func (m Model) detailBoxOf(detail string, w, h int) string {
+	lines := strings.Split(detail, "\n")
 	if len(lines) > h && h > 1 {
 		more := len(lines) - (h - 1)
 		lines = append(lines[:h-1], m.styles.Hint.Render("… "+moreLines(more)+": z shows the whole step"))

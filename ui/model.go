@@ -103,6 +103,9 @@ type Model struct {
 	steps    []string // step ids in plan order
 	outputs  map[string]*ring
 	statuses map[string]stepStatus // cache, see refreshStatuses
+	// statusBytes is the same in step order, a byte per step: the step
+	// list's cache key (view caching).
+	statusBytes string
 	// paneDirty: output arrived for the shown step since the pane was
 	// last refreshed; paneFrom is the first such line.
 	paneDirty bool

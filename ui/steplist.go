@@ -37,10 +37,12 @@ func (m *Model) refreshStatuses() {
 		return
 	}
 	c := make(map[string]stepStatus, len(m.steps))
-	for _, id := range m.steps {
+	b := make([]byte, len(m.steps))
+	for i, id := range m.steps {
 		c[id] = m.computeStatus(id)
+		b[i] = byte(c[id])
 	}
-	m.statuses = c
+	m.statuses, m.statusBytes = c, string(b)
 }
 
 // listKey is everything the step list is rendered from: the plan (its
@@ -80,11 +82,15 @@ type listRow struct {
 // the selection or the width changes, and the whole list is rendered
 // again only when one of those does.
 func (m Model) stepListView(w, h int) string {
-	statuses := make([]byte, len(m.steps))
-	for i, id := range m.steps {
-		statuses[i] = byte(m.stepStatusOf(id))
+	statuses := m.statusBytes
+	if len(statuses) != len(m.steps) {
+		b := make([]byte, len(m.steps))
+		for i, id := range m.steps {
+			b[i] = byte(m.stepStatusOf(id))
+		}
+		statuses = string(b)
 	}
-	k := listKey{styles: m.styles.id, plan: m.rel.Plan, w: w, h: h, selected: m.selected, statuses: string(statuses)}
+	k := listKey{styles: m.styles.id, plan: m.rel.Plan, w: w, h: h, selected: m.selected, statuses: statuses}
 	return m.vc.memoList(k, func() string { return m.renderStepList(k) })
 }
 

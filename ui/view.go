@@ -170,36 +170,54 @@ func (m Model) fitShortHelp() []key.Binding {
 // mainGeometry splits the screen: the step list's width, the body's height,
 // and the detail column's width and output pane's height.
 func (m Model) mainGeometry() (listW, bodyH, detailW, outH int) {
-	w, h := max(m.width, 40), max(m.height, 10)
-	listW = 28
-	if w >= 100 {
-		listW = 32
-	}
-	if w >= 120 {
-		listW = min(w/4+12, 60)
-	}
-	detailW = w - listW - m.styles.ListPane.GetHorizontalFrameSize() - m.styles.DetailPane.GetHorizontalFrameSize()
-	footerH := lipgloss.Height(m.footer())
-	bodyH = h - 1 - footerH - lipgloss.Height(m.statusLine()) // header, footer, status line
-	if m.banner != "" {
-		bodyH--
-	}
-	bodyH = max(bodyH, 4)
-	if m.zoom {
-		return listW, bodyH, detailW, 0 // the whole step, no output pane
-	}
-	outH = bodyH - m.detailHeight(bodyH, detailW)
-	return listW, bodyH, detailW, outH
+	g := m.mainLayout()
+	return g.listW, g.bodyH, g.detailW, g.outH
 }
 
-// detailHeight is how many body lines the step detail gets: what it needs,
-// up to half the body, so the output pane gets the rest.
-func (m Model) detailHeight(bodyH, w int) int {
+// mainLayout is how the main screen is split (mainGeometry), and the
+// selected step's detail at the detail column's width, which the split
+// depends on (so a frame renders it once).
+type mainLayout struct {
+	listW, bodyH, detailW, outH int
+	detail                      string
+}
+
+func (m Model) mainLayout() mainLayout {
+	var g mainLayout
+	w, h := max(m.width, 40), max(m.height, 10)
+	g.listW = 28
+	if w >= 100 {
+		g.listW = 32
+	}
+	if w >= 120 {
+		g.listW = min(w/4+12, 60)
+	}
+	g.detailW = w - g.listW - m.styles.ListPane.GetHorizontalFrameSize() - m.styles.DetailPane.GetHorizontalFrameSize()
+	footerH := lipgloss.Height(m.footer())
+	g.bodyH = h - 1 - footerH - lipgloss.Height(m.statusLine()) // header, footer, status line
+	if m.banner != "" {
+		g.bodyH--
+	}
+	g.bodyH = max(g.bodyH, 4)
+	if m.zoom {
+		return g // the whole step, no output pane
+	}
 	need := 6
+	if m.rel != nil && len(m.steps) > 0 {
+		g.detail = m.detailView(g.detailW, false)
+		need = lipgloss.Height(g.detail)
+	}
+	g.outH = g.bodyH - m.detailHeight(g.bodyH, need)
+	return g
+}
+
+// detailHeight is how many body lines the step detail gets: what it
+// needs (need lines), up to half the body, so the output pane gets the
+// rest.
+func (m Model) detailHeight(bodyH, need int) int {
 	limit := bodyH / 2
 	if m.rel != nil && len(m.steps) > 0 {
 		id := m.steps[m.selected]
-		need = lipgloss.Height(m.detailView(w, false))
 		r := m.outputs[id]
 		switch {
 		case r == nil || r.len() == 0:
@@ -221,7 +239,8 @@ func (m Model) mainView() string {
 	if m.rel == nil {
 		return ""
 	}
-	listW, bodyH, detailW, outH := m.mainGeometry()
+	g := m.mainLayout()
+	listW, bodyH, detailW, outH := g.listW, g.bodyH, g.detailW, g.outH
 	st := m.styles
 	var right []string
 	if m.dlg.kind != dlgNone {
@@ -229,7 +248,7 @@ func (m Model) mainView() string {
 	} else if m.zoom {
 		right = []string{m.zoomView(detailW, bodyH)}
 	} else {
-		right = []string{m.detailBox(detailW, bodyH-outH), m.pane.view()}
+		right = []string{m.detailBoxOf(g.detail, detailW, bodyH-outH), m.pane.view()}
 	}
 	body := joinBody(st, m.stepListView(listW, bodyH), right, detailW, bodyH)
 	parts := []string{m.header()}

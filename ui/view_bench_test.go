@@ -143,3 +143,21 @@ func BenchmarkMainKey(b *testing.B) {
 		_ = m.View()
 	}
 }
+
+// BenchmarkMainHelpKey measures the key the latency benchmark types ("?",
+// the help toggle) and the frame that shows it, mid-run, at each size.
+func BenchmarkMainHelpKey(b *testing.B) {
+	for _, size := range viewSizes {
+		b.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(b *testing.B) {
+			m, _ := streamingModel(b, size[0], size[1])
+			help := tea.KeyPressMsg{Code: '?', Text: "?"}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				nm, _ := m.Update(help)
+				m = nm.(Model)
+				_ = m.View()
+			}
+		})
+	}
+}

@@ -38,28 +38,42 @@ type viewCache struct {
 // terminal resized many times would otherwise keep every width).
 const maxCached = 4096
 
-// memo is one memoized render: the value for the last key asked for.
+// memoSlots is how many renders a memo keeps: a few, so that going back
+// and forth (the help bar opened and closed, two sizes, two selections)
+// finds both.
+const memoSlots = 4
+
+// memo keeps the last few renders of one part of the screen, each with
+// the key it was rendered for.
 type memo[K comparable] struct {
-	mu  sync.Mutex
+	mu    sync.Mutex
+	slots [memoSlots]memoSlot[K]
+	next  int // the slot the next miss replaces
+}
+
+// memoSlot is one render of a memo and its key.
+type memoSlot[K comparable] struct {
 	ok  bool
 	key K
 	val string
 }
 
-// get returns the value for k, rendering it with f when the stored one is
-// for another key. f runs without the lock held, so it may use other
-// memos.
+// get returns the value for k, rendering it with f when no slot holds
+// it. f runs without the lock held, so it may use other memos.
 func (c *memo[K]) get(k K, f func() string) string {
 	c.mu.Lock()
-	if c.ok && c.key == k {
-		v := c.val
-		c.mu.Unlock()
-		return v
+	for i := range c.slots {
+		if s := &c.slots[i]; s.ok && s.key == k {
+			v := s.val
+			c.mu.Unlock()
+			return v
+		}
 	}
 	c.mu.Unlock()
 	v := f()
 	c.mu.Lock()
-	c.ok, c.key, c.val = true, k, v
+	c.slots[c.next] = memoSlot[K]{ok: true, key: k, val: v}
+	c.next = (c.next + 1) % memoSlots
 	c.mu.Unlock()
 	return v
 }
