@@ -97,3 +97,43 @@ func TestStreamRedactorShapeAcrossCut(t *testing.T) {
 		}
 	}
 }
+
+// Ordinary output goes through a stream unchanged (the carry between lines
+// masks nothing on a guess), and a secret planted in it is masked wherever
+// it falls, across line ends too.
+func TestStreamRedactorBase64Output(t *testing.T) {
+	r := NewRedactor(benchSecrets)
+	lines := base64Lines(5000)
+	s := r.Stream()
+	for i, l := range lines {
+		if got := s.Line(l); got != l {
+			t.Fatalf("line %d changed: %q -> %q", i, l, got)
+		}
+	}
+	text := strings.Join(lines[:40], "")
+	for _, sec := range benchSecrets {
+		for at := 60; at < 60+2*76; at += 7 {
+			planted := text[:at] + sec + text[at:]
+			s := r.Stream()
+			var out []string
+			for len(planted) > 0 {
+				n := min(76, len(planted))
+				out = append(out, s.Line(planted[:n]))
+				planted = planted[n:]
+			}
+			joined := strings.Join(out, "")
+			if strings.Contains(joined, sec) {
+				t.Fatalf("secret %q at %d leaked", sec, at)
+			}
+			// The cut is not 64 KiB: fewer than partialMaskMin bytes of the
+			// secret may stay at a line's end, never more.
+			for k := partialMaskMin; k <= len(sec); k++ {
+				for i, o := range out {
+					if strings.HasSuffix(o, sec[:k]) || i > 0 && strings.HasPrefix(o, sec[len(sec)-k:]) {
+						t.Fatalf("secret %q at %d: %d bytes show at line %d: %q", sec, at, k, i, o)
+					}
+				}
+			}
+		}
+	}
+}

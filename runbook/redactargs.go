@@ -131,7 +131,7 @@ func argAt(s string, from int) (int, int) {
 	case '"', '\'':
 		start = v + 1
 		end = closingQuote(s, start, s[v])
-	case '-', '|', '&', ';', '<', '>', '(', ')', '#', '\\':
+	case '-', '=', ':', '|', '&', ';', '<', '>', '(', ')', '#', '\\':
 		return 0, 0
 	default:
 		end = indexAny(s, v, " \t")

@@ -39,7 +39,6 @@ var (
 	nameNotSecret = [][]byte{[]byte("ERROR"), []byte("EXCEPTION"), []byte("WARNING"), []byte("INTERRUPT")}
 	nameSecret    = [][]byte{[]byte("KEY"), []byte("SECRET"), []byte("PASSWORD"), []byte("PASSWD"), []byte("TOKEN"), []byte("CREDENTIAL"), []byte("DSN")}
 	nameExact     = []string{"AUTHORIZATION", "PROXY-AUTHORIZATION", "COOKIE", "SET-COOKIE"}
-	nameSegment   = []string{"PASS", "PWD"}
 )
 
 // secretName reports whether an assignment to name should be masked.
@@ -75,19 +74,14 @@ func secretName(name string) bool {
 			return true
 		}
 	}
-	for len(u) > 0 {
-		i := bytes.IndexAny(u, "_-.")
-		seg := u
-		if i >= 0 {
-			seg, u = u[:i], u[i+1:]
-		} else {
-			u = nil
+	for start, i := 0, 0; i <= len(u); i++ {
+		if i < len(u) && u[i] != '_' && u[i] != '-' && u[i] != '.' {
+			continue
 		}
-		for _, n := range nameSegment {
-			if string(seg) == n {
-				return true
-			}
+		if seg := string(u[start:i]); seg == "PASS" || seg == "PWD" {
+			return true
 		}
+		start = i + 1
 	}
 	return false
 }
@@ -103,10 +97,11 @@ var lineStartPrefixes = []string{"", "-", "export", "declare -x", "ENV", "setenv
 // (password=x user=bob keeps user=bob); any other ends at white space.
 func maskAssignments(s string, out *spanList) {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '=' && c != ':' {
-			continue
+		i = nextAssignMark(s, i)
+		if i < 0 {
+			return
 		}
+		c := s[i]
 		j := i
 		for j > 0 && s[j-1] == ' ' {
 			j--
@@ -176,6 +171,23 @@ func maskAssignments(s string, out *spanList) {
 		out.add(start, end)
 		i = end - 1
 	}
+}
+
+// nextAssignMark returns the index of the first '=' or ':' at or after
+// from, or -1: two vectorised byte searches rather than a test per byte.
+func nextAssignMark(s string, from int) int {
+	rest := s[from:]
+	e := strings.IndexByte(rest, '=')
+	if e >= 0 {
+		rest = rest[:e] // a ':' after the '=' does not matter yet
+	}
+	if c := strings.IndexByte(rest, ':'); c >= 0 {
+		return from + c
+	}
+	if e >= 0 {
+		return from + e
+	}
+	return -1
 }
 
 // nextAssignment returns where the value of an assignment that starts the

@@ -30,6 +30,9 @@ type secretSet struct {
 	byFirst   map[uint16][]string // longest first
 	first     [1 << 16 / 64]uint64
 	firstByte [256]bool
+	// inner marks every byte pair inside a form but its last: a text whose
+	// last two bytes are none of them cannot end with a cut form.
+	inner [1 << 16 / 64]uint64
 	// single marks one-byte secrets (and one-byte forms of them).
 	single    [256]bool
 	hasSingle bool
@@ -68,6 +71,10 @@ func newSecretSet(secrets []string) *secretSet {
 		set.shift[i] = def
 	}
 	for _, f := range set.forms {
+		for j := 1; j < len(f)-1; j++ {
+			p := pairOf(f[j-1], f[j])
+			set.inner[p>>6] |= 1 << (p & 63)
+		}
 		for j := 1; j < m; j++ {
 			p := pairOf(f[j-1], f[j])
 			if sh := m - 1 - j; sh < int(set.shift[p]) {
@@ -181,6 +188,17 @@ func (set *secretSet) formAt(text string, i int, p uint16) int {
 // piece of the line), or -1.
 func (set *secretSet) partialTail(text string) int {
 	n := len(text)
+	if n == 0 {
+		return -1
+	}
+	if !set.firstByte[text[n-1]] {
+		if n < 2 {
+			return -1
+		}
+		if p := pairOf(text[n-2], text[n-1]); set.inner[p>>6]&(1<<(p&63)) == 0 {
+			return -1 // the common case: a quick no
+		}
+	}
 	for j := max(0, n-set.maxLen+1); j < n; j++ {
 		if n-j == 1 {
 			if set.firstByte[text[j]] {
