@@ -150,12 +150,46 @@ var jsonSafe = func() (t [utf8.RuneSelf]bool) {
 
 const lowerHex = "0123456789abcdef"
 
+// SWAR constants: every byte 0x01, 0x80, and the bytes to look for.
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// safePrefix returns how many leading bytes of s encoding/json writes as
+// they are, eight at a time (most output is plain ASCII): bytes below
+// 0x20, '"', '\\', '<', '>', '&' and anything non-ASCII end it. It may
+// stop early (at a word with such a byte); the caller goes on byte by
+// byte from there.
+func safePrefix(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		b := s[i : i+8]
+		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		// A byte b < n sets its high bit in (b - n) when b's own high bit
+		// is clear; a byte equal to c is zero in w^(c*lsb).
+		bad := (w - 0x20*lsb) | hasZero(w^('"'*lsb)) | hasZero(w^('\\'*lsb)) |
+			hasZero(w^('<'*lsb)) | hasZero(w^('>'*lsb)) | hasZero(w^('&'*lsb)) | w
+		if bad&msb != 0 {
+			break
+		}
+	}
+	return i
+}
+
+// hasZero has the high bit set in some byte when a byte of w is zero (and
+// possibly in others then: a false alarm only sends the caller to its
+// byte-by-byte loop, which is exact).
+func hasZero(w uint64) uint64 { return (w - lsb) &^ w }
+
 // appendJSONString appends s quoted exactly as encoding/json does with
 // HTML escaping on.
 func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
-	for i := 0; i < len(s); {
+	i := safePrefix(s)
+	for i < len(s) {
 		if b := s[i]; b < utf8.RuneSelf {
 			if jsonSafe[b] {
 				i++

@@ -58,3 +58,14 @@ func TestOutputEncoderMatchesJSON(t *testing.T) {
 		t.Fatal("year 10000 encoded")
 	}
 }
+
+// BenchmarkAppendJSONString quotes a 76-column base64 line, the bulk of a
+// chatty step's output.
+func BenchmarkAppendJSONString(b *testing.B) {
+	s := strings.Repeat("QmVuY2htYXJr", 6) + "QmVu"
+	buf := make([]byte, 0, 128)
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		buf = appendJSONString(buf[:0], s)
+	}
+}
