@@ -25,11 +25,21 @@ type paneLine struct {
 	text   string // sanitized, SGR colours only, at most about maxShownBytes
 }
 
+// heldLine is a line as the ring holds it: sanitized the first time it is
+// read (at), not when it arrives. A fast step pushes most lines through
+// the ring without any being shown; sanitizing each on arrival was a
+// large share of the UI goroutine's work.
+type heldLine struct {
+	stream runbook.Stream
+	text   string
+	clean  bool // text is sanitized and cut
+}
+
 // ring is a bounded scrollback of one step's output: the newest ringLines
 // lines, oldest first. It counts every line ever added, so that positions
 // (search matches) survive lines falling off the front.
 type ring struct {
-	buf    []paneLine
+	buf    []heldLine
 	start  int   // index in buf of the oldest line
 	total  int64 // lines ever added
 	stderr int64 // stderr lines ever added
@@ -38,45 +48,62 @@ type ring struct {
 
 func newRing() *ring { return &ring{} }
 
-// add sanitizes and appends lines, dropping the oldest beyond ringLines.
+// add appends lines, dropping the oldest beyond ringLines; they are
+// sanitized when read.
 func (r *ring) add(lines []runbook.OutputLine) {
 	if skip := len(lines) - ringLines; skip > 0 {
 		// Lines that would fall off at once are only counted.
 		for _, l := range lines[:skip] {
-			r.total++
-			if l.Stream == runbook.StreamStderr {
-				r.stderr++
-			}
+			r.count(l.Stream)
 		}
 		lines = lines[skip:]
 	}
 	for _, l := range lines {
-		t := Sanitize(l.Text)
-		if len(t) > maxShownBytes {
-			t = ansi.Truncate(t, maxShownBytes/2, "…") + "\x1b[0m"
+		hl := heldLine{stream: l.Stream, text: l.Text}
+		if len(hl.text) > maxShownBytes { // cut now: the ring's memory stays bounded
+			hl.text, hl.clean = shown(hl.text), true
 		}
-		pl := paneLine{stream: l.Stream, text: t}
 		if len(r.buf) < ringLines {
-			r.buf = append(r.buf, pl)
+			r.buf = append(r.buf, hl)
 		} else {
-			r.buf[r.start] = pl
+			r.buf[r.start] = hl
 			r.start = (r.start + 1) % ringLines
 		}
-		r.total++
-		if l.Stream == runbook.StreamStderr {
-			r.stderr++
-		}
-		if l.Stream != runbook.StreamInfo {
-			r.lines++
-		}
+		r.count(l.Stream)
 	}
+}
+
+// count counts one line added.
+func (r *ring) count(s runbook.Stream) {
+	r.total++
+	if s == runbook.StreamStderr {
+		r.stderr++
+	}
+	if s != runbook.StreamInfo {
+		r.lines++
+	}
+}
+
+// shown is text sanitized and cut as the pane shows it.
+func shown(text string) string {
+	t := Sanitize(text)
+	if len(t) > maxShownBytes {
+		t = ansi.Truncate(t, maxShownBytes/2, "…") + "\x1b[0m"
+	}
+	return t
 }
 
 // len is the number of lines held.
 func (r *ring) len() int { return len(r.buf) }
 
-// at returns the i-th held line, oldest first.
-func (r *ring) at(i int) paneLine { return r.buf[(r.start+i)%len(r.buf)] }
+// at returns the i-th held line, oldest first, sanitized.
+func (r *ring) at(i int) paneLine {
+	h := &r.buf[(r.start+i)%len(r.buf)]
+	if !h.clean {
+		h.text, h.clean = shown(h.text), true
+	}
+	return paneLine{stream: h.stream, text: h.text}
+}
 
 // first is the absolute number (0-based, over all lines ever added) of the
 // oldest line held.
