@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -117,4 +118,65 @@ func TestPlainSignNoTerminalSaysWhatToDo(t *testing.T) {
 		}
 	}
 	t.Fatalf("no signed transcript in %s: %v", h.out, files)
+}
+
+// TestPlainAsksBothPassphrasesOnTerminal: `golive run --plain` on a
+// terminal with an encrypted key (no agent) asks its passphrase to log in
+// to a real sshd, takes the sign-off from the same terminal, and asks the
+// passphrase again to sign the transcript; nothing typed as a passphrase
+// is echoed, and the transcript verifies. Plain mode reads stdin only
+// while a question waits, so no reader of its own takes the passphrase
+// lines.
+func TestPlainAsksBothPassphrasesOnTerminal(t *testing.T) {
+	requireTools(t)
+	srv := newServer(t)
+	h := newHome(t)
+	raw, err := os.ReadFile(srv.sshd.ClientKeyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := ssh.ParseRawPrivateKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "e2e", []byte(signPassphrase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := writeFile(t, h.dir, "enc_client", string(pem.EncodeToMemory(block)))
+	writeFile(t, filepath.Join(h.dir, ".ssh"), "config", strings.Join([]string{
+		"Host web1",
+		"  HostName " + srv.sshd.Host,
+		"  Port " + strconv.Itoa(srv.sshd.Port),
+		"  User " + srv.sshd.User,
+		"  IdentityFile " + key,
+		"  IdentitiesOnly yes",
+	}, "\n")+"\n")
+	writeFile(t, filepath.Join(h.dir, ".ssh"), "known_hosts", srv.sshd.KnownHostsLine(false)+"\n")
+	rb := writeFile(t, h.dir, "sign.yaml", signRunbook)
+	tm := startTerm(t, h, 120, 40, "run", "--plain", "--runbook", rb, "--host", "web1",
+		"--operator", "signer", "--identity", key, "--out", h.out)
+	tm.waitFor(wait, "passphrase", key)
+	tm.typeText(signPassphrase)
+	tm.keys("Enter")
+	tm.waitFor(wait, "sign off hello [p]assed")
+	tm.keys("p", "Enter")
+	tm.waitFor(wait, "note (optional")
+	tm.typeText("seen on the terminal")
+	tm.keys("Enter")
+	tm.waitFor(wait, "Passphrase for "+key)
+	tm.typeText(signPassphrase)
+	tm.keys("Enter")
+	s := tm.waitFor(wait, "[golive exited 0]")
+	if strings.Contains(s, signPassphrase) {
+		t.Errorf("a passphrase was echoed:\n%s", frame(s))
+	}
+	if !strings.Contains(s, ".json.sig") || !strings.Contains(s, "hello signed off passed") {
+		t.Fatalf("the run did not end signed off and signed:\n%s", frame(s))
+	}
+	files := h.transcripts(t)
+	if len(files) != 1 {
+		t.Fatalf("want one transcript, found %v", files)
+	}
+	t.Logf("verify:\n%s", h.verify(t, files[0], "signer"))
 }
