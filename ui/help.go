@@ -1,7 +1,11 @@
 package ui
 
 import (
+	"strings"
+
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"golive/runbook"
 )
@@ -223,4 +227,125 @@ func (m Model) FullHelp() [][]key.Binding {
 		{k.PageUp, k.PageDown, k.Left, k.Right, k.Wrap, k.Follow, k.Search, k.SearchNext, k.SearchPrev, k.ClearSearch},
 		{k.Help, k.Quit, k.ForceQuit},
 	}
+}
+
+// footer renders the help bar: only the keys that work now. It is
+// rendered again only when those keys, their words or the width change.
+func (m Model) footer() string {
+	k := footerKey{styles: m.styles.id, width: m.width, helpWidth: m.help.Width(), all: m.help.ShowAll}
+	if m.vc != nil {
+		k.keys = m.helpSignature()
+	}
+	return m.vc.memoFooter(k, func() string {
+		if m.help.ShowAll {
+			return m.styles.Footer.Render(m.fullHelpView())
+		}
+		return m.styles.Footer.Render(m.help.ShortHelpView(m.fitShortHelp()))
+	})
+}
+
+// helpSignature is the help text of every binding the help bar would
+// show now (keys, words, and whether each is on), in order: two equal
+// signatures render the same help bar.
+func (m Model) helpSignature() string {
+	var b strings.Builder
+	add := func(bs []key.Binding) {
+		for _, x := range bs {
+			if !x.Enabled() {
+				b.WriteByte(0)
+				continue
+			}
+			h := x.Help()
+			b.WriteString(h.Key)
+			b.WriteByte(1)
+			b.WriteString(h.Desc)
+			b.WriteByte(1)
+			for _, k := range x.Keys() {
+				b.WriteString(k)
+				b.WriteByte(2)
+			}
+			b.WriteByte(3)
+		}
+		b.WriteByte(4)
+	}
+	if m.help.ShowAll {
+		for _, g := range m.FullHelp() {
+			add(g)
+		}
+	} else {
+		add(m.ShortHelp())
+	}
+	return b.String()
+}
+
+// fullHelpView lays the FullHelp groups out as columns, starting a new
+// row of columns when the next one does not fit: every key is shown, even
+// at 80 columns (the help model would cut the last columns).
+func (m Model) fullHelpView() string {
+	h := m.help
+	h.SetWidth(0)
+	w := m.width - m.styles.Footer.GetHorizontalFrameSize()
+	var rows []string
+	var row []string
+	used := 0
+	for _, g := range m.FullHelp() {
+		col := h.FullHelpView([][]key.Binding{g})
+		if strings.TrimSpace(col) == "" {
+			continue // every key of the group is off
+		}
+		cw := lipgloss.Width(col)
+		if len(row) > 0 && used+3+cw > w {
+			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+			row, used = nil, 0
+		}
+		if len(row) > 0 {
+			row = append(row, "   ")
+			used += 3
+		}
+		row = append(row, col)
+		used += cw
+	}
+	if len(row) > 0 {
+		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+	}
+	return strings.Join(rows, "\n")
+}
+
+// fitShortHelp is ShortHelp cut to what fits on one line, most useful
+// first, always keeping "? all keys" and "q quit" (the help model would cut
+// the end of the line, where they are).
+func (m Model) fitShortHelp() []key.Binding {
+	all := m.ShortHelp()
+	w := m.width - m.styles.Footer.GetHorizontalFrameSize()
+	h := m.help // measures without cutting
+	h.SetWidth(0)
+	var on []key.Binding
+	for _, b := range all {
+		if b.Enabled() {
+			on = append(on, b)
+		}
+	}
+	if lipgloss.Width(h.ShortHelpView(on)) <= w {
+		return on
+	}
+	keep := map[int]bool{}
+	used := -3 // n bindings have n-1 separators
+	width := func(b key.Binding) int { return lipgloss.Width(h.ShortHelpView([]key.Binding{b})) + 3 }
+	for i, b := range on { // the ones that must stay first
+		if key.Matches(tea.KeyPressMsg{Code: '?', Text: "?"}, b) || key.Matches(tea.KeyPressMsg{Code: 'q', Text: "q"}, b) {
+			keep[i], used = true, used+width(b)
+		}
+	}
+	for i, b := range on {
+		if !keep[i] && used+width(b) <= w {
+			keep[i], used = true, used+width(b)
+		}
+	}
+	var out []key.Binding
+	for i, b := range on {
+		if keep[i] {
+			out = append(out, b)
+		}
+	}
+	return out
 }
