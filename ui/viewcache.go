@@ -34,9 +34,14 @@ type viewCache struct {
 	detail map[detailKey]*detailParts
 }
 
-// maxCached bounds the row and detail maps: past it they start over (a
-// terminal resized many times would otherwise keep every width).
-const maxCached = 4096
+// maxRows and maxDetails bound the row and detail maps: past them they
+// start over (a terminal resized through many widths would otherwise
+// keep every width). A row is a line; a step's detail parts a few KB, so
+// the detail map stays under about a MB.
+const (
+	maxRows    = 4096
+	maxDetails = 512
+)
 
 // memoSlots is how many renders a memo keeps: a few, so that going back
 // and forth (the help bar opened and closed, two sizes, two selections)
@@ -98,7 +103,7 @@ func (c *viewCache) row(k rowKey, f func() cachedLine) cachedLine {
 	}
 	l = f()
 	c.mu.Lock()
-	if c.rows == nil || len(c.rows) >= maxCached {
+	if c.rows == nil || len(c.rows) >= maxRows {
 		c.rows = map[rowKey]cachedLine{}
 	}
 	c.rows[k] = l
@@ -120,7 +125,7 @@ func (c *viewCache) details(k detailKey, f func() *detailParts) *detailParts {
 	}
 	p = f()
 	c.mu.Lock()
-	if c.detail == nil || len(c.detail) >= maxCached {
+	if c.detail == nil || len(c.detail) >= maxDetails {
 		c.detail = map[detailKey]*detailParts{}
 	}
 	c.detail[k] = p

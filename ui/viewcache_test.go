@@ -241,3 +241,25 @@ func TestLongIDsAt80x24(t *testing.T) {
 		t.Fatal("no id was cut at 80 columns: the test proves nothing")
 	}
 }
+
+// TestViewCacheBounded resizes through hundreds of widths with two steps
+// selected in turn: the row and detail maps stay bounded, and what is
+// rendered after they start over is still right.
+func TestViewCacheBounded(t *testing.T) {
+	m, _ := streamingModel(t, 80, 24)
+	a, b := m.steps[m.selected+1], m.steps[m.selected+2] // no output: a cheap pane
+	for w := 40; w < 40+maxDetails/2+10; w++ {
+		m = resize(m, w, 30)
+		for _, id := range []string{a, b} {
+			m = sel(m, id)
+			_ = m.View()
+			if len(m.vc.rows) > maxRows || len(m.vc.detail) > maxDetails {
+				t.Fatalf("at %d columns the cache holds %d rows and %d details (bounds %d, %d)", w, len(m.vc.rows), len(m.vc.detail), maxRows, maxDetails)
+			}
+		}
+	}
+	if len(m.vc.detail) >= maxDetails-2 {
+		t.Fatalf("the detail map never started over: %d entries", len(m.vc.detail))
+	}
+	checkCached(t, "after the maps started over", m)
+}
