@@ -29,6 +29,9 @@ func (r *runner) Forget(ctx context.Context, jobID string) error {
 	if busy {
 		return fmt.Errorf("sshexec: cannot forget %s: golive is still following it: %w", where, ErrJobRunning)
 	}
+	if handled, err := r.helperForget(ctx, jobID, where); handled {
+		return err
+	}
 	prefix, pw := r.cancelSudo()
 	defer clear(pw)
 	cmd := forgetCmd(r.root, jobID, prefix)

@@ -47,19 +47,24 @@ func filesHolding(t *testing.T, root, s string) []string {
 }
 
 // testNoSecretOnDisk plants a secret in the script and the environment,
-// and looks through the jobs directory while the job runs and after it
-// ended: no file may hold it. The job uses the secret, so it must have
+// and looks through the jobs directory and every process's argv while
+// the job runs, and the directory after it ended: none may hold it. The job uses the secret, so it must have
 // reached the job.
 func testNoSecretOnDisk(t *testing.T, e Executor, root string) {
 	script := "S='" + plantedSecret + "'\n" +
 		`[ "$S" = "$E" ] && echo same; echo running; read -r x </dev/null; sleep 1; echo ${#S}`
 	var mu sync.Mutex
-	var during []string
+	var during, argv []string
 	looked := false
 	c := newCollector(func(l Line) {
 		if l.Stream == Stdout && l.Text == "running" {
 			mu.Lock()
 			during, looked = filesHolding(t, root, plantedSecret), true
+			for _, p := range procs(t) {
+				if strings.Contains(p.cmdline, plantedSecret) {
+					argv = append(argv, fmt.Sprintf("%d %q", p.pid, p.cmdline))
+				}
+			}
 			mu.Unlock()
 		}
 	})
@@ -79,6 +84,9 @@ func testNoSecretOnDisk(t *testing.T, e Executor, root string) {
 	}
 	if len(during) > 0 {
 		t.Errorf("while the job ran, the secret was on disk in %q", during)
+	}
+	if len(argv) > 0 {
+		t.Errorf("while the job ran, the secret was in the argv of %q", argv)
 	}
 	if after := filesHolding(t, root, plantedSecret); len(after) > 0 {
 		t.Errorf("after the job, the secret is on disk in %q", after)

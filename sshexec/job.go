@@ -7,10 +7,13 @@ package sshexec
 //	<root>/<JobID>/        0700, created with mkdir (never reused)
 //	    token              random per Run, so a follower never mistakes
 //	                       another job for its own
-//	    env, script        Spec.Env and Spec.Script, sent on stdin; the
-//	                       wrapper opens both and unlinks them before the
-//	                       job starts, so their secrets never stay on disk
-//	    wrap               the wrapper below
+//	    env, script        sudo jobs only (launchCmd): Spec.Env and
+//	                       Spec.Script, sent on stdin; the wrapper opens
+//	                       both and unlinks them before the job starts.
+//	                       Jobs launched by the helper (helperscript.go)
+//	                       never have them: the script reaches the job's
+//	                       shell through a pipe, the environment in memory
+//	    wrap               sudo jobs only: the wrapper below
 //	    out, err           the job's stdout and stderr
 //	    wpid, pgid         the wrapper's pid, the job's process group
 //	    exit               "<status> <SIG|->", written at the end in one
@@ -21,9 +24,13 @@ package sshexec
 // The directory goes when the caller calls Forget, or when it has been idle
 // for the retention (footprint.go).
 //
-// Followers tail out and err from byte offsets with GNU tail (inotify; it
-// ends when the job's process is gone), then report the file sizes, times
-// and exit record. A step costs one session (see launchCmd).
+// A step costs one round trip to the helper, which launches the job and
+// tells when it ended (helperscript.go, fastpath.go). When the job runs on
+// past followDelay, or ended with output, a follower session tails out and
+// err from byte offsets with GNU tail (inotify; it ends when the job's
+// process is gone), then reports the file sizes, times and exit record.
+// Sudo jobs, and transports without a helper, launch in a session of
+// their own that follows the job too (launchCmd).
 
 import (
 	"fmt"

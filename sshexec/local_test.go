@@ -150,6 +150,10 @@ func (f *flakyTransport) exec(ctx context.Context, cmd string, stdin io.Reader, 
 	return -1, fmt.Errorf("fake link: %w", errConnLost)
 }
 
+// start: this transport launches through a session per job (launchCmd),
+// as sudo jobs do; helper_test.go drops the helper's link instead.
+func (f *flakyTransport) start(context.Context, string) (*stream, error) { return nil, errNoStream }
+
 func (f *flakyTransport) reconnect(_ context.Context, notify func(string)) error {
 	f.mu.Lock()
 	f.reconnects++
@@ -225,6 +229,10 @@ func (d *dropOnceTransport) exec(ctx context.Context, cmd string, stdin io.Reade
 	}
 	return d.localTransport.exec(ctx, cmd, stdin, stdout, stderr)
 }
+
+// start: no helper, so that Cancel and Forget go through sessions, where
+// the drop is injected.
+func (d *dropOnceTransport) start(context.Context, string) (*stream, error) { return nil, errNoStream }
 
 func (d *dropOnceTransport) reconnect(_ context.Context, notify func(string)) error {
 	d.mu.Lock()

@@ -31,6 +31,10 @@ type runner struct {
 	active    map[string]*follower // jobs being followed, for Cancel's notices
 	pruneStop func()               // stops the prune under way (footprint.go)
 	pruneDone chan struct{}
+
+	hmu      sync.Mutex // guards h and noStream
+	h        *helper    // the helper launching jobs (helper.go), if started
+	noStream bool       // the transport cannot run a helper
 }
 
 // newRunner returns an Executor running jobs through t.
@@ -46,6 +50,7 @@ func (r *runner) Close() error {
 	r.pruneOnce.Do(func() {}) // no prune starts after Close
 	r.stopPrune()
 	r.forgetPassword()
+	r.closeHelper()
 	return r.t.close()
 }
 
@@ -115,7 +120,14 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 		if mode == modeLaunch {
 			start = l
 		}
-		a, err := r.attemptOnce(ctx, f, start)
+		var a attempt
+		var err error
+		if start != nil && start.sudo == "" {
+			a, err = r.helperAttempt(ctx, f, start)
+		}
+		if start == nil || start.sudo != "" || errors.Is(err, errNoStream) {
+			a, err = r.attemptOnce(ctx, f, start)
+		}
 		if ctx.Err() != nil {
 			res.Unknown = true
 			return res, ctx.Err()
@@ -154,6 +166,9 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 		}
 		switch a.state {
 		case "":
+		case "follow":
+			mode = modeFollow // launched through the helper: follow it
+			continue
 		case "nojob":
 			if mode == modeUnsure {
 				mode = modeLaunch // the cut-off launch never created it

@@ -12,10 +12,17 @@
 //
 // On the host, each job has a directory under
 // $XDG_STATE_HOME/golive/jobs (by default ~/.local/state/golive/jobs),
-// private to the user. The job's script and environment are unlinked as soon
-// as its shell has opened them, so no secret stays on disk; its output and
-// exit record stay until the caller has recorded the job's end and calls
-// Forget. An executor's first Run prunes, in the background, directories of
+// private to the user, holding its output and exit record until the caller
+// has recorded the job's end and calls Forget. Jobs are launched by a
+// resident helper shell, one per connection (started on first use and
+// again after a reconnect), in one round trip: it makes the job directory
+// and forks the job's wrapper, which hands the script to the job's shell
+// through a pipe and exports its environment in memory, so neither the
+// script nor the environment ever touches the disk or argv. A job that
+// ends within a few tens of milliseconds without output costs no more; a
+// longer or talkative one is then followed in a session of its own. Sudo
+// jobs are launched through a session each (the password goes to sudo on
+// its stdin), and unlink their script as soon as its shell opened it. An executor's first Run prunes, in the background, directories of
 // jobs nobody forgot (golive died) in which nothing changed for 7 days
 // (Options.JobRetention), never one whose job may still run.
 //

@@ -7,9 +7,10 @@ import (
 )
 
 // transport is what the job runner needs from a host: run one short shell
-// command to the end. The SSH client and the local executor each provide
-// one, so that detaching, following, reattaching and cancelling are written
-// once (run.go) and behave the same on both.
+// command to the end, or start a long-lived one (the helper). The SSH
+// client and the local executor each provide one, so that launching,
+// detaching, following, reattaching and cancelling are written once
+// (run.go, helper.go) and behave the same on both.
 type transport interface {
 	// exec runs cmd with /bin/sh on the host, feeding stdin (may be nil)
 	// and copying its output to stdout and stderr (either may be nil,
@@ -18,6 +19,12 @@ type transport interface {
 	// arrived: the command's fate is then unknown and the caller reconnects
 	// and asks again.
 	exec(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) (int, error)
+	// start starts cmd on the host as a long-lived process talking over
+	// its stdin and stdout (and stderr), and returns at once. It returns
+	// errNoStream when the transport cannot hold one open (the caller
+	// then uses exec), an error wrapping errConnLost when the link is
+	// down.
+	start(ctx context.Context, cmd string) (*stream, error)
 	// reconnect re-establishes the link after errConnLost, retrying with
 	// backoff until ctx is done. Notices about its progress go to notify.
 	reconnect(ctx context.Context, notify func(string)) error
@@ -26,5 +33,23 @@ type transport interface {
 	close() error
 }
 
-// errConnLost marks errors where the link to the host broke.
-var errConnLost = errors.New("connection to host lost")
+// stream is a long-lived process on the host started by transport.start.
+type stream struct {
+	// in is the process's stdin; closing it tells the process to end.
+	in io.WriteCloser
+	// out and errs are its stdout and stderr, read until EOF.
+	out, errs io.Reader
+	// lost reports, once out has ended, whether that was because the
+	// link to the host broke (rather than the process ending).
+	lost func() bool
+	// stop closes the process's channel; it is not waited for.
+	stop func()
+}
+
+// Transport errors.
+var (
+	// errConnLost marks errors where the link to the host broke.
+	errConnLost = errors.New("connection to host lost")
+	// errNoStream: the transport cannot hold a long-lived process open.
+	errNoStream = errors.New("sshexec: no long-lived process on this transport")
+)

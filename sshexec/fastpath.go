@@ -1,0 +1,135 @@
+package sshexec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Launching and forgetting through the helper (helper.go): the fast path
+// of a step. Sudo jobs and transports without a helper use a session per
+// launch (launchCmd) instead; both leave the same job directory, so
+// following, Attach, Cancel and Forget work on either.
+
+// helperAttempt launches l's job through the helper, then waits up to
+// followDelay for its end. It returns the same attempt as attemptOnce,
+// with state "follow" when a follower must take over (the job runs on,
+// or it ended and printed something), and ended set when the job ended
+// silently: its exit record then comes from the helper's notice, and its
+// end time from the local clock (the host's would cost an exec). An error
+// wrapping errNoStream means there is no helper: launch through a session.
+func (r *runner) helperAttempt(ctx context.Context, f *follower, l *launch) (attempt, error) {
+	h, err := r.helper(ctx)
+	if err != nil {
+		return attempt{}, err
+	}
+	req := launchRequest(l.spec, l.env, f.token)
+	defer clear(req)
+	ans, done, err := h.request("L "+f.id, req)
+	if err != nil {
+		return r.helperGone(h, err, false)
+	}
+	defer done()
+	timer := time.NewTimer(helperAckTimeout)
+	defer timer.Stop()
+	started := false
+	for {
+		select {
+		case <-ctx.Done():
+			return attempt{started: started}, ctx.Err()
+		case <-h.dead:
+			return r.helperGone(h, h.gone(), started)
+		case <-timer.C:
+			if !started {
+				// A helper that does not answer is dropped; whether the
+				// job started is then looked up on the host.
+				r.dropHelper(h)
+				return attempt{}, nil
+			}
+			return attempt{started: true, state: "follow"}, nil
+		case m := <-ans:
+			switch m[0] {
+			case "ack":
+				started = true
+				timer.Reset(followDelay)
+			case "exit":
+				return exitNotice(m), nil
+			case "exists":
+				if len(m) > 2 && m[2] == f.token {
+					// Our own launch, cut off earlier, made it.
+					return attempt{started: true, state: "follow"}, nil
+				}
+				return attempt{state: "exists"}, nil
+			case "short":
+				return attempt{state: "short"}, nil
+			case "fail":
+				msg := ""
+				if len(m) > 2 {
+					msg = m[2]
+				}
+				return attempt{state: "startfail", msg: msg}, nil
+			}
+		}
+	}
+}
+
+// exitNotice reads a wrapper's exit notice: exit <id> <status> <sig>
+// <out?> <err?> <timedout?> <canceled?>.
+func exitNotice(m []string) attempt {
+	if len(m) < 8 || m[4] != "0" || m[5] != "0" {
+		return attempt{started: true, state: "follow"} // output to read: follow
+	}
+	return attempt{started: true, ended: true, exit: m[2:4], endedAt: time.Now(),
+		timed: m[6] == "1", canceled: m[7] == "1"}
+}
+
+// helperGone turns the end of the helper during a launch into an
+// attempt: the link broke (the error wraps errConnLost: reconnect), the
+// helper cannot work on this host (startfail), or it ended (follow the job
+// if it started, else look whether it did).
+func (r *runner) helperGone(h *helper, err error, started bool) (attempt, error) {
+	r.dropHelper(h)
+	var hf *helperFailed
+	switch {
+	case errors.Is(err, errConnLost):
+		return attempt{started: started}, err
+	case errors.As(err, &hf):
+		return attempt{state: "startfail", msg: hf.msg}, nil
+	case started:
+		return attempt{started: true, state: "follow"}, nil
+	}
+	return attempt{}, nil
+}
+
+// helperForget forgets job id through the helper. handled is false when
+// the helper could not decide (no helper, a sudo job, the helper ended):
+// the caller then forgets through a session.
+func (r *runner) helperForget(ctx context.Context, id, where string) (handled bool, err error) {
+	h, err := r.helper(ctx)
+	if err != nil {
+		return false, nil
+	}
+	ans, done, err := h.request("F "+id, []byte("F "+id+"\n"))
+	if err != nil {
+		return false, nil
+	}
+	defer done()
+	select {
+	case m := <-ans:
+		switch m[len(m)-1] {
+		case "removed", "gone":
+			return true, nil
+		case "running":
+			return true, fmt.Errorf("sshexec: cannot forget %s: it is still running; cancel it or wait for its end: %w", where, ErrJobRunning)
+		}
+		return false, nil
+	case <-h.dead:
+		return false, nil
+	case <-ctx.Done():
+		return true, fmt.Errorf("sshexec: could not remove the directory of %s: %w", where, ctx.Err())
+	case <-time.After(helperAckTimeout):
+		r.dropHelper(h)
+		return false, nil
+	}
+}

@@ -1,0 +1,220 @@
+package sshexec
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The Go side of the helper (helperscript.go): one per runner, started on
+// first use and again after it ended or the link was re-established.
+
+// Timing of a launch through the helper.
+const (
+	// helperAckTimeout bounds the wait for the helper's answer to a
+	// launch; a helper that does not answer (frozen) is dropped, and the
+	// runner looks on the host whether the job started.
+	helperAckTimeout = 20 * time.Second
+	// followDelay is how long a launched job may take before a follower
+	// session starts streaming its output. A job that ends sooner and
+	// printed nothing costs no follower at all.
+	followDelay = 30 * time.Millisecond
+)
+
+// helper is a running helper and the requests waiting for its answers.
+type helper struct {
+	s     *stream
+	nonce string
+	gen   uint64 // the runner's link generation when it started
+
+	wmu sync.Mutex // one request at a time on its stdin
+
+	mu     sync.Mutex
+	waits  map[string]chan []string // "L id" / "F id" -> answer fields
+	failed string                   // why the helper cannot work here
+	lost   bool                     // its end was the link's
+	dead   chan struct{}            // closed when its stdout ended
+}
+
+// startHelper starts a helper on r's host.
+func (r *runner) startHelper(ctx context.Context) (*helper, error) {
+	nonce := newToken()
+	gen := r.gen.Load()
+	s, err := r.t.start(ctx, helperCmd(r.root, nonce))
+	if err != nil {
+		return nil, err
+	}
+	h := &helper{s: s, nonce: nonce, gen: gen, waits: map[string]chan []string{}, dead: make(chan struct{})}
+	go h.read(true)
+	go h.read(false)
+	return h, nil
+}
+
+// helper returns the runner's helper, starting one if there is none or
+// the one there ended or belongs to an earlier connection. It returns
+// errNoStream when the transport cannot run one.
+func (r *runner) helper(ctx context.Context) (*helper, error) {
+	r.hmu.Lock()
+	defer r.hmu.Unlock()
+	if h := r.h; h != nil {
+		if !h.ended() && h.gen == r.gen.Load() {
+			return h, nil
+		}
+		h.s.stop()
+		r.h = nil
+	}
+	if r.noStream {
+		return nil, errNoStream
+	}
+	h, err := r.startHelper(ctx)
+	if errors.Is(err, errNoStream) {
+		r.noStream = true
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.h = h
+	return h, nil
+}
+
+// dropHelper stops h if it is still the runner's helper (it stopped
+// answering).
+func (r *runner) dropHelper(h *helper) {
+	r.hmu.Lock()
+	if r.h == h {
+		r.h = nil
+	}
+	r.hmu.Unlock()
+	h.s.stop()
+}
+
+// closeHelper stops the helper, if any (Close). Jobs it started keep
+// running.
+func (r *runner) closeHelper() {
+	r.hmu.Lock()
+	h := r.h
+	r.h = nil
+	r.hmu.Unlock()
+	if h != nil {
+		_ = h.s.in.Close()
+		h.s.stop()
+	}
+}
+
+func (h *helper) ended() bool {
+	select {
+	case <-h.dead:
+		return true
+	default:
+		return false
+	}
+}
+
+// read dispatches the answers on the helper's stdout (main) or the exit
+// notices on its stderr. The end of stdout is the end of the helper.
+func (h *helper) read(main bool) {
+	src := h.s.errs
+	if main {
+		src = h.s.out
+	}
+	sc := bufio.NewScanner(src)
+	sc.Buffer(make([]byte, 4096), 64<<10)
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), h.nonce+" ")
+		if !ok {
+			continue // not ours: a login script's chatter
+		}
+		f := strings.Fields(rest)
+		if len(f) < 2 || (f[0] == "exit") == main {
+			continue
+		}
+		switch f[0] {
+		case "fail":
+			if f[1] == "-" {
+				h.mu.Lock()
+				h.failed = strings.TrimSpace(strings.TrimPrefix(rest, "fail -"))
+				h.mu.Unlock()
+				continue
+			}
+			f = append(f[:2], strings.TrimSpace(strings.TrimPrefix(rest, "fail "+f[1])))
+		case "ready":
+			continue
+		}
+		key := "L " + f[1]
+		if f[0] == "forgot" {
+			key = "F " + f[1]
+		}
+		h.mu.Lock()
+		ch := h.waits[key]
+		h.mu.Unlock()
+		if ch != nil {
+			select {
+			case ch <- f:
+			default:
+			}
+		}
+	}
+	if !main {
+		return
+	}
+	lost := h.s.lost()
+	h.mu.Lock()
+	h.lost = lost
+	h.mu.Unlock()
+	close(h.dead)
+	h.s.stop()
+}
+
+// request sends req and returns the channel its answers arrive on; done
+// must be called when no more are wanted.
+func (h *helper) request(key string, req []byte) (answers <-chan []string, done func(), err error) {
+	ch := make(chan []string, 4)
+	h.mu.Lock()
+	if _, busy := h.waits[key]; busy {
+		h.mu.Unlock()
+		return nil, nil, fmt.Errorf("sshexec: %s is already under way", key)
+	}
+	h.waits[key] = ch
+	h.mu.Unlock()
+	done = func() {
+		h.mu.Lock()
+		delete(h.waits, key)
+		h.mu.Unlock()
+	}
+	h.wmu.Lock()
+	_, err = h.s.in.Write(req)
+	h.wmu.Unlock()
+	if err != nil {
+		done()
+		return nil, nil, h.gone()
+	}
+	return ch, done, nil
+}
+
+// gone says why the helper is not answering: the link broke (wrapping
+// errConnLost), it could not work on this host, or it ended.
+func (h *helper) gone() error {
+	select {
+	case <-h.dead:
+	case <-time.After(time.Second):
+		return errHelperGone
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.lost:
+		return fmt.Errorf("the helper's channel ended: %w", errConnLost)
+	case h.failed != "":
+		return &helperFailed{msg: h.failed}
+	}
+	return errHelperGone
+}
+
+// helperFailed: the helper said it cannot work on this host.
+type helperFailed struct{ msg string }
+
+func (e *helperFailed) Error() string { return e.msg }

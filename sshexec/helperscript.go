@@ -1,0 +1,161 @@
+package sshexec
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
+
+// The helper: one /bin/sh per connection that launches and forgets jobs,
+// so that a step costs one round trip and almost no fork+exec on the host
+// (each costs 1-2 ms on a small VM). It reads requests on stdin, one per
+// line, and answers on stdout with lines starting with a nonce chosen per
+// helper, so that nothing else (a login script's chatter) passes for an
+// answer. The job's output never goes near the helper's channel.
+//
+// Requests:
+//
+//	L <id> <token> <timeout>   launch job <id>; followed by the Spec.Env
+//	+<line>                    lines (K='v', as envText renders them),
+//	-<line>                    the script's lines, and
+//	.                          the end mark: without it nothing runs
+//	F <id>                     forget job <id>
+//
+// Answers (<N> is the nonce):
+//
+//	<N> ready                  the helper runs (after its checks)
+//	<N> fail - <message>       the helper cannot work on this host; it ends
+//	<N> ack <id> <wpid>        the job is started
+//	<N> exists <id> <token>    the directory is there already (token in it)
+//	<N> short <id>             the request was cut off: nothing was run
+//	<N> fail <id> <message>    the job directory could not be made
+//	<N> forgot <id> <word>     removed, gone, running, or other (the
+//	                           caller then forgets through a session);
+//	                           the ended job's wrapper, a child of the
+//	                           helper, is reaped first: no zombie stays
+//
+// and on stderr, from the job's wrapper once the job has ended and its
+// exit record is on disk:
+//
+//	<N> exit <id> <status> <SIG|-> <out?> <err?> <timedout?> <canceled?>
+//
+// where the last four are 1 when the out or err file is not empty, the
+// timeout or a Cancel stopped the job. A wrapper whose helper is gone
+// (connection lost) cannot tell: the record on disk still holds the end.
+//
+// The launch makes the job directory (mkdir: the one exec), writes the
+// token and forks the wrapper as a subshell. The wrapper feeds the script
+// to the job's shell through a pipe on fd 9 and exports the environment
+// in the job's subshell, so neither ever touches the disk nor argv; the
+// job gets its own session and process group (setsid), stdin /dev/null,
+// stdout and stderr on the out and err files. The exit notice goes to the
+// helper's stderr, so that a wrapper outliving its helper never holds the
+// stdout whose end tells golive the helper is gone.
+const helperScript = `R=$1; N=$2
+umask 077
+for c in setsid tail stat mkdir rm; do command -v $c >/dev/null 2>&1 || { echo "$N fail - golive needs $c on the host (util-linux and GNU coreutils)"; exit 0; }; done
+if [ ! -d "$R" ]; then m=$(mkdir -p "$R" 2>&1) || { echo "$N fail - $m"; exit 0; }; fi
+` + shFuncs + `wrap() {
+  d=$1; t=$2; id=$3
+  x=; read -r x y </proc/self/stat 2>/dev/null && echo "$x" >"$d/wpid"
+  printf '%s' "$S" 3>&- | ( exec 9<&0 </dev/null 3>&-
+    PYTHONUNBUFFERED=1; export PYTHONUNBUFFERED
+    set -a; eval "$E"; set +a
+    exec setsid /bin/sh -c '. /dev/fd/9' sh ) & j=$!
+  echo $j >"$d/pgid"
+  k=
+  if [ "$t" != 0 ]; then
+    ( trap 'kill $z 2>/dev/null; exit 0' TERM
+      sleep "$t" & z=$!; wait $z || exit 0
+      : >"$d/timedout"; kill -TERM -$j 2>/dev/null
+      sleep 5 & z=$!; wait $z || exit 0
+      kill -KILL -$j 2>/dev/null ) 3>&- & k=$!
+  fi
+  wait $j; st=$?
+  [ -n "$k" ] && kill $k 2>/dev/null
+  sig=-
+  if [ "$st" -gt 128 ]; then sig=$(kill -l "$st" 2>/dev/null) || sig=-; fi
+  printf '%s %s\n' "$st" "${sig:--}" >"$d/exit"
+  o=0; [ -s "$d/out" ] && o=1; e=0; [ -s "$d/err" ] && e=1
+  a=0; [ -e "$d/timedout" ] && a=1; c=0; [ -e "$d/canceled" ] && c=1
+  trap '' PIPE
+  echo "$N exit $id $st ${sig:--} $o $e $a $c" >&3 2>/dev/null
+}
+launch() {
+  id=$1; tok=$2; t=$3; E=; S=; ok=
+  while IFS= read -r l; do
+    case $l in
+      +*) E="$E${l#+}
+";;
+      -*) S="$S${l#-}
+";;
+      .) ok=1; break;;
+      *) break;;
+    esac
+  done
+  [ -n "$ok" ] || { echo "$N short $id"; return; }
+  d="$R/$id"
+  if ! mkdir "$d" 2>/dev/null; then
+    if [ -e "$d" ]; then x=; read -r x <"$d/token" 2>/dev/null; echo "$N exists $id ${x:--}"; return; fi
+    m=$(mkdir -p "$R" 2>&1 && mkdir "$d" 2>&1) || { echo "$N fail $id $m"; return; }
+  fi
+  echo "$tok" >"$d/token"
+  : >"$d/out"; : >"$d/err"
+  ( wrap "$d" "$t" "$id" ) 3>&2 </dev/null >>"$d/out" 2>>"$d/err" &
+  [ -r /proc/self/stat ] || echo $! >"$d/wpid"
+  echo "$N ack $id $!"
+  E=; S=
+}
+forget() {
+  d="$R/$1"
+  if [ ! -d "$d" ]; then echo "$N forgot $1 gone"; return; fi
+  if [ -e "$d/sudo" ]; then echo "$N forgot $1 other"; return; fi
+  if [ ! -s "$d/exit" ]; then
+    w=; read -r w <"$d/wpid" 2>/dev/null; p=; read -r p <"$d/pgid" 2>/dev/null
+    if palive "$w" || { [ -n "$p" ] && galive; }; then echo "$N forgot $1 running"; return; fi
+    [ -n "$w" ] || { echo "$N forgot $1 other"; return; }
+  else
+    w=; read -r w <"$d/wpid" 2>/dev/null; [ -n "$w" ] && wait "$w" 2>/dev/null
+  fi
+  rm -rf -- "$d" 2>/dev/null
+  if [ -e "$d" ]; then echo "$N forgot $1 other"; else echo "$N forgot $1 removed"; fi
+}
+echo "$N ready"
+while IFS= read -r q; do
+  set -f; set -- $q; set +f
+  case $1 in
+    L) [ $# -eq 4 ] && launch "$2" "$3" "$4";;
+    F) [ $# -eq 2 ] && forget "$2";;
+  esac
+done
+`
+
+// helperCmd starts the helper under /bin/sh with the jobs directory (a
+// shell word, expanded by the login shell) and the nonce.
+func helperCmd(root, nonce string) string {
+	return "exec /bin/sh -c " + shq(helperScript) + " golive-helper " + root + " " + nonce
+}
+
+// launchRequest frames a launch for the helper. The caller clears it
+// after sending: it holds the script and the environment.
+func launchRequest(spec Spec, env, token string) []byte {
+	var b bytes.Buffer
+	b.Grow(len(env) + len(spec.Script) + 256)
+	fmt.Fprintf(&b, "L %s %s %s\n", spec.JobID, token, seconds(spec.Timeout))
+	frame(&b, '+', env)
+	frame(&b, '-', spec.Script)
+	b.WriteString(".\n")
+	return b.Bytes()
+}
+
+// frame writes each line of text (the last one need not end with a
+// newline) prefixed with mark.
+func frame(b *bytes.Buffer, mark byte, text string) {
+	for text != "" {
+		line, rest, _ := strings.Cut(text, "\n")
+		b.WriteByte(mark)
+		b.WriteString(line)
+		b.WriteByte('\n')
+		text = rest
+	}
+}
