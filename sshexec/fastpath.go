@@ -47,7 +47,7 @@ func (r *runner) helperAttempt(ctx context.Context, f *follower, l *launch) (att
 				r.dropHelper(h)
 				return attempt{}, nil
 			}
-			return attempt{started: true, state: "follow"}, nil
+			return r.raceFollower(ctx, f, h, ans)
 		case m := <-ans:
 			switch m[0] {
 			case "ack":
@@ -70,6 +70,41 @@ func (r *runner) helperAttempt(ctx context.Context, f *follower, l *launch) (att
 				}
 				return attempt{state: "startfail", msg: msg}, nil
 			}
+		}
+	}
+}
+
+// raceFollower follows a job that outlived followDelay, while still
+// listening for its exit notice: a job that then ends without output is
+// done at once, its follower (still starting, on a loaded host) dropped.
+// Otherwise the follower's report is the attempt.
+func (r *runner) raceFollower(ctx context.Context, f *follower, h *helper, ans <-chan []string) (attempt, error) {
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type res struct {
+		a   attempt
+		err error
+	}
+	done := make(chan res, 1)
+	go func() {
+		a, err := r.attemptOnce(fctx, f, nil)
+		done <- res{a, err}
+	}()
+	for {
+		select {
+		case fr := <-done:
+			return fr.a, fr.err
+		case m := <-ans:
+			if m[0] != "exit" {
+				continue
+			}
+			if a := exitNotice(m); a.ended {
+				cancel()
+				<-done // the follower wrote nothing (there is nothing) and is gone
+				return a, nil
+			}
+		case <-h.dead:
+			ans = nil // the follower alone reports
 		}
 	}
 }
