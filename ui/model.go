@@ -104,8 +104,11 @@ type Model struct {
 	outputs  map[string]*ring
 	statuses map[string]stepStatus // cache, see refreshStatuses
 	// statusBytes is the same in step order, a byte per step: the step
-	// list's cache key (view caching).
+	// list's cache key (view caching). statusesOf and statusesAt are the
+	// Session and its Applied count they were computed from.
 	statusBytes string
+	statusesOf  *runbook.Session
+	statusesAt  int
 	// paneDirty: output arrived for the shown step since the pane was
 	// last refreshed; paneFrom is the first such line.
 	paneDirty bool

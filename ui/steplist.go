@@ -31,11 +31,18 @@ func (m Model) computeStatus(id string) stepStatus {
 	return statusOf(st, st.Verdict == "" && m.rel.Session.BlockedBy(id) != "")
 }
 
-// refreshStatuses recomputes the status cache.
+// refreshStatuses recomputes the status cache, unless the Session has
+// applied no event since it was computed (statuses depend on nothing
+// else, and only Apply changes a Session).
 func (m *Model) refreshStatuses() {
 	if m.rel == nil {
 		return
 	}
+	s := m.rel.Session
+	if m.statusesOf == s && m.statusesAt == s.Applied() && len(m.statusBytes) == len(m.steps) {
+		return
+	}
+	m.statusesOf, m.statusesAt = s, s.Applied()
 	c := make(map[string]stepStatus, len(m.steps))
 	b := make([]byte, len(m.steps))
 	for i, id := range m.steps {

@@ -22,6 +22,14 @@ func uncached(m Model) string {
 // compares both with an uncached render.
 func checkCached(t *testing.T, what string, m Model) string {
 	t.Helper()
+	// The statuses the list is keyed on are the Session's now (they are
+	// recomputed only when it applied an event).
+	for i, id := range m.steps {
+		want := m.computeStatus(id)
+		if got := m.stepStatusOf(id); got != want || stepStatus(m.statusBytes[i]) != want {
+			t.Fatalf("%s: %s shows as %v (list key %v), the Session says %v", what, id, got, stepStatus(m.statusBytes[i]), want)
+		}
+	}
 	want := uncached(m)
 	for i := range 2 {
 		if got := m.View().Content; got != want {
