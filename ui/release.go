@@ -355,11 +355,11 @@ func drain(first sshexec.Line, lines <-chan sshexec.Line) []sshexec.Line {
 // connection event when the notice is about the link.
 func (r *Release) outputEvents(j Job, batch []sshexec.Line, red map[sshexec.Stream]*runbook.StreamRedactor) []runbook.Event {
 	var evs []runbook.Event
-	var cur []runbook.OutputLine
+	cur := make([]runbook.OutputLine, 0, len(batch))
 	flush := func() {
 		if len(cur) > 0 {
-			evs = append(evs, runbook.Event{Type: runbook.EvOutput, Time: r.now(), Step: j.Step, Attempt: j.Attempt, Lines: cur})
-			cur = nil
+			evs = append(evs, runbook.Event{Type: runbook.EvOutput, Time: r.now(), Step: j.Step, Attempt: j.Attempt, Lines: cur[:len(cur):len(cur)]})
+			cur = cur[len(cur):]
 		}
 	}
 	for _, l := range batch {
@@ -370,6 +370,14 @@ func (r *Release) outputEvents(j Job, batch []sshexec.Line, red map[sshexec.Stre
 		ol := runbook.OutputLine{Time: l.Time, Stream: streamOf(l.Stream), Text: rd.Line(l.Text), Offset: l.Offset}
 		if ol.Time.IsZero() {
 			ol.Time = r.now()
+		}
+		// Already as the journal stores lines (runs of one stream share
+		// the first line's time; the run's offset is on its last line),
+		// so that Append need not copy the batch to make it so.
+		if n := len(cur); n > 0 && cur[n-1].Stream == ol.Stream {
+			ol.Time = cur[n-1].Time
+			ol.Offset = max(ol.Offset, cur[n-1].Offset)
+			cur[n-1].Offset = 0
 		}
 		cur = append(cur, ol)
 		if l.Stream == sshexec.Notice {
