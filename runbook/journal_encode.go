@@ -148,6 +148,14 @@ var jsonSafe = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
+// textSafe is jsonSafe with HTML escaping off ('<', '>', '&' as they are),
+// as the transcript is written.
+var textSafe = func() (t [utf8.RuneSelf]bool) {
+	t = jsonSafe
+	t['<'], t['>'], t['&'] = true, true, true
+	return t
+}()
+
 const lowerHex = "0123456789abcdef"
 
 // SWAR constants: every byte 0x01, 0x80, and the bytes to look for.
@@ -186,12 +194,18 @@ func hasZero(w uint64) uint64 { return (w - lsb) &^ w }
 // appendJSONString appends s quoted exactly as encoding/json does with
 // HTML escaping on.
 func appendJSONString(dst []byte, s string) []byte {
+	return appendQuoted(dst, s, &jsonSafe)
+}
+
+// appendQuoted appends s quoted as encoding/json does, writing the ASCII
+// bytes safe marks as they are (jsonSafe: HTML escaping on; textSafe: off).
+func appendQuoted(dst []byte, s string, safe *[utf8.RuneSelf]bool) []byte {
 	dst = append(dst, '"')
 	start := 0
 	i := safePrefix(s)
 	for i < len(s) {
 		if b := s[i]; b < utf8.RuneSelf {
-			if jsonSafe[b] {
+			if safe[b] {
 				i++
 				continue
 			}

@@ -148,7 +148,7 @@ func finish() op {
 
 // run applies ops in order and returns the events, failing the test on the
 // first refusal.
-func run(t *testing.T, s *Session, ops ...op) []Event {
+func run(t testing.TB, s *Session, ops ...op) []Event {
 	t.Helper()
 	var evs []Event
 	for i, o := range ops {

@@ -131,8 +131,9 @@ func transcriptHead(t *Transcript) ([]byte, error) {
 // bracket); it returns the Session and how many events there were.
 func encodeEvents(bw *bufio.Writer, plan *Plan, events iter.Seq2[Event, error]) (*Session, int, error) {
 	var one bytes.Buffer
+	var fast []byte
 	ee := json.NewEncoder(&one)
-	ee.SetIndent("    ", "  ") // an element of "events", two levels deep
+	ee.SetIndent(eventIndent, "  ") // an element of "events", two levels deep
 	ee.SetEscapeHTML(false)
 	re := NewSession(plan, nil)
 	n := 0
@@ -143,16 +144,26 @@ func encodeEvents(bw *bufio.Writer, plan *Plan, events iter.Seq2[Event, error]) 
 		if err := re.Apply(ev); err != nil {
 			return nil, 0, fmt.Errorf("runbook: write transcript: the events do not replay: %w", err)
 		}
-		one.Reset()
-		if err := ee.Encode(ev); err != nil {
-			return nil, 0, fmt.Errorf("runbook: write transcript: event %d: %w", ev.Seq, err)
+		var enc []byte
+		var ok bool
+		if fast, ok = appendIndentedOutput(fast[:0], &ev); ok {
+			enc = fast
+		} else {
+			one.Reset()
+			if err := ee.Encode(ev); err != nil {
+				return nil, 0, fmt.Errorf("runbook: write transcript: event %d: %w", ev.Seq, err)
+			}
+			enc = bytes.TrimSuffix(one.Bytes(), []byte("\n"))
 		}
 		if n == 0 {
 			bw.WriteString("[\n    ")
 		} else {
 			bw.WriteString(",\n    ")
 		}
-		bw.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n")))
+		bw.Write(enc)
+		if cap(fast) > 4<<20 {
+			fast = nil // don't pin one huge event's memory
+		}
 		n++
 	}
 	return re, n, nil
