@@ -80,6 +80,14 @@ func (e Event) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes an event in either format.
 func (e *Event) UnmarshalJSON(data []byte) error {
+	if decodeOutput(data, e) {
+		return nil
+	}
+	return e.decodeWire(data)
+}
+
+// decodeWire decodes an event with encoding/json.
+func (e *Event) decodeWire(data []byte) error {
 	var w eventWire
 	if err := json.Unmarshal(data, &w); err != nil {
 		return err
