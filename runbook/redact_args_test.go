@@ -64,6 +64,8 @@ func TestRedactorAssignmentValueEnds(t *testing.T) {
 		{"DATABASE_PASSWORD=has spaces in it", "DATABASE_PASSWORD=********"},
 		{"DATABASE_PASSWORD=a == b", "DATABASE_PASSWORD=********"},
 		{"TOKEN=x y=", "TOKEN=******** y="},
+		{"Authorization: Bearer a=1 b=2", "Authorization: Bearer ******** b=2"},
+		{"TOKEN=abc Bearer x=1", "TOKEN=******** ********"},
 	}
 	for _, c := range cases {
 		if got := r.Line(c.in); got != c.want {

@@ -303,7 +303,7 @@ func FuzzRedact(f *testing.F) {
 		`{"password": "x"}`, "-----BEGIN PRIVATE KEY-----x-----END PRIVATE KEY-----", "a=b c:d", "KEY=", "://@:", "s3cr3t-value",
 		"sshpass -p s3cr3t-value ssh h", "--password x --token 'y z'", "PGPASSWORD x", "ENV K_PASS a b", "curl -u a:b",
 		"password=x user=bob", "mysql -px", "fastcgi_param DB_PASSWORD s3;",
-		"KEY =0 0", "KEY :0 0", // found by the fuzzer: the mask was read as a NAME VALUE pair
+		"KEY =0 0", "KEY :0 0", "KEY KEY=\" 0", "AuthoriZAtion:BeArer 0=", // found by the fuzzer: the mask was read as a NAME VALUE pair
 		"://:0@://:0@"} { // the last one found a leak: the second password stayed
 		f.Add(s)
 	}

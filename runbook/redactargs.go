@@ -117,7 +117,7 @@ func isMySQL(before string) bool {
 // argAt returns the bounds of the argument that follows the blanks at
 // s[from:]: the inside of its quotes when quoted, else up to the next blank;
 // empty when there is none, or it is another flag, a shell operator or
-// already Mask.
+// holds Mask.
 func argAt(s string, from int) (int, int) {
 	v := from
 	for v < len(s) && (s[v] == ' ' || s[v] == '\t') {
@@ -136,7 +136,9 @@ func argAt(s string, from int) (int, int) {
 	default:
 		end = indexAny(s, v, " \t")
 	}
-	if s[start:end] == Mask {
+	if strings.Contains(s[start:end], Mask) {
+		// Masked already, or partly: in the line as it was, this was not
+		// one word (KEY KEY=" 0 became KEY KEY="********).
 		return 0, 0
 	}
 	return start, end

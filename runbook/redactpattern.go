@@ -143,6 +143,7 @@ func maskAssignments(s string, out *spanList) {
 			break
 		}
 		start, end := v, len(s)
+		lineValue := false // an assignment that starts the line
 		switch {
 		case s[v] == '"' || s[v] == '\'':
 			start = v + 1
@@ -154,13 +155,16 @@ func maskAssignments(s string, out *spanList) {
 		case !isLineStart(s[:k]):
 			end = indexAny(s, start, " \t\"'")
 		default:
-			end = nextAssignment(s, start)
+			lineValue = true
 		}
 		if name := strings.ToUpper(s[k:j]); strings.Contains(name, "AUTHORIZATION") {
 			// Keep the scheme (Bearer, Basic) so a reader sees what it was.
 			if w := indexAny(s, start, " \t"); w < end && w > start && isWord(s[start:w]) {
 				start = w + 1
 			}
+		}
+		if lineValue {
+			end = nextAssignment(s, start)
 		}
 		if end <= start || s[start:end] == Mask || (end == start+1 && !isAlnum(s[start])) {
 			// Nothing, already masked, or one punctuation mark (an awk
@@ -192,7 +196,8 @@ func nextAssignMark(s string, from int) int {
 
 // nextAssignment returns where the value of an assignment that starts the
 // line and begins at from ends: before the white space that precedes the
-// next NAME=value on the line, or at the line's end.
+// next NAME=value on the line, or a Mask (what an earlier pass made of one:
+// masking must settle), or at the line's end.
 func nextAssignment(s string, from int) int {
 	for i := from; i < len(s); i++ {
 		if s[i] != ' ' && s[i] != '\t' {
@@ -207,6 +212,9 @@ func nextAssignment(s string, from int) int {
 			k++
 		}
 		if k > w && isAlnum(s[w]) && k < len(s) && s[k] == '=' && (k+1 == len(s) || s[k+1] != '=') {
+			return i
+		}
+		if strings.HasPrefix(s[w:], Mask) {
 			return i
 		}
 		i = w - 1
