@@ -101,8 +101,9 @@ type StreamRedactor struct {
 	// sat at blockIndent; its more indented lines are the secret.
 	inBlock     bool
 	blockIndent int
-	// prev is the end of the previous line when it is the beginning of a
-	// known secret's form; the next line's start may finish it.
+	// prev is the end of the previous line when two or more of its bytes
+	// begin a known secret's form, else its last byte: the next line's
+	// start may finish the form.
 	prev string
 	// cutTail is the end of the previous line when it was a piece cut
 	// from a longer line (pieceBytes), for the shapes the cut split.
@@ -155,7 +156,7 @@ func (s *StreamRedactor) line(text string) string {
 	}
 	var sp spanList
 	if set != nil && set.any {
-		if prev != "" {
+		if len(prev) > 1 || prev != "" && set.mayFinishOneByte(prev[0], text) {
 			if e := set.headEnd(prev, text); e > 0 {
 				sp.add(0, e)
 			}
@@ -168,8 +169,17 @@ func (s *StreamRedactor) line(text string) string {
 	maskShapes(text, &sp)
 	if s.stream {
 		cut := len(text) >= pieceBytes-3
-		if set != nil && len(set.forms) > 0 {
-			if j := set.partialTail(text); j >= 0 {
+		if set != nil && len(set.forms) > 0 && text != "" {
+			// The end of a cut piece is masked from its first byte that
+			// may begin a form; another line's from partialMaskMin bytes.
+			// A one-byte end is only remembered (cheaply, as the last
+			// byte) for the next line to finish.
+			s.prev = text[len(text)-1:]
+			minLen := 2
+			if cut {
+				minLen = 1
+			}
+			if j := set.partialTail(text, minLen); j >= 0 {
 				s.prev = text[j:]
 				if cut || len(text)-j >= partialMaskMin {
 					sp.add(j, len(text))

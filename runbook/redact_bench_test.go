@@ -58,7 +58,10 @@ func benchLines(b *testing.B, lines []string, stream bool) {
 	}
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
+	cpu, unlock := threadCPU()
+	defer unlock()
 	b.ResetTimer()
+	cpu0 := cpu()
 	for i := 0; i < b.N; i++ {
 		for _, l := range lines {
 			if stream {
@@ -68,7 +71,11 @@ func benchLines(b *testing.B, lines []string, stream bool) {
 			}
 		}
 	}
+	used := cpu() - cpu0
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(lines)), "ns/line")
+	if used > 0 {
+		b.ReportMetric(float64(used.Nanoseconds())/float64(b.N*len(lines)), "cpu-ns/line")
+	}
 }
 
 // BenchmarkRedactBase64 is issue 6's output: 76-byte base64 lines with

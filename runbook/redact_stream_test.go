@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"encoding/base64"
 	"net/url"
 	"strings"
 	"testing"
@@ -53,6 +54,8 @@ func TestStreamRedactorSecretAcrossLines(t *testing.T) {
 		{[]string{"uploading db-pass", "-7731 42%", "uploading db-pass-7731 43%"},
 			[]string{"uploading " + Mask, Mask + " 42%", "uploading " + Mask + " 43%"}},
 		{[]string{"short s3", "cr3t-value"}, []string{"short s3", Mask}},
+		{[]string{"shorter s", "3cr3t-value!"}, []string{"shorter s", Mask + "!"}},
+		{[]string{"s", "3cr3t-value"}, []string{"s", Mask}},
 		// Lines that only look like the start of a secret stay as they are.
 		{[]string{"the word s3cr", "eting is not it"}, []string{"the word " + Mask, "eting is not it"}},
 		{[]string{"db", "pass"}, []string{"db", "pass"}},
@@ -135,5 +138,33 @@ func TestStreamRedactorBase64Output(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A known secret inside base64 text is masked at any of the three offsets
+// it may start at, in both alphabets; a short one is not looked for there.
+func TestRedactorBase64Forms(t *testing.T) {
+	const secret = "s3cr3t-value?>"
+	r := NewRedactor([]string{secret, "abc"})
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		for _, before := range []string{"", "b", "bo", "bob:", "user:x"} {
+			for _, after := range []string{"", "!", "\n\x00", "tail"} {
+				e := enc.EncodeToString([]byte(before + secret + after))
+				got := r.Line("data: " + e)
+				if !strings.Contains(got, Mask) {
+					t.Errorf("%q+secret+%q as %q: not masked: %q", before, after, e, got)
+				}
+				// Whatever shows decodes to no more than a few bytes of it.
+				rest := strings.ReplaceAll(strings.TrimPrefix(got, "data: "), Mask, " ")
+				for _, part := range strings.Fields(rest) {
+					if len(part) > 8 {
+						t.Errorf("%q+secret+%q: %q shows around the mask: %q", before, after, part, got)
+					}
+				}
+			}
+		}
+	}
+	if got := r.Line("YWJj " + base64.StdEncoding.EncodeToString([]byte("xabc"))); strings.Contains(got, Mask) {
+		t.Errorf("a 3-byte secret was looked for in base64: %q", got)
 	}
 }

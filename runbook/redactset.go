@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/url"
 	"sort"
@@ -33,6 +34,10 @@ type secretSet struct {
 	// inner marks every byte pair inside a form but its last: a text whose
 	// last two bytes are none of them cannot end with a cut form.
 	inner [1 << 16 / 64]uint64
+	// second marks the pairs at bytes 1 and 2 of a form; hasTwo says a
+	// form is two bytes long (its rest is one byte).
+	second [1 << 16 / 64]uint64
+	hasTwo bool
 	// single marks one-byte secrets (and one-byte forms of them).
 	single    [256]bool
 	hasSingle bool
@@ -71,6 +76,12 @@ func newSecretSet(secrets []string) *secretSet {
 		set.shift[i] = def
 	}
 	for _, f := range set.forms {
+		if len(f) == 2 {
+			set.hasTwo = true
+		} else {
+			p := pairOf(f[1], f[2])
+			set.second[p>>6] |= 1 << (p & 63)
+		}
 		for j := 1; j < len(f)-1; j++ {
 			p := pairOf(f[j-1], f[j])
 			set.inner[p>>6] |= 1 << (p & 63)
@@ -101,8 +112,8 @@ func newSecretSet(secrets []string) *secretSet {
 }
 
 // secretForms returns s as it may appear in output or in a command: plain,
-// shell-quoted ('…' and "…" escaping, backslash escaping), JSON-escaped and
-// URL-encoded.
+// shell-quoted ('…' and "…" escaping, backslash escaping), JSON-escaped,
+// URL-encoded and inside base64.
 func secretForms(s string) []string {
 	forms := []string{s, strings.ReplaceAll(s, "'", `'\''`)}
 	dq := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`").Replace(s)
@@ -120,6 +131,28 @@ func secretForms(s string) []string {
 		forms = append(forms, string(j[1:len(j)-1]))
 	}
 	forms = append(forms, url.QueryEscape(s), url.PathEscape(s))
+	return append(forms, base64Forms(s)...)
+}
+
+// base64Forms returns s as it shows inside base64 text (a Kubernetes
+// Secret's data, HTTP Basic credentials, `echo -n … | base64`): for each of
+// the three offsets it may start at in the encoded bytes, in the standard
+// and the URL alphabet, the characters that depend on its bytes alone. A
+// value shorter than 6 bytes has none: its few characters would turn up in
+// any base64 output by chance.
+func base64Forms(s string) []string {
+	if len(s) < 6 {
+		return nil
+	}
+	var forms []string
+	for o, skip := range []int{0, 2, 3} { // characters mixing the bytes before
+		b := make([]byte, o+len(s))
+		copy(b[o:], s)
+		keep := 4*(len(b)/3) + len(b)%3 // not those mixing the bytes after
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+			forms = append(forms, enc.EncodeToString(b)[skip:keep])
+		}
+	}
 	return forms
 }
 
@@ -183,15 +216,15 @@ func (set *secretSet) formAt(text string, i int, p uint16) int {
 	return i
 }
 
-// partialTail returns where the longest tail of text starts that is the
-// beginning of a form but not all of it (the form may go on in the next
-// piece of the line), or -1.
-func (set *secretSet) partialTail(text string) int {
+// partialTail returns where the longest tail of text of at least minLen
+// (1 or more) bytes starts that is the beginning of a form but not all of
+// it (the form may go on in the next piece of the line), or -1.
+func (set *secretSet) partialTail(text string, minLen int) int {
 	n := len(text)
-	if n == 0 {
+	if n == 0 || n < minLen {
 		return -1
 	}
-	if !set.firstByte[text[n-1]] {
+	if minLen > 1 || !set.firstByte[text[n-1]] {
 		if n < 2 {
 			return -1
 		}
@@ -199,7 +232,7 @@ func (set *secretSet) partialTail(text string) int {
 			return -1 // the common case: a quick no
 		}
 	}
-	for j := max(0, n-set.maxLen+1); j < n; j++ {
+	for j := max(0, n-set.maxLen+1); j <= n-minLen; j++ {
 		if n-j == 1 {
 			if set.firstByte[text[j]] {
 				return j // every form is at least two bytes long
@@ -217,6 +250,20 @@ func (set *secretSet) partialTail(text string) int {
 		}
 	}
 	return -1
+}
+
+// mayFinishOneByte reports whether text may be the rest of a form whose
+// first byte alone, last, ended the previous line: a quick test before
+// headEnd.
+func (set *secretSet) mayFinishOneByte(last byte, text string) bool {
+	if !set.firstByte[last] || text == "" {
+		return false
+	}
+	if set.hasTwo || len(text) < 2 {
+		return true
+	}
+	p := pairOf(text[0], text[1])
+	return set.second[p>>6]&(1<<(p&63)) != 0
 }
 
 // headEnd returns how many bytes at the start of text end a form that
