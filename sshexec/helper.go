@@ -78,6 +78,9 @@ func (r *runner) helper(ctx context.Context) (*helper, error) {
 		return nil, err
 	}
 	r.h = h
+	if r.spares {
+		go r.refillSpare() // a follower will want one
+	}
 	return h, nil
 }
 

@@ -329,18 +329,15 @@ func TestSSHHelperAfterReconnect(t *testing.T) {
 
 // testNoLeftovers runs 100 `true` jobs one after the other, each then
 // forgotten: no process is left of them (not even a zombie: nothing in
-// the helper's session or under it but the helper, no job shell) and no
-// file in the jobs directory.
+// the helper's session or under it but the helper, no process with the
+// jobs' environment) and no file in the jobs directory.
 func testNoLeftovers(t *testing.T, r *runner, root string) {
 	ctx := ctxT(t)
-	before := map[int]bool{}
-	for _, p := range procs(t) {
-		before[p.pid] = true
-	}
+	mark := "GOLIVE_TEST_MARK=" + newToken() // in the jobs' environment
 	ch := make(chan Line, 16)
 	for i := 0; i < 100; i++ {
 		id := fmt.Sprintf("%s-%d", jobID(t), i)
-		res, err := r.Run(ctx, Spec{JobID: id, Script: "true"}, ch)
+		res, err := r.Run(ctx, Spec{JobID: id, Script: "true", Env: map[string]string{"GOLIVE_TEST_MARK": mark[len("GOLIVE_TEST_MARK="):]}}, ch)
 		if err != nil || res.ExitCode != 0 {
 			t.Fatalf("job %d: %+v %v", i, res, err)
 		}
@@ -354,8 +351,9 @@ func testNoLeftovers(t *testing.T, r *runner, root string) {
 	for {
 		left = left[:0]
 		for _, p := range procs(t) {
-			ours := p.ppid == hp || p.sid == hp || strings.Contains(p.cmdline, "golive-helper") || strings.Contains(p.cmdline, ". /dev/fd/9")
-			if ours && p.pid != hp && !before[p.pid] {
+			env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.pid))
+			ours := p.ppid == hp || p.sid == hp || strings.Contains(string(env), mark)
+			if ours && p.pid != hp {
 				left = append(left, fmt.Sprintf("%d %s %q", p.pid, p.state, p.cmdline))
 			}
 		}
@@ -486,5 +484,45 @@ func TestSSHDropDuringAttach(t *testing.T) {
 	wantSeq(t, texts(all, Stderr), "e", 400)
 	if !strings.Contains(strings.Join(texts(rest, Notice), "\n"), "reattached") {
 		t.Errorf("notices %q do not tell of the reattach", texts(rest, Notice))
+	}
+}
+
+// TestSSHSpareFollower: a job with output is followed through the spare
+// session started ahead (no new session, no login shell on its path), and
+// a new spare is started for the next one.
+func TestSSHSpareFollower(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	r := sshRunner(t, s, t.TempDir())
+	if res, _, err := runJob(t, r, Spec{Script: "exit 0"}); err != nil || res.ExitCode != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	ready := func() *spare {
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			r.hmu.Lock()
+			sp := r.spare
+			r.hmu.Unlock()
+			if sp != nil {
+				return sp
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatal("no spare session started")
+		return nil
+	}
+	for round := 0; round < 2; round++ {
+		sp := ready()
+		res, lines, err := runJob(t, r, Spec{Script: "i=1; while [ $i -le 500 ]; do echo $i; i=$((i+1)); done; echo done >&2; exit 7"})
+		if err != nil || res.ExitCode != 7 {
+			t.Fatalf("%+v %v", res, err)
+		}
+		wantSeq(t, texts(lines, Stdout), "", 500)
+		if got := texts(lines, Stderr); len(got) != 1 || got[0] != "done" {
+			t.Errorf("stderr %q", got)
+		}
+		if next := ready(); next == sp {
+			t.Fatalf("round %d: the follower did not take the spare session", round)
+		}
 	}
 }

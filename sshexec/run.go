@@ -32,14 +32,19 @@ type runner struct {
 	pruneStop func()               // stops the prune under way (footprint.go)
 	pruneDone chan struct{}
 
-	hmu      sync.Mutex // guards h and noStream
+	hmu      sync.Mutex // guards h, noStream, spare and closed
 	h        *helper    // the helper launching jobs (helper.go), if started
 	noStream bool       // the transport cannot run a helper
+	spares   bool       // keep a spare follower session (spare.go)
+	spare    *spare     // the spare, when one is ready
+	spareMu  sync.Mutex // held while a spare is being started
+	closed   bool       // Close was called: start no more spares
 }
 
 // newRunner returns an Executor running jobs through t.
 func newRunner(t transport) *runner {
-	return &runner{t: t, root: defaultRoot, rootCheck: isRoot, keep: DefaultJobRetention, active: map[string]*follower{}}
+	_, spares := t.(*Client)
+	return &runner{t: t, root: defaultRoot, rootCheck: isRoot, keep: DefaultJobRetention, active: map[string]*follower{}, spares: spares}
 }
 
 // Host returns the name of the host where jobs run (Executor.Host).
@@ -51,6 +56,7 @@ func (r *runner) Close() error {
 	r.stopPrune()
 	r.forgetPassword()
 	r.closeHelper()
+	r.closeSpare()
 	return r.t.close()
 }
 
@@ -262,7 +268,16 @@ func (r *runner) attemptOnce(ctx context.Context, f *follower, l *launch) (attem
 	} else {
 		cmd = followCmd(r.root, f.id, f.stdout.start(), f.stderr.start(), f.token, nonce)
 	}
-	_, err := r.t.exec(ctx, cmd, stdin, out, dem)
+	var sp *stream
+	if l == nil {
+		sp = r.takeSpare()
+	}
+	var err error
+	if sp != nil {
+		_, err = r.execOn(ctx, sp, cmd, out, dem)
+	} else {
+		_, err = r.t.exec(ctx, cmd, stdin, out, dem)
+	}
 	a := parseAttempt(&c)
 	a.started = pre == nil || pre.ok
 	if !dem.seen && err == nil {

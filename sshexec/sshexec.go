@@ -20,7 +20,9 @@
 // through a pipe and exports its environment in memory, so neither the
 // script nor the environment ever touches the disk or argv. A job that
 // ends within a few tens of milliseconds without output costs no more; a
-// longer or talkative one is then followed in a session of its own. Sudo
+// longer or talkative one is then followed in a session of its own,
+// started ahead over SSH (spare.go) so that the login shell's startup
+// files do not delay its output. Sudo
 // jobs are launched through a session each (the password goes to sudo on
 // its stdin), and unlink their script as soon as its shell opened it. An executor's first Run prunes, in the background, directories of
 // jobs nobody forgot (golive died) in which nothing changed for 7 days
@@ -122,8 +124,11 @@ type Result struct {
 	TimedOut bool
 	// Canceled is true when Cancel stopped the job.
 	Canceled bool
-	// Started and Ended are when the job started and ended (as recorded
-	// on the host when known).
+	// Started and Ended are when the job started and ended: as recorded
+	// on the host when a follower reported them; by the local clock
+	// (Run's start, the arrival of the helper's exit notice) for a job
+	// that ended within moments without output, since the host's clock
+	// would cost a process there.
 	Started time.Time
 	Ended   time.Time
 }

@@ -81,7 +81,14 @@ func (c *Client) start(ctx context.Context, cmd string) (*stream, error) {
 		stop: func() {
 			sess.Close()
 			release()
+			c.smu.Lock()
+			if c.freed != nil { // wake an open waiting for a free slot
+				close(c.freed)
+				c.freed = nil
+			}
+			c.smu.Unlock()
 		},
+		wait: sess.Wait,
 	}, nil
 }
 
@@ -112,11 +119,14 @@ func (localTransport) start(_ context.Context, cmd string) (*stream, error) {
 		closeAll(inW, outR, errR)
 		return nil, fmt.Errorf("sshexec: local /bin/sh: %w", err)
 	}
-	go func() { _ = c.Wait() }() // reap it; the pipes are ours to close
+	done := make(chan struct{})
+	var werr error
+	go func() { werr = c.Wait(); close(done) }() // reap it; the pipes are ours to close
 	return &stream{
 		in: inW, out: outR, errs: errR,
 		lost: func() bool { return false },
 		stop: sync.OnceFunc(func() { closeAll(inW, outR, errR) }),
+		wait: func() error { <-done; return werr },
 	}, nil
 }
 

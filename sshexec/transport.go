@@ -44,6 +44,10 @@ type stream struct {
 	lost func() bool
 	// stop closes the process's channel; it is not waited for.
 	stop func()
+	// wait waits for the process to end (after out and errs ended): nil
+	// for exit status 0, else an *ssh.ExitError or *exec.ExitError, or
+	// another error when the link broke (then lost reports true).
+	wait func() error
 }
 
 // Transport errors.
