@@ -59,7 +59,7 @@ func maskFlagValue(s string, i int, out *spanList) {
 		return
 	}
 	if j == i+1 && name[0] == 'p' && isMySQL(s[:i]) { // mysql -pVALUE
-		if end := indexAny(s, j+1, " \t"); s[j+1:end] != Mask {
+		if end := indexBlank(s, j+1); s[j+1:end] != Mask {
 			out.add(j+1, end)
 		}
 		return
@@ -134,7 +134,7 @@ func argAt(s string, from int) (int, int) {
 	case '-', '=', ':', '|', '&', ';', '<', '>', '(', ')', '#', '\\':
 		return 0, 0
 	default:
-		end = indexAny(s, v, " \t")
+		end = indexBlank(s, v)
 	}
 	if strings.Contains(s[start:end], Mask) {
 		// Masked already, or partly: in the line as it was, this was not
@@ -194,7 +194,7 @@ var lineDirectives = []string{"ENV", "setenv", "SetEnv", "fastcgi_param", "uwsgi
 // comment may follow).
 func maskLineStartValue(s string, out *spanList) {
 	i := indentOf(s)
-	w := indexAny(s, i, " \t")
+	w := indexBlank(s, i)
 	word := s[i:w]
 	rest := false
 	for _, d := range lineDirectives {
@@ -204,7 +204,7 @@ func maskLineStartValue(s string, out *spanList) {
 			for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
 				i++
 			}
-			w = indexAny(s, i, " \t")
+			w = indexBlank(s, i)
 			word = s[i:w]
 			break
 		}

@@ -50,12 +50,19 @@ func secretName(name string) bool {
 	}
 	var buf [128]byte
 	u := buf[:len(name)]
+	var seen uint32 // the letters in name, a bit each
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if c >= 'a' && c <= 'z' {
 			c -= 'a' - 'A'
 		}
+		if c >= 'A' && c <= 'Z' {
+			seen |= 1 << (c - 'A')
+		}
 		u[i] = c
+	}
+	if !secretWord(u, seen) {
+		return false
 	}
 	// Exception names (KeyError: 'DJANGO_SECRET_KEY') are diagnostics the
 	// operator needs, not secrets.
@@ -64,8 +71,38 @@ func secretName(name string) bool {
 			return false
 		}
 	}
-	for _, kw := range nameSecret {
-		if bytes.Contains(u, kw) {
+	return true
+}
+
+// letters returns the set of upper-case letters in w, a bit each.
+func letters(w string) uint32 {
+	var m uint32
+	for i := 0; i < len(w); i++ {
+		if c := w[i]; c >= 'A' && c <= 'Z' {
+			m |= 1 << (c - 'A')
+		}
+	}
+	return m
+}
+
+var (
+	nameSecretLetters = func() []uint32 {
+		m := make([]uint32, len(nameSecret))
+		for i, kw := range nameSecret {
+			m[i] = letters(string(kw))
+		}
+		return m
+	}()
+	passLetters, pwdLetters = letters("PASS"), letters("PWD")
+)
+
+// secretWord reports whether u, an upper-cased name whose letters are
+// seen, holds a secret keyword, is a secret header name or has a PASS or
+// PWD segment. A keyword is searched for only when all its letters are in
+// the name: most names lack one, and this runs for every '=' and ':'.
+func secretWord(u []byte, seen uint32) bool {
+	for i, kw := range nameSecret {
+		if seen&nameSecretLetters[i] == nameSecretLetters[i] && bytes.Contains(u, kw) {
 			return true
 		}
 	}
@@ -73,6 +110,9 @@ func secretName(name string) bool {
 		if string(u) == n {
 			return true
 		}
+	}
+	if seen&passLetters != passLetters && seen&pwdLetters != pwdLetters {
+		return false
 	}
 	for start, i := 0, 0; i <= len(u); i++ {
 		if i < len(u) && u[i] != '_' && u[i] != '-' && u[i] != '.' {
@@ -159,7 +199,7 @@ func maskAssignments(s string, out *spanList) {
 		}
 		if name := strings.ToUpper(s[k:j]); strings.Contains(name, "AUTHORIZATION") {
 			// Keep the scheme (Bearer, Basic) so a reader sees what it was.
-			if w := indexAny(s, start, " \t"); w < end && w > start && isWord(s[start:w]) {
+			if w := indexBlank(s, start); w < end && w > start && isWord(s[start:w]) {
 				start = w + 1
 			}
 		}
@@ -255,6 +295,17 @@ func closingQuote(s string, from int, q byte) int {
 	return len(s)
 }
 
+// indexBlank returns the index of the first space or tab at or after
+// from, or len(s): indexAny without building a set per call.
+func indexBlank(s string, from int) int {
+	for i := from; i < len(s); i++ {
+		if s[i] == ' ' || s[i] == '\t' {
+			return i
+		}
+	}
+	return len(s)
+}
+
 func indexAny(s string, from int, chars string) int {
 	if i := strings.IndexAny(s[from:], chars); i >= 0 {
 		return from + i
@@ -299,9 +350,13 @@ func maskURLPasswords(s string, out *spanList) {
 }
 
 // hasBearer reports whether s may hold "bearer " (any case). It looks only
-// at the bytes before each space: most lines have few spaces, and base64
-// output none, where a substring search would stop at every 'e'.
+// at the bytes before each space, and only when there is a 'b' or 'B':
+// base64 output has no space, and where a substring search would stop at
+// every 'e'.
 func hasBearer(s string) bool {
+	if strings.IndexByte(s, 'b') < 0 && strings.IndexByte(s, 'B') < 0 {
+		return false
+	}
 	for i := strings.IndexByte(s, ' '); i >= 0; {
 		if i >= 6 && s[i-1]|0x20 == 'r' && s[i-2]|0x20 == 'e' && s[i-3]|0x20 == 'r' && s[i-4]|0x20 == 'a' && s[i-5]|0x20 == 'e' && s[i-6]|0x20 == 'b' {
 			return true
