@@ -12,6 +12,13 @@ import (
 // launch (launchCmd) instead; both leave the same job directory, so
 // following, Attach, Cancel and Forget work on either.
 
+// maxHelperScript bounds the script and environment sent to the helper:
+// its shell reads them a byte at a time and appends line by line, which
+// grows with the square of the size (300 KB took seconds). Larger ones go
+// through a session launch, whose script file is unlinked as soon as the
+// job's shell opened it (as for sudo jobs).
+const maxHelperScript = 32 << 10
+
 // helperAttempt launches l's job through the helper, then waits up to
 // followDelay for its end. It returns the same attempt as attemptOnce,
 // with state "follow" when a follower must take over (the job runs on,

@@ -526,3 +526,26 @@ func TestSSHSpareFollower(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalBigScript: scripts on both sides of maxHelperScript (the
+// helper's limit; larger ones launch through a session) run whole, with
+// their environment, and leave no script on disk.
+func TestLocalBigScript(t *testing.T) {
+	root := t.TempDir()
+	e := NewLocal(LocalOptions{StateDir: root})
+	defer e.Close()
+	for _, size := range []int{maxHelperScript / 2, maxHelperScript * 2} {
+		line := ": " + strings.Repeat("x", 60) + "\n"
+		script := strings.Repeat(line, size/len(line)) + `echo "$V"; exit 3`
+		res, lines, err := runJob(t, e, Spec{Script: script, Env: map[string]string{"V": plantedSecret}})
+		if err != nil || res.ExitCode != 3 {
+			t.Fatalf("%d bytes: %+v %v", len(script), res, err)
+		}
+		if got := texts(lines, Stdout); len(got) != 1 || got[0] != plantedSecret {
+			t.Errorf("%d bytes: output %q", len(script), got)
+		}
+		if f := filesHolding(t, root, strings.Repeat("x", 60)); len(f) > 0 {
+			t.Errorf("script left on disk: %q", f)
+		}
+	}
+}

@@ -128,10 +128,11 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 		}
 		var a attempt
 		var err error
-		if start != nil && start.sudo == "" {
+		viaHelper := start != nil && start.sudo == "" && len(start.env)+len(start.spec.Script) <= maxHelperScript
+		if viaHelper {
 			a, err = r.helperAttempt(ctx, f, start)
 		}
-		if start == nil || start.sudo != "" || errors.Is(err, errNoStream) {
+		if !viaHelper || errors.Is(err, errNoStream) {
 			a, err = r.attemptOnce(ctx, f, start)
 		}
 		if ctx.Err() != nil {
