@@ -127,7 +127,11 @@ func joinBody(st styles, list string, right []string, w, h int) string {
 	// The right column: JoinVertical pads the blocks' lines to the
 	// widest of them all, fit cuts to w and h, DetailPane pads to the
 	// widest line left.
-	var rl []bodyLine
+	n := 0
+	for _, b := range right {
+		n += strings.Count(b, "\n") + 1
+	}
+	rl := make([]bodyLine, 0, max(n, h))
 	widest := 0
 	for _, b := range right {
 		for l := range strings.SplitSeq(b, "\n") {
@@ -160,8 +164,12 @@ func joinBody(st styles, list string, right []string, w, h int) string {
 	for len(rl) < h {
 		rl = append(rl, bodyLine{})
 	}
+	size := len(list) + h*(len(st.listEdge)+1+listW+rightW)
+	for _, x := range rl {
+		size += len(x.text)
+	}
 	var b strings.Builder
-	b.Grow(len(list) + h*(len(st.listEdge)+w+8))
+	b.Grow(size) // an upper bound: one allocation
 	for i := range h {
 		if i > 0 {
 			b.WriteByte('\n')
