@@ -97,7 +97,7 @@ func (m Model) detailView(w int, full bool) string {
 type detailKey struct {
 	styles uint64
 	plan   *runbook.Plan
-	red    *runbook.Redactor
+	cmd    string // the command as shown: masked by the redactor now
 	id     string
 	w      int
 	full   bool
@@ -118,7 +118,13 @@ type detailParts struct {
 // detailParts returns a step's runbook-only detail parts, rendered once
 // per width.
 func (m Model) detailParts(ps *runbook.PlannedStep, w int, full, passed bool) *detailParts {
-	k := detailKey{styles: m.styles.id, plan: m.rel.Plan, red: m.rel.Redactor, id: ps.Step.ID, w: w, full: full, passed: passed}
+	k := detailKey{styles: m.styles.id, plan: m.rel.Plan, id: ps.Step.ID, w: w, full: full, passed: passed}
+	if ps.Display != "" {
+		// Masked afresh every frame and part of the key: a secret the
+		// redactor learns during the run (a variable entered, the sudo
+		// password) never stays on screen from a cached render.
+		k.cmd = m.rel.Redactor.Line(ps.Display)
+	}
 	return m.vc.details(k, func() *detailParts {
 		s := ps.Step
 		st := m.styles
@@ -152,7 +158,7 @@ func (m Model) detailParts(ps *runbook.PlannedStep, w int, full, passed bool) *d
 			p.body = append(p.body, st.Why.Render(wrap(s.Why, w)))
 		}
 		if ps.Display != "" {
-			p.body = append(p.body, m.commandLines(ps, w, full)...)
+			p.body = append(p.body, m.commandLinesOf(ps, k.cmd, w, full)...)
 		}
 		for _, c := range s.Checklist {
 			mark := "☐ "
@@ -252,10 +258,15 @@ func expectWords(e runbook.Expect) string {
 // line so the step's own command stays in view, and a long command is
 // cut after maxCommandLines (z shows it all); full shows everything.
 func (m Model) commandLines(ps *runbook.PlannedStep, w int, full bool) []string {
+	return m.commandLinesOf(ps, m.rel.Redactor.Line(ps.Display), w, full)
+}
+
+// commandLinesOf is commandLines of the command already masked.
+func (m Model) commandLinesOf(ps *runbook.PlannedStep, masked string, w int, full bool) []string {
 	st := m.styles
 	// Masked as the journal records it (StartEvent): secret-shaped text
 	// written into the runbook itself is hidden too.
-	lines := strings.Split(strings.TrimRight(m.rel.Redactor.Line(ps.Display), "\n"), "\n")
+	lines := strings.Split(strings.TrimRight(masked, "\n"), "\n")
 	var out []string
 	if pre := m.preludeLines(ps); pre > 0 && pre < len(lines) && !full {
 		out = append(out, st.Muted.Render(ansi.Truncate(fmt.Sprintf("  (prelude, %s: %s", plural(pre, "line"), Sanitize(lines[0])), w-3, "")+" …)"))

@@ -271,3 +271,18 @@ func TestViewCacheBounded(t *testing.T) {
 	}
 	checkCached(t, "after the maps started over", m)
 }
+
+// TestViewCacheSecretLearnedLater: a value the redactor learns after the
+// step's detail was rendered (a variable entered during the run, the
+// sudo password) is masked on the next frame, not kept from the cache.
+func TestViewCacheSecretLearnedLater(t *testing.T) {
+	m := started(t, goldenExec(), 80, 24)
+	m = sel(m, "check")
+	if got := checkCached(t, "before", m); !strings.Contains(ansi.Strip(got), "--deploy") {
+		t.Fatalf("the command is not on the screen:\n%s", ansi.Strip(got))
+	}
+	m.rel.Redactor.AddSecret("--deploy")
+	if got := checkCached(t, "after", m); strings.Contains(ansi.Strip(got), "--deploy") {
+		t.Fatalf("a secret learned after the first frame is still on the screen:\n%s", ansi.Strip(got))
+	}
+}
