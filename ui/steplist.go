@@ -210,7 +210,7 @@ func shortenID(id string, room int) string {
 	if room < 3 || len(id) != cellWidth(id) {
 		return ansi.Truncate(id, max(room, 1), "…")
 	}
-	head := (room - 1 + 1) / 2
+	head := room / 2 // the rest of the room, less the "…", is the tail
 	tail := room - 1 - head
 	return id[:head] + "…" + id[len(id)-tail:]
 }
