@@ -55,13 +55,14 @@ const helperScript = `R=$1; N=$2
 umask 077
 for c in setsid tail stat mkdir rm; do command -v $c >/dev/null 2>&1 || { echo "$N fail - golive needs $c on the host (util-linux and GNU coreutils)"; exit 0; }; done
 if [ ! -d "$R" ]; then m=$(mkdir -p "$R" 2>&1) || { echo "$N fail - $m"; exit 0; }; fi
+X=$(command -v setsid)
 ` + shFuncs + `wrap() {
   d=$1; t=$2; id=$3
   x=; read -r x y </proc/self/stat 2>/dev/null && echo "$x" >"$d/wpid"
   printf '%s' "$S" 3>&- | ( exec 9<&0 </dev/null 3>&-
     PYTHONUNBUFFERED=1; export PYTHONUNBUFFERED
     set -a; eval "$E"; set +a
-    exec setsid /bin/sh -c '. /dev/fd/9' sh ) & j=$!
+    exec "$X" /bin/sh -c '. /dev/fd/9' sh ) & j=$!
   echo $j >"$d/pgid"
   k=
   if [ "$t" != 0 ]; then
