@@ -140,6 +140,7 @@ func (s *StreamRedactor) line(text string) string {
 			return text
 		}
 		if indentOf(text) > s.blockIndent {
+			s.rememberEnd(text) // the secret may go on after the block
 			return Mask
 		}
 		s.inBlock = false
@@ -194,6 +195,19 @@ func (s *StreamRedactor) line(text string) string {
 		}
 	}
 	return sp.apply(text)
+}
+
+// rememberEnd keeps, for the next line, the end of a line that was masked
+// whole (a YAML block's line), when it may begin a known secret.
+func (s *StreamRedactor) rememberEnd(text string) {
+	if !s.stream || s.r == nil || text == "" {
+		return
+	}
+	if set := s.r.set.Load(); set != nil && len(set.forms) > 0 {
+		if j := set.partialTail(text, 1); j >= 0 {
+			s.prev = text[j:]
+		}
+	}
 }
 
 // shapesAcrossCut adds the spans of secret shapes that begin in tail, the

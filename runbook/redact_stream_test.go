@@ -168,3 +168,33 @@ func TestRedactorBase64Forms(t *testing.T) {
 		t.Errorf("a 3-byte secret was looked for in base64: %q", got)
 	}
 }
+
+// FuzzRedactStream plants a known secret in arbitrary text and ends a line
+// inside it: the stream never shows partialMaskMin or more of its first
+// bytes at the line's end, nor any of its rest at the next line's start.
+func FuzzRedactStream(f *testing.F) {
+	for _, s := range []string{"", "abc", "KEY=x\n-----BEGIN PRIVATE KEY-----", "password: |\n  x", "s3cr3t-valu", "\n\n"} {
+		f.Add(s, uint16(0))
+		f.Add(s, uint16(0x0507))
+	}
+	f.Add("pAss.000: |\n ", uint16(41)) // found: a YAML block's masked line dropped the carry
+	const secret = "s3cr3t-value"
+	r := NewRedactor([]string{secret})
+	f.Fuzz(func(t *testing.T, in string, cut uint16) {
+		p := int(cut) % (len(in) + 1)
+		k := 1 + int(cut>>8)%(len(secret)-1) // bytes of the secret on the first line
+		text := in[:p] + secret + in[p:]
+		a, b := text[:p+k], text[p+k:]
+		s := r.Stream()
+		oa, ob := s.Line(a), s.Line(b)
+		if k >= partialMaskMin && strings.HasSuffix(oa, secret[:k]) {
+			t.Fatalf("%q | %q: first line shows %q: %q", a, b, secret[:k], oa)
+		}
+		if strings.HasPrefix(ob, secret[k:]) {
+			t.Fatalf("%q | %q: second line shows %q: %q", a, b, secret[k:], ob)
+		}
+		if strings.Contains(oa, secret) || strings.Contains(ob, secret) {
+			t.Fatalf("secret leaked: %q | %q", oa, ob)
+		}
+	})
+}
