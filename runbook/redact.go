@@ -9,7 +9,8 @@ import (
 // Redactor masks secrets in text before it reaches the screen, the journal
 // or the transcript (each becomes Mask, which never tells how long the secret
 // was): the values it was given (secret variables, the sudo
-// password) in their plain, shell-quoted, JSON- and URL-encoded forms, and
+// password) in their plain, shell-quoted, JSON- and URL-encoded forms and
+// inside base64 text (values of 6 bytes or more), and
 // well-known secret shapes (see Line). It is safe for concurrent use; a nil
 // *Redactor masks only the shapes.
 type Redactor struct {
