@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
@@ -179,7 +181,7 @@ func (m Model) listRowView(r listRow, k listKey) cachedLine {
 		room := w - 2 - cellWidth(label) - 1
 		name := id
 		if cellWidth(id) > room {
-			name = shortenID(id, room)
+			name = shortenID(id, room, m.steps)
 		} else if w >= 48 {
 			name = id + "  " + st.Muted.Render(ps.Step.Title)
 		}
@@ -205,12 +207,53 @@ func padLine(s string, w int) cachedLine {
 }
 
 // shortenID fits a step id into room cells by putting "…" in place of
-// its middle: "migrate-c…-plan". Step ids are ASCII (a-z, 0-9, -).
-func shortenID(id string, room int) string {
+// part of it: its middle ("migrate…release"), or, when another of the
+// ids would read the same, the cut nearest the middle that tells it
+// apart from all of them ("m…efore-release" beside "migrate-check-after-
+// release"). Step ids are ASCII (a-z, 0-9, -).
+func shortenID(id string, room int, ids []string) string {
 	if room < 3 || len(id) != cellWidth(id) {
 		return ansi.Truncate(id, max(room, 1), "…")
 	}
-	head := room / 2 // the rest of the room, less the "…", is the tail
-	tail := room - 1 - head
-	return id[:head] + "…" + id[len(id)-tail:]
+	keep := room - 1 // what the "…" leaves of the id
+	// Every split of keep into head and tail, nearest the middle first
+	// (of two as near, the one keeping more of the beginning).
+	heads := make([]int, keep+1)
+	for h := range heads {
+		heads[h] = h
+	}
+	mid := keep / 2
+	slices.SortFunc(heads, func(a, b int) int {
+		if c := cmp.Compare(abs(a-mid), abs(b-mid)); c != 0 {
+			return c
+		}
+		return cmp.Compare(b, a)
+	})
+	for _, h := range heads {
+		head, tail := id[:h], id[len(id)-(keep-h):]
+		if !readsLikeAnother(id, head, tail, ids) {
+			return head + "…" + tail
+		}
+	}
+	return id[:mid] + "…" + id[len(id)-(keep-mid):] // no cut tells it apart: the detail does
+}
+
+// abs is |x|.
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// readsLikeAnother reports whether another of ids could be shown as
+// head…tail: one that begins with head and ends with tail, and is long
+// enough to be cut.
+func readsLikeAnother(id, head, tail string, ids []string) bool {
+	for _, o := range ids {
+		if o != id && len(o) > len(head)+len(tail) && strings.HasPrefix(o, head) && strings.HasSuffix(o, tail) {
+			return true
+		}
+	}
+	return false
 }

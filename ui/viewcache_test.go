@@ -286,3 +286,28 @@ func TestViewCacheSecretLearnedLater(t *testing.T) {
 		t.Fatalf("a secret learned after the first frame is still on the screen:\n%s", ansi.Strip(got))
 	}
 }
+
+// TestShortenIDTellsApart: two long ids that share their beginning and
+// their end are shortened so that they still read differently; each is
+// a true shortening ("…" in place of some of it).
+func TestShortenIDTellsApart(t *testing.T) {
+	ids := []string{"migrate-check-before-release", "migrate-check-after-release", "collectstatic", "migrate-check-before"}
+	seen := map[string]string{}
+	for _, id := range ids {
+		got := shortenID(id, 15, ids)
+		if len(id) <= 15 {
+			continue // fits: never shortened
+		}
+		head, tail, ok := strings.Cut(got, "…")
+		if !ok || cellWidth(got) != 15 || !strings.HasPrefix(id, head) || !strings.HasSuffix(id, tail) {
+			t.Errorf("shortenID(%q) = %q: not a 15-cell shortening", id, got)
+		}
+		if o, ok := seen[got]; ok {
+			t.Errorf("%s and %s both read %q", o, id, got)
+		}
+		seen[got] = id
+	}
+	if got := shortenID("migrate-check-before", 15, ids); got != "migrate…-before" {
+		t.Errorf("an id that reads apart when cut in the middle: %q, want migrate…-before", got)
+	}
+}
