@@ -94,7 +94,8 @@ func (p *outputPane) show(title string, r *ring) {
 	p.title, p.r = title, r
 	p.query, p.matches, p.cur, p.typing = "", nil, 0, false
 	p.input.Blur()
-	p.refresh()
+	p.tail = true // shown at its tail: the newest lines do (scroll loads the rest)
+	p.fill()
 	p.vp.GotoBottom()
 }
 

@@ -8,6 +8,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"golive/runbook"
 	"golive/sshexec"
 )
 
@@ -309,5 +310,37 @@ func TestShortenIDTellsApart(t *testing.T) {
 	}
 	if got := shortenID("migrate-check-before", 15, ids); got != "migrate…-before" {
 		t.Errorf("an id that reads apart when cut in the middle: %q, want migrate…-before", got)
+	}
+}
+
+// TestPaneShowsTailFirst: selecting a step with a full ring shows its
+// newest lines without loading all 5,000 into the viewport (the cost of
+// a j/k key); scrolling up still reaches the oldest line the ring holds,
+// and a search still looks at all of them.
+func TestPaneShowsTailFirst(t *testing.T) {
+	r := newRing()
+	r.add(outLines(runbook.StreamStdout, 0, 5000))
+	p := newOutputPane(defaultStyles())
+	p.setSize(100, 30)
+	p.show("step", r)
+	if !p.tail || p.vp.TotalLineCount() >= r.len() {
+		t.Fatalf("show loaded %d of %d lines (tail %v)", p.vp.TotalLineCount(), r.len(), p.tail)
+	}
+	if !paneHas(p, "line 4999") {
+		t.Fatalf("the newest line is not shown:\n%s", ansi.Strip(p.view()))
+	}
+	for i := 0; i < 1000 && !paneHas(p, "line 0"); i++ {
+		p.scroll(-1)
+	}
+	if !paneHas(p, "line 0") {
+		t.Fatalf("scrolling up did not reach the oldest line:\n%s", ansi.Strip(p.view()))
+	}
+	q := newOutputPane(defaultStyles())
+	q.setSize(100, 30)
+	q.show("step", r)
+	q.input.SetValue("line 17")
+	q, _ = q.updateInput(keyMsg("enter"), defaultKeyMap())
+	if len(q.matches) != 111 || q.vp.TotalLineCount() != r.len() { // 17, 170-179, 1700-1799
+		t.Fatalf("search after show: %d matches, %d lines loaded", len(q.matches), q.vp.TotalLineCount())
 	}
 }
