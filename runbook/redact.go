@@ -284,7 +284,7 @@ func (sp *spanList) apply(text string) string {
 		}
 	}
 	var b strings.Builder
-	b.Grow(len(text))
+	b.Grow(len(text) + len(spans)*len(Mask)) // one allocation, however short the secrets
 	last := 0
 	for k := 0; k < len(spans); {
 		start, end := spans[k][0], spans[k][1]

@@ -97,7 +97,7 @@ func maskAssignments(s string, out *spanList) {
 		default:
 			lineValue = true
 		}
-		if name := strings.ToUpper(s[k:j]); strings.Contains(name, "AUTHORIZATION") {
+		if containsFold(s[k:j], "AUTHORIZATION") {
 			// Keep the scheme (Bearer, Basic) so a reader sees what it was.
 			if w := indexBlank(s, start); w < end && w > start && isWord(s[start:w]) {
 				start = w + 1
@@ -193,6 +193,21 @@ func closingQuote(s string, from int, q byte) int {
 		}
 	}
 	return len(s)
+}
+
+// containsFold reports whether s contains upper, an upper-case ASCII word,
+// in any case, without allocating.
+func containsFold(s, upper string) bool {
+	for i := 0; i+len(upper) <= len(s); i++ {
+		k := 0
+		for k < len(upper) && s[i+k]&^0x20 == upper[k] {
+			k++
+		}
+		if k == len(upper) {
+			return true
+		}
+	}
+	return false
 }
 
 // indexBlank returns the index of the first space or tab at or after
