@@ -337,7 +337,7 @@ func testNoLeftovers(t *testing.T, r *runner, root string) {
 	ch := make(chan Line, 16)
 	for i := 0; i < 100; i++ {
 		id := fmt.Sprintf("%s-%d", jobID(t), i)
-		res, err := r.Run(ctx, Spec{JobID: id, Script: "true", Env: map[string]string{"GOLIVE_TEST_MARK": mark[len("GOLIVE_TEST_MARK="):]}}, ch)
+		res, err := r.Run(ctx, Spec{JobID: id, Script: "true", Timeout: time.Hour, Env: map[string]string{"GOLIVE_TEST_MARK": mark[len("GOLIVE_TEST_MARK="):]}}, ch)
 		if err != nil || res.ExitCode != 0 {
 			t.Fatalf("job %d: %+v %v", i, res, err)
 		}

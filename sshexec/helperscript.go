@@ -66,14 +66,10 @@ X=$(command -v setsid)
   echo $j >"$d/pgid"
   k=
   if [ "$t" != 0 ]; then
-    ( trap 'kill $z 2>/dev/null; exit 0' TERM
-      sleep "$t" & z=$!; wait $z || exit 0
-      : >"$d/timedout"; kill -TERM -$j 2>/dev/null
-      sleep 5 & z=$!; wait $z || exit 0
-      kill -KILL -$j 2>/dev/null ) 3>&- & k=$!
+    ( ` + watchdog + ` ) 3>&- & k=$!
   fi
   wait $j; st=$?
-  [ -n "$k" ] && kill $k 2>/dev/null
+  [ -n "$k" ] && kill -KILL $k 2>/dev/null
   sig=-
   if [ "$st" -gt 128 ]; then sig=$(kill -l "$st" 2>/dev/null) || sig=-; fi
   printf '%s %s\n' "$st" "${sig:--}" >"$d/exit"
@@ -81,6 +77,7 @@ X=$(command -v setsid)
   a=0; [ -e "$d/timedout" ] && a=1; c=0; [ -e "$d/canceled" ] && c=1
   trap '' PIPE
   echo "$N exit $id $st ${sig:--} $o $e $a $c" >&3 2>/dev/null
+  [ -n "$k" ] && wait $k 2>/dev/null
 }
 launch() {
   id=$1; tok=$2; t=$3; E=; S=; ok=

@@ -92,7 +92,7 @@ func envText(env map[string]string) (string, error) {
 // already holds the same values.) The job gets its own session and process
 // group, so Cancel can kill all of it without killing the wrapper, which
 // then records the status. The timeout watchdog sends TERM, then KILL 5 s
-// later.
+// later (see watchdog); the wrapper stops it with KILL when the job ends.
 const wrapScript = `d=$1; t=$2
 exec </dev/null
 echo $$ >"$d/wpid"
@@ -104,18 +104,26 @@ echo $$ >"$d/wpid"
 echo $j >"$d/pgid"
 w=
 if [ "$t" != 0 ]; then
-  ( trap 'kill $s 2>/dev/null; exit 0' TERM
-    sleep "$t" & s=$!; wait $s || exit 0
-    : >"$d/timedout"; kill -TERM -$j 2>/dev/null
-    sleep 5 & s=$!; wait $s || exit 0
-    kill -KILL -$j 2>/dev/null ) & w=$!
+  ( ` + watchdog + ` ) & w=$!
 fi
 wait $j; st=$?
-[ -n "$w" ] && kill $w 2>/dev/null
+[ -n "$w" ] && kill -KILL $w 2>/dev/null
 sig=-
 if [ "$st" -gt 128 ]; then sig=$(kill -l "$st" 2>/dev/null) || sig=-; fi
 printf '%s %s\n' "$st" "${sig:--}" >"$d/exit"
+[ -n "$w" ] && wait $w 2>/dev/null
 `
+
+// watchdog enforces the timeout $t (seconds, "12.345") on the job's
+// process group $j: it marks the job timed out and sends TERM, then KILL
+// 5 s later. It sleeps a second at a time, so that the wrapper can stop
+// it with KILL when the job ends (no trap: dash can lose a trapped signal
+// that arrives while it forks) and what is left of it, one sleep, ends
+// within a second.
+const watchdog = `n=${t%.*}; [ "${t#*.}" = 000 ] || sleep "0.${t#*.}"
+    while [ "$n" -gt 0 ]; do sleep 1; n=$((n-1)); done
+    : >"$d/timedout"; kill -TERM -$j 2>/dev/null
+    sleep 5; kill -KILL -$j 2>/dev/null`
 
 // shFuncs are helpers the follow and cancel scripts share. palive tells
 // whether a pid is a live (not zombie) process; galive whether any live
