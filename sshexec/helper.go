@@ -124,10 +124,13 @@ func (h *helper) read(main bool) {
 	if main {
 		src = h.s.out
 	}
-	sc := bufio.NewScanner(src)
-	sc.Buffer(make([]byte, 4096), 64<<10)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), h.nonce+" ")
+	br := bufio.NewReaderSize(src, 4096)
+	for {
+		line, err := readLine(br)
+		if err != nil {
+			break
+		}
+		rest, ok := strings.CutPrefix(line, h.nonce+" ")
 		if !ok {
 			continue // not ours: a login script's chatter
 		}
@@ -170,6 +173,27 @@ func (h *helper) read(main bool) {
 	h.mu.Unlock()
 	close(h.dead)
 	h.s.stop()
+}
+
+// readLine reads one line without its newline. A line longer than the
+// reader's buffer is not an answer (they are short): it is skipped whole,
+// so that a login script's long chatter cannot stop the reading.
+func readLine(br *bufio.Reader) (string, error) {
+	long := false
+	for {
+		b, err := br.ReadSlice('\n')
+		switch {
+		case err == bufio.ErrBufferFull:
+			long = true
+			continue
+		case err != nil:
+			return "", err
+		case long:
+			long = false
+			continue
+		}
+		return string(b[:len(b)-1]), nil
+	}
 }
 
 // request sends req and returns the channel its answers arrive on; done

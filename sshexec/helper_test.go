@@ -1,6 +1,7 @@
 package sshexec
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -547,5 +548,23 @@ func TestLocalBigScript(t *testing.T) {
 		if f := filesHolding(t, root, strings.Repeat("x", 60)); len(f) > 0 {
 			t.Errorf("script left on disk: %q", f)
 		}
+	}
+}
+
+// TestHelperReadLine: answers are read line by line; an overlong line
+// (a login script's chatter) is skipped, not the end of the reading.
+func TestHelperReadLine(t *testing.T) {
+	in := "a\n" + strings.Repeat("x", 10000) + "\nb\npartial"
+	br := bufio.NewReaderSize(strings.NewReader(in), 4096)
+	var got []string
+	for {
+		l, err := readLine(br)
+		if err != nil {
+			break
+		}
+		got = append(got, l)
+	}
+	if strings.Join(got, ",") != "a,b" {
+		t.Errorf("lines %q, want a, b", got)
 	}
 }
