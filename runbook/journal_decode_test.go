@@ -62,3 +62,30 @@ func TestDecodeOutputMatchesJSON(t *testing.T) {
 		t.Fatalf("%d of 4000 records took the fast path, %d mutated", fast, mutated)
 	}
 }
+
+// FuzzDecodeOutput: on any input, the fast reader never panics, and when
+// it accepts a record encoding/json reads the same event from it.
+func FuzzDecodeOutput(f *testing.F) {
+	t0 := time.Date(2026, 11, 21, 5, 0, 0, 0, time.UTC)
+	for _, lines := range [][]OutputLine{
+		{{Time: t0, Stream: StreamStdout, Text: "hello", Offset: 6}},
+		{{Time: t0, Stream: StreamStdout, Text: `a "quoted" \ line`}, {Time: t0, Stream: StreamStderr, Text: "é\u2028<&>", Offset: 99}},
+		{{Time: t0, Stream: StreamInfo, Text: ""}},
+	} {
+		ev := Event{Seq: 7, Time: t0, Type: EvOutput, Step: "migrate", Attempt: 2, Lines: lines, Prev: "ab"}
+		rec, _ := appendOutputEvent(nil, &ev)
+		f.Add(rec)
+	}
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		var got, want Event
+		if !decodeOutput(rec, &got) {
+			return
+		}
+		if err := want.decodeWire(rec); err != nil {
+			t.Fatalf("fast path read what json refuses (%v): %q", err, rec)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("read differently:\nfast %+v\njson %+v\n%q", got, want, rec)
+		}
+	})
+}
