@@ -92,7 +92,7 @@ type attempt struct {
 	Attempt
 	checker *Checker
 	digest  hash.Hash
-	buf     []byte // reused for each digested line
+	buf     []byte // lines waiting to be digested, reused
 	// tail is a ring of up to ExcerptTail lines; tailStart indexes the
 	// oldest once it is full.
 	tail      []OutputLine
@@ -110,10 +110,16 @@ func newAttempt(n int, start StartInfo, at time.Time, c *Checker) *attempt {
 
 // add records output lines: counts, digest, expectations, excerpt.
 func (a *attempt) add(lines []OutputLine) {
+	// The digest is fed many lines at a time, not one small Write per
+	// line: the same hash (SHA-256 does not see how its input was cut).
+	a.buf = a.buf[:0]
 	for _, l := range lines {
 		a.OutputLines++
-		a.buf = append(append(append(append(a.buf[:0], l.Stream...), ' '), l.Text...), '\n')
-		a.digest.Write(a.buf)
+		a.buf = append(append(append(append(a.buf, l.Stream...), ' '), l.Text...), '\n')
+		if len(a.buf) >= 16<<10 {
+			a.digest.Write(a.buf)
+			a.buf = a.buf[:0]
+		}
 		if l.Stream != StreamInfo {
 			a.checker.Line(l.Text)
 		}
@@ -127,6 +133,10 @@ func (a *attempt) add(lines []OutputLine) {
 			a.tailStart = (a.tailStart + 1) % ExcerptTail
 			a.Omitted++
 		}
+	}
+	a.digest.Write(a.buf)
+	if cap(a.buf) > 128<<10 {
+		a.buf = nil // a very long line: don't keep its memory
 	}
 	if len(lines) > 0 {
 		a.OutputSHA256 = hex.EncodeToString(a.digest.Sum(nil))
