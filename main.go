@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"golive/ui"
 )
 
 // command is one golive subcommand. Each lives in its own cmd_*.go file.
@@ -32,6 +34,7 @@ func commands() []command {
 }
 
 func main() {
+	ui.TuneGC()
 	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
 }
 
