@@ -430,7 +430,9 @@ func testBigOutput(t *testing.T, e Executor) {
 }
 
 // testPartialLine: a line still being written shows after a quiet second,
-// long before the job ends; the rest of it follows.
+// long before the job ends; the rest of it follows. The job sleeps 6 s so
+// that a follower slow to start on a loaded machine (seen: 1.4 s under
+// -race) still leaves the partial well ahead of the end.
 func testPartialLine(t *testing.T, e Executor) {
 	var first time.Time
 	c := newCollector(func(l Line) {
@@ -440,7 +442,7 @@ func testPartialLine(t *testing.T, e Executor) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	res, err := e.Run(ctx, Spec{JobID: jobID(t), Script: "printf 'Applying app.0001...'; sleep 3; echo ' OK'"}, c.ch)
+	res, err := e.Run(ctx, Spec{JobID: jobID(t), Script: "printf 'Applying app.0001...'; sleep 6; echo ' OK'"}, c.ch)
 	end := time.Now()
 	lines := c.stop()
 	if err != nil || res.ExitCode != 0 {
