@@ -96,6 +96,7 @@ func TestCrashResume(t *testing.T) {
 			how = "not killed (it ended, or the last step had begun)"
 		}
 		t.Logf("round %d: golive %s %s; last lines:\n%s", round, args[0], how, lastLines(out, 4))
+		noStepFailed(t, out)
 		checkShownKept(t, shown, out)
 		shown = append(shown, signedOffIn(out)...)
 		t.Logf("round %d: steps shown signed off so far: %v", round, shown)
@@ -108,6 +109,7 @@ func TestCrashResume(t *testing.T) {
 			t.Fatalf("run %s is still unfinished after 3 resumes", runID)
 		}
 		code, out := h.run(t, "", append([]string{"resume", runID}, common...)...)
+		noStepFailed(t, out)
 		if code != 0 {
 			t.Fatalf("golive resume %s: exit %d\n%s", runID, code, out)
 		}
@@ -158,6 +160,17 @@ func killAfter(t *testing.T, h *home, delay time.Duration, args ...string) (out 
 	}
 	b, _ := os.ReadFile(outPath)
 	return string(b), killed
+}
+
+// noStepFailed fails the test at once when plain mode stopped at a failed
+// step: every step here passes when run, so a failure means a kill made a
+// step fail (say, a job reported ended without having run). Without this
+// the test only failed later, on a second (partial) transcript.
+func noStepFailed(t *testing.T, out string) {
+	t.Helper()
+	if strings.Contains(out, "stopped at a failure") {
+		t.Fatalf("a step failed after a kill; last lines:\n%s", lastLines(out, 40))
+	}
 }
 
 func lastLines(s string, n int) string {
