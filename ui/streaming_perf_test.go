@@ -96,13 +96,67 @@ func TestCoalescerBackpressure(t *testing.T) {
 		t.Fatal("put did not wait with maxPendingLines pending")
 	case <-time.After(100 * time.Millisecond):
 	}
-	if evs, _ := c.take(); len(evs[0].Lines) != maxPendingLines {
+	if evs, _ := c.take(time.Time{}); len(evs[0].Lines) != maxPendingLines {
 		t.Fatalf("took %d lines", len(evs[0].Lines))
 	}
 	select {
 	case <-put:
 	case <-time.After(5 * time.Second):
 		t.Fatal("put still waits after the pending lines were taken")
+	}
+}
+
+// TestCoalescerFullBatchesDoNotWait: output faster than the UI's pace
+// is handed over in messages of at most maxBatchLines as soon as a full
+// one is pending, not once per outputPace (which capped throughput at
+// maxPendingLines per pace); a partial batch still waits for the pace.
+func TestCoalescerFullBatchesDoNotWait(t *testing.T) {
+	c := newCoalescer(context.Background())
+	const batches = 6
+	deadline := time.Now().Add(time.Hour) // the pace alone would never let go
+	put := make(chan struct{})
+	go func() {
+		defer close(put)
+		for i := 0; i < batches*maxBatchLines/1024; i++ {
+			c.put(lineEvents(i*1024, 1024))
+		}
+	}()
+	got := 0
+	for k := 0; k < batches; k++ {
+		var evs []runbook.Event
+		took := make(chan struct{})
+		go func() { evs, _ = c.take(deadline); close(took) }()
+		select {
+		case <-took:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("message %d: a full batch is pending and take still waits for the pace", k)
+		}
+		n := 0
+		for _, e := range evs {
+			n += len(e.Lines)
+		}
+		if n != maxBatchLines {
+			t.Fatalf("message %d carries %d lines, want a full batch of %d", k, n, maxBatchLines)
+		}
+		if first := evs[0].Lines[0].Text; first != outLines(runbook.StreamStdout, got, 1)[0].Text {
+			t.Fatalf("message %d starts with %q: out of order", k, first)
+		}
+		got += n
+	}
+	<-put
+	c.put(lineEvents(got, 10))
+	taken := make(chan int)
+	go func() {
+		evs, _ := c.take(time.Now().Add(200 * time.Millisecond))
+		taken <- len(evs[0].Lines)
+	}()
+	select {
+	case n := <-taken:
+		t.Fatalf("a partial batch (%d lines) went before its pace", n)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if n := <-taken; n != 10 {
+		t.Fatalf("partial batch of %d lines, want 10", n)
 	}
 }
 
