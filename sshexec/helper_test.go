@@ -202,9 +202,7 @@ func TestHelperDropDuringLaunch(t *testing.T) {
 
 // killTransport is the local transport whose first helper kills itself
 // right after starting a job, before it can say so: golive must find the
-// job on the host (or, if it looks before the job's directory exists,
-// launch it again under the same token, which then finds it) rather than
-// run it twice or call it lost.
+// job on the host rather than run it again or call it lost.
 type killTransport struct {
 	localTransport
 	mu     sync.Mutex
@@ -218,11 +216,11 @@ func (k *killTransport) start(ctx context.Context, cmd string) (*stream, error) 
 	k.mu.Unlock()
 	if first {
 		// The job starts, its ack goes nowhere, the helper dies.
-		launch := `( wrap "$R/$id" "$t" "$id" "$tok" ) 4>&1 3>&2 </dev/null >/dev/null 2>&1 &`
-		if !strings.Contains(cmd, launch) {
-			return nil, errors.New("test out of date: the helper no longer launches with " + launch)
+		const ack = `echo "$N ack $id $!"`
+		if !strings.Contains(cmd, ack) {
+			return nil, errors.New("test out of date: the helper no longer acks with " + ack)
 		}
-		cmd = strings.Replace(cmd, launch, `( wrap "$R/$id" "$t" "$id" "$tok" ) 4>/dev/null 3>&2 </dev/null >/dev/null 2>&1 & kill -KILL $$`, 1)
+		cmd = strings.Replace(cmd, ack, `kill -KILL $$`, 1)
 	}
 	return k.localTransport.start(ctx, cmd)
 }
@@ -242,6 +240,9 @@ func TestHelperKilledBeforeAck(t *testing.T) {
 	wantSeq(t, texts(lines, Stdout), "", 20)
 	if b, _ := os.ReadFile(count); string(b) != "run\n" {
 		t.Errorf("the job ran %d times", strings.Count(string(b), "run"))
+	}
+	if kt.starts != 1 {
+		t.Errorf("%d helpers started before the job's end, want 1 (the job was found, not relaunched)", kt.starts)
 	}
 	// The next job goes through a new helper.
 	if res, _, err := runJob(t, r, Spec{Script: "exit 9"}); err != nil || res.ExitCode != 9 {

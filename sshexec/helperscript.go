@@ -25,8 +25,7 @@ import (
 //
 //	<N> ready                  the helper runs (after its checks)
 //	<N> fail - <message>       the helper cannot work on this host; it ends
-//	<N> ack <id> <wpid>        the job's directory is made and its shell
-//	                           is being handed the script
+//	<N> ack <id> <wpid>        the job is started
 //	<N> exists <id> <token>    the directory is there already (token in it)
 //	<N> short <id>             the request was cut off: nothing was run
 //	<N> fail <id> <message>    the job directory could not be made
@@ -44,59 +43,40 @@ import (
 // timeout or a Cancel stopped the job. A wrapper whose helper is gone
 // (connection lost) cannot tell: the record on disk still holds the end.
 //
-// A launch forks the wrapper (a subshell) and the helper reads on. The
-// wrapper starts a pipeline: its writer makes the job directory (mkdir:
-// the one exec), writes the token, wpid and empty out and err, sends the
-// ack, then "go" and the script into the pipe; meanwhile the job's side
-// exports the environment in its subshell and execs setsid and /bin/sh,
-// whose first act is to read "go" on fd 9 (so mkdir and the two execs run
-// side by side). Without "go" (the directory was there already) the job's
-// shell ends at once and the wrapper, finding another wrapper's pid and
-// another job's pgid there, leaves the directory alone. With it, the job's shell records its pid as the
-// pgid, sends its output to out and err, and sources the rest of fd 9 as
-// the script. Neither script nor environment ever touches the disk or
-// argv; the job has its own session and process group, stdin /dev/null.
-// The exit notice goes to the helper's stderr and the ack is the writer's
-// last word on the helper's stdout, so that nothing outliving the helper
-// holds the stdout whose end tells golive the helper is gone. The wrapper
-// learns its pid from /proc/self/stat (Linux, as the followers need).
+// The launch makes the job directory (mkdir: the one exec), writes the
+// token and forks the wrapper as a subshell. The wrapper feeds the script
+// to the job's shell through a pipe on fd 9 and exports the environment
+// in the job's subshell, so neither ever touches the disk nor argv; the
+// job gets its own session and process group (setsid), stdin /dev/null,
+// stdout and stderr on the out and err files. The exit notice goes to the
+// helper's stderr, so that a wrapper outliving its helper never holds the
+// stdout whose end tells golive the helper is gone.
 const helperScript = `R=$1; N=$2
 umask 077
 for c in setsid tail stat mkdir rm; do command -v $c >/dev/null 2>&1 || { echo "$N fail - golive needs $c on the host (util-linux and GNU coreutils)"; exit 0; }; done
 if [ ! -d "$R" ]; then m=$(mkdir -p "$R" 2>&1) || { echo "$N fail - $m"; exit 0; }; fi
 X=$(command -v setsid)
 ` + shFuncs + `wrap() {
-  d=$1; t=$2; id=$3; tok=$4
-  w=; read -r w x </proc/self/stat 2>/dev/null
-  { if ! mkdir "$d" 2>/dev/null; then
-      if [ -e "$d" ]; then x=; read -r x <"$d/token" 2>/dev/null; echo "$N exists $id ${x:--}" >&4; exit 0; fi
-      m=$(mkdir -p "$R" 2>&1 && mkdir "$d" 2>&1) || { echo "$N fail $id $m" >&4; exit 0; }
-    fi
-    echo "$tok" >"$d/token"; : >"$d/out"; : >"$d/err"; echo "$w" >"$d/wpid"
-    echo "$N ack $id $w" >&4; exec 4>&-
-    printf 'go\n%s' "$S"; } 3>&- | ( exec 9<&0 </dev/null 3>&- 4>&-
+  d=$1; t=$2; id=$3
+  x=; read -r x y </proc/self/stat 2>/dev/null && echo "$x" >"$d/wpid"
+  printf '%s' "$S" 3>&- | ( exec 9<&0 </dev/null 3>&-
     PYTHONUNBUFFERED=1; export PYTHONUNBUFFERED
     set -a; eval "$E"; set +a
-    exec "$X" /bin/sh -c 'IFS= read -r g <&9 && [ "$g" = go ] || exit 0
-echo $$ >"$1/pgid"; exec >>"$1/out" 2>>"$1/err"; set --; . /dev/fd/9' sh "$d" ) & j=$!
-  exec 4>&-
+    exec "$X" /bin/sh -c '. /dev/fd/9' sh ) & j=$!
+  echo $j >"$d/pgid"
   k=
   if [ "$t" != 0 ]; then
     ( ` + watchdog + ` ) 3>&- & k=$!
   fi
   wait $j; st=$?
   [ -n "$k" ] && kill -KILL $k 2>/dev/null
-  p=; read -r p <"$d/pgid" 2>/dev/null; x=; read -r x <"$d/wpid" 2>/dev/null
-  if [ "$p" = "$j" ] || { [ -n "$w" ] && [ "$x" = "$w" ]; }; then
-    [ -n "$p" ] || echo $j >"$d/pgid"
-    sig=-
-    if [ "$st" -gt 128 ]; then sig=$(kill -l "$st" 2>/dev/null) || sig=-; fi
-    printf '%s %s\n' "$st" "${sig:--}" >"$d/exit"
-    o=0; [ -s "$d/out" ] && o=1; e=0; [ -s "$d/err" ] && e=1
-    a=0; [ -e "$d/timedout" ] && a=1; c=0; [ -e "$d/canceled" ] && c=1
-    trap '' PIPE
-    echo "$N exit $id $st ${sig:--} $o $e $a $c" >&3 2>/dev/null
-  fi
+  sig=-
+  if [ "$st" -gt 128 ]; then sig=$(kill -l "$st" 2>/dev/null) || sig=-; fi
+  printf '%s %s\n' "$st" "${sig:--}" >"$d/exit"
+  o=0; [ -s "$d/out" ] && o=1; e=0; [ -s "$d/err" ] && e=1
+  a=0; [ -e "$d/timedout" ] && a=1; c=0; [ -e "$d/canceled" ] && c=1
+  trap '' PIPE
+  echo "$N exit $id $st ${sig:--} $o $e $a $c" >&3 2>/dev/null
   [ -n "$k" ] && wait $k 2>/dev/null
 }
 launch() {
@@ -112,7 +92,16 @@ launch() {
     esac
   done
   [ -n "$ok" ] || { echo "$N short $id"; return; }
-  ( wrap "$R/$id" "$t" "$id" "$tok" ) 4>&1 3>&2 </dev/null >/dev/null 2>&1 &
+  d="$R/$id"
+  if ! mkdir "$d" 2>/dev/null; then
+    if [ -e "$d" ]; then x=; read -r x <"$d/token" 2>/dev/null; echo "$N exists $id ${x:--}"; return; fi
+    m=$(mkdir -p "$R" 2>&1 && mkdir "$d" 2>&1) || { echo "$N fail $id $m"; return; }
+  fi
+  echo "$tok" >"$d/token"
+  : >"$d/out"; : >"$d/err"
+  ( wrap "$d" "$t" "$id" ) 3>&2 </dev/null >>"$d/out" 2>>"$d/err" &
+  [ -r /proc/self/stat ] || echo $! >"$d/wpid"
+  echo "$N ack $id $!"
   E=; S=
 }
 forget() {
