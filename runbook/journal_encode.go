@@ -61,10 +61,7 @@ func appendRuns(dst []byte, lines []OutputLine) ([]byte, bool) {
 	var ok bool
 	dst = append(dst, `,"out":[`...)
 	for i := 0; i < len(lines); {
-		k := i + 1
-		for k < len(lines) && lines[k].Stream == lines[i].Stream {
-			k++
-		}
+		k, off := runEnd(lines, i)
 		if i > 0 {
 			dst = append(dst, ',')
 		}
@@ -73,10 +70,6 @@ func appendRuns(dst []byte, lines []OutputLine) ([]byte, bool) {
 		dst = append(dst, `,"t":`...)
 		if dst, ok = appendJSONTime(dst, lines[i].Time); !ok {
 			return dst, false
-		}
-		var off int64
-		for n := i; n < k; n++ {
-			off = max(off, lines[n].Offset)
 		}
 		if off != 0 {
 			dst = append(dst, `,"o":`...)

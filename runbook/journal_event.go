@@ -113,19 +113,27 @@ func runsOf(lines []OutputLine) []outputRun {
 	}
 	var runs []outputRun
 	for i := 0; i < len(lines); {
-		k := i + 1
-		for k < len(lines) && lines[k].Stream == lines[i].Stream {
-			k++
-		}
-		r := outputRun{Stream: lines[i].Stream, Time: lines[i].Time, Text: make([]string, k-i)}
+		k, off := runEnd(lines, i)
+		r := outputRun{Stream: lines[i].Stream, Time: lines[i].Time, Offset: off, Text: make([]string, k-i)}
 		for n := i; n < k; n++ {
 			r.Text[n-i] = lines[n].Text
-			r.Offset = max(r.Offset, lines[n].Offset)
 		}
 		runs = append(runs, r)
 		i = k
 	}
 	return runs
+}
+
+// runEnd returns where the run of lines that starts at i ends (the index
+// of the first line of another stream, or len(lines)) and the run's
+// largest offset: what a stored run keeps of its lines' offsets.
+func runEnd(lines []OutputLine, i int) (end int, off int64) {
+	end = i
+	for end < len(lines) && lines[end].Stream == lines[i].Stream {
+		off = max(off, lines[end].Offset)
+		end++
+	}
+	return end, off
 }
 
 // linesOf expands runs into lines: each with its run's stream and time,
@@ -156,14 +164,9 @@ func storedLines(lines []OutputLine) []OutputLine {
 	}
 	out := make([]OutputLine, len(lines))
 	for i := 0; i < len(lines); {
-		k := i + 1
-		for k < len(lines) && lines[k].Stream == lines[i].Stream {
-			k++
-		}
-		var off int64
+		k, off := runEnd(lines, i)
 		for n := i; n < k; n++ {
 			out[n] = OutputLine{Time: lines[i].Time, Stream: lines[i].Stream, Text: lines[n].Text}
-			off = max(off, lines[n].Offset)
 		}
 		out[k-1].Offset = off
 		i = k

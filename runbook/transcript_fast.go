@@ -61,10 +61,7 @@ func appendIndentedOutput(dst []byte, ev *Event) ([]byte, bool) {
 	dst = append(dst, `"out": [`...)
 	lines := ev.Lines
 	for i := 0; i < len(lines); {
-		k := i + 1
-		for k < len(lines) && lines[k].Stream == lines[i].Stream {
-			k++
-		}
+		k, off := runEnd(lines, i)
 		if i > 0 {
 			dst = append(dst, ',')
 		}
@@ -78,10 +75,6 @@ func appendIndentedOutput(dst []byte, ev *Event) ([]byte, bool) {
 		dst = append(dst, `"t": `...)
 		if dst, ok = appendJSONTime(dst, lines[i].Time); !ok {
 			return dst[:n0], false
-		}
-		var off int64
-		for n := i; n < k; n++ {
-			off = max(off, lines[n].Offset)
 		}
 		if off != 0 {
 			dst = append(dst, ',')
