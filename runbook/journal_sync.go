@@ -33,8 +33,12 @@ func (j *Journal) AppendLazy(evs ...Event) ([]Event, error) {
 }
 
 // Sync fsyncs whatever AppendLazy wrote and returns the journal's sticky
-// error, if any.
+// error, if any. It waits for a background fsync under way, which has
+// already cleared dirty: returning before it ends would claim records
+// durable that are not yet, and miss its error.
 func (j *Journal) Sync() error {
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {

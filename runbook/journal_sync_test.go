@@ -81,3 +81,32 @@ func TestJournalAppendLazy(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Sync waits for a background fsync under way (syncMu held, dirty already
+// cleared) instead of reporting the records durable before it ends.
+func TestJournalSyncWaitsForBackgroundFsync(t *testing.T) {
+	j, err := CreateJournal(t.TempDir(), "lazy-wait")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if _, err := j.AppendLazy(sampleEvents(3)[2]); err != nil {
+		t.Fatal(err)
+	}
+	j.syncMu.Lock() // what bgSync holds across its fsync
+	j.mu.Lock()
+	j.dirty = false // as bgSync leaves it before the fsync
+	j.mu.Unlock()
+	done := make(chan error, 1)
+	go func() { done <- j.Sync() }()
+	select {
+	case err := <-done:
+		j.syncMu.Unlock()
+		t.Fatalf("Sync returned (%v) while a background fsync was under way", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	j.syncMu.Unlock()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
