@@ -217,7 +217,7 @@ func (m Model) summaryContent() (top, rest []string) {
 			if i == 5 {
 				break
 			}
-			add(fmt.Sprintf("  %-28s %s", d.id, d.d.Round(100*time.Millisecond)))
+			add(fmt.Sprintf("  %-28s %s", d.id, stepDuration(d.d)))
 		}
 	}
 	if len(m.outcome.Files) > 0 {

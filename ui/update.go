@@ -269,12 +269,18 @@ func exitSummary(step string, st runbook.StepState) string {
 	return fmt.Sprintf("%s: %s, expectations NOT met: f (failed), R (retry), or p with a note", step, how)
 }
 
+// stepDuration rounds how long a step ran for display: tenths of a second,
+// or milliseconds under a second (a 13 ms check reads "13ms", not "0s").
+func stepDuration(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(100 * time.Millisecond)
+}
+
 // exitWords describes an ExitInfo: "exit 0 in 1.2s", "killed by TERM".
 func exitWords(x *runbook.ExitInfo) string {
-	d := x.Duration.Round(100 * time.Millisecond)
-	if x.Duration < time.Second {
-		d = x.Duration.Round(time.Millisecond)
-	}
+	d := stepDuration(x.Duration)
 	switch {
 	case x.Unknown:
 		s := "exit status unknown (connection lost?)"
