@@ -26,16 +26,24 @@ type outputReader struct {
 
 // lit consumes s or marks the record as not for this reader.
 func (r *outputReader) lit(s string) {
-	if r.bad || !bytes.HasPrefix(r.b[r.i:], []byte(s)) {
+	if !r.skip(s) {
 		r.bad = true
-		return
 	}
-	r.i += len(s)
 }
 
 // peek reports whether s comes next, without consuming it.
 func (r *outputReader) peek(s string) bool {
 	return !r.bad && bytes.HasPrefix(r.b[r.i:], []byte(s))
+}
+
+// skip consumes s when it comes next (an optional field), and reports
+// whether it did.
+func (r *outputReader) skip(s string) bool {
+	if !r.peek(s) {
+		return false
+	}
+	r.i += len(s)
+	return true
 }
 
 // str reads a JSON string. Plain strings (no escape, valid UTF-8) are
@@ -127,12 +135,10 @@ func decodeOutput(rec []byte, ev *Event) bool {
 	e.Time = r.time()
 	r.lit(`,"type":"step.output"`)
 	e.Type = EvOutput
-	if r.peek(`,"step":`) {
-		r.lit(`,"step":`)
+	if r.skip(`,"step":`) {
 		e.Step = r.str()
 	}
-	if r.peek(`,"attempt":`) {
-		r.lit(`,"attempt":`)
+	if r.skip(`,"attempt":`) {
 		a := r.int()
 		if int64(int(a)) != a {
 			r.bad = true
@@ -150,8 +156,7 @@ func decodeOutput(rec []byte, ev *Event) bool {
 		r.lit(`,"t":`)
 		t := r.time()
 		var off int64
-		if r.peek(`,"o":`) {
-			r.lit(`,"o":`)
+		if r.skip(`,"o":`) {
 			off = r.int()
 		}
 		r.lit(`,"x":[`)
@@ -174,12 +179,10 @@ func decodeOutput(rec []byte, ev *Event) bool {
 	if len(lines) == 0 {
 		r.bad = true
 	}
-	if r.peek(`,"prev":`) {
-		r.lit(`,"prev":`)
+	if r.skip(`,"prev":`) {
 		e.Prev = r.str()
 	}
-	if r.peek(`,"hash":`) {
-		r.lit(`,"hash":`)
+	if r.skip(`,"hash":`) {
 		e.Hash = r.str()
 	}
 	r.lit("}")
