@@ -120,13 +120,7 @@ func (m Model) confirmYes() (tea.Model, tea.Cmd) {
 			m.syncKeys()
 			return m, nil
 		}
-		if m.rel != nil {
-			m.outcome.RunID = m.rel.RunID
-			m.outcome.Verdict = m.rel.Session.Verdict()
-			m.outcome.Finished = m.rel.Session.Finished()
-		}
-		m.quitting = true
-		return m, tea.Quit
+		return m.quit()
 	}
 	m.syncKeys()
 	return m, nil
