@@ -30,17 +30,11 @@ func TestJobID(t *testing.T) {
 	}
 }
 
-// TestRunJobBatchesInOrder streams 1,000 lines through RunJob against a
-// real journal: every line arrives once, in order, in batches of at most
-// batchLines, redacted, journaled before they are emitted, then the exit.
-func TestRunJobBatchesInOrder(t *testing.T) {
-	ex := newFakeExec("web1")
-	var texts []string
-	for i := 0; i < 1000; i++ {
-		texts = append(texts, fmt.Sprintf("line %d", i))
-	}
-	texts[500] = "DB_PASSWORD=hunter2hunter2"
-	ex.on("manage.py check", &fakeJob{lines: out(sshexec.Stdout, texts...), res: sshexec.Result{ExitCode: 0}})
+// checkJob journals the start of the check step on a fresh release
+// against ex, as Update does before it runs a step, and returns the
+// release and the Job that journaled start names.
+func checkJob(t *testing.T, ex *fakeExec) (*Release, Job) {
+	t.Helper()
 	m := started(t, ex, 100, 30)
 	rel := m.rel
 	ev, err := rel.StartEvent("check", false)
@@ -55,6 +49,21 @@ func TestRunJobBatchesInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rel, j
+}
+
+// TestRunJobBatchesInOrder streams 1,000 lines through RunJob against a
+// real journal: every line arrives once, in order, in batches of at most
+// batchLines, redacted, journaled before they are emitted, then the exit.
+func TestRunJobBatchesInOrder(t *testing.T) {
+	ex := newFakeExec("web1")
+	var texts []string
+	for i := 0; i < 1000; i++ {
+		texts = append(texts, fmt.Sprintf("line %d", i))
+	}
+	texts[500] = "DB_PASSWORD=hunter2hunter2"
+	ex.on("manage.py check", &fakeJob{lines: out(sshexec.Stdout, texts...), res: sshexec.Result{ExitCode: 0}})
+	rel, j := checkJob(t, ex)
 	var got []string
 	batches := 0
 	exit, detached, err := rel.RunJob(context.Background(), j, func(evs []runbook.Event) {

@@ -37,12 +37,7 @@ func crashBeforeLaunch(t *testing.T, ex *fakeExec) (Options, string) {
 func TestResumeNeverStartedCanRunAgain(t *testing.T) {
 	ex := newFakeExec("web1")
 	opts, path := crashBeforeLaunch(t, ex)
-	rel, events, err := OpenRun(opts, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := resize(NewResume(opts, rel, events), 100, 30)
-	m = drive(t, m, m.Init())
+	m := resumeTUI(t, opts, path)
 	if m.state != stateMain {
 		t.Fatalf("state %v (%v)", m.state, m.errPanel)
 	}
@@ -84,21 +79,10 @@ func TestResumeNeverStartedCanRunAgain(t *testing.T) {
 func TestResumeNeverStartedAgainShowsIt(t *testing.T) {
 	ex := newFakeExec("web1")
 	opts, path := crashBeforeLaunch(t, ex)
-	rel, events, err := OpenRun(opts, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := resize(NewResume(opts, rel, events), 100, 30)
-	m = drive(t, m, m.Init())
+	m := resumeTUI(t, opts, path)
 	m.rel.Journal.Close()
 
-	rel, events, err = OpenRun(opts, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m = resize(NewResume(opts, rel, events), 100, 30)
-	m = drive(t, m, m.Init())
-	defer rel.Journal.Close()
+	m = resumeTUI(t, opts, path)
 	if len(ex.attached) != 1 {
 		t.Fatalf("attached %v: a recorded lost attempt must not be reattached again", ex.attached)
 	}

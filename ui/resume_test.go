@@ -30,6 +30,19 @@ func crashMidStep(t *testing.T, ex *fakeExec) (Options, string, string) {
 	return m.opts, path, jobID
 }
 
+// resumeTUI reopens the run journaled at path and drives the resumed
+// TUI until it settles, sized 100x30. The journal is closed at cleanup.
+func resumeTUI(t *testing.T, opts Options, path string) Model {
+	t.Helper()
+	rel, events, err := OpenRun(opts, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rel.Journal.Close() })
+	m := resize(NewResume(opts, rel, events), 100, 30)
+	return drive(t, m, m.Init())
+}
+
 func TestResumeReattachesAndRestoresOutput(t *testing.T) {
 	ex := newFakeExec("web1")
 	opts, path, jobID := crashMidStep(t, ex)
@@ -76,14 +89,9 @@ func TestResumeReattachesAndRestoresOutput(t *testing.T) {
 func TestResumeShowsJournaledOutputWithoutReattach(t *testing.T) {
 	ex := newFakeExec("web1")
 	opts, path, _ := crashMidStep(t, ex)
-	rel, events, err := OpenRun(opts, path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Select the step as resume does, but with no job to reattach to the
 	// pane must still show what the journal kept.
-	m := resize(NewResume(opts, rel, events), 100, 30)
-	m = drive(t, m, m.Init())
+	m := resumeTUI(t, opts, path)
 	if s := screen(m); !strings.Contains(s, "line one") || !strings.Contains(s, "line two") {
 		t.Fatalf("journaled output not shown:\n%s", s)
 	}
@@ -92,12 +100,7 @@ func TestResumeShowsJournaledOutputWithoutReattach(t *testing.T) {
 func TestResumeJobGoneIsUnknown(t *testing.T) {
 	ex := newFakeExec("web1")
 	opts, path, _ := crashMidStep(t, ex)
-	rel, events, err := OpenRun(opts, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := resize(NewResume(opts, rel, events), 100, 30)
-	m = drive(t, m, m.Init())
+	m := resumeTUI(t, opts, path)
 	a := m.rel.Session.Step("check").Last()
 	if a == nil || a.Exit == nil || !a.Exit.Unknown {
 		t.Fatalf("a job the host forgot must end unknown: %+v", a)

@@ -253,20 +253,7 @@ func TestRunJobJournalFailsMidRun(t *testing.T) {
 		texts[i] = fmt.Sprintf("line %d", i)
 	}
 	ex.on("manage.py check", &fakeJob{lines: out(sshexec.Stdout, texts...)})
-	m := started(t, ex, 100, 30)
-	rel := m.rel
-	ev, err := rel.StartEvent("check", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rel.Commit(ev, nil); err != nil {
-		t.Fatal(err)
-	}
-	stored := journal(t, m)
-	j, err := rel.JobFor(stored[len(stored)-1])
-	if err != nil {
-		t.Fatal(err)
-	}
+	rel, j := checkJob(t, ex)
 	emits, afterClose := 0, 0
 	closed := false
 	type result struct {
