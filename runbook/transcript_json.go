@@ -27,21 +27,18 @@ func (s *Session) WriteJSON(w io.Writer, events []Event) error {
 			}
 		}
 	}
-	if err := s.WriteJSONFrom(&buf, all); err != nil {
+	if err := s.writeJSONFrom(&buf, all); err != nil {
 		return err
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
 }
 
-// WriteJSONFrom is WriteJSON for a journal read as it is written out:
-// events yields the journal's events in order (or the error that stopped
-// reading them), and only one event is held at a time, so a run with
-// hundreds of megabytes of output exports in constant memory. The output is
-// the same, byte for byte, as WriteJSON's. It writes as it reads: when it
-// returns an error the output is incomplete and must be discarded (write
-// to a temporary file, rename it on success).
-func (s *Session) WriteJSONFrom(w io.Writer, events iter.Seq2[Event, error]) error {
+// writeJSONFrom is WriteJSON over events as a sequence (or the error that
+// stopped reading them). It writes as it reads: when it returns an error
+// the output is incomplete, which is why WriteJSON gives it a buffer.
+// (An export without a Session uses WriteTranscriptJSON.)
+func (s *Session) writeJSONFrom(w io.Writer, events iter.Seq2[Event, error]) error {
 	t := transcriptOf(s)
 	head, err := transcriptHead(t)
 	if err != nil {

@@ -25,7 +25,7 @@ func TestWriteJSONFromSameBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got bytes.Buffer
-	if err := s.WriteJSONFrom(&got, seqOf(evs, nil)); err != nil {
+	if err := s.writeJSONFrom(&got, seqOf(evs, nil)); err != nil {
 		t.Fatal(err)
 	}
 	if got.String() != want.String() {
@@ -37,10 +37,10 @@ func TestWriteJSONFromSameBytes(t *testing.T) {
 	}
 
 	boom := errors.New("disk gone")
-	if err := s.WriteJSONFrom(&bytes.Buffer{}, seqOf(evs[:2], boom)); !errors.Is(err, boom) {
+	if err := s.writeJSONFrom(&bytes.Buffer{}, seqOf(evs[:2], boom)); !errors.Is(err, boom) {
 		t.Fatalf("reading error not returned: %v", err)
 	}
-	if err := s.WriteJSONFrom(&bytes.Buffer{}, seqOf(evs[:len(evs)-1], nil)); err == nil || !strings.Contains(err.Error(), "not this session's") {
+	if err := s.writeJSONFrom(&bytes.Buffer{}, seqOf(evs[:len(evs)-1], nil)); err == nil || !strings.Contains(err.Error(), "not this session's") {
 		t.Fatalf("short journal accepted: %v", err)
 	}
 	var none bytes.Buffer
