@@ -100,6 +100,19 @@ func (m Model) startConnect() (tea.Model, tea.Cmd) {
 	return m, tea.Batch(m.spin.Tick, waitForConnect(msgs))
 }
 
+// closeExecutor closes an executor golive will not use, off the Update
+// goroutine: closing waits for the link and its sessions to end, which a
+// host that stopped answering can drag out. It is nil for a nil ex.
+func closeExecutor(ex sshexec.Executor) tea.Cmd {
+	if ex == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		ex.Close()
+		return nil
+	}
+}
+
 func waitForConnect(msgs <-chan tea.Msg) tea.Cmd {
 	return func() tea.Msg { return <-msgs }
 }
@@ -108,10 +121,7 @@ func waitForConnect(msgs <-chan tea.Msg) tea.Cmd {
 func (m Model) onConnect(msg connectMsg) (tea.Model, tea.Cmd) {
 	c := &m.connect
 	if msg.attemptID != c.id || m.state != stateConnect {
-		if msg.exec != nil {
-			msg.exec.Close()
-		}
-		return m, nil
+		return m, closeExecutor(msg.exec)
 	}
 	switch {
 	case msg.hostKey != nil:

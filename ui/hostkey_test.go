@@ -10,6 +10,8 @@ import (
 	"testing/fstest"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
 	"golive/internal/sshdtest"
 	"golive/runbook"
 	"golive/sshexec"
@@ -136,5 +138,47 @@ func TestResumeErrorPanelSaysQuit(t *testing.T) {
 	s := screen(m)
 	if !strings.Contains(s, "Press any key to quit") || strings.Contains(s, "go back") || strings.Contains(s, "esc back") {
 		t.Fatalf("resume error panel offers to go back:\n%s", s)
+	}
+}
+
+// slowClose is an executor whose Close waits until release is closed, as
+// closing a link to a host that stopped answering can.
+type slowClose struct {
+	sshexec.Executor
+	release, closed chan struct{}
+}
+
+func (s *slowClose) Close() error {
+	<-s.release
+	close(s.closed)
+	return nil
+}
+
+// TestStaleConnectionClosedOffUpdate: a connection that arrives after
+// its attempt was abandoned is closed by a Cmd, never by Update itself
+// (Update must not block on the network).
+func TestStaleConnectionClosedOffUpdate(t *testing.T) {
+	m := resize(New(testOpts(t, newFakeExec("web1"))), 100, 30)
+	ex := &slowClose{Executor: newFakeExec("web1"), release: make(chan struct{}), closed: make(chan struct{})}
+	cmds := make(chan tea.Cmd, 1)
+	go func() {
+		_, cmd := m.Update(connectMsg{attemptID: m.connect.id + 1, exec: ex})
+		cmds <- cmd
+	}()
+	var cmd tea.Cmd
+	select {
+	case cmd = <-cmds:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Update blocked closing a stale connection")
+	}
+	if cmd == nil {
+		t.Fatal("the stale connection is never closed")
+	}
+	go cmd()
+	close(ex.release)
+	select {
+	case <-ex.closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the Cmd did not close the stale connection")
 	}
 }

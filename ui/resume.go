@@ -143,14 +143,11 @@ func (m Model) resumeCmd() tea.Cmd {
 func (m Model) resumeRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 	rel := m.resuming
 	if err := checkHostKey(rel, ex); err != nil {
-		if ex != nil {
-			ex.Close()
-		}
-		return m.fail(err), nil
+		return m.fail(err), closeExecutor(ex)
 	}
 	connected, err := connectedEvents(rel, ex, m.connect.accepted)
 	if err != nil {
-		return m.fail(err), nil
+		return m.fail(err), closeExecutor(ex)
 	}
 	m.resuming = nil
 	rel.Remote = ex
