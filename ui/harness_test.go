@@ -322,6 +322,12 @@ func started(t *testing.T, ex *fakeExec, w, h int) Model {
 	opts := testOpts(t, ex)
 	opts.Runbook = "release"
 	opts.Host = "web1"
+	return startedWith(t, opts, w, h)
+}
+
+// startedWith returns a model of opts on the main screen, sized w x h.
+func startedWith(t *testing.T, opts Options, w, h int) Model {
+	t.Helper()
 	m := New(opts)
 	nm, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	m = drive(t, nm.(Model), m.Init())

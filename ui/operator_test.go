@@ -209,13 +209,7 @@ func longModel(t *testing.T, ex *fakeExec, w, h int) Model {
 	}
 	opts.Runbooks = fstest.MapFS{"long.yaml": {Data: data}}
 	opts.Runbook, opts.Host = "long", "web1"
-	m := New(opts)
-	nm, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	m = drive(t, nm.(Model), m.Init())
-	if m.state != stateMain {
-		t.Fatalf("state %v: %v", m.state, m.errPanel)
-	}
-	return m
+	return startedWith(t, opts, w, h)
 }
 
 // At 80x24 nothing of a step is cut unseen: the detail wraps its lines,
@@ -489,13 +483,7 @@ func manyStepsModel(t *testing.T, n, w, h int) Model {
 	opts := testOpts(t, newFakeExec("web1"))
 	opts.Runbooks = fstest.MapFS{"many.yaml": {Data: []byte(b.String())}}
 	opts.Runbook, opts.Host = "many", "web1"
-	m := New(opts)
-	nm, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	m = drive(t, nm.(Model), m.Init())
-	if m.state != stateMain {
-		t.Fatalf("state %v: %v", m.state, m.errPanel)
-	}
-	return m
+	return startedWith(t, opts, w, h)
 }
 
 // A summary longer than the screen scrolls, and the export dialog opens
