@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -55,22 +52,6 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	path := filepath.Join(runbook.RunDir(stateDir, pos[0]), runbook.JournalName)
-	info, err := firstRunInfo(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintf(stderr, "golive export: no run %q in %s\n", pos[0], stateDir)
-		return 2
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "golive export: %v\n", err)
-		return 1
-	}
-	// The journal keeps secret values masked, and exporting needs none:
-	// render them masked unless given.
-	for name, v := range info.Vars {
-		if _, given := c.vars[name]; !given && v == runbook.Mask {
-			c.vars[name] = runbook.Mask
-		}
-	}
 	opts, err := buildOptions(c, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "golive export: %v\n", err)
@@ -85,6 +66,10 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	// The journal is only read, never locked or changed: a golive still
 	// running this release keeps writing it meanwhile.
 	ex, err := ui.ExportRun(opts, path, c.out, sign)
+	if errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(stderr, "golive export: no run %q in %s\n", pos[0], stateDir)
+		return 2
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "golive export: %v\n", err)
 		return 1
@@ -110,22 +95,4 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "golive: the journal's last record is not whole (golive stopped while writing it): it is left out; golive resume %s repairs the journal\n", ex.RunID)
 	}
 	return 0
-}
-
-// firstRunInfo reads the run.started event that opens a journal.
-func firstRunInfo(path string) (runbook.RunInfo, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return runbook.RunInfo{}, err
-	}
-	defer f.Close()
-	line, err := bufio.NewReaderSize(f, 64<<10).ReadBytes('\n')
-	if err != nil {
-		return runbook.RunInfo{}, fmt.Errorf("%s:1: no complete first record: nothing to export", path)
-	}
-	var ev runbook.Event
-	if err := json.Unmarshal(line, &ev); err != nil || ev.Type != runbook.EvRunStarted || ev.Run == nil {
-		return runbook.RunInfo{}, fmt.Errorf("%s:1: not a run.started record; is this a golive journal?", path)
-	}
-	return *ev.Run, nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"syscall"
 	"time"
@@ -38,8 +39,8 @@ type RunExport struct {
 // changes nothing, so it works while another golive is still writing the
 // run (golive export during a release). It exports the records that are
 // whole and says whether the run is live. The run's runbook must be as it
-// was, and a secret variable the runbook needs to render must be given in
-// opts.Vars (the masked value will do).
+// was. The journal keeps secret values masked and a transcript needs none:
+// a secret not given in opts.Vars renders masked.
 func ExportRun(opts Options, path, dir string, sign SignFunc) (RunExport, error) {
 	var out RunExport
 	out.Live = journalInUse(path)
@@ -48,6 +49,16 @@ func ExportRun(opts Options, path, dir string, sign SignFunc) (RunExport, error)
 		return out, err
 	}
 	out.RunID = info.ID
+	vars := maps.Clone(opts.Vars)
+	if vars == nil {
+		vars = map[string]string{}
+	}
+	for name, v := range info.Vars {
+		if _, given := vars[name]; !given && v == runbook.Mask {
+			vars[name] = runbook.Mask
+		}
+	}
+	opts.Vars = vars
 	plan, err := planFor(opts, info, set)
 	if err != nil {
 		return out, err
