@@ -212,15 +212,7 @@ func TestSSHDropDuringAttach(t *testing.T) {
 		t.Fatalf("run: %v, want context.Canceled", err)
 	}
 	first := c.stop()
-	var from Offsets
-	for _, l := range first {
-		switch l.Stream {
-		case Stdout:
-			from.Stdout = l.Offset
-		case Stderr:
-			from.Stderr = l.Offset
-		}
-	}
+	from := lastOffsets(first)
 	e2 := sshRunner(t, s, root)
 	var once sync.Once
 	killed := make(chan int, 1)
@@ -236,14 +228,7 @@ func TestSSHDropDuringAttach(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case n := <-killed:
-		if n == 0 {
-			t.Fatal("no sshd session was killed")
-		}
-	default:
-		t.Fatal("the link never dropped during Attach")
-	}
+	wantKilled(t, killed, "the link never dropped during Attach")
 	if res.ExitCode != 4 || res.Unknown {
 		t.Errorf("result = %+v, want exit 4", res)
 	}

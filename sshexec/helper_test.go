@@ -176,28 +176,10 @@ func (w writeCloser) Close() error { return w.close() }
 // before the launch request reached it or after the helper ran it, the job
 // runs exactly once and all its output arrives.
 func TestHelperDropDuringLaunch(t *testing.T) {
-	for _, mode := range []string{"before", "cut"} {
-		t.Run(mode, func(t *testing.T) {
-			dir := t.TempDir()
-			ct := &cutTransport{mode: mode}
-			r := newRunner(ct)
-			r.root = shq(dir)
-			defer r.Close()
-			count := filepath.Join(dir, "runs")
-			script := fmt.Sprintf("echo run >>%s; i=1; while [ $i -le 20 ]; do echo $i; sleep 0.05; i=$((i+1)); done; exit 6", shq(count))
-			res, lines, err := runJob(t, r, Spec{Script: script})
-			if err != nil || res.ExitCode != 6 {
-				t.Fatalf("%+v %v", res, err)
-			}
-			wantSeq(t, texts(lines, Stdout), "", 20)
-			if b, _ := os.ReadFile(count); string(b) != "run\n" {
-				t.Errorf("the job ran %d times", strings.Count(string(b), "run"))
-			}
-			if ct.reconnects != 1 {
-				t.Errorf("%d reconnects, want 1", ct.reconnects)
-			}
-		})
-	}
+	testDropDuringLaunch(t, func(mode string) (transport, func() int) {
+		ct := &cutTransport{mode: mode}
+		return ct, func() int { return ct.reconnects }
+	})
 }
 
 // killTransport is the local transport whose first helper kills itself

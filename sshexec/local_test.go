@@ -162,15 +162,18 @@ func (f *flakyTransport) reconnect(_ context.Context, notify func(string)) error
 	return nil
 }
 
-// TestDropDuringLaunch: whether or not the launcher ran before the link
-// dropped, the job runs exactly once and all its output arrives.
-func TestDropDuringLaunch(t *testing.T) {
+// testDropDuringLaunch runs, for each mode ("before": the link drops
+// before the launch reaches the far side; "cut": after it ran there), a
+// job through the transport mk returns: the job runs exactly once, all
+// its output arrives, and the link is reconnected once (reconnects tells).
+func testDropDuringLaunch(t *testing.T, mk func(mode string) (tr transport, reconnects func() int)) {
 	for _, mode := range []string{"before", "cut"} {
 		t.Run(mode, func(t *testing.T) {
 			dir := t.TempDir()
-			ft := &flakyTransport{mode: mode}
-			r := newRunner(ft)
+			tr, reconnects := mk(mode)
+			r := newRunner(tr)
 			r.root = shq(dir)
+			defer r.Close()
 			count := filepath.Join(dir, "runs")
 			script := fmt.Sprintf("echo run >>%s; i=1; while [ $i -le 20 ]; do echo $i; sleep 0.05; i=$((i+1)); done; exit 6", shq(count))
 			res, lines, err := runJob(t, r, Spec{Script: script})
@@ -181,14 +184,22 @@ func TestDropDuringLaunch(t *testing.T) {
 			if b, _ := os.ReadFile(count); string(b) != "run\n" {
 				t.Errorf("the job ran %d times", strings.Count(string(b), "run"))
 			}
-			if ft.reconnects != 1 {
-				t.Errorf("%d reconnects, want 1", ft.reconnects)
+			if n := reconnects(); n != 1 {
+				t.Errorf("%d reconnects, want 1", n)
 			}
 		})
 	}
 }
 
-// TestLocalMissingTool: a host without setsid gets a clear error at once.
+// TestDropDuringLaunch: whether or not the launcher ran before the link
+// dropped, the job runs exactly once and all its output arrives.
+func TestDropDuringLaunch(t *testing.T) {
+	testDropDuringLaunch(t, func(mode string) (transport, func() int) {
+		ft := &flakyTransport{mode: mode}
+		return ft, func() int { return ft.reconnects }
+	})
+}
+
 func TestLocalMissingTool(t *testing.T) {
 	bin := t.TempDir()
 	for _, tool := range []string{"mkdir", "head", "tail", "stat", "rm", "cat", "sleep", "id"} {

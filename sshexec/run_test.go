@@ -324,6 +324,21 @@ func testCancel(t *testing.T, e Executor) {
 	}
 }
 
+// lastOffsets is where a follower that delivered lines resumes: the
+// offset of the last stdout and of the last stderr line.
+func lastOffsets(lines []Line) Offsets {
+	var from Offsets
+	for _, l := range lines {
+		switch l.Stream {
+		case Stdout:
+			from.Stdout = l.Offset
+		case Stderr:
+			from.Stderr = l.Offset
+		}
+	}
+	return from
+}
+
 // testAttach stops following midway (as a crashing golive would), then a
 // fresh Executor attaches from the last delivered offsets: every line
 // arrives exactly once, then the exit code.
@@ -341,15 +356,7 @@ func testAttach(t *testing.T, e Executor, fresh func() Executor) {
 		t.Fatalf("run: %v, want context.Canceled", err)
 	}
 	first := c.stop()
-	var from Offsets
-	for _, l := range first {
-		switch l.Stream {
-		case Stdout:
-			from.Stdout = l.Offset
-		case Stderr:
-			from.Stderr = l.Offset
-		}
-	}
+	from := lastOffsets(first)
 	e2 := fresh()
 	defer e2.Close()
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 60*time.Second)

@@ -99,6 +99,20 @@ func TestSSHFrozenLink(t *testing.T) {
 	}
 }
 
+// wantKilled fails the test unless the sessions were killed (killed
+// holds how many) before now; never names what did not happen.
+func wantKilled(t *testing.T, killed <-chan int, never string) {
+	t.Helper()
+	select {
+	case n := <-killed:
+		if n == 0 {
+			t.Fatal("no sshd session was killed")
+		}
+	default:
+		t.Fatal(never)
+	}
+}
+
 // TestSSHDropMidCommand kills the sshd processes serving the connection
 // while a job prints 200,000 numbers: the job keeps running, Run
 // reconnects and reattaches, and every number arrives exactly once, with
@@ -122,14 +136,7 @@ func TestSSHDropMidCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case n := <-killed:
-		if n == 0 {
-			t.Fatal("no sshd session was killed")
-		}
-	default:
-		t.Fatal("the connection was never dropped")
-	}
+	wantKilled(t, killed, "the connection was never dropped")
 	if res.ExitCode != 7 || res.Unknown {
 		t.Errorf("result = %+v, want exit 7", res)
 	}
