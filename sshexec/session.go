@@ -231,6 +231,13 @@ func (c *Client) sessionClosed(s *ssh.Session) {
 	s.Close()
 	c.smu.Lock()
 	c.open--
+	c.smu.Unlock()
+	c.wakeFree()
+}
+
+// wakeFree wakes the opens waiting for a free slot (waitFree).
+func (c *Client) wakeFree() {
+	c.smu.Lock()
 	if c.freed != nil {
 		close(c.freed)
 		c.freed = nil

@@ -78,16 +78,11 @@ func (c *Client) start(ctx context.Context, cmd string) (*stream, error) {
 				return l.dead()
 			}
 		},
-		stop: func() {
+		stop: sync.OnceFunc(func() {
 			sess.Close()
 			release()
-			c.smu.Lock()
-			if c.freed != nil { // wake an open waiting for a free slot
-				close(c.freed)
-				c.freed = nil
-			}
-			c.smu.Unlock()
-		},
+			c.wakeFree()
+		}),
 		wait: sess.Wait,
 	}, nil
 }
