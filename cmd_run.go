@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -111,7 +109,7 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 	// The TUI asks for an encrypted key's passphrase in a dialog; plain
 	// mode and export sign with the agent or an unencrypted key.
 	opts.SignAsking = func(ask ui.PassphraseFunc) ui.SignFunc {
-		return func(data io.Reader) ([]byte, string, string, error) {
+		return func(data io.Reader, runOperator string) ([]byte, string, string, error) {
 			wait := 30 * time.Second
 			so := sshexec.SignerOptions{KeyFile: c.identity}
 			if ask != nil {
@@ -124,10 +122,7 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 			if err != nil {
 				return nil, "", "", err
 			}
-			// The transcript is hashed as it is read; its head (where the
-			// run's operator is) is kept aside.
-			head := &prefixBuffer{max: 1 << 20}
-			sig, err := sshexec.SignTranscriptFrom(io.TeeReader(data, head), s)
+			sig, err := sshexec.SignTranscriptFrom(data, s)
 			if err != nil {
 				return nil, "", "", err
 			}
@@ -135,7 +130,7 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 			// transcript names (typed in the form, or the resumed run's).
 			op := opts.Operator
 			if op == "" {
-				op = transcriptOperator(head.b)
+				op = runOperator
 			}
 			if op == "" {
 				op = opts.DefaultOperator
@@ -145,46 +140,6 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 	}
 	opts.Sign = opts.SignAsking(nil)
 	return opts, nil
-}
-
-// prefixBuffer keeps the first max bytes written to it.
-type prefixBuffer struct {
-	b   []byte
-	max int
-}
-
-func (p *prefixBuffer) Write(b []byte) (int, error) {
-	if room := p.max - len(p.b); room > 0 {
-		p.b = append(p.b, b[:min(room, len(b))]...)
-	}
-	return len(b), nil
-}
-
-// transcriptOperator reads run.operator from the head of a JSON transcript
-// ("" when it is not there): the run comes second, after the format.
-func transcriptOperator(head []byte) string {
-	dec := json.NewDecoder(bytes.NewReader(head))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return ""
-	}
-	for dec.More() {
-		k, err := dec.Token()
-		if err != nil {
-			return ""
-		}
-		if k == "run" {
-			var run struct{ Operator string }
-			if dec.Decode(&run) != nil {
-				return ""
-			}
-			return run.Operator
-		}
-		var skip json.RawMessage
-		if dec.Decode(&skip) != nil {
-			return ""
-		}
-	}
-	return ""
 }
 
 // dialSSH connects to a remote host through ~/.ssh/config, ssh-agent and

@@ -21,13 +21,14 @@ import (
 	"golive/runbook"
 )
 
-// SignFunc signs an exported JSON transcript with the operator's SSH key.
-// It returns the armored SSHSIG signature, the allowed_signers line for the
-// operator, and the key's SHA256 fingerprint. An error means no key could
+// SignFunc signs an exported JSON transcript with the operator's SSH key;
+// operator is the run's operator, as the transcript names them. It returns
+// the armored SSHSIG signature, the allowed_signers line for the operator
+// who signs, and the key's SHA256 fingerprint. An error means no key could
 // sign (the export goes on unsigned and says so).
 // The transcript is read from a reader, so that a release with hundreds of
 // megabytes of output is signed without holding it in memory.
-type SignFunc func(transcript io.Reader) (sig []byte, allowedSigners, fingerprint string, err error)
+type SignFunc func(transcript io.Reader, operator string) (sig []byte, allowedSigners, fingerprint string, err error)
 
 // PassphraseFunc asks the operator for a key's passphrase; prompt names
 // the key (sshexec.SignerOptions.Passphrase).
@@ -122,7 +123,7 @@ func exportJournal(plan *runbook.Plan, host, path, dir string, sign SignFunc, no
 	sum := h.Sum(nil)
 	opts := runbook.TranscriptOptions{JSONDigest: hex.EncodeToString(sum), JSONName: filepath.Base(base + ".json")}
 	if sign != nil {
-		sig, allowed, fp, err := signFile(sign, out.JSON)
+		sig, allowed, fp, err := signFile(sign, out.JSON, sess.Info().Operator)
 		if err != nil {
 			out.SignError = err
 		} else {
@@ -235,14 +236,15 @@ func readEvents(path string, torn *bool) iter.Seq2[runbook.Event, error] {
 	}
 }
 
-// signFile signs the file at path with sign, reading it as it goes.
-func signFile(sign SignFunc, path string) ([]byte, string, string, error) {
+// signFile signs the file at path, a transcript of operator's run, with
+// sign, reading it as it goes.
+func signFile(sign SignFunc, path, operator string) ([]byte, string, string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, "", "", err
 	}
 	defer f.Close()
-	return sign(bufio.NewReaderSize(f, 256<<10))
+	return sign(bufio.NewReaderSize(f, 256<<10), operator)
 }
 
 // exportCmd writes the transcript off the Update goroutine. A key that

@@ -289,7 +289,7 @@ func TestStatusLineNotCutAt80(t *testing.T) {
 // for; it records the prompts asked.
 func fakeSignAsking(asked *[]string) func(PassphraseFunc) SignFunc {
 	return func(ask PassphraseFunc) SignFunc {
-		return func(data io.Reader) ([]byte, string, string, error) {
+		return func(data io.Reader, _ string) ([]byte, string, string, error) {
 			if ask == nil {
 				return nil, "", "", errors.New("key is encrypted and nothing can ask")
 			}

@@ -60,9 +60,9 @@ func TestFlowWholeReleaseAndExport(t *testing.T) {
 	opts := testOpts(t, ex)
 	opts.Runbook, opts.Host = "release", "web1"
 	opts.OutDir = t.TempDir()
-	signed := false
-	opts.Sign = func(data io.Reader) ([]byte, string, string, error) {
-		signed = true
+	signed, signedAs := false, ""
+	opts.Sign = func(data io.Reader, operator string) ([]byte, string, string, error) {
+		signed, signedAs = true, operator
 		return []byte("-----BEGIN SSH SIGNATURE-----\nfake\n-----END SSH SIGNATURE-----\n"), "alice namespaces=\"golive-transcript\" ssh-ed25519 AAAA", "SHA256:fake", nil
 	}
 	tm := teatest.NewTestModel(t, New(opts), teatest.WithInitialTermSize(100, 30),
@@ -96,6 +96,9 @@ func TestFlowWholeReleaseAndExport(t *testing.T) {
 	}
 	if !signed {
 		t.Fatal("transcript not signed")
+	}
+	if signedAs != "alice" {
+		t.Fatalf("signer told the run's operator is %q, want alice", signedAs)
 	}
 	var md, js string
 	for _, f := range o.Files {
