@@ -2,7 +2,6 @@ package sshexec
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os/exec"
@@ -53,17 +52,10 @@ func (localTransport) exec(ctx context.Context, cmd string, stdin io.Reader, std
 	if ctx.Err() != nil {
 		return -1, ctx.Err()
 	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return 128 + int(ws.Signal()), nil
-		}
-		return ee.ExitCode(), nil
+	if code, _, ok := exitStatus(err); ok {
+		return code, nil
 	}
-	if err != nil {
-		return -1, fmt.Errorf("sshexec: local /bin/sh: %w", err)
-	}
-	return 0, nil
+	return -1, fmt.Errorf("sshexec: local /bin/sh: %w", err)
 }
 
 func (localTransport) reconnect(context.Context, func(string)) error { return nil }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os/exec"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -88,20 +90,41 @@ func (c *Client) exec(ctx context.Context, cmd string, stdin io.Reader, stdout, 
 	if ctx.Err() != nil {
 		return -1, ctx.Err()
 	}
-	if err == nil {
-		return 0, nil
-	}
-	var exit *ssh.ExitError
-	if errors.As(err, &exit) {
-		if sig := exit.Signal(); sig != "" {
-			if n, ok := signalNumbers[sig]; ok {
-				return 128 + n, nil
-			}
-			return -1, fmt.Errorf("run on %s: killed by signal %s", c.Name(), sig)
-		}
-		return exit.ExitStatus(), nil
+	if code, sig, ok := exitStatus(err); ok {
+		return code, nil
+	} else if sig != "" {
+		return -1, fmt.Errorf("run on %s: killed by signal %s", c.Name(), sig)
 	}
 	return -1, c.sessionErr(ctx, l, err)
+}
+
+// exitStatus reads how a finished command ended from its Wait error, the
+// same way for a new session, a spare one and a local process: nil is 0,
+// an exit status is itself, a known signal is 128+n as a shell reports it.
+// ok is false when err is something else (a broken link), or a signal
+// golive has no number for (then named in sig).
+func exitStatus(err error) (code int, sig string, ok bool) {
+	if err == nil {
+		return 0, "", true
+	}
+	var se *ssh.ExitError
+	if errors.As(err, &se) {
+		if sig := se.Signal(); sig != "" {
+			if n, known := signalNumbers[sig]; known {
+				return 128 + n, "", true
+			}
+			return -1, sig, false
+		}
+		return se.ExitStatus(), "", true
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, isWS := ee.Sys().(syscall.WaitStatus); isWS && ws.Signaled() {
+			return 128 + int(ws.Signal()), "", true
+		}
+		return ee.ExitCode(), "", true
+	}
+	return -1, "", false
 }
 
 // sessionErr classifies a session failure: errConnLost when the link died

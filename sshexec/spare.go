@@ -2,14 +2,10 @@ package sshexec
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os/exec"
 	"sync"
 	"time"
-
-	"golang.org/x/crypto/ssh"
 )
 
 // Spare follower sessions. Over SSH a new session costs a round trip,
@@ -120,16 +116,10 @@ func (r *runner) execOn(ctx context.Context, sp *stream, cmd string, stdout, std
 	if ctx.Err() != nil {
 		return -1, ctx.Err()
 	}
-	if err == nil {
-		return 0, nil
-	}
-	var se *ssh.ExitError
-	if errors.As(err, &se) && se.Signal() == "" {
-		return se.ExitStatus(), nil
-	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) && ee.ExitCode() >= 0 {
-		return ee.ExitCode(), nil
+	if code, sig, ok := exitStatus(err); ok {
+		return code, nil
+	} else if sig != "" {
+		return -1, fmt.Errorf("run on %s: killed by signal %s", r.t.name(), sig)
 	}
 	if sp.lost() {
 		return -1, fmt.Errorf("run on %s: %w: %v", r.t.name(), errConnLost, err)
