@@ -27,11 +27,10 @@ type viewCache struct {
 	footer memo[footerKey]
 	list   memo[listKey]
 
-	mu sync.Mutex
 	// rows are rendered step list rows, detail the step texts that
 	// depend only on the runbook, the width and the styles.
-	rows   map[rowKey]cachedLine
-	detail map[detailKey]*detailParts
+	rows   capped[rowKey, cachedLine]
+	detail capped[detailKey, *detailParts]
 }
 
 // maxRows and maxDetails bound the row and detail maps: past them they
@@ -89,26 +88,38 @@ type cachedLine struct {
 	width int
 }
 
+// capped is a map of renders, with its own lock, that starts over once
+// it holds max entries.
+type capped[K comparable, V any] struct {
+	mu sync.Mutex
+	m  map[K]V
+}
+
+// get returns the value for k, rendering it with f on a miss.
+func (c *capped[K, V]) get(k K, max int, f func() V) V {
+	c.mu.Lock()
+	v, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return v
+	}
+	v = f()
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= max {
+		c.m = map[K]V{}
+	}
+	c.m[k] = v
+	c.mu.Unlock()
+	return v
+}
+
 // row returns the cached rendering of a step list row, rendering it with
 // f on a miss.
 func (c *viewCache) row(k rowKey, f func() cachedLine) cachedLine {
 	if c == nil {
 		return f()
 	}
-	c.mu.Lock()
-	l, ok := c.rows[k]
-	c.mu.Unlock()
-	if ok {
-		return l
-	}
-	l = f()
-	c.mu.Lock()
-	if c.rows == nil || len(c.rows) >= maxRows {
-		c.rows = map[rowKey]cachedLine{}
-	}
-	c.rows[k] = l
-	c.mu.Unlock()
-	return l
+	return c.rows.get(k, maxRows, f)
 }
 
 // details returns the cached step texts for k, rendering them with f on
@@ -117,20 +128,7 @@ func (c *viewCache) details(k detailKey, f func() *detailParts) *detailParts {
 	if c == nil {
 		return f()
 	}
-	c.mu.Lock()
-	p, ok := c.detail[k]
-	c.mu.Unlock()
-	if ok {
-		return p
-	}
-	p = f()
-	c.mu.Lock()
-	if c.detail == nil || len(c.detail) >= maxDetails {
-		c.detail = map[detailKey]*detailParts{}
-	}
-	c.detail[k] = p
-	c.mu.Unlock()
-	return p
+	return c.detail.get(k, maxDetails, f)
 }
 
 // memoHeader, memoStatus, memoFooter and memoList are get on the

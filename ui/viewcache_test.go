@@ -118,15 +118,15 @@ func TestViewCacheFollowsChanges(t *testing.T) {
 func TestViewCacheReusesRows(t *testing.T) {
 	m, frame := streamingModel(t, 160, 50)
 	first := m.View().Content
-	rows, details := len(m.vc.rows), len(m.vc.detail)
+	rows, details := len(m.vc.rows.m), len(m.vc.detail.m)
 	if rows == 0 || details == 0 {
 		t.Fatalf("nothing cached: %d rows, %d details", rows, details)
 	}
 	m = frame(m)
 	second := m.View().Content
-	if len(m.vc.rows) != rows || len(m.vc.detail) != details {
+	if len(m.vc.rows.m) != rows || len(m.vc.detail.m) != details {
 		t.Fatalf("a frame with only new output rendered rows or details again: rows %d -> %d, details %d -> %d",
-			rows, len(m.vc.rows), details, len(m.vc.detail))
+			rows, len(m.vc.rows.m), details, len(m.vc.detail.m))
 	}
 	if first == second {
 		t.Fatal("the frame after a batch of output is the same screen (the attempt's line count should change)")
@@ -262,13 +262,13 @@ func TestViewCacheBounded(t *testing.T) {
 		for _, id := range []string{a, b} {
 			m = sel(m, id)
 			_ = m.View()
-			if len(m.vc.rows) > maxRows || len(m.vc.detail) > maxDetails {
-				t.Fatalf("at %d columns the cache holds %d rows and %d details (bounds %d, %d)", w, len(m.vc.rows), len(m.vc.detail), maxRows, maxDetails)
+			if len(m.vc.rows.m) > maxRows || len(m.vc.detail.m) > maxDetails {
+				t.Fatalf("at %d columns the cache holds %d rows and %d details (bounds %d, %d)", w, len(m.vc.rows.m), len(m.vc.detail.m), maxRows, maxDetails)
 			}
 		}
 	}
-	if len(m.vc.detail) >= maxDetails-2 {
-		t.Fatalf("the detail map never started over: %d entries", len(m.vc.detail))
+	if len(m.vc.detail.m) >= maxDetails-2 {
+		t.Fatalf("the detail map never started over: %d entries", len(m.vc.detail.m))
 	}
 	checkCached(t, "after the maps started over", m)
 }
