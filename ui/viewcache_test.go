@@ -253,11 +253,13 @@ func TestLongIDsAt80x24(t *testing.T) {
 
 // TestViewCacheBounded resizes through hundreds of widths with two steps
 // selected in turn: the row and detail maps stay bounded, and what is
-// rendered after they start over is still right.
+// rendered after they start over is still right. Several widths share a
+// detail width, so it takes about maxDetails widths to render more than
+// maxDetails details.
 func TestViewCacheBounded(t *testing.T) {
 	m, _ := streamingModel(t, 80, 24)
 	a, b := m.steps[m.selected+1], m.steps[m.selected+2] // no output: a cheap pane
-	for w := 40; w < 40+maxDetails/2+10; w++ {
+	for w := 40; w < 40+maxDetails+10; w++ {
 		m = resize(m, w, 30)
 		for _, id := range []string{a, b} {
 			m = sel(m, id)
