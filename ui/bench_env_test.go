@@ -153,6 +153,10 @@ type probeState struct {
 	lines    int64
 	runErr   error
 	views    int
+	// writes counts the renderer's writes to the terminal: about one per
+	// frame that differs from the one before (the renderer skips the
+	// others).
+	writes int
 	// inUpdate and inView are the time spent in the Model's Update and
 	// View: the program's one goroutine, which every batch goes through.
 	inUpdate, inView time.Duration
@@ -221,6 +225,7 @@ type screenWriter struct{ st *probeState }
 
 func (w screenWriter) Write(b []byte) (int, error) {
 	w.st.mu.Lock()
+	w.st.writes++
 	if w.st.inFlight && w.st.viewed {
 		w.st.inFlight = false
 		w.st.toScreen = append(w.st.toScreen, time.Since(w.st.sent))

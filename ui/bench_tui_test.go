@@ -107,11 +107,12 @@ func BenchmarkTUIThroughput(b *testing.B) {
 	for _, mb := range benchSizes {
 		b.Run(fmt.Sprintf("MB=%d", mb), func(b *testing.B) {
 			var g, s, sf, upd, view, cpu time.Duration
-			views := 0
+			views, writes := 0, 0
 			for i := 0; i < b.N; i++ {
 				d, st := runTUI(b, srv, mb, false)
 				g += d
 				views += st.views
+				writes += st.writes
 				upd += st.inUpdate
 				view += st.inView
 				cpu += st.cpu
@@ -127,6 +128,8 @@ func BenchmarkTUIThroughput(b *testing.B) {
 			b.ReportMetric(mbs(sf), "ssh-file-MB/s")
 			b.ReportMetric(float64(sf)/float64(g), "golive/ssh-file")
 			b.ReportMetric(float64(views)/float64(b.N), "views/run")
+			b.ReportMetric(float64(writes)/float64(b.N), "screen-writes/run")
+			b.ReportMetric(float64(writes)/g.Seconds(), "screen-writes/s")
 			b.ReportMetric(cpu.Seconds()*1e3/float64(b.N)/(float64(benchOutputBytes(mb))/1e6), "golive-cpu-ms/MB")
 			b.ReportMetric(float64(upd)/float64(g), "update-share")
 			b.ReportMetric(float64(view)/float64(g), "view-share")

@@ -51,24 +51,50 @@ func newRing() *ring { return &ring{} }
 // add appends lines, dropping the oldest beyond ringLines; they are
 // sanitized when read.
 func (r *ring) add(lines []runbook.OutputLine) {
-	if skip := len(lines) - ringLines; skip > 0 {
-		// Lines that would fall off at once are only counted.
-		for _, l := range lines[:skip] {
+	r.addBatches([][]runbook.OutputLine{lines})
+}
+
+// addBatches appends several batches in order, as add would one after the
+// other, but writes only the newest ringLines lines of them all: the
+// lines that would fall off at once are only counted. A fast step's
+// message to the UI carries tens of thousands of lines in batches of a
+// few thousand; writing each into the ring cost more than all the rest
+// of a batch's work in the UI but the Session's digest.
+func (r *ring) addBatches(batches [][]runbook.OutputLine) {
+	n := 0
+	for _, b := range batches {
+		n += len(b)
+	}
+	skip := n - ringLines
+	for _, lines := range batches {
+		if skip > 0 {
+			k := min(skip, len(lines))
+			r.countAll(lines[:k])
+			skip -= k
+			lines = lines[k:]
+		}
+		for _, l := range lines {
+			hl := heldLine{stream: l.Stream, text: l.Text}
+			if len(hl.text) > maxShownBytes { // cut now: the ring's memory stays bounded
+				hl.text, hl.clean = shown(hl.text), true
+			}
+			if len(r.buf) < ringLines {
+				r.buf = append(r.buf, hl)
+			} else {
+				r.buf[r.start] = hl
+				r.start++
+				if r.start == ringLines {
+					r.start = 0
+				}
+			}
 			r.count(l.Stream)
 		}
-		lines = lines[skip:]
 	}
+}
+
+// countAll counts lines added without holding them.
+func (r *ring) countAll(lines []runbook.OutputLine) {
 	for _, l := range lines {
-		hl := heldLine{stream: l.Stream, text: l.Text}
-		if len(hl.text) > maxShownBytes { // cut now: the ring's memory stays bounded
-			hl.text, hl.clean = shown(hl.text), true
-		}
-		if len(r.buf) < ringLines {
-			r.buf = append(r.buf, hl)
-		} else {
-			r.buf[r.start] = hl
-			r.start = (r.start + 1) % ringLines
-		}
 		r.count(l.Stream)
 	}
 }

@@ -58,3 +58,44 @@ func TestRingSanitizesWhatItShows(t *testing.T) {
 		t.Fatalf("find: %v", got)
 	}
 }
+
+// Batches added at once hold and count exactly what adding them one
+// after the other does, whether they fit the ring or overflow it.
+func TestRingAddBatchesMatchesAddInTurn(t *testing.T) {
+	n := 0
+	batch := func(k int) []runbook.OutputLine {
+		out := make([]runbook.OutputLine, k)
+		for i := range out {
+			s := runbook.StreamStdout
+			if n%7 == 3 {
+				s = runbook.StreamStderr
+			}
+			out[i] = runbook.OutputLine{Stream: s, Text: fmt.Sprintf("line %d", n)}
+			n++
+		}
+		return out
+	}
+	for _, sizes := range [][]int{{3}, {2000, 2000}, {2000, 2000, 2000}, {ringLines + 7, 5}, {1, ringLines, 0, 3000}} {
+		one, all := newRing(), newRing()
+		one.add(batch(1234)) // the ring is part full and wraps below
+		for i := 0; i < 1234; i++ {
+			all.add([]runbook.OutputLine{{Stream: one.buf[i].stream, Text: one.buf[i].text}})
+		}
+		var bs [][]runbook.OutputLine
+		for _, k := range sizes {
+			b := batch(k)
+			bs = append(bs, b)
+			one.add(b)
+		}
+		all.addBatches(bs)
+		if one.total != all.total || one.lines != all.lines || one.stderr != all.stderr || one.len() != all.len() {
+			t.Fatalf("%v: in turn total %d lines %d stderr %d held %d; at once %d %d %d %d", sizes,
+				one.total, one.lines, one.stderr, one.len(), all.total, all.lines, all.stderr, all.len())
+		}
+		for i := 0; i < one.len(); i++ {
+			if a, b := one.at(i), all.at(i); a != b {
+				t.Fatalf("%v: line %d: in turn %q, at once %q", sizes, i, a.text, b.text)
+			}
+		}
+	}
+}

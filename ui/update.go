@@ -173,6 +173,11 @@ func (m *Model) applyRunEvents(evs []runbook.Event) (refresh tea.Cmd, err error)
 	if err := m.rel.Apply(evs...); err != nil {
 		return nil, err
 	}
+	// The output goes to the rings after the loop, each ring's batches at
+	// once: a message holds many batches, and only the newest ringLines
+	// lines of them all need writing (ring.addBatches). A run is one
+	// step, so there is one ring in all but odd cases.
+	var adds []ringBatches
 	for _, ev := range evs {
 		switch ev.Type {
 		case runbook.EvOutput:
@@ -181,12 +186,28 @@ func (m *Model) applyRunEvents(evs []runbook.Event) (refresh tea.Cmd, err error)
 				m.paneDirty, m.paneFrom = true, r.total
 				refresh = tea.Tick(paneRefreshEvery, func(time.Time) tea.Msg { return paneRefreshMsg{} })
 			}
-			r.add(ev.Lines)
+			i := 0
+			for i < len(adds) && adds[i].r != r {
+				i++
+			}
+			if i == len(adds) {
+				adds = append(adds, ringBatches{r: r})
+			}
+			adds[i].batches = append(adds[i].batches, ev.Lines)
 		case runbook.EvConnection:
 			m.connBanner(ev.Conn)
 		}
 	}
+	for _, a := range adds {
+		a.r.addBatches(a.batches)
+	}
 	return refresh, nil
+}
+
+// ringBatches is the output of one message for one ring.
+type ringBatches struct {
+	r       *ring
+	batches [][]runbook.OutputLine
 }
 
 // paneRefreshEvery bounds how often streaming output redraws the pane:
