@@ -79,19 +79,23 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 		return ui.Options{}, err
 	}
 	opts := ui.Options{
-		Runbooks:        runbooks.FS,
-		Runbook:         c.runbook,
-		DefaultRunbook:  runbooks.Default,
-		Vars:            c.vars,
-		Host:            c.host,
-		Operator:        c.operator,
-		DefaultOperator: defaultOperator(),
-		OutDir:          c.out,
-		ProfilePath:     c.profile,
-		StateDir:        stateDir,
-		Local:           sshexec.NewLocal(sshexec.LocalOptions{}),
-		Now:             time.Now,
-		Version:         version,
+		Runbooks:       runbooks.FS,
+		Runbook:        c.runbook,
+		DefaultRunbook: runbooks.Default,
+		Vars:           c.vars,
+		Host:           c.host,
+		Operator:       c.operator,
+		OutDir:         c.out,
+		ProfilePath:    c.profile,
+		StateDir:       stateDir,
+		Local:          sshexec.NewLocal(sshexec.LocalOptions{}),
+		Now:            time.Now,
+		Version:        version,
+	}
+	if c.operator == "" {
+		// git config runs only when it can matter: it costs a fork and
+		// an exec at every start.
+		opts.DefaultOperator = defaultOperator()
 	}
 	if c.sudoPassword {
 		pw, err := askPassword("sudo password (kept in memory only): ", stderr)
@@ -165,7 +169,19 @@ func dialSSH(ctx context.Context, c runConfig, host string, p ui.Prompter) (sshe
 // runPlain is plain mode: no TUI, output line by line, sign-offs from
 // stdin or --yes.
 func runPlain(c runConfig, opts ui.Options, stdout, stderr io.Writer) int {
-	return ui.RunPlain(context.Background(), opts, ui.PlainOptions{In: os.Stdin, Out: stdout, Yes: c.yes})
+	return ui.RunPlain(context.Background(), opts, plainOptions(c, stdout, stderr))
+}
+
+// plainOptions are plain mode's options from the flags, with the timing
+// log $GOLIVE_TIMING names, if any (it stays open until the process ends).
+func plainOptions(c runConfig, stdout, stderr io.Writer) ui.PlainOptions {
+	po := ui.PlainOptions{In: os.Stdin, Out: stdout, Yes: c.yes, Began: began}
+	if t, err := ui.OpenTiming(); err != nil {
+		fmt.Fprintf(stderr, "golive: no timing log: %v\n", err)
+	} else if t != nil {
+		po.Timing = t
+	}
+	return po
 }
 
 // programOptions are the options of every Bubble Tea program golive
