@@ -99,7 +99,7 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 	}
 	defer rel.Journal.Close()
 	if c.plain || c.yes || !term.IsTerminal(int(os.Stdout.Fd())) {
-		return ui.ResumePlain(context.Background(), opts, rel, events, ui.PlainOptions{In: os.Stdin, Out: stdout, Yes: c.yes})
+		return ui.ResumePlain(context.Background(), opts, rel, events, plainOptions(c, stdout, stderr))
 	}
 	return runTUI(ui.NewResume(opts, rel, events), stdout, stderr)
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"golive/ui"
 )
@@ -33,7 +34,12 @@ func commands() []command {
 	}
 }
 
+// began is when main started: the zero of plain mode's timing log
+// ($GOLIVE_TIMING).
+var began time.Time
+
 func main() {
+	began = time.Now()
 	ui.TuneGC()
 	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golive/ui"
 )
 
 // outputCmd prints about mb MB of base64 text (76-column lines): random
@@ -69,18 +71,44 @@ func measure(b *testing.B, c *exec.Cmd) usage {
 // goliveRun is `golive run --plain --yes` of the runbook at rb against
 // the bench alias, in a private HOME and XDG dirs, signing the transcript
 // with the client key as an operator would. check, called after the run,
-// fails the benchmark unless the signed transcript is there.
-func (e *env) goliveRun(b *testing.B, bin, rb string) (c *exec.Cmd, check func()) {
+// fails the benchmark unless the signed transcript is there, and returns
+// the run's timing log ($GOLIVE_TIMING, see ui.PhaseTimes).
+func (e *env) goliveRun(b *testing.B, bin, rb string) (c *exec.Cmd, check func() string) {
 	home := b.TempDir()
+	timing := filepath.Join(home, "timing.log")
 	c = exec.Command(bin, "run", "--plain", "--yes", "--host", "bench", "--ssh-config", e.cfg,
 		"--identity", e.srv.ClientKeyPath, "--runbook", rb, "--operator", "bench", "--out", home)
 	c.Env = append(os.Environ(), "HOME="+home, "XDG_STATE_HOME="+filepath.Join(home, "state"),
-		"XDG_CONFIG_HOME="+filepath.Join(home, "config"), "SSH_AUTH_SOCK=", "NO_COLOR=1")
-	return c, func() {
+		"XDG_CONFIG_HOME="+filepath.Join(home, "config"), "SSH_AUTH_SOCK=", "NO_COLOR=1",
+		ui.TimingEnv+"="+timing)
+	return c, func() string {
 		if sigs, _ := filepath.Glob(filepath.Join(home, "*.json.sig")); len(sigs) != 1 {
 			b.Fatalf("no signed transcript in %s after the run", home)
 		}
+		log, err := os.ReadFile(timing)
+		if err != nil && !os.IsNotExist(err) { // absent: a binary older than the log
+			b.Fatalf("timing log: %v", err)
+		}
+		return string(log)
 	}
+}
+
+// phaseMetrics are the timing log's phases BenchmarkBinaryFiftySteps
+// reports, and the name of each metric: per run for the run's phases,
+// per step for the step's.
+var phaseMetrics = []struct {
+	phase, metric string
+	perStep       bool
+}{
+	{"plain", "start-ms", false},       // main's start to plain mode (flags, options)
+	{"loaded", "load-ms", false},       // runbook read, validated, planned
+	{"connected", "connect-ms", false}, // handshake, host key, auth
+	{"opened", "open-ms", false},       // journal created, start journaled
+	{"started", "step-start-ms", true}, // print, journal step.started (fsync)
+	{"ran", "step-run-ms", true},       // launch, output, exit journaled
+	{"signed", "step-sign-ms", true},   // sign-off journaled
+	{"finished", "finish-ms", false},   // run.finished journaled
+	{"exported", "export-ms", false},   // transcript written and signed
 }
 
 // BenchmarkBinaryMemory runs the built golive binary, `golive run --plain
@@ -134,16 +162,18 @@ func BenchmarkBinaryFiftySteps(b *testing.B) {
 	const cmd = "seq 1 1000"
 	rb := writeRunbook(b, stepsRunbook(50, cmd))
 	var g, s usage
+	var logs strings.Builder
 	for i := 0; i < b.N; i++ {
 		c, check := e.goliveRun(b, bin, rb)
 		gu := measure(b, c)
-		check()
+		logs.WriteString(check())
 		t0 := time.Now()
 		for k := 0; k < 50; k++ {
 			measure(b, e.ssh(true, cmd))
 		}
 		s.wall += time.Since(t0)
 		g.wall += gu.wall
+		g.cpu += gu.cpu
 		g.maxRSS = max(g.maxRSS, gu.maxRSS)
 		b.StopTimer()
 		e.cleanJobs(b)
@@ -153,5 +183,27 @@ func BenchmarkBinaryFiftySteps(b *testing.B) {
 	b.ReportMetric(float64(g.maxRSS)/(1<<20), "golive-maxrss-MiB")
 	b.ReportMetric(per(g.wall), "golive-ms/step")
 	b.ReportMetric(per(s.wall), "ssh-mux-ms/step")
+	b.ReportMetric(per(g.cpu), "golive-cpu-ms/step") // golive's own CPU: steadier than wall time under load
 	b.ReportMetric(float64(g.wall)/float64(s.wall), "golive/mux")
+	// Where the binary's time went, from its timing log; "rest-ms" is
+	// what the log does not cover: the process's start before main and
+	// its end after the export (wall time less the last phase's end).
+	sums, runs := ui.PhaseTimes(logs.String())
+	switch runs {
+	case b.N:
+	case 0:
+		return // $GOLIVE_BIN is older than the timing log
+	default:
+		b.Fatalf("the timing logs hold %d runs, want %d", runs, b.N)
+	}
+	covered := 0.0
+	for _, m := range phaseMetrics {
+		covered += sums[m.phase]
+		div := float64(b.N)
+		if m.perStep {
+			div *= 50
+		}
+		b.ReportMetric(sums[m.phase]/div, m.metric)
+	}
+	b.ReportMetric(float64(g.wall)/float64(time.Millisecond)/float64(b.N)-covered/float64(b.N), "rest-ms")
 }

@@ -48,6 +48,8 @@ type plain struct {
 	section     string
 	// noColor drops the colours Sanitize keeps (NO_COLOR is set).
 	noColor bool
+	// clock writes the timing log (PlainOptions.Timing); nil: none.
+	clock *phaseClock
 }
 
 func newPlain(opts Options, po PlainOptions) *plain {
@@ -58,6 +60,9 @@ func newPlain(opts Options, po PlainOptions) *plain {
 		po.Out = io.Discard
 	}
 	p := &plain{opts: opts, po: po, echo: true, noColor: os.Getenv("NO_COLOR") != ""}
+	if po.Timing != nil {
+		p.clock = newPhaseClock(po.Timing, po.Began)
+	}
 	if f, ok := po.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.echo = false // the terminal echoes what the operator types
 	}

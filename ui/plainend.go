@@ -36,6 +36,7 @@ func (p *plain) finish() int {
 		p.resumeHint()
 		return ExitFailed
 	}
+	p.clock.mark("finished", "")
 	v := p.rel.Session.Verdict()
 	done, total := p.rel.Session.Progress()
 	p.info("run %s finished: %s (%d of %d steps settled)", p.rel.RunID, v, done, total)
@@ -66,6 +67,7 @@ func (p *plain) export() bool {
 		})
 	}
 	ex, err := p.rel.Export(dir, sign, p.opts.Now())
+	p.clock.mark("exported", "")
 	if err != nil {
 		p.info("transcript not written: %v", err)
 		return false

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/term"
 
@@ -42,6 +43,12 @@ type PlainOptions struct {
 	// marks not-applicable steps n/a and stops at the first failure or
 	// manual step.
 	Yes bool
+	// Timing, when set, receives the timing log: one line per phase of
+	// the run (plaintiming.go). golive sets it from $GOLIVE_TIMING.
+	Timing io.Writer
+	// Began is when the timing log's clock starts (golive: main's
+	// start); zero means when RunPlain or ResumePlain is called.
+	Began time.Time
 }
 
 // RunPlain starts a new release without a TUI and walks it to the end,
@@ -53,6 +60,7 @@ func RunPlain(ctx context.Context, opts Options, po PlainOptions) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	p := newPlain(opts, po)
+	p.clock.mark("plain", "")
 	code := p.begin(ctx)
 	if p.rel == nil {
 		return code
@@ -68,6 +76,7 @@ func ResumePlain(ctx context.Context, opts Options, rel *Release, events []runbo
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	p := newPlain(opts, po)
+	p.clock.mark("plain", "resume")
 	p.resumed = true
 	p.from = Offsets(events)
 	info := rel.Session.Info()
@@ -133,6 +142,7 @@ func (p *plain) begin(ctx context.Context) int {
 		}
 		return ExitUsage
 	}
+	p.clock.mark("loaded", "")
 	ex, err := p.connect(ctx, host)
 	if err != nil {
 		p.info("%v", err)
@@ -156,6 +166,7 @@ func (p *plain) begin(ctx context.Context) int {
 		return ExitFailed
 	}
 	p.rel = rel
+	p.clock.mark("opened", "")
 	// Saved once the release has started, so the next one needs no
 	// typing; secret values are never saved.
 	if err := SaveProfile(profileFile(o.ProfilePath, rb.ID), rb, Profile{Host: host, Operator: operator, Vars: plan.Vars}); err != nil {
@@ -199,6 +210,7 @@ func (p *plain) connect(ctx context.Context, host string) (sshexec.Executor, err
 		return nil, fmt.Errorf("connect %s: %w", host, err)
 	}
 	p.info("connected to %s", host)
+	p.clock.mark("connected", host)
 	return ex, nil
 }
 

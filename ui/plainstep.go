@@ -40,6 +40,7 @@ func (p *plain) run(ctx context.Context, id string) (outcome, error) {
 	if err := p.rel.Commit(ev, err); err != nil {
 		return broken, err
 	}
+	p.clock.mark("started", id)
 	return p.follow(ctx, ev, false)
 }
 
@@ -133,6 +134,7 @@ func (p *plain) follow(ctx context.Context, ev runbook.Event, attach bool) (outc
 	if err := p.rel.Apply(*exit); err != nil {
 		return broken, err
 	}
+	p.clock.mark("ran", ev.Step)
 	a := p.rel.Session.Step(ev.Step).Last()
 	switch {
 	case neverStarted(a):
@@ -202,6 +204,7 @@ func (p *plain) signOff(ctx context.Context, id string) (outcome, error) {
 		if err := p.rel.Commit(s.SignOff(id, v, "", p.rel.Operator, true)); err != nil {
 			return broken, err
 		}
+		p.clock.mark("signed", id)
 		p.info("signed off %s (automatic)", v)
 		if v == runbook.VerdictFailed {
 			return stopFailed, nil
@@ -286,6 +289,7 @@ func (p *plain) note(ctx context.Context, id string, v runbook.Verdict) (outcome
 		case err != nil:
 			return broken, true, err
 		}
+		p.clock.mark("signed", id)
 		p.info("%s signed off %s", id, v)
 		ps := p.rel.Plan.Step(id)
 		if v == runbook.VerdictFailed && ps.Step.Risk == runbook.RiskHigh && strings.TrimSpace(note) == "" {
