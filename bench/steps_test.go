@@ -216,7 +216,7 @@ func BenchmarkStepOverhead(b *testing.B) {
 		b.Run(fmt.Sprintf("steps=%d", k), func(b *testing.B) {
 			ctx := context.Background()
 			var tGolive, tFresh, tMux, tBare time.Duration
-			bare := make(chan sshexec.Line, 16)
+			bare := make(chan []sshexec.Line, 16)
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				rel := newRelease(b, ex, stepsRunbook(k, "true"))

@@ -143,15 +143,17 @@ func (r execRunner) run(t *testing.T, ps *runbook.PlannedStep) stepResult {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout+30*time.Second)
 	defer cancel()
-	out := make(chan sshexec.Line, 64)
+	out := make(chan []sshexec.Line, 64)
 	var lines []string
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for l := range out {
-			if l.Stream != sshexec.Notice {
-				lines = append(lines, strings.TrimRight(l.Text, "\r"))
+		for batch := range out {
+			for _, l := range batch {
+				if l.Stream != sshexec.Notice {
+					lines = append(lines, strings.TrimRight(l.Text, "\r"))
+				}
 			}
 		}
 	}()

@@ -12,7 +12,7 @@ import (
 // across reconnects so no byte is delivered twice or skipped.
 type follower struct {
 	id, token      string
-	out            chan<- Line
+	out            chan<- []Line
 	ctx            context.Context
 	stdout, stderr *splitter
 	done           chan struct{} // closed when Run/Attach returns
@@ -21,14 +21,16 @@ type follower struct {
 	cancels        []chan struct{} // Cancels of this job in progress
 }
 
-func (f *follower) send(l Line) error {
+// send hands batch (non-empty, the receiver's from now on) to Run's or
+// Attach's caller.
+func (f *follower) send(batch []Line) error {
 	select {
-	case f.out <- l:
+	case f.out <- batch:
 		return nil
 	default:
 	}
 	select {
-	case f.out <- l:
+	case f.out <- batch:
 		return nil
 	case <-f.ctx.Done():
 		return f.ctx.Err()
@@ -42,7 +44,7 @@ var errFollowEnded = errors.New("sshexec: follow ended")
 
 // notice sends a Notice from the Run/Attach goroutine.
 func (f *follower) notice(msg string) {
-	_ = f.send(Line{Stream: Notice, Text: msg, Time: time.Now()})
+	_ = f.send([]Line{{Stream: Notice, Text: msg, Time: time.Now()}})
 }
 
 // external sends a Notice from another goroutine (Cancel); it never sends
@@ -54,7 +56,7 @@ func (f *follower) external(ctx context.Context, msg string) {
 		return
 	}
 	select {
-	case f.out <- Line{Stream: Notice, Text: msg, Time: time.Now()}:
+	case f.out <- []Line{{Stream: Notice, Text: msg, Time: time.Now()}}:
 	case <-f.done:
 	case <-f.ctx.Done():
 	case <-ctx.Done():
@@ -95,7 +97,7 @@ func (f *follower) waitCancels() {
 	}
 }
 
-func (r *runner) register(ctx context.Context, id, token string, from Offsets, out chan<- Line) (*follower, error) {
+func (r *runner) register(ctx context.Context, id, token string, from Offsets, out chan<- []Line) (*follower, error) {
 	f := &follower{id: id, token: token, out: out, ctx: ctx, done: make(chan struct{})}
 	f.stdout = newSplitter(Stdout, from.Stdout, f.send)
 	f.stderr = newSplitter(Stderr, from.Stderr, f.send)

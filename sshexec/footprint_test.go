@@ -56,7 +56,7 @@ func testNoSecretOnDisk(t *testing.T, e Executor, root string) {
 	var mu sync.Mutex
 	var during, argv []string
 	looked := false
-	c := newCollector(func(l Line) {
+	c := newCollector(t, func(l Line) {
 		if l.Stream == Stdout && l.Text == "running" {
 			mu.Lock()
 			during, looked = filesHolding(t, root, plantedSecret), true
@@ -119,7 +119,7 @@ func testForget(t *testing.T, e Executor, other Executor, root string) {
 	id := jobID(t)
 	dir := filepath.Join(root, id)
 	started := make(chan struct{})
-	c := newCollector(func(l Line) {
+	c := newCollector(t, func(l Line) {
 		if l.Stream == Stdout && l.Text == "up" {
 			close(started)
 		}

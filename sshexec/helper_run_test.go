@@ -23,7 +23,7 @@ import (
 // right, and the next job starts a new helper.
 func testHelperKilledMidJob(t *testing.T, r *runner) {
 	var once sync.Once
-	c := newCollector(func(l Line) {
+	c := newCollector(t, func(l Line) {
 		if l.Stream == Stdout && l.Text == "30" {
 			once.Do(func() {
 				if err := syscall.Kill(helperPID(t, r), syscall.SIGKILL); err != nil {
@@ -102,7 +102,7 @@ func TestSSHHelperAfterReconnect(t *testing.T) {
 func testNoLeftovers(t *testing.T, r *runner, root string) {
 	ctx := ctxT(t)
 	mark := "GOLIVE_TEST_MARK=" + newToken() // in the jobs' environment
-	ch := make(chan Line, 16)
+	ch := make(chan []Line, 16)
 	for i := 0; i < 100; i++ {
 		id := fmt.Sprintf("%s-%d", jobID(t), i)
 		res, err := r.Run(ctx, Spec{JobID: id, Script: "true", Timeout: time.Hour, Env: map[string]string{"GOLIVE_TEST_MARK": mark[len("GOLIVE_TEST_MARK="):]}}, ch)
@@ -203,7 +203,7 @@ func TestSSHDropDuringAttach(t *testing.T) {
 	id := jobID(t)
 	script := `i=1; while [ $i -le 400 ]; do echo n$i; echo e$i >&2; sleep 0.005; i=$((i+1)); done; exit 4`
 	ctx, cancel := context.WithCancel(context.Background())
-	c := newCollector(func(l Line) {
+	c := newCollector(t, func(l Line) {
 		if l.Text == "n40" {
 			cancel()
 		}
@@ -216,7 +216,7 @@ func TestSSHDropDuringAttach(t *testing.T) {
 	e2 := sshRunner(t, s, root)
 	var once sync.Once
 	killed := make(chan int, 1)
-	c2 := newCollector(func(l Line) {
+	c2 := newCollector(t, func(l Line) {
 		if l.Stream == Stdout && l.Text == "n150" {
 			once.Do(func() { killed <- s.KillSessions() })
 		}

@@ -17,6 +17,12 @@ import (
 // longer than MaxLineBytes are cut at a rune boundary. Memory is bounded by
 // MaxLineBytes whatever the input. Offset counts bytes of the stream file
 // exactly, so that Attach can resume where a Line ended.
+//
+// One Write emits at most one batch, holding every line it completed: the
+// lines that lie wholly inside the written bytes share one string (one
+// conversion for the whole write), and only a line that began in an
+// earlier write (the carry buffer) or was cut at MaxLineBytes has a
+// string of its own.
 type splitter struct {
 	mu     sync.Mutex // Write and the quiet timer
 	stream Stream
@@ -27,7 +33,7 @@ type splitter struct {
 	cr    bool // last byte was a '\r' that ended a line: swallow a '\n'
 	ecr   bool // last byte was a '\r' on an empty line: '\n' makes ""
 	buf   []byte
-	emit  func(Line) error
+	emit  func([]Line) error
 	now   func() time.Time
 	// quiet: a partial line (no newline yet) that sits this long is
 	// delivered as it is, so that "Applying app.0001..." shows while the
@@ -36,14 +42,27 @@ type splitter struct {
 	timer   *time.Timer
 	partial bool // the last Line was such a partial one
 	stopped bool
+	pend    []pending // the lines of the Write under way (scratch, reused)
 }
+
+// pending is a line found by Write, not yet sent: either a span [lo, hi)
+// of the written bytes, or its own text.
+type pending struct {
+	lo, hi int
+	span   bool
+	text   string
+	off    int64
+}
+
+// maxPendKeep bounds the scratch a splitter keeps between writes.
+const maxPendKeep = 4096
 
 // quietPartial is how long a partial line waits before it is delivered.
 const quietPartial = time.Second
 
 // newSplitter follows stream from byte offset from; when from > 0 the
 // follower must start one byte earlier (see start).
-func newSplitter(s Stream, from int64, emit func(Line) error) *splitter {
+func newSplitter(s Stream, from int64, emit func([]Line) error) *splitter {
 	return &splitter{stream: s, off: from, prime: from > 0, emit: emit, now: time.Now, quiet: quietPartial}
 }
 
@@ -54,7 +73,7 @@ func (s *splitter) firePartial() {
 	if s.stopped || len(s.buf) == 0 {
 		return
 	}
-	if s.emit(Line{Stream: s.stream, Text: text(s.buf), Time: s.now(), Offset: s.off}) == nil {
+	if s.emit([]Line{{Stream: s.stream, Text: text(s.buf), Time: s.now(), Offset: s.off}}) == nil {
 		s.buf = s.buf[:0]
 		s.partial = true
 	}
@@ -93,8 +112,9 @@ func (s *splitter) start() int64 {
 	return s.off
 }
 
-// Write consumes p. It fails only when emit does (the consumer is gone);
-// the bytes before the failure are accounted for.
+// Write consumes p and emits the lines it completed as one batch. It
+// fails only when emit does (the consumer is gone); none of p's lines
+// were then delivered.
 func (s *splitter) Write(p []byte) (int, error) {
 	n := len(p)
 	if len(p) == 0 {
@@ -108,7 +128,8 @@ func (s *splitter) Write(p []byte) (int, error) {
 		s.prime = false
 		p = p[1:]
 	}
-	t := s.now()
+	base := p
+	s.pend = s.pend[:0]
 	for len(p) > 0 {
 		if s.cr || s.ecr {
 			wasEmpty := s.ecr
@@ -117,9 +138,7 @@ func (s *splitter) Write(p []byte) (int, error) {
 				s.off++
 				p = p[1:]
 				if wasEmpty {
-					if err := s.line(nil, t); err != nil {
-						return n - len(p), err
-					}
+					s.pend = append(s.pend, pending{off: s.off})
 				}
 				continue
 			}
@@ -135,52 +154,89 @@ func (s *splitter) Write(p []byte) (int, error) {
 			s.off += int64(k)
 			p = p[k:]
 			if len(s.buf) >= MaxLineBytes {
-				if err := s.cut(t); err != nil {
-					return n - len(p), err
-				}
+				s.cut()
 			}
 			continue
 		}
-		s.buf = append(s.buf, p[:i]...)
 		c := p[i]
+		lo := len(base) - len(p)
+		carried := len(s.buf) > 0
+		if carried {
+			s.buf = append(s.buf, p[:i]...)
+		}
 		s.off += int64(i + 1)
 		p = p[i+1:]
-		if len(s.buf) == 0 && s.partial {
+		if !carried && i == 0 && s.partial {
 			// The end of a line already delivered in part.
 			s.partial = false
 			s.cr = c == '\r'
 			continue
 		}
 		s.partial = false
-		if c == '\r' && len(s.buf) == 0 {
+		if c == '\r' && !carried && i == 0 {
 			s.ecr = true
 			continue
 		}
 		s.cr = c == '\r'
-		if err := s.line(s.buf, t); err != nil {
-			return n - len(p), err
+		if carried {
+			s.pend = append(s.pend, pending{text: text(s.buf), off: s.off})
+			s.buf = s.buf[:0]
+		} else {
+			s.pend = append(s.pend, pending{lo: lo, hi: lo + i, span: true, off: s.off})
 		}
-		s.buf = s.buf[:0]
 	}
-	return n, nil
+	return n, s.send(base, s.now())
 }
 
-// cut emits the first MaxLineBytes (or fewer, not to split a rune) of a
-// full buffer and keeps the rest.
-func (s *splitter) cut(t time.Time) error {
+// cut queues the first MaxLineBytes (or fewer, not to split a rune) of a
+// full buffer as a line and keeps the rest.
+func (s *splitter) cut() {
 	k := cutPoint(s.buf)
 	rest := len(s.buf) - k
-	l := Line{Stream: s.stream, Text: text(s.buf[:k]), Time: t, Offset: s.off - int64(rest)}
-	if err := s.emit(l); err != nil {
-		return err
-	}
+	s.pend = append(s.pend, pending{text: text(s.buf[:k]), off: s.off - int64(rest)})
 	s.buf = s.buf[:copy(s.buf, s.buf[k:])]
-	return nil
 }
 
-// line emits b as a whole line ending at s.off.
-func (s *splitter) line(b []byte, t time.Time) error {
-	return s.emit(Line{Stream: s.stream, Text: text(b), Time: t, Offset: s.off})
+// send emits the lines Write queued, as one batch stamped t: the spans
+// become substrings of one string made of b once, valid UTF-8 as text
+// makes it.
+func (s *splitter) send(b []byte, t time.Time) error {
+	if len(s.pend) == 0 {
+		return nil
+	}
+	var all string
+	valid, lo := true, 0
+	first, last := -1, -1
+	for i := range s.pend {
+		if s.pend[i].span {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if first >= 0 {
+		lo = s.pend[first].lo
+		all = string(b[lo:s.pend[last].hi])
+		valid = utf8.ValidString(all)
+	}
+	batch := make([]Line, len(s.pend))
+	for i, pl := range s.pend {
+		txt := pl.text
+		if pl.span {
+			txt = all[pl.lo-lo : pl.hi-lo]
+			if !valid && !utf8.ValidString(txt) {
+				txt = strings.ToValidUTF8(txt, "\uFFFD")
+			}
+		}
+		batch[i] = Line{Stream: s.stream, Text: txt, Time: t, Offset: pl.off}
+	}
+	if cap(s.pend) > maxPendKeep {
+		s.pend = nil
+	} else {
+		clear(s.pend) // drop the carried texts
+	}
+	return s.emit(batch)
 }
 
 // flush emits a last line that had no newline; called when the job ended
@@ -191,7 +247,7 @@ func (s *splitter) flush() error {
 	if len(s.buf) == 0 {
 		return nil
 	}
-	err := s.line(s.buf, s.now())
+	err := s.emit([]Line{{Stream: s.stream, Text: text(s.buf), Time: s.now(), Offset: s.off}})
 	s.buf = s.buf[:0]
 	return err
 }

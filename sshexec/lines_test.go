@@ -12,7 +12,13 @@ import (
 func split(t *testing.T, from int64, chunks ...string) []Line {
 	t.Helper()
 	var got []Line
-	s := newSplitter(Stdout, from, func(l Line) error { got = append(got, l); return nil })
+	s := newSplitter(Stdout, from, func(b []Line) error {
+		if len(b) == 0 {
+			t.Error("an empty batch")
+		}
+		got = append(got, b...)
+		return nil
+	})
 	s.quiet = 0
 	for _, c := range chunks {
 		if n, err := s.Write([]byte(c)); err != nil || n != len(c) {
@@ -114,7 +120,7 @@ func TestSplitterResume(t *testing.T) {
 }
 
 func TestSplitterBoundedMemory(t *testing.T) {
-	s := newSplitter(Stdout, 0, func(Line) error { return nil })
+	s := newSplitter(Stdout, 0, func([]Line) error { return nil })
 	s.quiet = 0
 	chunk := []byte(strings.Repeat("x", 1<<20))
 	for range 50 {
@@ -185,7 +191,15 @@ func TestPrefixWriter(t *testing.T) {
 // of its own, and a newline right after the partial adds no empty line.
 func TestSplitterQuietPartial(t *testing.T) {
 	lines := make(chan Line, 10)
-	s := newSplitter(Stdout, 0, func(l Line) error { lines <- l; return nil })
+	s := newSplitter(Stdout, 0, func(b []Line) error {
+		if len(b) != 1 {
+			t.Errorf("batch of %d lines, want one line per write here", len(b))
+		}
+		for _, l := range b {
+			lines <- l
+		}
+		return nil
+	})
 	s.quiet = 20 * time.Millisecond
 	defer s.stop()
 	next := func() Line {

@@ -80,7 +80,7 @@ func TestLocalUnknownExit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := newCollector(nil)
+	c := newCollector(t, nil)
 	res, err := e.Attach(context.Background(), "lost", Offsets{}, c.ch)
 	lines := c.stop()
 	if err != nil {
@@ -103,7 +103,7 @@ func TestLocalRunOutlivesContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := e.Run(ctx, Spec{JobID: id, Script: "sleep 1; echo finished; exit 5"}, make(chan Line, 16))
+	_, err := e.Run(ctx, Spec{JobID: id, Script: "sleep 1; echo finished; exit 5"}, make(chan []Line, 16))
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 900*time.Millisecond {
 		t.Fatalf("run: %v after %v, want the deadline, promptly", err, time.Since(start))
 	}
@@ -263,7 +263,7 @@ func TestDropDuringCancelAndForget(t *testing.T) {
 	r.root = shq(dir)
 	id := jobID(t)
 	started := make(chan struct{}, 1)
-	c := newCollector(func(l Line) {
+	c := newCollector(t, func(l Line) {
 		if l.Stream == Stdout && l.Text == "up" {
 			started <- struct{}{}
 		}

@@ -69,7 +69,7 @@ type launch struct {
 }
 
 // Run starts spec detached on the host and follows it to its end.
-func (r *runner) Run(ctx context.Context, spec Spec, out chan<- Line) (Result, error) {
+func (r *runner) Run(ctx context.Context, spec Spec, out chan<- []Line) (Result, error) {
 	res := Result{ExitCode: -1, Started: time.Now()}
 	if err := validJobID(spec.JobID); err != nil {
 		return res, err
@@ -91,7 +91,7 @@ func (r *runner) Run(ctx context.Context, spec Spec, out chan<- Line) (Result, e
 }
 
 // Attach follows a job started earlier, from the given offsets.
-func (r *runner) Attach(ctx context.Context, jobID string, from Offsets, out chan<- Line) (Result, error) {
+func (r *runner) Attach(ctx context.Context, jobID string, from Offsets, out chan<- []Line) (Result, error) {
 	res := Result{ExitCode: -1}
 	if err := validJobID(jobID); err != nil {
 		return res, err

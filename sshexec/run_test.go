@@ -30,35 +30,61 @@ func jobID(t *testing.T) string {
 	return fmt.Sprintf("%s-%d-%d", name, time.Now().UnixNano(), jobSeq.n)
 }
 
-// collector gathers lines from a Run or Attach.
+// collector gathers lines from a Run or Attach, flattening its batches
+// and checking each keeps the contract: non-empty, one stream.
 type collector struct {
-	ch   chan Line
+	t    testing.TB
+	ch   chan []Line
 	done chan struct{}
 	mu   sync.Mutex
 	all  []Line
+	bad  []string   // batches that broke the contract
 	seen func(Line) // optional, called in the collector goroutine
 }
 
-func newCollector(seen func(Line)) *collector {
-	c := &collector{ch: make(chan Line, 64), done: make(chan struct{}), seen: seen}
+func newCollector(t testing.TB, seen func(Line)) *collector {
+	c := &collector{t: t, ch: make(chan []Line, 64), done: make(chan struct{}), seen: seen}
 	go func() {
 		defer close(c.done)
-		for l := range c.ch {
-			if c.seen != nil {
-				c.seen(l)
+		for batch := range c.ch {
+			if why := badBatch(batch); why != "" {
+				c.mu.Lock()
+				c.bad = append(c.bad, why)
+				c.mu.Unlock()
 			}
-			c.mu.Lock()
-			c.all = append(c.all, l)
-			c.mu.Unlock()
+			for _, l := range batch {
+				if c.seen != nil {
+					c.seen(l)
+				}
+				c.mu.Lock()
+				c.all = append(c.all, l)
+				c.mu.Unlock()
+			}
 		}
 	}()
 	return c
+}
+
+// badBatch says how batch breaks the contract of Executor.Run, or "".
+func badBatch(batch []Line) string {
+	if len(batch) == 0 {
+		return "an empty batch"
+	}
+	for _, l := range batch[1:] {
+		if l.Stream != batch[0].Stream {
+			return fmt.Sprintf("a batch mixing %s and %s", batch[0].Stream, l.Stream)
+		}
+	}
+	return ""
 }
 
 // stop closes the channel (the Run has returned) and returns all lines.
 func (c *collector) stop() []Line {
 	close(c.ch)
 	<-c.done
+	if len(c.bad) > 0 {
+		c.t.Errorf("sshexec sent %d bad batches, first %s", len(c.bad), c.bad[0])
+	}
 	return c.all
 }
 
@@ -80,7 +106,7 @@ func runJob(t *testing.T, e Executor, spec Spec) (Result, []Line, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c := newCollector(nil)
+	c := newCollector(t, nil)
 	res, err := e.Run(ctx, spec, c.ch)
 	return res, c.stop(), err
 }
@@ -266,7 +292,7 @@ func groupAlive(t *testing.T, pg string) []string {
 func testCancel(t *testing.T, e Executor) {
 	id := jobID(t)
 	pg := make(chan string, 1)
-	c := newCollector(func(l Line) {
+	c := newCollector(t, func(l Line) {
 		if l.Stream == Stdout && strings.HasPrefix(l.Text, "pg ") {
 			pg <- strings.TrimPrefix(l.Text, "pg ")
 		}
@@ -346,7 +372,7 @@ func testAttach(t *testing.T, e Executor, fresh func() Executor) {
 	id := jobID(t)
 	script := `i=1; while [ $i -le 300 ]; do echo n$i; echo e$i >&2; [ $i = 50 ] && sleep 1; i=$((i+1)); done; sleep 0.5; exit 4`
 	ctx, cancel := context.WithCancel(context.Background())
-	c := newCollector(func(l Line) {
+	c := newCollector(t, func(l Line) {
 		if l.Text == "n40" {
 			cancel()
 		}
@@ -361,7 +387,7 @@ func testAttach(t *testing.T, e Executor, fresh func() Executor) {
 	defer e2.Close()
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel2()
-	c2 := newCollector(nil)
+	c2 := newCollector(t, nil)
 	res, err := e2.Attach(ctx2, id, from, c2.ch)
 	rest := c2.stop()
 	if err != nil {
@@ -373,7 +399,7 @@ func testAttach(t *testing.T, e Executor, fresh func() Executor) {
 	all := append(first, rest...)
 	wantSeq(t, texts(all, Stdout), "n", 300)
 	wantSeq(t, texts(all, Stderr), "e", 300)
-	if _, err := e2.Attach(ctx2, jobID(t), Offsets{}, make(chan Line, 1)); !errors.Is(err, ErrNoJob) {
+	if _, err := e2.Attach(ctx2, jobID(t), Offsets{}, make(chan []Line, 1)); !errors.Is(err, ErrNoJob) {
 		t.Errorf("attach to unknown job: %v, want ErrNoJob", err)
 	}
 }
@@ -389,7 +415,7 @@ func testBigOutput(t *testing.T, e Executor) {
 	runtime.ReadMemStats(&ms)
 	base := ms.HeapAlloc
 	var peak uint64
-	ch := make(chan Line, 256)
+	ch := make(chan []Line, 256)
 	type counts struct {
 		lines, bad int
 		last       int64
@@ -398,20 +424,22 @@ func testBigOutput(t *testing.T, e Executor) {
 	got := make(chan counts, 1)
 	go func() {
 		var c counts
-		for l := range ch {
-			switch l.Stream {
-			case Stdout:
-				c.lines++
-				c.last = l.Offset
-				if (len(l.Text) != 76 && c.lines != wantLines) || strings.Trim(l.Text, "A") != "" {
-					c.bad++
+		for batch := range ch {
+			for _, l := range batch {
+				switch l.Stream {
+				case Stdout:
+					c.lines++
+					c.last = l.Offset
+					if (len(l.Text) != 76 && c.lines != wantLines) || strings.Trim(l.Text, "A") != "" {
+						c.bad++
+					}
+					if c.lines%20000 == 0 {
+						runtime.ReadMemStats(&ms)
+						peak = max(peak, ms.HeapAlloc)
+					}
+				case Stderr:
+					c.stderr = append(c.stderr, l.Text)
 				}
-				if c.lines%20000 == 0 {
-					runtime.ReadMemStats(&ms)
-					peak = max(peak, ms.HeapAlloc)
-				}
-			case Stderr:
-				c.stderr = append(c.stderr, l.Text)
 			}
 		}
 		got <- c
@@ -442,7 +470,7 @@ func testBigOutput(t *testing.T, e Executor) {
 // -race) still leaves the partial well ahead of the end.
 func testPartialLine(t *testing.T, e Executor) {
 	var first time.Time
-	c := newCollector(func(l Line) {
+	c := newCollector(t, func(l Line) {
 		if l.Text == "Applying app.0001..." && first.IsZero() {
 			first = time.Now()
 		}

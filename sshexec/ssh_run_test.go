@@ -81,7 +81,7 @@ func TestSSHFrozenLink(t *testing.T) {
 	r := newRunner(dialT(t, opts))
 	r.root = shq(t.TempDir())
 	var once sync.Once
-	c := newCollector(func(l Line) {
+	c := newCollector(t, func(l Line) {
 		if l.Text == "30" {
 			once.Do(func() { t.Cleanup(s.StopSessions()) })
 		}
@@ -124,7 +124,7 @@ func TestSSHDropMidCommand(t *testing.T) {
 	script := `k=0; while [ $k -lt 10 ]; do seq $((k*20000+1)) $(((k+1)*20000)); echo "chunk $k" >&2; sleep 0.3; k=$((k+1)); done; exit 7`
 	var once sync.Once
 	killed := make(chan int, 1)
-	c := newCollector(func(l Line) {
+	c := newCollector(t, func(l Line) {
 		if l.Stream == Stdout && l.Text == "50000" {
 			once.Do(func() { go func() { killed <- s.KillSessions() }() })
 		}

@@ -67,6 +67,11 @@ func (s Stream) String() string {
 // a line longer than MaxLineBytes is cut into pieces. A line still being
 // written (no newline yet) is delivered as it is after a quiet second, and
 // its rest arrives as another Line.
+//
+// Lines arrive in batches (see Executor.Run), and the Texts of one batch
+// usually share one string's memory: keeping one Line's Text keeps its
+// whole batch (up to a read's 32 KiB) alive. To keep a few lines for long,
+// clone their Texts (strings.Clone).
 type Line struct {
 	Stream Stream
 	Text   string
@@ -140,14 +145,20 @@ type Executor interface {
 	// Result. A dropped connection is retried and the job reattached, with
 	// Notice lines saying so. Run does not close out.
 	//
+	// Each send on out is a batch: a non-empty run of Lines of one stream
+	// (what one read from the host completed), in order, that the
+	// receiver owns: sshexec never touches a batch again once sent.
+	// Notices, and a partial line delivered after a quiet second, come as
+	// batches of one. The Texts of a batch share memory (see Line).
+	//
 	// If ctx is done first, Run returns ctx.Err() and the job keeps running
 	// on the host: call Cancel to stop it, or Attach to follow it again.
 	// Other errors mean golive could not start or follow the job; the
 	// Result then has Unknown set when the job may have run.
-	Run(ctx context.Context, spec Spec, out chan<- Line) (Result, error)
+	Run(ctx context.Context, spec Spec, out chan<- []Line) (Result, error)
 	// Attach follows an existing job from the given offsets, as Run does.
 	// It returns ErrNoJob when the host knows no such job.
-	Attach(ctx context.Context, jobID string, from Offsets, out chan<- Line) (Result, error)
+	Attach(ctx context.Context, jobID string, from Offsets, out chan<- []Line) (Result, error)
 	// Cancel stops the job's whole process group (TERM, then KILL after a
 	// grace period) and confirms it is gone. It returns ErrMaybeRunning if
 	// that cannot be confirmed.

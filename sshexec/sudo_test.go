@@ -81,7 +81,7 @@ func TestSudoPasswordOnStdin(t *testing.T) {
 	log := fakeSudo(t, true)
 	r, dir := sudoLocal(t)
 	var seen []string
-	c := newCollector(func(l Line) {
+	c := newCollector(t, func(l Line) {
 		if l.Text == "running" {
 			seen = leaks(t, dir) // while the job runs as "root"
 		}
@@ -113,7 +113,7 @@ func TestSudoPasswordOnStdin(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 		_ = r.Cancel(ctx, id2)
 	}()
-	res, err = r.Run(ctx, Spec{JobID: id2, Script: "sleep 30", Sudo: true, SudoPassword: []byte(testPassword)}, make(chan Line, 16))
+	res, err = r.Run(ctx, Spec{JobID: id2, Script: "sleep 30", Sudo: true, SudoPassword: []byte(testPassword)}, make(chan []Line, 16))
 	if err != nil || !res.Canceled {
 		t.Fatalf("cancel of a sudo job: %+v %v", res, err)
 	}
@@ -131,11 +131,11 @@ func TestSudoRefused(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	id := jobID(t)
-	_, err := r.Run(ctx, Spec{JobID: id, Script: "echo ran", Sudo: true}, make(chan Line, 16))
+	_, err := r.Run(ctx, Spec{JobID: id, Script: "echo ran", Sudo: true}, make(chan []Line, 16))
 	if err == nil || !strings.Contains(err.Error(), "a password is required") || !strings.Contains(err.Error(), "provide it") {
 		t.Errorf("sudo -n without a password: %v", err)
 	}
-	_, err = r.Run(ctx, Spec{JobID: jobID(t), Script: "echo ran", Sudo: true, SudoPassword: []byte("wrong")}, make(chan Line, 16))
+	_, err = r.Run(ctx, Spec{JobID: jobID(t), Script: "echo ran", Sudo: true, SudoPassword: []byte("wrong")}, make(chan []Line, 16))
 	if err == nil || !strings.Contains(err.Error(), "not accepted") {
 		t.Errorf("wrong password: %v", err)
 	}

@@ -60,7 +60,7 @@ func (f *fakeExec) find(script string) *fakeJob {
 	return &fakeJob{}
 }
 
-func (f *fakeExec) Run(ctx context.Context, spec sshexec.Spec, out chan<- sshexec.Line) (sshexec.Result, error) {
+func (f *fakeExec) Run(ctx context.Context, spec sshexec.Spec, out chan<- []sshexec.Line) (sshexec.Result, error) {
 	f.mu.Lock()
 	f.specs = append(f.specs, spec)
 	stop := make(chan struct{})
@@ -69,14 +69,21 @@ func (f *fakeExec) Run(ctx context.Context, spec sshexec.Spec, out chan<- sshexe
 	return f.play(ctx, f.find(spec.Script), stop, out)
 }
 
-func (f *fakeExec) play(ctx context.Context, j *fakeJob, stop chan struct{}, out chan<- sshexec.Line) (sshexec.Result, error) {
+func (f *fakeExec) play(ctx context.Context, j *fakeJob, stop chan struct{}, out chan<- []sshexec.Line) (sshexec.Result, error) {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	for _, l := range j.lines {
+	// As sshexec sends them: each run of one stream's lines is a batch
+	// of its own (a copy: the receiver owns it), a notice a batch of one.
+	for i := 0; i < len(j.lines); {
+		k := i + 1
+		for k < len(j.lines) && j.lines[k].Stream == j.lines[i].Stream && j.lines[i].Stream != sshexec.Notice {
+			k++
+		}
 		select {
-		case out <- l:
+		case out <- append([]sshexec.Line(nil), j.lines[i:k]...):
 		case <-ctx.Done():
 			return sshexec.Result{}, ctx.Err()
 		}
+		i = k
 	}
 	if j.hold != nil {
 		held.Add(1)
@@ -96,7 +103,7 @@ func (f *fakeExec) play(ctx context.Context, j *fakeJob, stop chan struct{}, out
 	return res, j.err
 }
 
-func (f *fakeExec) Attach(ctx context.Context, jobID string, from sshexec.Offsets, out chan<- sshexec.Line) (sshexec.Result, error) {
+func (f *fakeExec) Attach(ctx context.Context, jobID string, from sshexec.Offsets, out chan<- []sshexec.Line) (sshexec.Result, error) {
 	f.mu.Lock()
 	f.attached = append(f.attached, jobID)
 	stop := make(chan struct{})

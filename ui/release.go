@@ -238,13 +238,6 @@ func (r *Release) progressWords() string {
 	return s
 }
 
-// Batch limits: a chatty command costs one journal write and one render
-// per batch, not per line (STYLE §5).
-const (
-	batchLines = 2000
-	batchBytes = 256 << 10
-)
-
 // RunJob runs j (or follows it again when j.Attach), redacts every line,
 // journals the output in batches and hands each journaled batch to emit,
 // in order; sshexec's notices become info lines plus connection events.
@@ -257,7 +250,7 @@ const (
 // seen so far) lets a later resume reattach. A journal failure stops
 // RunJob with the error; the job also keeps running then.
 func (r *Release) RunJob(ctx context.Context, j Job, emit func([]runbook.Event)) (exit *runbook.Event, detached bool, err error) {
-	lines := make(chan sshexec.Line, 4096)
+	lines := make(chan []sshexec.Line, lineBatches)
 	var res sshexec.Result
 	var runErr error
 	start := time.Now()
@@ -269,11 +262,7 @@ func (r *Release) RunJob(ctx context.Context, j Job, emit func([]runbook.Event))
 			res, runErr = j.Exec.Run(ctx, j.Spec, lines)
 		}
 	}()
-	red := map[sshexec.Stream]*runbook.StreamRedactor{
-		sshexec.Stdout: r.Redactor.Stream(),
-		sshexec.Stderr: r.Redactor.Stream(),
-		sshexec.Notice: r.Redactor.Stream(),
-	}
+	red := newStreamRedactors(r.Redactor)
 	// Two stages, so that redacting the next batch overlaps journaling
 	// (encoding, hashing, write, fsync) this one: this goroutine redacts,
 	// the recorder journals and emits, one batch at a time, in order.
@@ -296,11 +285,12 @@ func (r *Release) RunJob(ctx context.Context, j Job, emit func([]runbook.Event))
 			emit(stored)
 		}
 	}()
-	for l := range lines {
+	var g gatherer
+	for g.next(lines) {
 		if failed.Load() {
 			continue // keep draining so the executor can finish
 		}
-		batches <- r.outputEvents(j, drain(l, lines), red)
+		batches <- r.outputEvents(j, g.group, g.n, &red)
 	}
 	close(batches)
 	<-recorded
@@ -320,7 +310,7 @@ func (r *Release) RunJob(ctx context.Context, j Job, emit func([]runbook.Event))
 		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		if ferr := j.Exec.Forget(fctx, j.Spec.JobID); ferr != nil {
 			note := runbook.Event{Type: runbook.EvNote, Time: r.now(), Step: j.Step,
-				Note: red[sshexec.Notice].Line("golive could not remove the job's files from the host (they are pruned after 7 days): " + ferr.Error())}
+				Note: red.of(sshexec.Notice).Line("golive could not remove the job's files from the host (they are pruned after 7 days): " + ferr.Error())}
 			if n, nerr := r.Record(note); nerr == nil {
 				emit(n)
 			}
@@ -330,100 +320,11 @@ func (r *Release) RunJob(ctx context.Context, j Job, emit func([]runbook.Event))
 	return &stored[0], false, nil
 }
 
-// drain returns first plus whatever lines are already waiting, up to the
-// batch limits, without blocking.
-func drain(first sshexec.Line, lines <-chan sshexec.Line) []sshexec.Line {
-	batch := []sshexec.Line{first}
-	size := len(first.Text)
-	for len(batch) < batchLines && size < batchBytes {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				return batch
-			}
-			batch = append(batch, l)
-			size += len(l.Text)
-		default:
-			return batch
-		}
-	}
-	return batch
-}
-
-// outputEvents turns a batch of sshexec lines into journal events: one
-// step.output event with every line redacted, preceded at each notice by a
-// connection event when the notice is about the link.
-func (r *Release) outputEvents(j Job, batch []sshexec.Line, red map[sshexec.Stream]*runbook.StreamRedactor) []runbook.Event {
-	var evs []runbook.Event
-	cur := make([]runbook.OutputLine, 0, len(batch))
-	flush := func() {
-		if len(cur) > 0 {
-			evs = append(evs, runbook.Event{Type: runbook.EvOutput, Time: r.now(), Step: j.Step, Attempt: j.Attempt, Lines: cur[:len(cur):len(cur)]})
-			cur = cur[len(cur):]
-		}
-	}
-	for _, l := range batch {
-		rd := red[l.Stream]
-		if rd == nil {
-			rd = red[sshexec.Notice]
-		}
-		ol := runbook.OutputLine{Time: l.Time, Stream: streamOf(l.Stream), Text: rd.Line(l.Text), Offset: l.Offset}
-		if ol.Time.IsZero() {
-			ol.Time = r.now()
-		}
-		// Already as the journal stores lines (runs of one stream share
-		// the first line's time; the run's offset is on its last line),
-		// so that Append need not copy the batch to make it so.
-		if n := len(cur); n > 0 && cur[n-1].Stream == ol.Stream {
-			ol.Time = cur[n-1].Time
-			ol.Offset = max(ol.Offset, cur[n-1].Offset)
-			cur[n-1].Offset = 0
-		}
-		cur = append(cur, ol)
-		if l.Stream == sshexec.Notice {
-			if state := connState(l.Text); state != "" {
-				flush()
-				evs = append(evs, runbook.Event{Type: runbook.EvConnection, Time: r.now(),
-					Conn: &runbook.ConnInfo{Host: r.Host, State: state, Detail: ol.Text}})
-			}
-		}
-	}
-	flush()
-	return evs
-}
-
 func (r *Release) now() time.Time {
 	if r.Now != nil {
 		return r.Now().UTC()
 	}
 	return time.Now().UTC()
-}
-
-func streamOf(s sshexec.Stream) runbook.Stream {
-	switch s {
-	case sshexec.Stdout:
-		return runbook.StreamStdout
-	case sshexec.Stderr:
-		return runbook.StreamStderr
-	}
-	return runbook.StreamInfo
-}
-
-// connState classifies an sshexec notice about the link: "lost",
-// "reconnecting", "restored", or "" for other notices (cancel results).
-func connState(notice string) string {
-	n := strings.ToLower(notice)
-	switch {
-	case strings.Contains(n, "reconnected") || strings.Contains(n, "restored") || strings.Contains(n, "reattached"):
-		return "restored"
-	case strings.Contains(n, "(attempt"):
-		return "reconnecting"
-	case strings.Contains(n, "lost") || strings.Contains(n, "dropped") || strings.Contains(n, "broken"):
-		return "lost"
-	case strings.Contains(n, "reconnecting") || strings.Contains(n, "retrying"):
-		return "reconnecting"
-	}
-	return ""
 }
 
 // exitInfo records how a job ended. An error other than the job's own exit

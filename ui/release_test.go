@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"golive/runbook"
 	"golive/sshexec"
@@ -115,5 +116,124 @@ func TestLocalStepNeedsLocalExecutor(t *testing.T) {
 	ev := runbook.Event{Type: runbook.EvStepStarted, Step: "smoke", Attempt: 1, Start: &runbook.StartInfo{JobID: "x"}}
 	if _, err := m.rel.JobFor(ev); err == nil {
 		t.Fatal("a local step was given the remote executor")
+	}
+}
+
+// TestGathererLimits: batches already waiting merge into groups within
+// batchLines and batchBytes; a batch over the limits is cut and its rest
+// opens the next group; every line comes out once, in order, and no line
+// is copied (a group holds sub-slices of sshexec's batches).
+func TestGathererLimits(t *testing.T) {
+	var sent [][]sshexec.Line
+	n := 0
+	mk := func(lines, size int) []sshexec.Line {
+		b := make([]sshexec.Line, lines)
+		for i := range b {
+			n++
+			b[i] = sshexec.Line{Stream: sshexec.Stdout, Text: fmt.Sprintf("%0*d", size, n), Offset: int64(n)}
+		}
+		sent = append(sent, b)
+		return b
+	}
+	ch := make(chan []sshexec.Line, 16)
+	ch <- mk(batchLines*2+300, 8)                             // cut by batchLines
+	ch <- mk(3, 8)                                            // merged
+	ch <- mk(10, 8)                                           // merged
+	ch <- mk(40, batchBytes/16)                               // cut by batchBytes
+	ch <- mk(1, 1)                                            // after the rest
+	ch <- []sshexec.Line{}                                    // an empty batch is skipped
+	ch <- mk(1, batchBytes*2)                                 // one line over batchBytes is a group
+	ch <- []sshexec.Line{{Stream: sshexec.Notice, Text: "x"}} // another kind, merged too
+	close(ch)
+	var g gatherer
+	var got []*sshexec.Line
+	var groups []int
+	for g.next(ch) {
+		lines, size := 0, 0
+		for _, b := range g.group {
+			for i := range b {
+				got = append(got, &b[i])
+				lines++
+				if lines > 1 && size >= batchBytes {
+					t.Errorf("group %d took a line after %d bytes", len(groups), size)
+				}
+				size += len(b[i].Text)
+			}
+		}
+		if lines != g.n || lines > batchLines || lines == 0 {
+			t.Fatalf("group %d has %d lines, n says %d", len(groups), lines, g.n)
+		}
+		groups = append(groups, lines)
+	}
+	var want []*sshexec.Line
+	for _, b := range sent {
+		for i := range b {
+			want = append(want, &b[i])
+		}
+	}
+	want = append(want, nil) // the notice, checked below
+	if len(got) != len(want) {
+		t.Fatalf("%d lines out, %d in", len(got), len(want))
+	}
+	for i := range want[:len(want)-1] {
+		if got[i] != want[i] {
+			t.Fatalf("line %d is not sshexec's own line %d (copied or reordered)", i, i)
+		}
+	}
+	if got[len(got)-1].Stream != sshexec.Notice {
+		t.Errorf("last line %+v, want the notice", *got[len(got)-1])
+	}
+	// 4300 lines: 2000, 2000, then 300+3+10 and the big lines up to 256 KiB.
+	if len(groups) < 5 || groups[0] != batchLines || groups[1] != batchLines || groups[2] < 313 {
+		t.Errorf("groups %v", groups)
+	}
+	if g.next(ch) {
+		t.Error("next after the end returned a group")
+	}
+}
+
+// TestOutputEventsAcrossBatches: a group of several batches makes the
+// same events as one batch of the same lines: runs of a stream share the
+// first line's time and carry the run's offset on their last line, and a
+// notice about the link splits the output with a connection event.
+func TestOutputEventsAcrossBatches(t *testing.T) {
+	rel, j := checkJob(t, newFakeExec("web1"))
+	at := func(s int) time.Time { return time.Date(2026, 1, 2, 3, 4, s, 0, time.UTC) }
+	group := [][]sshexec.Line{
+		{{Stream: sshexec.Stdout, Text: "a", Offset: 2, Time: at(1)}, {Stream: sshexec.Stdout, Text: "b", Offset: 4, Time: at(2)}},
+		{{Stream: sshexec.Stdout, Text: "c", Offset: 6, Time: at(3)}},
+		{{Stream: sshexec.Stderr, Text: "e", Offset: 2, Time: at(4)}},
+		{{Stream: sshexec.Notice, Text: "connection to web1 lost; job x keeps running on the host; reconnecting", Time: at(5)}},
+		{{Stream: sshexec.Stdout, Text: "d", Offset: 8, Time: at(6)}},
+	}
+	red := newStreamRedactors(rel.Redactor)
+	evs := rel.outputEvents(j, group, 6, &red)
+	if len(evs) != 3 || evs[0].Type != runbook.EvOutput || evs[1].Type != runbook.EvConnection || evs[2].Type != runbook.EvOutput {
+		t.Fatalf("events %+v", evs)
+	}
+	if evs[1].Conn.State != "lost" || evs[1].Conn.Host != rel.Host {
+		t.Errorf("connection event %+v", *evs[1].Conn)
+	}
+	type w struct {
+		text string
+		off  int64
+		at   time.Time
+	}
+	check := func(ls []runbook.OutputLine, want ...w) {
+		t.Helper()
+		if len(ls) != len(want) {
+			t.Fatalf("%d lines, want %d", len(ls), len(want))
+		}
+		for i := range want {
+			if ls[i].Text != want[i].text || ls[i].Offset != want[i].off || !ls[i].Time.Equal(want[i].at) {
+				t.Errorf("line %d = %q@%d %v, want %q@%d %v", i, ls[i].Text, ls[i].Offset, ls[i].Time, want[i].text, want[i].off, want[i].at)
+			}
+		}
+	}
+	check(evs[0].Lines, w{"a", 0, at(1)}, w{"b", 0, at(1)}, w{"c", 6, at(1)}, w{"e", 2, at(4)},
+		w{"connection to web1 lost; job x keeps running on the host; reconnecting", 0, at(5)})
+	check(evs[2].Lines, w{"d", 8, at(6)})
+	if cap(evs[0].Lines) != len(evs[0].Lines) {
+		t.Errorf("an event's lines can grow into the next event's: cap %d", cap(evs[0].Lines))
 	}
 }

@@ -1,0 +1,171 @@
+package ui
+
+import (
+	"strings"
+
+	"golive/runbook"
+	"golive/sshexec"
+)
+
+// How RunJob turns sshexec's batches of lines into journal events: it
+// merges the batches already waiting into one group (without copying a
+// line), redacts each stream with its own StreamRedactor, and builds one
+// step.output event per group, split at the notices about the link.
+
+// Batch limits: a chatty command costs one journal write and one render
+// per batch, not per line (STYLE §5).
+const (
+	batchLines = 2000
+	batchBytes = 256 << 10
+	// lineBatches is how many of sshexec's batches (one per read from the
+	// host, up to 32 KiB) may wait for RunJob.
+	lineBatches = 32
+)
+
+// gatherer merges the batches waiting on a Run's channel into groups of at
+// most batchLines lines and about batchBytes bytes (the line that crosses
+// batchBytes is the group's last). A group holds sub-slices of sshexec's
+// batches, never copies; a batch over the limits is cut, and its rest
+// begins the next group.
+type gatherer struct {
+	group  [][]sshexec.Line // the current group, reused from one to the next
+	n      int              // lines in group
+	rest   []sshexec.Line   // what the limits left of the last batch taken
+	closed bool             // the channel is closed
+}
+
+// next gathers the next group: it waits for a first batch, then takes
+// what is already waiting, up to the limits. It returns false once the
+// channel is closed and every line was handed out.
+func (g *gatherer) next(lines <-chan []sshexec.Line) bool {
+	clear(g.group) // let go of the batches already handed out
+	g.group, g.n = g.group[:0], 0
+	size := 0
+	for {
+		b := g.rest
+		g.rest = nil
+		if b == nil {
+			if g.closed {
+				break
+			}
+			var ok bool
+			if g.n == 0 {
+				b, ok = <-lines
+			} else {
+				select {
+				case b, ok = <-lines:
+				default:
+					return true
+				}
+			}
+			if !ok {
+				g.closed = true
+				break
+			}
+		}
+		k := 0
+		for k < len(b) && (g.n+k == 0 || g.n+k < batchLines && size < batchBytes) {
+			size += len(b[k].Text)
+			k++
+		}
+		if k > 0 {
+			g.group = append(g.group, b[:k])
+			g.n += k
+		}
+		if k < len(b) {
+			g.rest = b[k:]
+			break
+		}
+	}
+	return g.n > 0
+}
+
+// streamRedactors holds one StreamRedactor per sshexec stream, indexed by
+// the stream.
+type streamRedactors [sshexec.Notice + 1]*runbook.StreamRedactor
+
+func newStreamRedactors(r *runbook.Redactor) streamRedactors {
+	var red streamRedactors
+	for _, s := range []sshexec.Stream{sshexec.Stdout, sshexec.Stderr, sshexec.Notice} {
+		red[s] = r.Stream()
+	}
+	return red
+}
+
+// of returns stream s's redactor; a stream sshexec does not define is
+// redacted as a notice.
+func (red *streamRedactors) of(s sshexec.Stream) *runbook.StreamRedactor {
+	if int(s) < len(red) && red[s] != nil {
+		return red[s]
+	}
+	return red[sshexec.Notice]
+}
+
+// outputEvents turns a group of n sshexec lines into journal events: one
+// step.output event with every line redacted, preceded at each notice by a
+// connection event when the notice is about the link. All the group's
+// OutputLines share one slice, allocated once.
+func (r *Release) outputEvents(j Job, group [][]sshexec.Line, n int, red *streamRedactors) []runbook.Event {
+	var evs []runbook.Event
+	cur := make([]runbook.OutputLine, 0, n)
+	flush := func() {
+		if len(cur) > 0 {
+			evs = append(evs, runbook.Event{Type: runbook.EvOutput, Time: r.now(), Step: j.Step, Attempt: j.Attempt, Lines: cur[:len(cur):len(cur)]})
+			cur = cur[len(cur):]
+		}
+	}
+	for _, batch := range group {
+		for i := range batch {
+			l := &batch[i]
+			ol := runbook.OutputLine{Time: l.Time, Stream: streamOf(l.Stream), Text: red.of(l.Stream).Line(l.Text), Offset: l.Offset}
+			if ol.Time.IsZero() {
+				ol.Time = r.now()
+			}
+			// Already as the journal stores lines (runs of one stream share
+			// the first line's time; the run's offset is on its last line),
+			// so that Append need not copy the batch to make it so.
+			if n := len(cur); n > 0 && cur[n-1].Stream == ol.Stream {
+				ol.Time = cur[n-1].Time
+				ol.Offset = max(ol.Offset, cur[n-1].Offset)
+				cur[n-1].Offset = 0
+			}
+			cur = append(cur, ol)
+			if l.Stream == sshexec.Notice {
+				if state := connState(l.Text); state != "" {
+					flush()
+					evs = append(evs, runbook.Event{Type: runbook.EvConnection, Time: r.now(),
+						Conn: &runbook.ConnInfo{Host: r.Host, State: state, Detail: ol.Text}})
+				}
+			}
+		}
+	}
+	flush()
+	return evs
+}
+
+func streamOf(s sshexec.Stream) runbook.Stream {
+	switch s {
+	case sshexec.Stdout:
+		return runbook.StreamStdout
+	case sshexec.Stderr:
+		return runbook.StreamStderr
+	}
+	return runbook.StreamInfo
+}
+
+// connState classifies an sshexec notice about the link: "lost",
+// "reconnecting", "restored", or "" for other notices (cancel results).
+func connState(notice string) string {
+	n := strings.ToLower(notice)
+	switch {
+	case strings.Contains(n, "reconnected") || strings.Contains(n, "restored") || strings.Contains(n, "reattached"):
+		return "restored"
+	case strings.Contains(n, "(attempt"):
+		return "reconnecting"
+	case strings.Contains(n, "lost") || strings.Contains(n, "dropped") || strings.Contains(n, "broken"):
+		return "lost"
+	case strings.Contains(n, "reconnecting") || strings.Contains(n, "retrying"):
+		return "reconnecting"
+	}
+	return ""
+}
