@@ -42,6 +42,9 @@ type outputPane struct {
 	tail bool
 	// empty is what the pane says while the step has no output.
 	empty string
+	// content is what fill gave the viewport, for body (nil: body is
+	// the viewport's own View).
+	content *paneContent
 }
 
 // tailScreens is how many screens of the newest lines the viewport holds
@@ -132,6 +135,7 @@ func (p *outputPane) fill() {
 			empty = "(no output yet)"
 		}
 		p.vp.SetContentLines([]string{p.styles.Muted.Render("  " + empty)})
+		p.content = nil
 		return
 	}
 	for len(p.matches) > 0 && p.matches[0] < p.r.first() {
@@ -174,6 +178,7 @@ func (p *outputPane) fill() {
 		return gutters[c.Index]
 	}
 	p.vp.SetContentLines(lines)
+	p.content = setPaneContent(lines)
 }
 
 // searching reports whether a search is active (n/N move between matches).
@@ -325,5 +330,5 @@ func (p outputPane) view() string {
 	}
 	head := p.styles.OutputTitle.Render(title + " · " + info)
 	head = fit(head, p.vp.Width(), 1) // "…" only where text is cut, not the input's padding
-	return stackUnderRule(p.styles, head, p.vp.View())
+	return stackUnderRule(p.styles, head, p.body())
 }
