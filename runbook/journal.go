@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -42,11 +43,15 @@ type Journal struct {
 	armed  bool
 	timer  *time.Timer
 	syncMu sync.Mutex
-	buf    bytes.Buffer
-	enc    bytes.Buffer
-	je     *json.Encoder
-	// scratch holds output events encoded by appendOutputEvent.
-	scratch []byte
+	// buf holds the records of one batch, reused (see keep); enc and je
+	// encode the events the fast output encoder does not take.
+	buf []byte
+	enc bytes.Buffer
+	je  *json.Encoder
+	// digest hashes records (Journal.hash); prevBuf holds the previous
+	// hash for it as bytes.
+	digest  hash.Hash
+	prevBuf [2 * 32]byte
 }
 
 // Errors returned by journal functions.
@@ -269,7 +274,9 @@ func (j *Journal) append(evs []Event, sync bool) ([]Event, error) {
 		return nil, nil
 	}
 	out := make([]Event, len(evs))
-	j.buf.Reset()
+	// Every record is encoded straight into buf, hashed there and
+	// completed there: the batch is then one write, with no copy of it.
+	buf := j.buf[:0]
 	seq, prev := j.seq, j.prev
 	for i, ev := range evs {
 		if ev.Type == "" {
@@ -284,21 +291,23 @@ func (j *Journal) append(evs []Event, sync bool) ([]Event, error) {
 		if !ev.legacyLines && len(ev.Lines) > 0 {
 			ev.Lines = storedLines(ev.Lines) // as a replay will read them
 		}
-		c, err := j.canonical(&ev)
-		if err != nil {
+		start := len(buf)
+		var err error
+		if buf, err = j.appendCanonical(buf, &ev); err != nil {
+			j.keep(buf)
 			return nil, fmt.Errorf("journal: event seq %d: %w", seq, err)
 		}
-		ev.Hash = hashOf(prev, c)
+		ev.Hash = j.hash(prev, buf[start:])
 		prev = ev.Hash
 		// Hash is the struct's last field: the stored record is the
 		// canonical encoding with it appended.
-		j.buf.Write(c[:len(c)-1])
-		j.buf.WriteString(`,"hash":"`)
-		j.buf.WriteString(ev.Hash)
-		j.buf.WriteString("\"}\n")
+		buf = append(buf[:len(buf)-1], `,"hash":"`...)
+		buf = append(buf, ev.Hash...)
+		buf = append(buf, "\"}\n"...)
 		out[i] = ev
 	}
-	if _, err := j.f.Write(j.buf.Bytes()); err != nil {
+	j.keep(buf)
+	if _, err := j.f.Write(buf); err != nil {
 		return nil, j.fail(fmt.Errorf("journal: write %s: %w", j.path, err))
 	}
 	if sync {
@@ -310,41 +319,21 @@ func (j *Journal) append(evs []Event, sync bool) ([]Event, error) {
 		j.armSync()
 	}
 	j.seq, j.prev = seq, prev
-	j.size += int64(j.buf.Len())
-	if j.buf.Cap() > 4<<20 {
-		j.buf = bytes.Buffer{} // don't pin one huge batch's memory
-	}
+	j.size += int64(len(buf))
 	return out, nil
 }
 
-// canonical encodes ev (Hash empty) without the trailing newline. If
-// encoding changed a string (invalid UTF-8 becomes U+FFFD), ev is replaced
-// by its decoded form and encoded again, so that the event Append returns
-// hashes exactly as the one OpenJournal will read.
-func (j *Journal) canonical(ev *Event) ([]byte, error) {
-	var c []byte
-	if fast, ok := appendOutputEvent(j.scratch[:0], ev); ok {
-		j.scratch, c = fast, fast
-	} else {
-		j.enc.Reset()
-		if err := j.je.Encode(ev); err != nil {
-			return nil, err
-		}
-		c = bytes.TrimSuffix(j.enc.Bytes(), []byte("\n"))
+// maxKeptBuf bounds the batch buffer a journal keeps between appends: a
+// full executor batch (32k lines of 76 columns, about 2.6 MB encoded) is
+// reused, one huge batch's memory is not pinned.
+const maxKeptBuf = 8 << 20
+
+// keep holds on to buf for the next append unless it is too big.
+func (j *Journal) keep(buf []byte) {
+	if cap(buf) > maxKeptBuf {
+		buf = nil
 	}
-	if !bytes.Contains(c, []byte(`\ufffd`)) {
-		return c, nil
-	}
-	var back Event
-	if err := json.Unmarshal(c, &back); err != nil {
-		return nil, err
-	}
-	*ev = back
-	j.enc.Reset()
-	if err := j.je.Encode(ev); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(j.enc.Bytes(), []byte("\n")), nil
+	j.buf = buf
 }
 
 func (j *Journal) fail(err error) error {

@@ -1,7 +1,10 @@
 package runbook
 
 import (
+	"encoding/base64"
 	"fmt"
+	"math/rand/v2"
+	"os"
 	"testing"
 	"time"
 )
@@ -49,6 +52,71 @@ func BenchmarkJournalAppend(b *testing.B) {
 					appendFn = j.AppendLazy
 				}
 				if _, err := appendFn(ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// base64Output returns n lines as `head -c N /dev/urandom | base64` prints
+// them (76 columns), in the form RunJob hands them to the journal: one
+// stdout run, the run's time on every line, its offset on the last.
+func base64Output(n int, seed uint64) []OutputLine {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	raw := make([]byte, 57)
+	t0 := time.Date(2026, 11, 21, 5, 0, 0, 123456789, time.UTC)
+	lines := make([]OutputLine, n)
+	for i := range lines {
+		for k := range raw {
+			raw[k] = byte(rng.Uint32())
+		}
+		lines[i] = OutputLine{Time: t0, Stream: StreamStdout, Text: base64.StdEncoding.EncodeToString(raw)}
+	}
+	lines[n-1].Offset = int64(n * 77)
+	return lines
+}
+
+// BenchmarkJournalAppendBase64 measures the recorder stage of a 200 MB
+// step: AppendLazy of one output event of 76-column base64 lines per batch
+// (2,000 lines as RunJob batches today, 32k as a full executor batch). The
+// "devnull" cases write to /dev/null: encoding and hashing without the
+// page cache. MB/s counts output text.
+func BenchmarkJournalAppendBase64(b *testing.B) {
+	for _, bc := range []struct {
+		lines   int
+		devnull bool
+	}{{2000, false}, {32768, false}, {2000, true}, {32768, true}} {
+		name := fmt.Sprintf("lines=%d", bc.lines)
+		if bc.devnull {
+			name += "/devnull"
+		}
+		b.Run(name, func(b *testing.B) {
+			j, err := CreateJournal(b.TempDir(), "bench")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer j.Close()
+			if bc.devnull {
+				null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				real := j.f
+				j.f, j.noSync = null, true
+				defer func() { null.Close(); j.f = real }()
+			}
+			lines := base64Output(bc.lines, 7)
+			size := 0
+			for _, l := range lines {
+				size += len(l.Text) + 1
+			}
+			ev := Event{Type: EvOutput, Time: lines[0].Time, Step: "collectstatic", Attempt: 1, Lines: lines}
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := j.AppendLazy(ev); err != nil {
 					b.Fatal(err)
 				}
 			}

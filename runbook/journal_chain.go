@@ -95,3 +95,55 @@ func hashOf(prev string, canonical []byte) string {
 	var sum [sha256.Size]byte
 	return hex.EncodeToString(h.Sum(sum[:0]))
 }
+
+// appendCanonical appends the canonical encoding of ev (Hash empty, no
+// trailing newline) to dst. If encoding changed a string (invalid UTF-8
+// becomes U+FFFD), ev is replaced by its decoded form and encoded again,
+// so that the event Append returns hashes exactly as the one OpenJournal
+// will read.
+func (j *Journal) appendCanonical(dst []byte, ev *Event) ([]byte, error) {
+	n0 := len(dst)
+	var c []byte
+	if out, ok, replaced := encodeOutputEvent(dst, ev); ok {
+		if !replaced { // the encoder knows: no scan for \ufffd needed
+			return out, nil
+		}
+		dst, c = out, out[n0:]
+	} else {
+		j.enc.Reset()
+		if err := j.je.Encode(ev); err != nil {
+			return dst, err
+		}
+		c = bytes.TrimSuffix(j.enc.Bytes(), []byte("\n"))
+		if !bytes.Contains(c, []byte(`\ufffd`)) {
+			return append(dst, c...), nil
+		}
+	}
+	var back Event
+	if err := json.Unmarshal(c, &back); err != nil {
+		return dst[:n0], err
+	}
+	*ev = back
+	j.enc.Reset()
+	if err := j.je.Encode(ev); err != nil {
+		return dst[:n0], err
+	}
+	return append(dst[:n0], bytes.TrimSuffix(j.enc.Bytes(), []byte("\n"))...), nil
+}
+
+// hash is hashOf with the journal's own digest, reused from record to
+// record.
+func (j *Journal) hash(prev string, canonical []byte) string {
+	if j.digest == nil {
+		j.digest = sha256.New()
+	}
+	j.digest.Reset()
+	if len(prev) <= len(j.prevBuf) {
+		j.digest.Write(j.prevBuf[:copy(j.prevBuf[:], prev)]) // no allocation
+	} else {
+		j.digest.Write([]byte(prev))
+	}
+	j.digest.Write(canonical)
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(j.digest.Sum(sum[:0]))
+}

@@ -17,48 +17,64 @@ import (
 // ev is a plain output event, and reports whether it did; for anything
 // else the caller uses encoding/json.
 func appendOutputEvent(dst []byte, ev *Event) ([]byte, bool) {
+	dst, ok, _ := encodeOutputEvent(dst, ev)
+	return dst, ok
+}
+
+// encodeOutputEvent is appendOutputEvent that also reports whether it
+// replaced invalid UTF-8 with U+FFFD (the journal then stores the event as
+// decoded, see Journal.appendCanonical), so that no caller has to scan the
+// encoding for it again.
+func encodeOutputEvent(dst []byte, ev *Event) (out []byte, ok, replaced bool) {
 	if ev.Type != EvOutput || ev.Run != nil || ev.Var != nil || ev.HostKey != nil || ev.Conn != nil ||
 		ev.Start != nil || ev.Exit != nil || ev.SignOff != nil || ev.Note != "" || ev.Hash != "" {
-		return dst, false
+		return dst, false, false
 	}
 	n0 := len(dst)
 	dst = append(dst, `{"seq":`...)
 	dst = strconv.AppendInt(dst, ev.Seq, 10)
 	dst = append(dst, `,"time":`...)
-	var ok bool
 	if dst, ok = appendJSONTime(dst, ev.Time); !ok {
-		return dst[:n0], false
+		return dst[:n0], false, false
 	}
+	var r bool
 	dst = append(dst, `,"type":`...)
-	dst = appendJSONString(dst, string(ev.Type))
+	dst, r = quoteJSON(dst, string(ev.Type), &jsonSafe)
+	replaced = replaced || r
 	if ev.Step != "" {
 		dst = append(dst, `,"step":`...)
-		dst = appendJSONString(dst, ev.Step)
+		dst, r = quoteJSON(dst, ev.Step, &jsonSafe)
+		replaced = replaced || r
 	}
 	if ev.Attempt != 0 {
 		dst = append(dst, `,"attempt":`...)
 		dst = strconv.AppendInt(dst, int64(ev.Attempt), 10)
 	}
 	if len(ev.Lines) > 0 && ev.legacyLines {
-		if dst, ok = appendLegacyLines(dst, ev.Lines); !ok {
-			return dst[:n0], false
+		if dst, ok, r = appendLegacyLines(dst, ev.Lines); !ok {
+			return dst[:n0], false, false
 		}
+		replaced = replaced || r
 	}
 	if len(ev.Lines) > 0 && !ev.legacyLines {
-		if dst, ok = appendRuns(dst, ev.Lines); !ok {
-			return dst[:n0], false
+		if dst, ok, r = appendRuns(dst, ev.Lines); !ok {
+			return dst[:n0], false, false
 		}
+		replaced = replaced || r
 	}
 	if ev.Prev != "" {
 		dst = append(dst, `,"prev":`...)
-		dst = appendJSONString(dst, ev.Prev)
+		dst, r = quoteJSON(dst, ev.Prev, &jsonSafe)
+		replaced = replaced || r
 	}
-	return append(dst, '}'), true
+	return append(dst, '}'), true, replaced
 }
 
-// appendRuns appends lines as the "out" field does (runsOf).
-func appendRuns(dst []byte, lines []OutputLine) ([]byte, bool) {
-	var ok bool
+// appendRuns appends lines as the "out" field does (runsOf), and reports
+// whether it could (times it cannot encode) and whether it replaced
+// invalid UTF-8.
+func appendRuns(dst []byte, lines []OutputLine) (out []byte, ok, replaced bool) {
+	var r bool
 	dst = append(dst, `,"out":[`...)
 	for i := 0; i < len(lines); {
 		k, off := runEnd(lines, i)
@@ -66,10 +82,11 @@ func appendRuns(dst []byte, lines []OutputLine) ([]byte, bool) {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `{"s":`...)
-		dst = appendJSONString(dst, string(lines[i].Stream))
+		dst, r = quoteJSON(dst, string(lines[i].Stream), &jsonSafe)
+		replaced = replaced || r
 		dst = append(dst, `,"t":`...)
 		if dst, ok = appendJSONTime(dst, lines[i].Time); !ok {
-			return dst, false
+			return dst, false, false
 		}
 		if off != 0 {
 			dst = append(dst, `,"o":`...)
@@ -80,18 +97,19 @@ func appendRuns(dst []byte, lines []OutputLine) ([]byte, bool) {
 			if n > i {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, lines[n].Text)
+			dst, r = quoteJSON(dst, lines[n].Text, &jsonSafe)
+			replaced = replaced || r
 		}
 		dst = append(dst, ']', '}')
 		i = k
 	}
-	return append(dst, ']'), true
+	return append(dst, ']'), true, replaced
 }
 
 // appendLegacyLines appends lines as the first format's "lines" field
-// did: one object per line.
-func appendLegacyLines(dst []byte, lines []OutputLine) ([]byte, bool) {
-	var ok bool
+// did: one object per line. It reports what appendRuns does.
+func appendLegacyLines(dst []byte, lines []OutputLine) (out []byte, ok, replaced bool) {
+	var r bool
 	dst = append(dst, `,"lines":[`...)
 	for i := range lines {
 		l := &lines[i]
@@ -100,19 +118,21 @@ func appendLegacyLines(dst []byte, lines []OutputLine) ([]byte, bool) {
 		}
 		dst = append(dst, `{"t":`...)
 		if dst, ok = appendJSONTime(dst, l.Time); !ok {
-			return dst, false
+			return dst, false, false
 		}
 		dst = append(dst, `,"s":`...)
-		dst = appendJSONString(dst, string(l.Stream))
+		dst, r = quoteJSON(dst, string(l.Stream), &jsonSafe)
+		replaced = replaced || r
 		dst = append(dst, `,"x":`...)
-		dst = appendJSONString(dst, l.Text)
+		dst, r = quoteJSON(dst, l.Text, &jsonSafe)
+		replaced = replaced || r
 		if l.Offset != 0 {
 			dst = append(dst, `,"o":`...)
 			dst = strconv.AppendInt(dst, l.Offset, 10)
 		}
 		dst = append(dst, '}')
 	}
-	return append(dst, ']'), true
+	return append(dst, ']'), true, replaced
 }
 
 // appendJSONTime appends t as time.Time.MarshalJSON would, or reports
@@ -158,25 +178,45 @@ const (
 )
 
 // safePrefix returns how many leading bytes of s encoding/json writes as
-// they are, eight at a time (most output is plain ASCII): bytes below
-// 0x20, '"', '\\', '<', '>', '&' and anything non-ASCII end it. It may
-// stop early (at a word with such a byte); the caller goes on byte by
+// they are, sixteen or eight at a time (most output is plain ASCII), the
+// last few bytes as part of an overlapping word: bytes
+// below 0x20, '"', '\\', '<', '>', '&' and anything non-ASCII end it. It
+// may stop early (at a word with such a byte); the caller goes on byte by
 // byte from there.
 func safePrefix(s string) int {
 	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		b := s[i : i+8]
-		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-		// A byte b < n sets its high bit in (b - n) when b's own high bit
-		// is clear; a byte equal to c is zero in w^(c*lsb).
-		bad := (w - 0x20*lsb) | hasZero(w^('"'*lsb)) | hasZero(w^('\\'*lsb)) |
-			hasZero(w^('<'*lsb)) | hasZero(w^('>'*lsb)) | hasZero(w^('&'*lsb)) | w
-		if bad&msb != 0 {
+	for ; i+16 <= len(s); i += 16 {
+		if unsafeIn(word(s[i:i+8]))|unsafeIn(word(s[i+8:i+16])) != 0 {
 			break
 		}
 	}
+	for ; i+8 <= len(s); i += 8 {
+		if unsafeIn(word(s[i:i+8])) != 0 {
+			return i
+		}
+	}
+	if i < len(s) && len(s) >= 8 && unsafeIn(word(s[len(s)-8:])) == 0 {
+		return len(s) // the last word, overlapping the one before, is safe too
+	}
 	return i
+}
+
+// word loads eight bytes of b, little-endian (the compiler makes it one
+// load).
+func word(b string) uint64 {
+	_ = b[7]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// unsafeIn is non-zero when some byte of w may need escaping. A byte b <
+// n sets its high bit in (b - n) when b's own high bit is clear; a byte
+// equal to c is zero in w^(c*lsb). '"' (0x22) and '&' (0x26) differ in one
+// bit, as do '<' (0x3c) and '>' (0x3e): setting that bit tests both with
+// one compare. Non-ASCII bytes have their high bit set in w itself.
+func unsafeIn(w uint64) uint64 {
+	return ((w - 0x20*lsb) | hasZero((w|0x04*lsb)^('&'*lsb)) | hasZero((w|0x02*lsb)^('>'*lsb)) |
+		hasZero(w^('\\'*lsb)) | w) & msb
 }
 
 // hasZero has the high bit set in some byte when a byte of w is zero (and
@@ -193,6 +233,13 @@ func appendJSONString(dst []byte, s string) []byte {
 // appendQuoted appends s quoted as encoding/json does, writing the ASCII
 // bytes safe marks as they are (jsonSafe: HTML escaping on; textSafe: off).
 func appendQuoted(dst []byte, s string, safe *[utf8.RuneSelf]bool) []byte {
+	dst, _ = quoteJSON(dst, s, safe)
+	return dst
+}
+
+// quoteJSON is appendQuoted that also reports whether it replaced invalid
+// UTF-8 with \ufffd.
+func quoteJSON(dst []byte, s string, safe *[utf8.RuneSelf]bool) (out []byte, replaced bool) {
 	dst = append(dst, '"')
 	start := 0
 	i := safePrefix(s)
@@ -227,6 +274,7 @@ func appendQuoted(dst []byte, s string, safe *[utf8.RuneSelf]bool) []byte {
 		if c == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\ufffd`...)
+			replaced = true
 			i++
 			start = i
 			continue
@@ -241,5 +289,5 @@ func appendQuoted(dst []byte, s string, safe *[utf8.RuneSelf]bool) []byte {
 		i += size
 	}
 	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, '"'), replaced
 }

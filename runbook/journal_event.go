@@ -174,18 +174,22 @@ func storedLines(lines []OutputLine) []OutputLine {
 	return out
 }
 
-// inRunForm reports whether lines already read as linesOf(runsOf(lines)).
+// inRunForm reports whether lines already read as linesOf(runsOf(lines)):
+// every line of a run has the run's first time, and only a run's last
+// line has an offset (none negative). One pass, one stream compare a line.
 func inRunForm(lines []OutputLine) bool {
-	for i := range lines {
-		l := &lines[i]
-		last := i == len(lines)-1 || lines[i+1].Stream != l.Stream
-		first := i == 0 || lines[i-1].Stream != l.Stream
-		if !first && (l.Time != lines[i-1].Time) {
+	for i := 0; i < len(lines); {
+		first := &lines[i]
+		if first.Offset < 0 {
 			return false
 		}
-		if (!last && l.Offset != 0) || l.Offset < 0 {
-			return false
+		k := i + 1
+		for ; k < len(lines) && lines[k].Stream == first.Stream; k++ {
+			if lines[k-1].Offset != 0 || lines[k].Offset < 0 || lines[k].Time != first.Time {
+				return false
+			}
 		}
+		i = k
 	}
 	return true
 }
