@@ -192,6 +192,7 @@ func (s *Session) apply(e *Event) {
 		a := r.last()
 		a.Interrupted = true
 		a.InterruptNote = e.Note
+		a.ownTail()
 		r.status = StatusInterrupted
 	case EvStepExited:
 		r.last().exit(*e.Exit, e.Time)

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
+	"strings"
 	"time"
 )
 
@@ -110,36 +111,75 @@ func newAttempt(n int, start StartInfo, at time.Time, c *Checker) *attempt {
 
 // add records output lines: counts, digest, expectations, excerpt.
 func (a *attempt) add(lines []OutputLine) {
+	if len(lines) == 0 {
+		return
+	}
 	// The digest is fed many lines at a time, not one small Write per
 	// line: the same hash (SHA-256 does not see how its input was cut).
-	a.buf = a.buf[:0]
-	for _, l := range lines {
-		a.OutputLines++
-		a.buf = append(append(append(append(a.buf, l.Stream...), ' '), l.Text...), '\n')
-		if len(a.buf) >= 16<<10 {
-			a.digest.Write(a.buf)
-			a.buf = a.buf[:0]
+	buf := a.buf[:0]
+	for i := range lines {
+		l := &lines[i]
+		buf = append(buf, l.Stream...)
+		buf = append(buf, ' ')
+		buf = append(buf, l.Text...)
+		buf = append(buf, '\n')
+		if len(buf) >= 16<<10 {
+			a.digest.Write(buf)
+			buf = buf[:0]
 		}
 		if l.Stream != StreamInfo {
 			a.checker.Line(l.Text)
 		}
-		switch {
-		case len(a.Head) < ExcerptHead:
-			a.Head = append(a.Head, l)
-		case len(a.tail) < ExcerptTail:
+	}
+	a.digest.Write(buf)
+	if cap(buf) > 128<<10 {
+		buf = nil // a very long line: don't keep its memory
+	}
+	a.buf = buf
+	a.OutputLines += int64(len(lines))
+	a.OutputSHA256 = hex.EncodeToString(a.digest.Sum(nil))
+	a.keep(lines)
+}
+
+// keep puts lines into the excerpt: the first ExcerptHead lines of the
+// attempt go to Head, the rest through the Tail ring, counting those that
+// fall out of it as Omitted. Only the lines that stay are copied.
+//
+// A line's text may share memory with a whole block of output, which an
+// excerpt kept for the rest of the run must not hold on to: Head texts
+// are cloned as they come (ExcerptHead lines an attempt), Tail texts when
+// the attempt stops streaming (ownTail), not each time the ring turns.
+func (a *attempt) keep(lines []OutputLine) {
+	for len(lines) > 0 && len(a.Head) < ExcerptHead {
+		l := lines[0]
+		l.Text = strings.Clone(l.Text)
+		a.Head = append(a.Head, l)
+		lines = lines[1:]
+	}
+	if len(lines) >= ExcerptTail {
+		// The batch alone fills the ring: what the ring held and the
+		// batch's lines before its last ExcerptTail are all omitted.
+		a.Omitted += int64(len(a.tail) + len(lines) - ExcerptTail)
+		a.tail = append(a.tail[:0], lines[len(lines)-ExcerptTail:]...)
+		a.tailStart = 0
+		return
+	}
+	for _, l := range lines {
+		if len(a.tail) < ExcerptTail {
 			a.tail = append(a.tail, l)
-		default:
-			a.tail[a.tailStart] = l
-			a.tailStart = (a.tailStart + 1) % ExcerptTail
-			a.Omitted++
+			continue
 		}
+		a.tail[a.tailStart] = l
+		a.tailStart = (a.tailStart + 1) % ExcerptTail
+		a.Omitted++
 	}
-	a.digest.Write(a.buf)
-	if cap(a.buf) > 128<<10 {
-		a.buf = nil // a very long line: don't keep its memory
-	}
-	if len(lines) > 0 {
-		a.OutputSHA256 = hex.EncodeToString(a.digest.Sum(nil))
+}
+
+// ownTail gives the Tail's texts memory of their own (see keep); called
+// when the attempt exits or is interrupted.
+func (a *attempt) ownTail() {
+	for i := range a.tail {
+		a.tail[i].Text = strings.Clone(a.tail[i].Text)
 	}
 }
 
@@ -148,6 +188,7 @@ func (a *attempt) exit(x ExitInfo, at time.Time) {
 	a.Exit = &x
 	a.Ended = at
 	a.Interrupted = false
+	a.ownTail()
 	a.ExpectationsMet, a.Failures = a.checker.Result(x)
 }
 
