@@ -42,20 +42,7 @@ type splitter struct {
 	timer   *time.Timer
 	partial bool // the last Line was such a partial one
 	stopped bool
-	pend    []pending // the lines of the Write under way (scratch, reused)
 }
-
-// pending is a line found by Write, not yet sent: either a span [lo, hi)
-// of the written bytes, or its own text.
-type pending struct {
-	lo, hi int
-	span   bool
-	text   string
-	off    int64
-}
-
-// maxPendKeep bounds the scratch a splitter keeps between writes.
-const maxPendKeep = 4096
 
 // quietPartial is how long a partial line waits before it is delivered.
 const quietPartial = time.Second
@@ -128,8 +115,8 @@ func (s *splitter) Write(p []byte) (int, error) {
 		s.prime = false
 		p = p[1:]
 	}
-	base := p
-	s.pend = s.pend[:0]
+	b := lineBatch{stream: s.stream, t: s.now(), base: p}
+	hasCR := bytes.IndexByte(p, '\r') >= 0
 	for len(p) > 0 {
 		if s.cr || s.ecr {
 			wasEmpty := s.ecr
@@ -138,7 +125,7 @@ func (s *splitter) Write(p []byte) (int, error) {
 				s.off++
 				p = p[1:]
 				if wasEmpty {
-					s.pend = append(s.pend, pending{off: s.off})
+					b.add("", s.off)
 				}
 				continue
 			}
@@ -147,19 +134,25 @@ func (s *splitter) Write(p []byte) (int, error) {
 			s.partial = false
 		}
 		room := MaxLineBytes - len(s.buf)
-		i := indexBreak(p[:min(len(p), room+1)])
+		q := p[:min(len(p), room+1)]
+		var i int
+		if hasCR {
+			i = indexBreak(q)
+		} else {
+			i = bytes.IndexByte(q, '\n')
+		}
 		if i < 0 || i > room {
 			k := min(len(p), room)
 			s.buf = append(s.buf, p[:k]...)
 			s.off += int64(k)
 			p = p[k:]
 			if len(s.buf) >= MaxLineBytes {
-				s.cut()
+				s.cut(&b)
 			}
 			continue
 		}
 		c := p[i]
-		lo := len(base) - len(p)
+		lo := len(b.base) - len(p)
 		carried := len(s.buf) > 0
 		if carried {
 			s.buf = append(s.buf, p[:i]...)
@@ -179,65 +172,70 @@ func (s *splitter) Write(p []byte) (int, error) {
 		}
 		s.cr = c == '\r'
 		if carried {
-			s.pend = append(s.pend, pending{text: text(s.buf), off: s.off})
+			b.add(text(s.buf), s.off)
 			s.buf = s.buf[:0]
 		} else {
-			s.pend = append(s.pend, pending{lo: lo, hi: lo + i, span: true, off: s.off})
+			b.span(lo, lo+i, s.off)
 		}
 	}
-	return n, s.send(base, s.now())
+	if len(b.lines) == 0 {
+		return n, nil
+	}
+	return n, s.emit(b.lines)
 }
 
-// cut queues the first MaxLineBytes (or fewer, not to split a rune) of a
-// full buffer as a line and keeps the rest.
-func (s *splitter) cut() {
+// cut adds the first MaxLineBytes (or fewer, not to split a rune) of a
+// full buffer to b as a line and keeps the rest.
+func (s *splitter) cut(b *lineBatch) {
 	k := cutPoint(s.buf)
 	rest := len(s.buf) - k
-	s.pend = append(s.pend, pending{text: text(s.buf[:k]), off: s.off - int64(rest)})
+	b.add(text(s.buf[:k]), s.off-int64(rest))
 	s.buf = s.buf[:copy(s.buf, s.buf[k:])]
 }
 
-// send emits the lines Write queued, as one batch stamped t: the spans
-// become substrings of one string made of b once, valid UTF-8 as text
-// makes it.
-func (s *splitter) send(b []byte, t time.Time) error {
-	if len(s.pend) == 0 {
-		return nil
-	}
-	var all string
-	valid, lo := true, 0
-	first, last := -1, -1
-	for i := range s.pend {
-		if s.pend[i].span {
-			if first < 0 {
-				first = i
-			}
-			last = i
-		}
-	}
-	if first >= 0 {
-		lo = s.pend[first].lo
-		all = string(b[lo:s.pend[last].hi])
-		valid = utf8.ValidString(all)
-	}
-	batch := make([]Line, len(s.pend))
-	for i, pl := range s.pend {
-		txt := pl.text
-		if pl.span {
-			txt = all[pl.lo-lo : pl.hi-lo]
-			if !valid && !utf8.ValidString(txt) {
-				txt = strings.ToValidUTF8(txt, "\uFFFD")
-			}
-		}
-		batch[i] = Line{Stream: s.stream, Text: txt, Time: t, Offset: pl.off}
-	}
-	if cap(s.pend) > maxPendKeep {
-		s.pend = nil
-	} else {
-		clear(s.pend) // drop the carried texts
-	}
-	return s.emit(batch)
+// lineBatch collects the lines one Write completes. The lines wholly
+// inside the written bytes (spans) are substrings of one string, made at
+// the first of them from there to the end of the write.
+type lineBatch struct {
+	stream Stream
+	t      time.Time
+	base   []byte // what Write consumes
+	lines  []Line
+	all    string // base[at:] as a string, once a span was added
+	at     int
 }
+
+// add adds a line with its own text.
+func (b *lineBatch) add(txt string, off int64) {
+	if b.lines == nil {
+		b.alloc()
+	}
+	b.lines = append(b.lines, Line{Stream: b.stream, Text: txt, Time: b.t, Offset: off})
+}
+
+// span adds the line base[lo:hi], replacing invalid UTF-8 as text does.
+func (b *lineBatch) span(lo, hi int, off int64) {
+	if b.all == "" {
+		b.all, b.at = string(b.base[lo:]), lo
+	}
+	txt := b.all[lo-b.at : hi-b.at]
+	if !utf8.ValidString(txt) {
+		txt = strings.ToValidUTF8(txt, "\uFFFD")
+	}
+	b.add(txt, off)
+}
+
+// alloc makes room for as many lines as the write has breaks (the batch
+// grows in the rare case of more: lines cut at MaxLineBytes).
+func (b *lineBatch) alloc() {
+	n := bytes.Count(b.base, nl)
+	if bytes.IndexByte(b.base, '\r') >= 0 {
+		n += bytes.Count(b.base, cr)
+	}
+	b.lines = make([]Line, 0, n+len(b.base)/MaxLineBytes+1)
+}
+
+var nl, cr = []byte{'\n'}, []byte{'\r'}
 
 // flush emits a last line that had no newline; called when the job ended
 // and the stream was read to its end.

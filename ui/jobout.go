@@ -114,10 +114,18 @@ func (r *Release) outputEvents(j Job, group [][]sshexec.Line, n int, red *stream
 			cur = cur[len(cur):]
 		}
 	}
+	var (
+		st sshexec.Stream // the stream of the line before, with its
+		rs runbook.Stream // journal stream and its redactor
+		rd *runbook.StreamRedactor
+	)
 	for _, batch := range group {
 		for i := range batch {
 			l := &batch[i]
-			ol := runbook.OutputLine{Time: l.Time, Stream: streamOf(l.Stream), Text: red.of(l.Stream).Line(l.Text), Offset: l.Offset}
+			if rd == nil || l.Stream != st {
+				st, rs, rd = l.Stream, streamOf(l.Stream), red.of(l.Stream)
+			}
+			ol := runbook.OutputLine{Time: l.Time, Stream: rs, Text: rd.Line(l.Text), Offset: l.Offset}
 			if ol.Time.IsZero() {
 				ol.Time = r.now()
 			}
