@@ -45,7 +45,7 @@ func (m Model) detailView(w int, full bool) string {
 	}
 	add(parts.meta)
 	if a := state.Last(); a != nil {
-		add(wrap(m.attemptLine(a), w))
+		add(wrap(m.attemptLine(id, a), w))
 		for _, f := range a.Failures {
 			if neverStarted(a) {
 				break // nothing ran: its expectations were never tried
@@ -213,8 +213,10 @@ func (m *Model) scrollDetail(d int) {
 	m.detailOff = max(0, min(m.detailOff+d*page, n-(bodyH-1)))
 }
 
-// attemptLine says how the last attempt went.
-func (m Model) attemptLine(a *runbook.Attempt) string {
+// attemptLine says how step's last attempt went. A running attempt's
+// line count is the one of the last frame of output, so it changes with
+// the output pane, not with every batch.
+func (m Model) attemptLine(step string, a *runbook.Attempt) string {
 	st := m.styles
 	head := fmt.Sprintf("Attempt %d: ", a.N)
 	switch {
@@ -222,7 +224,11 @@ func (m Model) attemptLine(a *runbook.Attempt) string {
 		return st.Warn.Render(head + "interrupted: " + plainText((a.InterruptNote)))
 	case a.Exit == nil:
 		el := m.opts.Now().Sub(a.Started).Truncate(time.Second)
-		return st.Label.Render(head + "running for " + el.String() + fmt.Sprintf(", %d lines", a.OutputLines))
+		n := a.OutputLines
+		if r := m.run; r != nil && r.step == step && r.attempt == a.N && r.shownOK {
+			n = r.shownLines
+		}
+		return st.Label.Render(head + "running for " + el.String() + fmt.Sprintf(", %d lines", n))
 	case neverStarted(a):
 		return st.Warn.Render(head + neverStartedWords)
 	case a.ExpectationsMet:

@@ -113,11 +113,15 @@ type Model struct {
 	// last refreshed; paneFrom is the first such line.
 	paneDirty bool
 	paneFrom  int64
-	pane      outputPane
-	dlg       dialog
-	banner    string // connection trouble, "" when the link is fine
-	status    string // one-line remark under the detail (last action)
-	statusOK  bool
+	// lastFrame is when output was last shown; refreshPending is set
+	// while a paneRefreshMsg is on its way (paceOutput).
+	lastFrame      time.Time
+	refreshPending bool
+	pane           outputPane
+	dlg            dialog
+	banner         string // connection trouble, "" when the link is fine
+	status         string // one-line remark under the detail (last action)
+	statusOK       bool
 	// zoom shows the whole step (z) instead of the output; detailOff is
 	// how far it is scrolled.
 	zoom      bool
@@ -164,6 +168,11 @@ type activeRun struct {
 	msgs     <-chan tea.Msg
 	cancel   context.CancelFunc
 	canceled bool // a cancel was requested
+	// shownLines is the attempt's line count as of the last frame of
+	// output (refreshPane), which the detail shows while it runs;
+	// shownOK once there was one.
+	shownLines int64
+	shownOK    bool
 }
 
 // Outcome is how the TUI ended, for the command to report and to pick

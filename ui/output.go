@@ -45,6 +45,16 @@ type outputPane struct {
 	// content is what fill gave the viewport, for body (nil: body is
 	// the viewport's own View).
 	content *paneContent
+	// shown are the ring's counts as of the last fill: the title line
+	// counts the lines the pane shows, and changes with them, not with
+	// every batch that arrives between two frames.
+	shown paneCounts
+}
+
+// paneCounts are the counts the pane's title line shows.
+type paneCounts struct {
+	lines, stderr, dropped int64
+	held                   int
 }
 
 // tailScreens is how many screens of the newest lines the viewport holds
@@ -128,6 +138,10 @@ func (p *outputPane) refresh() {
 // fill rebuilds the viewport content from the ring: all of it, or only the
 // newest lines while p.tail.
 func (p *outputPane) fill() {
+	p.shown = paneCounts{}
+	if p.r != nil {
+		p.shown = paneCounts{lines: p.r.lines, stderr: p.r.stderr, dropped: p.r.dropped(), held: p.r.len()}
+	}
 	if p.r == nil || p.r.len() == 0 {
 		p.vp.LeftGutterFunc = nil
 		empty := p.empty
@@ -294,12 +308,12 @@ func (p outputPane) view() string {
 	}
 	var info string
 	if p.r != nil {
-		info = plural(int(p.r.lines), "line")
-		if p.r.stderr > 0 {
-			info += fmt.Sprintf(", %d stderr !│", p.r.stderr)
+		info = plural(int(p.shown.lines), "line")
+		if p.shown.stderr > 0 {
+			info += fmt.Sprintf(", %d stderr !│", p.shown.stderr)
 		}
-		if d := p.r.dropped(); d > 0 {
-			info += fmt.Sprintf(", showing last %d (full output in the journal)", p.r.len())
+		if p.shown.dropped > 0 {
+			info += fmt.Sprintf(", showing last %d (full output in the journal)", p.shown.held)
 		}
 	}
 	switch {

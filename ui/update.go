@@ -28,15 +28,8 @@ func (m Model) updateRelease(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(refresh, waitForRun(m.run.msgs))
 	case paneRefreshMsg:
-		m.refreshPane()
-		if m.dlg.kind == dlgNone && !m.pane.typing && m.state == stateMain && !m.zoom {
-			// Only the pane changed: skip recomputing every step's status.
-			hasOutput := m.pane.r != nil && m.pane.r.len() > 0
-			m.keys.Follow.SetEnabled(hasOutput && !m.pane.vp.AtBottom())
-			m.keys.Search.SetEnabled(hasOutput)
-			m.keys.PageUp.SetEnabled(hasOutput)
-			m.keys.PageDown.SetEnabled(hasOutput)
-		}
+		m.refreshPending = false
+		m.showOutput()
 		return m, nil
 	case runDoneMsg:
 		if m.run == nil || msg.runID != m.run.id {
@@ -178,14 +171,15 @@ func (m *Model) applyRunEvents(evs []runbook.Event) (refresh tea.Cmd, err error)
 	// lines of them all need writing (ring.addBatches). A run is one
 	// step, so there is one ring in all but odd cases.
 	var adds []ringBatches
+	output := false
 	for _, ev := range evs {
 		switch ev.Type {
 		case runbook.EvOutput:
 			r := m.ring(ev.Step)
 			if r == m.pane.r && !m.paneDirty {
 				m.paneDirty, m.paneFrom = true, r.total
-				refresh = tea.Tick(paneRefreshEvery, func(time.Time) tea.Msg { return paneRefreshMsg{} })
 			}
+			output = true
 			i := 0
 			for i < len(adds) && adds[i].r != r {
 				i++
@@ -201,6 +195,9 @@ func (m *Model) applyRunEvents(evs []runbook.Event) (refresh tea.Cmd, err error)
 	for _, a := range adds {
 		a.r.addBatches(a.batches)
 	}
+	if output {
+		refresh = m.paceOutput()
+	}
 	return refresh, nil
 }
 
@@ -210,15 +207,61 @@ type ringBatches struct {
 	batches [][]runbook.OutputLine
 }
 
-// paneRefreshEvery bounds how often streaming output redraws the pane:
-// a chatty step costs a few refreshes a second, not one per batch.
-const paneRefreshEvery = 50 * time.Millisecond
+// Output moves on screen in frames: the pane's lines, its title's counts
+// and the running attempt's line count change together, when output is
+// shown (showOutput), not with every message that brings some. Every
+// frame that differs costs the renderer a whole-screen parse and diff,
+// so a streaming step shows its output about 30 times a second, however
+// fast it comes: at once when the last frame is at least paneRefreshMin
+// old (output that trickles in, and a step streaming at the coalescer's
+// pace, a message every ~30 ms), else paneRefreshEvery after the last
+// frame (messages that come faster: full batches).
+const (
+	paneRefreshEvery = 30 * time.Millisecond
+	paneRefreshMin   = 22 * time.Millisecond
+)
 
-// refreshPane shows the output that arrived since the last refresh.
+// paceOutput shows the output that just arrived, or schedules it
+// (paneRefreshMsg) when the last frame is too recent.
+func (m *Model) paceOutput() tea.Cmd {
+	if m.refreshPending {
+		return nil
+	}
+	since := time.Since(m.lastFrame)
+	if since >= paneRefreshMin {
+		m.showOutput()
+		return nil
+	}
+	m.refreshPending = true
+	return tea.Tick(paneRefreshEvery-since, func(time.Time) tea.Msg { return paneRefreshMsg{} })
+}
+
+// showOutput is a frame of output: the pane and the keys that depend on
+// it catch up with what arrived.
+func (m *Model) showOutput() {
+	m.lastFrame = time.Now()
+	m.refreshPane()
+	if m.dlg.kind == dlgNone && !m.pane.typing && m.state == stateMain && !m.zoom {
+		// Only the pane changed: skip recomputing every step's status.
+		hasOutput := m.pane.r != nil && m.pane.r.len() > 0
+		m.keys.Follow.SetEnabled(hasOutput && !m.pane.vp.AtBottom())
+		m.keys.Search.SetEnabled(hasOutput)
+		m.keys.PageUp.SetEnabled(hasOutput)
+		m.keys.PageDown.SetEnabled(hasOutput)
+	}
+}
+
+// refreshPane shows the output that arrived since the last refresh, and
+// the running attempt's line count as of now.
 func (m *Model) refreshPane() {
 	if m.paneDirty {
 		m.paneDirty = false
 		m.pane.appended(m.pane.r, m.paneFrom)
+	}
+	if r := m.run; r != nil && m.rel != nil {
+		if a := m.rel.Session.Step(r.step).Last(); a != nil && a.N == r.attempt {
+			r.shownLines, r.shownOK = a.OutputLines, true
+		}
 	}
 }
 
