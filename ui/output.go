@@ -61,7 +61,7 @@ type paneCounts struct {
 // while it follows the output (at least tailMinLines).
 const (
 	tailScreens  = 2
-	tailMinLines = 200
+	tailMinLines = 50
 )
 
 func newOutputPane(st styles) outputPane {
