@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -19,13 +20,20 @@ import (
 // job's shell opened it (as for sudo jobs).
 const maxHelperScript = 32 << 10
 
+// maxDump bounds the output the helper sends back itself for a job that
+// ended within followDelay (helperDump): a step printing a few thousand
+// lines then costs no follower session. Larger output is followed.
+const maxDump = 64 << 10
+
 // helperAttempt launches l's job through the helper, then waits up to
 // followDelay for its end. It returns the same attempt as attemptOnce,
-// with state "follow" when a follower must take over (the job runs on,
-// or it ended and printed something), and ended set when the job ended
-// silently: its exit record then comes from the helper's notice, and its
-// end time from the local clock (the host's would cost an exec). An error
-// wrapping errNoStream means there is no helper: launch through a session.
+// with state "follow" when a follower must take over (the job runs on, or
+// it printed more than the helper sends back), and ended set when the job
+// ended: its exit record then comes from the helper's notice; its output,
+// if any, the helper sent back (helperDump), with the host's start and end
+// times, else the end time is the local clock's (the host's would cost an
+// exec). An error wrapping errNoStream means there is no helper: launch
+// through a session.
 func (r *runner) helperAttempt(ctx context.Context, f *follower, l *launch) (attempt, error) {
 	h, err := r.helper(ctx)
 	if err != nil {
@@ -55,13 +63,20 @@ func (r *runner) helperAttempt(ctx context.Context, f *follower, l *launch) (att
 				return attempt{}, nil
 			}
 			return r.raceFollower(ctx, f, h, ans)
-		case m := <-ans:
+		case a := <-ans:
+			m := a.f
 			switch m[0] {
 			case "ack":
 				started = true
 				timer.Reset(followDelay)
 			case "exit":
-				return exitNotice(m), nil
+				a := exitNotice(m)
+				if a.state == "follow" && len(m) >= 8 {
+					if da, ok := r.helperDump(ctx, f, h, m); ok {
+						return da, nil
+					}
+				}
+				return a, nil
 			case "exists":
 				if len(m) > 2 && m[2] == f.token {
 					// Our own launch, cut off earlier, made it.
@@ -85,7 +100,7 @@ func (r *runner) helperAttempt(ctx context.Context, f *follower, l *launch) (att
 // listening for its exit notice: a job that then ends without output is
 // done at once, its follower (still starting, on a loaded host) dropped.
 // Otherwise the follower's report is the attempt.
-func (r *runner) raceFollower(ctx context.Context, f *follower, h *helper, ans <-chan []string) (attempt, error) {
+func (r *runner) raceFollower(ctx context.Context, f *follower, h *helper, ans <-chan answer) (attempt, error) {
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type res struct {
@@ -102,10 +117,10 @@ func (r *runner) raceFollower(ctx context.Context, f *follower, h *helper, ans <
 		case fr := <-done:
 			return fr.a, fr.err
 		case m := <-ans:
-			if m[0] != "exit" {
+			if m.f[0] != "exit" {
 				continue
 			}
-			if a := exitNotice(m); a.ended {
+			if a := exitNotice(m.f); a.ended {
 				cancel()
 				<-done // the follower wrote nothing (there is nothing) and is gone
 				return a, nil
@@ -114,6 +129,51 @@ func (r *runner) raceFollower(ctx context.Context, f *follower, h *helper, ans <
 			ans = nil // the follower alone reports
 		}
 	}
+}
+
+// helperDump asks the helper for the output of f's job, which ended
+// (notice m) with output, and delivers it: exactly the bytes of out and
+// err, from offset 0, so that offsets stay those of the files and a
+// reattach resumes where this left off. ok is false when the helper sent
+// nothing (more than maxDump, the helper gone or slow, the streams not at
+// their start): a follower then reads the files as for any job. A ctx
+// that ends while the lines are delivered leaves ok true: follow sees ctx.
+func (r *runner) helperDump(ctx context.Context, f *follower, h *helper, m []string) (attempt, bool) {
+	if f.stdout.start() != 0 || f.stderr.start() != 0 {
+		return attempt{}, false
+	}
+	ans, done, err := h.request("D "+f.id, []byte("D "+f.id+" "+strconv.Itoa(maxDump)+"\n"))
+	if err != nil {
+		return attempt{}, false
+	}
+	defer done()
+	timer := time.NewTimer(helperAckTimeout)
+	defer timer.Stop()
+	var d answer
+	select {
+	case d = <-ans:
+	case <-h.dead:
+		return attempt{}, false
+	case <-ctx.Done():
+		return attempt{}, false
+	case <-timer.C:
+		r.dropHelper(h)
+		return attempt{}, false
+	}
+	if d.f[0] != "data" || len(d.f) < 6 {
+		return attempt{}, false
+	}
+	o, _ := strconv.Atoi(d.f[2]) // checked by readData
+	a := attempt{started: true, ended: true, exit: m[2:4], timed: m[6] == "1", canceled: m[7] == "1",
+		outSize: int64(o), errSize: int64(len(d.data) - o),
+		startedAt: unixTime(d.f[4]), endedAt: unixTime(d.f[5])}
+	if a.endedAt.IsZero() {
+		a.endedAt = time.Now()
+	}
+	if _, err := f.stdout.Write(d.data[:o]); err == nil {
+		_, _ = f.stderr.Write(d.data[o:])
+	}
+	return a, true
 }
 
 // exitNotice reads a wrapper's exit notice: exit <id> <status> <sig>
@@ -158,8 +218,8 @@ func (r *runner) helperForget(ctx context.Context, id, where string) (handled bo
 	}
 	defer done()
 	select {
-	case m := <-ans:
-		switch m[len(m)-1] {
+	case a := <-ans:
+		switch a.f[len(a.f)-1] {
 		case "removed", "gone":
 			return true, nil
 		case "running":

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -13,17 +15,16 @@ import (
 // The Go side of the helper (helperscript.go): one per runner, started on
 // first use and again after it ended or the link was re-established.
 
-// Timing of a launch through the helper.
-const (
-	// helperAckTimeout bounds the wait for the helper's answer to a
-	// launch; a helper that does not answer (frozen) is dropped, and the
-	// runner looks on the host whether the job started.
-	helperAckTimeout = 20 * time.Second
-	// followDelay is how long a launched job may take before a follower
-	// session starts streaming its output. A job that ends sooner and
-	// printed nothing costs no follower at all.
-	followDelay = 30 * time.Millisecond
-)
+// helperAckTimeout bounds the wait for the helper's answer to a launch; a
+// helper that does not answer (frozen) is dropped, and the runner looks
+// on the host whether the job started.
+const helperAckTimeout = 20 * time.Second
+
+// followDelay is how long a launched job may take before a follower
+// session starts streaming its output. A job that ends sooner costs no
+// follower at all: the helper tells its end, and sends back its output
+// when it printed maxDump bytes or less. (A variable for the tests.)
+var followDelay = 30 * time.Millisecond
 
 // helper is a running helper and the requests waiting for its answers.
 type helper struct {
@@ -34,10 +35,17 @@ type helper struct {
 	wmu sync.Mutex // one request at a time on its stdin
 
 	mu     sync.Mutex
-	waits  map[string]chan []string // "L id" / "F id" -> answer fields
-	failed string                   // why the helper cannot work here
-	lost   bool                     // its end was the link's
-	dead   chan struct{}            // closed when its stdout ended
+	waits  map[string]chan answer // "L id" / "F id" / "D id" -> answers
+	failed string                 // why the helper cannot work here
+	lost   bool                   // its end was the link's
+	dead   chan struct{}          // closed when its stdout ended
+}
+
+// answer is one answer of the helper: its fields after the nonce, and
+// for "data" the output that came with it (out then err).
+type answer struct {
+	f    []string
+	data []byte
 }
 
 // startHelper starts a helper on r's host.
@@ -48,7 +56,7 @@ func (r *runner) startHelper(ctx context.Context) (*helper, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &helper{s: s, nonce: nonce, gen: gen, waits: map[string]chan []string{}, dead: make(chan struct{})}
+	h := &helper{s: s, nonce: nonce, gen: gen, waits: map[string]chan answer{}, dead: make(chan struct{})}
 	go h.read(true)
 	go h.read(false)
 	return h, nil
@@ -125,6 +133,7 @@ func (h *helper) read(main bool) {
 		src = h.s.out
 	}
 	br := bufio.NewReaderSize(src, 4096)
+answers:
 	for {
 		line, err := readLine(br)
 		if err != nil {
@@ -150,16 +159,27 @@ func (h *helper) read(main bool) {
 		case "ready":
 			continue
 		}
+		a := answer{f: f}
 		key := "L " + f[1]
-		if f[0] == "forgot" {
+		switch f[0] {
+		case "forgot":
 			key = "F " + f[1]
+		case "big":
+			key = "D " + f[1]
+		case "data":
+			key = "D " + f[1]
+			if a.data, err = h.readData(br, f); err != nil {
+				// The answers are out of step with the stream: a helper
+				// that cannot be understood any more ends here.
+				break answers
+			}
 		}
 		h.mu.Lock()
 		ch := h.waits[key]
 		h.mu.Unlock()
 		if ch != nil {
 			select {
-			case ch <- f:
+			case ch <- a:
 			default:
 			}
 		}
@@ -173,6 +193,32 @@ func (h *helper) read(main bool) {
 	h.mu.Unlock()
 	close(h.dead)
 	h.s.stop()
+}
+
+// readData reads the output that follows a data answer (data <id> <o>
+// <e> ...): exactly o+e bytes, then the "dend <id>" line. An error means
+// the stream can no longer be read as answers.
+func (h *helper) readData(br *bufio.Reader, f []string) ([]byte, error) {
+	if len(f) < 4 {
+		return nil, errors.New("short data answer")
+	}
+	o, err1 := strconv.Atoi(f[2])
+	e, err2 := strconv.Atoi(f[3])
+	if err1 != nil || err2 != nil || o < 0 || e < 0 || o+e > maxDump {
+		return nil, fmt.Errorf("bad data answer %q", f)
+	}
+	data := make([]byte, o+e)
+	if _, err := io.ReadFull(br, data); err != nil {
+		return nil, err
+	}
+	end, err := readLine(br)
+	if err != nil {
+		return nil, err
+	}
+	if end != h.nonce+" dend "+f[1] {
+		return nil, fmt.Errorf("data of %s ends with %q", f[1], end)
+	}
+	return data, nil
 }
 
 // readLine reads one line without its newline. A line longer than the
@@ -198,8 +244,8 @@ func readLine(br *bufio.Reader) (string, error) {
 
 // request sends req and returns the channel its answers arrive on; done
 // must be called when no more are wanted.
-func (h *helper) request(key string, req []byte) (answers <-chan []string, done func(), err error) {
-	ch := make(chan []string, 4)
+func (h *helper) request(key string, req []byte) (answers <-chan answer, done func(), err error) {
+	ch := make(chan answer, 4)
 	h.mu.Lock()
 	if _, busy := h.waits[key]; busy {
 		h.mu.Unlock()

@@ -240,9 +240,9 @@ func TestSSHDropDuringAttach(t *testing.T) {
 	}
 }
 
-// TestSSHSpareFollower: a job with output is followed through the spare
-// session started ahead (no new session, no login shell on its path), and
-// a new spare is started for the next one.
+// TestSSHSpareFollower: a job with output that runs past followDelay is
+// followed through the spare session started ahead (no new session, no
+// login shell on its path), and a new spare is started for the next one.
 func TestSSHSpareFollower(t *testing.T) {
 	isolate(t)
 	s := sshdtest.Start(t)
@@ -266,7 +266,7 @@ func TestSSHSpareFollower(t *testing.T) {
 	}
 	for round := 0; round < 2; round++ {
 		sp := ready()
-		res, lines, err := runJob(t, r, Spec{Script: "i=1; while [ $i -le 500 ]; do echo $i; i=$((i+1)); done; echo done >&2; exit 7"})
+		res, lines, err := runJob(t, r, Spec{Script: "sleep 0.3; i=1; while [ $i -le 500 ]; do echo $i; i=$((i+1)); done; echo done >&2; exit 7"})
 		if err != nil || res.ExitCode != 7 {
 			t.Fatalf("%+v %v", res, err)
 		}

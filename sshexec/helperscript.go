@@ -20,6 +20,8 @@ import (
 //	-<line>                    the script's lines, and
 //	.                          the end mark: without it nothing runs
 //	F <id>                     forget job <id>
+//	D <id> <max>               send back job <id>'s output, if it ended
+//	                           and out and err hold <max> bytes at most
 //
 // Answers (<N> is the nonce):
 //
@@ -33,6 +35,12 @@ import (
 //	                           caller then forgets through a session);
 //	                           the ended job's wrapper, a child of the
 //	                           helper, is reaped first: no zombie stays
+//	<N> data <id> <o> <e> <started> <ended>
+//	                           followed by exactly <o> bytes of out, <e>
+//	                           bytes of err, then "<N> dend <id>"; the
+//	                           times are the pgid and exit files' mtimes
+//	<N> big <id>               no output sent (not ended, too much, gone):
+//	                           follow the job
 //
 // and on stderr, from the job's wrapper once the job has ended and its
 // exit record is on disk:
@@ -53,7 +61,7 @@ import (
 // stdout whose end tells golive the helper is gone.
 const helperScript = `R=$1; N=$2
 umask 077
-for c in setsid tail stat mkdir rm; do command -v $c >/dev/null 2>&1 || { echo "$N fail - golive needs $c on the host (util-linux and GNU coreutils)"; exit 0; }; done
+for c in setsid tail head stat mkdir rm; do command -v $c >/dev/null 2>&1 || { echo "$N fail - golive needs $c on the host (util-linux and GNU coreutils)"; exit 0; }; done
 if [ ! -d "$R" ]; then m=$(mkdir -p "$R" 2>&1) || { echo "$N fail - $m"; exit 0; }; fi
 X=$(command -v setsid)
 ` + shFuncs + `wrap() {
@@ -118,12 +126,25 @@ forget() {
   rm -rf -- "$d" 2>/dev/null
   if [ -e "$d" ]; then echo "$N forgot $1 other"; else echo "$N forgot $1 removed"; fi
 }
+dump() {
+  id=$1; m=$2; d="$R/$1"; s=
+  [ -s "$d/exit" ] && s=$(stat -c '%s %.3Y' "$d/out" "$d/err" "$d/pgid" "$d/exit" 2>/dev/null)
+  set -f; set -- $s; set +f
+  case $#:$1:$3 in 8:[0-9]*:[0-9]*) ;; *) echo "$N big $id"; return;; esac
+  case $1$3 in *[!0-9]*) echo "$N big $id"; return;; esac
+  if [ $(($1+$3)) -gt "$m" ]; then echo "$N big $id"; return; fi
+  echo "$N data $id $1 $3 $6 $8"
+  [ "$1" = 0 ] || head -c "$1" "$d/out"
+  [ "$3" = 0 ] || head -c "$3" "$d/err"
+  echo "$N dend $id"
+}
 echo "$N ready"
 while IFS= read -r q; do
   set -f; set -- $q; set +f
   case $1 in
     L) [ $# -eq 4 ] && launch "$2" "$3" "$4";;
     F) [ $# -eq 2 ] && forget "$2";;
+    D) [ $# -eq 3 ] && dump "$2" "$3";;
   esac
 done
 `
