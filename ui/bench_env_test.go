@@ -160,6 +160,9 @@ type probeState struct {
 	// inUpdate and inView are the time spent in the Model's Update and
 	// View: the program's one goroutine, which every batch goes through.
 	inUpdate, inView time.Duration
+	// batchUpdates are the Update times of the messages of output: what
+	// a key press may wait behind.
+	batchUpdates []time.Duration
 	// cpu is the test process's CPU time (user + system, all its
 	// threads) from the run key to the end of the run: golive's own cost,
 	// which load from other work on the machine does not inflate the way
@@ -182,8 +185,12 @@ func (p probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	t0 := time.Now()
 	nm, cmd := p.m.Update(msg)
 	p.m = nm.(Model)
+	d := time.Since(t0)
 	p.st.mu.Lock()
-	p.st.inUpdate += time.Since(t0)
+	p.st.inUpdate += d
+	if _, ok := msg.(runEventsMsg); ok {
+		p.st.batchUpdates = append(p.st.batchUpdates, d)
+	}
 	p.st.mu.Unlock()
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:

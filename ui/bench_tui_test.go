@@ -108,11 +108,13 @@ func BenchmarkTUIThroughput(b *testing.B) {
 		b.Run(fmt.Sprintf("MB=%d", mb), func(b *testing.B) {
 			var g, s, sf, upd, view, cpu time.Duration
 			views, writes := 0, 0
+			var batchUpd []time.Duration
 			for i := 0; i < b.N; i++ {
 				d, st := runTUI(b, srv, mb, false)
 				g += d
 				views += st.views
 				writes += st.writes
+				batchUpd = append(batchUpd, st.batchUpdates...)
 				upd += st.inUpdate
 				view += st.inView
 				cpu += st.cpu
@@ -132,6 +134,10 @@ func BenchmarkTUIThroughput(b *testing.B) {
 			b.ReportMetric(float64(writes)/g.Seconds(), "screen-writes/s")
 			b.ReportMetric(cpu.Seconds()*1e3/float64(b.N)/(float64(benchOutputBytes(mb))/1e6), "golive-cpu-ms/MB")
 			b.ReportMetric(float64(upd)/float64(g), "update-share")
+			if len(batchUpd) > 0 {
+				b.ReportMetric(pct(batchUpd, 99), "batch-update-p99-ms")
+				b.ReportMetric(pct(batchUpd, 100), "batch-update-max-ms")
+			}
 			b.ReportMetric(float64(view)/float64(g), "view-share")
 		})
 	}
