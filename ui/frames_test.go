@@ -52,8 +52,8 @@ func TestStreamingOutputMovesInFrames(t *testing.T) {
 	// A frame was just shown: the next batches wait for the refresh and
 	// the screen stays exactly as it was.
 	m.lastFrame = time.Now().Add(time.Hour)
-	m, cmd := send(m, "bravo", 100)
-	if !m.refreshPending || cmd == nil {
+	m, _ = send(m, "bravo", 100)
+	if !m.refreshPending {
 		t.Fatalf("no refresh scheduled for output after a recent frame")
 	}
 	m, _ = send(m, "charlie", 100)
@@ -73,5 +73,18 @@ func TestStreamingOutputMovesInFrames(t *testing.T) {
 	}
 	if want := plural(int(m.pane.r.lines), "line"); !strings.Contains(v2, want) {
 		t.Fatalf("pane count %q not shown after the refresh:\n%s", want, v2)
+	}
+
+	// A refresh that never came (lost while an error panel took the
+	// messages) does not stop the output: once it is long overdue, new
+	// output shows at once, and the frames after it are paced again.
+	m.refreshPending, m.lastFrame = true, time.Now().Add(-time.Second)
+	m, _ = send(m, "delta", 100)
+	if v := view(m); !strings.Contains(v, "delta 99") || m.refreshPending {
+		t.Fatalf("output after a lost refresh not shown (pending %v):\n%s", m.refreshPending, v)
+	}
+	m.lastFrame = time.Now().Add(time.Hour)
+	if m, _ = send(m, "echo", 10); !m.refreshPending {
+		t.Fatal("no refresh scheduled after a lost one was made up for")
 	}
 }

@@ -28,7 +28,6 @@ func (m Model) updateRelease(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(refresh, waitForRun(m.run.msgs))
 	case paneRefreshMsg:
-		m.refreshPending = false
 		m.showOutput()
 		return m, nil
 	case runDoneMsg:
@@ -224,10 +223,12 @@ const (
 // paceOutput shows the output that just arrived, or schedules it
 // (paneRefreshMsg) when the last frame is too recent.
 func (m *Model) paceOutput() tea.Cmd {
-	if m.refreshPending {
+	since := time.Since(m.lastFrame)
+	if m.refreshPending && since < 10*paneRefreshEvery {
 		return nil
 	}
-	since := time.Since(m.lastFrame)
+	// (A refresh pending for longer was lost on the way, say while an
+	// error panel took the messages: show the output now.)
 	if since >= paneRefreshMin {
 		m.showOutput()
 		return nil
@@ -239,7 +240,7 @@ func (m *Model) paceOutput() tea.Cmd {
 // showOutput is a frame of output: the pane and the keys that depend on
 // it catch up with what arrived.
 func (m *Model) showOutput() {
-	m.lastFrame = time.Now()
+	m.lastFrame, m.refreshPending = time.Now(), false
 	m.refreshPane()
 	if m.dlg.kind == dlgNone && !m.pane.typing && m.state == stateMain && !m.zoom {
 		// Only the pane changed: skip recomputing every step's status.
