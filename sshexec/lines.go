@@ -118,6 +118,14 @@ func (s *splitter) Write(p []byte) (int, error) {
 	b := lineBatch{stream: s.stream, t: s.now(), base: p}
 	hasCR := bytes.IndexByte(p, '\r') >= 0
 	for len(p) > 0 {
+		if !hasCR && len(s.buf) == 0 && !s.cr && !s.ecr && !s.partial {
+			// Nothing carried and no '\r' ahead: the plain lines go at
+			// one IndexByte each; what is left (a line with no end yet,
+			// or one too long) takes the general way below.
+			if p = s.plainLines(&b, p); len(p) == 0 {
+				break
+			}
+		}
 		if s.cr || s.ecr {
 			wasEmpty := s.ecr
 			s.cr, s.ecr = false, false
@@ -146,7 +154,11 @@ func (s *splitter) Write(p []byte) (int, error) {
 			s.buf = append(s.buf, p[:k]...)
 			s.off += int64(k)
 			p = p[k:]
-			if len(s.buf) >= MaxLineBytes {
+			if len(s.buf) >= MaxLineBytes && len(p) > 0 {
+				// p[0] is no break: the line is longer than
+				// MaxLineBytes. (A full buffer with nothing after it
+				// waits for the next byte: a '\n' there makes it a
+				// line of exactly MaxLineBytes, as in one write.)
 				s.cut(&b)
 			}
 			continue
@@ -184,6 +196,42 @@ func (s *splitter) Write(p []byte) (int, error) {
 	return n, s.emit(b.lines)
 }
 
+// plainLines adds to b the lines of p that end in '\n' and are at most
+// MaxLineBytes long, and returns the rest of p. The splitter must carry
+// nothing (no buffer, no pending '\r', no partial line) and p must hold
+// no '\r': then every '\n' ends a line, and a line is the bytes before
+// it. UTF-8 is checked once over all of those lines; only when that finds
+// a bad byte does each line get checked (and repaired as text does).
+func (s *splitter) plainLines(b *lineBatch, p []byte) []byte {
+	last := bytes.LastIndexByte(p, '\n')
+	if last < 0 {
+		return p
+	}
+	lo := len(b.base) - len(p)
+	seg := b.from(lo)[:last+1]
+	valid := utf8.ValidString(seg)
+	if b.lines == nil {
+		b.alloc()
+	}
+	off := s.off
+	for {
+		i := strings.IndexByte(seg, '\n')
+		if i < 0 || i > MaxLineBytes {
+			break
+		}
+		txt := seg[:i]
+		if !valid && !utf8.ValidString(txt) {
+			txt = strings.ToValidUTF8(txt, "\uFFFD")
+		}
+		off += int64(i + 1)
+		b.lines = append(b.lines, Line{Stream: b.stream, Text: txt, Time: b.t, Offset: off})
+		seg = seg[i+1:]
+	}
+	n := int(off - s.off)
+	s.off = off
+	return p[n:]
+}
+
 // cut adds the first MaxLineBytes (or fewer, not to split a rune) of a
 // full buffer to b as a line and keeps the rest.
 func (s *splitter) cut(b *lineBatch) {
@@ -215,14 +263,21 @@ func (b *lineBatch) add(txt string, off int64) {
 
 // span adds the line base[lo:hi], replacing invalid UTF-8 as text does.
 func (b *lineBatch) span(lo, hi int, off int64) {
-	if b.all == "" {
-		b.all, b.at = string(b.base[lo:]), lo
-	}
-	txt := b.all[lo-b.at : hi-b.at]
+	txt := b.from(lo)[:hi-lo]
 	if !utf8.ValidString(txt) {
 		txt = strings.ToValidUTF8(txt, "\uFFFD")
 	}
 	b.add(txt, off)
+}
+
+// from returns base[lo:] as a string: a substring of the one string the
+// batch makes, at the first line that needs it, from there to the end of
+// the write. lo never goes back below that first line.
+func (b *lineBatch) from(lo int) string {
+	if b.all == "" {
+		b.all, b.at = string(b.base[lo:]), lo
+	}
+	return b.all[lo-b.at:]
 }
 
 // alloc makes room for as many lines as the write has breaks (the batch

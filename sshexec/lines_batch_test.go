@@ -86,11 +86,21 @@ func TestSplitterAllocs(t *testing.T) {
 }
 
 // However the input is cut into writes, the lines are those of feeding it
-// byte by byte (where every line comes from the carry buffer).
+// byte by byte (where every line comes from the carry buffer). Half the
+// rounds have no '\r', which the splitter's fast path takes; of those, a
+// few have no bad UTF-8 either, or only in a line cut by a write.
 func TestSplitterBatchesMatchBytewise(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	pieces := []string{"a", "bc", "é", "日本", "\n", "\r", "\r\n", "\xff", "\xc3", "\xe6\x97", strings.Repeat("x", 300)}
-	for round := range 200 {
+	all := []string{"a", "bc", "é", "日本", "\n", "\r", "\r\n", "\xff", "\xc3", "\xe6\x97", strings.Repeat("x", 300)}
+	noCR := []string{"a", "bc", "é", "日本", "\n", "\n", "\xff", "\xc3", "\xe6\x97", strings.Repeat("x", 300)}
+	for round := range 400 {
+		pieces := all
+		if round%2 == 1 {
+			pieces = noCR
+			if round%6 == 1 {
+				pieces = noCR[:6] // valid UTF-8 ("é" and "日本" cut by writes only)
+			}
+		}
 		var b strings.Builder
 		for range rng.IntN(200) {
 			b.WriteString(pieces[rng.IntN(len(pieces))])
@@ -119,6 +129,24 @@ func TestSplitterBatchesMatchBytewise(t *testing.T) {
 				if got[i].Text != ref[i].Text || got[i].Offset != ref[i].Offset {
 					t.Fatalf("round %d line %d: %q@%d, byte by byte %q@%d", round, i, got[i].Text, got[i].Offset, ref[i].Text, ref[i].Offset)
 				}
+			}
+		}
+	}
+}
+
+// Lines right at MaxLineBytes, with no '\r' around (the fast path), are
+// cut exactly where byte-by-byte feeding cuts them.
+func TestSplitterPlainLineLimits(t *testing.T) {
+	for _, n := range []int{MaxLineBytes - 1, MaxLineBytes, MaxLineBytes + 1, 2*MaxLineBytes + 1} {
+		in := "a\n" + strings.Repeat("z", n) + "\nb\n"
+		ref := split(t, 0, strings.Split(in, "")...)
+		got := split(t, 0, in)
+		if len(got) != len(ref) {
+			t.Fatalf("%d bytes: %d lines, byte by byte %d", n, len(got), len(ref))
+		}
+		for i := range ref {
+			if got[i].Text != ref[i].Text || got[i].Offset != ref[i].Offset {
+				t.Fatalf("%d bytes, line %d: %d bytes @%d, byte by byte %d bytes @%d", n, i, len(got[i].Text), got[i].Offset, len(ref[i].Text), ref[i].Offset)
 			}
 		}
 	}
