@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -115,11 +116,44 @@ func BenchmarkJournalAppendBase64(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := processCPU()
 			for i := 0; i < b.N; i++ {
 				if _, err := j.AppendLazy(ev); err != nil {
 					b.Fatal(err)
 				}
 			}
+			if err := j.Sync(); err != nil { // the last background fsync's work counts too
+				b.Fatal(err)
+			}
+			cpu.report(b, int64(size)*int64(b.N))
 		})
 	}
+}
+
+// cpuMeter measures the process's CPU time (user and kernel) over a
+// benchmark: on a shared machine wall time swings with the load, CPU time
+// much less, and the kernel's share is what write(2) into the page cache
+// costs.
+type cpuMeter struct{ user, sys time.Duration }
+
+// processCPU reads the process's CPU time so far (zero if it cannot).
+func processCPU() cpuMeter {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return cpuMeter{}
+	}
+	return cpuMeter{time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())}
+}
+
+// report adds cpu-ms/MB (user and kernel) and sys-ms/MB (kernel) per MB
+// of output text.
+func (c cpuMeter) report(b *testing.B, bytes int64) {
+	end := processCPU()
+	mb := float64(bytes) / 1e6
+	if mb == 0 {
+		return
+	}
+	sys := end.sys - c.sys
+	b.ReportMetric((end.user-c.user+sys).Seconds()*1e3/mb, "cpu-ms/MB")
+	b.ReportMetric(sys.Seconds()*1e3/mb, "sys-ms/MB")
 }

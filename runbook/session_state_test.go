@@ -147,11 +147,13 @@ func BenchmarkSessionOutputBase64(b *testing.B) {
 			ev := Event{Type: EvOutput, Time: lines[0].Time, Step: "check-deploy", Attempt: 1, Lines: lines}
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
+			cpu := processCPU()
 			for b.Loop() {
 				if err := s.Apply(ev); err != nil {
 					b.Fatal(err)
 				}
 			}
+			cpu.report(b, int64(size)*int64(b.N))
 		})
 	}
 }
