@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -132,17 +131,23 @@ func (r *runner) raceFollower(ctx context.Context, f *follower, h *helper, ans <
 }
 
 // helperDump asks the helper for the output of f's job, which ended
-// (notice m) with output, and delivers it: exactly the bytes of out and
-// err, from offset 0, so that offsets stay those of the files and a
-// reattach resumes where this left off. ok is false when the helper sent
-// nothing (more than maxDump, the helper gone or slow, the streams not at
-// their start): a follower then reads the files as for any job. A ctx
-// that ends while the lines are delivered leaves ok true: follow sees ctx.
+// (notice m) with output, and delivers it: the bytes of out and err from
+// offset 0, so that offsets stay those of the files and a reattach
+// resumes where this left off. The helper reads them with head (one exec
+// a stream, and none for an empty one) and ends each with a random mark
+// sent with the request, which nothing on the host knew when the output
+// was written. ok is false when the helper sent nothing usable (more
+// than maxDump, a stream said to hold output came back empty, the helper
+// gone or slow, the streams not at their start): a follower then reads
+// the files as for any job. The end time is the local clock's (the host's
+// would cost an exec). A ctx that ends while the lines are delivered
+// leaves ok true: follow sees ctx.
 func (r *runner) helperDump(ctx context.Context, f *follower, h *helper, m []string) (attempt, bool) {
 	if f.stdout.start() != 0 || f.stderr.start() != 0 {
 		return attempt{}, false
 	}
-	ans, done, err := h.request("D "+f.id, []byte("D "+f.id+" "+strconv.Itoa(maxDump)+"\n"))
+	req := fmt.Sprintf("D %s %d %s %s %s\n", f.id, maxDump+1, m[4], m[5], newToken())
+	ans, done, err := h.request("D "+f.id, []byte(req))
 	if err != nil {
 		return attempt{}, false
 	}
@@ -160,18 +165,14 @@ func (r *runner) helperDump(ctx context.Context, f *follower, h *helper, m []str
 		r.dropHelper(h)
 		return attempt{}, false
 	}
-	if d.f[0] != "data" || len(d.f) < 6 {
+	if d.f[0] != "data" || len(d.out) > maxDump || len(d.err) > maxDump ||
+		(m[4] == "1") != (len(d.out) > 0) || (m[5] == "1") != (len(d.err) > 0) {
 		return attempt{}, false
 	}
-	o, _ := strconv.Atoi(d.f[2]) // checked by readData
 	a := attempt{started: true, ended: true, exit: m[2:4], timed: m[6] == "1", canceled: m[7] == "1",
-		outSize: int64(o), errSize: int64(len(d.data) - o),
-		startedAt: unixTime(d.f[4]), endedAt: unixTime(d.f[5])}
-	if a.endedAt.IsZero() {
-		a.endedAt = time.Now()
-	}
-	if _, err := f.stdout.Write(d.data[:o]); err == nil {
-		_, _ = f.stderr.Write(d.data[o:])
+		outSize: int64(len(d.out)), errSize: int64(len(d.err)), endedAt: time.Now()}
+	if _, err := f.stdout.Write(d.out); err == nil {
+		_, _ = f.stderr.Write(d.err)
 	}
 	return a, true
 }

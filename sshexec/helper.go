@@ -2,11 +2,10 @@ package sshexec
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -42,10 +41,10 @@ type helper struct {
 }
 
 // answer is one answer of the helper: its fields after the nonce, and
-// for "data" the output that came with it (out then err).
+// for "data" the output that came with it.
 type answer struct {
-	f    []string
-	data []byte
+	f        []string
+	out, err []byte
 }
 
 // startHelper starts a helper on r's host.
@@ -90,6 +89,31 @@ func (r *runner) helper(ctx context.Context) (*helper, error) {
 		go r.refillSpare() // a follower will want one
 	}
 	return h, nil
+}
+
+// Prestart starts the helper of ex, an executor made by Client.Executor
+// or NewLocal (or one wrapping it, with an Unwrap method), in the
+// background: the first Run then finds it ready, and a spare session
+// started, instead of waiting for a login shell. Connecting, then
+// creating the journal while the helper starts, saves that wait once per
+// release. A failure is left for Run to meet and report.
+func Prestart(ex Executor) {
+	for {
+		u, ok := ex.(interface{ Unwrap() Executor })
+		if !ok {
+			break
+		}
+		ex = u.Unwrap()
+	}
+	r, ok := ex.(*runner)
+	if !ok {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), helperAckTimeout)
+		defer cancel()
+		_, _ = r.helper(ctx)
+	}()
 }
 
 // dropHelper stops h if it is still the runner's helper (it stopped
@@ -168,7 +192,7 @@ answers:
 			key = "D " + f[1]
 		case "data":
 			key = "D " + f[1]
-			if a.data, err = h.readData(br, f); err != nil {
+			if a.out, a.err, err = readData(br, f); err != nil {
 				// The answers are out of step with the stream: a helper
 				// that cannot be understood any more ends here.
 				break answers
@@ -195,30 +219,46 @@ answers:
 	h.s.stop()
 }
 
-// readData reads the output that follows a data answer (data <id> <o>
-// <e> ...): exactly o+e bytes, then the "dend <id>" line. An error means
-// the stream can no longer be read as answers.
-func (h *helper) readData(br *bufio.Reader, f []string) ([]byte, error) {
-	if len(f) < 4 {
-		return nil, errors.New("short data answer")
+// readData reads the output that follows a data answer (data <id>
+// <mark>): out's bytes up to the mark, err's up to the mark again, and
+// a newline. Neither may be longer than maxDump+1 bytes (the helper sends
+// no more). An error means the stream can no longer be read as answers.
+func readData(br *bufio.Reader, f []string) (out, errb []byte, err error) {
+	if len(f) < 3 || len(f[2]) < 16 {
+		return nil, nil, fmt.Errorf("bad data answer %q", f)
 	}
-	o, err1 := strconv.Atoi(f[2])
-	e, err2 := strconv.Atoi(f[3])
-	if err1 != nil || err2 != nil || o < 0 || e < 0 || o+e > maxDump {
-		return nil, fmt.Errorf("bad data answer %q", f)
+	mark := []byte(f[2])
+	if out, err = readMarked(br, mark); err != nil {
+		return nil, nil, err
 	}
-	data := make([]byte, o+e)
-	if _, err := io.ReadFull(br, data); err != nil {
-		return nil, err
+	if errb, err = readMarked(br, mark); err != nil {
+		return nil, nil, err
 	}
-	end, err := readLine(br)
-	if err != nil {
-		return nil, err
+	if b, err := br.ReadByte(); err != nil || b != '\n' {
+		return nil, nil, fmt.Errorf("data of %s does not end with a newline", f[1])
 	}
-	if end != h.nonce+" dend "+f[1] {
-		return nil, fmt.Errorf("data of %s ends with %q", f[1], end)
+	return out, errb, nil
+}
+
+// readMarked reads up to mark, which it consumes, and returns what came
+// before it: at most maxDump+1 bytes.
+func readMarked(br *bufio.Reader, mark []byte) ([]byte, error) {
+	var b []byte
+	last := mark[len(mark)-1]
+	for len(b) <= maxDump+1+len(mark) {
+		c, err := br.ReadByte()
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, c)
+		if c == last && bytes.HasSuffix(b, mark) {
+			if len(b)-len(mark) > maxDump+1 {
+				break
+			}
+			return b[:len(b)-len(mark)], nil
+		}
 	}
-	return data, nil
+	return nil, errors.New("data longer than asked for")
 }
 
 // readLine reads one line without its newline. A line longer than the

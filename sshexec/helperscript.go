@@ -20,8 +20,10 @@ import (
 //	-<line>                    the script's lines, and
 //	.                          the end mark: without it nothing runs
 //	F <id>                     forget job <id>
-//	D <id> <max>               send back job <id>'s output, if it ended
-//	                           and out and err hold <max> bytes at most
+//	D <id> <n> <o> <e> <mark>  send back the first <n> bytes of job
+//	                           <id>'s out (if <o> is 1) and err (if <e>
+//	                           is 1), if it ended; <mark> is a random
+//	                           token that ends each
 //
 // Answers (<N> is the nonce):
 //
@@ -35,12 +37,9 @@ import (
 //	                           caller then forgets through a session);
 //	                           the ended job's wrapper, a child of the
 //	                           helper, is reaped first: no zombie stays
-//	<N> data <id> <o> <e> <started> <ended>
-//	                           followed by exactly <o> bytes of out, <e>
-//	                           bytes of err, then "<N> dend <id>"; the
-//	                           times are the pgid and exit files' mtimes
-//	<N> big <id>               no output sent (not ended, too much, gone):
-//	                           follow the job
+//	<N> data <id> <mark>       followed by out's bytes, <mark>, err's
+//	                           bytes, <mark> and a newline
+//	<N> big <id>               no output sent (not ended): follow the job
 //
 // and on stderr, from the job's wrapper once the job has ended and its
 // exit record is on disk:
@@ -53,7 +52,9 @@ import (
 //
 // The launch makes the job directory (mkdir: the one exec), writes the
 // token and forks the wrapper as a subshell. The wrapper feeds the script
-// to the job's shell through a pipe on fd 9 and exports the environment
+// to the job's shell through a here-document on fd 9 (a pipe the shell
+// fills itself, no fork for a script of a few KB; its value is not
+// parsed for the end word) and exports the environment
 // in the job's subshell, so neither ever touches the disk nor argv; the
 // job gets its own session and process group (setsid), stdin /dev/null,
 // stdout and stderr on the out and err files. The exit notice goes to the
@@ -67,10 +68,13 @@ X=$(command -v setsid)
 ` + shFuncs + `wrap() {
   d=$1; t=$2; id=$3
   x=; read -r x y </proc/self/stat 2>/dev/null && echo "$x" >"$d/wpid"
-  printf '%s' "$S" 3>&- | ( exec 9<&0 </dev/null 3>&-
+  ( exec </dev/null 3>&-
     PYTHONUNBUFFERED=1; export PYTHONUNBUFFERED
     set -a; eval "$E"; set +a
-    exec "$X" /bin/sh -c '. /dev/fd/9' sh ) & j=$!
+    exec "$X" /bin/sh -c '. /dev/fd/9' sh 9<<GOLIVE_SCRIPT_END
+$S
+GOLIVE_SCRIPT_END
+  ) & j=$!
   echo $j >"$d/pgid"
   k=
   if [ "$t" != 0 ]; then
@@ -127,16 +131,13 @@ forget() {
   if [ -e "$d" ]; then echo "$N forgot $1 other"; else echo "$N forgot $1 removed"; fi
 }
 dump() {
-  id=$1; m=$2; d="$R/$1"; s=
-  [ -s "$d/exit" ] && s=$(stat -c '%s %.3Y' "$d/out" "$d/err" "$d/pgid" "$d/exit" 2>/dev/null)
-  set -f; set -- $s; set +f
-  case $#:$1:$3 in 8:[0-9]*:[0-9]*) ;; *) echo "$N big $id"; return;; esac
-  case $1$3 in *[!0-9]*) echo "$N big $id"; return;; esac
-  if [ $(($1+$3)) -gt "$m" ]; then echo "$N big $id"; return; fi
-  echo "$N data $id $1 $3 $6 $8"
-  [ "$1" = 0 ] || head -c "$1" "$d/out"
-  [ "$3" = 0 ] || head -c "$3" "$d/err"
-  echo "$N dend $id"
+  d="$R/$1"
+  [ -s "$d/exit" ] || { echo "$N big $1"; return; }
+  echo "$N data $1 $5"
+  [ "$3" = 0 ] || head -c "$2" "$d/out" 2>/dev/null
+  printf '%s' "$5"
+  [ "$4" = 0 ] || head -c "$2" "$d/err" 2>/dev/null
+  printf '%s\n' "$5"
 }
 echo "$N ready"
 while IFS= read -r q; do
@@ -144,7 +145,7 @@ while IFS= read -r q; do
   case $1 in
     L) [ $# -eq 4 ] && launch "$2" "$3" "$4";;
     F) [ $# -eq 2 ] && forget "$2";;
-    D) [ $# -eq 3 ] && dump "$2" "$3";;
+    D) [ $# -eq 6 ] && dump "$2" "$3" "$4" "$5" "$6";;
   esac
 done
 `
