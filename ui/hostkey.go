@@ -25,6 +25,10 @@ type clientExecutor struct {
 	cl *sshexec.Client
 }
 
+// Unwrap returns the executor this one tells the host key of
+// (sshexec.Prestart looks through it).
+func (e clientExecutor) Unwrap() sshexec.Executor { return e.Executor }
+
 // VerifiedHostKey is the host key of the current connection.
 func (e clientExecutor) VerifiedHostKey() runbook.HostKeyInfo {
 	i := e.cl.Info()
