@@ -69,12 +69,15 @@ func (s *Session) writeJSONFrom(w io.Writer, events iter.Seq2[Event, error]) err
 // WriteTranscriptJSON writes the transcript of a journal in one pass over
 // it, for an export that has no Session of its own: the events are
 // replayed into a new Session for plan and encoded, as they come, into
-// scratch (a temporary file); then the transcript's head, which needs the
-// final state, goes to w, followed by scratch's content. The output is the
-// same, byte for byte, as WriteJSON's from the replayed Session, which is
-// returned. Only one event is held in memory at a time.
+// memory, or once they pass scratchMemory into scratch (a temporary
+// file); then the transcript's head, which needs the final state, goes
+// to w, followed by the events. The output is the same, byte for byte, as
+// WriteJSON's from the replayed Session, which is returned. Only one
+// event, and at most scratchMemory of encoded events, is held in memory
+// at a time.
 func WriteTranscriptJSON(w io.Writer, plan *Plan, events iter.Seq2[Event, error], scratch io.ReadWriteSeeker) (*Session, error) {
-	sw := bufio.NewWriterSize(scratch, 64<<10)
+	sp := &spill{scratch: scratch}
+	sw := bufio.NewWriterSize(sp, 64<<10)
 	s, n, err := encodeEvents(sw, plan, events)
 	if err != nil {
 		return nil, err
@@ -82,8 +85,13 @@ func WriteTranscriptJSON(w io.Writer, plan *Plan, events iter.Seq2[Event, error]
 	if err := sw.Flush(); err != nil {
 		return nil, fmt.Errorf("runbook: write transcript: %w", err)
 	}
-	if _, err := scratch.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("runbook: write transcript: %w", err)
+	if sp.w != nil {
+		if err := sp.w.Flush(); err != nil {
+			return nil, fmt.Errorf("runbook: write transcript: %w", err)
+		}
+		if _, err := scratch.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("runbook: write transcript: %w", err)
+		}
 	}
 	head, err := transcriptHead(transcriptOf(s))
 	if err != nil {
@@ -91,16 +99,49 @@ func WriteTranscriptJSON(w io.Writer, plan *Plan, events iter.Seq2[Event, error]
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.Write(head)
-	if n > 0 {
+	switch {
+	case sp.w != nil:
 		if _, err := io.Copy(bw, scratch); err != nil {
 			return nil, fmt.Errorf("runbook: write transcript: %w", err)
 		}
+	default:
+		bw.Write(sp.mem)
 	}
 	writeTail(bw, n)
 	if err := bw.Flush(); err != nil {
 		return nil, fmt.Errorf("runbook: write transcript: %w", err)
 	}
 	return s, nil
+}
+
+// scratchMemory is how much of the encoded events WriteTranscriptJSON
+// keeps in memory before it moves them to its scratch file: a release of
+// 50 steps of a thousand lines is about 1 MB, and never touches the disk
+// twice; 200 MB of output does, with memory flat. (A variable for the
+// tests.)
+var scratchMemory = 4 << 20
+
+// spill keeps what is written in memory up to scratchMemory, then moves
+// it to scratch and writes on there.
+type spill struct {
+	mem     []byte
+	scratch io.Writer
+	w       *bufio.Writer // on scratch, once spilled
+}
+
+func (s *spill) Write(p []byte) (int, error) {
+	if s.w == nil {
+		if len(s.mem)+len(p) <= scratchMemory {
+			s.mem = append(s.mem, p...)
+			return len(p), nil
+		}
+		s.w = bufio.NewWriterSize(s.scratch, 64<<10)
+		if _, err := s.w.Write(s.mem); err != nil {
+			return 0, err
+		}
+		s.mem = nil
+	}
+	return s.w.Write(p)
 }
 
 // noEvents is how the encoding of a transcript with no events ends; Events

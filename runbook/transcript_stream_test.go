@@ -50,8 +50,9 @@ func TestWriteJSONFromSameBytes(t *testing.T) {
 }
 
 // TestWriteTranscriptJSONOnePass checks the one-pass export: the same
-// bytes as WriteJSON, the replayed Session returned, scratch used for the
-// events, and a journal that does not replay refused.
+// bytes as WriteJSON, the replayed Session returned, the events kept in
+// memory up to scratchMemory and in scratch past it, and a journal that
+// does not replay refused.
 func TestWriteTranscriptJSONOnePass(t *testing.T) {
 	s, evs := realisticSession(t)
 	var want bytes.Buffer
@@ -63,19 +64,25 @@ func TestWriteTranscriptJSONOnePass(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer scratch.Close()
-	var got bytes.Buffer
-	re, err := WriteTranscriptJSON(&got, s.plan, seqOf(evs, nil), scratch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.String() != want.String() {
-		t.Fatalf("one-pass transcript differs:\n%s\n----\n%s", got.String(), want.String())
-	}
-	if re.Verdict() != s.Verdict() || len(re.StepIDs()) != len(s.StepIDs()) {
-		t.Fatalf("replayed session: verdict %v", re.Verdict())
-	}
-	if st, _ := scratch.Stat(); st.Size() == 0 {
-		t.Fatal("events were not written to scratch")
+	for _, mem := range []int{scratchMemory, 1 << 10} {
+		old := scratchMemory
+		scratchMemory = mem
+		var got bytes.Buffer
+		re, err := WriteTranscriptJSON(&got, s.plan, seqOf(evs, nil), scratch)
+		scratchMemory = old
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Fatalf("one-pass transcript (memory %d) differs:\n%s\n----\n%s", mem, got.String(), want.String())
+		}
+		if re.Verdict() != s.Verdict() || len(re.StepIDs()) != len(s.StepIDs()) {
+			t.Fatalf("replayed session: verdict %v", re.Verdict())
+		}
+		st, _ := scratch.Stat()
+		if spilled := st.Size() > 0; spilled != (want.Len() > mem) {
+			t.Fatalf("memory %d, transcript %d bytes: scratch holds %d bytes", mem, want.Len(), st.Size())
+		}
 	}
 	bad := []Event{evs[0], {Type: EvOutput, Step: "no-such-step", Attempt: 1, Lines: []OutputLine{{Text: "x"}}}}
 	if _, err := WriteTranscriptJSON(&bytes.Buffer{}, s.plan, seqOf(bad, nil), scratch); err == nil {
