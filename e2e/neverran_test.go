@@ -80,6 +80,10 @@ func crashBeforeJob(t *testing.T, h *home) string {
 	if pg, err := strconv.Atoi(strings.TrimSpace(string(pgid))); err == nil && pg > 1 {
 		_ = syscall.Kill(-pg, syscall.SIGKILL)
 	}
+	// The job's wrapper is no part of its process group: it outlives the
+	// kill to write the exit record. Wait for it to be gone, so that
+	// nothing writes into the directory while it is removed.
+	waitWrapperGone(t, dir)
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +91,41 @@ func crashBeforeJob(t *testing.T, h *home) string {
 		t.Fatal(err)
 	}
 	return unfinishedRun(t, h)
+}
+
+// waitWrapperGone waits until the wrapper of the job in dir (its pid is in
+// dir/wpid) has ended: its process is gone or a zombie. It fails the test
+// when the wrapper lives on past the deadline.
+func waitWrapperGone(t *testing.T, dir string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "wpid"))
+	if err != nil {
+		t.Fatalf("the job's wrapper recorded no pid: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 1 {
+		t.Fatalf("the job's wrapper pid %q in %s is no pid", b, dir)
+	}
+	for deadline := time.Now().Add(wait); processLives(pid); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the wrapper (pid %d) of the killed job in %s did not end", pid, dir)
+		}
+	}
+}
+
+// processLives reports whether pid is a process that can still run (not a
+// zombie): what the job scripts' palive tells, from /proc.
+func processLives(pid int) bool {
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	if i < 0 || i+2 >= len(stat) {
+		return false
+	}
+	state := stat[i+2]
+	return state != 'Z' && state != 'X'
 }
 
 // TestResumeJobNeverStartedTUI: after such a crash, `golive resume` in the
