@@ -109,6 +109,12 @@ type StreamRedactor struct {
 	// cutTail is the end of the previous line when it was a piece cut
 	// from a longer line (pieceBytes), for the shapes the cut split.
 	cutTail string
+	// Lines' buffers, reused from batch to batch: the joined texts, where
+	// each ends, which the batch scans hit, and how many.
+	joined []byte
+	ends   []int
+	hit    []bool
+	hits   int
 }
 
 // Line returns one line of the stream with its secrets masked. A line inside
