@@ -104,28 +104,38 @@ func (red *streamRedactors) of(s sshexec.Stream) *runbook.StreamRedactor {
 // outputEvents turns a group of n sshexec lines into journal events: one
 // step.output event with every line redacted, preceded at each notice by a
 // connection event when the notice is about the link. All the group's
-// OutputLines share one slice, allocated once.
+// OutputLines share one slice, allocated once. Each run of one stream's
+// lines is redacted as one batch (StreamRedactor.Lines), in place.
 func (r *Release) outputEvents(j Job, group [][]sshexec.Line, n int, red *streamRedactors) []runbook.Event {
 	var evs []runbook.Event
 	cur := make([]runbook.OutputLine, 0, n)
+	var (
+		st   sshexec.Stream // the stream of the line before, with its
+		rs   runbook.Stream // journal stream and its redactor
+		rd   *runbook.StreamRedactor
+		from int // cur[from:] are not redacted yet; all of rd's stream
+	)
+	redact := func() {
+		if from < len(cur) {
+			rd.Lines(cur[from:])
+		}
+		from = len(cur)
+	}
 	flush := func() {
+		redact()
 		if len(cur) > 0 {
 			evs = append(evs, runbook.Event{Type: runbook.EvOutput, Time: r.now(), Step: j.Step, Attempt: j.Attempt, Lines: cur[:len(cur):len(cur)]})
-			cur = cur[len(cur):]
+			cur, from = cur[len(cur):], 0
 		}
 	}
-	var (
-		st sshexec.Stream // the stream of the line before, with its
-		rs runbook.Stream // journal stream and its redactor
-		rd *runbook.StreamRedactor
-	)
 	for _, batch := range group {
 		for i := range batch {
 			l := &batch[i]
 			if rd == nil || l.Stream != st {
+				redact()
 				st, rs, rd = l.Stream, streamOf(l.Stream), red.of(l.Stream)
 			}
-			ol := runbook.OutputLine{Time: l.Time, Stream: rs, Text: rd.Line(l.Text), Offset: l.Offset}
+			ol := runbook.OutputLine{Time: l.Time, Stream: rs, Text: l.Text, Offset: l.Offset}
 			if ol.Time.IsZero() {
 				ol.Time = r.now()
 			}
@@ -140,9 +150,11 @@ func (r *Release) outputEvents(j Job, group [][]sshexec.Line, n int, red *stream
 			cur = append(cur, ol)
 			if l.Stream == sshexec.Notice {
 				if state := connState(l.Text); state != "" {
+					redact()
+					detail := cur[len(cur)-1].Text
 					flush()
 					evs = append(evs, runbook.Event{Type: runbook.EvConnection, Time: r.now(),
-						Conn: &runbook.ConnInfo{Host: r.Host, State: state, Detail: ol.Text}})
+						Conn: &runbook.ConnInfo{Host: r.Host, State: state, Detail: detail}})
 				}
 			}
 		}

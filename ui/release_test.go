@@ -238,6 +238,59 @@ func TestOutputEventsAcrossBatches(t *testing.T) {
 	}
 }
 
+// TestOutputEventsRedactsPerStream: outputEvents redacts each stream's run
+// of lines as one batch, and gives what redacting line by line with one
+// StreamRedactor per stream gives: a secret cut across two stdout lines
+// with stderr lines between them is masked in both, and a notice's
+// secret is masked in its line and in the connection event.
+func TestOutputEventsRedactsPerStream(t *testing.T) {
+	rel, j := checkJob(t, newFakeExec("web1"))
+	rel.Redactor = runbook.NewRedactor([]string{"s3cr3t-value"})
+	data := strings.Repeat("QUJD", 19)
+	var group [][]sshexec.Line
+	var all []sshexec.Line
+	add := func(s sshexec.Stream, texts ...string) {
+		var b []sshexec.Line
+		for _, x := range texts {
+			b = append(b, sshexec.Line{Stream: s, Text: x, Time: time.Now()})
+		}
+		group = append(group, b)
+		all = append(all, b...)
+	}
+	add(sshexec.Stdout, data, data, data, data, "xxs3cr")
+	add(sshexec.Stderr, data, data, "warning: nothing secret")
+	add(sshexec.Stdout, "3t-value"+data, data, data)
+	add(sshexec.Notice, "connection to web1 lost (s3cr3t-value); reconnecting")
+	add(sshexec.Stdout, data, data+"s3cr3t-value", data)
+	ref := newStreamRedactors(rel.Redactor)
+	var want []string
+	for _, l := range all {
+		want = append(want, ref.of(l.Stream).Line(l.Text))
+	}
+	red := newStreamRedactors(rel.Redactor)
+	var got []string
+	var detail string
+	for _, ev := range rel.outputEvents(j, group, len(all), &red) {
+		for _, l := range ev.Lines {
+			got = append(got, l.Text)
+		}
+		if ev.Conn != nil {
+			detail = ev.Conn.Detail
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("outputEvents gave\n%s\nline by line gives\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, x := range append(got, detail) {
+		if strings.Contains(x, "s3cr") || strings.Contains(x, "3t-value") {
+			t.Errorf("a piece of the secret shows: %q", x)
+		}
+	}
+	if !strings.Contains(detail, runbook.Mask) {
+		t.Errorf("the connection event's detail is not masked: %q", detail)
+	}
+}
+
 // BenchmarkOutputEvents is RunJob's middle stage alone: sshexec's batches
 // (425 base64 lines, one 32 KiB read each) gathered into groups and
 // turned into redacted output events, as for a chatty command.
@@ -257,13 +310,13 @@ func BenchmarkOutputEvents(b *testing.B) {
 	}
 	b.SetBytes(off)
 	b.ReportAllocs()
+	red := newStreamRedactors(rel.Redactor) // one job's: they live as long as RunJob
 	for b.Loop() {
 		ch := make(chan []sshexec.Line, reads)
 		for _, s := range src {
 			ch <- s
 		}
 		close(ch)
-		red := newStreamRedactors(rel.Redactor)
 		var g gatherer
 		lines := 0
 		for g.next(ch) {
