@@ -188,12 +188,13 @@ func plainOptions(c runConfig, stdout, stderr io.Writer) ui.PlainOptions {
 }
 
 // programOptions are the options of every Bubble Tea program golive
-// runs: NO_COLOR turns colours off.
+// runs: ui.FrameRate, and NO_COLOR turns colours off.
 func programOptions() []tea.ProgramOption {
+	opts := []tea.ProgramOption{tea.WithFPS(ui.FrameRate)}
 	if p, ok := ui.ColorProfile(os.Environ()); ok {
-		return []tea.ProgramOption{tea.WithColorProfile(p)}
+		opts = append(opts, tea.WithColorProfile(p))
 	}
-	return nil
+	return opts
 }
 
 // runTUI runs the Bubble Tea program and reports how it ended.

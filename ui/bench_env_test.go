@@ -241,12 +241,12 @@ func (w screenWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// benchProgram is a real tea.Program over the probe at 160x50, reading
-// keys from the returned pipe.
+// benchProgram is a real tea.Program over the probe at 160x50 and
+// golive's FrameRate, reading keys from the returned pipe.
 func benchProgram(m Model, st *probeState) (*tea.Program, *io.PipeWriter) {
 	TuneGC() // as the binary does at start-up
 	pr, pw := io.Pipe()
 	p := tea.NewProgram(probe{m: m, st: st}, tea.WithInput(pr), tea.WithOutput(screenWriter{st}),
-		tea.WithWindowSize(160, 50), tea.WithoutSignalHandler())
+		tea.WithWindowSize(160, 50), tea.WithoutSignalHandler(), tea.WithFPS(FrameRate))
 	return p, pw
 }
