@@ -153,10 +153,12 @@ func BenchmarkBinaryMemory(b *testing.B) {
 }
 
 // hostCPU is the CPU time (user and system) of the sshd listener's
-// descendants that ended: once golive's connection is closed and reaped,
-// what the server spent on it (sshd, the login shells, golive's helper,
-// the jobs). It first waits until no more than conns sshd processes
-// serve connections, so that the one just closed is counted.
+// descendants that ended and were waited for: once golive's connection is
+// closed and reaped, what the server spent on it (sshd, the login shells,
+// golive's helper, the jobs). A lower bound: a process orphaned on the
+// way (a timeout watchdog's last sleep) is reaped by init and not
+// counted. It first waits until no more than conns sshd processes serve
+// connections, so that the one just closed is counted.
 func (e *env) hostCPU(b *testing.B, conns int) time.Duration {
 	b.Helper()
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
@@ -182,7 +184,9 @@ func (e *env) hostCPU(b *testing.B, conns int) time.Duration {
 // BenchmarkBinaryFiftySteps runs `golive run --plain --yes` over a
 // runbook of 50 steps printing 1000 lines each, next to 50 multiplexed
 // `ssh` calls of the same command (master started first): per-step time
-// and peak RSS of a whole release.
+// and peak RSS of a whole release, golive's CPU and the server's
+// (hostCPU) per step, and where golive's time went, phase by phase
+// ($GOLIVE_TIMING).
 func BenchmarkBinaryFiftySteps(b *testing.B) {
 	e := newEnv(b)
 	e.startMaster(b)
