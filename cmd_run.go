@@ -162,11 +162,8 @@ func dialSSH(ctx context.Context, c runConfig, host string, p ui.Prompter) (sshe
 		return nil, err
 	}
 	// The executor also reports the host key the connection verified,
-	// for the journal and for resume's check. Its helper starts now, while
-	// the run's journal is created.
-	ex := ui.ClientExecutor(cl)
-	sshexec.Prestart(ex)
-	return ex, nil
+	// for the journal and for resume's check.
+	return ui.ClientExecutor(cl), nil
 }
 
 // runPlain is plain mode: no TUI, output line by line, sign-offs from

@@ -97,6 +97,7 @@ func ResumePlain(ctx context.Context, opts Options, rel *Release, events []runbo
 	if rel.Remote == nil {
 		rel.Remote = rel.Local
 	}
+	sshexec.Prestart(rel.Remote) // the host key checked out: start the helper
 	p.rel = rel
 	if err := p.commitConnected(ex); err != nil {
 		p.info("%v", err)
@@ -151,6 +152,9 @@ func (p *plain) begin(ctx context.Context) int {
 	if ex == nil {
 		ex = o.Local
 	}
+	// The helper starts while the journal is created: the first step
+	// then does not wait for its session and login shell.
+	sshexec.Prestart(ex)
 	red := newRedactor(plan, o.SudoPassword)
 	rel := &Release{Plan: plan, Session: runbook.NewSession(plan, o.Now), Remote: ex, Local: o.Local,
 		Redactor: red, Operator: operator, Host: host, RunID: newRunID(o.Now()), Auto: p.po.Yes, Now: o.Now,
