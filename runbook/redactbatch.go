@@ -1,8 +1,8 @@
 package runbook
 
 import (
+	"bytes"
 	"strings"
-	"unsafe"
 )
 
 // This file holds StreamRedactor.Lines, the batch way through a stream's
@@ -42,7 +42,7 @@ func (s *StreamRedactor) Lines(lines []OutputLine) {
 		return
 	}
 	buf := s.join(lines)
-	if strings.Count(buf, "\n") != len(lines)-1 {
+	if bytes.Count(buf, []byte{'\n'}) != len(lines)-1 {
 		s.eachLine(lines) // a text holds '\n': the joined lines do not line up
 		return
 	}
@@ -89,7 +89,7 @@ func (s *StreamRedactor) prose(lines []OutputLine) bool {
 
 // join copies the texts into s.joined, each followed by '\n' but the last,
 // and records where each ends (s.ends) and that none is hit yet (s.hit).
-func (s *StreamRedactor) join(lines []OutputLine) string {
+func (s *StreamRedactor) join(lines []OutputLine) []byte {
 	buf, ends := s.joined[:0], s.ends[:0]
 	for i := range lines {
 		if i > 0 {
@@ -104,12 +104,7 @@ func (s *StreamRedactor) join(lines []OutputLine) string {
 	if cap(buf) > 4<<20 {
 		s.joined = nil // a huge batch: don't keep its memory
 	}
-	if len(buf) == 0 {
-		return ""
-	}
-	// A view, not a copy: the scans only read it, and it is dropped
-	// before join runs again.
-	return unsafe.String(&buf[0], len(buf))
+	return buf
 }
 
 // markAll marks in s.hit every line that holds a byte where one of line's
@@ -124,22 +119,22 @@ func (s *StreamRedactor) join(lines []OutputLine) string {
 // joined text its jumps make one long chain, each waiting for the one
 // before, where line by line the processor overlaps the short chains of
 // several lines (2.5 times as fast on 76-byte lines, measured).
-func (s *StreamRedactor) markAll(buf string) bool {
+func (s *StreamRedactor) markAll(buf []byte) bool {
 	for _, c := range []byte{' ', ':', '=', '\t'} {
-		if !s.mark(buf, func(t string) int { return strings.IndexByte(t, c) }) {
+		if !s.mark(buf, c) {
 			return false
 		}
 	}
 	return true
 }
 
-// mark marks the line of each place in buf that find finds, going on
-// after the end of each line it marked. It returns false once more than
-// half of the lines are marked.
-func (s *StreamRedactor) mark(buf string, find func(string) int) bool {
+// mark marks the line of each c in buf, going on after the end of each
+// line it marked. It returns false once more than half of the lines are
+// marked.
+func (s *StreamRedactor) mark(buf []byte, c byte) bool {
 	k := 0 // the line of pos
 	for pos := 0; pos < len(buf); {
-		i := find(buf[pos:])
+		i := bytes.IndexByte(buf[pos:], c)
 		if i < 0 {
 			break
 		}
