@@ -54,7 +54,7 @@ func runTUI(b *testing.B, srv *benchServer, mb int, keys bool) (time.Duration, *
 			select {
 			case <-stop:
 				return
-			case <-time.After(40*time.Millisecond + rand.N(20*time.Millisecond)):
+			case <-time.After(keyGap(mb)):
 			}
 			st.mu.Lock()
 			busy := st.inFlight && time.Since(st.sent) < 5*time.Second
@@ -143,9 +143,19 @@ func BenchmarkTUIThroughput(b *testing.B) {
 	}
 }
 
+// keyGap is the random pause between key presses while mb MB stream: 40-60
+// ms, or 5-10 ms at 2 MB or less, whose whole step now streams in a few
+// tens of milliseconds (presses 40 ms apart would all land after it).
+func keyGap(mb int) time.Duration {
+	if mb <= 2 {
+		return 5*time.Millisecond + rand.N(5*time.Millisecond)
+	}
+	return 40*time.Millisecond + rand.N(20*time.Millisecond)
+}
+
 // BenchmarkTUIKeyLatency types "?" (the help toggle, which changes the
-// screen) every 40-60 ms while a step prints 2, 20 or 200 MB at full
-// rate, and times each press from its write to the program's input to
+// screen) every 40-60 ms (5-10 ms at 2 MB, see keyGap) while a step prints
+// 2, 20 or 200 MB at full rate, and times each press from its write to the program's input to
 // the renderer's next write to the terminal after the View that shows it
 // (screen), and to that View (view). Target: p99 screen <= 50 ms.
 func BenchmarkTUIKeyLatency(b *testing.B) {
