@@ -91,8 +91,14 @@ func (p *outputPane) setSize(w, h int) {
 	}
 	w -= p.styles.OutputPane.GetHorizontalFrameSize()
 	bottom := p.vp.AtBottom()
+	taller := h > p.vp.Height()
 	p.vp.SetWidth(w)
 	p.vp.SetHeight(h)
+	if taller && p.tail {
+		// The content holds screens of the old height: take as many of
+		// the newest lines as the new one needs.
+		p.fill()
+	}
 	if bottom {
 		p.vp.GotoBottom() // a pane that followed the tail still does
 	}

@@ -191,3 +191,32 @@ func TestPaneScrollsLongLinesSideways(t *testing.T) {
 		t.Fatal("did not scroll back")
 	}
 }
+
+// TestPaneTailFillsATallerPane: a pane that follows the tail holds only a
+// few screens of the newest lines; when the terminal grows taller than
+// those, the pane still shows a full screen of the newest lines, not the
+// few it held with blank rows under them (a step that has ended gets no
+// new output to refill it).
+func TestPaneTailFillsATallerPane(t *testing.T) {
+	r := newRing()
+	r.add(outLines(runbook.StreamStdout, 0, 1000))
+	p := newOutputPane(defaultStyles())
+	p.setSize(80, 12)
+	p.show("s", r)
+	for _, h := range []int{12, 90, 300, 40} {
+		p.setSize(80, h)
+		rows := strings.Split(ansi.Strip(p.body()), "\n")
+		if len(rows) != p.vp.Height() {
+			t.Fatalf("height %d: body has %d rows, viewport %d", h, len(rows), p.vp.Height())
+		}
+		for i, row := range rows {
+			want := fmt.Sprintf("line %d", 1000-len(rows)+i)
+			if strings.TrimSpace(strings.TrimLeft(row, " │")) != want {
+				t.Fatalf("height %d: row %d is %q, want %q (the newest %d lines)", h, i, row, want, len(rows))
+			}
+		}
+		if !p.vp.AtBottom() {
+			t.Fatalf("height %d: the pane no longer follows the tail", h)
+		}
+	}
+}
