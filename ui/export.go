@@ -88,9 +88,10 @@ func exportJournal(plan *runbook.Plan, host, path, dir string, sign SignFunc, no
 	// Export what the journal says, through a Session of its own: the
 	// transcript then matches its record exactly, and the live Session
 	// (owned by the UI goroutine) is never read from here. The journal is
-	// read once, one event at a time (replayed, and encoded into a scratch
-	// file until the transcript's head is known), so memory stays flat
-	// however much output the release printed. The JSON goes to a
+	// read once, one event at a time (replayed, and encoded into memory
+	// until the transcript's head is known, or into a scratch file once
+	// they pass a few MiB: runbook.WriteTranscriptJSON), so memory stays
+	// flat however much output the release printed. The JSON goes to a
 	// temporary file, hashed on the way, and is renamed into place once
 	// whole.
 	base := filepath.Join(dir, TranscriptName(plan.Runbook.ID, host, now))
