@@ -59,8 +59,8 @@ func TestRingSanitizesWhatItShows(t *testing.T) {
 	}
 }
 
-// Batches added at once hold and count exactly what adding them one
-// after the other does, whether they fit the ring or overflow it.
+// Batches added at once hold and count exactly what adding their lines
+// one after the other does, whether they fit the ring or overflow it.
 func TestRingAddBatchesMatchesAddInTurn(t *testing.T) {
 	n := 0
 	batch := func(k int) []runbook.OutputLine {
@@ -85,7 +85,9 @@ func TestRingAddBatchesMatchesAddInTurn(t *testing.T) {
 		for _, k := range sizes {
 			b := batch(k)
 			bs = append(bs, b)
-			one.add(b)
+			for _, l := range b { // line by line: no line falls off at once
+				one.add([]runbook.OutputLine{l})
+			}
 		}
 		all.addBatches(bs)
 		if one.total != all.total || one.lines != all.lines || one.stderr != all.stderr || one.len() != all.len() {
