@@ -323,9 +323,10 @@ func (j *Journal) append(evs []Event, sync bool) ([]Event, error) {
 	return out, nil
 }
 
-// maxKeptBuf bounds the batch buffer a journal keeps between appends: a
-// full executor batch (32k lines of 76 columns, about 2.6 MB encoded) is
-// reused, one huge batch's memory is not pinned.
+// maxKeptBuf bounds the batch buffer a journal keeps between appends:
+// the UI's output batches (at most 2,000 lines or about 320 KiB of text,
+// ui.RunJob) are far below it and reuse one buffer; a caller's one huge
+// batch does not stay pinned.
 const maxKeptBuf = 8 << 20
 
 // keep holds on to buf for the next append unless it is too big.
