@@ -63,10 +63,14 @@ func (r *runner) startHelper(ctx context.Context) (*helper, error) {
 
 // helper returns the runner's helper, starting one if there is none or
 // the one there ended or belongs to an earlier connection. It returns
-// errNoStream when the transport cannot run one.
+// errNoStream when the transport cannot run one, or the runner is closed
+// (a helper started then would never be stopped).
 func (r *runner) helper(ctx context.Context) (*helper, error) {
 	r.hmu.Lock()
 	defer r.hmu.Unlock()
+	if r.closed {
+		return nil, errNoStream
+	}
 	if h := r.h; h != nil {
 		if !h.ended() && h.gen == r.gen.Load() {
 			return h, nil
@@ -127,12 +131,12 @@ func (r *runner) dropHelper(h *helper) {
 	h.s.stop()
 }
 
-// closeHelper stops the helper, if any (Close). Jobs it started keep
-// running.
+// closeHelper stops the helper, if any (Close), and starts no more (a
+// Prestart still under way). Jobs it started keep running.
 func (r *runner) closeHelper() {
 	r.hmu.Lock()
 	h := r.h
-	r.h = nil
+	r.h, r.closed = nil, true
 	r.hmu.Unlock()
 	if h != nil {
 		_ = h.s.in.Close()

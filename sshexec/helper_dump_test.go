@@ -3,6 +3,7 @@ package sshexec
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -350,3 +351,30 @@ func TestPrestart(t *testing.T) {
 
 // localExecutorStub is an Executor Prestart does not know.
 type localExecutorStub struct{ Executor }
+
+// TestPrestartAfterClose: a Prestart whose goroutine comes to start the
+// helper only after Close (a release that ended at once, on an error)
+// starts none: nothing would ever stop it. Nor does a call for the
+// helper after Close.
+func TestPrestartAfterClose(t *testing.T) {
+	r := newRunner(localTransport{})
+	r.root = shq(t.TempDir())
+	r.keep = -1
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	Prestart(r)
+	for deadline := time.Now().Add(500 * time.Millisecond); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if h := currentHelper(r); h != nil {
+			h.s.stop()
+			t.Fatal("Prestart after Close started a helper")
+		}
+	}
+	h, err := r.helper(context.Background())
+	if h != nil {
+		h.s.stop()
+	}
+	if h != nil || !errors.Is(err, errNoStream) {
+		t.Fatalf("helper after Close = %v, %v; want none (errNoStream: Run launches through a session)", h, err)
+	}
+}

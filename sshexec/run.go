@@ -38,7 +38,7 @@ type runner struct {
 	spares   bool       // keep a spare follower session (spare.go)
 	spare    *spare     // the spare, when one is ready
 	spareMu  sync.Mutex // held while a spare is being started
-	closed   bool       // Close was called: start no more spares
+	closed   bool       // Close was called: start no more helpers or spares
 }
 
 // newRunner returns an Executor running jobs through t.
