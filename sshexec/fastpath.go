@@ -28,11 +28,10 @@ const maxDump = 64 << 10
 // followDelay for its end. It returns the same attempt as attemptOnce,
 // with state "follow" when a follower must take over (the job runs on, or
 // it printed more than the helper sends back), and ended set when the job
-// ended: its exit record then comes from the helper's notice; its output,
-// if any, the helper sent back (helperDump), with the host's start and end
-// times, else the end time is the local clock's (the host's would cost an
-// exec). An error wrapping errNoStream means there is no helper: launch
-// through a session.
+// ended: its exit record then comes from the helper's notice, its output,
+// if any, from the helper too (helperDump), and its end time from the
+// local clock (the host's would cost an exec). An error wrapping
+// errNoStream means there is no helper: launch through a session.
 func (r *runner) helperAttempt(ctx context.Context, f *follower, l *launch) (attempt, error) {
 	h, err := r.helper(ctx)
 	if err != nil {

@@ -52,11 +52,14 @@ import (
 //
 // The launch makes the job directory (mkdir: the one exec), writes the
 // token and forks the wrapper as a subshell. The wrapper feeds the script
-// to the job's shell through a here-document on fd 9 (a pipe the shell
-// fills itself, no fork for a script of a few KB; its value is not
-// parsed for the end word) and exports the environment
-// in the job's subshell, so neither ever touches the disk nor argv; the
-// job gets its own session and process group (setsid), stdin /dev/null,
+// to the job's shell through a here-document on fd 9 (its value is not
+// parsed for the end word) and exports the environment in the job's
+// subshell, so neither reaches argv, and the environment never the disk.
+// dash, and bash from 5.1, make a here-document of this size (at most
+// maxHelperScript) a pipe, filled without a fork up to a few KB; bash
+// before 5.1 writes it to a temporary file (0600, in $TMPDIR, /tmp or
+// /var/tmp) that it unlinks as soon as it is open. The job gets its own
+// session and process group (setsid), stdin /dev/null,
 // stdout and stderr on the out and err files. The exit notice goes to the
 // helper's stderr, so that a wrapper outliving its helper never holds the
 // stdout whose end tells golive the helper is gone.

@@ -12,7 +12,8 @@ package sshexec
 //	                       both and unlinks them before the job starts.
 //	                       Jobs launched by the helper (helperscript.go)
 //	                       never have them: the script reaches the job's
-//	                       shell through a pipe, the environment in memory
+//	                       shell through a here-document, the environment
+//	                       in memory
 //	    wrap               sudo jobs only: the wrapper below
 //	    out, err           the job's stdout and stderr
 //	    wpid, pgid         the wrapper's pid, the job's process group
@@ -25,8 +26,9 @@ package sshexec
 // for the retention (footprint.go).
 //
 // A step costs one round trip to the helper, which launches the job and
-// tells when it ended (helperscript.go, fastpath.go). When the job runs on
-// past followDelay, or ended with output, a follower session tails out and
+// tells when it ended, sending back the output of a job that ended with
+// up to maxDump bytes of it (helperscript.go, fastpath.go). When the job
+// runs on past followDelay, or printed more, a follower session tails out and
 // err from byte offsets with GNU tail (inotify; it ends when the job's
 // process is gone), then reports the file sizes, times and exit record.
 // Sudo jobs, and transports without a helper, launch in a session of

@@ -17,10 +17,13 @@
 // resident helper shell, one per connection (started on first use and
 // again after a reconnect), in one round trip: it makes the job directory
 // and forks the job's wrapper, which hands the script to the job's shell
-// through a pipe and exports its environment in memory, so neither the
-// script nor the environment ever touches the disk or argv. A job that
-// ends within a few tens of milliseconds without output costs no more; a
-// longer or talkative one is then followed in a session of its own,
+// through a here-document and exports its environment in memory, so
+// neither reaches argv and the environment never touches the disk (nor
+// does the script, but under a /bin/sh that is bash before 5.1, which
+// keeps a here-document in a temporary file it unlinks at once). A job
+// that ends within a few tens of milliseconds costs no more: the helper
+// tells its end and sends back its output, up to 64 KiB; a longer or
+// more talkative one is then followed in a session of its own,
 // started ahead over SSH (spare.go) so that the login shell's startup
 // files do not delay its output. Sudo
 // jobs are launched through a session each (the password goes to sudo on
@@ -70,7 +73,8 @@ func (s Stream) String() string {
 //
 // Lines arrive in batches (see Executor.Run), and the Texts of one batch
 // usually share one string's memory: keeping one Line's Text keeps its
-// whole batch (up to a read's 32 KiB) alive. To keep a few lines for long,
+// whole batch (up to a read's 32 KiB, or a quick job's whole output, up
+// to 64 KiB, that the helper sent back) alive. To keep a few lines for long,
 // clone their Texts (strings.Clone).
 type Line struct {
 	Stream Stream
@@ -131,9 +135,9 @@ type Result struct {
 	Canceled bool
 	// Started and Ended are when the job started and ended: as recorded
 	// on the host when a follower reported them; by the local clock
-	// (Run's start, the arrival of the helper's exit notice) for a job
-	// that ended within moments without output, since the host's clock
-	// would cost a process there.
+	// (Run's start, the arrival of the helper's exit notice or of the
+	// output it sent back) for a job that ended within moments, since
+	// the host's clock would cost a process there.
 	Started time.Time
 	Ended   time.Time
 }
