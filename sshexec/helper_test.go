@@ -68,9 +68,18 @@ func helperPID(t *testing.T, r *runner) int {
 	if h == nil {
 		t.Fatal("no helper running")
 	}
+	// The helper's subshells (a job's wrapper, a watchdog) are forks of
+	// it with its command line: the helper is the one whose parent is
+	// none of them. (/proc lists pids as names: 11174 before 3889.)
+	ours := map[int]int{}
 	for _, p := range procs(t) {
 		if strings.Contains(p.cmdline, "golive-helper") && strings.Contains(p.cmdline, h.nonce) {
-			return p.pid
+			ours[p.pid] = p.ppid
+		}
+	}
+	for pid, ppid := range ours {
+		if _, sub := ours[ppid]; !sub {
+			return pid
 		}
 	}
 	t.Fatalf("no process for helper %s", h.nonce)
