@@ -18,8 +18,12 @@
 //     `ssh` and for a multiplexed `ssh` (ControlMaster), and the ratios.
 //   - BenchmarkFiftySteps: the same over a release of 50 steps.
 //   - BenchmarkBinaryMemory: the peak RSS of the built golive binary
-//     running a step that prints N MB in plain mode, and its throughput
-//     next to `ssh host cmd > /dev/null`.
+//     running a step that prints N MB in plain mode, its throughput
+//     next to `ssh host cmd > /dev/null`, and its CPU per MB.
+//   - BenchmarkBinaryFiftySteps: the built binary over a release of 50
+//     steps next to 50 multiplexed `ssh` calls: ms per step and the
+//     ratio, peak RSS, golive's and the server's CPU per step, and the
+//     binary's own time by phase from its timing log ($GOLIVE_TIMING).
 //
 // The TUI figures (pipeline throughput into the output pane, key press
 // latency while output streams) live in package ui (bench_tui_test.go),
