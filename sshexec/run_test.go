@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -365,12 +367,29 @@ func lastOffsets(lines []Line) Offsets {
 	return from
 }
 
+// holdUntil is a shell command that waits (at most a minute) for the
+// file mark to exist: a job that must still run when the test acts on
+// its output waits for the test's word instead of a sleep that a loaded
+// machine outlasts (its output then arrives after the job ended).
+func holdUntil(mark string) string {
+	return fmt.Sprintf("{ k=0; while [ ! -e %s ] && [ $k -lt 1200 ]; do sleep 0.05; k=$((k+1)); done; }", shq(mark))
+}
+
+// release creates the file a holdUntil waits for.
+func release(t *testing.T, mark string) {
+	if err := os.WriteFile(mark, nil, 0o600); err != nil {
+		t.Error(err)
+	}
+}
+
 // testAttach stops following midway (as a crashing golive would), then a
 // fresh Executor attaches from the last delivered offsets: every line
-// arrives exactly once, then the exit code.
+// arrives exactly once, then the exit code. The job holds at line 50 until
+// the first Run returned, so that the Run is always cut off mid-job.
 func testAttach(t *testing.T, e Executor, fresh func() Executor) {
 	id := jobID(t)
-	script := `i=1; while [ $i -le 300 ]; do echo n$i; echo e$i >&2; [ $i = 50 ] && sleep 1; i=$((i+1)); done; sleep 0.5; exit 4`
+	mark := filepath.Join(t.TempDir(), "go-on")
+	script := `i=1; while [ $i -le 300 ]; do echo n$i; echo e$i >&2; [ $i = 50 ] && ` + holdUntil(mark) + `; i=$((i+1)); done; sleep 0.5; exit 4`
 	ctx, cancel := context.WithCancel(context.Background())
 	c := newCollector(t, func(l Line) {
 		if l.Text == "n40" {
@@ -382,6 +401,7 @@ func testAttach(t *testing.T, e Executor, fresh func() Executor) {
 		t.Fatalf("run: %v, want context.Canceled", err)
 	}
 	first := c.stop()
+	release(t, mark)
 	from := lastOffsets(first)
 	e2 := fresh()
 	defer e2.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,15 +81,19 @@ func TestSSHFrozenLink(t *testing.T) {
 	opts.KeepAliveInterval, opts.KeepAliveCountMax = 300*time.Millisecond, 3
 	r := newRunner(dialT(t, opts))
 	r.root = shq(t.TempDir())
+	// The job holds at line 50 until the link is frozen: on a loaded
+	// machine its output may otherwise all arrive after it ended.
+	mark := filepath.Join(t.TempDir(), "go-on")
 	var once sync.Once
 	c := newCollector(t, func(l Line) {
 		if l.Text == "30" {
-			once.Do(func() { t.Cleanup(s.StopSessions()) })
+			once.Do(func() { t.Cleanup(s.StopSessions()); release(t, mark) })
 		}
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res, err := r.Run(ctx, Spec{JobID: jobID(t), Script: `i=1; while [ $i -le 100 ]; do echo $i; sleep 0.03; i=$((i+1)); done; exit 2`}, c.ch)
+	script := `i=1; while [ $i -le 100 ]; do echo $i; [ $i = 50 ] && ` + holdUntil(mark) + `; sleep 0.03; i=$((i+1)); done; exit 2`
+	res, err := r.Run(ctx, Spec{JobID: jobID(t), Script: script}, c.ch)
 	lines := c.stop()
 	if err != nil || res.ExitCode != 2 {
 		t.Fatalf("%+v %v", res, err)
