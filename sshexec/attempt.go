@@ -193,13 +193,23 @@ func (w *ctlWriter) message() string {
 	return strings.Join(w.other, "; ")
 }
 
-// demux splits a session's stderr: the job's stderr goes to data until
-// the sentinel, everything after it to ctl. Bytes that might begin the
-// sentinel are held back until it is clear they do not; on a dropped
-// link they are simply read again (data's offset never counted them).
+// demux splits a session's stderr: what comes before the start mark
+// (when set) is dropped, then the job's stderr goes to data until the
+// sentinel, everything after it to ctl. Bytes that might begin the start
+// mark or the sentinel are held back until it is clear they do not; on a
+// dropped link they are simply read again (data's offset never counted
+// them).
+//
+// The start mark keeps what the host prints before our script runs out of
+// the job's stderr: a login shell's startup files (.bashrc running pyenv,
+// nvm, conda...) may write to the session's stderr, and those bytes, were
+// they counted as the job's, would shift every stderr offset, so that a
+// reattach resumes at the wrong byte (lines twice, or cut).
 type demux struct {
 	data     io.Writer
 	ctl      io.Writer
+	start    []byte // startMark's bytes; nil: the data starts at once
+	started  bool
 	sentinel []byte
 	held     []byte
 	seen     bool
@@ -214,6 +224,19 @@ func (d *demux) Write(p []byte) (int, error) {
 	if len(d.held) > 0 {
 		buf = append(d.held, p...)
 		d.held = nil
+	}
+	if !d.started && d.start != nil {
+		i := bytes.Index(buf, d.start)
+		if i < 0 {
+			// Startup noise: dropped, but for an end that may begin the mark.
+			d.held = append([]byte(nil), buf[len(buf)-partialSuffix(buf, d.start):]...)
+			return n, nil
+		}
+		d.started = true
+		buf = buf[i+len(d.start):]
+		if len(buf) == 0 {
+			return n, nil
+		}
 	}
 	if i := bytes.Index(buf, d.sentinel); i >= 0 {
 		if _, err := d.data.Write(buf[:i]); err != nil {

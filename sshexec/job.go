@@ -159,10 +159,16 @@ func seconds(d time.Duration) string {
 
 // ctlFunc moves the session's stderr to fd 3, so that stray complaints
 // of the script's own commands (fd 2) are dropped instead of passing for
-// the job's stderr, and defines ctl, which writes the sentinel.
+// the job's stderr, writes the start mark there (what came before it, a
+// login shell's startup noise, is not the job's), and defines ctl, which
+// writes the sentinel.
 func ctlFunc(nonce string) string {
-	return fmt.Sprintf("exec 3>&2 2>/dev/null\nctl() { printf '\\000golive.%%s\\n' %s >&3; }\n", nonce)
+	return fmt.Sprintf("exec 3>&2 2>/dev/null\nprintf '\\000golive+%%s\\n' %s >&3\nctl() { printf '\\000golive.%%s\\n' %s >&3; }\n", nonce, nonce)
 }
+
+// startMark is what ctlFunc writes on the session's stderr before
+// anything of the job's: a NUL, "golive+", the nonce, a newline.
+func startMark(nonce string) string { return "\x00golive+" + nonce + "\n" }
 
 // launchCmd creates the job directory, reads env and script from stdin
 // (their lengths are known, so the stdin that follows, a sudo password,

@@ -171,6 +171,34 @@ func TestDemux(t *testing.T) {
 	}
 }
 
+// What the host prints before the start mark (a login shell's startup
+// files complaining on stderr) is not the job's: however the bytes are
+// cut into writes, data gets exactly the job's stderr.
+func TestDemuxStartMark(t *testing.T) {
+	start, sent := "\x00golive+abc123\n", "\x00golive.abc123\n"
+	noise := "pyenv: cannot rehash: /root/.pyenv/shims isn't writable\n\x00golive+abc12 no\n"
+	data := "e1\ne2\n\x00golive+abc123 late\n"
+	ctl := "golive:exit 0 -\n"
+	in := noise + start + data + sent + ctl
+	for cut1 := 0; cut1 <= len(in); cut1++ {
+		for _, cut2 := range []int{cut1, (cut1 + len(in)) / 2, len(in)} {
+			var d, c strings.Builder
+			dm := &demux{data: &d, ctl: &c, start: []byte(start), sentinel: []byte(sent)}
+			for _, part := range []string{in[:cut1], in[cut1:cut2], in[cut2:]} {
+				if n, err := dm.Write([]byte(part)); err != nil || n != len(part) {
+					t.Fatalf("Write = %d, %v", n, err)
+				}
+			}
+			if d.String() != data || c.String() != ctl || !dm.seen {
+				t.Fatalf("cuts %d,%d: data %q ctl %q", cut1, cut2, d.String(), c.String())
+			}
+		}
+	}
+	if startMark("abc123") != start {
+		t.Errorf("startMark = %q, want %q", startMark("abc123"), start)
+	}
+}
+
 func TestPrefixWriter(t *testing.T) {
 	var out strings.Builder
 	w := &prefixWriter{want: "n0nce\n", next: &out}

@@ -254,7 +254,7 @@ func (r *runner) reconnect(ctx context.Context, gen uint64, notify func(string))
 func (r *runner) attemptOnce(ctx context.Context, f *follower, l *launch) (attempt, error) {
 	nonce := newToken()
 	var c ctlWriter
-	dem := &demux{data: f.stderr, ctl: &c, sentinel: []byte("\x00golive." + nonce + "\n")}
+	dem := &demux{data: f.stderr, ctl: &c, start: []byte(startMark(nonce)), sentinel: []byte("\x00golive." + nonce + "\n")}
 	var (
 		cmd   string
 		stdin io.Reader
