@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -264,28 +263,31 @@ func partialSuffix(b, sent []byte) int {
 	return 0
 }
 
-// prefixWriter checks that a launcher's stdout starts with want (the
-// launcher's word that the job started) and passes the rest to next.
-type prefixWriter struct {
+// markWriter passes on what a session's stdout carries after its mark
+// (want: the nonce and a newline, which the launcher prints once the job
+// started and a follower before its first byte of output) and drops what
+// came before it: a login shell's startup files (.bashrc) may print on
+// stdout before our script runs, and those bytes, were they counted as
+// the job's, would shift every stdout offset. ok reports that the mark
+// was seen.
+type markWriter struct {
 	want string
-	got  []byte
+	held []byte // an end of the bytes dropped so far that may begin want
 	ok   bool
 	next io.Writer
 }
 
-func (w *prefixWriter) Write(p []byte) (int, error) {
+func (w *markWriter) Write(p []byte) (int, error) {
 	n := len(p)
 	if !w.ok {
-		k := min(len(w.want)-len(w.got), len(p))
-		w.got = append(w.got, p[:k]...)
-		p = p[k:]
-		if len(w.got) < len(w.want) {
+		buf := append(w.held, p...)
+		i := bytes.Index(buf, []byte(w.want))
+		if i < 0 {
+			w.held = append([]byte(nil), buf[len(buf)-partialSuffix(buf, []byte(w.want)):]...)
 			return n, nil
 		}
-		if string(w.got) != w.want {
-			return n, fmt.Errorf("sshexec: the launcher's output began with %q", w.got)
-		}
-		w.ok = true
+		w.ok, w.held = true, nil
+		p = buf[i+len(w.want):]
 	}
 	if len(p) == 0 {
 		return n, nil

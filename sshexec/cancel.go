@@ -52,7 +52,10 @@ func (r *runner) ctlExec(ctx context.Context, cmd string, stdin []byte, lost str
 		if stdin != nil {
 			in = bytes.NewReader(stdin)
 		}
-		_, err = r.t.exec(ctx, cmd, in, out, errw)
+		// The leading newline ends whatever a login shell printed
+		// before cmd without one, so that the first golive: line is a
+		// line of its own.
+		_, err = r.t.exec(ctx, "echo\n"+cmd, in, out, errw)
 		if errors.Is(err, errConnLost) && try < 3 && ctx.Err() == nil {
 			notify(lost)
 			if rerr := r.reconnect(ctx, gen, notify); rerr == nil {

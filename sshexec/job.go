@@ -155,7 +155,10 @@ func seconds(d time.Duration) string {
 // writes a sentinel on stderr (a NUL, "golive.", a random nonce the runner
 // chose, a newline) followed by control lines ("golive:..."). Everything
 // the host has to say about failures goes after the sentinel too. In launch
-// mode stdout starts with the nonce and a newline once the job is started.
+// mode stdout starts with the nonce and a newline once the job is started;
+// in follow mode, before the job's output. What a login shell prints before
+// those marks (on stdout before the nonce, on stderr before the start
+// mark) is dropped: it is not the job's.
 
 // ctlFunc moves the session's stderr to fd 3, so that stray complaints
 // of the script's own commands (fd 2) are dropped instead of passing for
@@ -220,7 +223,7 @@ printf '%%s' %s >"$d/wrap"
 // (0-based) until the job ends, then waits for the exit record and reports
 // it. A job still being launched (no pgid yet) is waited for.
 func followCmd(root, id string, outFrom, errFrom int64, token, nonce string) string {
-	return fmt.Sprintf("R=%s; d=\"$R\"/%s\n", root, id) + ctlFunc(nonce) + followBody(outFrom, errFrom, token)
+	return fmt.Sprintf("R=%s; d=\"$R\"/%s\n", root, id) + ctlFunc(nonce) + "echo " + nonce + "\n" + followBody(outFrom, errFrom, token)
 }
 
 func followBody(outFrom, errFrom int64, token string) string {

@@ -199,19 +199,31 @@ func TestDemuxStartMark(t *testing.T) {
 	}
 }
 
-func TestPrefixWriter(t *testing.T) {
-	var out strings.Builder
-	w := &prefixWriter{want: "n0nce\n", next: &out}
-	for _, p := range []string{"n0", "nce\nhel", "lo"} {
-		if _, err := w.Write([]byte(p)); err != nil {
-			t.Fatal(err)
+// markWriter passes on what follows the mark, whatever came before it (a
+// login shell's startup noise) and however the stream is cut.
+func TestMarkWriter(t *testing.T) {
+	const want = "n0nce\n"
+	for _, noise := range []string{"", "pyenv: cannot rehash\n", "n0n", "n0nce", "Welcome\r\nn0nce "} {
+		in := noise + want + "hello\nn0nce\nworld"
+		for cut := 0; cut <= len(in); cut++ {
+			for cut2 := cut; cut2 <= len(in); cut2 += 3 {
+				var out strings.Builder
+				w := &markWriter{want: want, next: &out}
+				for _, p := range []string{in[:cut], in[cut:cut2], in[cut2:]} {
+					if n, err := w.Write([]byte(p)); err != nil || n != len(p) {
+						t.Fatalf("Write(%q) = %d, %v", p, n, err)
+					}
+				}
+				if !w.ok || out.String() != "hello\nn0nce\nworld" {
+					t.Fatalf("noise %q cut %d/%d: ok %v, out %q", noise, cut, cut2, w.ok, out.String())
+				}
+			}
 		}
 	}
-	if !w.ok || out.String() != "hello" {
-		t.Errorf("ok %v, out %q", w.ok, out.String())
-	}
-	if _, err := (&prefixWriter{want: "n0nce\n", next: &out}).Write([]byte("other\nx")); err == nil {
-		t.Error("a wrong prefix was accepted")
+	var out strings.Builder
+	w := &markWriter{want: want, next: &out}
+	if _, err := w.Write([]byte("no mark here\nn0nc")); err != nil || w.ok || out.Len() != 0 {
+		t.Errorf("without the mark: ok %v, out %q, err %v", w.ok, out.String(), err)
 	}
 }
 

@@ -258,14 +258,11 @@ func (r *runner) attemptOnce(ctx context.Context, f *follower, l *launch) (attem
 	var (
 		cmd   string
 		stdin io.Reader
-		out   io.Writer = f.stdout
-		pre   *prefixWriter
+		out   = &markWriter{want: nonce + "\n", next: f.stdout}
 	)
 	if l != nil {
 		cmd = launchCmd(r.root, l.spec, len(l.env), f.token, nonce, l.sudo)
 		stdin = bytes.NewReader(l.stdin)
-		pre = &prefixWriter{want: nonce + "\n", next: f.stdout}
-		out = pre
 	} else {
 		cmd = followCmd(r.root, f.id, f.stdout.start(), f.stderr.start(), f.token, nonce)
 	}
@@ -280,7 +277,7 @@ func (r *runner) attemptOnce(ctx context.Context, f *follower, l *launch) (attem
 		_, err = r.t.exec(ctx, cmd, stdin, out, dem)
 	}
 	a := parseAttempt(&c)
-	a.started = pre == nil || pre.ok
+	a.started = l == nil || out.ok
 	if !dem.seen && err == nil {
 		// The host said nothing after the output: follow again.
 		a.state = "followfail"
