@@ -33,7 +33,17 @@ func TestStreamingOutputMovesInFrames(t *testing.T) {
 		return nm.(Model), cmd
 	}
 	view := func(m Model) string { return m.View().Content }
-	attemptLines := func(m Model) int64 { return m.rel.Session.Step(step).Last().OutputLines }
+	// countsShown fails unless screen v shows m's attempt line count and
+	// its pane's line count.
+	countsShown := func(m Model, v, when string) {
+		t.Helper()
+		if want := fmt.Sprintf(", %d lines", m.rel.Session.Step(step).Last().OutputLines); !strings.Contains(v, want) {
+			t.Fatalf("attempt line count %q not shown%s:\n%s", want, when, v)
+		}
+		if want := plural(int(m.pane.r.lines), "line"); !strings.Contains(v, want) {
+			t.Fatalf("pane count %q not shown%s:\n%s", want, when, v)
+		}
+	}
 
 	// After a pause: shown at once, counts and all.
 	m.lastFrame = time.Time{}
@@ -42,12 +52,7 @@ func TestStreamingOutputMovesInFrames(t *testing.T) {
 	if !strings.Contains(v1, "alpha 99") || m.refreshPending {
 		t.Fatalf("output after a pause not shown at once (pending %v):\n%s", m.refreshPending, v1)
 	}
-	if want := fmt.Sprintf(", %d lines", attemptLines(m)); !strings.Contains(v1, want) {
-		t.Fatalf("attempt line count %q not shown:\n%s", want, v1)
-	}
-	if want := plural(int(m.pane.r.lines), "line"); !strings.Contains(v1, want) {
-		t.Fatalf("pane count %q not shown:\n%s", want, v1)
-	}
+	countsShown(m, v1, "")
 
 	// A frame was just shown: the next batches wait for the refresh and
 	// the screen stays exactly as it was.
@@ -68,12 +73,7 @@ func TestStreamingOutputMovesInFrames(t *testing.T) {
 	if !strings.Contains(v2, "charlie 99") || m.refreshPending {
 		t.Fatalf("refresh did not show the new output (pending %v):\n%s", m.refreshPending, v2)
 	}
-	if want := fmt.Sprintf(", %d lines", attemptLines(m)); !strings.Contains(v2, want) {
-		t.Fatalf("attempt line count %q not shown after the refresh:\n%s", want, v2)
-	}
-	if want := plural(int(m.pane.r.lines), "line"); !strings.Contains(v2, want) {
-		t.Fatalf("pane count %q not shown after the refresh:\n%s", want, v2)
-	}
+	countsShown(m, v2, " after the refresh")
 
 	// A refresh that never came (lost while an error panel took the
 	// messages) does not stop the output: once it is long overdue, new
