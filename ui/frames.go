@@ -38,7 +38,6 @@ func (m *Model) applyRunEvents(evs []runbook.Event) (refresh tea.Cmd, err error)
 	// lines of them all need writing (ring.addBatches). A run is one
 	// step, so there is one ring in all but odd cases.
 	var adds []ringBatches
-	output := false
 	for _, ev := range evs {
 		switch ev.Type {
 		case runbook.EvOutput:
@@ -46,7 +45,6 @@ func (m *Model) applyRunEvents(evs []runbook.Event) (refresh tea.Cmd, err error)
 			if r == m.pane.r && !m.paneDirty {
 				m.paneDirty, m.paneFrom = true, r.total
 			}
-			output = true
 			i := 0
 			for i < len(adds) && adds[i].r != r {
 				i++
@@ -62,7 +60,7 @@ func (m *Model) applyRunEvents(evs []runbook.Event) (refresh tea.Cmd, err error)
 	for _, a := range adds {
 		a.r.addBatches(a.batches)
 	}
-	if output {
+	if len(adds) > 0 { // output arrived
 		refresh = m.paceOutput()
 	}
 	return refresh, nil
