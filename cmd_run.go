@@ -175,13 +175,11 @@ func runPlain(c runConfig, opts ui.Options, stdout, stderr io.Writer) int {
 // plainOptions are plain mode's options from the flags, with the timing
 // log $GOLIVE_TIMING names, if any (it stays open until the process ends).
 func plainOptions(c runConfig, stdout, stderr io.Writer) ui.PlainOptions {
-	po := ui.PlainOptions{In: os.Stdin, Out: stdout, Yes: c.yes, Began: began}
-	if t, err := ui.OpenTiming(); err != nil {
+	t, err := ui.OpenTiming() // nil when unset or not opened
+	if err != nil {
 		fmt.Fprintf(stderr, "golive: no timing log: %v\n", err)
-	} else if t != nil {
-		po.Timing = t
 	}
-	return po
+	return ui.PlainOptions{In: os.Stdin, Out: stdout, Yes: c.yes, Began: began, Timing: t}
 }
 
 // programOptions are the options of every Bubble Tea program golive
