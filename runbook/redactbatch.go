@@ -172,24 +172,8 @@ func (s *StreamRedactor) plain(set *secretSet, t string) bool {
 	return set.partialTail(t, 2) < 0
 }
 
-// next returns where the first form in text starts, or -1: scan's search
-// without the spans.
+// next returns where the first form in text starts, or -1.
 func (set *secretSet) next(text string) int {
-	m, n := set.minLen, len(text)
-	shift := set.shift[:1<<16]
-	for pos := m - 1; pos < n; {
-		p := pairOf(text[pos-1], text[pos])
-		if sh := shift[p]; sh != 0 {
-			pos += int(sh)
-			continue
-		}
-		start := pos - m + 1
-		for _, f := range set.byLast[p] {
-			if len(f) <= n-start && text[start:start+len(f)] == f {
-				return start
-			}
-		}
-		pos++
-	}
-	return -1
+	start, _, _ := set.find(text, set.minLen-1)
+	return start
 }

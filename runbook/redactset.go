@@ -163,12 +163,26 @@ func (set *secretSet) scan(text string, out *spanList) {
 		set.scanBytewise(text, out)
 		return
 	}
+	for pos := set.minLen - 1; ; {
+		var start, end int
+		if start, end, pos = set.find(text, pos); start < 0 {
+			return
+		}
+		out.add(start, end)
+	}
+}
+
+// find is scan's Wu-Manber search: from pos (where the last byte of a
+// minLen window stands) it returns the start and end of the next form,
+// the longest at that start, and the position to go on from; start is -1
+// when text holds no more forms.
+func (set *secretSet) find(text string, pos int) (start, end, next int) {
 	m, n := set.minLen, len(text)
 	if m == 0 {
-		return
+		return -1, -1, n
 	}
 	shift := set.shift[:1<<16]
-	for pos := m - 1; pos < n; {
+	for pos < n {
 		// The hot loop of all output: one table lookup per jump.
 		p := pairOf(text[pos-1], text[pos])
 		if sh := shift[p]; sh != 0 {
@@ -176,14 +190,14 @@ func (set *secretSet) scan(text string, out *spanList) {
 			continue
 		}
 		start := pos - m + 1
+		pos++
 		for _, f := range set.byLast[p] { // longest first
 			if len(f) <= n-start && text[start:start+len(f)] == f {
-				out.add(start, start+len(f))
-				break
+				return start, start + len(f), pos
 			}
 		}
-		pos++
 	}
+	return -1, -1, pos
 }
 
 // scanBytewise is scan for a set that holds one-byte secrets, which every
