@@ -51,7 +51,7 @@ type Journal struct {
 	// digest hashes records (Journal.hash); prevBuf holds the previous
 	// hash for it as bytes.
 	digest  hash.Hash
-	prevBuf [2 * 32]byte
+	prevBuf [2 * 32]byte // a hex SHA-256
 }
 
 // Errors returned by journal functions.

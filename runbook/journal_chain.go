@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 )
 
 // The hash chain: how a record is checked, as read from a file
@@ -88,9 +89,22 @@ func EventHash(ev Event) (string, error) {
 	return hashOf(ev.Prev, c), nil
 }
 
+// hashOf is a record's hash: SHA-256 of the previous record's hash and
+// the record's canonical encoding, in hex.
 func hashOf(prev string, canonical []byte) string {
-	h := sha256.New()
-	h.Write([]byte(prev))
+	var scratch [2 * sha256.Size]byte
+	return hashWith(sha256.New(), &scratch, prev, canonical)
+}
+
+// hashWith is hashOf with a digest to reuse and room for prev's bytes, so
+// that hashing a record allocates nothing but the hex string.
+func hashWith(h hash.Hash, scratch *[2 * sha256.Size]byte, prev string, canonical []byte) string {
+	h.Reset()
+	if len(prev) <= len(scratch) {
+		h.Write(scratch[:copy(scratch[:], prev)])
+	} else {
+		h.Write([]byte(prev))
+	}
 	h.Write(canonical)
 	var sum [sha256.Size]byte
 	return hex.EncodeToString(h.Sum(sum[:0]))
@@ -137,13 +151,5 @@ func (j *Journal) hash(prev string, canonical []byte) string {
 	if j.digest == nil {
 		j.digest = sha256.New()
 	}
-	j.digest.Reset()
-	if len(prev) <= len(j.prevBuf) {
-		j.digest.Write(j.prevBuf[:copy(j.prevBuf[:], prev)]) // no allocation
-	} else {
-		j.digest.Write([]byte(prev))
-	}
-	j.digest.Write(canonical)
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(j.digest.Sum(sum[:0]))
+	return hashWith(j.digest, &j.prevBuf, prev, canonical)
 }
