@@ -85,10 +85,7 @@ func WriteTranscriptJSON(w io.Writer, plan *Plan, events iter.Seq2[Event, error]
 	if err := sw.Flush(); err != nil {
 		return nil, fmt.Errorf("runbook: write transcript: %w", err)
 	}
-	if sp.w != nil {
-		if err := sp.w.Flush(); err != nil {
-			return nil, fmt.Errorf("runbook: write transcript: %w", err)
-		}
+	if sp.spilled {
 		if _, err := scratch.Seek(0, io.SeekStart); err != nil {
 			return nil, fmt.Errorf("runbook: write transcript: %w", err)
 		}
@@ -100,7 +97,7 @@ func WriteTranscriptJSON(w io.Writer, plan *Plan, events iter.Seq2[Event, error]
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.Write(head)
 	switch {
-	case sp.w != nil:
+	case sp.spilled:
 		if _, err := io.Copy(bw, scratch); err != nil {
 			return nil, fmt.Errorf("runbook: write transcript: %w", err)
 		}
@@ -122,26 +119,26 @@ func WriteTranscriptJSON(w io.Writer, plan *Plan, events iter.Seq2[Event, error]
 var scratchMemory = 4 << 20
 
 // spill keeps what is written in memory up to scratchMemory, then moves
-// it to scratch and writes on there.
+// it to scratch and writes on there (its writer buffers already).
 type spill struct {
 	mem     []byte
 	scratch io.Writer
-	w       *bufio.Writer // on scratch, once spilled
+	spilled bool
 }
 
 func (s *spill) Write(p []byte) (int, error) {
-	if s.w == nil {
+	if !s.spilled {
 		if len(s.mem)+len(p) <= scratchMemory {
 			s.mem = append(s.mem, p...)
 			return len(p), nil
 		}
-		s.w = bufio.NewWriterSize(s.scratch, 64<<10)
-		if _, err := s.w.Write(s.mem); err != nil {
+		s.spilled = true
+		if _, err := s.scratch.Write(s.mem); err != nil {
 			return 0, err
 		}
 		s.mem = nil
 	}
-	return s.w.Write(p)
+	return s.scratch.Write(p)
 }
 
 // noEvents is how the encoding of a transcript with no events ends; Events
