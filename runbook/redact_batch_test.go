@@ -106,10 +106,7 @@ func TestStreamRedactorLinesMatchesLine(t *testing.T) {
 			batch := rd.r.Stream()
 			for at := 0; at < len(lines); {
 				n := min(len(lines)-at, 1+rng.Intn(600))
-				out := make([]OutputLine, n)
-				for i := range out {
-					out[i].Text = lines[at+i]
-				}
+				out := outputLines(lines[at : at+n])
 				batch.Lines(out)
 				for i := range out {
 					if out[i].Text != want[at+i] {
@@ -148,18 +145,33 @@ func TestStreamRedactorLinesState(t *testing.T) {
 	r := NewRedactor(benchSecrets)
 	for _, c := range cases {
 		lines := append(append(append([]string{}, data...), c...), data...)
-		one, batch := r.Stream(), r.Stream()
-		out := make([]OutputLine, len(lines))
-		for i, l := range lines {
-			out[i].Text = l
-		}
-		batch.Lines(out)
-		for i, l := range lines {
-			if w := one.Line(l); out[i].Text != w {
-				t.Errorf("%.20q: line %d %.40q: batch %.40q, Line %.40q", c, i, l, out[i].Text, w)
-			}
+		out := outputLines(lines)
+		r.Stream().Lines(out)
+		if i, w := differsFromLine(r.Stream(), lines, out); i >= 0 {
+			t.Errorf("%.20q: line %d %.40q: batch %.40q, Line %.40q", c, i, lines[i], out[i].Text, w)
 		}
 	}
+}
+
+// outputLines makes lines of texts, for Lines.
+func outputLines(texts []string) []OutputLine {
+	out := make([]OutputLine, len(texts))
+	for i, t := range texts {
+		out[i].Text = t
+	}
+	return out
+}
+
+// differsFromLine feeds texts to one through Line and returns the first
+// line where out (what Lines made of them) differs, with Line's text; -1
+// when none does.
+func differsFromLine(one *StreamRedactor, texts []string, out []OutputLine) (int, string) {
+	for i, l := range texts {
+		if w := one.Line(l); out[i].Text != w {
+			return i, w
+		}
+	}
+	return -1, ""
 }
 
 // A batch of plain data lines with one secret planted in one of them, at
@@ -176,16 +188,10 @@ func TestStreamRedactorLinesPlanted(t *testing.T) {
 				lines = append(lines, text[:n])
 				text = text[n:]
 			}
-			one, batch := r.Stream(), r.Stream()
-			out := make([]OutputLine, len(lines))
-			for i, l := range lines {
-				out[i].Text = l
-			}
-			batch.Lines(out)
-			for i, l := range lines {
-				if w := one.Line(l); out[i].Text != w {
-					t.Fatalf("secret %q at %d, line %d: batch %.80q, Line %.80q", sec, at, i, out[i].Text, w)
-				}
+			out := outputLines(lines)
+			r.Stream().Lines(out)
+			if i, w := differsFromLine(r.Stream(), lines, out); i >= 0 {
+				t.Fatalf("secret %q at %d, line %d: batch %.80q, Line %.80q", sec, at, i, out[i].Text, w)
 			}
 			if strings.Contains(joinTexts(out), sec) {
 				t.Fatalf("secret %q at %d leaked", sec, at)
@@ -219,18 +225,13 @@ func FuzzRedactLines(f *testing.F) {
 			}
 			cut = append(cut, l)
 		}
-		one, batch := r.Stream(), r.Stream()
-		out := make([]OutputLine, len(cut))
-		for i, l := range cut {
-			out[i].Text = l
-		}
+		out := outputLines(cut)
 		k := int(split) % (len(out) + 1)
+		batch := r.Stream()
 		batch.Lines(out[:k])
 		batch.Lines(out[k:])
-		for i, l := range cut {
-			if w := one.Line(l); out[i].Text != w {
-				t.Fatalf("line %d %.80q: batch %.80q, Line %.80q", i, l, out[i].Text, w)
-			}
+		if i, w := differsFromLine(r.Stream(), cut, out); i >= 0 {
+			t.Fatalf("line %d %.80q: batch %.80q, Line %.80q", i, cut[i], out[i].Text, w)
 		}
 	})
 }
