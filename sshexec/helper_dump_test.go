@@ -153,22 +153,12 @@ func TestSSHHelperDump(t *testing.T) {
 	followers := func() int {
 		// A follower takes the spare and a new one is started: count
 		// the spares seen go.
-		deadline := time.Now().Add(30 * time.Second)
-		for time.Now().Before(deadline) {
-			r.hmu.Lock()
-			sp := r.spare
-			r.hmu.Unlock()
-			if sp != nil {
-				if last != nil && sp != last {
-					taken++
-				}
-				last = sp
-				return taken
-			}
-			time.Sleep(5 * time.Millisecond)
+		sp := waitSpare(t, r)
+		if last != nil && sp != last {
+			taken++
 		}
-		t.Fatal("no spare session started")
-		return 0
+		last = sp
+		return taken
 	}
 	testDumpMatchesFollower(t, r, 30, followers)
 }

@@ -250,22 +250,8 @@ func TestSSHSpareFollower(t *testing.T) {
 	if res, _, err := runJob(t, r, Spec{Script: "exit 0"}); err != nil || res.ExitCode != 0 {
 		t.Fatalf("%+v %v", res, err)
 	}
-	ready := func() *spare {
-		deadline := time.Now().Add(30 * time.Second)
-		for time.Now().Before(deadline) {
-			r.hmu.Lock()
-			sp := r.spare
-			r.hmu.Unlock()
-			if sp != nil {
-				return sp
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		t.Fatal("no spare session started")
-		return nil
-	}
 	for round := 0; round < 2; round++ {
-		sp := ready()
+		sp := waitSpare(t, r)
 		res, lines, err := runJob(t, r, Spec{Script: "sleep 0.3; i=1; while [ $i -le 500 ]; do echo $i; i=$((i+1)); done; echo done >&2; exit 7"})
 		if err != nil || res.ExitCode != 7 {
 			t.Fatalf("%+v %v", res, err)
@@ -274,7 +260,7 @@ func TestSSHSpareFollower(t *testing.T) {
 		if got := texts(lines, Stderr); len(got) != 1 || got[0] != "done" {
 			t.Errorf("stderr %q", got)
 		}
-		if next := ready(); next == sp {
+		if next := waitSpare(t, r); next == sp {
 			t.Fatalf("round %d: the follower did not take the spare session", round)
 		}
 	}

@@ -93,6 +93,24 @@ func currentHelper(r *runner) *helper {
 	return r.h
 }
 
+// waitSpare waits up to 30 s for r to hold a spare session and returns
+// it; it fails the test if none starts.
+func waitSpare(t *testing.T, r *runner) *spare {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		r.hmu.Lock()
+		sp := r.spare
+		r.hmu.Unlock()
+		if sp != nil {
+			return sp
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("no spare session started")
+	return nil
+}
+
 // cutTransport is the local transport whose helper's link drops around
 // the first launch: the helper never gets the request ("before": start
 // fails as on a dead link), or it gets it and runs the job but nothing it
