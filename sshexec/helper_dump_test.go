@@ -33,6 +33,18 @@ func (c *countTransport) exec(ctx context.Context, cmd string, stdin io.Reader, 
 	return c.localTransport.exec(ctx, cmd, stdin, stdout, stderr)
 }
 
+// countedRunner is a local runner in a fresh root whose transport counts
+// its sessions; it prunes nothing, so every session counted is a job's.
+// It is closed when t ends.
+func countedRunner(t *testing.T) (*runner, *countTransport) {
+	ct := &countTransport{}
+	r := newRunner(ct)
+	r.root = shq(t.TempDir())
+	r.keep = -1 // no prune session to count
+	t.Cleanup(func() { r.Close() })
+	return r, ct
+}
+
 // dumpScript prints about kb KiB on stdout with CRLF and lone-CR breaks,
 // stderr lines between, and a last stdout line without a newline; it
 // exits 3.
@@ -108,23 +120,15 @@ func testDumpMatchesFollower(t *testing.T, r *runner, kb int, followers func() i
 }
 
 func TestLocalHelperDump(t *testing.T) {
-	ct := &countTransport{}
-	r := newRunner(ct)
-	r.root = shq(t.TempDir())
-	r.keep = -1 // no prune session to count
-	defer r.Close()
+	r, ct := countedRunner(t)
 	testDumpMatchesFollower(t, r, 20, func() int { return int(ct.execs.Load()) })
 }
 
 // TestLocalHelperDumpBound: output over maxDump is followed, not sent
 // back, and arrives whole.
 func TestLocalHelperDumpBound(t *testing.T) {
-	ct := &countTransport{}
-	r := newRunner(ct)
-	r.root = shq(t.TempDir())
-	r.keep = -1 // no prune session to count
-	defer r.Close()
-	slowFollow(t)
+	slowFollow(t) // first: its cleanup runs after the runner's Close
+	r, ct := countedRunner(t)
 	n := maxDump/10 + 1 // lines of 10 bytes: more than maxDump
 	res, lines, err := runJob(t, r, Spec{Script: fmt.Sprintf(`i=1; while [ $i -le %d ]; do printf '%%09d\n' $i; i=$((i+1)); done`, n)})
 	if err != nil || res.ExitCode != 0 {
