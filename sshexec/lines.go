@@ -220,8 +220,8 @@ func (s *splitter) plainLines(b *lineBatch, p []byte) []byte {
 			break
 		}
 		txt := seg[:i]
-		if !valid && !utf8.ValidString(txt) {
-			txt = strings.ToValidUTF8(txt, "\uFFFD")
+		if !valid {
+			txt = validText(txt)
 		}
 		off += int64(i + 1)
 		b.lines = append(b.lines, Line{Stream: b.stream, Text: txt, Time: b.t, Offset: off})
@@ -263,11 +263,7 @@ func (b *lineBatch) add(txt string, off int64) {
 
 // span adds the line base[lo:hi], replacing invalid UTF-8 as text does.
 func (b *lineBatch) span(lo, hi int, off int64) {
-	txt := b.from(lo)[:hi-lo]
-	if !utf8.ValidString(txt) {
-		txt = strings.ToValidUTF8(txt, "\uFFFD")
-	}
-	b.add(txt, off)
+	b.add(validText(b.from(lo)[:hi-lo]), off)
 }
 
 // from returns base[lo:] as a string: a substring of the one string the
@@ -333,8 +329,14 @@ func cutPoint(b []byte) int {
 
 // text makes b a valid UTF-8 string, replacing bad bytes with U+FFFD.
 func text(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
+	return validText(string(b))
+}
+
+// validText is s with bad UTF-8 bytes replaced with U+FFFD (s itself
+// when it is valid).
+func validText(s string) string {
+	if utf8.ValidString(s) {
+		return s
 	}
-	return strings.ToValidUTF8(string(b), "\uFFFD")
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
