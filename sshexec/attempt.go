@@ -225,14 +225,13 @@ func (d *demux) Write(p []byte) (int, error) {
 		d.held = nil
 	}
 	if !d.started && d.start != nil {
-		i := bytes.Index(buf, d.start)
-		if i < 0 {
-			// Startup noise: dropped, but for an end that may begin the mark.
-			d.held = append([]byte(nil), buf[len(buf)-partialSuffix(buf, d.start):]...)
+		rest, held, found := afterMark(buf, d.start)
+		if !found {
+			d.held = held // startup noise: dropped, but for an end that may begin the mark
 			return n, nil
 		}
 		d.started = true
-		buf = buf[i+len(d.start):]
+		buf = rest
 		if len(buf) == 0 {
 			return n, nil
 		}
@@ -251,6 +250,16 @@ func (d *demux) Write(p []byte) (int, error) {
 	}
 	d.held = append([]byte(nil), buf[len(buf)-k:]...)
 	return n, nil
+}
+
+// afterMark finds mark in buf and returns what follows it. Without mark
+// in buf, found is false and held is a copy of buf's end that may begin
+// mark (to be put before the next write's bytes); the rest is dropped.
+func afterMark(buf, mark []byte) (rest, held []byte, found bool) {
+	if i := bytes.Index(buf, mark); i >= 0 {
+		return buf[i+len(mark):], nil, true
+	}
+	return nil, append([]byte(nil), buf[len(buf)-partialSuffix(buf, mark):]...), false
 }
 
 // partialSuffix is the length of the longest end of b that begins sent.
@@ -280,14 +289,13 @@ type markWriter struct {
 func (w *markWriter) Write(p []byte) (int, error) {
 	n := len(p)
 	if !w.ok {
-		buf := append(w.held, p...)
-		i := bytes.Index(buf, []byte(w.want))
-		if i < 0 {
-			w.held = append([]byte(nil), buf[len(buf)-partialSuffix(buf, []byte(w.want)):]...)
+		rest, held, found := afterMark(append(w.held, p...), []byte(w.want))
+		if !found {
+			w.held = held
 			return n, nil
 		}
 		w.ok, w.held = true, nil
-		p = buf[i+len(w.want):]
+		p = rest
 	}
 	if len(p) == 0 {
 		return n, nil
