@@ -68,13 +68,13 @@ func (r *runner) helperAttempt(ctx context.Context, f *follower, l *launch) (att
 				started = true
 				timer.Reset(followDelay)
 			case "exit":
-				a := exitNotice(m)
-				if a.state == "follow" && len(m) >= 8 {
+				ex := exitNotice(m)
+				if ex.state == "follow" && len(m) >= 8 {
 					if da, ok := r.helperDump(ctx, f, h, m); ok {
 						return da, nil
 					}
 				}
-				return a, nil
+				return ex, nil
 			case "exists":
 				if len(m) > 2 && m[2] == f.token {
 					// Our own launch, cut off earlier, made it.
