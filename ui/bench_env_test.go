@@ -168,6 +168,10 @@ type probeState struct {
 	// which load from other work on the machine does not inflate the way
 	// it does wall time.
 	cpu time.Duration
+	// machine is the CPU time the whole machine spent during the run
+	// (every process: golive, sshd, the command, the kernel), from
+	// /proc/stat; zero where there is none.
+	machine time.Duration
 }
 
 // probe wraps the real Model. A "?" key press (help toggle: a visible

@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -38,7 +41,7 @@ func runTUI(b *testing.B, srv *benchServer, mb int, keys bool) (time.Duration, *
 	ran := make(chan error, 1)
 	go func() { _, err := p.Run(); ran <- err }()
 	time.Sleep(100 * time.Millisecond) // let the program start reading input
-	cpu0 := processCPU()
+	cpu0, busy0 := processCPU(), machineCPU()
 	t0 := time.Now()
 	if _, err := in.Write([]byte("\r")); err != nil {
 		b.Fatal(err)
@@ -74,7 +77,7 @@ func runTUI(b *testing.B, srv *benchServer, mb int, keys bool) (time.Duration, *
 		p.Kill()
 		err = <-ran
 	}
-	cpu := processCPU() - cpu0
+	cpu, machine := processCPU()-cpu0, machineCPU()-busy0
 	close(stop)
 	in.Close()
 	<-sent
@@ -86,7 +89,7 @@ func runTUI(b *testing.B, srv *benchServer, mb int, keys bool) (time.Duration, *
 	if st.runErr != nil || st.doneAt.IsZero() {
 		b.Fatalf("run: %v (done %v)", st.runErr, st.doneAt)
 	}
-	st.cpu = cpu
+	st.cpu, st.machine = cpu, machine
 	if want := benchOutputBytes(mb) / 77; st.lines < want {
 		b.Fatalf("%d lines shown, want at least %d", st.lines, want)
 	}
@@ -106,7 +109,7 @@ func BenchmarkTUIThroughput(b *testing.B) {
 	srv := startBenchServer(b)
 	for _, mb := range benchSizes {
 		b.Run(fmt.Sprintf("MB=%d", mb), func(b *testing.B) {
-			var g, s, sf, upd, view, cpu time.Duration
+			var g, s, sf, upd, view, cpu, machine time.Duration
 			views, writes := 0, 0
 			var batchUpd []time.Duration
 			for i := 0; i < b.N; i++ {
@@ -118,6 +121,7 @@ func BenchmarkTUIThroughput(b *testing.B) {
 				upd += st.inUpdate
 				view += st.inView
 				cpu += st.cpu
+				machine += st.machine
 				s += srv.ssh(b, benchOutputCmd(mb))
 				sf += srv.sshToFile(b, benchOutputCmd(mb))
 			}
@@ -133,6 +137,12 @@ func BenchmarkTUIThroughput(b *testing.B) {
 			b.ReportMetric(float64(writes)/float64(b.N), "screen-writes/run")
 			b.ReportMetric(float64(writes)/g.Seconds(), "screen-writes/s")
 			b.ReportMetric(cpu.Seconds()*1e3/float64(b.N)/(float64(benchOutputBytes(mb))/1e6), "golive-cpu-ms/MB")
+			if machine > 0 {
+				// How busy the 2 (or n) cores were while golive ran, and
+				// what everything but golive took: the host side here.
+				b.ReportMetric(machine.Seconds()/g.Seconds()/float64(runtime.NumCPU()), "machine-busy")
+				b.ReportMetric((machine-cpu).Seconds()*1e3/float64(b.N)/(float64(benchOutputBytes(mb))/1e6), "others-cpu-ms/MB")
+			}
 			b.ReportMetric(float64(upd)/float64(g), "update-share")
 			if len(batchUpd) > 0 {
 				b.ReportMetric(pct(batchUpd, 99), "batch-update-p99-ms")
@@ -178,6 +188,30 @@ func BenchmarkTUIKeyLatency(b *testing.B) {
 			b.ReportMetric(float64(len(toScreen)), "presses")
 		})
 	}
+}
+
+// machineCPU is the CPU time all cores of the machine spent busy so far
+// (/proc/stat: user, nice, system, irq, softirq, steal), or zero where
+// there is no /proc/stat.
+func machineCPU() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0
+	}
+	var ticks int64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		n, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return 0
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
 }
 
 // processCPU is this process's CPU time so far, user and system.
