@@ -244,6 +244,11 @@ func (m Model) beginRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 	stateDir, rb, profPath := o.StateDir, m.rb, profileFile(o.ProfilePath, m.rb.ID)
 	prof := Profile{Host: o.Host, Operator: o.Operator, Vars: m.plan.Vars}
 	return m, func() tea.Msg {
+		// The host key checked out: the helper starts now, while the
+		// journal is created and the operator reads the first step,
+		// so that step does not wait for a login shell (plain mode
+		// does the same).
+		sshexec.Prestart(remote)
 		if err := rel.open(stateDir, begin, remote, accepted); err != nil {
 			return releaseReadyMsg{err: err}
 		}

@@ -171,7 +171,7 @@ func (m Model) resumeRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 	m.pane.follow()
 	m.resumeFrom = Offsets(m.resumeEvents)
 	m.resumeEvents = nil
-	cmds := []tea.Cmd{m.tick()}
+	cmds := []tea.Cmd{m.tick(), prestart(rel.Remote)}
 	if len(connected) > 0 {
 		cmds = append(cmds, m.record(nextNone, connected...))
 	}
@@ -213,4 +213,13 @@ func (m Model) resumeRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 	}
 	m.syncKeys()
 	return m, tea.Batch(cmds...)
+}
+
+// prestart starts ex's helper off the UI goroutine (sshexec.Prestart): a
+// resumed run's next step then finds it ready.
+func prestart(ex sshexec.Executor) tea.Cmd {
+	return func() tea.Msg {
+		sshexec.Prestart(ex)
+		return nil
+	}
 }

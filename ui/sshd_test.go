@@ -145,3 +145,49 @@ func TestRealSSHDDroppedConnectionResumes(t *testing.T) {
 		t.Fatalf("banner left: %q", m.banner)
 	}
 }
+
+// TestRealSSHDHelperStartsBeforeFirstStep: once the host key checks out
+// and the main screen opens, golive starts its helper on the host while
+// the operator reads the first step (sshexec.Prestart), so that step does
+// not wait for a login shell. No key is pressed here: the helper must
+// appear among the commands the server's sessions run all the same.
+func TestRealSSHDHelperStartsBeforeFirstStep(t *testing.T) {
+	srv := sshdtest.Start(t)
+	data, err := os.ReadFile("testdata/sshd.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := srv.WriteKnownHosts(false)
+	opts := testOpts(t, nil)
+	opts.Runbooks = fstest.MapFS{"sshd.yaml": {Data: data}}
+	opts.Runbook, opts.Host = "sshd", srv.Addr
+	opts.Local = nil
+	opts.RunID = newRunID(time.Now())
+	opts.Connect = func(ctx context.Context, host string, p Prompter) (sshexec.Executor, error) {
+		c, err := sshexec.Dial(ctx, sshexec.Options{Host: srv.Host, Port: srv.Port, User: srv.User, ConfigFile: "none",
+			IdentityFiles: []string{srv.ClientKeyPath}, KnownHostsFiles: []string{known}, AgentSocket: "none", Prompter: p})
+		if err != nil {
+			return nil, err
+		}
+		return c.Executor(), nil
+	}
+	m := resize(New(opts), 100, 30)
+	m = drive(t, m, m.Init())
+	if m.state != stateMain {
+		t.Fatalf("state %v, err %v", m.state, m.errPanel)
+	}
+	t.Cleanup(func() { m.rel.Remote.Close() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cmds := srv.SessionCommands()
+		for _, c := range cmds {
+			if strings.Contains(c, "golive-helper") {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no helper on the host 10 s after the main screen opened; the sessions run %q", cmds)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

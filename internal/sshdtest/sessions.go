@@ -55,6 +55,28 @@ func (s *Server) sessionPIDs(listener int) []int {
 	return out
 }
 
+// SessionCommands lists the command lines (arguments joined by spaces) of
+// the processes this server's live connections run: the children of the
+// SessionPIDs that are not sshd themselves.
+func (s *Server) SessionCommands() []string {
+	sessions := map[int]bool{}
+	for _, pid := range s.SessionPIDs() {
+		sessions[pid] = true
+	}
+	var out []string
+	for pid, p := range readProcs() {
+		if p.comm == "sshd" || !sessions[p.ppid] {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+		if err != nil {
+			continue
+		}
+		out = append(out, strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " ")))
+	}
+	return out
+}
+
 // KillSessions drops every live connection by killing the sshd processes
 // serving it (SIGKILL), as a network failure would, and reports how many it
 // killed. The listener keeps running, and the commands those sessions
