@@ -135,6 +135,9 @@ func sshBenchModel(b *testing.B, ex sshexec.Executor, cmd string) Model {
 	if err := rel.Commit(rel.Session.Begin(runbook.RunInfo{ID: runID, Host: "bench", Operator: "bench"})); err != nil {
 		b.Fatal(err)
 	}
+	// As the TUI does once the host key checks out (beginRelease): the
+	// helper starts while the operator reads the step.
+	sshexec.Prestart(ex)
 	m := New(Options{StateDir: b.TempDir(), Now: time.Now, DefaultOperator: "bench"})
 	return m.begin(rel)
 }
