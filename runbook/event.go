@@ -110,6 +110,11 @@ type StartInfo struct {
 	JobID string `json:"job_id,omitempty"`
 	// Confirmed is true when a high-risk step was confirmed by typing.
 	Confirmed bool `json:"confirmed,omitempty"`
+	// OutputDigest names the rule the attempt's output digest
+	// (Attempt.OutputSHA256, Evidence.OutputSHA256) follows: DigestRecords
+	// for attempts started by this golive, "" (absent) for the per-line
+	// rule of older runs. Session.StartStep sets it; see DigestRecords.
+	OutputDigest string `json:"output_digest,omitempty"`
 }
 
 // Stream names an output stream.
@@ -180,8 +185,10 @@ type Evidence struct {
 	Signal   string        `json:"signal,omitempty"`
 	Unknown  bool          `json:"unknown,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
-	// OutputSHA256 is the hex SHA-256 of the attempt's redacted output, each
-	// line as "<stream> <text>\n" in order.
+	// OutputSHA256 is the attempt's output digest, by the rule its start
+	// names (StartInfo.OutputDigest): over its output records' hashes
+	// (DigestRecords), or over each redacted line as "<stream> <text>\n"
+	// in order (no rule named: older runs).
 	OutputSHA256 string `json:"output_sha256"`
 	OutputLines  int64  `json:"output_lines"`
 	// ExpectationsMet is false when the run did not meet the step's

@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"crypto/sha256"
 	"fmt"
 )
 
@@ -9,7 +10,11 @@ import (
 // rule it broke (ErrStepNotRunnable, ErrNoteRequired, ErrRunbookChanged,
 // ...), naming the event's sequence number and type.
 func (s *Session) Apply(e Event) error {
-	if err := s.check(&e); err != nil {
+	err := s.check(&e)
+	if err == nil {
+		err = s.checkJournaled(&e)
+	}
+	if err != nil {
 		return fmt.Errorf("%w: event %d (%s): %w", ErrBadEvent, e.Seq, e.Type, err)
 	}
 	s.apply(&e)
@@ -76,6 +81,9 @@ func (s *Session) check(e *Event) error {
 		if e.Start == nil {
 			return fmt.Errorf("no start payload")
 		}
+		if d := e.Start.OutputDigest; d != "" && d != DigestRecords {
+			return fmt.Errorf("step %q: output digest rule %q is unknown to this golive (it knows %q and none); a newer golive recorded the run: use it", e.Step, d, DigestRecords)
+		}
 		n, err := s.canStart(r, e.Start)
 		if err != nil {
 			return err
@@ -111,6 +119,20 @@ func (s *Session) check(e *Event) error {
 		return nil
 	}
 	return fmt.Errorf("unknown event type %q", e.Type)
+}
+
+// checkJournaled refuses an output event without a journal hash for an
+// attempt that digests its records' hashes (DigestRecords): its digest
+// cannot be computed. Only Apply asks: a constructor's event is not
+// journaled yet.
+func (s *Session) checkJournaled(e *Event) error {
+	if e.Type != EvOutput || len(e.Hash) == 2*sha256.Size {
+		return nil
+	}
+	if a := s.byID[e.Step].last(); a.records {
+		return fmt.Errorf("step %q attempt %d: output event without its journal hash: the attempt's output digest is over its records' hashes (%s); journal the event first and apply the event the journal returns", e.Step, e.Attempt, DigestRecords)
+	}
+	return nil
 }
 
 func (s *Session) checkBegin(e *Event) error {
@@ -187,7 +209,7 @@ func (s *Session) apply(e *Event) {
 		}
 		r.status = StatusRunning
 	case EvOutput:
-		r.last().add(e.Lines)
+		r.last().add(e.Lines, e.Hash)
 	case EvStepInterrupted:
 		a := r.last()
 		a.Interrupted = true

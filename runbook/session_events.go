@@ -60,7 +60,9 @@ func (s *Session) Begin(info RunInfo) (Event, error) {
 // numbered after the last one, or for the interrupted attempt when start
 // names the same JobID (reattaching). It refuses manual and not-applicable
 // steps, running or signed-off ones (ErrStepNotRunnable) and blocked ones
-// (ErrBlocked).
+// (ErrBlocked). It sets start.OutputDigest: DigestRecords for a new
+// attempt, the attempt's own rule for a reattach; so a new attempt's
+// output events must be journaled before they are applied.
 func (s *Session) StartStep(step string, start StartInfo) (Event, error) {
 	r, err := s.runningStep(step)
 	if err != nil {
@@ -70,6 +72,12 @@ func (s *Session) StartStep(step string, start StartInfo) (Event, error) {
 	n, err := s.canStart(r, &start)
 	if err != nil {
 		return Event{}, err
+	}
+	// A new attempt digests its output by DigestRecords; a reattach keeps
+	// the rule its attempt started with (an older golive's: none).
+	start.OutputDigest = DigestRecords
+	if a := r.last(); a != nil && a.N == n {
+		start.OutputDigest = a.Start.OutputDigest
 	}
 	return s.event(Event{Type: EvStepStarted, Step: step, Attempt: n, Start: &start})
 }
@@ -208,7 +216,9 @@ func (s *Session) Finish(note string) (Event, error) {
 
 // Do builds an event with one of the constructors and applies it: for
 // callers without a journal (tests, dry runs). The journal's callers use
-// the constructors and Apply.
+// the constructors and Apply. An output event of an attempt started by
+// StartStep (DigestRecords) has no journal hash here, so Apply refuses it:
+// output needs the journal.
 func (s *Session) Do(e Event, err error) (Event, error) {
 	if err != nil {
 		return Event{}, err

@@ -147,17 +147,89 @@ func finish() op {
 }
 
 // run applies ops in order and returns the events, failing the test on the
-// first refusal.
+// first refusal. Each event is chained as the journal chains it (seq from
+// 1, prev, hash: EventHash) before it is applied, so that new attempts
+// digest their output by DigestRecords as in a journaled run.
 func run(t testing.TB, s *Session, ops ...op) []Event {
 	t.Helper()
+	return runRule(t, s, false, ops...)
+}
+
+// runOldRule is run for a session recorded by a golive before
+// DigestRecords: its step.started events name no digest rule, so every
+// attempt digests its lines. The golden transcripts are such runs.
+func runOldRule(t testing.TB, s *Session, ops ...op) []Event {
+	t.Helper()
+	return runRule(t, s, true, ops...)
+}
+
+func runRule(t testing.TB, s *Session, old bool, ops ...op) []Event {
+	t.Helper()
 	var evs []Event
+	prev := ""
 	for i, o := range ops {
-		e, err := s.Do(o(s))
+		e, err := o(s)
+		if old {
+			e, err = oldRule(e, err)
+		}
 		if err != nil {
 			t.Fatalf("op %d: %v", i, err)
 		}
 		e.Seq = int64(len(evs) + 1)
+		e.Prev = prev
+		if e.Hash, err = EventHash(e); err != nil {
+			t.Fatalf("op %d: %v", i, err)
+		}
+		if err := s.Apply(e); err != nil {
+			t.Fatalf("op %d: %v", i, err)
+		}
+		prev = e.Hash
 		evs = append(evs, e)
+	}
+	return evs
+}
+
+// oldRule turns a constructor's step.started event into one an older
+// golive recorded: no OutputDigest, the per-line rule. It passes any
+// other event (and a refusal) through.
+func oldRule(e Event, err error) (Event, error) {
+	if err == nil && e.Start != nil {
+		st := *e.Start
+		st.OutputDigest = ""
+		e.Start = &st
+	}
+	return e, err
+}
+
+// oldRuleOps wraps ops so that the step.started events they propose are
+// an older golive's (oldRule).
+func oldRuleOps(ops []op) []op {
+	out := make([]op, len(ops))
+	for i, o := range ops {
+		out[i] = func(s *Session) (Event, error) { return oldRule(o(s)) }
+	}
+	return out
+}
+
+// runJournal proposes each op's event to a real journal and applies the
+// event the journal returns (seq, prev, hash stamped, fsynced), as the UI
+// does; it returns those events.
+func runJournal(t testing.TB, s *Session, j *Journal, ops ...op) []Event {
+	t.Helper()
+	var evs []Event
+	for i, o := range ops {
+		e, err := o(s)
+		if err != nil {
+			t.Fatalf("op %d: %v", i, err)
+		}
+		stored, err := j.Append(e)
+		if err != nil {
+			t.Fatalf("op %d: journal: %v", i, err)
+		}
+		if err := s.Apply(stored[0]); err != nil {
+			t.Fatalf("op %d: %v", i, err)
+		}
+		evs = append(evs, stored...)
 	}
 	return evs
 }

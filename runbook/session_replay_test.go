@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +99,16 @@ func TestApplyRefusesMisfits(t *testing.T) {
 		f(&out[i])
 		return out
 	}
+	rechained := func(evs []Event) []Event { rechain(evs); return evs }
+	evsOld := runOldRule(t, NewSession(testPlan(), fixedClock()), realisticRun()...)
+	findIn := func(evs []Event, typ EventType, step string) int {
+		return slices.IndexFunc(evs, func(e Event) bool { return e.Type == typ && e.Step == step })
+	}
+	tamperOld := func(i int, f func(e *Event)) []Event {
+		out := roundTrip(t, evsOld)
+		f(&out[i])
+		return out
+	}
 	signMigrate := find(EvSignedOff, "migrate")
 	outMigrate := find(EvOutput, "migrate")
 	tests := []struct {
@@ -109,7 +120,11 @@ func TestApplyRefusesMisfits(t *testing.T) {
 		{"evidence digest changed", tamper(signMigrate, func(e *Event) { e.SignOff.Evidence.OutputSHA256 = "00" }), nil, nil},
 		{"evidence exit changed", tamper(find(EvSignedOff, "debug-off"), func(e *Event) { e.SignOff.Evidence.ExpectationsMet = true }), nil, nil},
 		{"evidence removed", tamper(signMigrate, func(e *Event) { e.SignOff.Evidence = nil }), nil, nil},
-		{"output line changed", tamper(outMigrate, func(e *Event) { e.Lines[0].Text = "nothing to do" }), nil, nil},
+		// The records digest rests on the hash chain: a changed line
+		// with its record and those after rehashed changes the digest.
+		{"output line changed, chain rehashed", rechained(tamper(outMigrate, func(e *Event) { e.Lines[0].Text = "nothing to do" })), nil, nil},
+		{"output line changed, old rule", tamperOld(findIn(evsOld, EvOutput, "migrate"), func(e *Event) { e.Lines[0].Text = "nothing to do" }), nil, nil},
+		{"output hash removed", tamper(outMigrate, func(e *Event) { e.Hash = "" }), nil, nil},
 		{"wrong attempt", tamper(outMigrate, func(e *Event) { e.Attempt = 2 }), nil, nil},
 		{"verdict changed to passed", tamper(find(EvSignedOff, "debug-off"), func(e *Event) { e.SignOff.Verdict = VerdictPassed; e.SignOff.Note = "" }), nil, ErrNoteRequired},
 		{"start dropped", append(roundTrip(t, evs[:outMigrate-1]), evs[outMigrate:]...), nil, ErrWrongState},
@@ -132,14 +147,30 @@ func TestApplyRefusesMisfits(t *testing.T) {
 			}
 		})
 	}
+	// A changed line whose record keeps its hash: the session takes the
+	// hash on trust, the chain check (OpenJournal, golive verify) does not.
+	changed := tamper(outMigrate, func(e *Event) { e.Lines[0].Text = "nothing to do" })
+	if err := VerifyChain(evs); err != nil {
+		t.Fatalf("the untouched events do not chain: %v", err)
+	}
+	var ce *ChainError
+	if err := VerifyChain(changed); !errors.As(err, &ce) || ce.Seq != changed[outMigrate].Seq {
+		t.Fatalf("VerifyChain of a changed line = %v, want a break at seq %d", err, changed[outMigrate].Seq)
+	}
 }
 
 // TestOutputBounded: a big output keeps 20 + 200 lines, counts them all,
-// and digests them all the documented way.
+// and digests them all the documented way, by either rule.
 func TestOutputBounded(t *testing.T) {
+	for _, old := range []bool{false, true} {
+		t.Run(fmt.Sprintf("old rule %v", old), func(t *testing.T) { testOutputBounded(t, old) })
+	}
+}
+
+func testOutputBounded(t *testing.T, old bool) {
 	s := NewSession(testPlan(), fixedClock())
-	run(t, s, begin(), start("debug-off"))
-	h := sha256.New()
+	evs := runRule(t, s, old, begin(), start("debug-off"))
+	lineDigest, recordDigest := sha256.New(), sha256.New()
 	const n = 10_000
 	for i := 0; i < n; i += 100 {
 		var lines []OutputLine
@@ -151,10 +182,11 @@ func TestOutputBounded(t *testing.T) {
 			if j == 4321 {
 				l.Text = "DEBUG = True"
 			}
-			fmt.Fprintf(h, "%s %s\n", l.Stream, l.Text)
+			fmt.Fprintf(lineDigest, "%s %s\n", l.Stream, l.Text)
 			lines = append(lines, l)
 		}
-		run(t, s, func(s *Session) (Event, error) { return s.Output("debug-off", lines) })
+		evs = append(evs, runRule(t, s, old, func(s *Session) (Event, error) { return s.Output("debug-off", lines) })...)
+		fmt.Fprintf(recordDigest, "%s\n", evs[len(evs)-1].Hash)
 	}
 	run(t, s, exit("debug-off", 0))
 	a := s.Step("debug-off").Attempts[0]
@@ -164,8 +196,12 @@ func TestOutputBounded(t *testing.T) {
 	if a.Head[0].Text != "line 1" || a.Tail[0].Text != fmt.Sprintf("line %d", n-ExcerptTail+1) || a.Tail[ExcerptTail-1].Text != fmt.Sprintf("line %d", n) {
 		t.Fatalf("excerpt order: head %q tail %q..%q", a.Head[0].Text, a.Tail[0].Text, a.Tail[ExcerptTail-1].Text)
 	}
-	if want := hex.EncodeToString(h.Sum(nil)); a.OutputSHA256 != want {
-		t.Fatalf("digest %s, want %s", a.OutputSHA256, want)
+	want, other := hex.EncodeToString(recordDigest.Sum(nil)), hex.EncodeToString(lineDigest.Sum(nil))
+	if old {
+		want, other = other, want
+	}
+	if a.OutputSHA256 != want || want == other {
+		t.Fatalf("digest %s, want %s (the other rule gives %s)", a.OutputSHA256, want, other)
 	}
 	if a.ExpectationsMet || len(a.Failures) != 1 || a.Failures[0] != `output matched forbidden "DEBUG = True": line 4322` {
 		t.Fatalf("failures %q", a.Failures)
@@ -220,21 +256,24 @@ func TestSecretsMasked(t *testing.T) {
 func contains(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }
 
 // BenchmarkSessionOutput measures building and applying one output event
-// of 100 lines: the per-batch cost of a streaming step.
+// of 100 lines: the per-batch cost of a streaming step. A stand-in hash
+// takes the journal's place (hashing records is the journal's cost).
 func BenchmarkSessionOutput(b *testing.B) {
 	s := NewSession(testPlan(), fixedClock())
-	for _, o := range []op{begin(), start("debug-off")} {
-		if _, err := s.Do(o(s)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	run(b, s, begin(), start("debug-off"))
 	lines := make([]OutputLine, 100)
 	for i := range lines {
 		lines[i] = OutputLine{Stream: StreamStdout, Text: fmt.Sprintf("  Applying shop.%04d_auto... OK", i)}
 	}
+	stand := strings.Repeat("5e", sha256.Size)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := s.Do(s.Output("debug-off", lines)); err != nil {
+		e, err := s.Output("debug-off", lines)
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.Hash = stand
+		if err := s.Apply(e); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -244,24 +283,15 @@ func BenchmarkSessionOutput(b *testing.B) {
 // from a journal holding one step's 100,000 output lines in 1,000 events.
 func BenchmarkReplay100kLines(b *testing.B) {
 	s := NewSession(testPlan(), fixedClock())
-	var evs []Event
-	do := func(e Event, err error) {
-		e, err = s.Do(e, err)
-		if err != nil {
-			b.Fatal(err)
-		}
-		evs = append(evs, e)
-	}
-	do(begin()(s))
-	do(start("debug-off")(s))
-	lines := make([]OutputLine, 100)
+	ops := []op{begin(), start("debug-off")}
 	for i := 0; i < 1000; i++ {
+		lines := make([]OutputLine, 100)
 		for j := range lines {
 			lines[j] = OutputLine{Stream: StreamStdout, Text: fmt.Sprintf("line %d of batch %d: collecting static files", j, i)}
 		}
-		do(s.Output("debug-off", lines))
+		ops = append(ops, func(s *Session) (Event, error) { return s.Output("debug-off", lines) })
 	}
-	do(exit("debug-off", 0)(s))
+	evs := run(b, s, append(ops, exit("debug-off", 0))...)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Replay(testPlan(), evs); err != nil {

@@ -16,6 +16,17 @@ const (
 	ExcerptTail = 200
 )
 
+// DigestRecords is StartInfo.OutputDigest's value for the records rule:
+// the attempt's output digest is the hex SHA-256 over the chain hashes of
+// its step.output events, in journal order, each as its 64 hex digits
+// followed by "\n". Each record hash commits to the record's lines and to
+// every record before it, so the digest binds the exact output as the
+// per-line rule does, hashing 65 bytes per event instead of every byte.
+//
+// Without the field (older runs) the digest is the per-line rule: the hex
+// SHA-256 over every output line as "<stream> <text>\n", in order.
+const DigestRecords = "records"
+
 // StepState is where one step stands in a run. Session.Step returns a copy:
 // changing it changes nothing in the session.
 type StepState struct {
@@ -64,8 +75,10 @@ type Attempt struct {
 	// Exit is how the attempt ended, nil while it runs; Ended is when.
 	Exit  *ExitInfo
 	Ended time.Time
-	// OutputLines counts every output line; OutputSHA256 is the hex SHA-256
-	// of them all, each as "<stream> <text>\n", in order.
+	// OutputLines counts every output line; OutputSHA256 is the output
+	// digest by the rule Start.OutputDigest names: the hex SHA-256 over the
+	// output events' hashes, each as "<hash>\n" (DigestRecords), or over
+	// every line as "<stream> <text>\n" (no rule named), in order.
 	OutputLines  int64
 	OutputSHA256 string
 	// ExpectationsMet and Failures are the expectations' result, set when
@@ -93,7 +106,10 @@ type attempt struct {
 	Attempt
 	checker *Checker
 	digest  hash.Hash
-	buf     []byte // lines waiting to be digested, reused
+	// records is true under DigestRecords: the digest takes each output
+	// event's hash, not its lines.
+	records bool
+	buf     []byte // lines (or a hash) waiting to be digested, reused
 	// tail is a ring of up to ExcerptTail lines; tailStart indexes the
 	// oldest once it is full.
 	tail      []OutputLine
@@ -101,7 +117,7 @@ type attempt struct {
 }
 
 func newAttempt(n int, start StartInfo, at time.Time, c *Checker) *attempt {
-	a := &attempt{checker: c, digest: sha256.New()}
+	a := &attempt{checker: c, digest: sha256.New(), records: start.OutputDigest == DigestRecords}
 	a.N = n
 	a.Start = start
 	a.Started = at
@@ -109,13 +125,34 @@ func newAttempt(n int, start StartInfo, at time.Time, c *Checker) *attempt {
 	return a
 }
 
-// add records output lines: counts, digest, expectations, excerpt.
-func (a *attempt) add(lines []OutputLine) {
+// add records one output event's lines: counts, digest, expectations,
+// excerpt. hash is the event's journal hash, which the DigestRecords rule
+// digests instead of the lines (check has made sure there is one).
+func (a *attempt) add(lines []OutputLine, hash string) {
 	if len(lines) == 0 {
 		return
 	}
-	// The digest is fed many lines at a time, not one small Write per
-	// line: the same hash (SHA-256 does not see how its input was cut).
+	if a.records {
+		a.buf = append(append(a.buf[:0], hash...), '\n')
+		a.digest.Write(a.buf)
+		for i := range lines {
+			if lines[i].Stream != StreamInfo {
+				a.checker.Line(lines[i].Text)
+			}
+		}
+	} else {
+		a.addLines(lines)
+	}
+	a.OutputLines += int64(len(lines))
+	var sum [sha256.Size]byte
+	a.OutputSHA256 = hex.EncodeToString(a.digest.Sum(sum[:0]))
+	a.keep(lines)
+}
+
+// addLines digests lines by the per-line rule and feeds them to the
+// checker. The digest is fed many lines at a time, not one small Write
+// per line: the same hash (SHA-256 does not see how its input was cut).
+func (a *attempt) addLines(lines []OutputLine) {
 	buf := a.buf[:0]
 	for i := range lines {
 		l := &lines[i]
@@ -136,9 +173,6 @@ func (a *attempt) add(lines []OutputLine) {
 		buf = nil // a very long line: don't keep its memory
 	}
 	a.buf = buf
-	a.OutputLines += int64(len(lines))
-	a.OutputSHA256 = hex.EncodeToString(a.digest.Sum(nil))
-	a.keep(lines)
 }
 
 // keep puts lines into the excerpt: the first ExcerptHead lines of the

@@ -57,7 +57,7 @@ func TestAttemptAddMatchesLineByLine(t *testing.T) {
 				ref.line(lines[i].Text)
 				fmt.Fprintf(h, "%s %s\n", st, lines[i].Text)
 			}
-			a.add(lines)
+			a.add(lines, "")
 		}
 		got := a.snapshot()
 		if got.OutputLines != int64(n) || got.Omitted != ref.omitted || len(got.Head) != len(ref.head) || len(got.Tail) != len(ref.tail) {
@@ -97,8 +97,9 @@ func TestAttemptExcerptOwnsItsText(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		for _, part := range [][]OutputLine{lines[:3], lines[3:500], lines[500:900], lines[900:950], lines[950:]} {
-			if err := s.Apply(Event{Type: EvOutput, Step: "check-deploy", Attempt: 1, Lines: part}); err != nil {
+		for i, part := range [][]OutputLine{lines[:3], lines[3:500], lines[500:900], lines[900:950], lines[950:]} {
+			stand := strings.Repeat(fmt.Sprintf("%02x", i), sha256.Size) // a journal hash, for DigestRecords
+			if err := s.Apply(Event{Type: EvOutput, Step: "check-deploy", Attempt: 1, Lines: part, Hash: stand}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -129,31 +130,35 @@ func TestAttemptExcerptOwnsItsText(t *testing.T) {
 // BenchmarkSessionOutputBase64 measures Session.Apply of journaled output
 // events of 76-column base64 lines, as the UI applies a 200 MB step's
 // output: 2,000 lines per event (RunJob's batch) and 32k (a full executor
-// batch). MB/s counts output text.
+// batch), under each digest rule (records: the attempt digests the
+// event's journal hash; lines: an older run's attempt digests every
+// line). MB/s counts output text.
 func BenchmarkSessionOutputBase64(b *testing.B) {
-	for _, n := range []int{2000, 32768} {
-		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
-			s := NewSession(testPlan(), fixedClock())
-			for _, o := range []op{begin(), start("check-deploy")} {
-				if _, err := s.Do(o(s)); err != nil {
+	for _, rule := range []string{"records", "lines"} {
+		for _, n := range []int{2000, 32768} {
+			b.Run(fmt.Sprintf("rule=%s/lines=%d", rule, n), func(b *testing.B) {
+				s := NewSession(testPlan(), fixedClock())
+				runRule(b, s, rule == "lines", begin(), start("check-deploy"))
+				lines := base64Output(n, 9)
+				size := 0
+				for _, l := range lines {
+					size += len(l.Text) + 1
+				}
+				ev := Event{Seq: 3, Type: EvOutput, Time: lines[0].Time, Step: "check-deploy", Attempt: 1, Lines: lines}
+				var err error
+				if ev.Hash, err = EventHash(ev); err != nil { // journaled: its hash, hashed once
 					b.Fatal(err)
 				}
-			}
-			lines := base64Output(n, 9)
-			size := 0
-			for _, l := range lines {
-				size += len(l.Text) + 1
-			}
-			ev := Event{Type: EvOutput, Time: lines[0].Time, Step: "check-deploy", Attempt: 1, Lines: lines}
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			cpu := processCPU()
-			for b.Loop() {
-				if err := s.Apply(ev); err != nil {
-					b.Fatal(err)
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				cpu := processCPU()
+				for b.Loop() {
+					if err := s.Apply(ev); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			cpu.report(b, int64(size)*int64(b.N))
-		})
+				cpu.report(b, int64(size)*int64(b.N))
+			})
+		}
 	}
 }

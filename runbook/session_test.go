@@ -135,6 +135,9 @@ func TestTransitions(t *testing.T) {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
 				}
+				if e.Hash, err = EventHash(e); err != nil { // as the journal stamps it
+					t.Fatal(err)
+				}
 				if err := s.Apply(e); err != nil {
 					t.Fatalf("Apply of the constructor's own event: %v", err)
 				}

@@ -25,10 +25,13 @@ func journaled(evs []Event) []Event {
 	return out
 }
 
+// realisticSession is realisticRun recorded by a golive before
+// DigestRecords (the per-line digest rule): the golden transcripts are
+// made from it and must not change.
 func realisticSession(t *testing.T) (*Session, []Event) {
 	t.Helper()
 	s := NewSession(testPlan(), fixedClock())
-	return s, journaled(run(t, s, realisticRun()...))
+	return s, journaled(runOldRule(t, s, realisticRun()...))
 }
 
 func TestTranscriptMarkdown(t *testing.T) {
@@ -177,7 +180,7 @@ func TestTranscriptMarkdownUnfinished(t *testing.T) {
 	auto := func(id string, v Verdict, note string) op {
 		return func(s *Session) (Event, error) { return s.SignOff(id, v, note, "golive", true) }
 	}
-	evs := journaled(run(t, s,
+	evs := journaled(runOldRule(t, s,
 		func(s *Session) (Event, error) {
 			return s.Begin(RunInfo{ID: "run-2", Host: "web2.example.com", Operator: "ci-bot", Auto: true, GoliveVersion: "v0.9.0"})
 		},

@@ -56,7 +56,9 @@ func (r *VerifyReport) Add(name string, err error, okDetail string) {
 // independently of the replay, that every sign-off of a step that ran
 // carries evidence (command, exit code, output digest and line count) that
 // matches the events, and every attempt's stated digest matches its output
-// events. It does not check the signature (see sshexec).
+// events, by the digest rule the attempt's start names (DigestRecords: its
+// output records' hashes; none: its lines). It does not check the
+// signature (see sshexec).
 func VerifyTranscript(data []byte) *VerifyReport {
 	rep := &VerifyReport{}
 	t, err := ReadTranscript(bytes.NewReader(data))
@@ -96,8 +98,26 @@ type attemptLog struct {
 	command string
 	exit    *ExitInfo
 	digest  hash.Hash
+	// records: the attempt's start names DigestRecords, so the digest
+	// takes each output event's hash, not its lines.
+	records bool
 	lines   int64
 	line    []byte
+}
+
+// add digests one output event by the attempt's rule and counts its lines.
+func (a *attemptLog) add(e *Event) {
+	if a.records {
+		a.line = append(append(a.line[:0], e.Hash...), '\n')
+		a.digest.Write(a.line)
+		a.lines += int64(len(e.Lines))
+		return
+	}
+	for _, l := range e.Lines {
+		a.line = append(append(append(append(a.line[:0], l.Stream...), ' '), l.Text...), '\n')
+		a.digest.Write(a.line)
+		a.lines++
+	}
 }
 
 func (a *attemptLog) sum() string { return hex.EncodeToString(a.digest.Sum(nil)) }
@@ -121,7 +141,10 @@ func checkEvidence(t *Transcript) Check {
 		switch e.Type {
 		case EvStepStarted:
 			if logs[k] == nil && e.Start != nil { // a reattach keeps the attempt
-				logs[k] = &attemptLog{command: e.Start.Command, digest: sha256.New()}
+				logs[k] = &attemptLog{command: e.Start.Command, digest: sha256.New(), records: e.Start.OutputDigest == DigestRecords}
+				if d := e.Start.OutputDigest; d != "" && d != DigestRecords {
+					bad("seq %d: step %q attempt %d names output digest rule %q, which this golive does not know", e.Seq, e.Step, e.Attempt, d)
+				}
 				ran[e.Step] = max(ran[e.Step], e.Attempt)
 			}
 		case EvOutput:
@@ -130,11 +153,7 @@ func checkEvidence(t *Transcript) Check {
 				bad("seq %d: output of step %q attempt %d, which never started", e.Seq, e.Step, e.Attempt)
 				continue
 			}
-			for _, l := range e.Lines {
-				a.line = append(append(append(append(a.line[:0], l.Stream...), ' '), l.Text...), '\n')
-				a.digest.Write(a.line)
-				a.lines++
-			}
+			a.add(&e)
 		case EvStepExited:
 			if a := logs[k]; a != nil {
 				a.exit = e.Exit

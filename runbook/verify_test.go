@@ -2,32 +2,43 @@ package runbook
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
 
-// journaledTranscript runs the realistic session, journals its events in a
-// real Journal (real hashes), and exports the JSON transcript.
-func journaledTranscript(t *testing.T) []byte {
+// journaledTranscript runs the realistic session through a real Journal
+// (real hashes, each event applied as the journal returns it) and exports
+// the JSON transcript. With old, the run is one an older golive recorded:
+// its attempts name no digest rule and digest their lines.
+func journaledTranscript(t *testing.T, old bool) []byte {
 	t.Helper()
 	s := NewSession(testPlan(), fixedClock())
-	evs := run(t, s, realisticRun()...)
 	j, err := CreateJournal(t.TempDir(), "run-1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	stamped, err := j.Append(evs...)
-	if err != nil {
-		t.Fatal(err)
+	ops := realisticRun()
+	if old {
+		ops = oldRuleOps(ops)
 	}
+	stamped := runJournal(t, s, j, ops...)
 	var buf bytes.Buffer
 	if err := s.WriteJSON(&buf, stamped); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
 }
+
+// rules names the two digest rules for subtests.
+var rules = []struct {
+	name string
+	old  bool
+}{{"records", false}, {"old per-line rule", true}}
 
 // edit decodes a transcript, changes it, and encodes it again.
 func edit(t *testing.T, data []byte, change func(tr *Transcript)) []byte {
@@ -65,22 +76,86 @@ func checkNames(r *VerifyReport) map[string]bool {
 }
 
 func TestVerifyTranscriptGood(t *testing.T) {
-	rep := VerifyTranscript(journaledTranscript(t))
-	for _, c := range rep.Checks {
-		if !c.OK {
-			t.Errorf("check %s failed: %s %v", c.Name, c.Detail, c.Findings)
+	for _, rule := range rules {
+		t.Run(rule.name, func(t *testing.T) {
+			data := journaledTranscript(t, rule.old)
+			rep := VerifyTranscript(data)
+			for _, c := range rep.Checks {
+				if !c.OK {
+					t.Errorf("check %s failed: %s %v", c.Name, c.Detail, c.Findings)
+				}
+			}
+			if !rep.OK() || len(rep.Checks) != 4 {
+				t.Fatalf("report: %+v", rep.Checks)
+			}
+			if !strings.Contains(rep.Checks[3].Detail, "sign-offs") {
+				t.Errorf("evidence detail: %s", rep.Checks[3].Detail)
+			}
+			for _, e := range rep.Transcript.Events {
+				if e.Type == EvStepStarted && (e.Start.OutputDigest == DigestRecords) == rule.old {
+					t.Errorf("seq %d: step %s attempt %d starts with digest rule %q", e.Seq, e.Step, e.Attempt, e.Start.OutputDigest)
+				}
+			}
+			checkDigestsByHand(t, rep.Transcript)
+		})
+	}
+}
+
+// checkDigestsByHand recomputes every attempt's output digest from the
+// transcript's events as docs/transcript.md tells a reviewer to (the
+// records rule: sha256sum of the output events' hashes, one a line; the
+// old rule: of "<stream> <text>" lines) and holds the stated digests and
+// sign-off evidence against it.
+func checkDigestsByHand(t *testing.T, tr *Transcript) {
+	t.Helper()
+	type key struct {
+		step string
+		n    int
+	}
+	text := map[key]*strings.Builder{}
+	records := map[key]bool{}
+	for _, e := range tr.Events {
+		k := key{e.Step, e.Attempt}
+		switch {
+		case e.Type == EvStepStarted && text[k] == nil: // a reattach keeps the attempt's rule
+			text[k] = &strings.Builder{}
+			records[k] = e.Start.OutputDigest == DigestRecords
+		case e.Type == EvOutput && records[k]:
+			fmt.Fprintf(text[k], "%s\n", e.Hash) // jq -r '.hash'
+		case e.Type == EvOutput:
+			for _, l := range e.Lines {
+				fmt.Fprintf(text[k], "%s %s\n", l.Stream, l.Text)
+			}
 		}
 	}
-	if !rep.OK() || len(rep.Checks) != 4 {
-		t.Fatalf("report: %+v", rep.Checks)
+	digests := 0
+	for _, st := range tr.Steps {
+		for _, a := range st.Attempts {
+			sum := sha256.Sum256([]byte(text[key{st.ID, a.N}].String()))
+			if want := hex.EncodeToString(sum[:]); a.OutputSHA256 != want {
+				t.Errorf("step %s attempt %d: stated digest %s, by hand %s", st.ID, a.N, a.OutputSHA256, want)
+			}
+			digests++
+		}
+		if so := st.SignOff; so != nil && so.Evidence != nil {
+			if a := st.Attempts[so.Evidence.Attempt-1]; so.Evidence.OutputSHA256 != a.OutputSHA256 {
+				t.Errorf("step %s: the sign-off's digest %s is not its attempt's %s", st.ID, so.Evidence.OutputSHA256, a.OutputSHA256)
+			}
+		}
 	}
-	if !strings.Contains(rep.Checks[3].Detail, "sign-offs") {
-		t.Errorf("evidence detail: %s", rep.Checks[3].Detail)
+	if digests == 0 {
+		t.Fatal("no attempt to check")
 	}
 }
 
 func TestVerifyTranscriptFindsTampering(t *testing.T) {
-	good := journaledTranscript(t)
+	for _, rule := range rules {
+		t.Run(rule.name, func(t *testing.T) { testVerifyFindsTampering(t, rule.old) })
+	}
+}
+
+func testVerifyFindsTampering(t *testing.T, old bool) {
+	good := journaledTranscript(t, old)
 	firstOutput := func(tr *Transcript) *Event {
 		for i := range tr.Events {
 			if tr.Events[i].Type == EvOutput {
@@ -89,6 +164,32 @@ func TestVerifyTranscriptFindsTampering(t *testing.T) {
 		}
 		t.Fatal("no output event")
 		return nil
+	}
+	migrateSignOff := func(tr *Transcript) *Evidence {
+		for i := range tr.Events {
+			if e := &tr.Events[i]; e.Type == EvSignedOff && e.Step == "migrate" && e.SignOff.Evidence != nil {
+				return e.SignOff.Evidence
+			}
+		}
+		t.Fatal("no evidence for migrate")
+		return nil
+	}
+	// otherRule is migrate's digest by the rule it did not start with.
+	otherRule := func(tr *Transcript) string {
+		a := &attemptLog{digest: sha256.New(), records: old}
+		for i := range tr.Events {
+			if e := &tr.Events[i]; e.Type == EvOutput && e.Step == "migrate" {
+				a.add(e)
+			}
+		}
+		return a.sum()
+	}
+	// An edited line: the per-line digest covers its text, so the
+	// evidence no longer matches; the records digest covers the record's
+	// hash, which the edit leaves as it was: the hash chain catches it.
+	lineFails, linePasses := []string{"hash chain", "evidence"}, []string(nil)
+	if !old {
+		lineFails, linePasses = []string{"hash chain"}, []string{"evidence", "consistency"}
 	}
 	cases := []struct {
 		name   string
@@ -101,7 +202,18 @@ func TestVerifyTranscriptFindsTampering(t *testing.T) {
 		{"verdict edited", func(tr *Transcript) { tr.Verdict = "passed" },
 			[]string{"consistency"}, []string{"hash chain"}},
 		{"output line edited", func(tr *Transcript) { firstOutput(tr).Lines[0].Text = "all good" },
-			[]string{"hash chain", "evidence"}, nil},
+			lineFails, linePasses},
+		{"sign-off digest swapped", func(tr *Transcript) {
+			migrateSignOff(tr).OutputSHA256 = tr.Steps[0].Attempts[0].OutputSHA256
+		}, []string{"hash chain", "evidence"}, nil},
+		{"sign-off digest swapped and chain recomputed", func(tr *Transcript) {
+			migrateSignOff(tr).OutputSHA256 = tr.Steps[0].Attempts[0].OutputSHA256
+			rechain(tr.Events)
+		}, []string{"evidence", "consistency"}, []string{"hash chain"}},
+		{"sign-off digest by the other rule, chain recomputed", func(tr *Transcript) {
+			migrateSignOff(tr).OutputSHA256 = otherRule(tr)
+			rechain(tr.Events)
+		}, []string{"evidence", "consistency"}, []string{"hash chain"}},
 		{"output edited and chain recomputed", func(tr *Transcript) {
 			firstOutput(tr).Lines[0].Text = "all good"
 			rechain(tr.Events)
@@ -181,14 +293,23 @@ func FuzzVerifyTranscript(f *testing.F) {
 func BenchmarkVerifyTranscript(b *testing.B) {
 	s := NewSession(testPlan(), fixedClock())
 	var evs []Event
+	j, err := CreateJournal(b.TempDir(), "big")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j.Close()
 	do := func(e Event, err error) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := s.Apply(e); err != nil {
+		stored, err := j.Append(e)
+		if err != nil {
 			b.Fatal(err)
 		}
-		evs = append(evs, e)
+		if err := s.Apply(stored[0]); err != nil {
+			b.Fatal(err)
+		}
+		evs = append(evs, stored[0])
 	}
 	do(s.Begin(RunInfo{ID: "big", Host: "web1", Operator: "ana"}))
 	do(s.StartStep("env-present", StartInfo{Command: "x", Where: "remote"}))
@@ -201,17 +322,8 @@ func BenchmarkVerifyTranscript(b *testing.B) {
 	}
 	do(s.Exit("env-present", ExitInfo{Code: 0}))
 	do(s.SignOff("env-present", VerdictPassed, "", "ana", false))
-	j, err := CreateJournal(b.TempDir(), "big")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer j.Close()
-	stamped, err := j.Append(evs...)
-	if err != nil {
-		b.Fatal(err)
-	}
 	var buf bytes.Buffer
-	if err := s.WriteJSON(&buf, stamped); err != nil {
+	if err := s.WriteJSON(&buf, evs); err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(buf.Len()))

@@ -29,6 +29,7 @@ func TestStreamingOutputMovesInFrames(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		ev.Hash = journalHash
 		nm, cmd := m.Update(runEventsMsg{runID: m.run.id, evs: []runbook.Event{ev}})
 		return nm.(Model), cmd
 	}
