@@ -34,6 +34,7 @@ type splitter struct {
 	ecr   bool // last byte was a '\r' on an empty line: '\n' makes ""
 	buf   []byte
 	emit  func([]Line) error
+	pool  *batchPool // where batches come from: the process's free list
 	now   func() time.Time
 	// quiet: a partial line (no newline yet) that sits this long is
 	// delivered as it is, so that "Applying app.0001..." shows while the
@@ -50,7 +51,7 @@ const quietPartial = time.Second
 // newSplitter follows stream from byte offset from; when from > 0 the
 // follower must start one byte earlier (see start).
 func newSplitter(s Stream, from int64, emit func([]Line) error) *splitter {
-	return &splitter{stream: s, off: from, prime: from > 0, emit: emit, now: time.Now, quiet: quietPartial}
+	return &splitter{stream: s, off: from, prime: from > 0, emit: emit, pool: &pool, now: time.Now, quiet: quietPartial}
 }
 
 // firePartial delivers a partial line that sat for s.quiet.
@@ -115,7 +116,7 @@ func (s *splitter) Write(p []byte) (int, error) {
 		s.prime = false
 		p = p[1:]
 	}
-	b := lineBatch{stream: s.stream, t: s.now(), base: p}
+	b := lineBatch{stream: s.stream, t: s.now(), base: p, pool: s.pool}
 	hasCR := bytes.IndexByte(p, '\r') >= 0
 	for len(p) > 0 {
 		if !hasCR && len(s.buf) == 0 && !s.cr && !s.ecr && !s.partial {
@@ -248,6 +249,7 @@ type lineBatch struct {
 	stream Stream
 	t      time.Time
 	base   []byte // what Write consumes
+	pool   *batchPool
 	lines  []Line
 	all    string // base[at:] as a string, once a span was added
 	at     int
@@ -277,13 +279,14 @@ func (b *lineBatch) from(lo int) string {
 }
 
 // alloc makes room for as many lines as the write has breaks (the batch
-// grows in the rare case of more: lines cut at MaxLineBytes).
+// grows in the rare case of more: lines cut at MaxLineBytes), in a batch
+// the receiver handed back (Recycle) when there is one big enough.
 func (b *lineBatch) alloc() {
 	n := bytes.Count(b.base, nl)
 	if bytes.IndexByte(b.base, '\r') >= 0 {
 		n += bytes.Count(b.base, cr)
 	}
-	b.lines = make([]Line, 0, n+len(b.base)/MaxLineBytes+1)
+	b.lines = b.pool.get(n + len(b.base)/MaxLineBytes + 1)
 }
 
 var nl, cr = []byte{'\n'}, []byte{'\r'}

@@ -27,23 +27,40 @@ const (
 // batchBytes is the group's last). A group holds sub-slices of sshexec's
 // batches, never copies; a batch over the limits is cut, and its rest
 // begins the next group.
+//
+// A group is the caller's until it calls next again. With recycle set,
+// next then hands each batch whose last line was in that group back to
+// sshexec (sshexec.Recycle), to be filled again with later output: the
+// caller must by then have copied out what it keeps of the group's lines
+// (outputEvents does: OutputLines share only the Texts, which are
+// strings) and hold no slice of the group.
 type gatherer struct {
 	group  [][]sshexec.Line // the current group, reused from one to the next
 	n      int              // lines in group
 	rest   []sshexec.Line   // what the limits left of the last batch taken
+	restOf []sshexec.Line   // the whole batch rest is the end of
 	closed bool             // the channel is closed
+	// recycle, when set, takes the batches the caller is done with.
+	recycle func([]sshexec.Line)
+	done    [][]sshexec.Line // batches wholly handed out in group
 }
 
 // next gathers the next group: it waits for a first batch, then takes
 // what is already waiting, up to the limits. It returns false once the
-// channel is closed and every line was handed out.
+// channel is closed and every line was handed out. The group before is
+// the caller's no more.
 func (g *gatherer) next(lines <-chan []sshexec.Line) bool {
 	clear(g.group) // let go of the batches already handed out
 	g.group, g.n = g.group[:0], 0
+	for i, b := range g.done {
+		g.recycle(b)
+		g.done[i] = nil
+	}
+	g.done = g.done[:0]
 	size := 0
 	for {
-		b := g.rest
-		g.rest = nil
+		b, whole := g.rest, g.restOf
+		g.rest, g.restOf = nil, nil
 		if b == nil {
 			if g.closed {
 				break
@@ -62,6 +79,7 @@ func (g *gatherer) next(lines <-chan []sshexec.Line) bool {
 				g.closed = true
 				break
 			}
+			whole = b
 		}
 		k := 0
 		for k < len(b) && (g.n+k == 0 || g.n+k < batchLines && size < batchBytes) {
@@ -73,12 +91,19 @@ func (g *gatherer) next(lines <-chan []sshexec.Line) bool {
 			g.n += k
 		}
 		if k < len(b) {
-			g.rest = b[k:]
+			g.rest, g.restOf = b[k:], whole
 			break
+		}
+		if g.recycle != nil {
+			g.done = append(g.done, whole)
 		}
 	}
 	return g.n > 0
 }
+
+// recycleLines is how RunJob hands a batch it is done with back to
+// sshexec; a test swaps it to check no batch is read after that.
+var recycleLines = sshexec.Recycle
 
 // streamRedactors holds one StreamRedactor per sshexec stream, indexed by
 // the stream.

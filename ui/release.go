@@ -285,7 +285,9 @@ func (r *Release) RunJob(ctx context.Context, j Job, emit func([]runbook.Event))
 			emit(stored)
 		}
 	}()
-	var g gatherer
+	// outputEvents copies what it keeps of a group (the Texts are strings):
+	// next hands the group's batches back to sshexec for the output to come.
+	g := gatherer{recycle: recycleLines}
 	for g.next(lines) {
 		if failed.Load() {
 			continue // keep draining so the executor can finish
