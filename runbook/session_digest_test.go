@@ -202,6 +202,15 @@ func TestRecordsFixture(t *testing.T) {
 	if records != 4 {
 		t.Fatalf("%d output records, the fixture has 4", records)
 	}
+	// The Markdown says what the digest covers, so that a reviewer can
+	// recompute it; attempts of the old rule say nothing more (goldens).
+	var md bytes.Buffer
+	if err := s.WriteMarkdown(&md, TranscriptOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(md.String(), "over the hashes of the attempt's step.output records"); n != len(rep.Transcript.Steps) {
+		t.Errorf("the Markdown names the records rule %d times for %d attempts:\n%s", n, len(rep.Transcript.Steps), md.String())
+	}
 
 	// One line changed: "world" becomes "WORLD".
 	changed := bytes.Replace(src, []byte(`"hello","world"`), []byte(`"hello","WORLD"`), 1)

@@ -335,7 +335,17 @@ func (m *mdWriter) attempt(a *Attempt) {
 		text[i] = mark + " " + stripANSI(l.Text)
 	}
 	fenced(m.w, "", text)
-	m.p("\nOutput SHA-256 `%s`\n\n", a.OutputSHA256)
+	m.p("\nOutput SHA-256 `%s`%s\n\n", a.OutputSHA256, digestRule(a.Start.OutputDigest))
+}
+
+// digestRule says what an attempt's output digest covers, when it is not
+// every line (docs/transcript.md, "The output digest"): a reviewer
+// recomputing it by hand needs to know.
+func digestRule(rule string) string {
+	if rule == DigestRecords {
+		return ", over the hashes of the attempt's step.output records in journal order (docs/transcript.md)"
+	}
+	return ""
 }
 
 func plural(n int64, word string) string {
