@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strings"
+	"sync"
 
 	"golive/runbook"
 	"golive/sshexec"
@@ -128,12 +129,14 @@ func (red *streamRedactors) of(s sshexec.Stream) *runbook.StreamRedactor {
 
 // outputEvents turns a group of n sshexec lines into journal events: one
 // step.output event with every line redacted, preceded at each notice by a
-// connection event when the notice is about the link. All the group's
-// OutputLines share one slice, allocated once. Each run of one stream's
-// lines is redacted as one batch (StreamRedactor.Lines), in place.
+// connection event when the notice is about the link. Each output event's
+// Lines is an array of its own (one the UI handed back when there is one,
+// see outputLines), so that the UI can hand each back on its own. Each run
+// of one stream's lines is redacted as one batch (StreamRedactor.Lines),
+// in place.
 func (r *Release) outputEvents(j Job, group [][]sshexec.Line, n int, red *streamRedactors) []runbook.Event {
 	var evs []runbook.Event
-	cur := make([]runbook.OutputLine, 0, n)
+	cur := outputLines(n)
 	var (
 		st   sshexec.Stream // the stream of the line before, with its
 		rs   runbook.Stream // journal stream and its redactor
@@ -149,8 +152,12 @@ func (r *Release) outputEvents(j Job, group [][]sshexec.Line, n int, red *stream
 	flush := func() {
 		redact()
 		if len(cur) > 0 {
-			evs = append(evs, runbook.Event{Type: runbook.EvOutput, Time: r.now(), Step: j.Step, Attempt: j.Attempt, Lines: cur[:len(cur):len(cur)]})
-			cur, from = cur[len(cur):], 0
+			n -= len(cur)
+			evs = append(evs, runbook.Event{Type: runbook.EvOutput, Time: r.now(), Step: j.Step, Attempt: j.Attempt, Lines: cur})
+			cur, from = nil, 0
+			if n > 0 { // the lines after a connection event
+				cur = outputLines(n)
+			}
 		}
 	}
 	for _, batch := range group {
@@ -213,4 +220,64 @@ func connState(notice string) string {
 		return "reconnecting"
 	}
 	return ""
+}
+
+// The arrays of OutputLines outputEvents fills come back once the UI is
+// done with them: at 200 MB of output they were 174 MB of garbage per
+// run (64 bytes a line), fresh memory to zero and to count towards the
+// next GC. An output event's Lines travel from outputEvents through the
+// journal (Append encodes them and returns the same slice) and the
+// coalescer to Update, which applies them to the Session (which copies
+// what it keeps: excerpts, digest) and the rings (which copy too), then
+// hands them back (recycleOutput). Whoever else receives RunJob's events
+// (plain mode, tests) keeps them; they are then only not reused.
+//
+// A sync.Pool: what the GC finds there it frees, so a quiet release keeps
+// none, and a burst is not bounded by a list's length. Arrays outside
+// [minPooledOutput, batchLines] lines are left to the GC: a one-line
+// event's is not worth it, and outputEvents never makes a bigger one.
+var outputPool sync.Pool // of *[]runbook.OutputLine, empty and cleared
+
+// minPooledOutput: smaller arrays are not kept.
+const minPooledOutput = 64
+
+// outputLines returns an empty slice with room for n lines: an array
+// handed back when the pool has one big enough, else a new one.
+func outputLines(n int) []runbook.OutputLine {
+	if p, ok := outputPool.Get().(*[]runbook.OutputLine); ok {
+		if cap(*p) >= n {
+			return (*p)[:0]
+		}
+		outputPool.Put(p) // for a smaller group
+	}
+	return make([]runbook.OutputLine, 0, n)
+}
+
+// recycleOutput hands back the Lines of the output events of evs, which
+// the caller got from RunJob (through its emit) and is done with: it
+// applied them and nothing it called keeps the slices (copying a line
+// out, Text included, is fine). Each event's Lines is an array of its
+// own (outputEvents), handed back once.
+func recycleOutput(evs []runbook.Event) {
+	for i := range evs {
+		if evs[i].Type == runbook.EvOutput {
+			recycleOutputLines(evs[i].Lines)
+		}
+	}
+}
+
+// recycleOutputLines is how recycleOutput hands back one array; a test
+// swaps it to check nothing reads an array after that.
+var recycleOutputLines = putOutputLines
+
+// putOutputLines keeps lines' array for outputLines, cleared so that it
+// pins no Text.
+func putOutputLines(lines []runbook.OutputLine) {
+	if cap(lines) < minPooledOutput || cap(lines) > batchLines {
+		return
+	}
+	lines = lines[:cap(lines)]
+	clear(lines)
+	lines = lines[:0]
+	outputPool.Put(&lines)
 }

@@ -3,7 +3,9 @@ package ui
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"golive/runbook"
 	"golive/sshexec"
@@ -125,6 +127,174 @@ func TestRunJobRecyclesAfterUse(t *testing.T) {
 			if g[i] != want[i] {
 				t.Fatalf("%s line %d is %q, want %q", name, i, g[i], want[i])
 			}
+		}
+	}
+}
+
+// TestUpdateRecyclesOutputAfterUse runs a step through the whole TUI path
+// (RunJob, journal, coalescer, Update) with every OutputLine array
+// poisoned the moment Update hands it back: the Session's excerpts and
+// digest, the ring and the journal still have the right lines, so nothing
+// keeps an array past Update; and each array comes back once.
+func TestUpdateRecyclesOutputAfterUse(t *testing.T) {
+	defer func(f func([]runbook.OutputLine)) { recycleOutputLines = f }(recycleOutputLines)
+	back := map[*runbook.OutputLine]int{}
+	recycleOutputLines = func(ls []runbook.OutputLine) {
+		if cap(ls) > 0 {
+			back[&ls[:1][0]]++
+		}
+		ls = ls[:cap(ls)]
+		for i := range ls {
+			ls[i] = runbook.OutputLine{Stream: runbook.StreamStderr, Text: "POISON: read after it was handed back"}
+		}
+	}
+	var lines []sshexec.Line
+	var want []string
+	add := func(s sshexec.Stream, n int, f string) {
+		for i := range n {
+			txt := fmt.Sprintf(f, i)
+			lines = append(lines, sshexec.Line{Stream: s, Text: txt})
+			want = append(want, txt)
+		}
+	}
+	add(sshexec.Stdout, 5*batchLines+17, "out %d")
+	add(sshexec.Stderr, 30, "err %d")
+	add(sshexec.Notice, 1, "connection to web1 lost; job x keeps running on the host; reconnecting%.0d")
+	add(sshexec.Notice, 1, "reconnected to web1; following job x from stdout byte 10, stderr byte 0%.0d")
+	add(sshexec.Stdout, 3*batchLines, "more %d")
+	ex := newFakeExec("web1")
+	ex.on("manage.py check", &fakeJob{lines: lines})
+	m := started(t, ex, 100, 30)
+	m = press(t, m, "enter")
+	if m.run != nil {
+		t.Fatal("run still active after the job ended")
+	}
+	if len(back) == 0 {
+		t.Fatal("Update handed no output back")
+	}
+	for _, n := range back {
+		if n != 1 {
+			t.Fatalf("an array was handed back %d times", n)
+		}
+	}
+	a := m.rel.Session.Step("check").Last()
+	if a.OutputLines != int64(len(want)) {
+		t.Fatalf("session counted %d lines, want %d", a.OutputLines, len(want))
+	}
+	texts := func(ls []runbook.OutputLine) []string {
+		var out []string
+		for _, l := range ls {
+			out = append(out, l.Text)
+		}
+		return out
+	}
+	if d := differ(texts(a.Head), want[:runbook.ExcerptHead]); d != "" {
+		t.Errorf("excerpt head: %s", d)
+	}
+	if d := differ(texts(a.Tail), want[len(want)-runbook.ExcerptTail:]); d != "" {
+		t.Errorf("excerpt tail: %s", d)
+	}
+	evs := journal(t, m)
+	var journaled []string
+	for _, e := range evs {
+		journaled = append(journaled, texts(e.Lines)...)
+	}
+	if d := differ(journaled, want); d != "" {
+		t.Errorf("journal: %s", d)
+	}
+	replayed, err := runbook.Replay(m.rel.Plan, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := replayed.Step("check").Last().OutputSHA256; d != a.OutputSHA256 {
+		t.Errorf("live output digest %s, the journal's %s", a.OutputSHA256, d)
+	}
+	r := m.ring("check")
+	for i, w := range want[len(want)-r.len():] {
+		if got := r.at(i).text; got != w {
+			t.Fatalf("ring line %d is %q, want %q", i, got, w)
+		}
+	}
+}
+
+// differ says where got and want first differ, "" when they do not.
+func differ(got, want []string) string {
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			return fmt.Sprintf("line %d is %q, want %q", i, got[i], want[i])
+		}
+	}
+	if len(got) != len(want) {
+		return fmt.Sprintf("%d lines, want %d", len(got), len(want))
+	}
+	return ""
+}
+
+// An array handed back is cleared (it pins no Text) when it is kept, and
+// one outside the pool's bounds is left as it is, to the GC; outputLines
+// gives room for the lines asked for, whatever the pool holds.
+func TestOutputPoolBounds(t *testing.T) {
+	filled := func(n int) []runbook.OutputLine {
+		ls := make([]runbook.OutputLine, n)
+		for i := range ls {
+			ls[i].Text = "kept"
+		}
+		return ls
+	}
+	for _, c := range []struct {
+		n    int
+		kept bool
+	}{{1, false}, {minPooledOutput - 1, false}, {minPooledOutput, true}, {batchLines, true}, {batchLines + 1, false}} {
+		ls := filled(c.n)
+		putOutputLines(ls[:c.n/2]) // as an event's Lines may be: shorter than its room
+		if cleared := ls[c.n-1].Text == ""; cleared != c.kept {
+			t.Errorf("an array of %d lines: cleared %v, want kept %v", c.n, cleared, c.kept)
+		}
+	}
+	for _, n := range []int{1, 100, batchLines} {
+		if ls := outputLines(n); len(ls) != 0 || cap(ls) < n {
+			t.Errorf("outputLines(%d) has len %d cap %d", n, len(ls), cap(ls))
+		}
+	}
+}
+
+// BenchmarkOutputEventsRecycled is BenchmarkOutputEvents with the events'
+// lines handed back once used, as Update does: allocs/op and B/op are
+// what outputEvents still allocates when the pool serves it.
+func BenchmarkOutputEventsRecycled(b *testing.B) {
+	rel := &Release{Host: "web1", Redactor: runbook.NewRedactor([]string{"hunter2hunter2"})}
+	j := Job{Step: "check", Attempt: 1}
+	text := strings.Repeat("QUJD", 19) // 76 characters
+	const perRead, reads = 425, 64
+	src := make([][]sshexec.Line, reads)
+	var off int64
+	for i := range src {
+		src[i] = make([]sshexec.Line, perRead)
+		for k := range src[i] {
+			off += int64(len(text) + 1)
+			src[i][k] = sshexec.Line{Stream: sshexec.Stdout, Text: text, Time: time.Now(), Offset: off}
+		}
+	}
+	b.SetBytes(off)
+	b.ReportAllocs()
+	red := newStreamRedactors(rel.Redactor)
+	for b.Loop() {
+		ch := make(chan []sshexec.Line, reads)
+		for _, s := range src {
+			ch <- s
+		}
+		close(ch)
+		var g gatherer
+		lines := 0
+		for g.next(ch) {
+			evs := rel.outputEvents(j, g.group, g.n, &red)
+			for _, ev := range evs {
+				lines += len(ev.Lines)
+			}
+			recycleOutput(evs)
+		}
+		if lines != perRead*reads {
+			b.Fatalf("%d lines out of %d", lines, perRead*reads)
 		}
 	}
 }

@@ -26,6 +26,7 @@ func (m Model) updateRelease(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if err != nil {
 			return m.fail(err), nil
 		}
+		recycleOutput(msg.evs) // applied: RunJob may refill their lines
 		return m, tea.Batch(refresh, waitForRun(m.run.msgs))
 	case paneRefreshMsg:
 		m.showOutput()
