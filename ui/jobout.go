@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"math/bits"
 	"strings"
 	"sync"
 
@@ -232,25 +233,45 @@ func connState(notice string) string {
 // hands them back (recycleOutput). Whoever else receives RunJob's events
 // (plain mode, tests) keeps them; they are then only not reused.
 //
-// A sync.Pool: what the GC finds there it frees, so a quiet release keeps
-// none, and a burst is not bounded by a list's length. Arrays outside
-// [minPooledOutput, batchLines] lines are left to the GC: a one-line
-// event's is not worth it, and outputEvents never makes a bigger one.
-var outputPool sync.Pool // of *[]runbook.OutputLine, empty and cleared
+// Arrays come in powers of two, from minPooledOutput to maxPooledOutput
+// lines, one pool per size: any array in a size's pool fits any group of
+// that size (groups vary with how far RunJob is ahead of the host; with
+// one pool a small array came up for a big group, and the big one was
+// made anew), and memory is never more than twice the lines. A group of
+// fewer lines (output that trickles) gets an array of its own size, not
+// kept. Pools are sync.Pools: what the GC finds there it frees, so a
+// quiet release keeps none.
+const (
+	minPooledOutput = 64
+	maxPooledOutput = minPooledOutput << (len(outputPools) - 1) // 2048 >= batchLines
+)
 
-// minPooledOutput: smaller arrays are not kept.
-const minPooledOutput = 64
+var outputPools [6]sync.Pool // of *[]runbook.OutputLine, empty and cleared
+
+// outputClass is the pool of arrays of at least n lines (n >=
+// minPooledOutput): -1 when n is over maxPooledOutput.
+func outputClass(n int) int {
+	c := bits.Len(uint(n-1)) - bits.Len(minPooledOutput-1)
+	if c >= len(outputPools) {
+		return -1
+	}
+	return max(c, 0)
+}
 
 // outputLines returns an empty slice with room for n lines: an array
-// handed back when the pool has one big enough, else a new one.
+// handed back when its size's pool has one, else a new one of that size.
 func outputLines(n int) []runbook.OutputLine {
-	if p, ok := outputPool.Get().(*[]runbook.OutputLine); ok {
-		if cap(*p) >= n {
-			return (*p)[:0]
-		}
-		outputPool.Put(p) // for a smaller group
+	if n < minPooledOutput {
+		return make([]runbook.OutputLine, 0, n)
 	}
-	return make([]runbook.OutputLine, 0, n)
+	c := outputClass(n)
+	if c < 0 {
+		return make([]runbook.OutputLine, 0, n)
+	}
+	if p, ok := outputPools[c].Get().(*[]runbook.OutputLine); ok {
+		return *p
+	}
+	return make([]runbook.OutputLine, 0, minPooledOutput<<c)
 }
 
 // recycleOutput hands back the Lines of the output events of evs, which
@@ -271,13 +292,18 @@ func recycleOutput(evs []runbook.Event) {
 var recycleOutputLines = putOutputLines
 
 // putOutputLines keeps lines' array for outputLines, cleared so that it
-// pins no Text.
+// pins no Text, when it is one of the pools' sizes.
 func putOutputLines(lines []runbook.OutputLine) {
-	if cap(lines) < minPooledOutput || cap(lines) > batchLines {
+	n := cap(lines)
+	if n < minPooledOutput {
 		return
 	}
-	lines = lines[:cap(lines)]
+	c := outputClass(n)
+	if c < 0 || minPooledOutput<<c != n {
+		return
+	}
+	lines = lines[:n]
 	clear(lines)
 	lines = lines[:0]
-	outputPool.Put(&lines)
+	outputPools[c].Put(&lines)
 }

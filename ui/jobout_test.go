@@ -230,9 +230,10 @@ func differ(got, want []string) string {
 	return ""
 }
 
-// An array handed back is cleared (it pins no Text) when it is kept, and
-// one outside the pool's bounds is left as it is, to the GC; outputLines
-// gives room for the lines asked for, whatever the pool holds.
+// An array handed back is cleared (it pins no Text) when it is kept: when
+// it is one of the pools' sizes; any other is left as it is, to the GC.
+// outputLines gives room for the lines asked for, in an array of a pool's
+// size when the group is not tiny.
 func TestOutputPoolBounds(t *testing.T) {
 	filled := func(n int) []runbook.OutputLine {
 		ls := make([]runbook.OutputLine, n)
@@ -244,16 +245,20 @@ func TestOutputPoolBounds(t *testing.T) {
 	for _, c := range []struct {
 		n    int
 		kept bool
-	}{{1, false}, {minPooledOutput - 1, false}, {minPooledOutput, true}, {batchLines, true}, {batchLines + 1, false}} {
+	}{{1, false}, {minPooledOutput - 1, false}, {minPooledOutput, true}, {100, false}, {128, true},
+		{maxPooledOutput, true}, {maxPooledOutput + 1, false}, {2 * maxPooledOutput, false}} {
 		ls := filled(c.n)
 		putOutputLines(ls[:c.n/2]) // as an event's Lines may be: shorter than its room
 		if cleared := ls[c.n-1].Text == ""; cleared != c.kept {
 			t.Errorf("an array of %d lines: cleared %v, want kept %v", c.n, cleared, c.kept)
 		}
 	}
-	for _, n := range []int{1, 100, batchLines} {
-		if ls := outputLines(n); len(ls) != 0 || cap(ls) < n {
-			t.Errorf("outputLines(%d) has len %d cap %d", n, len(ls), cap(ls))
+	if maxPooledOutput < batchLines {
+		t.Errorf("the biggest pooled array (%d lines) is smaller than a group (%d)", maxPooledOutput, batchLines)
+	}
+	for _, c := range [][2]int{{1, 1}, {63, 63}, {64, 64}, {65, 128}, {100, 128}, {batchLines, 2048}, {3000, 3000}} {
+		if ls := outputLines(c[0]); len(ls) != 0 || cap(ls) != c[1] {
+			t.Errorf("outputLines(%d) has len %d cap %d, want cap %d", c[0], len(ls), cap(ls), c[1])
 		}
 	}
 }
