@@ -52,6 +52,10 @@ type Journal struct {
 	// hash for it as bytes.
 	digest  hash.Hash
 	prevBuf [2 * 32]byte // a hex SHA-256
+	// dropped is how much of the file, all of it fsynced, has been
+	// dropped from the page cache (pagecache.go); bgSync keeps it,
+	// under syncMu.
+	dropped int64
 }
 
 // Errors returned by journal functions.
@@ -152,7 +156,7 @@ func OpenJournal(path string) (*Journal, []Event, error) {
 			return nil, nil, fmt.Errorf("journal: %s is readable by others and could not be made private: %w", path, err)
 		}
 	}
-	events, good, err := readJournal(f, path)
+	events, good, err := readJournal(JournalReader(f), path)
 	if err != nil {
 		f.Close()
 		return nil, nil, err

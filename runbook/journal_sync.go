@@ -93,8 +93,13 @@ func (j *Journal) bgSync() {
 		return
 	}
 	j.dirty = false
+	durable := j.size // once the fsync returns
 	j.mu.Unlock()
-	if err := f.Sync(); err != nil {
+	if err := f.Sync(); err == nil {
+		// Everything before durable is on disk now, whatever fsync
+		// made it so (this one or an Append's): drop it behind.
+		dropBehind(f, &j.dropped, durable)
+	} else {
 		j.mu.Lock()
 		if j.err == nil {
 			// The kernel may have dropped written records: stop, as a

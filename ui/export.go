@@ -193,7 +193,7 @@ func readEvents(path string, torn *bool) iter.Seq2[runbook.Event, error] {
 			return
 		}
 		defer f.Close()
-		br := bufio.NewReaderSize(f, 1<<20)
+		br := bufio.NewReaderSize(runbook.JournalReader(f), 1<<20)
 		var seq int64
 		prev := ""
 		for n := 1; ; n++ {

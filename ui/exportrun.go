@@ -102,7 +102,7 @@ func runHead(path string) (runbook.RunInfo, []runbook.VarValue, error) {
 		return runbook.RunInfo{}, nil, fmt.Errorf("read journal: %w", err)
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
+	br := bufio.NewReaderSize(runbook.JournalReader(f), 1<<20)
 	var (
 		info  *runbook.RunInfo
 		set   []runbook.VarValue

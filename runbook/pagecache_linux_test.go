@@ -1,0 +1,114 @@
+package runbook
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"os"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// resident counts the pages of path's [0, n) that are in the page cache.
+func resident(t *testing.T, path string, n int64) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := unix.Mmap(int(f.Fd()), 0, int(n), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(m)
+	vec := make([]byte, (n+pageMask)/(pageMask+1))
+	if _, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&m[0])), uintptr(len(m)), uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
+		t.Fatal(errno)
+	}
+	in := 0
+	for _, v := range vec {
+		in += int(v & 1)
+	}
+	return in
+}
+
+// TestJournalDropsDurableOutput: output appended lazily leaves the page
+// cache once a background fsync has put it on disk (dropBehind), while
+// the journal stays whole: it reopens with every event, read back through
+// JournalReader, which drops what it read too.
+func TestJournalDropsDurableOutput(t *testing.T) {
+	dir := t.TempDir()
+	j, err := CreateJournal(dir, "drop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := base64Output(2000, 3)
+	ev := Event{Type: EvOutput, Time: lines[0].Time, Step: "collectstatic", Attempt: 1, Lines: lines}
+	const batches = 120 // about 19 MB, more than two dropChunks
+	for i := 0; i < batches; i++ {
+		if _, err := j.AppendLazy(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := j.Path()
+	// The background fsync comes within lazySyncDelay; it drops what it
+	// made durable.
+	var size int64
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		j.syncMu.Lock()
+		dropped := j.dropped
+		j.syncMu.Unlock()
+		j.mu.Lock()
+		size = j.size
+		j.mu.Unlock()
+		if dropped >= size&^pageMask || time.Now().After(deadline) {
+			if dropped < 2*dropChunk {
+				t.Fatalf("dropped %d of %d bytes after the background fsync", dropped, size)
+			}
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	pages := int(size &^ pageMask / (pageMask + 1))
+	if in := resident(t, path, size&^pageMask); in > pages/10 {
+		t.Errorf("%d of the journal's %d durable pages are still in the page cache", in, pages)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	raw, err := os.ReadFile(path) // brings it all back into the cache
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var back bytes.Buffer
+	if _, err := io.Copy(&back, bufio.NewReaderSize(JournalReader(f), 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(back.Bytes(), raw) {
+		t.Fatalf("JournalReader read %d bytes, the file has %d (or they differ)", back.Len(), len(raw))
+	}
+	// What follows the last drop (less than dropChunk) and the kernel's
+	// read-ahead may stay.
+	if in, most := resident(t, path, size&^pageMask), (dropChunk+1<<20)/(pageMask+1); in > most {
+		t.Errorf("JournalReader left %d of %d pages it read in the page cache (at most %d expected)", in, pages, most)
+	}
+	j2, evs, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j2.Close()
+	if len(evs) != batches {
+		t.Fatalf("reopened with %d events, appended %d", len(evs), batches)
+	}
+}
