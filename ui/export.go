@@ -183,8 +183,10 @@ func journalEvents(path string) iter.Seq2[runbook.Event, error] {
 // taking its lock: the golive that holds it may be appending as they are
 // read. Only whole records count: a last one without its newline is being
 // written (or was torn by a crash) and is left out, with *torn (when not
-// nil) set. Each record must follow the one before it (seq and prev);
-// the hashes themselves are checked by golive verify on the transcript.
+// nil) set. Each record must follow the one before it (seq and prev) and
+// match its hash: the export signs what it reads, and a records-rule
+// output digest (runbook.DigestRecords) is over the records' hashes, so a
+// changed line with its hash kept would otherwise replay as if unchanged.
 func readEvents(path string, torn *bool) iter.Seq2[runbook.Event, error] {
 	return func(yield func(runbook.Event, error) bool) {
 		f, err := os.Open(path)
@@ -225,8 +227,8 @@ func readEvents(path string, torn *bool) iter.Seq2[runbook.Event, error] {
 				yield(runbook.Event{}, fmt.Errorf("read journal %s:%d: %w", path, n, err))
 				return
 			}
-			if e.Seq != seq+1 || e.Prev != prev {
-				yield(runbook.Event{}, fmt.Errorf("read journal %s:%d: record seq %d does not follow seq %d: the journal was changed; golive verify on an earlier transcript shows what it held", path, n, e.Seq, seq))
+			if err := runbook.CheckJournalRecord(path, n, rec, &e, seq+1, prev); err != nil {
+				yield(runbook.Event{}, fmt.Errorf("read %w; golive verify on an earlier transcript shows what it held", err))
 				return
 			}
 			seq, prev = e.Seq, e.Hash
