@@ -91,6 +91,9 @@ func (s *Session) check(e *Event) error {
 		if e.Attempt != n {
 			return fmt.Errorf("step %q: attempt %d, expected %d", e.Step, e.Attempt, n)
 		}
+		if a := r.last(); a != nil && a.N == n && e.Start.OutputDigest != a.Start.OutputDigest {
+			return fmt.Errorf("step %q attempt %d: the reattach names output digest rule %s, the attempt started under %s: an attempt keeps its rule (Session.StartStep sets it)", e.Step, n, ruleName(e.Start.OutputDigest), ruleName(a.Start.OutputDigest))
+		}
 		return nil
 	case EvOutput, EvStepExited, EvStepInterrupted:
 		ok := r.status == StatusRunning || (r.status == StatusInterrupted && e.Type != EvStepInterrupted)

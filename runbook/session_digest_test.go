@@ -49,6 +49,66 @@ func TestStartStepNamesTheRecordsRule(t *testing.T) {
 	}
 }
 
+// TestReattachMustKeepItsRule: a reattach event that names another digest
+// rule than its attempt started with (not one StartStep makes: a journal
+// or transcript edited, or a golive that did not know the rule) is
+// refused, naming both rules, and changes nothing; golive verify names it
+// even where the chain is whole.
+func TestReattachMustKeepItsRule(t *testing.T) {
+	for _, rule := range rules {
+		t.Run(rule.name, func(t *testing.T) {
+			s := NewSession(testPlan(), fixedClock())
+			runRule(t, s, rule.old, begin(), startJob("migrate-plan", "job-1", false), interrupt("migrate-plan"))
+			e, err := s.StartStep("migrate-plan", StartInfo{Command: "python manage.py migrate --plan", Where: "remote", JobID: "job-1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[bool]string{true: "", false: DigestRecords}[rule.old]
+			if e.Start.OutputDigest != want {
+				t.Fatalf("StartStep's reattach names rule %q, want %q", e.Start.OutputDigest, want)
+			}
+			e.Start.OutputDigest = map[bool]string{true: DigestRecords, false: ""}[rule.old]
+			e.Seq = int64(s.Applied() + 1)
+			err = s.Apply(e)
+			if !errors.Is(err, ErrBadEvent) || !strings.Contains(err.Error(), "the reattach names output digest rule") ||
+				!strings.Contains(err.Error(), "none (per line)") {
+				t.Fatalf("reattach under the other rule: Apply = %v", err)
+			}
+			if st := s.Step("migrate-plan"); st.Status != StatusInterrupted || len(st.Attempts[0].Resumed) != 0 {
+				t.Fatalf("a refused reattach changed the step: %s, resumed %v", st.Status, st.Attempts[0].Resumed)
+			}
+		})
+	}
+
+	// verify: the records run's migrate-plan reattach edited to name no
+	// rule, the chain recomputed.
+	data := edit(t, journaledTranscript(t, false), func(tr *Transcript) {
+		seen := map[string]bool{}
+		for i := range tr.Events {
+			if e := &tr.Events[i]; e.Type == EvStepStarted && e.Step == "migrate-plan" {
+				if seen[e.Step] {
+					e.Start.OutputDigest = ""
+					rechain(tr.Events)
+					return
+				}
+				seen[e.Step] = true
+			}
+		}
+		t.Fatal("no reattach of migrate-plan in the run")
+	})
+	rep := VerifyTranscript(data)
+	found := false
+	for _, c := range rep.Checks {
+		for _, f := range c.Findings {
+			found = found || strings.Contains(f, `reattached under output digest rule none (per line), but started under "records"`)
+		}
+		found = found || (!c.OK && strings.Contains(c.Detail, "reattached under output digest rule"))
+	}
+	if rep.OK() || !found {
+		t.Fatalf("verify of a reattach under the other rule: %+v", rep.Checks)
+	}
+}
+
 // TestApplyOutputNeedsJournalHash: under DigestRecords an output event the
 // journal did not stamp cannot be digested, so Apply refuses it, naming
 // the event, and changes nothing; the old rule does not need the hash.

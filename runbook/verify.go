@@ -98,8 +98,10 @@ type attemptLog struct {
 	command string
 	exit    *ExitInfo
 	digest  hash.Hash
-	// records: the attempt's start names DigestRecords, so the digest
-	// takes each output event's hash, not its lines.
+	// rule is the digest rule the attempt's first start names; records:
+	// it is DigestRecords, so the digest takes each output event's hash,
+	// not its lines.
+	rule    string
 	records bool
 	lines   int64
 	line    []byte
@@ -118,6 +120,15 @@ func (a *attemptLog) add(e *Event) {
 		a.digest.Write(a.line)
 		a.lines++
 	}
+}
+
+// ruleName quotes an output digest rule for a finding or an error; the
+// per-line rule of older runs has no name.
+func ruleName(rule string) string {
+	if rule == "" {
+		return "none (per line)"
+	}
+	return fmt.Sprintf("%q", rule)
 }
 
 func (a *attemptLog) sum() string { return hex.EncodeToString(a.digest.Sum(nil)) }
@@ -140,13 +151,21 @@ func checkEvidence(t *Transcript) Check {
 		k := attemptKey{e.Step, e.Attempt}
 		switch e.Type {
 		case EvStepStarted:
-			if logs[k] == nil && e.Start != nil { // a reattach keeps the attempt
-				logs[k] = &attemptLog{command: e.Start.Command, digest: sha256.New(), records: e.Start.OutputDigest == DigestRecords}
-				if d := e.Start.OutputDigest; d != "" && d != DigestRecords {
-					bad("seq %d: step %q attempt %d names output digest rule %q, which this golive does not know", e.Seq, e.Step, e.Attempt, d)
-				}
-				ran[e.Step] = max(ran[e.Step], e.Attempt)
+			if e.Start == nil {
+				continue
 			}
+			if a := logs[k]; a != nil { // a reattach keeps the attempt, and its rule
+				if d := e.Start.OutputDigest; d != a.rule {
+					bad("seq %d: step %q attempt %d is reattached under output digest rule %s, but started under %s", e.Seq, e.Step, e.Attempt, ruleName(d), ruleName(a.rule))
+				}
+				continue
+			}
+			d := e.Start.OutputDigest
+			logs[k] = &attemptLog{command: e.Start.Command, digest: sha256.New(), rule: d, records: d == DigestRecords}
+			if d != "" && d != DigestRecords {
+				bad("seq %d: step %q attempt %d names output digest rule %q, which this golive does not know", e.Seq, e.Step, e.Attempt, d)
+			}
+			ran[e.Step] = max(ran[e.Step], e.Attempt)
 		case EvOutput:
 			a := logs[k]
 			if a == nil {

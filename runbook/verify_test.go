@@ -214,6 +214,21 @@ func testVerifyFindsTampering(t *testing.T, old bool) {
 			migrateSignOff(tr).OutputSHA256 = otherRule(tr)
 			rechain(tr.Events)
 		}, []string{"evidence", "consistency"}, []string{"hash chain"}},
+		{"reattach names the other rule, chain recomputed", func(tr *Transcript) {
+			seen := map[attemptKey]bool{}
+			for i := range tr.Events {
+				e := &tr.Events[i]
+				if k := (attemptKey{e.Step, e.Attempt}); e.Type == EvStepStarted {
+					if seen[k] { // the reattach of migrate-plan's attempt
+						e.Start.OutputDigest = map[bool]string{true: DigestRecords, false: ""}[old]
+						rechain(tr.Events)
+						return
+					}
+					seen[k] = true
+				}
+			}
+			t.Fatal("no reattach in the run")
+		}, []string{"evidence", "consistency"}, []string{"hash chain"}},
 		{"output edited and chain recomputed", func(tr *Transcript) {
 			firstOutput(tr).Lines[0].Text = "all good"
 			rechain(tr.Events)
