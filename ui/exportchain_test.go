@@ -2,9 +2,11 @@ package ui
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"golive/runbook"
 	"golive/sshexec"
@@ -59,5 +61,45 @@ func TestExportRefusesChangedOutputRecord(t *testing.T) {
 	}
 	if want := path + ":"; !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "changed") {
 		t.Fatalf("export error %q does not name %s<line> or say the record was changed", err, path)
+	}
+}
+
+// BenchmarkReadEvents reads a 63 MB journal of output records the way
+// an export does (readEvents: decode, then check each record's hash).
+func BenchmarkReadEvents(b *testing.B) {
+	j, err := runbook.CreateJournal(b.TempDir(), "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 21, 5, 0, 0, 0, time.UTC)
+	lines := make([]runbook.OutputLine, 2000)
+	for i := range lines {
+		lines[i] = runbook.OutputLine{Stream: runbook.StreamStdout, Text: fmt.Sprintf("%076d", i*7919), Time: t0, Offset: int64(i * 77)}
+	}
+	const records = 400
+	for i := 0; i < records; i++ {
+		if _, err := j.AppendLazy(runbook.Event{Type: runbook.EvOutput, Time: t0, Step: "s", Attempt: 1, Lines: lines}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := j.Close(); err != nil {
+		b.Fatal(err)
+	}
+	fi, err := os.Stat(j.Path())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(fi.Size())
+	for b.Loop() {
+		n := 0
+		for _, err := range readEvents(j.Path(), nil) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != records {
+			b.Fatalf("read %d records, wrote %d", n, records)
+		}
 	}
 }
