@@ -163,14 +163,9 @@ func TestRealSSHDHelperStartsBeforeFirstStep(t *testing.T) {
 	opts.Runbook, opts.Host = "sshd", srv.Addr
 	opts.Local = nil
 	opts.RunID = newRunID(time.Now())
-	opts.Connect = func(ctx context.Context, host string, p Prompter) (sshexec.Executor, error) {
-		c, err := sshexec.Dial(ctx, sshexec.Options{Host: srv.Host, Port: srv.Port, User: srv.User, ConfigFile: "none",
-			IdentityFiles: []string{srv.ClientKeyPath}, KnownHostsFiles: []string{known}, AgentSocket: "none", Prompter: p})
-		if err != nil {
-			return nil, err
-		}
-		return c.Executor(), nil
-	}
+	// As the binary connects (cmd_run.go): Prestart must see through the
+	// wrapper to sshexec's executor.
+	opts.Connect = dialTo(srv, known)
 	m := resize(New(opts), 100, 30)
 	m = drive(t, m, m.Init())
 	if m.state != stateMain {
