@@ -151,7 +151,8 @@ type Executor interface {
 	//
 	// Each send on out is a batch: a non-empty run of Lines of one stream
 	// (what one read from the host completed), in order, that the
-	// receiver owns: sshexec never touches a batch again once sent.
+	// receiver owns: sshexec never touches a batch again once sent,
+	// unless the receiver hands it back with Recycle to be filled again.
 	// Notices, and a partial line delivered after a quiet second, come as
 	// batches of one. The Texts of a batch share memory (see Line).
 	//
