@@ -172,16 +172,62 @@ func TestRealSSHDHelperStartsBeforeFirstStep(t *testing.T) {
 		t.Fatalf("state %v, err %v", m.state, m.errPanel)
 	}
 	t.Cleanup(func() { m.rel.Remote.Close() })
-	deadline := time.Now().Add(10 * time.Second)
+	if !helperRuns(srv, true, 10*time.Second) {
+		t.Fatalf("no helper on the host 10 s after the main screen opened; the sessions run %q", srv.SessionCommands())
+	}
+}
+
+// A resumed run starts the helper too, once the host key checks out and
+// before any step runs (resumeRelease): here a run whose last golive
+// quit between steps, so nothing is reattached and no key is pressed.
+func TestRealSSHDResumeStartsHelper(t *testing.T) {
+	srv := sshdtest.Start(t)
+	data, err := os.ReadFile("testdata/sshd.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := srv.WriteKnownHosts(false)
+	opts := testOpts(t, nil)
+	opts.Runbooks = fstest.MapFS{"sshd.yaml": {Data: data}}
+	opts.Runbook, opts.Host = "sshd", srv.Addr
+	opts.Local = nil
+	opts.RunID = newRunID(time.Now())
+	opts.Connect = dialTo(srv, known)
+	m := resize(New(opts), 100, 30)
+	m = drive(t, m, m.Init())
+	if m.state != stateMain {
+		t.Fatalf("state %v, err %v", m.state, m.errPanel)
+	}
+	path := m.rel.Journal.Path()
+	m.rel.Remote.Close()
+	m.rel.Journal.Close()
+	if !helperRuns(srv, false, 10*time.Second) {
+		t.Fatalf("the first golive's helper still runs 10 s after it closed its connection: %q", srv.SessionCommands())
+	}
+	r := resumeTUI(t, opts, path)
+	if r.state != stateMain {
+		t.Fatalf("resumed: state %v, err %v", r.state, r.errPanel)
+	}
+	t.Cleanup(func() { r.rel.Remote.Close() })
+	if !helperRuns(srv, true, 10*time.Second) {
+		t.Fatalf("no helper on the host 10 s after the resumed run's main screen opened; the sessions run %q", srv.SessionCommands())
+	}
+}
+
+// helperRuns waits up to wait for srv's sessions to run golive's helper
+// (want true) or to run none (want false), and says whether they came to.
+func helperRuns(srv *sshdtest.Server, want bool, wait time.Duration) bool {
+	deadline := time.Now().Add(wait)
 	for {
-		cmds := srv.SessionCommands()
-		for _, c := range cmds {
-			if strings.Contains(c, "golive-helper") {
-				return
-			}
+		found := false
+		for _, c := range srv.SessionCommands() {
+			found = found || strings.Contains(c, "golive-helper")
+		}
+		if found == want {
+			return true
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no helper on the host 10 s after the main screen opened; the sessions run %q", cmds)
+			return false
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
