@@ -267,6 +267,15 @@ func TestOutputPoolBounds(t *testing.T) {
 // lines handed back once used, as Update does: allocs/op and B/op are
 // what outputEvents still allocates when the pool serves it.
 func BenchmarkOutputEventsRecycled(b *testing.B) {
+	benchOutputEvents(b, true)
+}
+
+// benchOutputEvents is RunJob's middle stage alone: sshexec's batches (425
+// base64 lines, one 32 KiB read each) gathered into groups and turned
+// into redacted output events, as for a chatty command; with recycle, each
+// group's events are handed back (recycleOutput) once counted. sshexec's
+// batches are never handed back: every iteration sends them again.
+func benchOutputEvents(b *testing.B, recycle bool) {
 	rel := &Release{Host: "web1", Redactor: runbook.NewRedactor([]string{"hunter2hunter2"})}
 	j := Job{Step: "check", Attempt: 1}
 	text := strings.Repeat("QUJD", 19) // 76 characters
@@ -282,7 +291,7 @@ func BenchmarkOutputEventsRecycled(b *testing.B) {
 	}
 	b.SetBytes(off)
 	b.ReportAllocs()
-	red := newStreamRedactors(rel.Redactor)
+	red := newStreamRedactors(rel.Redactor) // one job's: they live as long as RunJob
 	for b.Loop() {
 		ch := make(chan []sshexec.Line, reads)
 		for _, s := range src {
@@ -296,7 +305,9 @@ func BenchmarkOutputEventsRecycled(b *testing.B) {
 			for _, ev := range evs {
 				lines += len(ev.Lines)
 			}
-			recycleOutput(evs)
+			if recycle {
+				recycleOutput(evs)
+			}
 		}
 		if lines != perRead*reads {
 			b.Fatalf("%d lines out of %d", lines, perRead*reads)

@@ -297,41 +297,8 @@ func TestOutputEventsRedactsPerStream(t *testing.T) {
 	}
 }
 
-// BenchmarkOutputEvents is RunJob's middle stage alone: sshexec's batches
-// (425 base64 lines, one 32 KiB read each) gathered into groups and
-// turned into redacted output events, as for a chatty command.
+// BenchmarkOutputEvents is RunJob's middle stage alone (see
+// benchOutputEvents), each group's events left to the GC.
 func BenchmarkOutputEvents(b *testing.B) {
-	rel := &Release{Host: "web1", Redactor: runbook.NewRedactor([]string{"hunter2hunter2"})}
-	j := Job{Step: "check", Attempt: 1}
-	text := strings.Repeat("QUJD", 19) // 76 characters
-	const perRead, reads = 425, 64
-	src := make([][]sshexec.Line, reads)
-	var off int64
-	for i := range src {
-		src[i] = make([]sshexec.Line, perRead)
-		for k := range src[i] {
-			off += int64(len(text) + 1)
-			src[i][k] = sshexec.Line{Stream: sshexec.Stdout, Text: text, Time: time.Now(), Offset: off}
-		}
-	}
-	b.SetBytes(off)
-	b.ReportAllocs()
-	red := newStreamRedactors(rel.Redactor) // one job's: they live as long as RunJob
-	for b.Loop() {
-		ch := make(chan []sshexec.Line, reads)
-		for _, s := range src {
-			ch <- s
-		}
-		close(ch)
-		var g gatherer
-		lines := 0
-		for g.next(ch) {
-			for _, ev := range rel.outputEvents(j, g.group, g.n, &red) {
-				lines += len(ev.Lines)
-			}
-		}
-		if lines != perRead*reads {
-			b.Fatalf("%d lines out of %d", lines, perRead*reads)
-		}
-	}
+	benchOutputEvents(b, false)
 }
