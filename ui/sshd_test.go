@@ -146,31 +146,38 @@ func TestRealSSHDDroppedConnectionResumes(t *testing.T) {
 	}
 }
 
+// mainOnSSHD starts a real sshd whose host key is known, and a TUI on
+// testdata/sshd.yaml connected to it as the binary connects (cmd_run.go:
+// through ClientExecutor, which sshexec.Prestart must see through), up to
+// the main screen.
+func mainOnSSHD(t *testing.T) (*sshdtest.Server, Options, Model) {
+	t.Helper()
+	srv := sshdtest.Start(t)
+	data, err := os.ReadFile("testdata/sshd.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := testOpts(t, nil)
+	opts.Runbooks = fstest.MapFS{"sshd.yaml": {Data: data}}
+	opts.Runbook, opts.Host = "sshd", srv.Addr
+	opts.Local = nil
+	opts.RunID = newRunID(time.Now())
+	opts.Connect = dialTo(srv, srv.WriteKnownHosts(false))
+	m := resize(New(opts), 100, 30)
+	m = drive(t, m, m.Init())
+	if m.state != stateMain {
+		t.Fatalf("state %v, err %v", m.state, m.errPanel)
+	}
+	return srv, opts, m
+}
+
 // TestRealSSHDHelperStartsBeforeFirstStep: once the host key checks out
 // and the main screen opens, golive starts its helper on the host while
 // the operator reads the first step (sshexec.Prestart), so that step does
 // not wait for a login shell. No key is pressed here: the helper must
 // appear among the commands the server's sessions run all the same.
 func TestRealSSHDHelperStartsBeforeFirstStep(t *testing.T) {
-	srv := sshdtest.Start(t)
-	data, err := os.ReadFile("testdata/sshd.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	known := srv.WriteKnownHosts(false)
-	opts := testOpts(t, nil)
-	opts.Runbooks = fstest.MapFS{"sshd.yaml": {Data: data}}
-	opts.Runbook, opts.Host = "sshd", srv.Addr
-	opts.Local = nil
-	opts.RunID = newRunID(time.Now())
-	// As the binary connects (cmd_run.go): Prestart must see through the
-	// wrapper to sshexec's executor.
-	opts.Connect = dialTo(srv, known)
-	m := resize(New(opts), 100, 30)
-	m = drive(t, m, m.Init())
-	if m.state != stateMain {
-		t.Fatalf("state %v, err %v", m.state, m.errPanel)
-	}
+	srv, _, m := mainOnSSHD(t)
 	t.Cleanup(func() { m.rel.Remote.Close() })
 	if !helperRuns(srv, true, 10*time.Second) {
 		t.Fatalf("no helper on the host 10 s after the main screen opened; the sessions run %q", srv.SessionCommands())
@@ -181,23 +188,7 @@ func TestRealSSHDHelperStartsBeforeFirstStep(t *testing.T) {
 // before any step runs (resumeRelease): here a run whose last golive
 // quit between steps, so nothing is reattached and no key is pressed.
 func TestRealSSHDResumeStartsHelper(t *testing.T) {
-	srv := sshdtest.Start(t)
-	data, err := os.ReadFile("testdata/sshd.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	known := srv.WriteKnownHosts(false)
-	opts := testOpts(t, nil)
-	opts.Runbooks = fstest.MapFS{"sshd.yaml": {Data: data}}
-	opts.Runbook, opts.Host = "sshd", srv.Addr
-	opts.Local = nil
-	opts.RunID = newRunID(time.Now())
-	opts.Connect = dialTo(srv, known)
-	m := resize(New(opts), 100, 30)
-	m = drive(t, m, m.Init())
-	if m.state != stateMain {
-		t.Fatalf("state %v, err %v", m.state, m.errPanel)
-	}
+	srv, opts, m := mainOnSSHD(t)
 	path := m.rel.Journal.Path()
 	m.rel.Remote.Close()
 	m.rel.Journal.Close()
