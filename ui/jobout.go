@@ -230,8 +230,9 @@ func connState(notice string) string {
 // journal (Append encodes them and returns the same slice) and the
 // coalescer to Update, which applies them to the Session (which copies
 // what it keeps: excerpts, digest) and the rings (which copy too), then
-// hands them back (recycleOutput). Whoever else receives RunJob's events
-// (plain mode, tests) keeps them; they are then only not reused.
+// hands them back (recycleOutput); plain mode does the same once it has
+// applied and printed them. Whoever else receives RunJob's events (tests)
+// keeps them; they are then only not reused.
 //
 // Arrays come in powers of two, from minPooledOutput to maxPooledOutput
 // lines, one pool per size: any array in a size's pool fits any group of

@@ -117,6 +117,9 @@ func (p *plain) follow(ctx context.Context, ev runbook.Event, attach bool) (outc
 		}
 		if applyErr = p.rel.Apply(evs...); applyErr == nil {
 			p.print(evs)
+			// Applied and printed: the Session and the terminal
+			// keep copies, so the lines can be reused (as Update does).
+			recycleOutput(evs)
 		}
 	})
 	switch {
