@@ -9,7 +9,7 @@ import (
 // golive verify, later. A step printing hundreds of MB would otherwise
 // fill the page cache with it, and on a machine that hands unused memory
 // back to its hypervisor every fresh page-cache page costs: copying into
-// them was the largest kernel cost of a 200 MB step (write(2) 0.20-0.27
+// them was the largest kernel cost of a 200 MB step (write(2) 0.20-0.31
 // CPU-s per run, against 0.12-0.15 once written pages are dropped behind
 // the fsync and the kernel reuses them; docs/performance.md). So once a
 // stretch of the journal is on disk (fsynced), golive advises the kernel
@@ -27,9 +27,10 @@ const dropChunk = 8 << 20
 const pageMask = 1<<12 - 1
 
 // readPiece caps one read(2) of a journal: larger reads of bytes not in
-// the page cache were several times dearer in kernel time here (the
-// kernel allocates larger folios for them: 200 MB read cold took 0.53
-// CPU-s in 1 MiB reads, 0.04 in 64 KiB ones).
+// the page cache were many times dearer in kernel time here (270 MB read
+// cold with dd: 0.53 CPU-s in 1 MiB reads, 0.04 in 64 KiB ones; larger
+// reads make the kernel allocate larger page-cache folios, which we take
+// to be what costs on this VM).
 const readPiece = 64 << 10
 
 // dropBehind advises the kernel to drop f's cached pages in [*done, end)
