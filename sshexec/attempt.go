@@ -143,8 +143,21 @@ func (w *ctlWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// ctlPrefix starts a control line; a control script's first one on each
+// stream is ctlBeginWord.
+const (
+	ctlPrefix    = "golive:"
+	ctlBeginWord = "begin"
+)
+
 func (w *ctlWriter) add(l string) {
-	if rest, ok := strings.CutPrefix(l, "golive:"); ok {
+	if rest, ok := strings.CutPrefix(l, ctlPrefix); ok {
+		if rest == ctlBeginWord {
+			// Whatever came before was the login shell's, not the
+			// script's (ctlBegin).
+			w.other = w.other[:0]
+			return
+		}
 		w.ctl = append(w.ctl, rest)
 		return
 	}

@@ -52,10 +52,12 @@ func (r *runner) ctlExec(ctx context.Context, cmd string, stdin []byte, lost str
 		if stdin != nil {
 			in = bytes.NewReader(stdin)
 		}
-		// The leading newline ends whatever a login shell printed
-		// before cmd without one, so that the first golive: line is a
-		// line of its own.
-		_, err = r.t.exec(ctx, "echo\n"+cmd, in, out, errw)
+		// A login shell may print before cmd runs (a .bashrc running
+		// pyenv init, a banner). The leading newlines end whatever it
+		// printed without one; the begin marks then tell the writers
+		// to forget it (ctlWriter.add), so that an error names only
+		// what cmd's own commands said.
+		_, err = r.t.exec(ctx, ctlBegin+cmd, in, out, errw)
 		if errors.Is(err, errConnLost) && try < 3 && ctx.Err() == nil {
 			notify(lost)
 			if rerr := r.reconnect(ctx, gen, notify); rerr == nil {
@@ -65,6 +67,10 @@ func (r *runner) ctlExec(ctx context.Context, cmd string, stdin []byte, lost str
 		return out, errw, err
 	}
 }
+
+// ctlBegin starts every control script: on each stream a newline, then
+// the begin mark.
+const ctlBegin = "echo; echo " + ctlPrefix + ctlBeginWord + "; echo >&2; echo " + ctlPrefix + ctlBeginWord + " >&2\n"
 
 // cancelOutcome reads the cancel script's report.
 func cancelOutcome(where string, out, errw *ctlWriter) (string, error) {

@@ -42,6 +42,16 @@ func TestSSHNoisyLoginShell(t *testing.T) {
 	if !strings.HasPrefix(out.String(), "noise on stdout") || !strings.HasPrefix(errb.String(), "noise on stderr") {
 		t.Fatalf("the login shell is not noisy: stdout %q, stderr %q", out.String(), errb.String())
 	}
+	// Cancel's and Forget's scripts report what the host said when they
+	// fail ("could not cancel ... (the host said: ...)"): the login
+	// shell's chatter is no part of it.
+	co, ce, err := e.ctlExec(ctx, "echo 'words on stdout'; echo 'rm: cannot remove x' >&2", nil, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := joinMsg(co.message(), ce.message()), "words on stdout; rm: cannot remove x"; got != want {
+		t.Fatalf("a control script's host message is %q, want %q", got, want)
+	}
 	fresh := func() Executor { return sshRunner(t, s, root) }
 	runExecutorSuite(t, e, fresh)
 }
