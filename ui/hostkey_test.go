@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -51,22 +50,7 @@ func connectedKeys(t *testing.T, path string) []string {
 // host with another key is refused, by the TUI and by plain mode, even
 // though known_hosts trusts the new key: only golive's record catches it.
 func TestResumeRefusesChangedHostKey(t *testing.T) {
-	srv := sshdtest.Start(t)
-	data, err := os.ReadFile("testdata/sshd.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := testOpts(t, nil)
-	opts.Runbooks = fstest.MapFS{"sshd.yaml": {Data: data}}
-	opts.Runbook, opts.Host = "sshd", srv.Addr
-	opts.Local = nil
-	opts.RunID = newRunID(time.Now())
-	opts.Connect = dialTo(srv, srv.WriteKnownHosts(false))
-	m := resize(New(opts), 100, 30)
-	m = drive(t, m, m.Init())
-	if m.state != stateMain {
-		t.Fatalf("state %v, err %v", m.state, m.errPanel)
-	}
+	srv, opts, m := mainOnSSHD(t)
 	path := m.rel.Journal.Path()
 	m.rel.Journal.Close()
 	fp := hostFingerprint(srv)
