@@ -131,13 +131,12 @@ func TestRunJobRecyclesAfterUse(t *testing.T) {
 	}
 }
 
-// TestUpdateRecyclesOutputAfterUse runs a step through the whole TUI path
-// (RunJob, journal, coalescer, Update) with every OutputLine array
-// poisoned the moment Update hands it back: the Session's excerpts and
-// digest, the ring and the journal still have the right lines, so nothing
-// keeps an array past Update; and each array comes back once.
-func TestUpdateRecyclesOutputAfterUse(t *testing.T) {
-	defer func(f func([]runbook.OutputLine)) { recycleOutputLines = f }(recycleOutputLines)
+// poisonRecycled makes recycleOutputLines overwrite every array handed
+// back with a poison line (a reader that still holds one shows it), and
+// counts the arrays by their first element; t's end restores it.
+func poisonRecycled(t *testing.T) map[*runbook.OutputLine]int {
+	f := recycleOutputLines
+	t.Cleanup(func() { recycleOutputLines = f })
 	back := map[*runbook.OutputLine]int{}
 	recycleOutputLines = func(ls []runbook.OutputLine) {
 		if cap(ls) > 0 {
@@ -148,6 +147,29 @@ func TestUpdateRecyclesOutputAfterUse(t *testing.T) {
 			ls[i] = runbook.OutputLine{Stream: runbook.StreamStderr, Text: "POISON: read after it was handed back"}
 		}
 	}
+	return back
+}
+
+// backOnce fails t unless who handed arrays back, each exactly once.
+func backOnce(t *testing.T, back map[*runbook.OutputLine]int, who string) {
+	t.Helper()
+	if len(back) == 0 {
+		t.Fatalf("%s handed no output back", who)
+	}
+	for _, n := range back {
+		if n != 1 {
+			t.Fatalf("an array was handed back %d times", n)
+		}
+	}
+}
+
+// TestUpdateRecyclesOutputAfterUse runs a step through the whole TUI path
+// (RunJob, journal, coalescer, Update) with every OutputLine array
+// poisoned the moment Update hands it back: the Session's excerpts and
+// digest, the ring and the journal still have the right lines, so nothing
+// keeps an array past Update; and each array comes back once.
+func TestUpdateRecyclesOutputAfterUse(t *testing.T) {
+	back := poisonRecycled(t)
 	var lines []sshexec.Line
 	var want []string
 	add := func(s sshexec.Stream, n int, f string) {
@@ -169,14 +191,7 @@ func TestUpdateRecyclesOutputAfterUse(t *testing.T) {
 	if m.run != nil {
 		t.Fatal("run still active after the job ended")
 	}
-	if len(back) == 0 {
-		t.Fatal("Update handed no output back")
-	}
-	for _, n := range back {
-		if n != 1 {
-			t.Fatalf("an array was handed back %d times", n)
-		}
-	}
+	backOnce(t, back, "Update")
 	a := m.rel.Session.Step("check").Last()
 	if a.OutputLines != int64(len(want)) {
 		t.Fatalf("session counted %d lines, want %d", a.OutputLines, len(want))

@@ -88,6 +88,16 @@ func newPlainEnv(t *testing.T, vars map[string]string) plainEnv {
 	}}
 }
 
+// useRunbook writes text as the runbook the next run walks.
+func (e *plainEnv) useRunbook(t *testing.T, text string) {
+	t.Helper()
+	rb := filepath.Join(e.dir, "runbook.yaml")
+	if err := os.WriteFile(rb, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.opts.Runbook = rb
+}
+
 // run runs plain mode with stdin and returns the exit code and output.
 func (e plainEnv) run(t *testing.T, stdin string, yes bool) (int, string) {
 	t.Helper()
@@ -286,7 +296,6 @@ func TestPlainUsageErrors(t *testing.T) {
 func TestPlainSanitizesOutput(t *testing.T) {
 	t.Setenv("NO_COLOR", "") // colours stay: only they may
 	e := newPlainEnv(t, nil)
-	rb := filepath.Join(e.dir, "escapes.yaml")
 	const book = `id: escapes
 title: Escapes
 version: "1"
@@ -300,10 +309,7 @@ sections:
           printf '\033[2J\033[Hcleared \033]0;evil title\007 \033]52;c;ZXZpbA==\007 \033[31mred\033[0m\n'
           printf 'DB_PASSWORD=hunter2hunter2\n' >&2
 `
-	if err := os.WriteFile(rb, []byte(book), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e.opts.Runbook = rb
+	e.useRunbook(t, book)
 	code, out := e.run(t, "", true)
 	if code != ExitPassed {
 		t.Fatalf("exit %d, want %d", code, ExitPassed)
@@ -323,7 +329,6 @@ sections:
 func TestPlainNoColor(t *testing.T) {
 	t.Setenv("NO_COLOR", "1")
 	e := newPlainEnv(t, nil)
-	rb := filepath.Join(e.dir, "colour.yaml")
 	const book = `id: colour
 title: Colour
 version: "1"
@@ -335,10 +340,7 @@ sections:
         title: Red output
         command: printf '\033[31mred\033[0m text\n'
 `
-	if err := os.WriteFile(rb, []byte(book), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e.opts.Runbook = rb
+	e.useRunbook(t, book)
 	code, out := e.run(t, "", true)
 	if code != ExitPassed || strings.Contains(out, "\x1b") || !strings.Contains(out, "  | red text") {
 		t.Errorf("exit %d, output %q; want the colour dropped under NO_COLOR", code, out)
