@@ -132,7 +132,7 @@ func (s *Session) checkJournaled(e *Event) error {
 	if e.Type != EvOutput || len(e.Hash) == 2*sha256.Size {
 		return nil
 	}
-	if a := s.byID[e.Step].last(); a.records {
+	if a := s.byID[e.Step].last(); a.Start.OutputDigest == DigestRecords {
 		return fmt.Errorf("step %q attempt %d: output event without its journal hash: the attempt's output digest is over its records' hashes (%s); journal the event first and apply the event the journal returns", e.Step, e.Attempt, DigestRecords)
 	}
 	return nil

@@ -106,9 +106,6 @@ type attempt struct {
 	Attempt
 	checker *Checker
 	digest  hash.Hash
-	// records is true under DigestRecords: the digest takes each output
-	// event's hash, not its lines.
-	records bool
 	buf     []byte // lines (or a hash) waiting to be digested, reused
 	// tail is a ring of up to ExcerptTail lines; tailStart indexes the
 	// oldest once it is full.
@@ -117,7 +114,7 @@ type attempt struct {
 }
 
 func newAttempt(n int, start StartInfo, at time.Time, c *Checker) *attempt {
-	a := &attempt{checker: c, digest: sha256.New(), records: start.OutputDigest == DigestRecords}
+	a := &attempt{checker: c, digest: sha256.New()}
 	a.N = n
 	a.Start = start
 	a.Started = at
@@ -132,16 +129,16 @@ func (a *attempt) add(lines []OutputLine, hash string) {
 	if len(lines) == 0 {
 		return
 	}
-	if a.records {
+	if a.Start.OutputDigest == DigestRecords {
 		a.buf = append(append(a.buf[:0], hash...), '\n')
 		a.digest.Write(a.buf)
-		for i := range lines {
-			if lines[i].Stream != StreamInfo {
-				a.checker.Line(lines[i].Text)
-			}
-		}
 	} else {
-		a.addLines(lines)
+		a.digestLines(lines)
+	}
+	for i := range lines {
+		if lines[i].Stream != StreamInfo {
+			a.checker.Line(lines[i].Text)
+		}
 	}
 	a.OutputLines += int64(len(lines))
 	var sum [sha256.Size]byte
@@ -149,10 +146,10 @@ func (a *attempt) add(lines []OutputLine, hash string) {
 	a.keep(lines)
 }
 
-// addLines digests lines by the per-line rule and feeds them to the
-// checker. The digest is fed many lines at a time, not one small Write
-// per line: the same hash (SHA-256 does not see how its input was cut).
-func (a *attempt) addLines(lines []OutputLine) {
+// digestLines digests lines by the per-line rule. The digest is fed many
+// lines at a time, not one small Write per line: the same hash (SHA-256
+// does not see how its input was cut).
+func (a *attempt) digestLines(lines []OutputLine) {
 	buf := a.buf[:0]
 	for i := range lines {
 		l := &lines[i]
@@ -163,9 +160,6 @@ func (a *attempt) addLines(lines []OutputLine) {
 		if len(buf) >= 16<<10 {
 			a.digest.Write(buf)
 			buf = buf[:0]
-		}
-		if l.Stream != StreamInfo {
-			a.checker.Line(l.Text)
 		}
 	}
 	a.digest.Write(buf)

@@ -98,18 +98,17 @@ type attemptLog struct {
 	command string
 	exit    *ExitInfo
 	digest  hash.Hash
-	// rule is the digest rule the attempt's first start names; records:
-	// it is DigestRecords, so the digest takes each output event's hash,
-	// not its lines.
-	rule    string
-	records bool
-	lines   int64
-	line    []byte
+	// rule is the digest rule the attempt's first start names: under
+	// DigestRecords the digest takes each output event's hash, not its
+	// lines.
+	rule  string
+	lines int64
+	line  []byte
 }
 
 // add digests one output event by the attempt's rule and counts its lines.
 func (a *attemptLog) add(e *Event) {
-	if a.records {
+	if a.rule == DigestRecords {
 		a.line = append(append(a.line[:0], e.Hash...), '\n')
 		a.digest.Write(a.line)
 		a.lines += int64(len(e.Lines))
@@ -161,7 +160,7 @@ func checkEvidence(t *Transcript) Check {
 				continue
 			}
 			d := e.Start.OutputDigest
-			logs[k] = &attemptLog{command: e.Start.Command, digest: sha256.New(), rule: d, records: d == DigestRecords}
+			logs[k] = &attemptLog{command: e.Start.Command, digest: sha256.New(), rule: d}
 			if d != "" && d != DigestRecords {
 				bad("seq %d: step %q attempt %d names output digest rule %q, which this golive does not know", e.Seq, e.Step, e.Attempt, d)
 			}

@@ -176,7 +176,10 @@ func testVerifyFindsTampering(t *testing.T, old bool) {
 	}
 	// otherRule is migrate's digest by the rule it did not start with.
 	otherRule := func(tr *Transcript) string {
-		a := &attemptLog{digest: sha256.New(), records: old}
+		a := &attemptLog{digest: sha256.New()}
+		if old {
+			a.rule = DigestRecords
+		}
 		for i := range tr.Events {
 			if e := &tr.Events[i]; e.Type == EvOutput && e.Step == "migrate" {
 				a.add(e)
