@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"sync"
@@ -188,43 +189,105 @@ func OpenJournal(path string) (*Journal, []Event, error) {
 // and the byte length of the good records (what to keep if the last one is
 // torn).
 func readJournal(r io.Reader, path string) ([]Event, int64, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
 	var (
 		events []Event
 		good   int64
-		prev   string
-		line   int
 	)
-	for {
-		rec, err := br.ReadBytes('\n')
-		if len(rec) == 0 && err == io.EOF {
-			return events, good, nil
-		}
-		line++
-		if err == io.EOF {
-			// No newline: the crash came in the middle of this write.
-			return events, good, nil
-		}
+	for ev, err := range scanJournal(r, path, nil) {
 		if err != nil {
-			return nil, 0, fmt.Errorf("journal: read %s: %w", path, err)
+			return nil, 0, err
 		}
-		var ev Event
-		seq := int64(len(events)) + 1
-		if derr := ev.UnmarshalJSON(rec); derr != nil {
-			if bytes.IndexByte(rec, 0) >= 0 && isLast(br) {
-				// A zero-filled tail: the file grew but the data never
-				// reached the disk. Same as a torn write.
-				return events, good, nil
-			}
-			return nil, 0, &ChainError{Path: path, Line: line, Seq: seq, Reason: "not a valid record: " + derr.Error()}
-		}
-		if reason := checkRecord(rec, &ev, seq, prev); reason != "" {
-			return nil, 0, &ChainError{Path: path, Line: line, Seq: seq, Reason: reason}
-		}
-		prev = ev.Hash
-		good += int64(len(rec))
-		events = append(events, ev)
+		events = append(events, ev.Event)
+		good += int64(ev.size)
 	}
+	return events, good, nil
+}
+
+// JournalEvents yields the events of the journal read from r (named path
+// in errors; JournalReader reads a file as it should be read) one at a
+// time, each checked as OpenJournal checks it: that it follows the record
+// before it and that its hash matches its bytes as stored. A torn last
+// record (a write cut short: no final newline, or bytes a file system
+// zero-filled) is left out and sets *torn, when torn is not nil; so a
+// journal another golive is appending to reads up to its last whole
+// record. Any other damage ends the sequence with a *ChainError naming
+// path and line. Readers that replay events need the check: a
+// records-rule output digest (DigestRecords) takes each record's hash on
+// trust.
+func JournalEvents(r io.Reader, path string, torn *bool) iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		for ev, err := range scanJournal(r, path, torn) {
+			if !yield(ev.Event, err) {
+				return
+			}
+		}
+	}
+}
+
+// scannedEvent is an event and the bytes its record took in the file.
+type scannedEvent struct {
+	Event
+	size int
+}
+
+// scanJournal is JournalEvents with each record's size, for OpenJournal
+// (which cuts a torn tail off at the last good byte).
+func scanJournal(r io.Reader, path string, torn *bool) iter.Seq2[scannedEvent, error] {
+	return func(yield func(scannedEvent, error) bool) {
+		br := bufio.NewReaderSize(r, 1<<20)
+		var seq int64
+		prev := ""
+		for line := 1; ; line++ {
+			rec, err := readRecord(br)
+			if err == io.EOF {
+				// No newline: the crash came in the middle of this write.
+				if torn != nil && len(bytes.TrimSpace(rec)) > 0 {
+					*torn = true
+				}
+				return
+			}
+			if err != nil {
+				yield(scannedEvent{}, fmt.Errorf("journal: read %s: %w", path, err))
+				return
+			}
+			var ev Event
+			if derr := ev.UnmarshalJSON(rec); derr != nil {
+				if bytes.IndexByte(rec, 0) >= 0 && isLast(br) {
+					// A zero-filled tail: the file grew but the data never
+					// reached the disk. Same as a torn write.
+					if torn != nil {
+						*torn = true
+					}
+					return
+				}
+				yield(scannedEvent{}, &ChainError{Path: path, Line: line, Seq: seq + 1, Reason: "not a valid record: " + derr.Error()})
+				return
+			}
+			if reason := checkRecord(rec, &ev, seq+1, prev); reason != "" {
+				yield(scannedEvent{}, &ChainError{Path: path, Line: line, Seq: seq + 1, Reason: reason})
+				return
+			}
+			seq, prev = ev.Seq, ev.Hash
+			if !yield(scannedEvent{ev, len(rec)}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// readRecord reads one record, its newline included, however long: the
+// slice is valid until the next read from br.
+func readRecord(br *bufio.Reader) ([]byte, error) {
+	rec, err := br.ReadSlice('\n')
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		return rec, err
+	}
+	big := append([]byte(nil), rec...) // a record longer than the buffer
+	for errors.Is(err, bufio.ErrBufferFull) {
+		rec, err = br.ReadSlice('\n')
+		big = append(big, rec...)
+	}
+	return big, err
 }
 
 // isLast reports whether br holds nothing but zero bytes and newlines.

@@ -42,21 +42,6 @@ func checkRecord(rec []byte, ev *Event, seq int64, prev string) string {
 	return ""
 }
 
-// CheckJournalRecord checks one record as read from the journal file at
-// path (its line-th line, the newline included) and decoded as ev: that
-// it is event seq, that it follows prev (the hash of the record before,
-// "" for the first), and that its hash matches its bytes as stored. The
-// error is a *ChainError naming path and line. Readers of a journal that
-// replay its events use it: a records-rule output digest (DigestRecords)
-// takes each record's hash on trust, so only this check ties it to the
-// record's lines.
-func CheckJournalRecord(path string, line int, rec []byte, ev *Event, seq int64, prev string) error {
-	if reason := checkRecord(rec, ev, seq, prev); reason != "" {
-		return &ChainError{Path: path, Line: line, Seq: seq, Reason: reason}
-	}
-	return nil
-}
-
 // VerifyChain checks that events form an unbroken hash chain: seq counts up
 // from 1 without gaps, each Prev is the Hash before it, and each Hash is
 // the SHA-256 of Prev and the event's canonical encoding. The error is a

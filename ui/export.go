@@ -194,47 +194,12 @@ func readEvents(path string, torn *bool) iter.Seq2[runbook.Event, error] {
 			return
 		}
 		defer f.Close()
-		br := bufio.NewReaderSize(runbook.JournalReader(f), 1<<20)
-		var seq int64
-		prev := ""
-		for n := 1; ; n++ {
-			rec, err := br.ReadSlice('\n')
-			if errors.Is(err, bufio.ErrBufferFull) {
-				// A record longer than the buffer (a big output batch).
-				big := append([]byte(nil), rec...)
-				for errors.Is(err, bufio.ErrBufferFull) {
-					rec, err = br.ReadSlice('\n')
-					big = append(big, rec...)
-				}
-				rec = big
+		for e, err := range runbook.JournalEvents(runbook.JournalReader(f), path, torn) {
+			var ce *runbook.ChainError
+			if errors.As(err, &ce) {
+				err = fmt.Errorf("read %w; golive verify on an earlier transcript shows what it held", err)
 			}
-			if err == io.EOF {
-				if torn != nil && len(bytes.TrimSpace(rec)) > 0 {
-					*torn = true
-				}
-				return
-			}
-			if err != nil {
-				yield(runbook.Event{}, fmt.Errorf("read journal %s: %w", path, err))
-				return
-			}
-			if len(bytes.TrimSpace(rec)) == 0 {
-				continue
-			}
-			// Event's own decoder, not json.Unmarshal, which scans the
-			// whole record once more to validate it first: the hash
-			// check below vouches for every byte of it.
-			var e runbook.Event
-			if err := e.UnmarshalJSON(rec); err != nil {
-				yield(runbook.Event{}, fmt.Errorf("read journal %s:%d: %w", path, n, err))
-				return
-			}
-			if err := runbook.CheckJournalRecord(path, n, rec, &e, seq+1, prev); err != nil {
-				yield(runbook.Event{}, fmt.Errorf("read %w; golive verify on an earlier transcript shows what it held", err))
-				return
-			}
-			seq, prev = e.Seq, e.Hash
-			if !yield(e, nil) {
+			if !yield(e, err) || err != nil {
 				return
 			}
 		}
