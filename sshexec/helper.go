@@ -249,16 +249,13 @@ func readData(br *bufio.Reader, f []string) (out, errb []byte, err error) {
 func readMarked(br *bufio.Reader, mark []byte) ([]byte, error) {
 	var b []byte
 	last := mark[len(mark)-1]
-	for len(b) <= maxDump+1+len(mark) {
+	for len(b) < maxDump+1+len(mark) {
 		c, err := br.ReadByte()
 		if err != nil {
 			return nil, err
 		}
 		b = append(b, c)
 		if c == last && bytes.HasSuffix(b, mark) {
-			if len(b)-len(mark) > maxDump+1 {
-				break
-			}
 			return b[:len(b)-len(mark)], nil
 		}
 	}
