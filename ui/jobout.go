@@ -249,22 +249,22 @@ const (
 
 var outputPools [6]sync.Pool // of *[]runbook.OutputLine, empty and cleared
 
-// outputClass is the pool of arrays of at least n lines (n >=
-// minPooledOutput): -1 when n is over maxPooledOutput.
+// outputClass is the pool of arrays of at least n lines: -1 when n is
+// under minPooledOutput or over maxPooledOutput.
 func outputClass(n int) int {
+	if n < minPooledOutput {
+		return -1
+	}
 	c := bits.Len(uint(n-1)) - bits.Len(minPooledOutput-1)
 	if c >= len(outputPools) {
 		return -1
 	}
-	return max(c, 0)
+	return c
 }
 
 // outputLines returns an empty slice with room for n lines: an array
 // handed back when its size's pool has one, else a new one of that size.
 func outputLines(n int) []runbook.OutputLine {
-	if n < minPooledOutput {
-		return make([]runbook.OutputLine, 0, n)
-	}
 	c := outputClass(n)
 	if c < 0 {
 		return make([]runbook.OutputLine, 0, n)
@@ -296,9 +296,6 @@ var recycleOutputLines = putOutputLines
 // pins no Text, when it is one of the pools' sizes.
 func putOutputLines(lines []runbook.OutputLine) {
 	n := cap(lines)
-	if n < minPooledOutput {
-		return
-	}
 	c := outputClass(n)
 	if c < 0 || minPooledOutput<<c != n {
 		return
