@@ -162,7 +162,7 @@ func (w *ctlWriter) add(l string) {
 		return
 	}
 	if l = strings.TrimSpace(l); l != "" && len(w.other) < 20 {
-		w.other = append(w.other, text([]byte(l)))
+		w.other = append(w.other, validText(l))
 	}
 }
 
