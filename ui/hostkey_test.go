@@ -52,6 +52,7 @@ func connectedKeys(t *testing.T, path string) []string {
 func TestResumeRefusesChangedHostKey(t *testing.T) {
 	srv, opts, m := mainOnSSHD(t)
 	path := m.rel.Journal.Path()
+	m.rel.Remote.Close()
 	m.rel.Journal.Close()
 	fp := hostFingerprint(srv)
 	if got := connectedKeys(t, path); len(got) != 1 || got[0] != fp {
@@ -68,6 +69,7 @@ func TestResumeRefusesChangedHostKey(t *testing.T) {
 	if m.state != stateMain {
 		t.Fatalf("resume on the same host: state %v, err %v", m.state, m.errPanel)
 	}
+	rel.Remote.Close()
 	rel.Journal.Close()
 	if got := connectedKeys(t, path); len(got) != 2 || got[1] != fp {
 		t.Fatalf("after a resume the journal records %v", got)

@@ -2,11 +2,13 @@ package sshdtest
 
 import (
 	"bufio"
+	"bytes"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // SessionPIDs lists the sshd processes serving live connections to this
@@ -193,4 +195,49 @@ func processAlive(pid int) bool {
 	r := strings.LastIndexByte(st, ')')
 	f := strings.Fields(st[r+1:])
 	return len(f) > 0 && f[0] != "Z"
+}
+
+// StartedPIDs lists the live processes that this server's connections
+// started, found by the SSH_CONNECTION sshd puts in every session's
+// environment ("client-ip client-port server-ip server-port"). Unlike
+// SessionCommands it also finds what left the session's process tree:
+// jobs started under setsid whose shell has exited are children of init.
+func (s *Server) StartedPIDs() []int {
+	suffix := []byte(" " + s.Host + " " + strconv.Itoa(s.Port) + "\x00")
+	var out []int
+	for pid, p := range readProcs() {
+		if pid == os.Getpid() || p.comm == "sshd" {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "environ"))
+		if err != nil {
+			continue
+		}
+		for _, kv := range bytes.SplitAfter(env, []byte{0}) {
+			if bytes.HasPrefix(kv, []byte("SSH_CONNECTION=")) && bytes.HasSuffix(kv, suffix) && processAlive(pid) {
+				out = append(out, pid)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// killStarted SIGKILLs what StartedPIDs finds, again and again until a
+// scan finds nothing (a dying shell may still fork) or the wait is over.
+func (s *Server) killStarted(wait time.Duration) {
+	deadline := time.Now().Add(wait)
+	for {
+		pids := s.StartedPIDs()
+		if len(pids) == 0 || time.Now().After(deadline) {
+			if len(pids) > 0 {
+				s.t.Logf("sshdtest: processes of %s still alive after %v: %v", s.Addr, wait, pids)
+			}
+			return
+		}
+		for _, p := range pids {
+			_ = syscall.Kill(p, syscall.SIGKILL)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

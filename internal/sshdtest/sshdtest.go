@@ -317,6 +317,12 @@ func (s *Server) stopListener() {
 	_ = cmd.Process.Kill()
 }
 
+// stop ends the server when its test ends: the listener, the sshd
+// processes of its connections and everything they started (login shells,
+// sshexec's helper, jobs in their own sessions), before t.TempDir's
+// cleanup removes the directory those processes write into. A helper
+// still creating its job directory while the directory is removed fails
+// the test with "directory not empty".
 func (s *Server) stop() {
 	pid := s.ListenerPID()
 	sessions := s.sessionPIDs(pid)
@@ -325,6 +331,7 @@ func (s *Server) stop() {
 		_ = syscall.Kill(p, syscall.SIGCONT)
 		_ = syscall.Kill(p, syscall.SIGKILL)
 	}
+	s.killStarted(5 * time.Second)
 	if s.t.Failed() {
 		if l := s.Log(); l != "" {
 			s.t.Logf("sshd log (%s):\n%s", s.Addr, l)

@@ -157,3 +157,31 @@ func TestSessionStateDirIsPrivate(t *testing.T) {
 		t.Fatalf("XDG_STATE_HOME on the server = %q, want %q", got, want)
 	}
 }
+
+// When the test ends, what the server's connections started must be gone
+// before t.TempDir's cleanup removes the server's directory: a helper that
+// still writes there fails the whole test ("directory not empty"). Here a
+// job in its own session, whose connection is still open, and a shell whose
+// connection closed, both write into the directory a moment after stop.
+func TestStopEndsWhatSessionsStarted(t *testing.T) {
+	s := Start(t)
+	c := dial(t, s)
+	late := filepath.Join(s.Dir, "late")
+	run(t, c, "setsid sh -c 'sleep 0.5; mkdir "+late+"-job' </dev/null >/dev/null 2>&1 &")
+	c2 := dial(t, s)
+	run(t, c2, "nohup sh -c 'sleep 0.5; mkdir "+late+"-shell' </dev/null >/dev/null 2>&1 &")
+	c2.Close()
+	if n := len(s.StartedPIDs()); n < 2 {
+		t.Fatalf("StartedPIDs finds %d processes, want the two sleeping shells", n)
+	}
+	s.stop()
+	if pids := s.StartedPIDs(); len(pids) != 0 {
+		t.Fatalf("processes of the server alive after stop: %v", pids)
+	}
+	time.Sleep(time.Second)
+	for _, p := range []string{late + "-job", late + "-shell"} {
+		if _, err := os.Stat(p); err == nil {
+			t.Fatalf("%s was created after the server stopped", p)
+		}
+	}
+}
