@@ -223,20 +223,33 @@ func (s *Server) StartedPIDs() []int {
 	return out
 }
 
-// killStarted SIGKILLs what StartedPIDs finds, again and again until a
-// scan finds nothing (a dying shell may still fork) or the wait is over.
-func (s *Server) killStarted(wait time.Duration) {
-	deadline := time.Now().Add(wait)
+// killStarted ends what StartedPIDs finds: SIGTERM first, so that a
+// login shell caught in the middle of its start-up files can run its exit
+// traps (pyenv's rehash holds a lock file under ~/.pyenv that it removes
+// on exit; a SIGKILLed rehash leaves it, and every later login on the
+// machine then waits a minute for it), then SIGKILL for what is left after
+// a grace period. It scans again and again until a scan finds nothing (a
+// dying shell may still fork) or wait is over.
+func (s *Server) killStarted(grace, wait time.Duration) {
+	start := time.Now()
+	termed := map[int]bool{}
 	for {
 		pids := s.StartedPIDs()
-		if len(pids) == 0 || time.Now().After(deadline) {
-			if len(pids) > 0 {
-				s.t.Logf("sshdtest: processes of %s still alive after %v: %v", s.Addr, wait, pids)
-			}
+		if len(pids) == 0 {
+			return
+		}
+		if time.Since(start) > wait {
+			s.t.Logf("sshdtest: processes of %s still alive after %v: %v", s.Addr, wait, pids)
 			return
 		}
 		for _, p := range pids {
-			_ = syscall.Kill(p, syscall.SIGKILL)
+			switch {
+			case !termed[p]:
+				termed[p] = true
+				_ = syscall.Kill(p, syscall.SIGTERM)
+			case time.Since(start) > grace:
+				_ = syscall.Kill(p, syscall.SIGKILL)
+			}
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

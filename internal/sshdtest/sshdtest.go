@@ -331,7 +331,7 @@ func (s *Server) stop() {
 		_ = syscall.Kill(p, syscall.SIGCONT)
 		_ = syscall.Kill(p, syscall.SIGKILL)
 	}
-	s.killStarted(5 * time.Second)
+	s.killStarted(time.Second, 5*time.Second)
 	if s.t.Failed() {
 		if l := s.Log(); l != "" {
 			s.t.Logf("sshd log (%s):\n%s", s.Addr, l)

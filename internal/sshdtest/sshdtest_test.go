@@ -163,6 +163,8 @@ func TestSessionStateDirIsPrivate(t *testing.T) {
 // still writes there fails the whole test ("directory not empty"). Here a
 // job in its own session, whose connection is still open, and a shell whose
 // connection closed, both write into the directory a moment after stop.
+// They are terminated before they are killed: a third shell removes its
+// lock file when terminated, and must have done so.
 func TestStopEndsWhatSessionsStarted(t *testing.T) {
 	s := Start(t)
 	c := dial(t, s)
@@ -170,13 +172,23 @@ func TestStopEndsWhatSessionsStarted(t *testing.T) {
 	run(t, c, "setsid sh -c 'sleep 0.5; mkdir "+late+"-job' </dev/null >/dev/null 2>&1 &")
 	c2 := dial(t, s)
 	run(t, c2, "nohup sh -c 'sleep 0.5; mkdir "+late+"-shell' </dev/null >/dev/null 2>&1 &")
+	// A shell that removes its lock file when terminated, as pyenv's
+	// rehash does in a login shell's start-up: it must get the chance.
+	lock := filepath.Join(s.Dir, "lock")
+	run(t, c2, "nohup sh -c 'trap \"rm -f "+lock+"; exit 0\" TERM; : >"+lock+"; while :; do sleep 0.05; done' </dev/null >/dev/null 2>&1 &")
 	c2.Close()
-	if n := len(s.StartedPIDs()); n < 2 {
-		t.Fatalf("StartedPIDs finds %d processes, want the two sleeping shells", n)
+	if n := len(s.StartedPIDs()); n < 3 {
+		t.Fatalf("StartedPIDs finds %d processes, want the three shells", n)
+	}
+	if _, err := os.Stat(lock); err != nil {
+		t.Fatal(err)
 	}
 	s.stop()
 	if pids := s.StartedPIDs(); len(pids) != 0 {
 		t.Fatalf("processes of the server alive after stop: %v", pids)
+	}
+	if _, err := os.Stat(lock); err == nil {
+		t.Fatal("stop killed a shell before it could remove its lock file")
 	}
 	time.Sleep(time.Second)
 	for _, p := range []string{late + "-job", late + "-shell"} {
