@@ -162,26 +162,32 @@ func TestSessionStateDirIsPrivate(t *testing.T) {
 // before t.TempDir's cleanup removes the server's directory: a helper that
 // still writes there fails the whole test ("directory not empty"). Here a
 // job in its own session, whose connection is still open, and a shell whose
-// connection closed, both write into the directory a moment after stop.
-// They are terminated before they are killed: a third shell removes its
-// lock file when terminated, and must have done so.
+// connection closed wait for a go file, then write into the directory: the
+// go comes after stop. They are terminated before they are killed: a third
+// shell removes its lock file when terminated, and must have done so.
 func TestStopEndsWhatSessionsStarted(t *testing.T) {
 	s := Start(t)
 	c := dial(t, s)
-	late := filepath.Join(s.Dir, "late")
-	run(t, c, "setsid sh -c 'sleep 0.5; mkdir "+late+"-job' </dev/null >/dev/null 2>&1 &")
+	late, goFile := filepath.Join(s.Dir, "late"), filepath.Join(s.Dir, "go")
+	wait := "until [ -e " + goFile + " ]; do sleep 0.05; done; "
+	run(t, c, "setsid sh -c '"+wait+"mkdir "+late+"-job' </dev/null >/dev/null 2>&1 &")
 	c2 := dial(t, s)
-	run(t, c2, "nohup sh -c 'sleep 0.5; mkdir "+late+"-shell' </dev/null >/dev/null 2>&1 &")
+	run(t, c2, "nohup sh -c '"+wait+"mkdir "+late+"-shell' </dev/null >/dev/null 2>&1 &")
 	// A shell that removes its lock file when terminated, as pyenv's
 	// rehash does in a login shell's start-up: it must get the chance.
 	lock := filepath.Join(s.Dir, "lock")
 	run(t, c2, "nohup sh -c 'trap \"rm -f "+lock+"; exit 0\" TERM; : >"+lock+"; while :; do sleep 0.05; done' </dev/null >/dev/null 2>&1 &")
 	c2.Close()
+	for i := 0; ; i++ {
+		if _, err := os.Stat(lock); err == nil {
+			break
+		} else if i == 500 {
+			t.Fatalf("the lock shell did not start: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if n := len(s.StartedPIDs()); n < 3 {
 		t.Fatalf("StartedPIDs finds %d processes, want the three shells", n)
-	}
-	if _, err := os.Stat(lock); err != nil {
-		t.Fatal(err)
 	}
 	s.stop()
 	if pids := s.StartedPIDs(); len(pids) != 0 {
@@ -190,7 +196,10 @@ func TestStopEndsWhatSessionsStarted(t *testing.T) {
 	if _, err := os.Stat(lock); err == nil {
 		t.Fatal("stop killed a shell before it could remove its lock file")
 	}
-	time.Sleep(time.Second)
+	if err := os.WriteFile(goFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
 	for _, p := range []string{late + "-job", late + "-shell"} {
 		if _, err := os.Stat(p); err == nil {
 			t.Fatalf("%s was created after the server stopped", p)
