@@ -253,17 +253,31 @@ if [ ! -s "$d/exit" ] && palive "$p"; then ctl; echo golive:followfail >&3; exit
 // offsets until process pid (a shell word) is gone, or just the rest when
 // the job already ended. tail's own complaints are dropped (stderr carries
 // the job's stderr); a failed tail is reported as followfail.
+//
+// GNU tail writes through stdio with the pipe's 4 KiB buffer, so a job
+// printing fast reaches sshd, and golive, in 4 KiB pieces. Under stdbuf
+// (coreutils, like tail) it writes up to tailBuffer at once while it is
+// behind, and still flushes as soon as it has caught up with the file, so
+// a line the job prints shows as promptly as before. sshd then sends
+// larger packets: fewer to encrypt, decrypt and dispatch on both ends
+// (docs/performance.md). A host whose stdbuf is missing or does not run
+// gets tail as it is.
 func tailBoth(outFrom, errFrom int64, pid string) string {
-	return fmt.Sprintf(`if [ -s "$d/exit" ]; then
-  tail -c +%[1]d "$d/out" 2>/dev/null; o=$?; tail -c +%[2]d "$d/err" >&3 2>/dev/null; e=$?
+	return fmt.Sprintf(`tb=; stdbuf -o %[4]d true 2>/dev/null && tb="stdbuf -o %[4]d"
+if [ -s "$d/exit" ]; then
+  $tb tail -c +%[1]d "$d/out" 2>/dev/null; o=$?; $tb tail -c +%[2]d "$d/err" >&3 2>/dev/null; e=$?
 else
-  tail -s 0.005 -c +%[2]d --pid=%[3]s -f "$d/err" >&3 2>/dev/null & e=$!
-  tail -s 0.005 -c +%[1]d --pid=%[3]s -f "$d/out" 2>/dev/null; o=$?
+  $tb tail -s 0.005 -c +%[2]d --pid=%[3]s -f "$d/err" >&3 2>/dev/null & e=$!
+  $tb tail -s 0.005 -c +%[1]d --pid=%[3]s -f "$d/out" 2>/dev/null; o=$?
   wait $e; e=$?
 fi
 if [ $o != 0 ] || [ $e != 0 ]; then ctl; echo golive:followfail >&3; exit 0; fi
-`, outFrom+1, errFrom+1, pid)
+`, outFrom+1, errFrom+1, pid, tailBuffer)
 }
+
+// tailBuffer is the stdout buffer tail gets under stdbuf: two pipe-fulls,
+// so that sshd finds a full packet's worth whenever tail is behind.
+const tailBuffer = 128 << 10
 
 // controlTrailer reports the end of a job: the sizes of out and err, when
 // the job started and ended, its exit record and the cancel/timeout
