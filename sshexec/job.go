@@ -261,14 +261,18 @@ if [ ! -s "$d/exit" ] && palive "$p"; then ctl; echo golive:followfail >&3; exit
 // a line the job prints shows as promptly as before. sshd then sends
 // larger packets: fewer to encrypt, decrypt and dispatch on both ends
 // (docs/performance.md). A host whose stdbuf is missing or does not run
-// gets tail as it is.
+// gets tail as it is. The choice is a function, tl, not a variable
+// expanded unquoted: over SSH this script runs in the user's login
+// shell, and zsh does not split "$tb" into words (it would look for a
+// command named "stdbuf -o ...").
 func tailBoth(outFrom, errFrom int64, pid string) string {
-	return fmt.Sprintf(`tb=; stdbuf -o %[4]d true 2>/dev/null && tb="stdbuf -o %[4]d"
+	return fmt.Sprintf(`tl() { tail "$@"; }
+stdbuf -o %[4]d true >/dev/null 2>&1 && tl() { stdbuf -o %[4]d tail "$@"; }
 if [ -s "$d/exit" ]; then
-  $tb tail -c +%[1]d "$d/out" 2>/dev/null; o=$?; $tb tail -c +%[2]d "$d/err" >&3 2>/dev/null; e=$?
+  tl -c +%[1]d "$d/out" 2>/dev/null; o=$?; tl -c +%[2]d "$d/err" >&3 2>/dev/null; e=$?
 else
-  $tb tail -s 0.005 -c +%[2]d --pid=%[3]s -f "$d/err" >&3 2>/dev/null & e=$!
-  $tb tail -s 0.005 -c +%[1]d --pid=%[3]s -f "$d/out" 2>/dev/null; o=$?
+  tl -s 0.005 -c +%[2]d --pid=%[3]s -f "$d/err" >&3 2>/dev/null & e=$!
+  tl -s 0.005 -c +%[1]d --pid=%[3]s -f "$d/out" 2>/dev/null; o=$?
   wait $e; e=$?
 fi
 if [ $o != 0 ] || [ $e != 0 ]; then ctl; echo golive:followfail >&3; exit 0; fi

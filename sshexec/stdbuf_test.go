@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -56,4 +57,66 @@ func TestFollowerUsesStdbuf(t *testing.T) {
 func TestFollowerWithoutWorkingStdbuf(t *testing.T) {
 	fakeStdbuf(t, `echo "stdbuf: failed to find 'libstdbuf.so'" >&2; exit 125`)
 	followBig(t)
+}
+
+// Over SSH the follower's script runs in the user's login shell, which
+// may be bash or zsh, and zsh does not split an unquoted variable into
+// words: tailBoth's choice of stdbuf must work in each shell this machine
+// has, for a job that has ended and for one still writing. (zsh is tried
+// where it is installed.)
+func TestTailBothInShells(t *testing.T) {
+	if _, err := exec.LookPath("stdbuf"); err != nil {
+		t.Skip("no stdbuf on this machine")
+	}
+	for _, name := range []string{"sh", "bash", "zsh"} {
+		sh, err := exec.LookPath(name)
+		if err != nil {
+			t.Logf("%s is not installed: not tried", name)
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Run("ended", func(t *testing.T) { tailBothIn(t, sh, true) })
+			t.Run("running", func(t *testing.T) { tailBothIn(t, sh, false) })
+		})
+	}
+}
+
+// tailBothIn runs tailBoth under shell sh on a job directory: one whose
+// job has ended (exit record there), or one whose writer still appends a
+// line to out and to err, and checks both streams arrive whole.
+func tailBothIn(t *testing.T, sh string, ended bool) {
+	d := t.TempDir()
+	for name, text := range map[string]string{"out": "early\n", "err": "early-err\n"} {
+		if err := os.WriteFile(filepath.Join(d, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writer := exec.Command("/bin/sh", "-c", "sleep 0.3; echo late >>\"$0/out\"; echo late-err >>\"$0/err\"", d)
+	if ended {
+		writer = exec.Command("/bin/sh", "-c", "echo late >>\"$0/out\"; echo late-err >>\"$0/err\"; echo '0 -' >\"$0/exit\"", d)
+		if err := writer.Run(); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		if err := writer.Start(); err != nil {
+			t.Fatal(err)
+		}
+		waited := make(chan error, 1)
+		go func() { waited <- writer.Wait() }() // tail --pid waits for the zombie to go
+		t.Cleanup(func() { <-waited })
+	}
+	script := "d=" + shq(d) + "\nexec 3>&2\nctl() { :; }\n" +
+		tailBoth(0, 0, strconv.Itoa(writer.Process.Pid)) + "echo golive:done >&3\n"
+	var stdout, stderr strings.Builder
+	cmd := exec.Command(sh, "-c", script)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s: %v (stderr %q)", sh, err, stderr.String())
+	}
+	if got, want := stdout.String(), "early\nlate\n"; got != want {
+		t.Errorf("%s: stdout %q, want %q", sh, got, want)
+	}
+	if got, want := stderr.String(), "early-err\nlate-err\ngolive:done\n"; got != want {
+		t.Errorf("%s: stderr %q, want %q", sh, got, want)
+	}
 }
