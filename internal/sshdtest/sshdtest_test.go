@@ -165,18 +165,21 @@ func TestSessionStateDirIsPrivate(t *testing.T) {
 // connection closed wait for a go file, then write into the directory: the
 // go comes after stop. They are terminated before they are killed: a third
 // shell removes its lock file when terminated, and must have done so.
+// Every shell gives up after a minute, so that a failing stop (or a
+// mutation run of this test) does not leave them looping on the machine
+// for ever once the directory is gone.
 func TestStopEndsWhatSessionsStarted(t *testing.T) {
 	s := Start(t)
 	c := dial(t, s)
 	late, goFile := filepath.Join(s.Dir, "late"), filepath.Join(s.Dir, "go")
-	wait := "until [ -e " + goFile + " ]; do sleep 0.05; done; "
+	wait := "k=0; until [ -e " + goFile + " ] || [ $k -ge 1200 ]; do sleep 0.05; k=$((k+1)); done; "
 	run(t, c, "setsid sh -c '"+wait+"mkdir "+late+"-job' </dev/null >/dev/null 2>&1 &")
 	c2 := dial(t, s)
 	run(t, c2, "nohup sh -c '"+wait+"mkdir "+late+"-shell' </dev/null >/dev/null 2>&1 &")
 	// A shell that removes its lock file when terminated, as pyenv's
 	// rehash does in a login shell's start-up: it must get the chance.
 	lock := filepath.Join(s.Dir, "lock")
-	run(t, c2, "nohup sh -c 'trap \"rm -f "+lock+"; exit 0\" TERM; : >"+lock+"; while :; do sleep 0.05; done' </dev/null >/dev/null 2>&1 &")
+	run(t, c2, "nohup sh -c 'trap \"rm -f "+lock+"; exit 0\" TERM; : >"+lock+"; k=0; while [ $k -lt 1200 ]; do sleep 0.05; k=$((k+1)); done' </dev/null >/dev/null 2>&1 &")
 	c2.Close()
 	for i := 0; ; i++ {
 		if _, err := os.Stat(lock); err == nil {
