@@ -197,13 +197,19 @@ func processAlive(pid int) bool {
 	return len(f) > 0 && f[0] != "Z"
 }
 
+// serverEnv names the variable every session of a Server carries (sshd
+// SetEnv), set to the server's directory: unique per server, so a process
+// that carries it was started by this server's connections, whatever port
+// another server took since.
+const serverEnv = "SSHDTEST_SERVER"
+
 // StartedPIDs lists the live processes that this server's connections
-// started, found by the SSH_CONNECTION sshd puts in every session's
-// environment ("client-ip client-port server-ip server-port"). Unlike
-// SessionCommands it also finds what left the session's process tree:
-// jobs started under setsid whose shell has exited are children of init.
+// started, found by serverEnv in their environment. Unlike SessionCommands
+// it also finds what left the session's process tree: jobs started under
+// setsid whose shell has exited are children of init. (sudo's env_reset
+// drops the variable: a job run as root through sudo is not found.)
 func (s *Server) StartedPIDs() []int {
-	suffix := []byte(" " + s.Host + " " + strconv.Itoa(s.Port) + "\x00")
+	want := []byte(serverEnv + "=" + s.Dir + "\x00")
 	var out []int
 	for pid, p := range readProcs() {
 		if pid == os.Getpid() || p.comm == "sshd" {
@@ -214,7 +220,7 @@ func (s *Server) StartedPIDs() []int {
 			continue
 		}
 		for _, kv := range bytes.SplitAfter(env, []byte{0}) {
-			if bytes.HasPrefix(kv, []byte("SSH_CONNECTION=")) && bytes.HasSuffix(kv, suffix) && processAlive(pid) {
+			if bytes.Equal(kv, want) && processAlive(pid) {
 				out = append(out, pid)
 				break
 			}
@@ -223,16 +229,21 @@ func (s *Server) StartedPIDs() []int {
 	return out
 }
 
-// killStarted ends what StartedPIDs finds: SIGTERM first, so that a
-// login shell caught in the middle of its start-up files can run its exit
-// traps (pyenv's rehash holds a lock file under ~/.pyenv that it removes
-// on exit; a SIGKILLed rehash leaves it, and every later login on the
-// machine then waits a minute for it), then SIGKILL for what is left after
-// a grace period. It scans again and again until a scan finds nothing (a
-// dying shell may still fork) or wait is over.
-func (s *Server) killStarted(grace, wait time.Duration) {
+// killStarted ends what StartedPIDs finds, without hurting the machine's
+// own files. A login shell still reading its start-up files is left to
+// finish them for up to settle: root's .bashrc here runs `pyenv init`,
+// whose rehash takes a lock file under ~/.pyenv; a rehash signalled
+// between creating the lock and setting its exit trap leaves it behind, and
+// every later login on the machine then waits a minute for it (seen with
+// SIGTERM and with SIGKILL). Such a shell is one whose program is a shell
+// other than /bin/sh (bash, zsh...): golive's commands, the tests' and the
+// login shell once it has started them run under /bin/sh. Everything else
+// gets SIGTERM at once, and SIGKILL after grace; after settle the login
+// shells too. It scans again and again until a scan finds nothing (a dying
+// shell may still fork) or wait is over.
+func (s *Server) killStarted(settle, grace, wait time.Duration) {
 	start := time.Now()
-	termed := map[int]bool{}
+	termed := map[int]time.Time{}
 	for {
 		pids := s.StartedPIDs()
 		if len(pids) == 0 {
@@ -243,14 +254,32 @@ func (s *Server) killStarted(grace, wait time.Duration) {
 			return
 		}
 		for _, p := range pids {
+			at, ok := termed[p]
 			switch {
-			case !termed[p]:
-				termed[p] = true
+			case !ok && (time.Since(start) > settle || !loginShell(p)):
+				termed[p] = time.Now()
 				_ = syscall.Kill(p, syscall.SIGTERM)
-			case time.Since(start) > grace:
+			case ok && time.Since(at) > grace:
 				_ = syscall.Kill(p, syscall.SIGKILL)
 			}
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// loginShell reports whether process pid runs a shell other than /bin/sh:
+// a login shell still reading its start-up files, or a script of them.
+func loginShell(pid int) bool {
+	exe, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(pid), "exe"))
+	if err != nil {
+		return false
+	}
+	if sh, err := filepath.EvalSymlinks("/bin/sh"); err == nil && sh == exe {
+		return false
+	}
+	switch filepath.Base(exe) {
+	case "bash", "zsh", "fish", "ksh", "mksh", "tcsh", "csh":
+		return true
+	}
+	return false
 }

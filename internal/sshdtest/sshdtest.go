@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -210,11 +211,26 @@ func (s *Server) writeConfig() error {
 		"LogLevel ERROR",
 		"AllowTcpForwarding yes",
 	}
-	// Jobs that tests run on this server keep their files (sshexec's job
-	// directories) under the server's own directory, not in the real
-	// user's ~/.local/state: a test must not litter the machine it runs on.
-	// A Config("SetEnv ...") line comes first and wins.
-	lines = append(lines, "SetEnv XDG_STATE_HOME="+filepath.Join(s.Dir, "state"))
+	// sshd takes the first SetEnv line only: the test's own (Config) are
+	// merged into one with the server's. Jobs that tests run on this
+	// server keep their files (sshexec's job directories) under the
+	// server's own directory, not in the real user's ~/.local/state (a test
+	// must not litter the machine it runs on), unless the test names its
+	// own XDG_STATE_HOME; and every session carries serverEnv, by which
+	// stop finds what the server's connections started.
+	var env, extra []string
+	for _, l := range s.opts.extra {
+		if f := strings.Fields(l); len(f) > 0 && strings.EqualFold(f[0], "SetEnv") {
+			env = append(env, f[1:]...)
+			continue
+		}
+		extra = append(extra, l)
+	}
+	if !slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, "XDG_STATE_HOME=") }) {
+		env = append(env, "XDG_STATE_HOME="+filepath.Join(s.Dir, "state"))
+	}
+	env = append(env, serverEnv+"="+s.Dir)
+	lines = append(lines, "SetEnv "+strings.Join(env, " "))
 	if s.HostCert != nil {
 		lines = append(lines, "HostCertificate "+s.HostKeyPath+"-cert.pub")
 	}
@@ -222,7 +238,7 @@ func (s *Server) writeConfig() error {
 		lines = append(lines, "MaxSessions "+strconv.Itoa(s.opts.maxSessions))
 	}
 	// sshd takes the first value for most keywords: extra lines come first.
-	lines = append(append([]string{}, s.opts.extra...), lines...)
+	lines = append(extra, lines...)
 	return os.WriteFile(s.cfgPath, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
 }
 
@@ -331,7 +347,7 @@ func (s *Server) stop() {
 		_ = syscall.Kill(p, syscall.SIGCONT)
 		_ = syscall.Kill(p, syscall.SIGKILL)
 	}
-	s.killStarted(time.Second, 5*time.Second)
+	s.killStarted(5*time.Second, time.Second, 10*time.Second)
 	if s.t.Failed() {
 		if l := s.Log(); l != "" {
 			s.t.Logf("sshd log (%s):\n%s", s.Addr, l)

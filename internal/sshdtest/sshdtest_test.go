@@ -180,14 +180,24 @@ func TestStopEndsWhatSessionsStarted(t *testing.T) {
 	// rehash does in a login shell's start-up: it must get the chance.
 	lock := filepath.Join(s.Dir, "lock")
 	run(t, c2, "nohup sh -c 'trap \"rm -f "+lock+"; exit 0\" TERM; : >"+lock+"; k=0; while [ $k -lt 1200 ]; do sleep 0.05; k=$((k+1)); done' </dev/null >/dev/null 2>&1 &")
+	// A login shell's start-up (bash here) holding a lock with no trap,
+	// as pyenv's rehash does for a moment: it is left to finish.
+	startup := filepath.Join(s.Dir, "startup-lock")
+	// (It waits in bash itself, on a FIFO nobody writes: a child it
+	// waited for would be terminated, and bash would go on to remove the
+	// lock.)
+	fifo := filepath.Join(s.Dir, "fifo")
+	run(t, c2, "nohup bash -c 'mkfifo "+fifo+"; : >"+startup+"; read -t 1 <>"+fifo+"; rm -f "+startup+"' </dev/null >/dev/null 2>&1 &")
 	c2.Close()
-	for i := 0; ; i++ {
-		if _, err := os.Stat(lock); err == nil {
-			break
-		} else if i == 500 {
-			t.Fatalf("the lock shell did not start: %v", err)
+	for _, f := range []string{lock, startup} {
+		for i := 0; ; i++ {
+			if _, err := os.Stat(f); err == nil {
+				break
+			} else if i == 500 {
+				t.Fatalf("the shell that makes %s did not start: %v", f, err)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	if n := len(s.StartedPIDs()); n < 3 {
 		t.Fatalf("StartedPIDs finds %d processes, want the three shells", n)
@@ -198,6 +208,9 @@ func TestStopEndsWhatSessionsStarted(t *testing.T) {
 	}
 	if _, err := os.Stat(lock); err == nil {
 		t.Fatal("stop killed a shell before it could remove its lock file")
+	}
+	if _, err := os.Stat(startup); err == nil {
+		t.Fatal("stop signalled a login shell still in its start-up, which left its lock file")
 	}
 	if err := os.WriteFile(goFile, nil, 0o600); err != nil {
 		t.Fatal(err)
