@@ -156,7 +156,7 @@ done
 // helperCmd starts the helper under /bin/sh with the jobs directory (a
 // shell word, expanded by the login shell) and the nonce.
 func helperCmd(root, nonce string) string {
-	return "exec /bin/sh -c " + shq(helperScript) + " golive-helper " + root + " " + nonce
+	return shellPrefix + shq(helperScript) + " golive-helper " + root + " " + nonce
 }
 
 // launchRequest frames a launch for the helper. The caller clears it

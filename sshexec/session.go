@@ -17,8 +17,9 @@ import (
 // sshd's MaxSessions reached, often by sessions still closing).
 const openRetries = 10
 
-// exec implements transport: it runs cmd in a new session (no PTY) on the
-// shared connection, at most MaxSessions at a time.
+// exec implements transport: it runs cmd with /bin/sh (posixShell) in a
+// new session (no PTY) on the shared connection, at most MaxSessions at a
+// time.
 func (c *Client) exec(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	l, err := c.current()
 	if err != nil {
@@ -55,7 +56,7 @@ func (c *Client) exec(ctx context.Context, cmd string, stdin io.Reader, stdout, 
 			return -1, fmt.Errorf("run on %s: %w", c.Name(), err)
 		}
 	}
-	if err := sess.Start(cmd); err != nil {
+	if err := sess.Start(posixShell(cmd)); err != nil {
 		return -1, c.sessionErr(ctx, l, err)
 	}
 	if in != nil {

@@ -63,7 +63,7 @@ func (c *Client) start(ctx context.Context, cmd string) (*stream, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if err := sess.Start(cmd); err != nil {
+	if err := sess.Start(posixShell(cmd)); err != nil {
 		sess.Close()
 		release()
 		return nil, c.sessionErr(ctx, l, err)
