@@ -154,9 +154,12 @@ done
 `
 
 // helperCmd starts the helper under /bin/sh with the jobs directory (a
-// shell word, expanded by the login shell) and the nonce.
+// shell word with POSIX expansions) and the nonce as its arguments. They
+// are set inside the quoted script, so that /bin/sh expands root: the
+// login shell that runs this command (see posixShell) sees only a quoted
+// string and a plain word, which fish or csh parse too.
 func helperCmd(root, nonce string) string {
-	return shellPrefix + shq(helperScript) + " golive-helper " + root + " " + nonce
+	return shellPrefix + shq("set -- "+root+" "+nonce+"\n"+helperScript) + " golive-helper"
 }
 
 // launchRequest frames a launch for the helper. The caller clears it

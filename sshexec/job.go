@@ -261,10 +261,9 @@ if [ ! -s "$d/exit" ] && palive "$p"; then ctl; echo golive:followfail >&3; exit
 // a line the job prints shows as promptly as before. sshd then sends
 // larger packets: fewer to encrypt, decrypt and dispatch on both ends
 // (docs/performance.md). A host whose stdbuf is missing or does not run
-// gets tail as it is. The choice is a function, tl, not a variable
-// expanded unquoted: over SSH this script runs in the user's login
-// shell, and zsh does not split "$tb" into words (it would look for a
-// command named "stdbuf -o ...").
+// gets tail as it is. The choice is a function, tl, rather than a
+// variable holding the prefix, which would rely on word splitting (zsh,
+// once the login shell that ran these scripts, does none).
 func tailBoth(outFrom, errFrom int64, pid string) string {
 	return fmt.Sprintf(`tl() { tail "$@"; }
 stdbuf -o %[4]d true >/dev/null 2>&1 && tl() { stdbuf -o %[4]d tail "$@"; }
