@@ -136,6 +136,10 @@ type OutputLine struct {
 	// Offset is the byte offset in the job's stream just after this line,
 	// so that a resumed run asks the host only for what it has not seen.
 	Offset int64 `json:"o,omitempty"`
+	// Cont: Text goes on the previous line of this stream, delivered
+	// before its end arrived ("Applying app.0001..." then " OK"); readers
+	// show the two as one line.
+	Cont bool `json:"c,omitempty"`
 }
 
 // ExitInfo is how a step attempt ended.

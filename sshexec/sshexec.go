@@ -69,7 +69,7 @@ func (s Stream) String() string {
 // progress update is split into its own lines, invalid UTF-8 is replaced, and
 // a line longer than MaxLineBytes is cut into pieces. A line still being
 // written (no newline yet) is delivered as it is after a quiet second, and
-// its rest arrives as another Line.
+// its rest arrives as another Line marked Cont.
 //
 // Lines arrive in batches (see Executor.Run), and the Texts of one batch
 // usually share one string's memory: keeping one Line's Text keeps its
@@ -78,8 +78,13 @@ func (s Stream) String() string {
 // clone their Texts (strings.Clone).
 type Line struct {
 	Stream Stream
-	Text   string
-	Time   time.Time
+	// Cont: Text goes on the previous Line of this stream, which was
+	// delivered before its end arrived (after a quiet second: Django's
+	// "Applying app.0001..." and then " OK"). Shown joined, it reads as
+	// the one line the command printed.
+	Cont bool
+	Text string
+	Time time.Time
 	// Offset is the byte offset in the job's stream file just after this
 	// line (after its "\r" when it ended with "\r\n"); pass the last one
 	// seen to Attach to continue from there.
