@@ -23,6 +23,19 @@ import (
 // conversion for the whole write), and only a line that began in an
 // earlier write (the carry buffer) or was cut at MaxLineBytes has a
 // string of its own.
+//
+// Continuations: a partial line delivered after a quiet second
+// (firePartial) leaves the splitter in partial (the line's end has not
+// been seen) and cont (the next Line carries text of that same line). The
+// first Line delivered after it, if any text comes before the line's
+// break, has Cont set: the rest (" OK"), a second partial ("b..."), the
+// first piece cut at MaxLineBytes, or the first line a "\r" ends. A break
+// straight after the partial ends it with no Line and clears cont.
+// Resuming (prime) after a byte that is no break means the line before
+// the offset was delivered in part, so both are set. That byte may also
+// end a piece cut at MaxLineBytes, which cannot be told apart from a
+// partial: a resume there marks the next piece Cont too (readers join
+// it, which is what the pieces were anyway).
 type splitter struct {
 	mu     sync.Mutex // Write and the quiet timer
 	stream Stream
@@ -42,6 +55,7 @@ type splitter struct {
 	quiet   time.Duration
 	timer   *time.Timer
 	partial bool // the last Line was such a partial one
+	cont    bool // the next Line continues a line delivered in part
 	stopped bool
 }
 
@@ -61,9 +75,9 @@ func (s *splitter) firePartial() {
 	if s.stopped || len(s.buf) == 0 {
 		return
 	}
-	if s.emit([]Line{{Stream: s.stream, Text: text(s.buf), Time: s.now(), Offset: s.off}}) == nil {
+	if s.emit([]Line{{Stream: s.stream, Cont: s.cont, Text: text(s.buf), Time: s.now(), Offset: s.off}}) == nil {
 		s.buf = s.buf[:0]
-		s.partial = true
+		s.partial, s.cont = true, true
 	}
 }
 
@@ -113,6 +127,10 @@ func (s *splitter) Write(p []byte) (int, error) {
 	defer s.armPartial()
 	if s.prime {
 		s.cr = p[0] == '\r'
+		if p[0] != '\n' && p[0] != '\r' {
+			// The line before the offset was delivered in part.
+			s.partial, s.cont = true, true
+		}
 		s.prime = false
 		p = p[1:]
 	}
@@ -174,7 +192,7 @@ func (s *splitter) Write(p []byte) (int, error) {
 		p = p[i+1:]
 		if !carried && i == 0 && s.partial {
 			// The end of a line already delivered in part.
-			s.partial = false
+			s.partial, s.cont = false, false
 			s.cr = c == '\r'
 			continue
 		}
@@ -193,6 +211,12 @@ func (s *splitter) Write(p []byte) (int, error) {
 	}
 	if len(b.lines) == 0 {
 		return n, nil
+	}
+	if s.cont {
+		// cont is still set only if no break ended the partial line:
+		// the first line of this write is its rest (or more of it).
+		b.lines[0].Cont = true
+		s.cont = false
 	}
 	return n, s.emit(b.lines)
 }
@@ -299,8 +323,9 @@ func (s *splitter) flush() error {
 	if len(s.buf) == 0 {
 		return nil
 	}
-	err := s.emit([]Line{{Stream: s.stream, Text: text(s.buf), Time: s.now(), Offset: s.off}})
+	err := s.emit([]Line{{Stream: s.stream, Cont: s.cont, Text: text(s.buf), Time: s.now(), Offset: s.off}})
 	s.buf = s.buf[:0]
+	s.cont = false
 	return err
 }
 
