@@ -13,8 +13,9 @@ import (
 // forbidden pattern, never the lines themselves.
 //
 // Feed it every stdout and stderr line with Line (golive's own info lines
-// are not the command's output and should not be fed), then call Result
-// with how the run ended. A Checker is not safe for concurrent use.
+// are not the command's output and should not be fed), or a session's
+// output batches with Output, then call Result with how the run ended. A
+// Checker is not safe for concurrent use.
 type Checker struct {
 	exit     []int
 	match    []*pattern
@@ -24,6 +25,17 @@ type Checker struct {
 	// reported as a failure rather than ignored, so a typo never passes.
 	broken []string
 	lines  int64
+	// last holds, per stream, the last line Output fed and its number:
+	// what a Cont line completes. Its texts may share a block of output
+	// until own copies them.
+	last []lastLine
+}
+
+// lastLine is a stream's last line, as Output joined it.
+type lastLine struct {
+	stream Stream
+	text   string
+	n      int64
 }
 
 // pattern is one compiled expectation and what it has seen so far.
@@ -78,6 +90,68 @@ func (c *Checker) Line(text string) {
 		if p.line == 0 && p.re.MatchString(text) {
 			p.line = c.lines
 		}
+	}
+}
+
+// Output feeds a batch of output lines as a session records them:
+// golive's own info lines are skipped, and a Cont line completes the last
+// line of its stream, which is then checked again whole, as if it had
+// come in one piece (a pattern that matched only its start no longer
+// counts; one that matches the whole line does, at that line's number).
+// A Cont line with no line of its stream before it is checked as a line.
+func (c *Checker) Output(lines []OutputLine) {
+	for i := range lines {
+		l := &lines[i]
+		if l.Stream == StreamInfo {
+			continue
+		}
+		k := c.lastOf(l.Stream)
+		if l.Cont && k >= 0 {
+			p := &c.last[k]
+			p.text += l.Text
+			c.recheck(p.text, p.n)
+			continue
+		}
+		c.Line(l.Text)
+		if k < 0 {
+			c.last = append(c.last, lastLine{stream: l.Stream})
+			k = len(c.last) - 1
+		}
+		c.last[k].text, c.last[k].n = l.Text, c.lines
+	}
+}
+
+// lastOf returns the index of stream's entry in c.last, or -1.
+func (c *Checker) lastOf(stream Stream) int {
+	for k := range c.last {
+		if c.last[k].stream == stream {
+			return k
+		}
+	}
+	return -1
+}
+
+// recheck checks line n again, now reading text: a pattern first matched
+// there is kept only if it still matches, and one that never matched
+// matches there if it now does.
+func (c *Checker) recheck(text string, n int64) {
+	for _, ps := range [2][]*pattern{c.match, c.notMatch} {
+		for _, p := range ps {
+			switch {
+			case p.line == n && !p.re.MatchString(text):
+				p.line = 0
+			case p.line == 0 && p.re.MatchString(text):
+				p.line = n
+			}
+		}
+	}
+}
+
+// own gives the kept last lines memory of their own, so that they hold no
+// block of output while the attempt is not streaming.
+func (c *Checker) own() {
+	for k := range c.last {
+		c.last[k].text = strings.Clone(c.last[k].text)
 	}
 }
 

@@ -159,19 +159,20 @@ func decodeOutput(rec []byte, ev *Event) bool {
 		if r.skip(`,"o":`) {
 			off = r.int()
 		}
+		cont := r.skip(`,"c":true`)
 		r.lit(`,"x":[`)
-		n := 0
+		start := len(lines)
 		for !r.bad && !r.peek("]") {
-			if n > 0 {
+			if len(lines) > start {
 				r.lit(",")
 			}
 			lines = append(lines, OutputLine{Time: t, Stream: s, Text: r.str()})
-			n++
 		}
 		r.lit("]}")
-		if n == 0 {
+		if len(lines) == start {
 			r.bad = true // an empty run: json decides what it means
 		} else {
+			lines[start].Cont = cont
 			lines[len(lines)-1].Offset = off
 		}
 	}

@@ -29,7 +29,8 @@ func TestDecodeOutputMatchesJSON(t *testing.T) {
 			Step: randText(), Attempt: rng.IntN(3), Prev: randText()}
 		for n := 1 + rng.IntN(6); n > 0; n-- {
 			ev.Lines = append(ev.Lines, OutputLine{Time: t0.Add(time.Duration(rng.Int64N(1e12))),
-				Stream: streams[rng.IntN(len(streams))], Text: randText(), Offset: rng.Int64N(3) * rng.Int64N(1<<50)})
+				Stream: streams[rng.IntN(len(streams))], Text: randText(), Offset: rng.Int64N(3) * rng.Int64N(1<<50),
+				Cont: rng.IntN(4) == 0})
 		}
 		rec, ok := appendOutputEvent(nil, &ev)
 		if !ok {
@@ -39,7 +40,7 @@ func TestDecodeOutputMatchesJSON(t *testing.T) {
 		mut := rng.IntN(2) == 0
 		if mut {
 			k := rng.IntN(len(rec))
-			rec[k] = `{}[]",:\0123456789-.eE tx`[rng.IntN(25)]
+			rec[k] = `{}[]",:\0123456789-.eE txcrufl`[rng.IntN(30)]
 			mutated++
 		}
 		var got, want Event
@@ -71,6 +72,8 @@ func FuzzDecodeOutput(f *testing.F) {
 		{{Time: t0, Stream: StreamStdout, Text: "hello", Offset: 6}},
 		{{Time: t0, Stream: StreamStdout, Text: `a "quoted" \ line`}, {Time: t0, Stream: StreamStderr, Text: "é\u2028<&>", Offset: 99}},
 		{{Time: t0, Stream: StreamInfo, Text: ""}},
+		{{Time: t0, Stream: StreamStdout, Text: "  Applying app.0002_x...", Offset: 25},
+			{Time: t0, Stream: StreamStdout, Text: " OK", Offset: 29, Cont: true}, {Time: t0, Stream: StreamStdout, Text: "next"}},
 	} {
 		ev := Event{Seq: 7, Time: t0, Type: EvOutput, Step: "migrate", Attempt: 2, Lines: lines, Prev: "ab"}
 		rec, _ := appendOutputEvent(nil, &ev)

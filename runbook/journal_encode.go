@@ -92,6 +92,9 @@ func appendRuns(dst []byte, lines []OutputLine) (out []byte, ok, replaced bool) 
 			dst = append(dst, `,"o":`...)
 			dst = strconv.AppendInt(dst, off, 10)
 		}
+		if lines[i].Cont {
+			dst = append(dst, `,"c":true`...)
+		}
 		dst = append(dst, `,"x":[`...)
 		for n := i; n < k; n++ {
 			if n > i {
@@ -129,6 +132,9 @@ func appendLegacyLines(dst []byte, lines []OutputLine) (out []byte, ok, replaced
 		if l.Offset != 0 {
 			dst = append(dst, `,"o":`...)
 			dst = strconv.AppendInt(dst, l.Offset, 10)
+		}
+		if l.Cont {
+			dst = append(dst, `,"c":true`...)
 		}
 		dst = append(dst, '}')
 	}

@@ -33,7 +33,8 @@ func TestOutputEncoderMatchesJSON(t *testing.T) {
 	for i := 0; i < 5000; i++ {
 		ev := Event{Seq: rng.Int64N(1 << 40), Time: randTime(), Type: EvOutput, Step: randText(), Attempt: rng.IntN(3), Prev: randText()}
 		for n := rng.IntN(5); n > 0; n-- {
-			ev.Lines = append(ev.Lines, OutputLine{Time: randTime(), Stream: Stream(randText()), Text: randText(), Offset: rng.Int64N(3) * rng.Int64N(1<<50)})
+			ev.Lines = append(ev.Lines, OutputLine{Time: randTime(), Stream: Stream(randText()), Text: randText(), Offset: rng.Int64N(3) * rng.Int64N(1<<50),
+				Cont: rng.IntN(4) == 0})
 		}
 		if rng.IntN(20) == 0 {
 			ev.Note = "not plain"

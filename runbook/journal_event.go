@@ -17,6 +17,15 @@ import (
 //
 //	"out":[{"s":"stdout","t":"2026-11-21T05:00:00.1Z","o":4096,"x":["line 1","line 2"]}]
 //
+// A line whose start was delivered on its own before its end arrived
+// (OutputLine.Cont: "  Applying app.0002_x..." then, seconds later, " OK")
+// always starts a run of its own, marked "c":true after the offset:
+//
+//	{"s":"stdout","t":"2026-11-21T05:00:09Z","o":4100,"c":true,"x":[" OK","next line"]}
+//
+// "c" says the run's first line is such a rest; the other lines of a run
+// never are. Runs without it (every run an older golive wrote) omit "c".
+//
 // Decoded, every line of a run has the run's time, and only its last line
 // carries the offset (what a resume needs: where to continue). Append
 // returns its events in that decoded form, so what a Session applies is
@@ -28,7 +37,10 @@ type outputRun struct {
 	Stream Stream    `json:"s"`
 	Time   time.Time `json:"t"`
 	Offset int64     `json:"o,omitempty"`
-	Text   []string  `json:"x"`
+	// Cont marks the run's first line as the rest of the line before
+	// (OutputLine.Cont); runEnd makes such a line start a run.
+	Cont bool     `json:"c,omitempty"`
+	Text []string `json:"x"`
 }
 
 // eventWire is Event as stored: the same fields in the same order, with
@@ -114,7 +126,7 @@ func runsOf(lines []OutputLine) []outputRun {
 	var runs []outputRun
 	for i := 0; i < len(lines); {
 		k, off := runEnd(lines, i)
-		r := outputRun{Stream: lines[i].Stream, Time: lines[i].Time, Offset: off, Text: make([]string, k-i)}
+		r := outputRun{Stream: lines[i].Stream, Time: lines[i].Time, Offset: off, Cont: lines[i].Cont, Text: make([]string, k-i)}
 		for n := i; n < k; n++ {
 			r.Text[n-i] = lines[n].Text
 		}
@@ -125,15 +137,15 @@ func runsOf(lines []OutputLine) []outputRun {
 }
 
 // runEnd returns where the run of lines that starts at i ends (the index
-// of the first line of another stream, or len(lines)) and the run's
-// largest offset: what a stored run keeps of its lines' offsets.
+// of the first line of another stream or of the next Cont line, or
+// len(lines)) and the run's largest offset: what a stored run keeps of its
+// lines' offsets.
 func runEnd(lines []OutputLine, i int) (end int, off int64) {
-	end = i
-	for end < len(lines) && lines[end].Stream == lines[i].Stream {
+	off = lines[i].Offset
+	for end = i + 1; end < len(lines) && lines[end].Stream == lines[i].Stream && !lines[end].Cont; end++ {
 		off = max(off, lines[end].Offset)
-		end++
 	}
-	return end, off
+	return end, max(off, 0)
 }
 
 // linesOf expands runs into lines: each with its run's stream and time,
@@ -145,12 +157,15 @@ func linesOf(runs []outputRun) []OutputLine {
 	}
 	lines := make([]OutputLine, 0, n)
 	for _, r := range runs {
+		if len(r.Text) == 0 {
+			continue
+		}
+		first := len(lines)
 		for _, x := range r.Text {
 			lines = append(lines, OutputLine{Time: r.Time, Stream: r.Stream, Text: x})
 		}
-		if len(r.Text) > 0 {
-			lines[len(lines)-1].Offset = r.Offset
-		}
+		lines[first].Cont = r.Cont
+		lines[len(lines)-1].Offset = r.Offset
 	}
 	return lines
 }
@@ -168,6 +183,7 @@ func storedLines(lines []OutputLine) []OutputLine {
 		for n := i; n < k; n++ {
 			out[n] = OutputLine{Time: lines[i].Time, Stream: lines[i].Stream, Text: lines[n].Text}
 		}
+		out[i].Cont = lines[i].Cont
 		out[k-1].Offset = off
 		i = k
 	}
@@ -176,7 +192,8 @@ func storedLines(lines []OutputLine) []OutputLine {
 
 // inRunForm reports whether lines already read as linesOf(runsOf(lines)):
 // every line of a run has the run's first time, and only a run's last
-// line has an offset (none negative). One pass, one stream compare a line.
+// line has an offset (none negative); a Cont line starts a run. One pass,
+// one stream compare a line.
 func inRunForm(lines []OutputLine) bool {
 	for i := 0; i < len(lines); {
 		first := &lines[i]
@@ -184,7 +201,7 @@ func inRunForm(lines []OutputLine) bool {
 			return false
 		}
 		k := i + 1
-		for ; k < len(lines) && lines[k].Stream == first.Stream; k++ {
+		for ; k < len(lines) && lines[k].Stream == first.Stream && !lines[k].Cont; k++ {
 			if lines[k-1].Offset != 0 || lines[k].Offset < 0 || lines[k].Time != first.Time {
 				return false
 			}

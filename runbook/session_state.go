@@ -135,15 +135,17 @@ func (a *attempt) add(lines []OutputLine, hash string) {
 	} else {
 		a.digestLines(lines)
 	}
+	a.checker.Output(lines)
+	conts := 0
 	for i := range lines {
-		if lines[i].Stream != StreamInfo {
-			a.checker.Line(lines[i].Text)
+		if lines[i].Cont {
+			conts++
 		}
 	}
-	a.OutputLines += int64(len(lines))
+	a.OutputLines += int64(len(lines) - conts) // the rest of a line is no line of its own
 	var sum [sha256.Size]byte
 	a.OutputSHA256 = hex.EncodeToString(a.digest.Sum(sum[:0]))
-	a.keep(lines)
+	a.keep(lines, conts)
 }
 
 // digestLines digests lines by the per-line rule. The digest is fed many
@@ -171,20 +173,34 @@ func (a *attempt) digestLines(lines []OutputLine) {
 
 // keep puts lines into the excerpt: the first ExcerptHead lines of the
 // attempt go to Head, the rest through the Tail ring, counting those that
-// fall out of it as Omitted. Only the lines that stay are copied.
+// fall out of it as Omitted. Only the lines that stay are copied. conts
+// is how many of lines are Cont.
+//
+// A Cont line is joined to the kept line before it when that line is of
+// its stream (joinRest), so the excerpt reads "Applying x... OK" as one
+// line; otherwise (another stream's line came between, or the line before
+// was dropped) it is kept as a line of its own, still marked Cont.
 //
 // A line's text may share memory with a whole block of output, which an
 // excerpt kept for the rest of the run must not hold on to: Head texts
 // are cloned as they come (ExcerptHead lines an attempt), Tail texts when
 // the attempt stops streaming (ownTail), not each time the ring turns.
-func (a *attempt) keep(lines []OutputLine) {
+func (a *attempt) keep(lines []OutputLine, conts int) {
 	for len(lines) > 0 && len(a.Head) < ExcerptHead {
-		l := lines[0]
-		l.Text = strings.Clone(l.Text)
-		a.Head = append(a.Head, l)
+		if !a.joinRest(&lines[0]) {
+			l := lines[0]
+			l.Text = strings.Clone(l.Text)
+			a.Head = append(a.Head, l)
+		}
 		lines = lines[1:]
 	}
-	if len(lines) >= ExcerptTail {
+	for len(lines) > 0 && a.joinRest(&lines[0]) {
+		lines = lines[1:] // joined to a kept line, before skipTo may drop lines
+	}
+	if conts > 0 && len(lines) >= ExcerptTail {
+		lines = a.skipTo(lines, conts)
+	}
+	if conts == 0 && len(lines) >= ExcerptTail {
 		// The batch alone fills the ring: what the ring held and the
 		// batch's lines before its last ExcerptTail are all omitted.
 		a.Omitted += int64(len(a.tail) + len(lines) - ExcerptTail)
@@ -193,6 +209,9 @@ func (a *attempt) keep(lines []OutputLine) {
 		return
 	}
 	for _, l := range lines {
+		if l.Cont && a.joinRest(&l) {
+			continue
+		}
 		if len(a.tail) < ExcerptTail {
 			a.tail = append(a.tail, l)
 			continue
@@ -203,12 +222,65 @@ func (a *attempt) keep(lines []OutputLine) {
 	}
 }
 
+// joinRest joins l to the last kept line when l is Cont and that line is
+// of l's stream, and reports whether it did.
+func (a *attempt) joinRest(l *OutputLine) bool {
+	if !l.Cont {
+		return false
+	}
+	last := a.lastKept()
+	if last == nil || last.Stream != l.Stream {
+		return false
+	}
+	last.Text += l.Text // a new string: shares no block of output
+	last.Offset = max(last.Offset, l.Offset)
+	return true
+}
+
+// lastKept returns the excerpt's last line, or nil when it has none.
+func (a *attempt) lastKept() *OutputLine {
+	switch {
+	case len(a.tail) > 0:
+		return &a.tail[(a.tailStart+len(a.tail)-1)%len(a.tail)]
+	case a.Omitted == 0 && len(a.Head) > 0:
+		return &a.Head[len(a.Head)-1]
+	}
+	return nil
+}
+
+// skipTo drops what a batch of at least ExcerptTail lines, conts of them
+// Cont, pushes out of the Tail ring anyway, counting it as Omitted, and
+// returns the lines left to put through the ring: enough to fill it,
+// starting at a line that is not Cont. (A batch without Cont lines takes
+// keep's faster way.)
+func (a *attempt) skipTo(lines []OutputLine, conts int) []OutputLine {
+	s := max(0, len(lines)-ExcerptTail-conts)
+	for s > 0 && lines[s].Cont {
+		s--
+	}
+	if s == 0 {
+		return lines
+	}
+	dropped := int64(s)
+	for i := 1; i < s; i++ {
+		if lines[i].Cont && lines[i-1].Stream == lines[i].Stream {
+			dropped-- // the rest of a dropped line (lines[0] joins nothing: keep tried)
+		}
+	}
+	a.Omitted += int64(len(a.tail)) + dropped
+	a.tail = a.tail[:0]
+	a.tailStart = 0
+	return lines[s:]
+}
+
 // ownTail gives the Tail's texts memory of their own (see keep); called
-// when the attempt exits or is interrupted.
+// when the attempt exits or is interrupted. The checker's last lines
+// likewise.
 func (a *attempt) ownTail() {
 	for i := range a.tail {
 		a.tail[i].Text = strings.Clone(a.tail[i].Text)
 	}
+	a.checker.own()
 }
 
 // exit records how the attempt ended and evaluates its expectations.

@@ -82,6 +82,11 @@ func appendIndentedOutput(dst []byte, ev *Event) ([]byte, bool) {
 			dst = append(dst, `"o": `...)
 			dst = strconv.AppendInt(dst, off, 10)
 		}
+		if lines[i].Cont {
+			dst = append(dst, ',')
+			nl(3)
+			dst = append(dst, `"c": true`...)
+		}
 		dst = append(dst, ',')
 		nl(3)
 		dst = append(dst, `"x": [`...)

@@ -43,7 +43,7 @@ func TestIndentedOutputMatchesEncoder(t *testing.T) {
 		}
 		for n := rng.IntN(6); n > 0; n-- {
 			ev.Lines = append(ev.Lines, OutputLine{Time: randTime(), Stream: streams[rng.IntN(len(streams))],
-				Text: randText(), Offset: rng.Int64N(3) * rng.Int64N(1<<50)})
+				Text: randText(), Offset: rng.Int64N(3) * rng.Int64N(1<<50), Cont: rng.IntN(4) == 0})
 		}
 		switch rng.IntN(20) {
 		case 0:

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -313,29 +314,73 @@ func (m *mdWriter) attempt(a *Attempt) {
 		m.p("No output.\n\n")
 		return
 	}
-	shown := lines
-	if len(shown) > m.opt.OutputLines {
-		shown = shown[len(shown)-m.opt.OutputLines:]
+	text := outputText(lines)
+	if a.Omitted > 0 { // no line joins across the lines left out between
+		text = append(outputText(a.Head), outputText(a.Tail)...)
 	}
-	const legend = "(`!` marks stderr, `#` golive's remarks)"
-	if int64(len(shown)) < a.OutputLines {
-		m.p("Output, last %d of %d lines %s:\n\n", len(shown), a.OutputLines, legend)
+	if len(text) > m.opt.OutputLines {
+		text = text[len(text)-m.opt.OutputLines:]
+	}
+	legend := "(`!` marks stderr, `#` golive's remarks)"
+	if slices.ContainsFunc(text, isRest) {
+		legend = "(`!` marks stderr, `#` golive's remarks, `…` the rest of a line begun earlier)"
+	}
+	if int64(len(text)) < a.OutputLines {
+		m.p("Output, last %d of %d lines %s:\n\n", len(text), a.OutputLines, legend)
 	} else {
 		m.p("Output, %s %s:\n\n", plural(a.OutputLines, "line"), legend)
 	}
-	text := make([]string, len(shown))
-	for i, l := range shown {
+	fenced(m.w, "", text)
+	m.p("\nOutput SHA-256 `%s`%s\n\n", a.OutputSHA256, digestRule(a.Start.OutputDigest))
+}
+
+// outputText renders output lines for the transcript, each after a mark
+// of its stream. A Cont line goes on the line before when that printed
+// line is of its stream ("  Applying app.0002_x... OK"); otherwise
+// (another stream's line came between, or it is the first line shown) it
+// starts a line of its own with "…" after the mark (restMark), so that it
+// never reads as a line the command began. Escapes are stripped from the joined text, so that
+// one split between the two parts goes too.
+func outputText(lines []OutputLine) []string {
+	type row struct {
+		stream Stream
+		rest   bool // a Cont line on a line of its own
+		raw    string
+	}
+	rows := make([]row, 0, len(lines))
+	for _, l := range lines {
+		if n := len(rows); l.Cont && n > 0 && rows[n-1].stream == l.Stream {
+			rows[n-1].raw += l.Text
+			continue
+		}
+		rows = append(rows, row{stream: l.Stream, rest: l.Cont, raw: l.Text})
+	}
+	text := make([]string, len(rows))
+	for i, r := range rows {
 		mark := " "
-		switch l.Stream {
+		switch r.stream {
 		case StreamStderr:
 			mark = "!"
 		case StreamInfo:
 			mark = "#"
 		}
-		text[i] = mark + " " + stripANSI(l.Text)
+		sep := " "
+		if r.rest {
+			sep = restMark
+		}
+		text[i] = mark + sep + stripANSI(r.raw)
 	}
-	fenced(m.w, "", text)
-	m.p("\nOutput SHA-256 `%s`%s\n\n", a.OutputSHA256, digestRule(a.Start.OutputDigest))
+	return text
+}
+
+// restMark stands between the stream's mark and the text of a Cont line
+// shown on its own, where every other line has a space: no output can
+// make a line look like one.
+const restMark = "…"
+
+// isRest reports whether a line outputText wrote is a Cont line on its own.
+func isRest(line string) bool {
+	return len(line) > 1 && strings.HasPrefix(line[1:], restMark)
 }
 
 // digestRule says what an attempt's output digest covers, when it is not

@@ -106,18 +106,22 @@ type attemptLog struct {
 	line  []byte
 }
 
-// add digests one output event by the attempt's rule and counts its lines.
+// add digests one output event by the attempt's rule and counts its lines
+// as a Session does: the rest of a line (Cont) is no line of its own.
 func (a *attemptLog) add(e *Event) {
+	for i := range e.Lines {
+		if !e.Lines[i].Cont {
+			a.lines++
+		}
+	}
 	if a.rule == DigestRecords {
 		a.line = append(append(a.line[:0], e.Hash...), '\n')
 		a.digest.Write(a.line)
-		a.lines += int64(len(e.Lines))
 		return
 	}
 	for _, l := range e.Lines {
 		a.line = append(append(append(append(a.line[:0], l.Stream...), ' '), l.Text...), '\n')
 		a.digest.Write(a.line)
-		a.lines++
 	}
 }
 
