@@ -51,7 +51,8 @@ type splitter struct {
 	now   func() time.Time
 	// quiet: a partial line (no newline yet) that sits this long is
 	// delivered as it is, so that "Applying app.0001..." shows while the
-	// migration runs; the rest follows as its own Line. Zero: never.
+	// migration runs; the rest follows as its own Line, marked Cont.
+	// Zero: never.
 	quiet   time.Duration
 	timer   *time.Timer
 	partial bool // the last Line was such a partial one
