@@ -168,14 +168,15 @@ func (r *Release) outputEvents(j Job, group [][]sshexec.Line, n int, red *stream
 				redact()
 				st, rs, rd = l.Stream, streamOf(l.Stream), red.of(l.Stream)
 			}
-			ol := runbook.OutputLine{Time: l.Time, Stream: rs, Text: l.Text, Offset: l.Offset}
+			ol := runbook.OutputLine{Time: l.Time, Stream: rs, Text: l.Text, Offset: l.Offset, Cont: l.Cont}
 			if ol.Time.IsZero() {
 				ol.Time = r.now()
 			}
 			// Already as the journal stores lines (runs of one stream share
-			// the first line's time; the run's offset is on its last line),
-			// so that Append need not copy the batch to make it so.
-			if n := len(cur); n > 0 && cur[n-1].Stream == ol.Stream {
+			// the first line's time; the run's offset is on its last line;
+			// a Cont line begins a run), so that Append need not copy the
+			// batch to make it so.
+			if n := len(cur); n > 0 && cur[n-1].Stream == ol.Stream && !ol.Cont {
 				ol.Time = cur[n-1].Time
 				ol.Offset = max(ol.Offset, cur[n-1].Offset)
 				cur[n-1].Offset = 0

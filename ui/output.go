@@ -126,7 +126,16 @@ func (p *outputPane) appended(r *ring, from int64) {
 	}
 	follow := p.vp.AtBottom()
 	if p.query != "" {
+		// The newest line before these may have got its rest (a Cont
+		// line joins it): search it again.
+		if from > 0 {
+			from--
+			for n := len(p.matches); n > 0 && p.matches[n-1] >= from; n-- {
+				p.matches = p.matches[:n-1]
+			}
+		}
 		p.matches = append(p.matches, r.find(p.query, from)...)
+		p.cur = min(p.cur, max(0, len(p.matches)-1))
 	}
 	p.tail = follow && p.query == ""
 	p.fill()

@@ -156,7 +156,10 @@ func (p *plain) follow(ctx context.Context, ev runbook.Event, attach bool) (outc
 // print shows journaled output lines, stdout and stderr apart from
 // golive's own remarks. The lines are redacted already; Sanitize keeps
 // the server's escape sequences off the terminal, all but its colours,
-// which go too when NO_COLOR is set.
+// which go too when NO_COLOR is set. Every line printed is whole, so that
+// a log of plain output reads line by line: the rest of a line delivered
+// in part (Cont: " OK" a migration after "Applying app.0002_x...") gets a
+// line of its own, marked as the rest of the one before (contMark).
 func (p *plain) print(evs []runbook.Event) {
 	// One write per batch, not per line: a step printing megabytes would
 	// otherwise cost a system call per line.
@@ -177,6 +180,9 @@ func (p *plain) print(evs []runbook.Event) {
 				b.WriteString("  ! ")
 			default:
 				b.WriteString("-- ")
+			}
+			if l.Cont {
+				b.WriteString(contMark)
 			}
 			b.WriteString(text)
 			b.WriteByte('\n')

@@ -33,6 +33,7 @@ type heldLine struct {
 	stream runbook.Stream
 	text   string
 	clean  bool // text is sanitized and cut
+	cut    bool // text was cut at maxShownBytes: nothing more goes on it
 }
 
 // ring is a bounded scrollback of one step's output: the newest ringLines
@@ -44,12 +45,25 @@ type ring struct {
 	total  int64 // lines ever added
 	stderr int64 // stderr lines ever added
 	lines  int64 // command output lines ever added (golive's remarks not counted)
+	// last is the stream of the newest line added, and lastHeld whether
+	// that line is the newest held one (not dropped unseen): where the
+	// rest of a line delivered in part (OutputLine.Cont) goes.
+	last     runbook.Stream
+	lastHeld bool
 }
+
+// contMark starts the rest of a line delivered in part when the pane
+// cannot show it after its beginning (another stream's line came between,
+// or the beginning fell off the ring unseen): it says the line did not
+// begin there.
+const contMark = "…"
 
 func newRing() *ring { return &ring{} }
 
 // add appends lines, dropping the oldest beyond ringLines; they are
-// sanitized when read.
+// sanitized when read. The rest of a line delivered in part (Cont) goes
+// on that line, as the command printed it: Django's "Applying
+// app.0002_x..." and, a migration later, " OK" read as one line.
 func (r *ring) add(lines []runbook.OutputLine) {
 	r.addBatches([][]runbook.OutputLine{lines})
 }
@@ -74,9 +88,16 @@ func (r *ring) addBatches(batches [][]runbook.OutputLine) {
 			lines = lines[k:]
 		}
 		for _, l := range lines {
+			if r.joins(l) && r.lastHeld {
+				r.joinLast(l.Text)
+				continue
+			}
 			hl := heldLine{stream: l.Stream, text: l.Text}
+			if l.Cont {
+				hl.text = contMark + hl.text
+			}
 			if len(hl.text) > maxShownBytes { // cut now: the ring's memory stays bounded
-				hl.text, hl.clean = shown(hl.text), true
+				hl.text, hl.clean, hl.cut = shown(hl.text), true, true
 			}
 			if len(r.buf) < ringLines {
 				r.buf = append(r.buf, hl)
@@ -88,19 +109,49 @@ func (r *ring) addBatches(batches [][]runbook.OutputLine) {
 				}
 			}
 			r.count(l.Stream)
+			r.lastHeld = true
 		}
 	}
 }
 
-// countAll counts lines added without holding them.
+// joins reports whether l is the rest of the newest line added: Cont, and
+// of the same stream. Such a line is no line of its own: it goes on that
+// line when the ring holds it (joinLast), and is only counted when it is
+// held as a line of its own, marked, because its beginning fell off unseen.
+func (r *ring) joins(l runbook.OutputLine) bool {
+	return l.Cont && r.total > 0 && r.last == l.Stream
+}
+
+// joinLast appends text to the newest held line. It is sanitized again
+// when read (Sanitize leaves sanitized text as it is, so a line already
+// shown reads the same with its rest); a line cut for display stays as it
+// is, and a join that makes it too long is cut now.
+func (r *ring) joinLast(text string) {
+	h := &r.buf[(r.start+len(r.buf)-1)%len(r.buf)]
+	if h.cut {
+		return
+	}
+	h.text += text
+	h.clean = false
+	if len(h.text) > maxShownBytes {
+		h.text, h.clean, h.cut = shown(h.text), true, true
+	}
+}
+
+// countAll counts lines added without holding them (a Cont line that
+// joins the one before is no line of its own).
 func (r *ring) countAll(lines []runbook.OutputLine) {
 	for _, l := range lines {
-		r.count(l.Stream)
+		if !r.joins(l) {
+			r.count(l.Stream)
+		}
+		r.lastHeld = false
 	}
 }
 
 // count counts one line added.
 func (r *ring) count(s runbook.Stream) {
+	r.last = s
 	r.total++
 	if s == runbook.StreamStderr {
 		r.stderr++
