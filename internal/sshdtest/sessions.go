@@ -11,6 +11,14 @@ import (
 	"time"
 )
 
+// isSSHD reports whether a process named comm is sshd's: the listener and,
+// up to OpenSSH 9.7, its per-connection processes are "sshd"; from 9.8 a
+// connection runs "sshd-session" (and, from 10.0, "sshd-auth" while it
+// authenticates).
+func isSSHD(comm string) bool {
+	return comm == "sshd" || comm == "sshd-session" || comm == "sshd-auth"
+}
+
 // SessionPIDs lists the sshd processes serving live connections to this
 // server (not the listener, not the commands they run). It finds them
 // through /proc: sshd processes that hold a TCP socket on the server's port,
@@ -25,7 +33,7 @@ func (s *Server) sessionPIDs(listener int) []int {
 	inodes := portInodes(s.Port)
 	in := map[int]bool{}
 	for pid, p := range procs {
-		if pid == listener || p.comm != "sshd" {
+		if pid == listener || !isSSHD(p.comm) {
 			continue
 		}
 		if p.ppid == listener && listener != 0 || holdsSocket(pid, inodes) {
@@ -37,14 +45,14 @@ func (s *Server) sessionPIDs(listener int) []int {
 	for changed := true; changed; {
 		changed = false
 		for pid, p := range procs {
-			if p.comm != "sshd" || pid == listener {
+			if !isSSHD(p.comm) || pid == listener {
 				continue
 			}
 			if !in[pid] && in[p.ppid] {
 				in[pid], changed = true, true
 			}
 			if in[pid] && p.ppid > 1 && p.ppid != listener && !in[p.ppid] {
-				if pp, ok := procs[p.ppid]; ok && pp.comm == "sshd" {
+				if pp, ok := procs[p.ppid]; ok && isSSHD(pp.comm) {
 					in[p.ppid], changed = true, true
 				}
 			}
@@ -67,7 +75,7 @@ func (s *Server) SessionCommands() []string {
 	}
 	var out []string
 	for pid, p := range readProcs() {
-		if p.comm == "sshd" || !sessions[p.ppid] {
+		if isSSHD(p.comm) || !sessions[p.ppid] {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
@@ -212,7 +220,7 @@ func (s *Server) StartedPIDs() []int {
 	want := []byte(serverEnv + "=" + s.Dir + "\x00")
 	var out []int
 	for pid, p := range readProcs() {
-		if pid == os.Getpid() || p.comm == "sshd" {
+		if pid == os.Getpid() || isSSHD(p.comm) {
 			continue
 		}
 		env, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "environ"))
