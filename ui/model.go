@@ -282,10 +282,32 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 			m.errPanel, m.outcome.Err = nil, nil
 			m.syncKeys()
+			return m, nil
 		}
-		return m, nil
+		return m.behindPanel(msg)
 	}
 	return m.updateRelease(msg)
+}
+
+// behindPanel goes on with the release while the error panel shows: a
+// running step's output and its end, a journaled event, a refresh. Were
+// they dropped, the step would look running for ever once the panel is
+// gone, and its output would stop being journaled (the run waits for the
+// UI to take what it sent). The panel stays until a key; what the release
+// moved on to (the summary, say) shows after it. Keys are the panel's.
+func (m Model) behindPanel(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if m.rel == nil {
+		return m, nil
+	}
+	shown := m.errPanel
+	nm, cmd := m.updateRelease(msg)
+	m = nm.(Model)
+	if m.state != stateError { // moved on: behind the panel
+		m.prev, m.state = m.state, stateError
+		m.errPanel, m.outcome.Err = shown, shown
+		m.syncKeys()
+	}
+	return m, cmd
 }
 
 // fail shows a broken tool's error panel.
