@@ -125,11 +125,12 @@ func (p *outputPane) appended(r *ring, from int64) {
 		return
 	}
 	follow := p.vp.AtBottom()
+	joined, wasJoined := r.takeJoined()
 	if p.query != "" {
-		// The newest line before these may have got its rest (a Cont
-		// line joins it): search it again.
-		if from > 0 {
-			from--
+		// A line before these may have got its rest (a Cont line goes
+		// on it): search from there again.
+		if wasJoined && joined < from {
+			from = joined
 			for n := len(p.matches); n > 0 && p.matches[n-1] >= from; n-- {
 				p.matches = p.matches[:n-1]
 			}

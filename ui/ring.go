@@ -45,18 +45,33 @@ type ring struct {
 	total  int64 // lines ever added
 	stderr int64 // stderr lines ever added
 	lines  int64 // command output lines ever added (golive's remarks not counted)
-	// last is the stream of the newest line added, and lastHeld whether
-	// that line is the newest held one (not dropped unseen): where the
-	// rest of a line delivered in part (OutputLine.Cont) goes.
-	last     runbook.Stream
-	lastHeld bool
+	// newest is, per stream (streamSlot), 1 + the absolute number of that
+	// stream's newest line, 0 before its first: where the rest of a line
+	// delivered in part (OutputLine.Cont) goes. stdout and stderr are
+	// followed apart, so another stream's line may come between a line's
+	// beginning and its rest.
+	newest [3]int64
+	// joined is the oldest line a rest went on since the pane last looked
+	// (0: none): a search looks at it again.
+	joined int64
 }
 
 // contMark starts the rest of a line delivered in part when the pane
-// cannot show it after its beginning (another stream's line came between,
-// or the beginning fell off the ring unseen): it says the line did not
-// begin there.
+// cannot show it on its beginning (that fell off the ring unseen, or was
+// never seen: a step resumed without it): it says the line did not begin
+// there.
 const contMark = "…"
+
+// streamSlot indexes ring.newest.
+func streamSlot(s runbook.Stream) int {
+	switch s {
+	case runbook.StreamStdout:
+		return 0
+	case runbook.StreamStderr:
+		return 1
+	}
+	return 2
+}
 
 func newRing() *ring { return &ring{} }
 
@@ -88,9 +103,11 @@ func (r *ring) addBatches(batches [][]runbook.OutputLine) {
 			lines = lines[k:]
 		}
 		for _, l := range lines {
-			if r.joins(l) && r.lastHeld {
-				r.joinLast(l.Text)
-				continue
+			if at, ok := r.joins(l); ok {
+				if at >= r.first() { // held: the rest goes on it
+					r.joinAt(at, l.Text)
+					continue
+				}
 			}
 			hl := heldLine{stream: l.Stream, text: l.Text}
 			if l.Cont {
@@ -109,25 +126,29 @@ func (r *ring) addBatches(batches [][]runbook.OutputLine) {
 				}
 			}
 			r.count(l.Stream)
-			r.lastHeld = true
 		}
 	}
 }
 
-// joins reports whether l is the rest of the newest line added: Cont, and
-// of the same stream. Such a line is no line of its own: it goes on that
-// line when the ring holds it (joinLast), and is only counted when it is
-// held as a line of its own, marked, because its beginning fell off unseen.
-func (r *ring) joins(l runbook.OutputLine) bool {
-	return l.Cont && r.total > 0 && r.last == l.Stream
+// joins reports whether l is the rest of its stream's newest line (Cont,
+// after a line of that stream), and that line's absolute number. Such a
+// rest is no line of its own: it goes on that line while the ring holds
+// it (joinAt), and is counted only when held as a line of its own,
+// marked, because its beginning fell off unseen.
+func (r *ring) joins(l runbook.OutputLine) (at int64, ok bool) {
+	n := r.newest[streamSlot(l.Stream)]
+	return n - 1, l.Cont && n > 0
 }
 
-// joinLast appends text to the newest held line. It is sanitized again
-// when read (Sanitize leaves sanitized text as it is, so a line already
-// shown reads the same with its rest); a line cut for display stays as it
-// is, and a join that makes it too long is cut now.
-func (r *ring) joinLast(text string) {
-	h := &r.buf[(r.start+len(r.buf)-1)%len(r.buf)]
+// joinAt appends text to held line at (absolute). The line is sanitized
+// again when read (Sanitize leaves sanitized text as it is, so a line
+// already shown reads the same with its rest); a line cut for display
+// stays as it is, and a join that makes it too long is cut now.
+func (r *ring) joinAt(at int64, text string) {
+	if r.joined == 0 || at+1 < r.joined {
+		r.joined = at + 1
+	}
+	h := &r.buf[(r.start+int(at-r.first()))%len(r.buf)]
 	if h.cut {
 		return
 	}
@@ -138,20 +159,27 @@ func (r *ring) joinLast(text string) {
 	}
 }
 
-// countAll counts lines added without holding them (a Cont line that
-// joins the one before is no line of its own).
+// takeJoined returns the oldest line a rest went on since the last call,
+// if any.
+func (r *ring) takeJoined() (at int64, ok bool) {
+	at, ok = r.joined-1, r.joined > 0
+	r.joined = 0
+	return at, ok
+}
+
+// countAll counts lines added without holding them (a rest that goes on
+// its stream's newest line is no line of its own).
 func (r *ring) countAll(lines []runbook.OutputLine) {
 	for _, l := range lines {
-		if !r.joins(l) {
+		if _, ok := r.joins(l); !ok {
 			r.count(l.Stream)
 		}
-		r.lastHeld = false
 	}
 }
 
 // count counts one line added.
 func (r *ring) count(s runbook.Stream) {
-	r.last = s
+	r.newest[streamSlot(s)] = r.total + 1
 	r.total++
 	if s == runbook.StreamStderr {
 		r.stderr++

@@ -45,21 +45,22 @@ func TestRingJoinsTheRestOfALine(t *testing.T) {
 	}
 }
 
-// A rest that does not follow its beginning (another stream's line came
-// between, or it is the first line the ring sees) is a line of its own,
-// marked as the rest of a line.
-func TestRingMarksARestItCannotJoin(t *testing.T) {
+// A rest goes on its stream's newest line even when another stream's
+// line came between (stdout and stderr are followed apart, so they race);
+// a rest whose beginning the ring never saw (a resumed step) is a line of
+// its own, marked as the rest of a line.
+func TestRingJoinsTheRestAcrossOtherStreams(t *testing.T) {
 	r := newRing()
 	r.add([]runbook.OutputLine{rest(runbook.StreamStdout, " OK (resumed)")})
 	r.add([]runbook.OutputLine{stdout("  Applying app.0003..."),
 		{Stream: runbook.StreamStderr, Text: "warning: slow"}, rest(runbook.StreamStdout, " OK"),
 		{Stream: runbook.StreamInfo, Text: "reconnected"}, rest(runbook.StreamStderr, " later")})
-	want := []string{contMark + " OK (resumed)", "  Applying app.0003...", "warning: slow", contMark + " OK", "reconnected", contMark + " later"}
+	want := []string{contMark + " OK (resumed)", "  Applying app.0003... OK", "warning: slow later", "reconnected"}
 	if got := heldTexts(r); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("held %q, want %q", got, want)
 	}
-	if r.total != 6 || r.stderr != 2 {
-		t.Fatalf("total %d stderr %d, want 6 2", r.total, r.stderr)
+	if r.total != 4 || r.stderr != 1 || r.lines != 3 {
+		t.Fatalf("total %d stderr %d lines %d, want 4 1 3", r.total, r.stderr, r.lines)
 	}
 }
 
@@ -134,6 +135,9 @@ func TestPaneSearchFindsAJoinedRest(t *testing.T) {
 		t.Fatalf("%d matches, want 1", len(p.matches))
 	}
 	from := r.total
+	r.add([]runbook.OutputLine{{Stream: runbook.StreamStderr, Text: "a warning"}})
+	p.appended(r, from)
+	from = r.total
 	r.add([]runbook.OutputLine{rest(runbook.StreamStdout, " OK")})
 	p.appended(r, from)
 	if len(p.matches) != 2 || p.matches[1] != 1 {
