@@ -84,9 +84,8 @@ func TestSessionJoinsRests(t *testing.T) {
 }
 
 // The Markdown transcript prints a rest on its line ("Applying ... OK"),
-// and a rest whose line is not the printed line before it on a line of
-// its own marked "…", never as a line the command began; escapes split
-// between a line's start and its rest are stripped whole.
+// also when a stderr line came between; escapes split between a line's
+// start and its rest are stripped whole.
 func TestMarkdownJoinsRests(t *testing.T) {
 	s := NewSession(testPlan(), fixedClock())
 	run(t, s, migrateWithRests()...)
@@ -96,13 +95,12 @@ func TestMarkdownJoinsRests(t *testing.T) {
 	}
 	md := buf.String()
 	for _, want := range []string{
-		"Output, 6 lines (`!` marks stderr, `#` golive's remarks, `…` the rest of a line begun earlier):\n",
+		"Output, 6 lines (`!` marks stderr, `#` golive's remarks):\n",
 		"\n  Running migrations:\n" +
 			"    Applying shop.0001_initial... OK\n" +
 			"    Applying shop.0002_total... OK\n" +
-			"    Applying shop.0003_index...\n" +
+			"    Applying shop.0003_index... OK\n" +
 			"! warning: table shop_order is big\n" +
-			" … OK\n" +
 			"    Applying shop.0004_note... OK\n```\n",
 	} {
 		if !strings.Contains(md, want) {
@@ -115,9 +113,9 @@ func TestMarkdownJoinsRests(t *testing.T) {
 }
 
 // outputText joins and marks as the Markdown transcript shows: a rest on
-// the printed line before when that is of its stream, on its own after
-// "…" when it is the first line or follows another stream; an ordinary
-// line that starts with "…" keeps the space after its mark.
+// the last printed line of its stream, also across another stream's
+// lines; on its own after "…" when it is the first line of its stream;
+// an ordinary line that starts with "…" keeps the space after its mark.
 func TestOutputText(t *testing.T) {
 	got := outputText([]OutputLine{
 		rest(StreamStderr, "tail of an earlier line"),
@@ -125,8 +123,10 @@ func TestOutputText(t *testing.T) {
 		line(StreamStdout, "…not a rest"),
 		rest(StreamInfo, "reconnected"),
 		line(StreamInfo, "note"), rest(StreamInfo, " (2)"), rest(StreamInfo, " (3)"),
+		line(StreamStdout, "Applying x..."), line(StreamStderr, "warning"), rest(StreamStdout, " OK"),
 	})
-	want := []string{"!…tail of an earlier line and more", "  …not a rest", "#…reconnected", "# note (2) (3)"}
+	want := []string{"!…tail of an earlier line and more", "  …not a rest", "#…reconnected", "# note (2) (3)",
+		"  Applying x... OK", "! warning"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("outputText\n got %q\nwant %q", got, want)
 	}

@@ -335,12 +335,13 @@ func (m *mdWriter) attempt(a *Attempt) {
 }
 
 // outputText renders output lines for the transcript, each after a mark
-// of its stream. A Cont line goes on the line before when that printed
-// line is of its stream ("  Applying app.0002_x... OK"); otherwise
-// (another stream's line came between, or it is the first line shown) it
-// starts a line of its own with "…" after the mark (restMark), so that it
-// never reads as a line the command began. Escapes are stripped from the joined text, so that
-// one split between the two parts goes too.
+// of its stream. A Cont line goes on the last printed line of its stream
+// ("  Applying app.0002_x... OK"), also when another stream's line came
+// between (golive follows stdout and stderr apart, so they race), as the
+// terminal UI and the expectations read it; the first line of its stream
+// shown starts a line of its own with "…" after the mark (restMark), so
+// that it never reads as a line the command began. Escapes are stripped
+// from the joined text, so that one split between the two parts goes too.
 func outputText(lines []OutputLine) []string {
 	type row struct {
 		stream Stream
@@ -348,11 +349,13 @@ func outputText(lines []OutputLine) []string {
 		raw    string
 	}
 	rows := make([]row, 0, len(lines))
+	last := map[Stream]int{} // each stream's last row
 	for _, l := range lines {
-		if n := len(rows); l.Cont && n > 0 && rows[n-1].stream == l.Stream {
-			rows[n-1].raw += l.Text
+		if k, ok := last[l.Stream]; l.Cont && ok {
+			rows[k].raw += l.Text
 			continue
 		}
+		last[l.Stream] = len(rows)
 		rows = append(rows, row{stream: l.Stream, rest: l.Cont, raw: l.Text})
 	}
 	text := make([]string, len(rows))
