@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // Checker evaluates a step's expectations against one run, line by line as
@@ -31,11 +32,16 @@ type Checker struct {
 	last []lastLine
 }
 
-// lastLine is a stream's last line, as Output joined it.
+// lastLine is a stream's last line, as Output joined it: its number n,
+// and its text, or while Output reads the batch holding it (inBatch) its
+// index i there. ok is false until the stream has had a line.
 type lastLine struct {
-	stream Stream
-	text   string
-	n      int64
+	stream  Stream
+	text    string
+	n       int64
+	i       int
+	inBatch bool
+	ok      bool
 }
 
 // pattern is one compiled expectation and what it has seen so far.
@@ -99,36 +105,72 @@ func (c *Checker) Line(text string) {
 // come in one piece (a pattern that matched only its start no longer
 // counts; one that matches the whole line does, at that line's number).
 // A Cont line with no line of its stream before it is checked as a line.
+// (One case stays approximate, as the lines themselves are not kept: a
+// pattern that matched a line's start, then also a line of another stream
+// that came before the rest, and not the completed line, ends up matching
+// nowhere.)
+//
+// Output runs for every line of a big step, so a line costs a few loads
+// and integer stores: a stream's last line is noted by its index in the
+// batch, and its text taken once, when the batch ends.
 func (c *Checker) Output(lines []OutputLine) {
+	var cur Stream
+	k := -1          // c.last's entry for cur
+	last := -1       // index of cur's last line in lines
+	var n int64      // its number
+	note := func() { // cur's last line is lines[last], number n
+		if last >= 0 {
+			c.last[k].i, c.last[k].n, c.last[k].inBatch, c.last[k].ok = last, n, true, true
+		}
+	}
 	for i := range lines {
 		l := &lines[i]
 		if l.Stream == StreamInfo {
 			continue
 		}
-		k := c.lastOf(l.Stream)
-		if l.Cont && k >= 0 {
-			p := &c.last[k]
-			p.text += l.Text
-			c.recheck(p.text, p.n)
-			continue
+		if k < 0 || !sameStream(l.Stream, cur) {
+			note()
+			cur, k, last = l.Stream, c.slot(l.Stream), -1
+		}
+		if l.Cont {
+			note()
+			last = -1
+			if p := &c.last[k]; p.ok {
+				if p.inBatch {
+					p.text, p.inBatch = lines[p.i].Text, false
+				}
+				p.text += l.Text
+				c.recheck(p.text, p.n)
+				continue
+			}
 		}
 		c.Line(l.Text)
-		if k < 0 {
-			c.last = append(c.last, lastLine{stream: l.Stream})
-			k = len(c.last) - 1
+		last, n = i, c.lines
+	}
+	note()
+	for k := range c.last {
+		if p := &c.last[k]; p.inBatch {
+			p.text, p.inBatch = lines[p.i].Text, false
 		}
-		c.last[k].text, c.last[k].n = l.Text, c.lines
 	}
 }
 
-// lastOf returns the index of stream's entry in c.last, or -1.
-func (c *Checker) lastOf(stream Stream) int {
+// sameStream is a == b, without a call for the lines of one run, whose
+// streams share their bytes.
+func sameStream(a, b Stream) bool {
+	return len(a) == len(b) && (unsafe.StringData(string(a)) == unsafe.StringData(string(b)) || a == b)
+}
+
+// slot returns the index of stream's entry in c.last, adding one when
+// there is none.
+func (c *Checker) slot(stream Stream) int {
 	for k := range c.last {
 		if c.last[k].stream == stream {
 			return k
 		}
 	}
-	return -1
+	c.last = append(c.last, lastLine{stream: stream})
+	return len(c.last) - 1
 }
 
 // recheck checks line n again, now reading text: a pattern first matched

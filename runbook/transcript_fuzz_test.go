@@ -35,6 +35,8 @@ func FuzzReplay(f *testing.F) {
 	evs := journaledEvents(f, s)
 	b, _ := json.Marshal(evs)
 	f.Add(b)
+	b, _ = json.Marshal(run(f, NewSession(testPlan(), fixedClock()), migrateWithRests()...)) // Cont lines
+	f.Add(b)
 	f.Add([]byte(`[{"type":"run.started","run":{"runbook_id":"test-release"}},{"type":"step.signed_off","step":"migrate","sign_off":{"verdict":"passed"}}]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var evs []Event

@@ -297,6 +297,13 @@ func testVerifyFindsTampering(t *testing.T, old bool) {
 func FuzzVerifyTranscript(f *testing.F) {
 	f.Add([]byte(`{"format":"golive-transcript/1","events":[]}`))
 	f.Add([]byte(`{"format":"golive-transcript/1","steps":[{"id":"a","attempts":[{"n":1}]}],"events":[{"seq":1,"type":"step.output","step":"a","attempt":1}]}`))
+	s := NewSession(testPlan(), fixedClock())
+	evs := run(f, s, migrateWithRests()...) // Cont lines
+	var tr bytes.Buffer
+	if err := s.WriteJSON(&tr, evs); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(tr.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rep := VerifyTranscript(data)
 		if rep.OK() && len(rep.Checks) != 4 {
