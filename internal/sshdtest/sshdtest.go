@@ -230,6 +230,14 @@ func (s *Server) writeConfig() error {
 		env = append(env, "XDG_STATE_HOME="+filepath.Join(s.Dir, "state"))
 	}
 	env = append(env, serverEnv+"="+s.Dir)
+	// A login shell whose start-up runs `pyenv init` (root's .bashrc on
+	// the machines these tests run on) takes pyenv's rehash lock; one
+	// killed while holding it (a test's cleanup, a timeout) leaves the
+	// lock behind, and every later login waits pyenv's 60 s for it: a
+	// whole test run times out. Logins to test servers wait 5 s at most.
+	if !slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, "PYENV_REHASH_TIMEOUT=") }) {
+		env = append(env, "PYENV_REHASH_TIMEOUT=5")
+	}
 	lines = append(lines, "SetEnv "+strings.Join(env, " "))
 	if s.HostCert != nil {
 		lines = append(lines, "HostCertificate "+s.HostKeyPath+"-cert.pub")
