@@ -176,10 +176,14 @@ func (a *attempt) digestLines(lines []OutputLine) {
 // fall out of it as Omitted. Only the lines that stay are copied. conts
 // is how many of lines are Cont.
 //
-// A Cont line is joined to the kept line before it when that line is of
-// its stream (joinRest), so the excerpt reads "Applying x... OK" as one
-// line; otherwise (another stream's line came between, or the line before
-// was dropped) it is kept as a line of its own, still marked Cont.
+// A Cont line is joined to its stream's last line when the excerpt still
+// holds that line (joinRest), also when another stream's line came
+// between, as the UI, the Markdown transcript and the expectations read
+// it: the excerpt reads "Applying x... OK" as one line. When the excerpt
+// no longer holds it (it was omitted) or there is none, the Cont line is
+// kept as a line of its own, still marked Cont. A batch with Cont lines
+// goes through the ring line by line (a Cont line comes after a quiet
+// second: such batches are small or rare).
 //
 // A line's text may share memory with a whole block of output, which an
 // excerpt kept for the rest of the run must not hold on to: Head texts
@@ -193,12 +197,6 @@ func (a *attempt) keep(lines []OutputLine, conts int) {
 			a.Head = append(a.Head, l)
 		}
 		lines = lines[1:]
-	}
-	for len(lines) > 0 && a.joinRest(&lines[0]) {
-		lines = lines[1:] // joined to a kept line, before skipTo may drop lines
-	}
-	if conts > 0 && len(lines) >= ExcerptTail {
-		lines = a.skipTo(lines, conts)
 	}
 	if conts == 0 && len(lines) >= ExcerptTail {
 		// The batch alone fills the ring: what the ring held and the
@@ -222,14 +220,14 @@ func (a *attempt) keep(lines []OutputLine, conts int) {
 	}
 }
 
-// joinRest joins l to the last kept line when l is Cont and that line is
-// of l's stream, and reports whether it did.
+// joinRest joins l to its stream's last line when l is Cont and the
+// excerpt holds that line, and reports whether it did.
 func (a *attempt) joinRest(l *OutputLine) bool {
 	if !l.Cont {
 		return false
 	}
-	last := a.lastKept()
-	if last == nil || last.Stream != l.Stream {
+	last := a.lastKeptOf(l.Stream)
+	if last == nil {
 		return false
 	}
 	last.Text += l.Text // a new string: shares no block of output
@@ -237,40 +235,25 @@ func (a *attempt) joinRest(l *OutputLine) bool {
 	return true
 }
 
-// lastKept returns the excerpt's last line, or nil when it has none.
-func (a *attempt) lastKept() *OutputLine {
-	switch {
-	case len(a.tail) > 0:
-		return &a.tail[(a.tailStart+len(a.tail)-1)%len(a.tail)]
-	case a.Omitted == 0 && len(a.Head) > 0:
-		return &a.Head[len(a.Head)-1]
-	}
-	return nil
-}
-
-// skipTo drops what a batch of at least ExcerptTail lines, conts of them
-// Cont, pushes out of the Tail ring anyway, counting it as Omitted, and
-// returns the lines left to put through the ring: enough to fill it,
-// starting at a line that is not Cont. (A batch without Cont lines takes
-// keep's faster way.)
-func (a *attempt) skipTo(lines []OutputLine, conts int) []OutputLine {
-	s := max(0, len(lines)-ExcerptTail-conts)
-	for s > 0 && lines[s].Cont {
-		s--
-	}
-	if s == 0 {
-		return lines
-	}
-	dropped := int64(s)
-	for i := 1; i < s; i++ {
-		if lines[i].Cont && lines[i-1].Stream == lines[i].Stream {
-			dropped-- // the rest of a dropped line (lines[0] joins nothing: keep tried)
+// lastKeptOf returns stream's last line when the excerpt holds it, or nil:
+// the newest line of stream in the Tail ring, or in Head when no line was
+// omitted (Head and Tail then hold every line). Called for Cont lines
+// only, so the scan (at most ExcerptHead+ExcerptTail lines) is rare.
+func (a *attempt) lastKeptOf(stream Stream) *OutputLine {
+	for j := len(a.tail) - 1; j >= 0; j-- {
+		if l := &a.tail[(a.tailStart+j)%len(a.tail)]; l.Stream == stream {
+			return l
 		}
 	}
-	a.Omitted += int64(len(a.tail)) + dropped
-	a.tail = a.tail[:0]
-	a.tailStart = 0
-	return lines[s:]
+	if a.Omitted > 0 {
+		return nil // the stream's last line may be one of those omitted
+	}
+	for j := len(a.Head) - 1; j >= 0; j-- {
+		if a.Head[j].Stream == stream {
+			return &a.Head[j]
+		}
+	}
+	return nil
 }
 
 // ownTail gives the Tail's texts memory of their own (see keep); called
