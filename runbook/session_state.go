@@ -75,7 +75,8 @@ type Attempt struct {
 	// Exit is how the attempt ended, nil while it runs; Ended is when.
 	Exit  *ExitInfo
 	Ended time.Time
-	// OutputLines counts every output line; OutputSHA256 is the output
+	// OutputLines counts every output line (the rest of a line, Cont,
+	// is none of its own); OutputSHA256 is the output
 	// digest by the rule Start.OutputDigest names: the hex SHA-256 over the
 	// output events' hashes, each as "<hash>\n" (DigestRecords), or over
 	// every line as "<stream> <text>\n" (no rule named), in order.
