@@ -113,7 +113,11 @@ func (c *Checker) Line(text string) {
 // Output runs for every line of a big step, so a line costs a few loads
 // and integer stores: a stream's last line is noted by its index in the
 // batch, and its text taken once, when the batch ends.
-func (c *Checker) Output(lines []OutputLine) {
+func (c *Checker) Output(lines []OutputLine) { c.output(lines) }
+
+// output is Output that also returns how many of lines are Cont (info
+// lines too), so that a session counts its lines in the same pass.
+func (c *Checker) output(lines []OutputLine) (conts int) {
 	var cur Stream
 	k := -1          // c.last's entry for cur
 	last := -1       // index of cur's last line in lines
@@ -126,6 +130,9 @@ func (c *Checker) Output(lines []OutputLine) {
 	for i := range lines {
 		l := &lines[i]
 		if l.Stream == StreamInfo {
+			if l.Cont {
+				conts++
+			}
 			continue
 		}
 		if k < 0 || !sameStream(l.Stream, cur) {
@@ -133,6 +140,7 @@ func (c *Checker) Output(lines []OutputLine) {
 			cur, k, last = l.Stream, c.slot(l.Stream), -1
 		}
 		if l.Cont {
+			conts++
 			note()
 			last = -1
 			if p := &c.last[k]; p.ok {
@@ -153,6 +161,7 @@ func (c *Checker) Output(lines []OutputLine) {
 			p.text, p.inBatch = lines[p.i].Text, false
 		}
 	}
+	return conts
 }
 
 // sameStream is a == b, without a call for the lines of one run, whose

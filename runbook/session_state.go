@@ -136,13 +136,7 @@ func (a *attempt) add(lines []OutputLine, hash string) {
 	} else {
 		a.digestLines(lines)
 	}
-	a.checker.Output(lines)
-	conts := 0
-	for i := range lines {
-		if lines[i].Cont {
-			conts++
-		}
-	}
+	conts := a.checker.output(lines)
 	a.OutputLines += int64(len(lines) - conts) // the rest of a line is no line of its own
 	var sum [sha256.Size]byte
 	a.OutputSHA256 = hex.EncodeToString(a.digest.Sum(sum[:0]))
