@@ -109,6 +109,9 @@ type StreamRedactor struct {
 	// cutTail is the end of the previous line when it was a piece cut
 	// from a longer line (pieceBytes), for the shapes the cut split.
 	cutTail string
+	// seen: a line went through; before it, a Cont line's beginning is
+	// one this redactor never saw (see maskUnseenHead).
+	seen bool
 	// Lines' buffers, reused from batch to batch: the joined texts, where
 	// each ends, which the batch scans hit, and how many.
 	joined []byte
@@ -140,6 +143,7 @@ func (s *StreamRedactor) Line(text string) string {
 }
 
 func (s *StreamRedactor) line(text string) string {
+	s.seen = true
 	prev, cutTail := s.prev, s.cutTail
 	s.prev, s.cutTail = "", ""
 	if s.inBlock {
@@ -202,6 +206,26 @@ func (s *StreamRedactor) line(text string) string {
 		}
 	}
 	return sp.apply(text)
+}
+
+// maskUnseenHead masks the start of text when it finishes a known
+// secret, text being the rest of a line (Cont) whose beginning this
+// redactor never saw: a job resumed after golive stopped while the line
+// was delivered in part ("pw=hunter2se" journaled, masked, before the
+// stop; "cretvalue done" after the resume). The stream's redactor is new
+// then and has no end of the line before to finish (prev). A head shorter
+// than two bytes stays: one byte that happens to end a secret is far
+// more often text.
+func (s *StreamRedactor) maskUnseenHead(text string) string {
+	if s.r == nil {
+		return text
+	}
+	if set := s.r.set.Load(); set != nil {
+		if e := set.suffixHead(text, 2); e > 0 {
+			return Mask + text[e:]
+		}
+	}
+	return text
 }
 
 // rememberEnd keeps, for the next line, the end of a line that was masked

@@ -198,3 +198,42 @@ func FuzzRedactStream(f *testing.F) {
 		}
 	})
 }
+
+// A resumed job's first line can be the rest of a line delivered in part
+// before golive stopped ("pw=hunter2se" journaled masked, then, after the
+// resume, "cretvalue done" marked Cont). The stream's redactor is new and
+// never saw the beginning: the head that finishes a known secret is
+// masked all the same. Only such a first rest: a Cont line after a line
+// of the stream, or a first line that is no rest, is redacted as always.
+func TestStreamRedactorResumedRest(t *testing.T) {
+	r := NewRedactor([]string{"hunter2secretvalue"})
+	cases := []struct {
+		in   []OutputLine
+		want []string
+	}{
+		{[]OutputLine{{Text: "cretvalue done", Cont: true}}, []string{Mask + " done"}},
+		{[]OutputLine{{Text: "ue", Cont: true}, {Text: "next"}}, []string{Mask, "next"}},
+		{[]OutputLine{{Text: "e done", Cont: true}}, []string{"e done"}}, // one byte: text more often
+		{[]OutputLine{{Text: "cretvalue done"}}, []string{"cretvalue done"}},
+		{[]OutputLine{{Text: "x"}, {Text: "cretvalue", Cont: true}}, []string{"x", "cretvalue"}},
+		{[]OutputLine{{Text: " OK", Cont: true}, {Text: "a"}, {Text: "b"}}, []string{" OK", "a", "b"}},
+	}
+	for _, c := range cases {
+		s := r.Stream()
+		s.Lines(c.in)
+		for i, l := range c.in {
+			if l.Text != c.want[i] {
+				t.Errorf("%q: line %d is %q, want %q", c.want, i, l.Text, c.want[i])
+			}
+		}
+	}
+	// Only the stream's first line: a later batch's Cont line is the rest
+	// of a line this redactor saw, and goes by prev as always.
+	s := r.Stream()
+	s.Lines([]OutputLine{{Text: "nothing secret"}})
+	later := []OutputLine{{Text: "cretvalue", Cont: true}}
+	s.Lines(later)
+	if later[0].Text != "cretvalue" {
+		t.Errorf("a rest after a line the redactor saw masked as %q", later[0].Text)
+	}
+}

@@ -27,8 +27,17 @@ const batchSample = 8
 // each in turn would: the same masks, the same state carried from line to
 // line (key blocks, YAML blocks, a secret cut across lines). It is the
 // fast way for a stream's output batch. Texts holding '\n' are split as
-// Line splits them.
+// Line splits them. One thing only Lines does, as Line has no Cont: when
+// the stream's first line is the rest of a line (a resumed job), a head
+// of it that finishes a known secret is masked (maskUnseenHead).
 func (s *StreamRedactor) Lines(lines []OutputLine) {
+	if len(lines) == 0 {
+		return
+	}
+	if s.stream && !s.seen && lines[0].Cont {
+		lines[0].Text = s.maskUnseenHead(lines[0].Text)
+	}
+	s.seen = true
 	if !s.stream || len(lines) < 2 || s.prose(lines) {
 		s.eachLine(lines)
 		return

@@ -280,6 +280,22 @@ func (set *secretSet) mayFinishOneByte(last byte, text string) bool {
 	return set.second[p>>6]&(1<<(p&63)) != 0
 }
 
+// suffixHead returns the length of the longest head of text, at least
+// minLen bytes, that ends a known secret's form begun before text (a
+// proper suffix of the form), or 0.
+func (set *secretSet) suffixHead(text string, minLen int) int {
+	e := 0
+	for _, f := range set.forms {
+		for k := 1; len(f)-k >= max(minLen, e+1); k++ {
+			if strings.HasPrefix(text, f[k:]) {
+				e = len(f) - k
+				break
+			}
+		}
+	}
+	return e
+}
+
 // headEnd returns how many bytes at the start of text end a form that
 // began in prev, the tail of the previous piece of the line, or 0.
 func (set *secretSet) headEnd(prev, text string) int {
