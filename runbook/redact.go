@@ -112,6 +112,9 @@ type StreamRedactor struct {
 	// seen: a line went through; before it, a Cont line's beginning is
 	// one this redactor never saw (see maskUnseenHead).
 	seen bool
+	// before is the end of the last line Lines masked: where the rest of
+	// a line (Cont) that starts the next batch goes on (see restOf).
+	before string
 	// Lines' buffers, reused from batch to batch: the joined texts, where
 	// each ends, which the batch scans hit, and how many.
 	joined []byte

@@ -237,3 +237,46 @@ func TestStreamRedactorResumedRest(t *testing.T) {
 		t.Errorf("a rest after a line the redactor saw masked as %q", later[0].Text)
 	}
 }
+
+// The rest of a line delivered in part (Cont) goes on with the line
+// before it: a secret shape the pause split is masked in the rest, as
+// the whole line would be, in one batch (by line or by the batch scans)
+// and across batches. A rest that holds no shape's value stays.
+func TestStreamRedactorShapeAcrossRest(t *testing.T) {
+	r := NewRedactor(nil)
+	for _, c := range []struct{ start, rest, secret, keep string }{
+		{"PASSWORD=", "hunter3", "hunter3", ""},
+		{"DATABASE_URL=postgres://app:", "s3cr3tpw@db/app", "s3cr3tpw", "@db/app"},
+		{"TOKEN=abcdef", "ghijkl", "ghijkl", ""},
+	} {
+		if got := r.Stream().Line(c.start + c.rest); strings.Contains(got, c.secret) {
+			t.Fatalf("%q is no secret shape: %q", c.start+c.rest, got)
+		}
+		batches := map[string][][]OutputLine{
+			"one batch, by line": {{{Text: c.start}, {Text: c.rest, Cont: true}}},
+			"one batch, scanned": {{{Text: "a"}, {Text: "b"}, {Text: "c"}, {Text: c.start}, {Text: c.rest, Cont: true}, {Text: "d"}, {Text: "e"}, {Text: "f"}}},
+			"two batches":        {{{Text: "a"}, {Text: c.start}}, {{Text: c.rest, Cont: true}, {Text: "b"}}},
+		}
+		for name, bs := range batches {
+			s := r.Stream()
+			var rest string
+			for _, b := range bs {
+				s.Lines(b)
+				for _, l := range b {
+					if l.Cont {
+						rest = l.Text
+					}
+				}
+			}
+			if strings.Contains(rest, c.secret) || !strings.HasSuffix(rest, c.keep) || !strings.HasPrefix(rest, Mask) {
+				t.Errorf("%s: the rest %q after %q masked as %q", name, c.rest, c.start, rest)
+			}
+		}
+	}
+	s := r.Stream()
+	b := []OutputLine{{Text: "  Applying app.0001..."}, {Text: " OK", Cont: true}}
+	s.Lines(b)
+	if b[0].Text+b[1].Text != "  Applying app.0001... OK" {
+		t.Errorf("a migration's line masked as %q %q", b[0].Text, b[1].Text)
+	}
+}

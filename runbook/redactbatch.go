@@ -27,9 +27,15 @@ const batchSample = 8
 // each in turn would: the same masks, the same state carried from line to
 // line (key blocks, YAML blocks, a secret cut across lines). It is the
 // fast way for a stream's output batch. Texts holding '\n' are split as
-// Line splits them. One thing only Lines does, as Line has no Cont: when
-// the stream's first line is the rest of a line (a resumed job), a head
-// of it that finishes a known secret is masked (maskUnseenHead).
+// Line splits them.
+//
+// What only Lines does, as Line has no Cont: the rest of a line delivered
+// in part (Cont) is read as the end of the line before it, so that a
+// secret shape the pause split ("PASSWORD=" and then "hunter2", or
+// "postgres://app:" and then "s3cret@db") is masked in the rest as one
+// cut at a 64 KiB piece's end is; and when a stream's first line is such
+// a rest (a resumed job), a head of it that finishes a known secret is
+// masked (maskUnseenHead).
 func (s *StreamRedactor) Lines(lines []OutputLine) {
 	if len(lines) == 0 {
 		return
@@ -38,6 +44,15 @@ func (s *StreamRedactor) Lines(lines []OutputLine) {
 		lines[0].Text = s.maskUnseenHead(lines[0].Text)
 	}
 	s.seen = true
+	s.lines(lines)
+	if s.stream {
+		t := lines[len(lines)-1].Text
+		s.before = t[max(0, len(t)-shapeCarry):]
+	}
+}
+
+// lines is Lines but for what it keeps of the batch's last line.
+func (s *StreamRedactor) lines(lines []OutputLine) {
 	if !s.stream || len(lines) < 2 || s.prose(lines) {
 		s.eachLine(lines)
 		return
@@ -62,7 +77,8 @@ func (s *StreamRedactor) Lines(lines []OutputLine) {
 	forms := set != nil && len(set.forms) > 0
 	for i := range lines {
 		t := lines[i].Text
-		if s.hit[i] || !s.plain(set, t) || forms && set.next(t) >= 0 {
+		if lines[i].Cont || s.hit[i] || !s.plain(set, t) || forms && set.next(t) >= 0 {
+			s.restOf(lines, i)
 			lines[i].Text = s.line(t)
 			continue
 		}
@@ -77,6 +93,7 @@ func (s *StreamRedactor) Lines(lines []OutputLine) {
 // eachLine is Lines the slow way: Line on each text.
 func (s *StreamRedactor) eachLine(lines []OutputLine) {
 	for i := range lines {
+		s.restOf(lines, i)
 		lines[i].Text = s.Line(lines[i].Text)
 	}
 }
@@ -185,4 +202,20 @@ func (s *StreamRedactor) plain(set *secretSet, t string) bool {
 func (set *secretSet) next(text string) int {
 	start, _, _ := set.find(text, set.minLen-1)
 	return start
+}
+
+// restOf readies line for lines[i] when it is the rest of a line (Cont):
+// the end of the line before (lines[i-1], or the last line of the batch
+// before), masked already, is the tail in which a secret shape may have
+// begun (cutTail), unless a cut piece's tail is there already.
+func (s *StreamRedactor) restOf(lines []OutputLine, i int) {
+	if !lines[i].Cont || !s.stream || s.cutTail != "" {
+		return
+	}
+	if i == 0 {
+		s.cutTail = s.before
+		return
+	}
+	t := lines[i-1].Text
+	s.cutTail = t[max(0, len(t)-shapeCarry):]
 }
