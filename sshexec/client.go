@@ -347,7 +347,7 @@ func (c *Client) handshake(ctx context.Context, conn net.Conn, hop *target, what
 		HostKeyAlgorithms: chk.algorithms(),
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	sc, chans, reqs, err := ssh.NewClientConn(conn, hop.addr(), cfg)
+	sc, chans, reqs, err := ssh.NewClientConn(bufferReads(conn), hop.addr(), cfg)
 	watch.Stop()
 	stop()
 	if err == nil {
