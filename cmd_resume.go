@@ -16,26 +16,30 @@ import (
 	"golive/ui"
 )
 
+const resumeUsage = `Usage: golive resume [RUNID] [flags]
+
+Without RUNID, lists the unfinished runs (on a terminal, to pick one).
+With RUNID (or its first 6 or more characters), reopens that run: its
+sign-offs and output come back from the journal, and a step still running
+on the host is reattached. The flags are those of 'golive run'.
+
+Flags:
+`
+
 // cmdResume lists the unfinished runs, or reopens one: its sign-offs and
 // output come back from the journal, and a step that was running is
 // reattached if its job is still alive on the host.
 func cmdResume(args []string, stdout, stderr io.Writer) int {
 	var c runConfig
 	fs := runFlags("resume", stderr, &c)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: golive resume [RUNID] [flags]\n\nWithout RUNID, lists the unfinished runs.\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
 	// Flags may follow the run id: golive resume RUNID --plain --yes.
-	var pos []string
-	for fs.NArg() > 0 {
-		pos = append(pos, fs.Arg(0))
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return 2
-		}
+	pos, code := parseFlags(fs, args, resumeUsage, stdout, stderr)
+	if code >= 0 {
+		return code
+	}
+	if len(pos) > 1 {
+		fmt.Fprintf(stderr, "golive resume: give at most one run id (got %q and %q); 'golive resume' lists them\n", pos[0], pos[1])
+		return 2
 	}
 	stateDir, err := runbook.StateDir()
 	if err != nil {

@@ -50,14 +50,25 @@ func runFlags(name string, stderr io.Writer, c *runConfig) *flag.FlagSet {
 	return fs
 }
 
+const runUsage = `Usage: golive run [flags]
+
+Walk a runbook on a host: each step runs its command with the output
+streaming live and ends with your sign-off; the run is journaled as it
+goes, and a signed transcript is written at the end. Without flags, golive
+asks for the runbook, the host and the variables.
+
+Flags:
+`
+
 func cmdRun(args []string, stdout, stderr io.Writer) int {
 	var c runConfig
 	fs := runFlags("run", stderr, &c)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	pos, code := parseFlags(fs, args, runUsage, stdout, stderr)
+	if code >= 0 {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "golive run: unexpected argument %q; flags only (see golive run --help)\n", fs.Arg(0))
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "golive run: unexpected argument %q; flags only (see golive run --help)\n", pos[0])
 		return 2
 	}
 	opts, err := buildOptions(c, stderr)

@@ -116,8 +116,8 @@ func newFlagSet(name string) *flag.FlagSet {
 // parseFlags parses args with fs, allowing flags after positional
 // arguments (golive show non-docker --var a=b). It returns the positional
 // arguments and -1, or an exit code when the command is over: 0 after
-// --help (usage on stdout), 2 after a bad flag (the problem and usage on
-// stderr).
+// --help (usage on stdout), 2 after a bad flag (usage, then the problem,
+// on stderr).
 func parseFlags(fs *flag.FlagSet, args []string, usage string, stdout, stderr io.Writer) ([]string, int) {
 	fs.SetOutput(io.Discard) // we print the errors ourselves, once
 	printUsage := func(w io.Writer) {
@@ -134,8 +134,11 @@ func parseFlags(fs *flag.FlagSet, args []string, usage string, stdout, stderr io
 			return nil, 0
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "%s: %v\n\n", fs.Name(), err)
-			printUsage(stderr)
+			// The problem goes last: run's usage is taller than a
+			// 24-line terminal, and a first line scrolls out of sight.
+			var u strings.Builder
+			printUsage(&u)
+			fmt.Fprintf(stderr, "%s\n\n%s: %v\n", strings.TrimRight(u.String(), "\n"), fs.Name(), err)
 			return nil, 2
 		}
 		rest := fs.Args()

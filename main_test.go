@@ -212,3 +212,30 @@ func TestShowBuiltinByFileName(t *testing.T) {
 		t.Errorf("show docker.yaml: exit %d: %s", code, errOut)
 	}
 }
+
+// TestRunAndResumeFlags: run and resume answer --help like the other
+// commands (usage on stdout, exit 0) and end a bad flag's report with the
+// problem, which a 24-line terminal still shows under run's long usage.
+func TestRunAndResumeFlags(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	for _, cmd := range []string{"run", "resume", "list", "show", "validate", "verify", "export"} {
+		if cmd == "run" || cmd == "resume" {
+			code, out, errOut := run(cmd, "--help")
+			if code != 0 || !strings.HasPrefix(out, "Usage: golive "+cmd) || !strings.Contains(out, "-runbook") || errOut != "" {
+				t.Errorf("%s --help: exit %d\nstdout: %s\nstderr: %s", cmd, code, out, errOut)
+			}
+		}
+		code, out, errOut := run(cmd, "--bogus")
+		lines := strings.Split(strings.TrimRight(errOut, "\n"), "\n")
+		want := "golive " + cmd + ": flag provided but not defined: -bogus"
+		if code != 2 || out != "" || lines[len(lines)-1] != want || !strings.Contains(errOut, "Usage: golive "+cmd) {
+			t.Errorf("%s --bogus: exit %d, want 2 and last line %q\nstdout: %s\nstderr: %s", cmd, code, want, out, errOut)
+		}
+	}
+	if code, _, errOut := run("resume", "one", "two"); code != 2 || !strings.Contains(errOut, "at most one run id") {
+		t.Errorf("resume one two: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := run("run", "extra"); code != 2 || !strings.Contains(errOut, `unexpected argument "extra"`) {
+		t.Errorf("run extra: exit %d: %s", code, errOut)
+	}
+}
