@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -75,17 +76,52 @@ func absPath(name string) string {
 	return name
 }
 
+// openRunbook parses the runbook name stands for. With fsys nil (a path
+// typed in the chooser) it is a file. Otherwise it is a file when name has
+// a slash, or ends in .yaml or .yml and such a file exists ("docker.yaml"
+// names the built-in when it does not); else the built-in of that id; else
+// a file of that name, if there is one. A file that cannot be read says
+// so, by its path, rather than that no built-in has that name.
+func openRunbook(fsys fs.FS, name string) (*runbook.Runbook, error) {
+	_, statErr := os.Stat(name)
+	yamlName := strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
+	if fsys == nil || strings.ContainsRune(name, os.PathSeparator) || strings.Contains(name, "/") || (yamlName && statErr == nil) {
+		return loadRunbookFile(name)
+	}
+	rb, err := runbook.Load(fsys, name)
+	if errors.Is(err, runbook.ErrNotFound) && (statErr == nil || yamlName) {
+		return loadRunbookFile(name) // a file name that is no built-in's
+	}
+	return rb, err
+}
+
+// loadRunbookFile parses a runbook file, recorded by its absolute path so
+// that a resume from another directory finds it; a missing file or a
+// directory gets an error that says what to give instead. A leading ~/ is
+// the home directory, as in a shell (no shell sees a path typed in the
+// chooser or given as --runbook=~/...).
+func loadRunbookFile(name string) (*runbook.Runbook, error) {
+	if rest, ok := strings.CutPrefix(name, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			name = filepath.Join(home, rest)
+		}
+	}
+	path := absPath(name)
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("no runbook file %s: %w; check the path, or run 'golive list' for the built-in runbooks", path, fs.ErrNotExist)
+	case err == nil && fi.IsDir():
+		return nil, fmt.Errorf("runbook %s is a directory; give the path of a runbook file (.yaml) in it", path)
+	}
+	return runbook.LoadFile(path)
+}
+
 // loadRunbook parses a built-in runbook by id, or a file by path, and
 // reads its profile, off the Update goroutine.
 func loadRunbook(fsys fs.FS, name string, profilePath string) tea.Cmd {
 	return func() tea.Msg {
-		var rb *runbook.Runbook
-		var err error
-		if fi, serr := os.Stat(name); serr == nil && !fi.IsDir() && (strings.ContainsRune(name, os.PathSeparator) || fsys == nil || strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
-			rb, err = runbook.LoadFile(absPath(name))
-		} else {
-			rb, err = runbook.Load(fsys, name)
-		}
+		rb, err := openRunbook(fsys, name)
 		if err != nil {
 			return runbookLoadedMsg{err: err}
 		}
