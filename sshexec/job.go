@@ -212,7 +212,12 @@ printf '%%s' %s >"$d/wrap"
 		return b.String()
 	}
 	start := `/bin/sh -c 'exec >>"$1/out" 2>>"$1/err" </dev/null; setsid /bin/sh "$1/wrap" "$1" "$2" &' golive-start "$d" ` + t
-	b.WriteString(sudo + "\n: >\"$d/sudo\"\n")
+	// The wrapper runs as root under umask 077: the files it writes for
+	// the follower (who is the login user) are made here first, as the
+	// user, so that root's writes keep them the user's and readable. Made
+	// by root, a deploy user could not read the exit status (the step
+	// ended "unknown"), nor the pgid to follow or reattach.
+	b.WriteString(sudo + "\n: >\"$d/sudo\"; : >\"$d/wpid\"; : >\"$d/pgid\"; : >\"$d/exit\"\n")
 	fmt.Fprintf(&b, "m=$(asroot %s 2>&1 3>&-) || { rm -rf \"$d\"; ctl; printf '%%s\\n' \"$m\" >&3; echo golive:startfail >&3; exit 0; }\n", start)
 	fmt.Fprintf(&b, "echo %s\n", nonce)
 	b.WriteString(followBody(0, 0, ""))
