@@ -97,8 +97,12 @@ func (m *Model) syncKeys() {
 		k.Export.SetEnabled(true)
 		k.Back.SetEnabled(true)
 		k.Quit.SetEnabled(true)
+		// As summaryView decides: the lines against the room left by
+		// the header, the one-line help bar and the status (one or two
+		// lines).
 		top, rest := m.summaryContent()
-		long := len(top)+len(rest) > m.height-4
+		avail := m.height - 2 - lipgloss.Height(m.statusLine())
+		long := len(top)+len(rest) > avail && avail > 2
 		k.PageUp.SetHelp("pgup", "scroll up")
 		k.PageDown.SetHelp("pgdn", "scroll down")
 		k.PageUp.SetEnabled(long)

@@ -79,6 +79,7 @@ func (m Model) export(dir string) (tea.Model, tea.Cmd) {
 func (m Model) onExported(msg exportedMsg) (tea.Model, tea.Cmd) {
 	if msg.err != nil {
 		m.status, m.statusOK = "export failed: "+msg.err.Error(), false
+		m.syncKeys()
 		return m, nil
 	}
 	m.outcome.Files = msg.files
@@ -99,6 +100,7 @@ func (m Model) onExported(msg exportedMsg) (tea.Model, tea.Cmd) {
 	if unsigned != "" {
 		m.status, m.statusOK = fmt.Sprintf("exported: %s in %s, NOT signed: %s", plural(n, "file"), m.exportDir, unsigned), false
 	}
+	m.syncKeys() // the files listed may make the summary scroll
 	return m, nil
 }
 

@@ -1,0 +1,57 @@
+package ui
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSummaryScrollsAfterExport: the export adds the transcript's file
+// names under the summary; where that makes it longer than the screen, the
+// summary says "pgup/pgdn", and those keys must be in the help bar and work
+// at the first press (they stayed off until some other key came, so the
+// first pgdn did nothing and the files below stayed hidden).
+func TestSummaryScrollsAfterExport(t *testing.T) {
+	grew := 0
+	for h := 10; h <= 40; h++ {
+		ex := newFakeExec("web1")
+		m := started(t, ex, 80, h)
+		m = press(t, m, "S")
+		if m.state != stateSummary {
+			t.Fatalf("height %d: summary not shown", h)
+		}
+		scrolledBefore := strings.Contains(screen(m), "pgup/pgdn")
+		m = press(t, m, "e")
+		m.dlg.input.SetValue(filepath.Join(t.TempDir(), "out"))
+		m = press(t, m, "enter")
+		if len(m.outcome.Files) == 0 {
+			t.Fatalf("height %d: nothing exported; status %q", h, m.status)
+		}
+		v := screen(m)
+		scrolls := strings.Contains(v, "pgup/pgdn")
+		if scrolls != m.keys.PageDown.Enabled() {
+			t.Errorf("height %d: the summary says pgup/pgdn: %v, pgdn on: %v:\n%s", h, scrolls, m.keys.PageDown.Enabled(), v)
+			continue
+		}
+		if !scrolls || scrolledBefore {
+			continue
+		}
+		grew++
+		if !strings.Contains(v, "pgdn") || !strings.Contains(footerLine(v), "pgdn") {
+			t.Errorf("height %d: the help bar lacks pgdn:\n%s", h, v)
+		}
+		m = press(t, m, "pgdown")
+		if after := screen(m); after == v {
+			t.Errorf("height %d: the first pgdn did not scroll the summary:\n%s", h, after)
+		}
+	}
+	if grew == 0 {
+		t.Fatal("no height where only the export made the summary scroll: the test checks nothing")
+	}
+}
+
+// footerLine is the last line of a screen, the help bar.
+func footerLine(v string) string {
+	lines := strings.Split(strings.TrimRight(v, "\n"), "\n")
+	return lines[len(lines)-1]
+}
