@@ -55,3 +55,31 @@ func footerLine(v string) string {
 	lines := strings.Split(strings.TrimRight(v, "\n"), "\n")
 	return lines[len(lines)-1]
 }
+
+// TestFormHelpShowsPreviousField: shift+tab (and up) goes back a field on
+// the form; the help bar, the form's only list of keys, must say so at 80
+// columns and wide.
+func TestFormHelpShowsPreviousField(t *testing.T) {
+	for _, w := range []int{80, 300} {
+		m := resize(New(testOpts(t, goldenExec())), w, 24)
+		m = press(t, m, "enter")
+		if m.state != stateForm {
+			t.Fatalf("state %v, want form (error %v)", m.state, m.errPanel)
+		}
+		bar := footerLine(screen(m))
+		for _, want := range []string{"tab", "shift+tab", "enter start", "esc", "ctrl+c"} {
+			if !strings.Contains(bar, want) {
+				t.Errorf("%d columns: the form's help bar lacks %q: %q", w, want, bar)
+			}
+		}
+		first := m.form.cur
+		m = press(t, m, "tab")
+		if m.form.cur == first {
+			t.Fatalf("tab did not move to the next field")
+		}
+		m = press(t, m, "shift+tab")
+		if m.form.cur != first {
+			t.Errorf("shift+tab went to field %d, want %d", m.form.cur, first)
+		}
+	}
+}

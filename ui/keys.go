@@ -72,7 +72,7 @@ func defaultKeyMap() keyMap {
 		No:        key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n", "no")),
 		Submit:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit")),
 		Esc:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
-		NextField: key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab", "next field")),
+		NextField: key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/shift+tab", "next/previous field")),
 		PrevField: key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab", "previous field")),
 
 		ManualRun: key.NewBinding(key.WithKeys("enter", "r")),
