@@ -103,6 +103,13 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 		Now:            time.Now,
 		Version:        version,
 	}
+	if c.identity != "" {
+		// A key that cannot sign would only show at the end, when the
+		// transcript of a finished release is signed.
+		if err := sshexec.CheckKeyFile(c.identity); err != nil {
+			return opts, fmt.Errorf("--identity: %w", err)
+		}
+	}
 	if c.operator == "" {
 		// git config runs only when it can matter: it costs a fork and
 		// an exec at every start.

@@ -333,3 +333,26 @@ func AllowedSignersLine(principal string, pub ssh.PublicKey) string {
 
 // Fingerprint returns a key's OpenSSH SHA256 fingerprint ("SHA256:…").
 func Fingerprint(pub ssh.PublicKey) string { return ssh.FingerprintSHA256(pub) }
+
+// CheckKeyFile reports whether path holds a private key, so that a wrong
+// key file given to golive is caught before a release starts, not when
+// its transcript is signed at the end. An encrypted key passes: its
+// passphrase is asked for when it is used.
+func CheckKeyFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("key file: %w; give the path of your private key file", err)
+	}
+	_, err = ssh.ParseRawPrivateKey(data)
+	var missing *ssh.PassphraseMissingError
+	if err == nil || errors.As(err, &missing) {
+		return nil
+	}
+	if _, _, _, _, perr := ssh.ParseAuthorizedKey(data); perr == nil {
+		if priv, ok := strings.CutSuffix(path, ".pub"); ok {
+			return fmt.Errorf("key file %s holds a public key; give the private key file (%s)", path, priv)
+		}
+		return fmt.Errorf("key file %s holds a public key; give the private key file", path)
+	}
+	return fmt.Errorf("key file %s is not a private key: %w; give the path of your private key file", path, err)
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// TestRunChecksIdentityFirst: a --identity that is no private key stops
+// run (and resume, which shares buildOptions) before they connect or start anything, naming the file
+// and what to give instead; before, the release ran to its end and only
+// the transcript's signing failed. An encrypted key passes the check (its
+// passphrase is asked for when it signs).
+func TestRunChecksIdentityFirst(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	dir := t.TempDir()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	plainPEM, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	encPEM, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte("pass phrase"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := write("id_test", pem.EncodeToMemory(plainPEM))
+	enc := write("id_enc", pem.EncodeToMemory(encPEM))
+	pubFile := write("id_test.pub", ssh.MarshalAuthorizedKey(sshPub))
+	notKey := write("notes.txt", []byte("not a key\n"))
+	missing := filepath.Join(dir, "id_missing")
+
+	for _, tc := range []struct{ file, want string }{
+		{missing, "--identity: key file: open " + missing + ": no such file or directory; give the path of your private key file"},
+		{pubFile, "--identity: key file " + pubFile + " holds a public key; give the private key file (" + key + ")"},
+		{notKey, "--identity: key file " + notKey + " is not a private key"},
+	} {
+		args := []string{"run", "--plain", "--yes", "--host", "local", "--runbook", goodFile, "--operator", "op", "--out", dir, "--identity", tc.file}
+		code, out, errOut := run(args...)
+		if code != 2 || !strings.Contains(errOut, tc.want) || strings.Contains(out, "-- run ") {
+			t.Errorf("%v: exit %d, want 2 and %q before the run starts\nstdout: %s\nstderr: %s", args, code, tc.want, out, errOut)
+		}
+	}
+	for _, f := range []string{key, enc} {
+		if _, err := buildOptions(runConfig{identity: f}, os.Stderr); err != nil {
+			t.Errorf("--identity %s: %v", f, err)
+		}
+	}
+}
