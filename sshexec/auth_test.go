@@ -40,7 +40,7 @@ func TestAgentAuth(t *testing.T) {
 	// Without the agent there is no key, and the error says what was tried.
 	t.Setenv("SSH_AUTH_SOCK", "")
 	err := dialErr(t, opts)
-	mustContain(t, err.Error(), "log in to 127.0.0.1", "as "+s.User, "no keys were offered", "authorized_keys")
+	mustContain(t, err.Error(), "log in to 127.0.0.1", "as "+s.User, "no keys were offered", "authorized_keys", "name the private key with --identity or IdentityFile")
 }
 
 // Many agent keys trip sshd's MaxAuthTries (6) before the right one;

@@ -370,7 +370,7 @@ func (c *Client) handshake(ctx context.Context, conn net.Conn, hop *target, what
 	case strings.Contains(err.Error(), "Too many authentication failures"):
 		return nil, chk, fmt.Errorf("log in to %s (%s) as %s: %w; %s; the server stops after MaxAuthTries keys: set `IdentitiesOnly yes` and the right IdentityFile for this host in ~/.ssh/config", what, hop.addr(), hop.user, err, plan.describe())
 	case strings.Contains(err.Error(), "unable to authenticate"):
-		return nil, chk, fmt.Errorf("log in to %s (%s) as %s: %w; %s; make sure the public key is in ~%s/.ssh/authorized_keys on the host, or name the key with -i / IdentityFile", what, hop.addr(), hop.user, err, plan.describe(), hop.user)
+		return nil, chk, fmt.Errorf("log in to %s (%s) as %s: %w; %s; make sure the public key is in ~%s/.ssh/authorized_keys on the host, or name the private key with --identity or IdentityFile in the ssh config", what, hop.addr(), hop.user, err, plan.describe(), hop.user)
 	}
 	return nil, chk, fmt.Errorf("ssh handshake with %s (%s): %w", what, hop.addr(), err)
 }
