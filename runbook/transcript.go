@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -166,7 +167,7 @@ func ReadTranscript(r io.Reader) (*Transcript, error) {
 	dec := json.NewDecoder(r)
 	var t Transcript
 	if err := dec.Decode(&t); err != nil {
-		return nil, fmt.Errorf("runbook: read transcript: %w", err)
+		return nil, fmt.Errorf("runbook: read transcript: %w%s", err, readHint(err))
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("runbook: read transcript: data after the transcript object")
@@ -175,6 +176,22 @@ func ReadTranscript(r io.Reader) (*Transcript, error) {
 		return nil, fmt.Errorf("runbook: read transcript: format %q, want %q", t.Format, TranscriptFormat)
 	}
 	return &t, nil
+}
+
+// readHint says what a transcript that does not decode most likely is,
+// and what to give instead.
+func readHint(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return "; the file is empty: give the .json transcript golive wrote"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "; the file ends in the middle of the transcript (cut short, as by a copy that stopped): copy it again, or write it again with 'golive export RUNID'"
+	case errors.As(err, &syntax) && syntax.Offset <= 1, errors.As(err, &typ) && typ.Field == "":
+		return "; this is no JSON transcript: give the .json file golive wrote (not the .md)"
+	}
+	return ""
 }
 
 // Plan rebuilds, from the transcript alone, the plan its events were

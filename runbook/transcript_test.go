@@ -219,3 +219,21 @@ func TestTranscriptMarkdownUnfinished(t *testing.T) {
 		t.Fatalf("ended %v verdict %s earlier %d rollback %v", tr.Ended, tr.Verdict, len(tr.Steps[0].EarlierSignOffs), tr.Steps[5].RollbackChosen)
 	}
 }
+
+// TestReadTranscriptSaysWhatItIs: a file that is not a whole JSON
+// transcript gets an error that says what it most likely is and what to
+// give instead: an empty file, one cut short, the Markdown transcript.
+func TestReadTranscriptSaysWhatItIs(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                 "the file is empty: give the .json transcript",
+		`{"format":"golive-transcript/1",`: "the file ends in the middle of the transcript",
+		`{"format":"golive-tr`:             "the file ends in the middle of the transcript",
+		"# Release transcript\n":           "this is no JSON transcript: give the .json file golive wrote (not the .md)",
+		`[]`:                               "this is no JSON transcript",
+	} {
+		_, err := ReadTranscript(strings.NewReader(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ReadTranscript(%q) = %v, want an error saying %q", in, err, want)
+		}
+	}
+}
