@@ -131,7 +131,7 @@ func verifySignature(data []byte, sigPath, signersPath, principal string) runboo
 	}
 	signers, err := os.ReadFile(signersPath)
 	if err != nil {
-		c.Detail = err.Error()
+		c.Detail = fmt.Sprintf("--signers: %v; give the allowed_signers file that lists the keys you trust (golive writes one next to the transcript)", err)
 		return c
 	}
 	fp, err := sshexec.VerifyTranscriptSignature(data, sig, namedReader{bytes.NewReader(signers), signersPath}, principal)

@@ -132,6 +132,11 @@ func TestVerifyCommand(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "✗ signature") || !strings.Contains(out, "NOT VERIFIED") {
 		t.Fatalf("wrong principal: exit %d:\n%s", code, out)
 	}
+	missing := filepath.Join(t.TempDir(), "allowed_signers")
+	code, out = verifyCmd(f.transcript, "--signers", missing)
+	if code != 1 || !strings.Contains(out, "✗ signature    --signers: open "+missing+": no such file or directory; give the allowed_signers file") {
+		t.Fatalf("missing --signers file: exit %d:\n%s", code, out)
+	}
 	os.Remove(f.transcript + ".sig")
 	if code, out = verifyCmd(f.transcript); code != 1 || !strings.Contains(out, "no signature file") {
 		t.Fatalf("missing .sig: exit %d:\n%s", code, out)
