@@ -83,7 +83,7 @@ func (r *runner) forgetPassword() {
 func sudoHint(msg string) string {
 	switch {
 	case strings.Contains(msg, "password is required"):
-		return "; sudo needs a password on this host: provide it when asked"
+		return "; sudo needs a password on this host: provide it with --sudo-password (golive resume RUNID --sudo-password continues a run)"
 	case strings.Contains(msg, "incorrect password"), strings.Contains(msg, "no password was provided"):
 		return "; the sudo password was not accepted"
 	case strings.Contains(msg, "not found"):

@@ -135,6 +135,10 @@ func TestSudoRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "a password is required") || !strings.Contains(err.Error(), "provide it") {
 		t.Errorf("sudo -n without a password: %v", err)
 	}
+	// Nothing asks for it later: the error names the flag that gives it.
+	if err == nil || !strings.Contains(err.Error(), "--sudo-password") || strings.Contains(err.Error(), "when asked") {
+		t.Errorf("sudo -n without a password does not say how to give one: %v", err)
+	}
 	_, err = r.Run(ctx, Spec{JobID: jobID(t), Script: "echo ran", Sudo: true, SudoPassword: []byte("wrong")}, make(chan []Line, 16))
 	if err == nil || !strings.Contains(err.Error(), "not accepted") {
 		t.Errorf("wrong password: %v", err)
