@@ -1,0 +1,37 @@
+package ui
+
+import "testing"
+
+// TestSignOffMovesOnFromWhereTheOperatorIs: an operator who went ahead
+// (earlier steps left open) and signs off a later step goes on to the step
+// after it, not back to the first open step at the top (where enter would
+// run a step they did not mean to); with nothing open after it, the first
+// open step from the top comes next.
+func TestSignOffMovesOnFromWhereTheOperatorIs(t *testing.T) {
+	m := started(t, newFakeExec("web1"), 80, 24)
+	if m.steps[m.selected] != "check" {
+		t.Fatalf("selected %s, want check first", m.steps[m.selected])
+	}
+	// backup is manual: sign it off without running, check left open.
+	m = sel(m, "backup")
+	m = press(t, m, "p")
+	m = typeText(t, m, "backup taken")
+	m = press(t, m, "enter")
+	if st := m.rel.Session.Step("backup"); st.SignOff == nil {
+		t.Fatalf("backup not signed off; status %q", m.status)
+	}
+	if got := m.steps[m.selected]; got != "migrate" {
+		t.Errorf("after signing off backup the selection is %s, want migrate (the step after it)", got)
+	}
+	// smoke is the last step: after it, back to the first open one.
+	m = sel(m, "smoke")
+	m = press(t, m, "s")
+	m = typeText(t, m, "checked by hand")
+	m = press(t, m, "enter")
+	if st := m.rel.Session.Step("smoke"); st.SignOff == nil {
+		t.Fatalf("smoke not signed off; status %q", m.status)
+	}
+	if got := m.steps[m.selected]; got != "check" {
+		t.Errorf("after signing off the last step the selection is %s, want check (the first open step)", got)
+	}
+}
