@@ -228,7 +228,7 @@ func (m Model) attemptLine(step string, a *runbook.Attempt) string {
 		if r := m.run; r != nil && r.step == step && r.attempt == a.N && r.shownOK {
 			n = r.shownLines
 		}
-		return st.Label.Render(head + "running for " + el.String() + fmt.Sprintf(", %d lines", n))
+		return st.Label.Render(head + "running for " + el.String() + ", " + plural(int(n), "line"))
 	case neverStarted(a):
 		return st.Warn.Render(head + neverStartedWords)
 	case a.ExpectationsMet:

@@ -1,6 +1,13 @@
 package ui
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"golive/runbook"
+)
 
 // TestSignOffMovesOnFromWhereTheOperatorIs: an operator who went ahead
 // (earlier steps left open) and signs off a later step goes on to the step
@@ -33,5 +40,18 @@ func TestSignOffMovesOnFromWhereTheOperatorIs(t *testing.T) {
 	}
 	if got := m.steps[m.selected]; got != "check" {
 		t.Errorf("after signing off the last step the selection is %s, want check (the first open step)", got)
+	}
+}
+
+// TestRunningAttemptCountsLinesInWords: "running for 1s, 1 line", as the
+// output header says it, not "1 lines".
+func TestRunningAttemptCountsLinesInWords(t *testing.T) {
+	m := started(t, newFakeExec("web1"), 80, 24)
+	now := m.opts.Now()
+	for n, want := range map[int64]string{0: ", 0 lines", 1: ", 1 line", 2: ", 2 lines"} {
+		got := ansi.Strip(m.attemptLine("check", &runbook.Attempt{N: 1, Started: now, OutputLines: n}))
+		if !strings.HasSuffix(got, want) {
+			t.Errorf("%d lines: %q, want it to end %q", n, got, want)
+		}
 	}
 }
