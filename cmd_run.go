@@ -235,6 +235,10 @@ func runTUI(m ui.Model, stdout, stderr io.Writer) int {
 		for _, f := range o.Files {
 			fmt.Fprintf(stdout, "golive: wrote %s\n", f)
 		}
+		if o.Unsigned != "" {
+			fmt.Fprintf(stdout, "golive: transcript not signed: %s\n", o.Unsigned)
+			fmt.Fprintf(stdout, "golive: to sign it: %s\n", o.SignHint())
+		}
 	}
 	if o.Err != nil {
 		fmt.Fprintf(stderr, "golive: %v\n", o.Err)

@@ -237,11 +237,7 @@ func (m Model) exportCmd(dir string) tea.Cmd {
 	go func() {
 		defer close(msgs)
 		ex, err := rel.Export(dir, sign, now)
-		files := ex.Files()
-		if err == nil && ex.SignError != nil {
-			files = append(files, "(not signed: "+ex.SignError.Error()+")")
-		}
-		msgs <- exportedMsg{files: files, err: err}
+		msgs <- exportedMsg{files: ex.Files(), signErr: ex.SignError, err: err}
 	}()
 	return waitForConnect(msgs)
 }
@@ -255,4 +251,16 @@ func (m Model) onSignPassphrase(msg signPassphraseMsg) (tea.Model, tea.Cmd) {
 	m.dlg.input.EchoCharacter = '•'
 	m.syncKeys()
 	return m, tea.Batch(m.dlg.input.Focus(), waitForConnect(msg.msgs))
+}
+
+// SignHint is the command that signs an exported, unsigned transcript
+// again from the journal, for the operator to run once the key is at hand.
+func (o Outcome) SignHint() string {
+	dir := "."
+	if len(o.Files) > 0 {
+		dir = filepath.Dir(o.Files[0])
+	}
+	return fmt.Sprintf("load the key into ssh-agent (ssh-add KEY) and run golive export %s --out %s; "+
+		"or run golive export %s --out %s --identity KEY, which asks for its passphrase",
+		o.RunID, shellWord(dir), o.RunID, shellWord(dir))
 }

@@ -69,8 +69,9 @@ type signPassphraseMsg struct {
 
 // exportedMsg reports an export: the files written, or why not.
 type exportedMsg struct {
-	files []string
-	err   error
+	files   []string
+	signErr error // why the files are not signed (nil: they are)
+	err     error
 }
 
 // releaseReadyMsg hands the model a release whose run has begun.

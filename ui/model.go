@@ -186,7 +186,10 @@ type Outcome struct {
 	Detached string
 	// Files lists exported transcript files.
 	Files []string
-	Err   error
+	// Unsigned says why they are not signed ("" when they are, or when
+	// nothing was exported); SignHint says how to sign them.
+	Unsigned string
+	Err      error
 }
 
 // ExitCode is the exit status golive gives for this outcome, the same as

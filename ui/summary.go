@@ -82,16 +82,14 @@ func (m Model) onExported(msg exportedMsg) (tea.Model, tea.Cmd) {
 		m.syncKeys()
 		return m, nil
 	}
-	m.outcome.Files = msg.files
+	m.outcome.Files, m.outcome.Unsigned = msg.files, ""
+	if msg.signErr != nil {
+		m.outcome.Unsigned = msg.signErr.Error()
+	}
 	// Short: the summary lists the files.
-	n, unsigned, signed := 0, "", false
+	n, unsigned, signed := len(msg.files), m.outcome.Unsigned, false
 	for _, f := range msg.files {
-		if strings.HasPrefix(f, "(not signed: ") {
-			unsigned = strings.TrimSuffix(strings.TrimPrefix(f, "(not signed: "), ")")
-			continue
-		}
 		signed = signed || strings.HasSuffix(f, ".sig")
-		n++
 	}
 	m.status, m.statusOK = fmt.Sprintf("exported: %s in %s", plural(n, "file"), m.exportDir), true
 	if signed {
@@ -226,6 +224,9 @@ func (m Model) summaryContent() (top, rest []string) {
 		add("", st.Good.Render("Transcript written:"))
 		for _, f := range m.outcome.Files {
 			add(wrapIndent("  "+f, w, "    "))
+		}
+		if m.outcome.Unsigned != "" {
+			add(wrapIndent("  (not signed: "+m.outcome.Unsigned+")", w, "    "))
 		}
 	}
 	if len(b) > 0 {
