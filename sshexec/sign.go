@@ -110,7 +110,7 @@ func LoadSigner(ctx context.Context, opts SignerOptions) (ssh.Signer, error) {
 		if err != nil {
 			// Without this check, home "" would look for keys in
 			// ./.ssh, under whatever directory golive was started in.
-			return nil, fmt.Errorf("signing key: no agent key and no home directory to look for key files in (%w); name a key file", err)
+			return nil, fmt.Errorf("signing key: no agent key and no home directory to look for key files in (%w); name a key file with --identity", err)
 		}
 		home = h
 	}
@@ -124,7 +124,7 @@ func LoadSigner(ctx context.Context, opts SignerOptions) (ssh.Signer, error) {
 	if agentErr != nil {
 		why = agentErr.Error()
 	}
-	return nil, fmt.Errorf("signing key: no agent key (%s) and no key in %s (%s); start ssh-agent and ssh-add your key, or name a key file",
+	return nil, fmt.Errorf("signing key: no agent key (%s) and no key in %s (%s); start ssh-agent and ssh-add your key, or name a key file with --identity",
 		why, filepath.Join(home, ".ssh"), strings.Join(defaultIdentities, ", "))
 }
 

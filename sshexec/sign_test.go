@@ -437,3 +437,13 @@ func TestLoadSignerNoHome(t *testing.T) {
 		t.Errorf("error %q does not say the home directory is missing", err)
 	}
 }
+
+// TestLoadSignerNoKeySaysHow: with no agent and no key file, the error
+// names the flag that gives one (it said "name a key file", and golive's
+// TUI showed that with no word of how).
+func TestLoadSignerNoKeySaysHow(t *testing.T) {
+	_, err := LoadSigner(context.Background(), SignerOptions{AgentSocket: "none", HomeDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "start ssh-agent and ssh-add your key, or name a key file with --identity") {
+		t.Fatalf("LoadSigner with no key: %v", err)
+	}
+}
