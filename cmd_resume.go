@@ -131,6 +131,5 @@ func ago(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	d := time.Since(t).Truncate(time.Minute)
-	return fmt.Sprintf("%s (%s ago)", t.UTC().Format("2006-01-02 15:04Z"), d)
+	return fmt.Sprintf("%s (%s ago)", t.UTC().Format("2006-01-02 15:04Z"), ui.SinceWords(time.Since(t)))
 }

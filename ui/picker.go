@@ -68,7 +68,7 @@ func (p RunPicker) View() tea.View {
 	b := []string{st.DialogTitle.Render("Resume which run?"), ""}
 	for i, r := range p.runs {
 		line := fmt.Sprintf("%s  %s on %s by %s", r.ID, r.RunbookID, r.Host, r.Operator)
-		detail := fmt.Sprintf("last step %s · %s ago", orDash(r.LastStep), p.now().Sub(r.LastTime).Truncate(time.Minute))
+		detail := fmt.Sprintf("last step %s · %s ago", orDash(r.LastStep), SinceWords(p.now().Sub(r.LastTime)))
 		if r.Problem != "" {
 			line, detail = r.ID+"  (cannot be resumed)", r.Problem
 		}
@@ -83,6 +83,16 @@ func (p RunPicker) View() tea.View {
 	v := tea.NewView(st.Page.Render(strings.Join(b, "\n")))
 	v.AltScreen = true
 	return v
+}
+
+// SinceWords says how long ago something was, to the minute, for the
+// lists of runs: "under a minute" below one (not "0s", which reads as
+// "this instant" for something 59 s old), else "12m0s", "3h5m0s".
+func SinceWords(d time.Duration) string {
+	if d < time.Minute {
+		return "under a minute"
+	}
+	return d.Truncate(time.Minute).String()
 }
 
 func orDash(s string) string {
