@@ -66,3 +66,29 @@ func TestRunChecksIdentityFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestRunChecksOutDirFirst: an --out the transcript cannot be written to
+// stops run before the release starts; before, every step ran and only
+// the export at the end failed.
+func TestRunChecksOutDirFirst(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{file, filepath.Join(file, "sub")} {
+		code, stdout, errOut := run("run", "--plain", "--yes", "--host", "local", "--runbook", goodFile, "--operator", "op", "--out", out)
+		if code != 2 || !strings.Contains(errOut, "--out: mkdir "+file+": not a directory; give a directory you can write the transcript to") ||
+			strings.Contains(stdout, "-- run ") {
+			t.Errorf("--out %s: exit %d, want 2 before the run starts\nstdout: %s\nstderr: %s", out, code, stdout, errOut)
+		}
+	}
+	fresh := filepath.Join(dir, "new", "out")
+	if err := checkOutDir(fresh); err != nil {
+		t.Fatalf("a directory to make: %v", err)
+	}
+	if left, _ := os.ReadDir(fresh); len(left) != 0 {
+		t.Errorf("the write check left %v behind", left)
+	}
+}

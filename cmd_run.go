@@ -103,6 +103,13 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 		Now:            time.Now,
 		Version:        version,
 	}
+	if c.out != "" {
+		// The transcript is written there at the end of the release:
+		// a directory that cannot be made or written to is found now.
+		if err := checkOutDir(c.out); err != nil {
+			return opts, fmt.Errorf("--out: %w", err)
+		}
+	}
 	if c.identity != "" {
 		// A key that cannot sign would only show at the end, when the
 		// transcript of a finished release is signed.
@@ -162,6 +169,20 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 	}
 	opts.Sign = opts.SignAsking(nil)
 	return opts, nil
+}
+
+// checkOutDir makes the transcript directory dir if it is missing (as the
+// export would) and checks that a file can be written in it.
+func checkOutDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("%w; give a directory you can write the transcript to", err)
+	}
+	f, err := os.CreateTemp(dir, ".golive-write-check-*")
+	if err != nil {
+		return fmt.Errorf("%s is not writable: %w; give a directory you can write the transcript to", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // dialSSH connects to a remote host through ~/.ssh/config, ssh-agent and
