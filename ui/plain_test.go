@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -290,6 +291,19 @@ func TestPlainUsageErrors(t *testing.T) {
 	e.opts.Host = "local"
 	if code, _ := e.run(t, "", true); code != ExitUsage {
 		t.Errorf("missing runbook: exit %d, want %d", code, ExitUsage)
+	}
+}
+
+// TestPlainExportFailureSaysHowToExport: when the transcript cannot be
+// written at the end, plain mode says how to write it once that is fixed.
+func TestPlainExportFailureSaysHowToExport(t *testing.T) {
+	e := newPlainEnv(t, nil)
+	e.useRunbook(t, "id: one\ntitle: One\nsections:\n  - id: s\n    title: S\n    steps:\n      - id: a\n        title: A\n        kind: local\n        command: echo hi\n")
+	e.opts.OutDir = filepath.Join(e.dir, "runbook.yaml", "out") // under a file
+	code, out := e.run(t, "", true)
+	if code != ExitFailed || !strings.Contains(out, "-- transcript not written: ") ||
+		!regexp.MustCompile(`-- write it with: golive export \S+ --out DIR`).MatchString(out) {
+		t.Errorf("exit %d, want %d, the failure and how to export:\n%s", code, ExitFailed, out)
 	}
 }
 

@@ -70,6 +70,7 @@ func (p *plain) export() bool {
 	p.clock.mark("exported", "")
 	if err != nil {
 		p.info("transcript not written: %v", err)
+		p.info("write it with: golive export %s --out DIR", p.rel.RunID)
 		return false
 	}
 	for _, f := range ex.Files() {
