@@ -214,8 +214,31 @@ func (m Model) ShortHelp() []key.Binding {
 	if m.dlg.kind != dlgNone || m.pane.typing {
 		return []key.Binding{k.Yes, k.No, k.Submit, k.Esc, k.ForceQuit}
 	}
-	return []key.Binding{k.Run, k.Retry, k.Cancel, k.Pass, k.Fail, k.Skip, k.NA,
-		k.SearchNext, k.SearchPrev, k.ClearSearch, k.Rollback, k.Zoom, k.Search, k.Wrap, k.Follow, k.Help, k.Quit}
+	main := []key.Binding{k.Run, k.Retry, k.Cancel, k.Pass, k.Fail, k.Skip, k.NA,
+		k.SearchNext, k.SearchPrev, k.ClearSearch, k.Rollback, k.Zoom, k.Search, k.Wrap, k.Follow}
+	// A bar wide enough for every key that works (a 300-column terminal)
+	// shows them all, the moves, the note and the summary too; a narrower
+	// one leaves all of those to "? all keys" rather than half of them.
+	all := append(append(main[:len(main):len(main)], k.Note, k.Summary, k.Up, k.Down, k.Top, k.Bottom,
+		k.PageUp, k.PageDown, k.Left, k.Right), k.Help, k.Quit, k.ForceQuit)
+	if m.helpFits(all) {
+		return all
+	}
+	return append(main, k.Help, k.Quit)
+}
+
+// helpFits reports whether the enabled ones of bs fit on the help bar's
+// one line.
+func (m Model) helpFits(bs []key.Binding) bool {
+	var on []key.Binding
+	for _, b := range bs {
+		if b.Enabled() {
+			on = append(on, b)
+		}
+	}
+	h := m.help // measures without cutting
+	h.SetWidth(0)
+	return lipgloss.Width(h.ShortHelpView(on)) <= m.width-m.styles.Footer.GetHorizontalFrameSize()
 }
 
 // FullHelp returns every binding that works now, grouped.

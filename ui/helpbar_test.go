@@ -83,3 +83,43 @@ func TestFormHelpShowsPreviousField(t *testing.T) {
 		}
 	}
 }
+
+// TestWideHelpBarShowsEveryKey: at 300 columns the help bar of the main
+// screen has room for every key that works, so it shows them all (the
+// moves, the note and the summary were left to "?"); at 80 columns it
+// keeps "? all keys" and leaves those to it whole, not half of them.
+func TestWideHelpBarShowsEveryKey(t *testing.T) {
+	for _, w := range []int{300, 80} {
+		m := started(t, goldenExec(), w, 40)
+		m = press(t, m, "enter")
+		m = settle(t, m)
+		bar := footerLine(screen(m))
+		if w == 80 {
+			for _, absent := range []string{"g first step", "G last step", "a add note"} {
+				if strings.Contains(bar, absent) {
+					t.Errorf("80 columns: the bar shows %q of the extras: %q", absent, bar)
+				}
+			}
+			if !strings.Contains(bar, "? all keys") || !strings.Contains(bar, "q quit") {
+				t.Errorf("80 columns: %q", bar)
+			}
+			continue
+		}
+		n := 0
+		for _, g := range m.FullHelp() {
+			for _, b := range g {
+				if !b.Enabled() {
+					continue
+				}
+				n++
+				h := b.Help()
+				if want := h.Key + " " + h.Desc; !strings.Contains(bar, want) {
+					t.Errorf("%d columns: the help bar lacks %q:\n%q", w, want, bar)
+				}
+			}
+		}
+		if n < 15 {
+			t.Fatalf("only %d keys work after a run: the test checks little", n)
+		}
+	}
+}
