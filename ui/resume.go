@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
@@ -101,6 +102,10 @@ func loadRecorded(fsys fs.FS, info runbook.RunInfo) (*runbook.Runbook, error) {
 		if rb2, err2 := runbook.Load(fsys, info.RunbookID); err2 == nil {
 			return rb2, nil
 		}
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("run %s was walked with the runbook file %s, which is gone (%w): put it back as it was (content hash %.12s) to resume, or start a new run",
+			info.ID, info.RunbookFile, fs.ErrNotExist, info.RunbookHash)
 	}
 	return rb, err
 }
