@@ -85,7 +85,7 @@ func sudoHint(msg string) string {
 	case strings.Contains(msg, "password is required"):
 		return "; sudo needs a password on this host: provide it with --sudo-password (golive resume RUNID --sudo-password continues a run)"
 	case strings.Contains(msg, "incorrect password"), strings.Contains(msg, "no password was provided"):
-		return "; the sudo password was not accepted"
+		return "; the sudo password was not accepted: quit and give it again with golive resume RUNID --sudo-password (retrying sends the same one)"
 	case strings.Contains(msg, "not found"):
 		return "; is sudo installed on the host?"
 	case strings.Contains(msg, "not in the sudoers"), strings.Contains(msg, "not allowed"):

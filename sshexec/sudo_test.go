@@ -143,6 +143,10 @@ func TestSudoRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "not accepted") {
 		t.Errorf("wrong password: %v", err)
 	}
+	// A retry sends the same password: the error says how to give another.
+	if err == nil || !strings.Contains(err.Error(), "resume RUNID --sudo-password") {
+		t.Errorf("a wrong password does not say how to give it again: %v", err)
+	}
 	if _, err := os.Stat(filepath.Join(dir, id)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a job that never started left its directory: %v", err)
 	}
