@@ -203,12 +203,26 @@ func (m Model) statusLine() string {
 func (m Model) errorView() string {
 	st := m.styles
 	w := min(m.width-4, 100)
-	body := st.ErrorTitle.Render("golive cannot go on") + "\n\n" +
-		wrap(plainText((fmt.Sprint(m.errPanel))), w-4) + "\n\n" +
-		st.Hint.Render(m.errorHint())
+	hint := wrap(m.errorHint(), w-4)
 	if m.rel != nil {
-		body += "\n" + st.Hint.Render("The run is journaled: 'golive resume "+m.rel.RunID+"' continues it.")
+		hint += "\n" + wrap("The run is journaled: 'golive resume "+m.rel.RunID+"' continues it.", w-4)
 	}
+	// Each line of the error (a broken runbook's problems are one a line)
+	// is cleaned and wrapped on its own. What the screen has no room for
+	// is counted: quitting prints the whole error.
+	var lines []string
+	for _, l := range strings.Split(fmt.Sprint(m.errPanel), "\n") {
+		lines = append(lines, strings.Split(wrap(plainText(l), w-4), "\n")...)
+	}
+	room := m.height - lipgloss.Height(m.footer()) - 2 - 3 - lipgloss.Height(hint) // border; title and blanks
+	if len(lines) > max(room, 2) {
+		keep := max(room, 2) - 1
+		more := wrap(fmt.Sprintf("… %d more lines: q quits and prints the whole message", len(lines)-keep), w-4)
+		keep = max(keep-(lipgloss.Height(more)-1), 1)
+		lines = append(lines[:keep:keep], st.Hint.Render(more))
+	}
+	body := st.ErrorTitle.Render("golive cannot go on") + "\n\n" +
+		strings.Join(lines, "\n") + "\n\n" + st.Hint.Render(hint)
 	panel := st.ErrorPanel.Width(w).Render(body)
 	return lipgloss.Place(m.width, m.height-1, lipgloss.Center, lipgloss.Center, panel) + "\n" + m.footer()
 }
