@@ -105,7 +105,7 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 	if c.plain || c.yes || !term.IsTerminal(int(os.Stdout.Fd())) {
 		return ui.ResumePlain(context.Background(), opts, rel, events, plainOptions(c, stdout, stderr))
 	}
-	return runTUI(ui.NewResume(opts, rel, events), stdout, stderr)
+	return runTUI(ui.NewResume(opts, rel, events), len(opts.SudoPassword) > 0, stdout, stderr)
 }
 
 // printRuns prints the unfinished runs as a table, newest first.

@@ -79,7 +79,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if c.plain || c.yes || !term.IsTerminal(int(os.Stdout.Fd())) {
 		return runPlain(c, opts, stdout, stderr)
 	}
-	return runTUI(ui.New(opts), stdout, stderr)
+	return runTUI(ui.New(opts), len(opts.SudoPassword) > 0, stdout, stderr)
 }
 
 // buildOptions turns the flags into ui.Options: executors, signer,
@@ -231,8 +231,9 @@ func programOptions() []tea.ProgramOption {
 	return opts
 }
 
-// runTUI runs the Bubble Tea program and reports how it ended.
-func runTUI(m ui.Model, stdout, stderr io.Writer) int {
+// runTUI runs the Bubble Tea program and reports how it ended; sudo says
+// the run was given a sudo password, which a resume must be given again.
+func runTUI(m ui.Model, sudo bool, stdout, stderr io.Writer) int {
 	final, err := tea.NewProgram(m, programOptions()...).Run()
 	if err != nil {
 		fmt.Fprintf(stderr, "golive: %v\n", err)
@@ -242,16 +243,27 @@ func runTUI(m ui.Model, stdout, stderr io.Writer) int {
 	if !ok {
 		return 1
 	}
-	o := fm.Outcome()
+	return reportOutcome(fm.Outcome(), sudo, stdout, stderr)
+}
+
+// reportOutcome prints how the TUI's run ended and what comes next, and
+// returns the exit code. The resume command it gives carries
+// --sudo-password when the run had one: without it, the next sudo step
+// would stop for want of the password.
+func reportOutcome(o ui.Outcome, sudo bool, stdout, stderr io.Writer) int {
 	if o.RunID != "" {
+		resume := "golive resume " + o.RunID
+		if sudo {
+			resume += " --sudo-password"
+		}
 		switch {
 		case o.Finished:
 			fmt.Fprintf(stdout, "golive: run %s finished: %s\n", o.RunID, o.Verdict)
 		default:
-			fmt.Fprintf(stdout, "golive: run %s is not finished; everything so far is journaled. Continue with: golive resume %s\n", o.RunID, o.RunID)
+			fmt.Fprintf(stdout, "golive: run %s is not finished; everything so far is journaled. Continue with: %s\n", o.RunID, resume)
 		}
 		if o.Detached != "" {
-			fmt.Fprintf(stdout, "golive: step %s is still running on the host; 'golive resume %s' reattaches to it\n", o.Detached, o.RunID)
+			fmt.Fprintf(stdout, "golive: step %s is still running on the host; '%s' reattaches to it\n", o.Detached, resume)
 		}
 		for _, f := range o.Files {
 			fmt.Fprintf(stdout, "golive: wrote %s\n", f)

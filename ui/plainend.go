@@ -25,6 +25,9 @@ func (p *plain) resumeHint() {
 	if p.po.Yes {
 		yes = " --yes"
 	}
+	if len(p.rel.SudoPassword) > 0 {
+		yes += " --sudo-password" // else the next sudo step stops for want of it
+	}
 	p.info("run %s is not finished; everything so far is journaled. Continue with: golive resume %s --plain%s", p.rel.RunID, p.rel.RunID, yes)
 }
 
