@@ -111,7 +111,7 @@ func (m *Model) showOutput() {
 	if m.dlg.kind == dlgNone && !m.pane.typing && m.state == stateMain && !m.zoom {
 		// Only the pane changed: skip recomputing every step's status.
 		hasOutput := m.pane.r != nil && m.pane.r.len() > 0
-		m.keys.Follow.SetEnabled(hasOutput && !m.pane.vp.AtBottom())
+		m.keys.Follow.SetEnabled(hasOutput && !m.pane.following())
 		m.keys.Search.SetEnabled(hasOutput)
 		m.keys.PageUp.SetEnabled(hasOutput)
 		m.keys.PageDown.SetEnabled(hasOutput)

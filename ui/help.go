@@ -176,7 +176,7 @@ func (m *Model) syncKeys() {
 	}
 	k.Left.SetEnabled(hasOutput && !wrapped && m.pane.vp.XOffset() > 0)
 	k.Right.SetEnabled(hasOutput && !wrapped && m.pane.wide())
-	k.Follow.SetEnabled(hasOutput && !m.pane.vp.AtBottom())
+	k.Follow.SetEnabled(hasOutput && !m.pane.following())
 	k.Search.SetEnabled(hasOutput)
 	searching := m.pane.searching()
 	k.SearchNext.SetEnabled(searching)

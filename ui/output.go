@@ -40,6 +40,10 @@ type outputPane struct {
 	// costs a few screens of work, not the whole ring. Scrolling up
 	// loads the whole ring first.
 	tail bool
+	// held is true once the operator jumped to a search match: new
+	// output no longer scrolls the match away, even when it sat in the
+	// last screen, until F, esc (the search's end) or pgdn to the bottom.
+	held bool
 	// empty is what the pane says while the step has no output.
 	empty string
 	// content is what fill gave the viewport, for body (nil: body is
@@ -90,7 +94,7 @@ func (p *outputPane) setSize(w, h int) {
 		h = 1
 	}
 	w -= p.styles.OutputPane.GetHorizontalFrameSize()
-	bottom := p.vp.AtBottom()
+	bottom := p.following()
 	taller := h > p.vp.Height()
 	p.vp.SetWidth(w)
 	p.vp.SetHeight(h)
@@ -111,7 +115,7 @@ func (p *outputPane) show(title string, r *ring) {
 		return
 	}
 	p.title, p.r = title, r
-	p.query, p.matches, p.cur, p.typing = "", nil, 0, false
+	p.query, p.matches, p.cur, p.typing, p.held = "", nil, 0, false, false
 	p.input.Blur()
 	p.tail = true // shown at its tail: the newest lines do (scroll loads the rest)
 	p.fill()
@@ -124,7 +128,7 @@ func (p *outputPane) appended(r *ring, from int64) {
 	if r != p.r {
 		return
 	}
-	follow := p.vp.AtBottom()
+	follow := p.following()
 	joined, wasJoined := r.takeJoined()
 	if p.query != "" {
 		// A line before these may have got its rest (a Cont line goes
@@ -223,7 +227,7 @@ func (p *outputPane) startSearch() tea.Cmd {
 
 // clearSearch ends the search.
 func (p *outputPane) clearSearch() {
-	p.query, p.matches, p.cur, p.typing = "", nil, 0, false
+	p.query, p.matches, p.cur, p.typing, p.held = "", nil, 0, false, false
 	p.input.Blur()
 	p.refresh()
 }
@@ -271,7 +275,12 @@ func (p *outputPane) jump() {
 	}
 	i := int(p.matches[p.cur] - p.r.first())
 	p.vp.SetYOffset(i - p.vp.Height()/2)
+	p.held = true
 }
+
+// following reports whether new output scrolls into view: the view is at
+// the bottom and not held on a search match.
+func (p *outputPane) following() bool { return p.vp.AtBottom() && !p.held }
 
 // scroll moves the view by pages (d<0 up).
 func (p *outputPane) scroll(d int) {
@@ -283,6 +292,7 @@ func (p *outputPane) scroll(d int) {
 		p.vp.PageUp()
 	} else {
 		p.vp.PageDown()
+		p.held = p.held && !p.vp.AtBottom() // down to the end: follow again
 	}
 }
 
@@ -304,7 +314,7 @@ func (p outputPane) wide() bool {
 // toggleWrap wraps long lines to the pane's width, or stops wrapping them
 // (then ←/→ scroll sideways).
 func (p *outputPane) toggleWrap() {
-	bottom := p.vp.AtBottom() // before: wrapping changes where the bottom is
+	bottom := p.following() // before: wrapping changes where the bottom is
 	p.vp.SoftWrap = !p.vp.SoftWrap
 	p.vp.SetXOffset(0)
 	p.refresh()
@@ -314,7 +324,7 @@ func (p *outputPane) toggleWrap() {
 }
 
 // follow jumps to the tail, so new output scrolls into view again.
-func (p *outputPane) follow() { p.vp.GotoBottom() }
+func (p *outputPane) follow() { p.held = false; p.vp.GotoBottom() }
 
 // view renders the title line and the viewport.
 func (p outputPane) view() string {
@@ -352,7 +362,7 @@ func (p outputPane) view() string {
 	if x := p.vp.XOffset(); x > 0 && !p.typing {
 		info += fmt.Sprintf("  [column %d, ← to go back]", x+1)
 	}
-	if !p.vp.AtBottom() && !p.typing {
+	if !p.following() && !p.typing {
 		info += fmt.Sprintf("  [%3.0f%%, F to follow]", p.vp.ScrollPercent()*100)
 	}
 	if lipgloss.Width(title+" · "+info) > p.vp.Width() && p.title != "" {

@@ -220,3 +220,54 @@ func TestPaneTailFillsATallerPane(t *testing.T) {
 		}
 	}
 }
+
+// TestPaneHoldsASearchMatch: a search that lands on a match in the last
+// screen (the view is at the bottom) must not scroll it away when the
+// step prints more: it followed the tail, and the match the operator was
+// reading went off screen. F follows again, and so does esc.
+func TestPaneHoldsASearchMatch(t *testing.T) {
+	k := defaultKeyMap()
+	r := newRing()
+	p := newOutputPane(defaultStyles())
+	p.setSize(80, 10)
+	p.show("s", r)
+	r.add(outLines(runbook.StreamStdout, 0, 40))
+	p.appended(r, 0)
+	p.startSearch()
+	for _, c := range "line 38" {
+		p, _ = p.updateInput(tea.KeyPressMsg{Code: c, Text: string(c)}, k)
+	}
+	p, _ = p.updateInput(tea.KeyPressMsg{Code: tea.KeyEnter}, k)
+	if !strings.Contains(ansi.Strip(p.view()), ">│line 38") {
+		t.Fatalf("the match is not shown:\n%s", ansi.Strip(p.view()))
+	}
+	for i := 40; i < 100; i += 5 {
+		r.add(outLines(runbook.StreamStdout, i, 5))
+		p.appended(r, int64(i))
+	}
+	v := ansi.Strip(p.view())
+	if !strings.Contains(v, ">│line 38") || strings.Contains(v, "line 99") {
+		t.Fatalf("new output scrolled the match away:\n%s", v)
+	}
+	if !strings.Contains(v, "F to follow") {
+		t.Errorf("the held view does not say F follows:\n%s", v)
+	}
+	p.follow()
+	r.add(outLines(runbook.StreamStdout, 100, 5))
+	p.appended(r, 100)
+	if v := ansi.Strip(p.view()); !strings.Contains(v, "line 104") {
+		t.Fatalf("F did not follow again:\n%s", v)
+	}
+	// A match in the last screen, then esc at once: following again.
+	p.startSearch()
+	for _, c := range "line 103" {
+		p, _ = p.updateInput(tea.KeyPressMsg{Code: c, Text: string(c)}, k)
+	}
+	p, _ = p.updateInput(tea.KeyPressMsg{Code: tea.KeyEnter}, k)
+	p.clearSearch()
+	r.add(outLines(runbook.StreamStdout, 105, 5))
+	p.appended(r, 105)
+	if v := ansi.Strip(p.view()); !strings.Contains(v, "line 109") {
+		t.Fatalf("after the search's end the pane does not follow:\n%s", v)
+	}
+}
