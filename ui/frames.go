@@ -115,6 +115,12 @@ func (m *Model) showOutput() {
 		m.keys.Search.SetEnabled(hasOutput)
 		m.keys.PageUp.SetEnabled(hasOutput)
 		m.keys.PageDown.SetEnabled(hasOutput)
+		// A line wider than the pane may have come: the title offers
+		// w at once, so w and → must work at once (as syncKeys sets them).
+		wrapped := m.pane.vp.SoftWrap
+		m.keys.Wrap.SetEnabled(hasOutput && (wrapped || m.pane.wide()))
+		m.keys.Left.SetEnabled(hasOutput && !wrapped && m.pane.vp.XOffset() > 0)
+		m.keys.Right.SetEnabled(hasOutput && !wrapped && m.pane.wide())
 	}
 }
 

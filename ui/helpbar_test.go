@@ -4,6 +4,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	tea "charm.land/bubbletea/v2"
+
+	"golive/sshexec"
 )
 
 // TestSummaryScrollsAfterExport: the export adds the transcript's file
@@ -121,5 +125,32 @@ func TestWideHelpBarShowsEveryKey(t *testing.T) {
 		if n < 15 {
 			t.Fatalf("only %d keys work after a run: the test checks little", n)
 		}
+	}
+}
+
+// TestWrapKeyWorksAsSoonAsItShows: output with a line wider than the pane
+// arrives while the step runs; the pane's title then offers "w wrap", and
+// w must work at the first press (it stayed off until some other key came,
+// so the first w did nothing), and → must scroll.
+func TestWrapKeyWorksAsSoonAsItShows(t *testing.T) {
+	ex := newFakeExec("web1")
+	hold := make(chan struct{})
+	defer close(hold)
+	long := "connection lost: read tcp 127.0.0.1:38762->127.0.0.1:54389: read: connection reset by peer; reconnecting (attempt 1) " + strings.Repeat("x", 80)
+	ex.on("manage.py check", &fakeJob{lines: out(sshexec.Stdout, long), hold: hold})
+	m := started(t, ex, 80, 24)
+	m = press(t, m, "enter")
+	for i := 0; i < 50 && !strings.Contains(screen(m), "w wrap"); i++ {
+		m = drive(t, m, func() tea.Msg { return paneRefreshMsg{} })
+	}
+	if !strings.Contains(screen(m), "w wrap") {
+		t.Fatalf("the long line did not show with its w wrap hint:\n%s", screen(m))
+	}
+	if !m.keys.Wrap.Enabled() || !m.keys.Right.Enabled() {
+		t.Fatalf("the title offers w wrap, yet w is on: %v, → is on: %v", m.keys.Wrap.Enabled(), m.keys.Right.Enabled())
+	}
+	m = press(t, m, "w")
+	if !m.pane.vp.SoftWrap {
+		t.Errorf("the first w did not wrap:\n%s", screen(m))
 	}
 }
