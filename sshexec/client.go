@@ -372,5 +372,5 @@ func (c *Client) handshake(ctx context.Context, conn net.Conn, hop *target, what
 	case strings.Contains(err.Error(), "unable to authenticate"):
 		return nil, chk, fmt.Errorf("log in to %s (%s) as %s: %w; %s; make sure the public key is in ~%s/.ssh/authorized_keys on the host, or name the private key with --identity or IdentityFile in the ssh config", what, hop.addr(), hop.user, err, plan.describe(), hop.user)
 	}
-	return nil, chk, fmt.Errorf("ssh handshake with %s (%s): %w", what, hop.addr(), err)
+	return nil, chk, fmt.Errorf("ssh handshake with %s (%s): %w; check that an SSH server (not something else) listens there, and what its log says; try `%s`", what, hop.addr(), err, hop.sshVerbose())
 }

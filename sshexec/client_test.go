@@ -296,3 +296,32 @@ func (l *lockedBuf) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
+
+// TestHandshakeWithNotSSH: a server that answers, but not in SSH (a web
+// server on the port), gets an error that says what to check and what to
+// try, not only the handshake's "connection reset by peer".
+func TestHandshakeWithNotSSH(t *testing.T) {
+	isolate(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conn.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"))
+			conn.Close()
+		}
+	}()
+	port := l.Addr().(*net.TCPAddr).Port
+	_, err = Dial(context.Background(), Options{Host: "127.0.0.1", Port: port, ConfigFile: "none", KnownHostsFiles: []string{t.TempDir() + "/kh"}})
+	if err == nil {
+		t.Fatal("a handshake with a web server succeeded")
+	}
+	mustContain(t, err.Error(), "127.0.0.1:"+strconv.Itoa(port), "check that an SSH server (not something else) listens there",
+		"`ssh -v -p "+strconv.Itoa(port)+" "+localUser()+"@127.0.0.1`")
+}
