@@ -92,3 +92,26 @@ func TestRunChecksOutDirFirst(t *testing.T) {
 		t.Errorf("the write check left %v behind", left)
 	}
 }
+
+// TestPlainWarnsUnsignedFirst: a plain run whose transcript cannot be
+// signed (no agent, no key file; stdin, under go test, is no terminal)
+// says so before its first step, and still runs.
+func TestPlainWarnsUnsignedFirst(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("SSH_AUTH_SOCK", "")
+	out := t.TempDir()
+	rb := filepath.Join(out, "tiny.yaml")
+	tiny := "id: tiny\ntitle: Tiny\nsections:\n  - id: s\n    title: S\n    steps:\n      - id: a\n        title: A\n        kind: local\n        command: echo hi\n"
+	if err := os.WriteFile(rb, []byte(tiny), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errOut := run("run", "--plain", "--yes", "--host", "local", "--runbook", rb, "--operator", "op", "--out", out)
+	if !strings.HasPrefix(errOut, "golive: note: the transcript will not be signed at the end (signing key: no agent key") ||
+		!strings.Contains(errOut, "sign it afterwards with golive export RUNID") {
+		t.Errorf("no note before the run; stderr:\n%s", errOut)
+	}
+	if code != 0 || !strings.Contains(stdout, "transcript not signed") {
+		t.Errorf("exit %d, want the run to go on and end unsigned\nstdout: %s\nstderr: %s", code, stdout, errOut)
+	}
+}

@@ -103,6 +103,7 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 	}
 	defer rel.Journal.Close()
 	if c.plain || c.yes || !term.IsTerminal(int(os.Stdout.Fd())) {
+		warnUnsigned(c, stderr)
 		return ui.ResumePlain(context.Background(), opts, rel, events, plainOptions(c, stdout, stderr))
 	}
 	return runTUI(ui.NewResume(opts, rel, events), len(opts.SudoPassword) > 0, stdout, stderr)

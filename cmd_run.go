@@ -77,6 +77,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if c.plain || c.yes || !term.IsTerminal(int(os.Stdout.Fd())) {
+		warnUnsigned(c, stderr)
 		return runPlain(c, opts, stdout, stderr)
 	}
 	return runTUI(ui.New(opts), len(opts.SudoPassword) > 0, stdout, stderr)
@@ -203,6 +204,21 @@ func dialSSH(ctx context.Context, c runConfig, host string, p ui.Prompter) (sshe
 	// The executor also reports the host key the connection verified,
 	// for the journal and for resume's check.
 	return ui.ClientExecutor(cl), nil
+}
+
+// warnUnsigned says at the start of a plain run, not after its last
+// step, that the transcript will not be signed: no key is found, or the
+// key is encrypted and stdin is no terminal to ask its passphrase on.
+func warnUnsigned(c runConfig, stderr io.Writer) {
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		return // an encrypted key's passphrase can be asked
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := sshexec.LoadSigner(ctx, sshexec.SignerOptions{KeyFile: c.identity}); err != nil {
+		fmt.Fprintf(stderr, "golive: note: the transcript will not be signed at the end (%v); "+
+			"fix that now, or sign it afterwards with golive export RUNID\n", err)
+	}
 }
 
 // runPlain is plain mode: no TUI, output line by line, sign-offs from
