@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -51,9 +52,13 @@ func loadSSHConfig(path string) (*sshConfig, error) {
 		}
 		cfg, err := decodeConfig(b)
 		if err != nil {
-			// The library reports "line:col: message" for this file or a
-			// file it includes.
-			return nil, fmt.Errorf("ssh config %s (or a file it includes): %w; fix the line or pass --ssh-config none", p, err)
+			// The library reports "(line, col): message" for this file or
+			// a file it includes.
+			hint := "fix the line or pass --ssh-config none"
+			if strings.Contains(err.Error(), "not supported") || strings.Contains(err.Error(), "unsupported") {
+				hint = "golive cannot follow it: give golive a config without it with --ssh-config FILE, or --ssh-config none"
+			}
+			return nil, fmt.Errorf("ssh config %s (or a file it includes): %w; %s", p, parseError{err}, hint)
 		}
 		c.files = append(c.files, cfgFile{path: p, cfg: cfg})
 	}
@@ -70,6 +75,22 @@ func decodeConfig(b []byte) (cfg *ssh_config.Config, err error) {
 	}()
 	return ssh_config.DecodeBytes(b)
 }
+
+// parseError is an error of the ssh_config parser, its "(4, 7): " position
+// written "line 4:7: " as in golive's other errors.
+type parseError struct{ err error }
+
+func (e parseError) Error() string {
+	msg := e.err.Error()
+	if m := parsePosRE.FindStringSubmatch(msg); m != nil {
+		return "line " + m[1] + ":" + m[2] + ": " + msg[len(m[0]):]
+	}
+	return msg
+}
+
+func (e parseError) Unwrap() error { return e.err }
+
+var parsePosRE = regexp.MustCompile(`^\((\d+), (\d+)\): `)
 
 // get returns the first value of key for alias and where it was set
 // ("file:line"); "" when unset.

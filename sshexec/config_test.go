@@ -148,6 +148,12 @@ func TestConfigErrorsNameFileAndLine(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), p) {
 		t.Errorf("parse error: %v", err)
 	}
+	// Its position reads as golive's others do, and a Match golive cannot
+	// follow says so and what to give instead.
+	if err == nil || !strings.Contains(err.Error(), "(or a file it includes): line 2:") ||
+		!strings.Contains(err.Error(), "golive cannot follow it: give golive a config without it with --ssh-config FILE") {
+		t.Errorf("unsupported Match: %v", err)
+	}
 	_, err = Dial(t.Context(), Options{Host: "web", ConfigFile: p + ".missing"})
 	if err == nil || !strings.Contains(err.Error(), p+".missing") {
 		t.Errorf("missing config: %v", err)
