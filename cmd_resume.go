@@ -84,6 +84,12 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if found == nil {
+		for _, r := range runs {
+			if strings.HasPrefix(r.ID, id) { // too short to be taken as a prefix
+				fmt.Fprintf(stderr, "golive resume: give at least 6 characters of the run id (%q is the start of %s); 'golive resume' lists them\n", id, r.ID)
+				return 2
+			}
+		}
 		fmt.Fprintf(stderr, "golive resume: no unfinished run %q in %s; 'golive resume' lists them\n", id, stateDir)
 		return 2
 	}

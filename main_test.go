@@ -239,3 +239,26 @@ func TestRunAndResumeFlags(t *testing.T) {
 		t.Errorf("run extra: exit %d: %s", code, errOut)
 	}
 }
+
+// TestResumeShortPrefix: a run id's start too short to be taken as a
+// prefix says to give more of it, not that there is no such run.
+func TestResumeShortPrefix(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	id := "20260101T000000Z-abcdef"
+	dir := filepath.Join(state, "golive", "runs", id)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, runbook.JournalName), []byte("garbage\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run("resume", "2026", "--plain")
+	if code != 2 || !strings.Contains(errOut, `give at least 6 characters of the run id ("2026" is the start of `+id+")") {
+		t.Errorf("resume 2026: exit %d: %s", code, errOut)
+	}
+	code, _, errOut = run("resume", "2027", "--plain")
+	if code != 2 || !strings.Contains(errOut, `no unfinished run "2027"`) {
+		t.Errorf("resume 2027: exit %d: %s", code, errOut)
+	}
+}
