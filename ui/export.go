@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"iter"
 	"os"
 	"path/filepath"
@@ -116,10 +117,10 @@ func exportJournal(plan *runbook.Plan, host, path, dir string, sign SignFunc, no
 	if err != nil {
 		return out, nil, fmt.Errorf("export: json: %w", err)
 	}
-	out.JSON = base + ".json"
-	if err := os.Rename(tmp.Name(), out.JSON); err != nil {
+	if base, err = place(tmp.Name(), base); err != nil {
 		return out, nil, fmt.Errorf("export: %w", err)
 	}
+	out.JSON = base + ".json"
 	sum := h.Sum(nil)
 	opts := runbook.TranscriptOptions{JSONDigest: hex.EncodeToString(sum), JSONName: filepath.Base(base + ".json")}
 	if sign != nil {
@@ -147,6 +148,48 @@ func exportJournal(plan *runbook.Plan, host, path, dir string, sign SignFunc, no
 		return out, nil, fmt.Errorf("export: %w", err)
 	}
 	return out, sess, nil
+}
+
+// place moves the finished JSON transcript tmp to base+".json", or, when a
+// transcript of that name is there already (another run of the same
+// runbook on the same host exported within the same second, or this one
+// exported twice), to base-2, base-3...: a transcript is never replaced,
+// nor left beside a signature or Markdown of another. It returns the base
+// it used. The name is taken with a hard link, which fails on a name that
+// exists, so two exports at once cannot both take it; a file system
+// without hard links gets a check, then a rename.
+func place(tmp, base string) (string, error) {
+	for n := 1; n <= 1000; n++ {
+		b := base
+		if n > 1 {
+			b = fmt.Sprintf("%s-%d", base, n)
+		}
+		if taken(b) {
+			continue
+		}
+		err := os.Link(tmp, b+".json")
+		if err == nil {
+			return b, os.Remove(tmp)
+		}
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err := os.Rename(tmp, b+".json"); err != nil { // no hard links here
+			return "", err
+		}
+		return b, nil
+	}
+	return "", fmt.Errorf("%s.json and 999 more of that name exist already: export into another directory (--out)", base)
+}
+
+// taken reports whether a transcript's file of base is there.
+func taken(base string) bool {
+	for _, ext := range []string{".json", ".json.sig", ".md"} {
+		if _, err := os.Lstat(base + ext); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			return true
+		}
+	}
+	return false
 }
 
 // appendLine adds line to file unless it is already there.
