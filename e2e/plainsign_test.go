@@ -101,8 +101,9 @@ func TestPlainSignNoTerminalSaysWhatToDo(t *testing.T) {
 	if files, _ := filepath.Glob(filepath.Join(h.out, "*.sig")); len(files) != 0 {
 		t.Fatalf("a signature was written: %v", files)
 	}
-	// Do what it says, on a terminal.
-	tm := startTerm(t, h, 120, 40, "export", m[1], "--out", m[2], "--identity", m[3])
+	// Do what it says, on a terminal (wide: within the same second as the
+	// run's own export, this one is written as NAME-2 beside it).
+	tm := startTerm(t, h, 200, 40, "export", m[1], "--out", m[2], "--identity", m[3])
 	tm.waitFor(wait, "Passphrase for "+key)
 	tm.typeText(signPassphrase)
 	tm.keys("Enter")
