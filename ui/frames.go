@@ -111,16 +111,11 @@ func (m *Model) showOutput() {
 	if m.dlg.kind == dlgNone && !m.pane.typing && m.state == stateMain && !m.zoom {
 		// Only the pane changed: skip recomputing every step's status.
 		hasOutput := m.pane.r != nil && m.pane.r.len() > 0
-		m.keys.Follow.SetEnabled(hasOutput && !m.pane.following())
-		m.keys.Search.SetEnabled(hasOutput)
 		m.keys.PageUp.SetEnabled(hasOutput)
 		m.keys.PageDown.SetEnabled(hasOutput)
 		// A line wider than the pane may have come: the title offers
-		// w at once, so w and → must work at once (as syncKeys sets them).
-		wrapped := m.pane.vp.SoftWrap
-		m.keys.Wrap.SetEnabled(hasOutput && (wrapped || m.pane.wide()))
-		m.keys.Left.SetEnabled(hasOutput && !wrapped && m.pane.vp.XOffset() > 0)
-		m.keys.Right.SetEnabled(hasOutput && !wrapped && m.pane.wide())
+		// w at once, so w and → must work at once.
+		m.syncPaneKeys(hasOutput)
 	}
 }
 

@@ -167,17 +167,7 @@ func (m *Model) syncKeys() {
 		k.PageUp.SetEnabled(hasOutput)
 		k.PageDown.SetEnabled(hasOutput)
 	}
-	wrapped := m.pane.vp.SoftWrap
-	k.Wrap.SetEnabled(hasOutput && (wrapped || m.pane.wide()))
-	if wrapped {
-		k.Wrap.SetHelp("w", "unwrap lines")
-	} else {
-		k.Wrap.SetHelp("w", "wrap lines")
-	}
-	k.Left.SetEnabled(hasOutput && !wrapped && m.pane.vp.XOffset() > 0)
-	k.Right.SetEnabled(hasOutput && !wrapped && m.pane.wide())
-	k.Follow.SetEnabled(hasOutput && !m.pane.following())
-	k.Search.SetEnabled(hasOutput)
+	m.syncPaneKeys(hasOutput)
 	searching := m.pane.searching()
 	k.SearchNext.SetEnabled(searching)
 	k.SearchPrev.SetEnabled(searching)
@@ -375,4 +365,23 @@ func (m Model) fitShortHelp() []key.Binding {
 		}
 	}
 	return out
+}
+
+// syncPaneKeys sets the keys that depend on the output pane's lines and
+// view (wrap, sideways, follow, search): syncKeys, and each frame of
+// output (showOutput), since a line wider than the pane or the end of
+// the view may have just come.
+func (m *Model) syncPaneKeys(hasOutput bool) {
+	k := &m.keys
+	wrapped := m.pane.vp.SoftWrap
+	k.Wrap.SetEnabled(hasOutput && (wrapped || m.pane.wide()))
+	if wrapped {
+		k.Wrap.SetHelp("w", "unwrap lines")
+	} else {
+		k.Wrap.SetHelp("w", "wrap lines")
+	}
+	k.Left.SetEnabled(hasOutput && !wrapped && m.pane.vp.XOffset() > 0)
+	k.Right.SetEnabled(hasOutput && !wrapped && m.pane.wide())
+	k.Follow.SetEnabled(hasOutput && !m.pane.following())
+	k.Search.SetEnabled(hasOutput)
 }
