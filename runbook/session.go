@@ -294,6 +294,24 @@ func (s *Session) Next() string {
 	return ""
 }
 
+// NextAfter returns the id of the first applicable step after step (in
+// the plan's order) not signed off, else Next: where to go once step is
+// signed off, so that an operator who went ahead of steps left open is not
+// sent back to the first of them after every sign-off.
+func (s *Session) NextAfter(step string) string {
+	after := false
+	for _, r := range s.steps {
+		if r.ps.Step.ID == step {
+			after = true
+			continue
+		}
+		if after && r.ps.Applicable && r.signOff == nil {
+			return r.ps.Step.ID
+		}
+	}
+	return s.Next()
+}
+
 // Progress returns how many steps are settled (signed off, or not
 // applicable) out of all the plan's steps.
 func (s *Session) Progress() (signedOff, total int) {

@@ -119,7 +119,7 @@ func (m Model) onRecorded(msg recordedMsg) (tea.Model, tea.Cmd) {
 				stay = ps.Step.Rollback != "" || ps.Step.Risk == runbook.RiskHigh
 			}
 			if m.steps[m.selected] == ev.Step && !stay {
-				if next := m.nextOpenAfter(ev.Step); next != "" {
+				if next := m.rel.Session.NextAfter(ev.Step); next != "" {
 					m.selectStep(next)
 				}
 			}
@@ -290,28 +290,6 @@ func (m *Model) move(d int) {
 	m.selected = max(0, min(len(m.steps)-1, m.selected+d))
 	m.detailOff = 0
 	m.showSelected()
-}
-
-// nextOpenAfter is the step to select once step is signed off: the first
-// applicable step after it not signed off yet, else the first such step
-// from the top (Session.Next). An operator who went ahead and left
-// earlier steps open stays where the release is, instead of being sent
-// back to the first open step after every sign-off.
-func (m *Model) nextOpenAfter(step string) string {
-	after := false
-	for _, id := range m.steps {
-		if id == step {
-			after = true
-			continue
-		}
-		if !after {
-			continue
-		}
-		if st := m.rel.Session.Step(id); st.Applicable && st.SignOff == nil {
-			return id
-		}
-	}
-	return m.rel.Session.Next()
 }
 
 // selectStep selects the step with the given id.
