@@ -11,24 +11,7 @@ import (
 // lines, flushed at the end.
 func split(t *testing.T, from int64, chunks ...string) []Line {
 	t.Helper()
-	var got []Line
-	s := newSplitter(Stdout, from, func(b []Line) error {
-		if len(b) == 0 {
-			t.Error("an empty batch")
-		}
-		got = append(got, b...)
-		return nil
-	})
-	s.quiet = 0
-	for _, c := range chunks {
-		if n, err := s.Write([]byte(c)); err != nil || n != len(c) {
-			t.Fatalf("Write(%q) = %d, %v", c, n, err)
-		}
-	}
-	if err := s.flush(); err != nil {
-		t.Fatal(err)
-	}
-	return got
+	return splitSteps(t, from, chunks...)
 }
 
 type want struct {
