@@ -133,19 +133,22 @@ func TestMarkdownRestAfterOmitted(t *testing.T) {
 	}
 }
 
-// outputText joins and marks as the Markdown transcript shows: a rest on
-// the last printed line of its stream, also across another stream's
-// lines; on its own after "…" when it is the first line of its stream;
-// an ordinary line that starts with "…" keeps the space after its mark.
+// The excerpt joins and outputText marks as the Markdown transcript
+// shows: a rest on the last line of its stream, also across another
+// stream's lines; on its own after "…" when it is the first line of its
+// stream; an ordinary line that starts with "…" keeps the space after its
+// mark.
 func TestOutputText(t *testing.T) {
-	got := outputText([]OutputLine{
+	s := NewSession(testPlan(), fixedClock())
+	run(t, s, begin(), startJob("migrate", "job-1", true), outLines("migrate",
 		rest(StreamStderr, "tail of an earlier line"),
 		rest(StreamStderr, " and more"),
 		line(StreamStdout, "…not a rest"),
 		rest(StreamInfo, "reconnected"),
 		line(StreamInfo, "note"), rest(StreamInfo, " (2)"), rest(StreamInfo, " (3)"),
 		line(StreamStdout, "Applying x..."), line(StreamStderr, "warning"), rest(StreamStdout, " OK"),
-	})
+	), exit("migrate", 0))
+	got := outputText(s.Step("migrate").Last().Excerpt())
 	want := []string{"!…tail of an earlier line and more", "  …not a rest", "#…reconnected", "# note (2) (3)",
 		"  Applying x... OK", "! warning"}
 	if !slices.Equal(got, want) {

@@ -173,12 +173,12 @@ func (a *attempt) digestLines(lines []OutputLine) {
 //
 // A Cont line is joined to its stream's last line when the excerpt still
 // holds that line (joinRest), also when another stream's line came
-// between, as the UI, the Markdown transcript and the expectations read
-// it: the excerpt reads "Applying x... OK" as one line. When the excerpt
-// no longer holds it (it was omitted) or there is none, the Cont line is
-// kept as a line of its own, still marked Cont. A batch with Cont lines
-// goes through the ring line by line (a Cont line comes after a quiet
-// second: such batches are small or rare).
+// between, as the UI and the expectations read it: the excerpt, and so
+// the Markdown transcript that prints it, reads "Applying x... OK" as one
+// line. When the excerpt no longer holds it (it was omitted) or there is
+// none, the Cont line is kept as a line of its own, still marked Cont. A
+// batch with Cont lines goes through the ring line by line (a Cont line
+// comes after a quiet second: such batches are small or rare).
 //
 // A line's text may share memory with a whole block of output, which an
 // excerpt kept for the rest of the run must not hold on to: Head texts

@@ -315,9 +315,6 @@ func (m *mdWriter) attempt(a *Attempt) {
 		return
 	}
 	text := outputText(lines)
-	if a.Omitted > 0 { // no line joins across the lines left out between
-		text = append(outputText(a.Head), outputText(a.Tail)...)
-	}
 	if len(text) > m.opt.OutputLines {
 		text = text[len(text)-m.opt.OutputLines:]
 	}
@@ -334,44 +331,30 @@ func (m *mdWriter) attempt(a *Attempt) {
 	m.p("\nOutput SHA-256 `%s`%s\n\n", a.OutputSHA256, digestRule(a.Start.OutputDigest))
 }
 
-// outputText renders output lines for the transcript, each after a mark
-// of its stream. A Cont line goes on the last printed line of its stream
-// ("  Applying app.0002_x... OK"), also when another stream's line came
-// between (golive follows stdout and stderr apart, so they race), as the
-// terminal UI and the expectations read it; the first line of its stream
-// shown starts a line of its own with "…" after the mark (restMark), so
-// that it never reads as a line the command began. Escapes are stripped
-// from the joined text, so that one split between the two parts goes too.
+// outputText renders the excerpt's lines for the transcript, each after a
+// mark of its stream. The excerpt has already put each rest of a line
+// (Cont) on its stream's last line ("  Applying app.0002_x... OK"), also
+// across another stream's lines, as the terminal UI and the expectations
+// read it (keep); a Cont line still in it had no line of its stream
+// before it there (its line was omitted, or came before the run), so it
+// is shown with "…" after the mark (restMark), so that it never reads as
+// a line the command began. Escapes are stripped from the joined text, so
+// that one split between the two parts goes too.
 func outputText(lines []OutputLine) []string {
-	type row struct {
-		stream Stream
-		rest   bool // a Cont line on a line of its own
-		raw    string
-	}
-	rows := make([]row, 0, len(lines))
-	last := map[Stream]int{} // each stream's last row
-	for _, l := range lines {
-		if k, ok := last[l.Stream]; l.Cont && ok {
-			rows[k].raw += l.Text
-			continue
-		}
-		last[l.Stream] = len(rows)
-		rows = append(rows, row{stream: l.Stream, rest: l.Cont, raw: l.Text})
-	}
-	text := make([]string, len(rows))
-	for i, r := range rows {
+	text := make([]string, len(lines))
+	for i, l := range lines {
 		mark := " "
-		switch r.stream {
+		switch l.Stream {
 		case StreamStderr:
 			mark = "!"
 		case StreamInfo:
 			mark = "#"
 		}
 		sep := " "
-		if r.rest {
+		if l.Cont {
 			sep = restMark
 		}
-		text[i] = mark + sep + stripANSI(r.raw)
+		text[i] = mark + sep + stripANSI(l.Text)
 	}
 	return text
 }
