@@ -259,7 +259,8 @@ func runTUI(m ui.Model, sudo bool, stdout, stderr io.Writer) int {
 	if !ok {
 		return 1
 	}
-	return reportOutcome(fm.Outcome(), sudo, stdout, stderr)
+	o := fm.Outcome()
+	return reportOutcome(o, sudo || o.SudoPassword, stdout, stderr)
 }
 
 // reportOutcome prints how the TUI's run ended and what comes next, and

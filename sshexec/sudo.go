@@ -2,7 +2,28 @@ package sshexec
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"strings"
+)
+
+// Why sudo refused to start a job, for callers that can ask the operator
+// for the password there and then (the TUI does). A Run error wraps one of
+// them (errors.Is); their text is in the error's message, so a journaled
+// message tells them apart too.
+var (
+	// ErrSudoNeedsPassword: the step runs through sudo, the host's sudo
+	// asks for a password, and golive was given none.
+	ErrSudoNeedsPassword = errors.New("sudo needs a password on this host")
+	// ErrSudoPasswordRejected: sudo did not accept the password golive
+	// was given.
+	ErrSudoPasswordRejected = errors.New("the sudo password was not accepted")
+)
+
+// What to do about each; plain mode has no prompt, the TUI has P.
+const (
+	needsPasswordHelp = "in the TUI press P to give it; otherwise provide it with --sudo-password (golive resume RUNID --sudo-password continues a run)"
+	rejectedHelp      = "in the TUI press P to give it again; otherwise quit and give it again with golive resume RUNID --sudo-password (retrying sends the same one)"
 )
 
 // How jobs become root. Spec.Sudo runs the job's wrapper through sudo; the
@@ -79,13 +100,42 @@ func (r *runner) forgetPassword() {
 	r.sudoPW = nil
 }
 
-// sudoHint adds what to do when sudo refused to start a job.
-func sudoHint(msg string) string {
+// startFailed is the error of a job the launcher could not start, msg
+// being what the host said: it wraps ErrSudoNeedsPassword or
+// ErrSudoPasswordRejected when sudo refused for want of a good password.
+func startFailed(where, msg string) error {
+	head := fmt.Sprintf("sshexec: %s could not be started%s", where, hostSays(msg))
+	if err := sudoPasswordErr(msg); err != nil {
+		return fmt.Errorf("%s; %w: %s", head, err, sudoPasswordHelp(err))
+	}
+	return errors.New(head + sudoHint(msg))
+}
+
+// sudoPasswordErr tells, from sudo's message, whether it wanted a password
+// it did not get (nil when it refused for another reason, or did not).
+func sudoPasswordErr(msg string) error {
 	switch {
 	case strings.Contains(msg, "password is required"):
-		return "; sudo needs a password on this host: provide it with --sudo-password (golive resume RUNID --sudo-password continues a run)"
+		return ErrSudoNeedsPassword
 	case strings.Contains(msg, "incorrect password"), strings.Contains(msg, "no password was provided"):
-		return "; the sudo password was not accepted: quit and give it again with golive resume RUNID --sudo-password (retrying sends the same one)"
+		return ErrSudoPasswordRejected
+	}
+	return nil
+}
+
+func sudoPasswordHelp(err error) string {
+	if err == ErrSudoNeedsPassword {
+		return needsPasswordHelp
+	}
+	return rejectedHelp
+}
+
+// sudoHint adds what to do when sudo refused to start a job.
+func sudoHint(msg string) string {
+	if err := sudoPasswordErr(msg); err != nil {
+		return "; " + err.Error() + ": " + sudoPasswordHelp(err)
+	}
+	switch {
 	case strings.Contains(msg, "not found"):
 		return "; is sudo installed on the host?"
 	case strings.Contains(msg, "not in the sudoers"), strings.Contains(msg, "not allowed"):

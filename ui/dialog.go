@@ -25,6 +25,7 @@ const (
 	dlgQuit                   // y/n: quit mid-release
 	dlgExport                 // the directory to export to
 	dlgPassphrase             // the passphrase of the key that signs the export
+	dlgSudo                   // the sudo password a step needs (sudoprompt.go)
 )
 
 // dialog is a question over the main screen: a y/n confirmation or a
@@ -57,7 +58,7 @@ func newInput(k dialogKind, step string, v runbook.Verdict, st styles) dialog {
 // text, not commands).
 func (d dialog) isInput() bool {
 	switch d.kind {
-	case dlgConfirmRisk, dlgSignOff, dlgRollback, dlgNote, dlgExport, dlgPassphrase:
+	case dlgConfirmRisk, dlgSignOff, dlgRollback, dlgNote, dlgExport, dlgPassphrase, dlgSudo:
 		return true
 	}
 	return false
@@ -77,6 +78,8 @@ func (m Model) updateDialog(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	switch {
+	case key.Matches(msg, m.keys.Esc) && d.kind == dlgSudo:
+		return m.cancelSudoPassword()
 	case key.Matches(msg, m.keys.Esc):
 		if d.reply != nil {
 			d.reply <- nil // export unsigned
@@ -164,6 +167,8 @@ func (m Model) submitDialog() (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		ev, err = m.rel.Session.AddNote(d.step, text)
+	case dlgSudo:
+		return m.submitSudoPassword()
 	case dlgPassphrase:
 		d.reply <- []byte(d.input.Value())
 		m.dlg = dialog{}
@@ -234,6 +239,8 @@ func (m Model) dialogView(w, maxH int) string {
 	case dlgPassphrase:
 		title = "Sign the transcript"
 		body = strings.TrimSpace(d.prompt) + "\n\nThe passphrase is used once, to sign; it is never stored. esc exports unsigned."
+	case dlgSudo:
+		title, body, hint = m.sudoDialogText(d.step)
 	case dlgCancel:
 		title = "Cancel " + d.step + "?"
 		body = "golive stops the step's whole process group on the host (TERM, then KILL).\n\ny: cancel it   n: keep it running"

@@ -17,7 +17,7 @@ func (m *Model) syncKeys() {
 	m.refreshStatuses()
 	k := &m.keys
 	all := []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown, &k.Left, &k.Right, &k.Follow, &k.Zoom, &k.Wrap,
-		&k.Run, &k.Retry, &k.Cancel, &k.Pass, &k.Fail, &k.Skip, &k.NA, &k.Rollback, &k.Note,
+		&k.Run, &k.Retry, &k.Cancel, &k.Sudo, &k.Pass, &k.Fail, &k.Skip, &k.NA, &k.Rollback, &k.Note,
 		&k.Summary, &k.Export, &k.Back, &k.Search, &k.SearchNext, &k.SearchPrev, &k.ClearSearch,
 		&k.Yes, &k.No, &k.Submit, &k.Esc, &k.NextField, &k.PrevField, &k.Help, &k.Quit, &k.ManualRun}
 	for _, b := range all {
@@ -181,6 +181,7 @@ func (m *Model) syncKeys() {
 	k.Run.SetEnabled(canStart && fresh)
 	k.Retry.SetEnabled(canStart && !fresh)
 	k.Cancel.SetEnabled(running)
+	k.Sudo.SetEnabled(m.canAskSudoPassword(step))
 	canSign := !selRunning && st.Verdict == "" && st.Status != runbook.StatusRunning
 	k.Pass.SetEnabled(canSign && (ps == nil || ps.Step.Kind == runbook.KindManual || len(st.Attempts) > 0))
 	k.Fail.SetEnabled(canSign)
@@ -204,7 +205,7 @@ func (m Model) ShortHelp() []key.Binding {
 	if m.dlg.kind != dlgNone || m.pane.typing {
 		return []key.Binding{k.Yes, k.No, k.Submit, k.Esc, k.ForceQuit}
 	}
-	main := []key.Binding{k.Run, k.Retry, k.Cancel, k.Pass, k.Fail, k.Skip, k.NA,
+	main := []key.Binding{k.Sudo, k.Run, k.Retry, k.Cancel, k.Pass, k.Fail, k.Skip, k.NA,
 		k.SearchNext, k.SearchPrev, k.ClearSearch, k.Rollback, k.Zoom, k.Search, k.Wrap, k.Follow}
 	// A bar wide enough for every key that works (a 300-column terminal)
 	// shows them all, the moves, the note and the summary too; a narrower
@@ -238,7 +239,7 @@ func (m Model) FullHelp() [][]key.Binding {
 		return [][]key.Binding{m.ShortHelp()}
 	}
 	return [][]key.Binding{
-		{k.Run, k.Retry, k.Cancel, k.Rollback},
+		{k.Run, k.Retry, k.Cancel, k.Rollback, k.Sudo},
 		{k.Pass, k.Fail, k.Skip, k.NA, k.Note},
 		{k.Up, k.Down, k.Top, k.Bottom, k.Zoom, k.Summary},
 		{k.PageUp, k.PageDown, k.Left, k.Right, k.Wrap, k.Follow, k.Search, k.SearchNext, k.SearchPrev, k.ClearSearch},

@@ -18,7 +18,7 @@ type keyMap struct {
 	// Acting on the selected step.
 	Run, Retry, Cancel    key.Binding
 	Pass, Fail, Skip, NA  key.Binding
-	Rollback, Note        key.Binding
+	Rollback, Note, Sudo  key.Binding // Sudo: give the sudo password a step needs
 	Summary, Export, Back key.Binding
 
 	// Searching the output.
@@ -59,6 +59,7 @@ func defaultKeyMap() keyMap {
 		NA:       key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "n/a")),
 		Rollback: key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "rollback")),
 		Note:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add note")),
+		Sudo:     key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "sudo password")),
 		Summary:  key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "summary")),
 		Export:   key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export")),
 		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),

@@ -54,6 +54,8 @@ func (m Model) mainKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.pane.next(-1)
 	case m.pane.searching() && key.Matches(msg, k.ClearSearch):
 		m.pane.clearSearch()
+	case key.Matches(msg, k.Sudo):
+		return m.openSudoPassword(step)
 	case key.Matches(msg, k.Run), key.Matches(msg, k.Retry), key.Matches(msg, k.ManualRun):
 		return m.runSelected(step)
 	case key.Matches(msg, k.Cancel):

@@ -190,6 +190,10 @@ type Outcome struct {
 	// nothing was exported); SignHint says how to sign them.
 	Unsigned string
 	Err      error
+	// SudoPassword: the release ended with a sudo password (from
+	// --sudo-password or given with P), so the command that resumes it
+	// needs --sudo-password too.
+	SudoPassword bool
 }
 
 // ExitCode is the exit status golive gives for this outcome, the same as
@@ -237,7 +241,11 @@ func New(opts Options) Model {
 }
 
 // Outcome reports how the model ended; read it from the final model.
-func (m Model) Outcome() Outcome { return m.outcome }
+func (m Model) Outcome() Outcome {
+	o := m.outcome
+	o.SudoPassword = m.rel != nil && len(m.rel.SudoPassword) > 0
+	return o
+}
 
 // Init loads the runbook named by the options, if any.
 func (m Model) Init() tea.Cmd {

@@ -207,6 +207,9 @@ func (m Model) onRunDone(msg runDoneMsg) (tea.Model, tea.Cmd) {
 	if last := m.rel.Session.Step(step).Last(); last != nil && last.ExpectationsMet {
 		m.statusOK = true
 	}
+	if s, ok := sudoStatus(step, m.rel.Session.Step(step)); ok {
+		m.status = s
+	}
 	m.showSelected()
 	m.syncKeys()
 	return m, nil

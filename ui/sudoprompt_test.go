@@ -1,0 +1,285 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"golive/internal/sshdtest"
+	"golive/runbook"
+	"golive/sshexec"
+)
+
+var sudoUsers atomic.Int32
+
+// deployUser creates a throwaway login user in the sudo group, with a
+// password and a home of its own (where golive keeps its jobs on the
+// host), as the deploy user of a real release: the host's real sudo asks
+// it for that password. The user goes when the test ends.
+func deployUser(t *testing.T) (name, password, home string) {
+	t.Helper()
+	for _, p := range []string{"sudo", "useradd", "userdel", "chpasswd"} {
+		if _, err := exec.LookPath(p); err != nil || os.Geteuid() != 0 {
+			if os.Getenv("CI") != "" && err != nil {
+				t.Fatalf("CI is set but %s is missing", p)
+			}
+			t.Skipf("needs root and %s", p)
+		}
+	}
+	if _, err := user.LookupGroup("sudo"); err != nil {
+		t.Skipf("no sudo group on this machine: %v", err)
+	}
+	name = fmt.Sprintf("glui%d%d", os.Getpid()%100000, sudoUsers.Add(1))
+	password = "Sudo-pw-" + strconv.Itoa(os.Getpid()) + "-" + name
+	home, err := os.MkdirTemp("", "golive-deploy-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("useradd", "-M", "-d", home, "-s", "/bin/sh", "-G", "sudo", name).CombinedOutput(); err != nil {
+		os.RemoveAll(home)
+		t.Fatalf("useradd %s: %v: %s", name, err, out)
+	}
+	t.Cleanup(func() {
+		defer os.RemoveAll(home)
+		for i := 0; i < 50; i++ { // the user's processes may linger a moment
+			if exec.Command("userdel", "-f", name).Run() == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Errorf("could not remove test user %s: remove it with userdel -f %s", name, name)
+	})
+	u, err := user.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	if err := os.Chown(home, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("chpasswd")
+	cmd.Stdin = strings.NewReader(name + ":" + password + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("chpasswd %s: %v: %s", name, err, out)
+	}
+	return name, password, home
+}
+
+// sudoTUI starts a real sshd, logs in to it as a new deploy user whose
+// sudo wants a password, and opens the TUI on testdata/sshd-sudo.yaml
+// without a sudo password (no --sudo-password), up to the main screen.
+func sudoTUI(t *testing.T) (m Model, password string) {
+	t.Helper()
+	name, password, home := deployUser(t)
+	// The user's jobs live in its home (sshdtest would put them in the
+	// server's directory, which only root may write).
+	srv := sshdtest.Start(t, sshdtest.Config("SetEnv XDG_STATE_HOME="+filepath.Join(home, "state")))
+	// sshd reads authorized_keys as the user: let the user reach it.
+	for _, p := range []string{filepath.Dir(srv.Dir), srv.Dir} {
+		if err := os.Chmod(p, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(filepath.Join(srv.Dir, "authorized_keys"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("testdata/sshd-sudo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := srv.WriteKnownHosts(false)
+	opts := testOpts(t, nil)
+	opts.Runbooks = fstest.MapFS{"sshd-sudo.yaml": {Data: data}}
+	opts.Runbook, opts.Host = "sshd-sudo", srv.Addr
+	opts.Local = nil
+	opts.RunID = newRunID(time.Now())
+	opts.OutDir = t.TempDir()
+	opts.Sign = func(io.Reader, string) ([]byte, string, string, error) {
+		return nil, "", "", errors.New("no signing key in this test")
+	}
+	opts.Connect = func(ctx context.Context, host string, p Prompter) (sshexec.Executor, error) {
+		c, err := sshexec.Dial(ctx, sshexec.Options{Host: srv.Host, Port: srv.Port, User: name, ConfigFile: "none",
+			IdentityFiles: []string{srv.ClientKeyPath}, KnownHostsFiles: []string{known}, AgentSocket: "none", Prompter: p})
+		if err != nil {
+			return nil, err
+		}
+		return c.Executor(), nil
+	}
+	m = resize(New(opts), 100, 30)
+	m = drive(t, m, m.Init())
+	if m.state != stateMain {
+		t.Fatalf("state %v, err %v", m.state, m.errPanel)
+	}
+	t.Cleanup(func() { m.rel.Remote.Close() })
+	return m, password
+}
+
+// typeSecret types pw into the open dialog a key at a time; the screen
+// must never show it, not even in part.
+func typeSecret(t *testing.T, m Model, pw string) Model {
+	t.Helper()
+	for i, r := range pw {
+		m = typeText(t, m, string(r))
+		if s := screen(m); i >= 3 && strings.Contains(s, pw[:i+1]) {
+			t.Fatalf("the screen shows the password as typed (%d letters):\n%s", i+1, s)
+		}
+	}
+	return m
+}
+
+// runTo runs the selected step (enter) and waits for its end.
+func runTo(t *testing.T, m Model, keys ...string) Model {
+	t.Helper()
+	m = press(t, m, keys...)
+	return settle(t, m)
+}
+
+// attempts returns step's attempts and fails the test unless it has n.
+func attempts(t *testing.T, m Model, step string, n int) []runbook.Attempt {
+	t.Helper()
+	as := m.rel.Session.Step(step).Attempts
+	if len(as) != n {
+		t.Fatalf("%s: %d attempts, want %d: %+v", step, len(as), n, as)
+	}
+	return as
+}
+
+// exitErr is an attempt's journaled error, "" when it ran.
+func exitErr(a runbook.Attempt) string {
+	if a.Exit == nil {
+		return "(no exit)"
+	}
+	return a.Exit.Error
+}
+
+// noSecretOnDisk exports the transcript and fails the test if the
+// journal or any file of the export holds a byte sequence of a password.
+func noSecretOnDisk(t *testing.T, m Model, secrets ...string) Model {
+	t.Helper()
+	m = press(t, m, "S", "e")
+	m = settle(t, m)
+	files := append([]string{m.rel.Journal.Path()}, m.outcome.Files...)
+	if len(m.outcome.Files) < 2 {
+		t.Fatalf("export wrote %q, want the Markdown and the JSON transcript (screen:\n%s)", m.outcome.Files, screen(m))
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) == 0 {
+			t.Fatalf("%s is empty", f)
+		}
+		for _, s := range secrets {
+			if strings.Contains(string(b), s) {
+				t.Errorf("%s holds the sudo password %q", f, s)
+			}
+		}
+	}
+	return m
+}
+
+// TestSudoPasswordAskedInTUI: a sudo step on a host whose sudo wants a
+// password, with none given, fails with sudo's refusal; the help bar
+// offers P; P opens a masked input, whose enter sets the password and
+// runs the step again through the real sudo, as root. The later sudo step
+// uses the same password without asking. The first attempt stays in the
+// journal as it failed, and neither the screen, the journal nor the
+// exported transcript holds the password.
+func TestSudoPasswordAskedInTUI(t *testing.T) {
+	m, pw := sudoTUI(t)
+	if s := screen(m); strings.Contains(s, "sudo password") {
+		t.Fatalf("P is offered before sudo refused anything:\n%s", s)
+	}
+	m = runTo(t, m, "enter")
+	a := attempts(t, m, "whoroot", 1)[0]
+	if !strings.Contains(exitErr(a), sshexec.ErrSudoNeedsPassword.Error()) {
+		t.Fatalf("first attempt without a password: error %q, want sudo's refusal", exitErr(a))
+	}
+	s := screen(m)
+	if !strings.Contains(s, "P sudo password") || !strings.Contains(s, "press P to give it") {
+		t.Fatalf("after sudo's refusal the help bar lacks P or the status does not say to press it:\n%s", s)
+	}
+	// esc leaves everything as it was.
+	m = press(t, m, "P")
+	m = typeSecret(t, m, "not-this-one")
+	m = press(t, m, "esc")
+	if m.dlg.kind != dlgNone || m.rel.SudoPassword != nil || len(m.rel.Session.Step("whoroot").Attempts) != 1 {
+		t.Fatalf("esc: dialog %v, password set %v, %d attempts", m.dlg.kind, m.rel.SudoPassword != nil, len(m.rel.Session.Step("whoroot").Attempts))
+	}
+	m = press(t, m, "P")
+	if s := screen(m); !strings.Contains(s, "sudo password for") {
+		t.Fatalf("P opened no password dialog:\n%s", s)
+	}
+	m = typeSecret(t, m, pw)
+	m = runTo(t, m, "enter")
+	as := attempts(t, m, "whoroot", 2)
+	if !strings.Contains(exitErr(as[0]), sshexec.ErrSudoNeedsPassword.Error()) {
+		t.Errorf("the failed attempt changed: %q", exitErr(as[0]))
+	}
+	if e := as[1].Exit; e == nil || e.Code != 0 || e.Error != "" || !as[1].ExpectationsMet {
+		t.Fatalf("attempt with the password: exit %+v (screen:\n%s)", e, screen(m))
+	}
+	if s := screen(m); !strings.Contains(s, "uid=0 via sudo") || strings.Contains(s, "P sudo password") {
+		t.Fatalf("after the password: no root output, or P still offered:\n%s", s)
+	}
+	m = press(t, m, "p", "enter") // passed; moves to "again"
+	m = runTo(t, m, "enter")
+	if a := attempts(t, m, "again", 1)[0]; a.Exit == nil || a.Exit.Code != 0 || !a.ExpectationsMet {
+		t.Fatalf("the later sudo step did not use the password: %+v", a.Exit)
+	}
+	m = press(t, m, "p", "enter")
+	m = noSecretOnDisk(t, m, pw)
+	if !m.Outcome().SudoPassword {
+		t.Error("the outcome does not say the run has a sudo password (its resume command needs --sudo-password)")
+	}
+}
+
+// TestSudoPasswordWrongThenRight: a wrong password typed at P fails the
+// next attempt with sudo's refusal, and P asks again, saying so; the right
+// one then runs the step. Three attempts in the journal, neither password
+// on disk.
+func TestSudoPasswordWrongThenRight(t *testing.T) {
+	m, pw := sudoTUI(t)
+	m = runTo(t, m, "enter")
+	attempts(t, m, "whoroot", 1)
+	wrong := "Wrong-" + pw
+	m = press(t, m, "P")
+	m = typeSecret(t, m, wrong)
+	m = runTo(t, m, "enter")
+	a := attempts(t, m, "whoroot", 2)[1]
+	if !strings.Contains(exitErr(a), sshexec.ErrSudoPasswordRejected.Error()) {
+		t.Fatalf("wrong password: error %q, want sudo's refusal of it", exitErr(a))
+	}
+	s := screen(m)
+	if !strings.Contains(s, "P sudo password") || !strings.Contains(s, "did not accept") {
+		t.Fatalf("after a wrong password the help bar lacks P or the status does not say it was refused:\n%s", s)
+	}
+	m = press(t, m, "P")
+	if s := screen(m); !strings.Contains(s, "did not accept the password") {
+		t.Fatalf("the dialog does not say the last password was refused:\n%s", s)
+	}
+	m = typeSecret(t, m, pw)
+	m = runTo(t, m, "enter")
+	as := attempts(t, m, "whoroot", 3)
+	if e := as[2].Exit; e == nil || e.Code != 0 || !as[2].ExpectationsMet {
+		t.Fatalf("right password: exit %+v (screen:\n%s)", e, screen(m))
+	}
+	m = press(t, m, "p", "enter")
+	m = press(t, m, "s")
+	m = typeText(t, m, "only the first step matters here")
+	m = press(t, m, "enter")
+	noSecretOnDisk(t, m, pw, wrong)
+}
