@@ -93,9 +93,9 @@ func cancelOutcome(where string, out, errw *ctlWriter) (string, error) {
 	case out.has("gone") && !out.has("term"):
 		return fmt.Sprintf("cancel %s: it had already ended; nothing to stop", where), nil
 	case out.has("gone") && out.has("kill"):
-		return fmt.Sprintf("cancelled %s: %s ignored TERM for 5 s and was killed (KILL); nothing of it remains", where, group), nil
+		return fmt.Sprintf("canceled %s: %s ignored TERM for 5 s and was killed (KILL); nothing of it remains", where, group), nil
 	case out.has("gone"):
-		return fmt.Sprintf("cancelled %s: sent TERM to %s; nothing of it remains", where, group), nil
+		return fmt.Sprintf("canceled %s: sent TERM to %s; nothing of it remains", where, group), nil
 	}
 	msg := fmt.Sprintf("could not cancel %s%s%s; it may still be running", where, said, sudoHint(said))
 	return msg, fmt.Errorf("sshexec: %s: %w", msg, ErrMaybeRunning)
