@@ -208,6 +208,11 @@ func (s *Session) SetVar(v VarValue) (Event, error) {
 	return s.event(Event{Type: EvVarSet, Var: &v})
 }
 
+// AddSecret masks v, from now on, in every text the session records
+// (notes, sign-off and rollback notes, commands, errors): a secret golive
+// learns that no variable holds, such as the sudo password.
+func (s *Session) AddSecret(v string) { s.red.AddSecret(v) }
+
 // Finish returns the run.finished event. It refuses while a step is
 // running (interrupt it first): the record must say how each step ended.
 func (s *Session) Finish(note string) (Event, error) {

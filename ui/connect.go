@@ -235,6 +235,7 @@ func (m Model) beginRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 	}
 	rel := &Release{Plan: m.plan, Session: runbook.NewSession(m.plan, o.Now), Remote: remote, Local: local,
 		Redactor: red, SudoPassword: o.SudoPassword, Operator: o.Operator, Host: o.Host, RunID: runID, Now: o.Now}
+	rel.maskSudoPassword()
 	begin, err := rel.Session.Begin(runbook.RunInfo{ID: rel.RunID, Host: o.Host, Operator: o.Operator,
 		Vars: m.plan.MaskedVars(), GoliveVersion: o.Version})
 	if err != nil {

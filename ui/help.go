@@ -40,6 +40,8 @@ func (m *Model) syncKeys() {
 		k.Submit.SetHelp("enter", "run it")
 	case m.dlg.kind == dlgExport:
 		k.Submit.SetHelp("enter", "export")
+	case m.dlg.kind == dlgSudo:
+		k.Submit.SetHelp("enter", "use it, run again")
 	case m.pane.typing:
 		k.Submit.SetHelp("enter", "search")
 	default:

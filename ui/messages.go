@@ -32,6 +32,7 @@ const (
 	nextReattach            // the event is a step.interrupted: reattach to its job
 	nextQuit                // the run was interrupted or finished: quit
 	nextExport              // the run is finished: export the transcript
+	nextRunStep             // the event is a note on a step: run the step (again)
 )
 
 // runEventsMsg carries journaled output and connection events of a run.

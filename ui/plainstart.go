@@ -159,6 +159,7 @@ func (p *plain) begin(ctx context.Context) int {
 	rel := &Release{Plan: plan, Session: runbook.NewSession(plan, o.Now), Remote: ex, Local: o.Local,
 		Redactor: red, Operator: operator, Host: host, RunID: newRunID(o.Now()), Auto: p.po.Yes, Now: o.Now,
 		SudoPassword: o.SudoPassword}
+	rel.maskSudoPassword()
 	beginEv, err := rel.Session.Begin(runbook.RunInfo{ID: rel.RunID, Host: host, Operator: operator,
 		Auto: p.po.Yes, Vars: plan.MaskedVars(), GoliveVersion: o.Version})
 	if err != nil {

@@ -51,8 +51,10 @@ func OpenRun(opts Options, journalPath string) (*Release, []runbook.Event, error
 	if op == "" {
 		op = info.Operator
 	}
-	return &Release{Plan: plan, Session: sess, Journal: j, Local: opts.Local, Redactor: red, SudoPassword: opts.SudoPassword,
-		Operator: op, Host: info.Host, RunID: info.ID, Auto: info.Auto, Now: opts.Now}, events, nil
+	rel := &Release{Plan: plan, Session: sess, Journal: j, Local: opts.Local, Redactor: red, SudoPassword: opts.SudoPassword,
+		Operator: op, Host: info.Host, RunID: info.ID, Auto: info.Auto, Now: opts.Now}
+	rel.maskSudoPassword()
+	return rel, events, nil
 }
 
 // planFor rebuilds a run's plan: the runbook it was recorded against

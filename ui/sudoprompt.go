@@ -69,6 +69,17 @@ func (r *Release) SetSudoPassword(pw []byte) {
 	old := r.SudoPassword
 	r.SudoPassword = bytes.Clone(pw)
 	clear(old)
+	r.maskSudoPassword()
+}
+
+// maskSudoPassword has the Session mask the sudo password too: the
+// Redactor masks what runs and what it prints, the Session the texts the
+// operator types (notes, sign-offs), where a password typed into the
+// wrong field would otherwise land in the journal.
+func (r *Release) maskSudoPassword() {
+	if r.Session != nil && len(r.SudoPassword) > 0 {
+		r.Session.AddSecret(string(r.SudoPassword))
+	}
 }
 
 // openSudoPassword opens the masked input for the sudo password of step.
@@ -92,8 +103,8 @@ func (m Model) submitSudoPassword() (tea.Model, tea.Cmd) {
 		d.err = "type the sudo password of " + m.rel.Host + ", or esc to go back"
 		return m, nil
 	}
-	if m.run != nil {
-		d.err = m.run.step + " is running: wait for it, then press enter again"
+	if m.run != nil || m.recording > 0 {
+		d.err = "golive is busy: press enter again in a moment"
 		return m, nil
 	}
 	pw := []byte(d.input.Value())
@@ -104,8 +115,19 @@ func (m Model) submitSudoPassword() (tea.Model, tea.Cmd) {
 	m.dlg = dialog{}
 	m.syncKeys()
 	m.status, m.statusOK = "sudo password set for this and later sudo steps (kept in memory only); running "+step+" again", true
-	return m.runSelected(step)
+	// The record says why the next attempt may succeed where the last
+	// failed; the step runs once the note is on disk (nextRunStep).
+	ev, err := m.rel.Session.AddNote(step, sudoGivenNote)
+	if err != nil {
+		return m.runSelected(step)
+	}
+	cmd := m.record(nextRunStep, ev)
+	return m, cmd
 }
+
+// sudoGivenNote is the note journaled on a step when the operator gives
+// the sudo password with P.
+const sudoGivenNote = "the operator gave the sudo password in golive (P), for this and later sudo steps; it is kept in memory only and never recorded"
 
 // cancelSudoPassword closes the input without changing anything.
 func (m Model) cancelSudoPassword() (tea.Model, tea.Cmd) {
@@ -117,7 +139,11 @@ func (m Model) cancelSudoPassword() (tea.Model, tea.Cmd) {
 
 // sudoDialogText is the sudo password dialog's title, text and hint.
 func (m Model) sudoDialogText(step string) (title, body, hint string) {
-	title = "sudo password for " + m.rel.Host
+	host := m.rel.Host
+	if m.rel.Remote != nil {
+		host = m.rel.Remote.Host() // user@host:port: whose password sudo wants
+	}
+	title = "sudo password of " + host
 	_, rejected := sudoRefusal(m.rel.Session.Step(step).Last())
 	if rejected {
 		body = "sudo did not accept the password of " + step + "'s last attempt. Type it again."

@@ -220,7 +220,7 @@ func TestSudoPasswordAskedInTUI(t *testing.T) {
 		t.Fatalf("esc: dialog %v, password set %v, %d attempts", m.dlg.kind, m.rel.SudoPassword != nil, len(m.rel.Session.Step("whoroot").Attempts))
 	}
 	m = press(t, m, "P")
-	if s := screen(m); !strings.Contains(s, "sudo password for") {
+	if s := screen(m); !strings.Contains(s, "sudo password of") {
 		t.Fatalf("P opened no password dialog:\n%s", s)
 	}
 	m = typeSecret(t, m, pw)
@@ -234,6 +234,30 @@ func TestSudoPasswordAskedInTUI(t *testing.T) {
 	}
 	if s := screen(m); !strings.Contains(s, "uid=0 via sudo") || strings.Contains(s, "P sudo password") {
 		t.Fatalf("after the password: no root output, or P still offered:\n%s", s)
+	}
+	// The journal says the password was given before the attempt that
+	// used it; the redactor and the Session mask it from now on, even in
+	// a note the operator types it into by mistake.
+	var noteSeq, startSeq int64
+	for _, e := range journal(t, m) {
+		switch {
+		case e.Type == runbook.EvNote && e.Step == "whoroot" && e.Note == sudoGivenNote:
+			noteSeq = e.Seq
+		case e.Type == runbook.EvStepStarted && e.Step == "whoroot" && e.Attempt == 2:
+			startSeq = e.Seq
+		}
+	}
+	if noteSeq == 0 || noteSeq > startSeq {
+		t.Errorf("the note that the password was given is not journaled before attempt 2 (note %d, start %d)", noteSeq, startSeq)
+	}
+	if got := m.rel.Redactor.Line("pw: " + pw); strings.Contains(got, pw) {
+		t.Errorf("the release's redactor does not mask the password: %q", got)
+	}
+	m = press(t, m, "a")
+	m = typeText(t, m, "oops "+pw) // a note echoes what is typed
+	m = press(t, m, "enter")
+	if s := screen(m); strings.Contains(s, pw) {
+		t.Errorf("the note shows the password once recorded:\n%s", s)
 	}
 	m = press(t, m, "p", "enter") // passed; moves to "again"
 	m = runTo(t, m, "enter")
@@ -282,4 +306,39 @@ func TestSudoPasswordWrongThenRight(t *testing.T) {
 	m = typeText(t, m, "only the first step matters here")
 	m = press(t, m, "enter")
 	noSecretOnDisk(t, m, pw, wrong)
+}
+
+// TestSudoPasswordFlagMaskedInNotes: the password given with
+// --sudo-password is masked in what the operator types too (a note, a
+// sign-off note), not only in commands and output: typed into the wrong
+// field by mistake, it still never reaches the journal or the screen.
+func TestSudoPasswordFlagMaskedInNotes(t *testing.T) {
+	const pw = "Flag-sudo-Pw-7731"
+	opts := testOpts(t, newFakeExec("web1"))
+	opts.Runbook, opts.Host = "release", "web1"
+	opts.SudoPassword = []byte(pw)
+	m := startedWith(t, opts, 100, 30)
+	step := m.steps[m.selected]
+	m = press(t, m, "a")
+	m = typeText(t, m, "sudo asked me: "+pw)
+	m = press(t, m, "enter")
+	m = press(t, m, "f")
+	m = typeText(t, m, "wrong field "+pw)
+	m = press(t, m, "enter")
+	if st := m.rel.Session.Step(step); st.Verdict == "" {
+		t.Fatalf("%s: no sign-off recorded (screen:\n%s)", step, screen(m))
+	}
+	if s := screen(m); strings.Contains(s, pw) {
+		t.Errorf("the screen shows the password once recorded:\n%s", s)
+	}
+	b, err := os.ReadFile(m.rel.Journal.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "sudo asked me: ") || !strings.Contains(string(b), "wrong field ") {
+		t.Fatalf("the notes are not in the journal:\n%s", b)
+	}
+	if strings.Contains(string(b), pw) {
+		t.Errorf("the journal holds the sudo password given with the flag")
+	}
 }

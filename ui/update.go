@@ -108,6 +108,10 @@ func (m Model) onRecorded(msg recordedMsg) (tea.Model, tea.Cmd) {
 		return m, tea.Quit
 	case nextExport:
 		cmd = m.exportCmd(m.exportDir)
+	case nextRunStep: // the sudo password was given (sudoprompt.go)
+		m.showSelected()
+		m.syncKeys()
+		return m.runSelected(msg.evs[0].Step)
 	}
 	for _, ev := range msg.evs {
 		if ev.Type == runbook.EvSignedOff && ev.SignOff != nil {
