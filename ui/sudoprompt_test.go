@@ -80,7 +80,7 @@ func deployUser(t *testing.T) (name, password, home string) {
 // sudoTUI starts a real sshd, logs in to it as a new deploy user whose
 // sudo wants a password, and opens the TUI on testdata/sshd-sudo.yaml
 // without a sudo password (no --sudo-password), up to the main screen.
-func sudoTUI(t *testing.T) (m Model, password string) {
+func sudoTUI(t *testing.T) (m Model, opts Options, password string) {
 	t.Helper()
 	name, password, home := deployUser(t)
 	// The user's jobs live in its home (sshdtest would put them in the
@@ -100,7 +100,7 @@ func sudoTUI(t *testing.T) (m Model, password string) {
 		t.Fatal(err)
 	}
 	known := srv.WriteKnownHosts(false)
-	opts := testOpts(t, nil)
+	opts = testOpts(t, nil)
 	opts.Runbooks = fstest.MapFS{"sshd-sudo.yaml": {Data: data}}
 	opts.Runbook, opts.Host = "sshd-sudo", srv.Addr
 	opts.Local = nil
@@ -122,8 +122,9 @@ func sudoTUI(t *testing.T) (m Model, password string) {
 	if m.state != stateMain {
 		t.Fatalf("state %v, err %v", m.state, m.errPanel)
 	}
-	t.Cleanup(func() { m.rel.Remote.Close() })
-	return m, password
+	rel := m.rel
+	t.Cleanup(func() { rel.Remote.Close() })
+	return m, opts, password
 }
 
 // typeSecret types pw into the open dialog a key at a time; the screen
@@ -199,7 +200,7 @@ func noSecretOnDisk(t *testing.T, m Model, secrets ...string) Model {
 // journal as it failed, and neither the screen, the journal nor the
 // exported transcript holds the password.
 func TestSudoPasswordAskedInTUI(t *testing.T) {
-	m, pw := sudoTUI(t)
+	m, _, pw := sudoTUI(t)
 	if s := screen(m); strings.Contains(s, "sudo password") {
 		t.Fatalf("P is offered before sudo refused anything:\n%s", s)
 	}
@@ -276,7 +277,7 @@ func TestSudoPasswordAskedInTUI(t *testing.T) {
 // one then runs the step. Three attempts in the journal, neither password
 // on disk.
 func TestSudoPasswordWrongThenRight(t *testing.T) {
-	m, pw := sudoTUI(t)
+	m, _, pw := sudoTUI(t)
 	m = runTo(t, m, "enter")
 	attempts(t, m, "whoroot", 1)
 	wrong := "Wrong-" + pw
@@ -341,4 +342,36 @@ func TestSudoPasswordFlagMaskedInNotes(t *testing.T) {
 	if strings.Contains(string(b), pw) {
 		t.Errorf("the journal holds the sudo password given with the flag")
 	}
+}
+
+// TestSudoPasswordAskedAfterResume: a run that stopped after sudo refused
+// a step, resumed without --sudo-password, offers P on that step (the
+// journaled error says why it failed), and the password given there runs
+// it through the real sudo.
+func TestSudoPasswordAskedAfterResume(t *testing.T) {
+	m, opts, pw := sudoTUI(t)
+	m = runTo(t, m, "enter")
+	attempts(t, m, "whoroot", 1)
+	path := m.rel.Journal.Path()
+	m.rel.Remote.Close()
+	m.rel.Journal.Close()
+	r := resumeTUI(t, opts, path)
+	if r.state != stateMain {
+		t.Fatalf("resumed: state %v, err %v", r.state, r.errPanel)
+	}
+	t.Cleanup(func() { r.rel.Remote.Close() })
+	r = sel(r, "whoroot")
+	if s := screen(r); !strings.Contains(s, "P sudo password") {
+		t.Fatalf("the resumed run does not offer P on the step sudo refused:\n%s", s)
+	}
+	r = press(t, r, "P")
+	r = typeSecret(t, r, pw)
+	r = runTo(t, r, "enter")
+	if a := attempts(t, r, "whoroot", 2)[1]; a.Exit == nil || a.Exit.Code != 0 || !a.ExpectationsMet {
+		t.Fatalf("attempt after the resume: exit %+v (screen:\n%s)", a.Exit, screen(r))
+	}
+	r = press(t, r, "s")
+	r = typeText(t, r, "the rest is not this test's")
+	r = press(t, r, "enter")
+	noSecretOnDisk(t, r, pw)
 }
