@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -41,6 +40,21 @@ type SignerOptions struct {
 	// HomeDir is where ~/.ssh is looked for default keys when there is no
 	// agent and no key file; empty means the user's home directory.
 	HomeDir string
+	// Host is the run's host (an ssh_config alias or [user@]host[:port]).
+	// When neither KeyFile nor PublicKeyFile is set, the IdentityFile
+	// entries the ssh config gives for it are tried after the agent and
+	// before the default key files, and its IdentityAgent is the agent,
+	// as at login. "" or "local": no config is read.
+	Host string
+	// ConfigFile is the ssh_config Host is resolved in, as
+	// Options.ConfigFile: "" for ~/.ssh/config and /etc/ssh/ssh_config,
+	// "none" for none.
+	ConfigFile string
+	// LoginKey is the SHA256 fingerprint of the key that logged in to Host
+	// (ConnInfo.AuthKeyFingerprint), when known. With no KeyFile or
+	// PublicKeyFile, that key signs before any other: through the agent
+	// when it holds it, else from the identity file that holds it.
+	LoginKey string
 }
 
 // defaultIdentities are tried, in OpenSSH's order, when nothing else is
@@ -49,9 +63,14 @@ var defaultIdentities = []string{"id_ed25519", "id_ecdsa", "id_rsa"}
 
 // LoadSigner returns the key that signs a transcript: the key file given
 // (through the agent when it holds that key), else the agent's key matching
-// PublicKeyFile, else the agent's first key, else the first default identity
-// file in ~/.ssh. Errors say what was tried and what to pass instead.
+// PublicKeyFile; with neither, the key that logged in to Host (LoginKey),
+// else the agent's first key, else the first IdentityFile the ssh config
+// gives for Host that exists, else the first default identity file in
+// ~/.ssh (hostSigner). Errors say what was tried and what to pass instead.
 func LoadSigner(ctx context.Context, opts SignerOptions) (ssh.Signer, error) {
+	if opts.KeyFile == "" && opts.PublicKeyFile == "" {
+		return hostSigner(ctx, opts)
+	}
 	var want ssh.PublicKey
 	if opts.PublicKeyFile != "" {
 		pub, err := readPublicKey(opts.PublicKeyFile)
@@ -83,49 +102,25 @@ func LoadSigner(ctx context.Context, opts SignerOptions) (ssh.Signer, error) {
 		sock = os.Getenv("SSH_AUTH_SOCK")
 	}
 	var agentErr error
-	if sock != "" && sock != "none" && (want != nil || opts.KeyFile == "") {
-		s, err := agentSigner(ctx, sock, want)
+	if sock != "" && sock != "none" && want != nil {
+		s, err := agentSigner(ctx, sock, ssh.FingerprintSHA256(want))
 		if err == nil {
 			return s, nil
 		}
 		agentErr = err
 	}
 
-	switch {
-	case opts.KeyFile != "":
+	if opts.KeyFile != "" {
 		return decryptKey(opts.KeyFile, keyPEM, opts.Passphrase)
-	case opts.PublicKeyFile != "":
-		priv := strings.TrimSuffix(opts.PublicKeyFile, ".pub")
-		if priv == opts.PublicKeyFile {
-			if agentErr == nil {
-				agentErr = errors.New("no ssh-agent (SSH_AUTH_SOCK is not set)")
-			}
-			return nil, fmt.Errorf("signing key %s: %w; pass the private key file instead", opts.PublicKeyFile, agentErr)
+	}
+	priv := strings.TrimSuffix(opts.PublicKeyFile, ".pub")
+	if priv == opts.PublicKeyFile {
+		if agentErr == nil {
+			agentErr = errors.New("no ssh-agent (SSH_AUTH_SOCK is not set)")
 		}
-		return LoadSigner(ctx, SignerOptions{AgentSocket: "none", KeyFile: priv, Passphrase: opts.Passphrase})
+		return nil, fmt.Errorf("signing key %s: %w; pass the private key file instead", opts.PublicKeyFile, agentErr)
 	}
-	home := opts.HomeDir
-	if home == "" {
-		h, err := os.UserHomeDir()
-		if err != nil {
-			// Without this check, home "" would look for keys in
-			// ./.ssh, under whatever directory golive was started in.
-			return nil, fmt.Errorf("signing key: no agent key and no home directory to look for key files in (%w); name a key file with --identity", err)
-		}
-		home = h
-	}
-	for _, name := range defaultIdentities {
-		path := filepath.Join(home, ".ssh", name)
-		if _, err := os.Stat(path); err == nil {
-			return LoadSigner(ctx, SignerOptions{AgentSocket: "none", KeyFile: path, Passphrase: opts.Passphrase})
-		}
-	}
-	why := "SSH_AUTH_SOCK is not set"
-	if agentErr != nil {
-		why = agentErr.Error()
-	}
-	return nil, fmt.Errorf("signing key: no agent key (%s) and no key in %s (%s); start ssh-agent and ssh-add your key, or name a key file with --identity",
-		why, filepath.Join(home, ".ssh"), strings.Join(defaultIdentities, ", "))
+	return LoadSigner(ctx, SignerOptions{AgentSocket: "none", KeyFile: priv, Passphrase: opts.Passphrase})
 }
 
 func readPublicKey(path string) (ssh.PublicKey, error) {
@@ -156,8 +151,9 @@ func decryptKey(path string, data []byte, ask func(string) ([]byte, error)) (ssh
 	return s, nil
 }
 
-// agentSigner finds the agent key equal to want (any key when nil).
-func agentSigner(ctx context.Context, sock string, want ssh.PublicKey) (ssh.Signer, error) {
+// agentSigner finds the agent key whose SHA256 fingerprint is want (any
+// key when "").
+func agentSigner(ctx context.Context, sock string, want string) (ssh.Signer, error) {
 	conn, err := dialAgent(ctx, sock)
 	if err != nil {
 		return nil, err
@@ -178,14 +174,14 @@ func agentSigner(ctx context.Context, sock string, want ssh.PublicKey) (ssh.Sign
 			// plain key is listed by the agent too.
 			continue
 		}
-		if want == nil || bytes.Equal(pub.Marshal(), want.Marshal()) {
+		if want == "" || ssh.FingerprintSHA256(pub) == want {
 			return &agentKey{sock: sock, pub: pub}, nil
 		}
 	}
-	if want == nil {
+	if want == "" {
 		return nil, fmt.Errorf("ssh-agent %s holds no keys (ssh-add one)", sock)
 	}
-	return nil, fmt.Errorf("ssh-agent %s does not hold key %s", sock, ssh.FingerprintSHA256(want))
+	return nil, fmt.Errorf("ssh-agent %s does not hold key %s", sock, want)
 }
 
 func dialAgent(ctx context.Context, sock string) (net.Conn, error) {
