@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -12,7 +13,7 @@ import (
 	"golive/ui"
 )
 
-const exportUsage = `Usage: golive export RUNID [--out DIR] [--identity KEY] [--var name=value]
+const exportUsage = `Usage: golive export RUNID [--out DIR] [--identity KEY] [--ssh-config FILE] [--var name=value]
 
 Write a run's transcript (Markdown, JSON, signature and allowed_signers)
 from its journal, whether the run is finished or not: when golive stopped
@@ -29,7 +30,8 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	c := runConfig{vars: map[string]string{}}
 	fset := newFlagSet("golive export")
 	fset.StringVar(&c.out, "out", ".", "`DIR`ectory to write the transcript to")
-	fset.StringVar(&c.identity, "identity", "", "private key `FILE` to sign with (default: ssh-agent, then ~/.ssh/id_*)")
+	fset.StringVar(&c.identity, "identity", "", "private key `FILE` to sign with (default: ssh-agent, then the ssh config's IdentityFile for the run's host, then ~/.ssh/id_*)")
+	fset.StringVar(&c.sshConfig, "ssh-config", "", "ssh config `FILE` whose IdentityFile for the run's host may sign (default: ~/.ssh/config)")
 	fset.StringVar(&c.operator, "operator", "", "`NAME` to sign as (default: the run's operator)")
 	fset.Var(varFlags(c.vars), "var", "a secret variable's value, if the runbook needs it to render (`name=value`)")
 	pos, code := parseFlags(fset, args, exportUsage, stdout, stderr)
@@ -52,6 +54,9 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	path := filepath.Join(runbook.RunDir(stateDir, pos[0]), runbook.JournalName)
+	// Without --identity, the key the ssh config names for the run's host
+	// may sign (after the agent): the journal names the host.
+	c.signHost = journalHost(path)
 	opts, err := buildOptions(c, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "golive export: %v\n", err)
@@ -95,4 +100,22 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "golive: the journal's last record is not whole (golive stopped while writing it): it is left out; golive resume %s repairs the journal\n", ex.RunID)
 	}
 	return 0
+}
+
+// journalHost is the host of the run whose journal is at path, as its
+// first record (run.started) names it; "" when it cannot be read (the
+// export then says what is wrong with the journal).
+func journalHost(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	for e, err := range runbook.JournalEvents(runbook.JournalReader(f), path, nil) {
+		if err != nil || e.Run == nil {
+			return ""
+		}
+		return e.Run.Host
+	}
+	return ""
 }

@@ -97,6 +97,9 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "golive resume: run %s cannot be read: %s\n", found.ID, found.Problem)
 		return 1
 	}
+	// The transcript is signed for the run's host (its ssh config
+	// IdentityFile), which the journal names.
+	c.signHost = found.Host
 	opts, err := buildOptions(c, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "golive resume: %v\n", err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -26,8 +27,11 @@ var version = "dev"
 type runConfig struct {
 	runbook, host, operator, out, profile string
 	knownHosts, identity, sshConfig       string
-	vars                                  map[string]string
-	plain, yes, sudoPassword              bool
+	// signHost is the host of the run being resumed or exported, from
+	// its journal: whose ssh config IdentityFile may sign the transcript.
+	signHost                 string
+	vars                     map[string]string
+	plain, yes, sudoPassword bool
 }
 
 // runFlags declares the flags of run (and, mostly, of resume).
@@ -130,18 +134,27 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 		}
 		opts.SudoPassword = pw
 	}
+	login := &loginState{}
 	opts.Connect = func(ctx context.Context, host string, p ui.Prompter) (sshexec.Executor, error) {
 		if host == "local" {
+			login.set(host, nil)
 			return opts.Local, nil
 		}
-		return dialSSH(ctx, c, host, p)
+		cl, err := dialSSH(ctx, c, host, p)
+		if err != nil {
+			return nil, err
+		}
+		login.set(host, cl)
+		// The executor also reports the host key the connection
+		// verified, for the journal and for resume's check.
+		return ui.ClientExecutor(cl), nil
 	}
 	// The TUI asks for an encrypted key's passphrase in a dialog; plain
 	// mode and export sign with the agent or an unencrypted key.
 	opts.SignAsking = func(ask ui.PassphraseFunc) ui.SignFunc {
 		return func(data io.Reader, runOperator string) ([]byte, string, string, error) {
 			wait := 30 * time.Second
-			so := sshexec.SignerOptions{KeyFile: c.identity}
+			so := c.signerOptions(login)
 			if ask != nil {
 				so.Passphrase = ask
 				wait = 10 * time.Minute // the operator types a passphrase
@@ -186,10 +199,49 @@ func checkOutDir(dir string) error {
 	return os.Remove(f.Name())
 }
 
+// loginState is the host the run connected to and its connection, kept
+// for signing: the transcript is signed with the key that logged in.
+// Connect sets it, the export reads it, on other goroutines.
+type loginState struct {
+	mu     sync.Mutex
+	host   string
+	client *sshexec.Client // nil for local
+}
+
+func (l *loginState) set(host string, cl *sshexec.Client) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.host, l.client = host, cl
+}
+
+// signerOptions says which key signs the transcript: --identity, else (in
+// sshexec.LoadSigner's order) the key that logged in, the agent's, the
+// ssh config's IdentityFile for the run's host, the default key files.
+// The run's host is the one connected to (login, when it did), else the
+// journal's (resume, export), else --host.
+func (c runConfig) signerOptions(login *loginState) sshexec.SignerOptions {
+	so := sshexec.SignerOptions{KeyFile: c.identity, ConfigFile: c.sshConfig, Host: c.signHost}
+	if so.Host == "" {
+		so.Host = c.host
+	}
+	if login != nil {
+		login.mu.Lock()
+		host, cl := login.host, login.client
+		login.mu.Unlock()
+		if host != "" {
+			so.Host = host
+		}
+		if cl != nil {
+			so.LoginKey = cl.Info().AuthKeyFingerprint
+		}
+	}
+	return so
+}
+
 // dialSSH connects to a remote host through ~/.ssh/config, ssh-agent and
 // known_hosts; the UI's Prompter asks about unknown host keys and key
 // passphrases.
-func dialSSH(ctx context.Context, c runConfig, host string, p ui.Prompter) (sshexec.Executor, error) {
+func dialSSH(ctx context.Context, c runConfig, host string, p ui.Prompter) (*sshexec.Client, error) {
 	o := sshexec.Options{Host: host, ConfigFile: c.sshConfig, Prompter: p}
 	if c.identity != "" {
 		o.IdentityFiles = []string{c.identity}
@@ -197,13 +249,7 @@ func dialSSH(ctx context.Context, c runConfig, host string, p ui.Prompter) (sshe
 	if c.knownHosts != "" {
 		o.KnownHostsFiles = []string{c.knownHosts}
 	}
-	cl, err := sshexec.Dial(ctx, o)
-	if err != nil {
-		return nil, err
-	}
-	// The executor also reports the host key the connection verified,
-	// for the journal and for resume's check.
-	return ui.ClientExecutor(cl), nil
+	return sshexec.Dial(ctx, o)
 }
 
 // warnUnsigned says at the start of a plain run, not after its last
@@ -215,7 +261,7 @@ func warnUnsigned(c runConfig, stderr io.Writer) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := sshexec.LoadSigner(ctx, sshexec.SignerOptions{KeyFile: c.identity}); err != nil {
+	if _, err := sshexec.LoadSigner(ctx, c.signerOptions(nil)); err != nil {
 		fmt.Fprintf(stderr, "golive: note: the transcript will not be signed at the end (%v); "+
 			"fix that now, or sign it afterwards with golive export RUNID\n", err)
 	}
