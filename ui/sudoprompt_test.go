@@ -16,6 +16,8 @@ import (
 	"testing/fstest"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
 	"golive/internal/sshdtest"
 	"golive/runbook"
 	"golive/sshexec"
@@ -364,8 +366,14 @@ func TestSudoPasswordAskedAfterResume(t *testing.T) {
 	if s := screen(r); !strings.Contains(s, "P sudo password") {
 		t.Fatalf("the resumed run does not offer P on the step sudo refused:\n%s", s)
 	}
+	// Pasted, as from a password manager, with the line end a copy takes.
 	r = press(t, r, "P")
-	r = typeSecret(t, r, pw)
+	nm, cmd := r.Update(tea.PasteMsg{Content: pw + "\n"})
+	r = drive(t, nm.(Model), cmd)
+	if s := screen(r); strings.Contains(s, pw) || r.dlg.input.Value() != pw {
+		t.Fatalf("the pasted password shows, or the input holds %d letters, not the %d pasted without the line end:\n%s",
+			len(r.dlg.input.Value()), len(pw), s)
+	}
 	r = runTo(t, r, "enter")
 	if a := attempts(t, r, "whoroot", 2)[1]; a.Exit == nil || a.Exit.Code != 0 || !a.ExpectationsMet {
 		t.Fatalf("attempt after the resume: exit %+v (screen:\n%s)", a.Exit, screen(r))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -44,6 +45,8 @@ func (m Model) updateRelease(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.onExported(msg)
 	case signPassphraseMsg:
 		return m.onSignPassphrase(msg)
+	case tea.PasteMsg:
+		return m.paste(msg)
 	case tea.KeyPressMsg:
 		switch {
 		case m.dlg.kind != dlgNone:
@@ -348,4 +351,20 @@ func (m Model) quit() (tea.Model, tea.Cmd) {
 	}
 	m.quitting = true
 	return m, tea.Quit
+}
+
+// paste puts pasted text (a terminal's bracketed paste: a password from a
+// password manager, a note) into the open dialog's input; elsewhere it is
+// dropped, never read as keys. A password loses the line end a copy
+// often takes along: the input would turn it into a space.
+func (m Model) paste(msg tea.PasteMsg) (tea.Model, tea.Cmd) {
+	if m.dlg.kind == dlgNone || !m.dlg.isInput() {
+		return m, nil
+	}
+	if m.dlg.kind == dlgSudo || m.dlg.kind == dlgPassphrase {
+		msg.Content = strings.TrimRight(msg.Content, "\r\n")
+	}
+	var cmd tea.Cmd
+	m.dlg.input, cmd = m.dlg.input.Update(msg)
+	return m, cmd
 }
