@@ -66,7 +66,12 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	// terminal (without one, the transcript is written unsigned and the
 	// reason printed).
 	sign := opts.SignAsking(func(prompt string) ([]byte, error) {
-		return askPassword(strings.TrimSpace(prompt)+" ", stderr)
+		pw, err := askPassword(strings.TrimSpace(prompt)+" ", stderr)
+		if err != nil {
+			key := strings.TrimSuffix(strings.TrimPrefix(prompt, "Passphrase for "), ": ")
+			return nil, fmt.Errorf("%w; load the key into ssh-agent (ssh-add %s) and export again, or export on a terminal", err, key)
+		}
+		return pw, nil
 	})
 	// The journal is only read, never locked or changed: a golive still
 	// running this release keeps writing it meanwhile.
