@@ -64,9 +64,9 @@ var defaultIdentities = []string{"id_ed25519", "id_ecdsa", "id_rsa"}
 // LoadSigner returns the key that signs a transcript: the key file given
 // (through the agent when it holds that key), else the agent's key matching
 // PublicKeyFile; with neither, the key that logged in to Host (LoginKey),
-// else the agent's first key, else the first IdentityFile the ssh config
-// gives for Host that exists, else the first default identity file in
-// ~/.ssh (hostSigner). Errors say what was tried and what to pass instead.
+// else the agent's key (one the ssh config names for Host first), else
+// the first IdentityFile the ssh config gives for Host that exists, else
+// the first default identity file in ~/.ssh (hostSigner). Errors say what was tried and what to pass instead.
 func LoadSigner(ctx context.Context, opts SignerOptions) (ssh.Signer, error) {
 	if opts.KeyFile == "" && opts.PublicKeyFile == "" {
 		return hostSigner(ctx, opts)

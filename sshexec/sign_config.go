@@ -51,7 +51,8 @@ func resolveSignHost(opts SignerOptions) signHost {
 
 // hostSigner is LoadSigner when no key file is named. In order: the key
 // that logged in to opts.Host (opts.LoginKey), from the agent or from the
-// identity file holding it; the agent's first key; the first IdentityFile
+// identity file holding it; the agent's key of an IdentityFile the ssh
+// config gives for opts.Host, else its first key; the first IdentityFile
 // the ssh config gives for opts.Host that exists (a missing one is
 // skipped, as OpenSSH does); the first default key file in ~/.ssh. A key
 // file that exists is used or its error returned: an encrypted one asks
@@ -93,6 +94,15 @@ func hostSigner(ctx context.Context, opts SignerOptions) (ssh.Signer, error) {
 
 	agentWhy := "SSH_AUTH_SOCK is not set"
 	if sock != "" {
+		// The agent's copy of a key the config names for the host (often
+		// ssh-added, encrypted on disk) before its other keys.
+		for _, f := range host.files {
+			if pub := filePublicKey(f); pub != nil {
+				if s, err := agentSigner(ctx, sock, ssh.FingerprintSHA256(pub)); err == nil {
+					return s, nil
+				}
+			}
+		}
 		s, err := agentSigner(ctx, sock, "")
 		if err == nil {
 			return s, nil

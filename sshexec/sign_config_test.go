@@ -200,3 +200,43 @@ func TestSignerUsesIdentityAgent(t *testing.T) {
 	s, err := LoadSigner(context.Background(), SignerOptions{Host: "web1", ConfigFile: cfg})
 	signsWith(t, s, err, pub)
 }
+
+// TestSignerPrefersAgentCopyOfIdentityFile: with no login key known (golive
+// export), an agent holding another key first and the host's IdentityFile
+// key (encrypted on disk, ssh-added) signs with the IdentityFile key,
+// through the agent, without asking a passphrase.
+func TestSignerPrefersAgentCopyOfIdentityFile(t *testing.T) {
+	home := newSignHome(t)
+	other := filepath.Join(home, "other_key")
+	writeSignKey(t, other, "")
+	plain := filepath.Join(home, "deploy_plain")
+	deploy := writeSignKey(t, plain, "")
+	a := sshdtest.StartAgent(t, other, plain)
+	// The same key, encrypted, where the config points.
+	raw, err := os.ReadFile(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := ssh.ParseRawPrivateKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "deploy", []byte("pp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(home, ".ssh", "deploy_ed25519")
+	if err := os.WriteFile(key, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeSignConfig(t, "Host web1", "  IdentityFile "+key)
+	s, err := LoadSigner(context.Background(), SignerOptions{Host: "web1", ConfigFile: cfg, AgentSocket: a.Socket,
+		Passphrase: func(string) ([]byte, error) {
+			t.Error("passphrase asked for a key the agent holds")
+			return nil, os.ErrInvalid
+		}})
+	signsWith(t, s, err, deploy)
+	if _, viaAgent := s.(*agentKey); !viaAgent {
+		t.Errorf("signer is %T, want the agent's", s)
+	}
+}
