@@ -31,6 +31,8 @@ func (m Model) updateStart(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.status, m.statusOK = profileNotSaved(msg.profileErr), false
 		}
 		return m, m.tick()
+	case tea.PasteMsg:
+		return m.pasteStart(msg)
 	case tea.KeyPressMsg:
 		switch m.state {
 		case stateChoose:
@@ -42,6 +44,25 @@ func (m Model) updateStart(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	}
 	return m, nil
+}
+
+// pasteStart puts pasted text (a terminal's bracketed paste: a path, a
+// domain, a key's passphrase from a password manager, a host key's
+// fingerprint) into the form's focused field or the connect screen's
+// answer; elsewhere it is dropped, never read as keys. Every one of them
+// is a single line, so the line end a copy often takes along goes: the
+// input would keep it as a space.
+func (m Model) pasteStart(msg tea.PasteMsg) (tea.Model, tea.Cmd) {
+	msg.Content = strings.TrimRight(msg.Content, "\r\n")
+	var cmd tea.Cmd
+	switch c := &m.connect; {
+	case m.state == stateForm && len(m.form.fields) > 0:
+		f := &m.form.fields[m.form.cur]
+		f.input, cmd = f.input.Update(msg)
+	case m.state == stateConnect && (c.passphrase != nil || c.hostKey != nil):
+		c.answer, cmd = c.answer.Update(msg)
+	}
+	return m, cmd
 }
 
 // onRunbookLoaded opens the form, or goes straight on to connect when the
