@@ -90,3 +90,20 @@ func TestPasteOnChooserIsDropped(t *testing.T) {
 		t.Fatalf("a paste on the chooser acted: state %v, quitting %v", m.state, m.quitting)
 	}
 }
+
+// A search term copied from elsewhere (an error message) is pasted into
+// the output search while it is typed, without its line end.
+func TestPasteIntoOutputSearch(t *testing.T) {
+	m := started(t, newFakeExec("web1"), 100, 30)
+	m = press(t, m, "enter") // run the first step: output to search
+	m = settle(t, m)
+	m = press(t, m, "/")
+	if !m.pane.typing {
+		t.Fatal("/ did not open the search")
+	}
+	m = paste(t, m, "relation does not exist\n")
+	m = press(t, m, "enter")
+	if m.pane.query != "relation does not exist" {
+		t.Fatalf("search query %q after the paste", m.pane.query)
+	}
+}

@@ -354,10 +354,17 @@ func (m Model) quit() (tea.Model, tea.Cmd) {
 }
 
 // paste puts pasted text (a terminal's bracketed paste: a password from a
-// password manager, a note) into the open dialog's input; elsewhere it is
-// dropped, never read as keys. A password loses the line end a copy
+// password manager, a note, a search term) into the open dialog's input,
+// or the output search's while it is typed; elsewhere it is dropped, never
+// read as keys. A password or a search term loses the line end a copy
 // often takes along: the input would turn it into a space.
 func (m Model) paste(msg tea.PasteMsg) (tea.Model, tea.Cmd) {
+	if m.dlg.kind == dlgNone && m.pane.typing {
+		// A search term copied from elsewhere (an error message).
+		var cmd tea.Cmd
+		m.pane.input, cmd = m.pane.input.Update(tea.PasteMsg{Content: strings.TrimRight(msg.Content, "\r\n")})
+		return m, cmd
+	}
 	if m.dlg.kind == dlgNone || !m.dlg.isInput() {
 		return m, nil
 	}
