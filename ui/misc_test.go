@@ -154,32 +154,40 @@ func TestRunPickerPicks(t *testing.T) {
 	}
 }
 
-func TestPassphrasePromptIsMasked(t *testing.T) {
+// atPassphrasePrompt opens the TUI up to the connect screen's prompt for
+// a key's passphrase; *got is what the key gets once it is answered.
+func atPassphrasePrompt(t *testing.T) (m Model, got *[]byte) {
+	t.Helper()
 	ex := newFakeExec("web1")
 	opts := testOpts(t, ex)
 	opts.Runbook, opts.Host = "release", "web1"
-	var got []byte
+	got = new([]byte)
 	opts.Connect = func(ctx context.Context, host string, p Prompter) (sshexec.Executor, error) {
 		pw, err := p.Passphrase(ctx, PassphraseQuestion{KeyFile: "/home/alice/.ssh/id_ed25519", Attempt: 1,
 			Message: "Enter passphrase for key '/home/alice/.ssh/id_ed25519': "})
 		if err != nil {
 			return nil, err
 		}
-		got = pw
+		*got = pw
 		return ex, nil
 	}
-	m := resize(New(opts), 100, 30)
+	m = resize(New(opts), 100, 30)
 	m = drive(t, m, m.Init())
 	if m.connect.passphrase == nil {
 		t.Fatalf("no passphrase prompt (state %v)", m.state)
 	}
+	return m, got
+}
+
+func TestPassphrasePromptIsMasked(t *testing.T) {
+	m, got := atPassphrasePrompt(t)
 	m = typeText(t, m, "correct horse")
 	if s := screen(m); strings.Contains(s, "correct horse") || !strings.Contains(s, "Enter passphrase for key") {
 		t.Fatalf("passphrase shown or prompt missing:\n%s", s)
 	}
 	m = press(t, m, "enter")
 	m = settle(t, m)
-	if string(got) != "correct horse" || m.state != stateMain {
-		t.Fatalf("got %q, state %v", got, m.state)
+	if string(*got) != "correct horse" || m.state != stateMain {
+		t.Fatalf("got %q, state %v", *got, m.state)
 	}
 }

@@ -1,13 +1,10 @@
 package ui
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
-
-	"golive/sshexec"
 )
 
 // paste feeds a terminal's bracketed paste to m and runs what it returns.
@@ -47,32 +44,15 @@ func TestPasteIntoFormField(t *testing.T) {
 // A key's passphrase pasted from a password manager at the connect
 // prompt reaches the key as typed, never the screen.
 func TestPastePassphraseAtConnect(t *testing.T) {
-	ex := newFakeExec("web1")
-	opts := testOpts(t, ex)
-	opts.Runbook, opts.Host = "release", "web1"
-	var got []byte
-	opts.Connect = func(ctx context.Context, host string, p Prompter) (sshexec.Executor, error) {
-		pw, err := p.Passphrase(ctx, PassphraseQuestion{KeyFile: "/home/alice/.ssh/id_ed25519", Attempt: 1,
-			Message: "Enter passphrase for key '/home/alice/.ssh/id_ed25519': "})
-		if err != nil {
-			return nil, err
-		}
-		got = pw
-		return ex, nil
-	}
-	m := resize(New(opts), 100, 30)
-	m = drive(t, m, m.Init())
-	if m.connect.passphrase == nil {
-		t.Fatalf("no passphrase prompt (state %v)", m.state)
-	}
+	m, got := atPassphrasePrompt(t)
 	m = paste(t, m, "correct horse battery\n")
 	if s := screen(m); strings.Contains(s, "correct horse") {
 		t.Fatalf("pasted passphrase on screen:\n%s", s)
 	}
 	m = press(t, m, "enter")
 	m = settle(t, m)
-	if string(got) != "correct horse battery" || m.state != stateMain {
-		t.Fatalf("got %q, state %v", got, m.state)
+	if string(*got) != "correct horse battery" || m.state != stateMain {
+		t.Fatalf("got %q, state %v", *got, m.state)
 	}
 }
 

@@ -3,15 +3,10 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -23,68 +18,12 @@ import (
 	"golive/sshexec"
 )
 
-var sudoUsers atomic.Int32
-
-// deployUser creates a throwaway login user in the sudo group, with a
-// password and a home of its own (where golive keeps its jobs on the
-// host), as the deploy user of a real release: the host's real sudo asks
-// it for that password. The user goes when the test ends.
-func deployUser(t *testing.T) (name, password, home string) {
-	t.Helper()
-	for _, p := range []string{"sudo", "useradd", "userdel", "chpasswd"} {
-		if _, err := exec.LookPath(p); err != nil || os.Geteuid() != 0 {
-			if os.Getenv("CI") != "" && err != nil {
-				t.Fatalf("CI is set but %s is missing", p)
-			}
-			t.Skipf("needs root and %s", p)
-		}
-	}
-	if _, err := user.LookupGroup("sudo"); err != nil {
-		t.Skipf("no sudo group on this machine: %v", err)
-	}
-	name = fmt.Sprintf("glui%d%d", os.Getpid()%100000, sudoUsers.Add(1))
-	password = "Sudo-pw-" + strconv.Itoa(os.Getpid()) + "-" + name
-	home, err := os.MkdirTemp("", "golive-deploy-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("useradd", "-M", "-d", home, "-s", "/bin/sh", "-G", "sudo", name).CombinedOutput(); err != nil {
-		os.RemoveAll(home)
-		t.Fatalf("useradd %s: %v: %s", name, err, out)
-	}
-	t.Cleanup(func() {
-		defer os.RemoveAll(home)
-		for i := 0; i < 50; i++ { // the user's processes may linger a moment
-			if exec.Command("userdel", "-f", name).Run() == nil {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Errorf("could not remove test user %s: remove it with userdel -f %s", name, name)
-	})
-	u, err := user.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	if err := os.Chown(home, uid, gid); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("chpasswd")
-	cmd.Stdin = strings.NewReader(name + ":" + password + "\n")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("chpasswd %s: %v: %s", name, err, out)
-	}
-	return name, password, home
-}
-
 // sudoTUI starts a real sshd, logs in to it as a new deploy user whose
 // sudo wants a password, and opens the TUI on testdata/sshd-sudo.yaml
 // without a sudo password (no --sudo-password), up to the main screen.
 func sudoTUI(t *testing.T) (m Model, opts Options, password string) {
 	t.Helper()
-	name, password, home := deployUser(t)
+	name, password, home := sshdtest.SudoUser(t, true)
 	// The user's jobs live in its home (sshdtest would put them in the
 	// server's directory, which only root may write).
 	srv := sshdtest.Start(t, sshdtest.Config("SetEnv XDG_STATE_HOME="+filepath.Join(home, "state")))
