@@ -288,6 +288,28 @@ func TestConnectionLossShowsBanner(t *testing.T) {
 	}
 }
 
+// A second drop after a reconnect: the status line no longer says the
+// connection was restored while the banner says it is lost again.
+func TestSecondConnectionLossClearsRestoredStatus(t *testing.T) {
+	ex := newFakeExec("web1")
+	hold := make(chan struct{})
+	lines := out(sshexec.Stdout, "before")
+	lines = append(lines, out(sshexec.Notice, "connection to web1 lost; job j keeps running on the host; reconnecting")...)
+	lines = append(lines, out(sshexec.Notice, "reconnected")...)
+	lines = append(lines, out(sshexec.Stdout, "between")...)
+	lines = append(lines, out(sshexec.Notice, "connection to web1 lost; job j keeps running on the host; reconnecting")...)
+	lines = append(lines, out(sshexec.Notice, "connection lost: connect to web1: connection refused; reconnecting (attempt 2)")...)
+	ex.on("manage.py check", &fakeJob{lines: lines, hold: hold})
+	m := started(t, ex, 100, 30)
+	m = press(t, m, "enter")
+	s := screen(m)
+	if !strings.Contains(s, "reconnecting to web1") || strings.Contains(s, "restored") {
+		t.Fatalf("lost again, but the screen says restored (status %q):\n%s", m.status, s)
+	}
+	close(hold)
+	m = settle(t, m)
+}
+
 func TestQuitAsksAndInterruptsRunningStep(t *testing.T) {
 	ex := newFakeExec("web1")
 	ex.on("manage.py check", &fakeJob{lines: out(sshexec.Stdout, "working"), hold: make(chan struct{})})

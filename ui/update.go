@@ -175,6 +175,9 @@ func (m *Model) connBanner(c *runbook.ConnInfo) {
 	switch c.State {
 	case "lost":
 		m.banner = fmt.Sprintf("⚠ connection to %s lost: the step keeps running on the server; reconnecting…", c.Host)
+		// The status line still says how the last drop ended
+		// ("restored"), under a banner that says it is lost again.
+		m.status, m.statusOK = "", false
 	case "reconnecting":
 		m.banner = fmt.Sprintf("⟳ reconnecting to %s… %s", c.Host, c.Detail)
 	case "restored":
