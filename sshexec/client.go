@@ -324,7 +324,7 @@ func (c *Client) handshake(ctx context.Context, conn net.Conn, hop *target, what
 		return nil, nil, err
 	}
 	c.mu.Lock()
-	chk := &hostKeyCheck{host: hop.alias, addr: hop.keyName(), db: db, accepted: c.accepted[hop.keyName()]}
+	chk := &hostKeyCheck{host: hop.alias, addr: hop.keyName(), jump: hop != c.tgt, db: db, accepted: c.accepted[hop.keyName()]}
 	c.mu.Unlock()
 
 	var timedOut atomic.Bool

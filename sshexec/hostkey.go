@@ -50,6 +50,9 @@ type HostKeyError struct {
 	// Strict is true when StrictHostKeyChecking yes or BatchMode yes
 	// forbade asking.
 	Strict bool
+	// Jump is true when the key is a jump host's (ProxyJump), not the
+	// target's.
+	Jump bool
 	// AddCommand, for an unknown host, adds its key to known_hosts (after
 	// the fingerprint was verified out of band).
 	AddCommand string
@@ -115,6 +118,7 @@ func loadKnownHosts(paths []string) (*knownhosts.HostKeyDB, error) {
 type hostKeyCheck struct {
 	host     string // as given
 	addr     string // resolved host:port
+	jump     bool   // a jump host's, not the target's
 	db       *knownhosts.HostKeyDB
 	accepted ssh.PublicKey // accepted earlier in this process, not on file
 	// unknown is the key the server sent when it was not on file.
@@ -127,7 +131,7 @@ type hostKeyCheck struct {
 }
 
 func (h *hostKeyCheck) callback(_ string, remote net.Addr, key ssh.PublicKey) error {
-	he := &HostKeyError{Host: h.host, Addr: knownhosts.Normalize(h.addr), KeyType: keyTypeName(key),
+	he := &HostKeyError{Host: h.host, Addr: knownhosts.Normalize(h.addr), Jump: h.jump, KeyType: keyTypeName(key),
 		Fingerprint: ssh.FingerprintSHA256(key)}
 	if h.accepted != nil {
 		if string(h.accepted.Marshal()) == string(key.Marshal()) {
@@ -298,7 +302,7 @@ func (c *Client) askUnknown(ctx context.Context, u *unknownHost) error {
 		return he
 	}
 	q := HostKeyQuestion{
-		Host: hop.alias, Addr: he.Addr, RemoteIP: u.chk.remoteIP, KeyType: he.KeyType,
+		Host: hop.alias, Addr: he.Addr, Jump: he.Jump, RemoteIP: u.chk.remoteIP, KeyType: he.KeyType,
 		Fingerprint: he.Fingerprint, KnownHostsFile: file,
 		Message: hostKeyMessage(hop.hostName, u.chk.remoteIP, hop.port, he.KeyType, he.Fingerprint),
 	}

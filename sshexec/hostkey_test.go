@@ -137,7 +137,7 @@ func TestChangedHostKeyRefused(t *testing.T) {
 	opts.Prompter = failPrompter{t}
 	err := dialErr(t, opts)
 	var he *HostKeyError
-	if !errors.As(err, &he) || he.Kind != HostKeyChanged || he.File != kh || he.Line != 2 {
+	if !errors.As(err, &he) || he.Kind != HostKeyChanged || he.File != kh || he.Line != 2 || he.Jump {
 		t.Fatalf("err %v (%#v)", err, he)
 	}
 	mustContain(t, err.Error(), "REMOTE HOST IDENTIFICATION HAS CHANGED", kh+":2",

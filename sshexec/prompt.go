@@ -29,6 +29,9 @@ type HostKeyQuestion struct {
 	Host string
 	// Addr is the name checked in known_hosts, e.g. "[db1]:2222" or "db1".
 	Addr string
+	// Jump is true when the key is a jump host's (ProxyJump), not the
+	// target's.
+	Jump bool
 	// RemoteIP is the address actually connected to, when known.
 	RemoteIP string
 	// KeyType is OpenSSH's name for the key type, e.g. "ED25519".

@@ -52,6 +52,9 @@ func TestProxyJump(t *testing.T) {
 		p.hostQs[1].Fingerprint != ssh.FingerprintSHA256(target.HostPublicKey) {
 		t.Fatalf("host key questions %+v", p.hostQs)
 	}
+	if !p.hostQs[0].Jump || p.hostQs[1].Jump {
+		t.Errorf("questions' Jump (jump host, target): %v, %v; want true, false", p.hostQs[0].Jump, p.hostQs[1].Jump)
+	}
 	if p.hostQs[1].RemoteIP != "" || !strings.Contains(p.hostQs[1].Message, "host '[127.0.0.1]:"+strconv.Itoa(target.Port)+"' can't") {
 		t.Errorf("target question through the jump: %+v", p.hostQs[1])
 	}
@@ -76,13 +79,13 @@ func TestProxyJump(t *testing.T) {
 	os.WriteFile(kh, []byte(fmt.Sprintf("[127.0.0.1]:%d %s", jump.Port, ssh.MarshalAuthorizedKey(other.PublicKey()))), 0o600)
 	err := dialErr(t, Options{Host: "app", ConfigFile: cfg, Prompter: failPrompter{t}})
 	var he *HostKeyError
-	if !asHostKeyError(err, &he) || he.Kind != HostKeyChanged || he.Host != "jumphost" {
+	if !asHostKeyError(err, &he) || he.Kind != HostKeyChanged || he.Host != "jumphost" || !he.Jump {
 		t.Fatalf("changed jump key: %v", err)
 	}
 	// ProxyJump none in Options disables the config's jump (and then the
 	// target's own key is unknown in that file: refused, not asked).
 	err = dialErr(t, Options{Host: "app", ConfigFile: cfg, ProxyJump: "none"})
-	if !asHostKeyError(err, &he) || he.Kind != HostKeyUnknown || he.Host != "app" {
+	if !asHostKeyError(err, &he) || he.Kind != HostKeyUnknown || he.Host != "app" || he.Jump {
 		t.Fatalf("ProxyJump none: %v", err)
 	}
 	// The --identity key is tried on the jump host too when its config

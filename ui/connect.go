@@ -83,8 +83,12 @@ func (m Model) startConnect() (tea.Model, tea.Cmd) {
 	msgs := make(chan tea.Msg, 4)
 	m.connect.msgs, m.connect.cancel = msgs, cancel
 	id, host, dial := m.connect.id, m.opts.Host, m.opts.Connect
+	var pr sshexec.Prompter = prompter{id: id, msgs: msgs}
+	if m.resuming != nil {
+		pr = resumeGuard{Prompter: pr, rel: m.resuming}
+	}
 	go func() {
-		ex, err := dial(ctx, host, prompter{id: id, msgs: msgs})
+		ex, err := dial(ctx, host, pr)
 		if err != nil {
 			err = fmt.Errorf("connect %s: %w", host, err)
 		}
@@ -145,6 +149,9 @@ func (m Model) onConnect(msg connectMsg) (tea.Model, tea.Cmd) {
 	case msg.err != nil:
 		c.cancel()
 		m.state = stateForm
+		if m.resuming != nil {
+			return m.fail(resumeConnectError(m.resuming, msg.err)), nil
+		}
 		return m.fail(msg.err), nil
 	}
 	if m.resuming != nil {

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"golive/runbook"
@@ -94,10 +96,56 @@ func checkHostKey(rel *Release, ex sshexec.Executor) error {
 			"golive will not continue the run elsewhere: start a new run with 'golive run'", rel.RunID, rel.Host, was.Type, was.Fingerprint)
 	}
 	if now.Fingerprint != was.Fingerprint {
-		return fmt.Errorf("resume %s: the host key of %s changed since the run began: it was %s %s, it is now %s %s. "+
-			"This is not the machine the release started on, or its key was replaced. golive will not continue the run on it; "+
-			"check the host with whoever runs it, then start a new run with 'golive run' (the old run's journal stays as it is)",
-			rel.RunID, rel.Host, was.Type, was.Fingerprint, now.Type, now.Fingerprint)
+		return changedSinceRun(rel, was, now)
 	}
 	return nil
+}
+
+// changedSinceRun refuses a resumed run's host whose key is not the one
+// the run recorded.
+func changedSinceRun(rel *Release, was, now runbook.HostKeyInfo) error {
+	return fmt.Errorf("resume %s: the host key of %s changed since the run began: it was %s %s, it is now %s %s. "+
+		"This is not the machine the release started on, or its key was replaced. golive will not continue the run on it; "+
+		"check the host with whoever runs it, then start a new run with 'golive run' (the old run's journal stays as it is)",
+		rel.RunID, rel.Host, was.Type, was.Fingerprint, now.Type, now.Fingerprint)
+}
+
+// resumeGuard answers a resumed run's connection questions: an unknown
+// key of the host that is not the one the run recorded is refused at
+// once, unasked. checkHostKey would refuse it once connected anyway, but
+// the operator's yes would first have put it in known_hosts. A jump
+// host's key, and the recorded key itself (known_hosts lost it), are
+// asked about as usual.
+type resumeGuard struct {
+	sshexec.Prompter
+	rel *Release
+}
+
+// ConfirmHostKey refuses a host key the run did not record, else asks.
+func (g resumeGuard) ConfirmHostKey(ctx context.Context, q HostKeyQuestion) (bool, error) {
+	was, ok := recordedHostKey(g.rel.Session)
+	if !ok || q.Jump || q.Fingerprint == was.Fingerprint {
+		return g.Prompter.ConfirmHostKey(ctx, q)
+	}
+	return false, changedSinceRun(g.rel, was, runbook.HostKeyInfo{Host: q.Host, Type: q.KeyType, Fingerprint: q.Fingerprint})
+}
+
+// resumeConnectError adds what the run recorded to a resumed run's
+// connection that known_hosts refused as a changed key: removing the old
+// entry, as that refusal advises, cannot let the run go on on another
+// key; or the host still has the run's key and known_hosts is what
+// changed.
+func resumeConnectError(rel *Release, err error) error {
+	var he *sshexec.HostKeyError
+	was, ok := recordedHostKey(rel.Session)
+	if !ok || !errors.As(err, &he) || he.Kind != sshexec.HostKeyChanged || he.Jump {
+		return err
+	}
+	if he.Fingerprint == was.Fingerprint {
+		return fmt.Errorf("%w. The host still has the key run %s began with (%s %s): it is the known_hosts entry that differs; "+
+			"find out who changed it before you change it back", err, rel.RunID, was.Type, was.Fingerprint)
+	}
+	return fmt.Errorf("%w. Run %s began with the host key %s %s and continues only on that key: "+
+		"updating known_hosts will not let it resume; if the key was replaced on purpose, start a new run with 'golive run' "+
+		"(the old run's journal stays as it is)", err, rel.RunID, was.Type, was.Fingerprint)
 }

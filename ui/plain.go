@@ -43,6 +43,7 @@ type plain struct {
 	asking, eof bool
 	echo        bool
 	resumed     bool
+	guard       *Release // a resumed run: its host must have the key the run recorded
 	from        map[string]sshexec.Offsets
 	accepted    []runbook.HostKeyInfo
 	section     string

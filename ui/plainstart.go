@@ -81,9 +81,10 @@ func ResumePlain(ctx context.Context, opts Options, rel *Release, events []runbo
 	p.from = Offsets(events)
 	info := rel.Session.Info()
 	p.info("resuming run %s: %s (%s) on %s, operator %s", rel.RunID, info.Title, info.RunbookID, rel.Host, rel.Operator)
+	p.guard = rel
 	ex, err := p.connect(ctx, rel.Host)
 	if err != nil {
-		p.info("%v", err)
+		p.info("%v", resumeConnectError(rel, err))
 		return ExitUsage
 	}
 	if err := checkHostKey(rel, ex); err != nil {
@@ -210,7 +211,11 @@ func (p *plain) connect(ctx context.Context, host string) (sshexec.Executor, err
 		return nil, errors.New("golive was built without a way to connect")
 	}
 	p.info("connecting to %s…", host)
-	ex, err := p.opts.Connect(ctx, host, plainPrompter{p: p})
+	var pr sshexec.Prompter = plainPrompter{p: p}
+	if p.guard != nil {
+		pr = resumeGuard{Prompter: pr, rel: p.guard}
+	}
+	ex, err := p.opts.Connect(ctx, host, pr)
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", host, err)
 	}
