@@ -152,7 +152,10 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 				if ctx.Err() != nil {
 					return res, ctx.Err()
 				}
-				return res, fmt.Errorf("sshexec: %s: could not reconnect, the job may still be running (attach to it later): %w", where, err)
+				// Nothing attaches to this attempt later (its end is
+				// unknown, for good): say where its record is.
+				return res, fmt.Errorf("sshexec: %s: could not reconnect, the job may still be running; its output and exit status "+
+					"stay on the host in %s/%s (files out, err, exit): look there before you run the step again: %w", where, r.root, f.id, err)
 			}
 			f.notice(fmt.Sprintf("reattached to job %s on %s: continuing from stdout byte %d, stderr byte %d", f.id, r.t.name(), f.stdout.off, f.stderr.off))
 			continue

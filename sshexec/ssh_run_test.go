@@ -2,6 +2,7 @@ package sshexec
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 
 	"golive/internal/sshdtest"
 )
@@ -172,4 +175,47 @@ func stripChunk(in []string) []string {
 		out = append(out, strconv.Itoa(k+1))
 	}
 	return out
+}
+
+// A drop the runner cannot reconnect after (the host key changed) ends the
+// job's attempt as unknown, for good: the error says where its output and
+// exit status stay on the host, not to attach later (nothing can).
+func TestSSHReconnectRefusedSaysWhereJobIs(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	opts := baseOptions(s)
+	root := t.TempDir()
+	r := newRunner(dialT(t, opts))
+	r.root = shq(root)
+	_, other := s.NewClientKey("impostor", "")
+	changed := []byte(s.KnownHostsName() + " " + string(ssh.MarshalAuthorizedKey(other.PublicKey())))
+	var once sync.Once
+	killed := make(chan int, 1)
+	c := newCollector(t, func(l Line) {
+		if l.Stream == Stdout && l.Text == "started" {
+			once.Do(func() {
+				go func() {
+					os.WriteFile(opts.KnownHostsFiles[0], changed, 0o600)
+					killed <- s.KillSessions()
+				}()
+			})
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	id := jobID(t)
+	res, err := r.Run(ctx, Spec{JobID: id, Script: "echo started; sleep 3"}, c.ch)
+	c.stop()
+	wantKilled(t, killed, "the connection was never dropped")
+	var he *HostKeyError
+	if err == nil || !res.Unknown || !errors.As(err, &he) {
+		t.Fatalf("Run = %+v, %v; want an unknown end and the host key refusal", res, err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, shq(root)+"/"+id) || !strings.Contains(msg, "exit") ||
+		strings.Contains(msg, "attach to it later") {
+		t.Fatalf("the error does not say where the job's record is on the host: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, id, "out")); err != nil {
+		t.Fatalf("the job directory the error names: %v", err)
+	}
 }
