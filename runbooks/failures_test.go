@@ -3,6 +3,7 @@ package runbooks_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golive/runbook"
@@ -93,4 +94,50 @@ func TestComposeUpFailureFailsItsStep(t *testing.T) {
 		{id: "up-asgi", pass: false, contains: "UP FAILED"},
 		{id: "up-workers", pass: false, contains: "UP FAILED"},
 	}, func(*runbook.PlannedStep) stepRunner { return r })
+}
+
+// irreversibleMigration is a release's migration that old code cannot
+// live with and that migrate cannot undo: a data migration without a
+// reverse, and a renamed column the running code still reads.
+const irreversibleMigration = `from django.db import migrations
+
+
+def fill(apps, schema_editor):
+    pass
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+
+    operations = [
+        migrations.RunPython(fill),
+        migrations.RenameField(model_name="product", old_name="name", new_name="title"),
+    ]
+`
+
+// TestMigratePlanFlagsIrreversibleAndRenames: migrate --plan prints
+// IRREVERSIBLE only for a backwards plan, so the step asks Django which of
+// the pending operations have no reverse; a rename fails it too.
+func TestMigratePlanFlagsIrreversibleAndRenames(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Django project")
+	}
+	t.Parallel()
+	s := newFakeServer(t)
+	local := sshexec.NewLocal(sshexec.LocalOptions{StateDir: t.TempDir()})
+	t.Cleanup(func() { _ = local.Close() })
+	r := execRunner{label: "local", exec: local, env: envMap(s.loginEnv()), secrets: s.secrets()}
+	plan := nonDockerPlan(t, s, nil)
+	runSteps(t, r, plan, []expectation{{id: "migrate-plan", pass: true, contains: "irreversible operations: 0"}})
+
+	must(t, os.WriteFile(filepath.Join(s.appDir, "shop/migrations/0002_golive_fill.py"), []byte(irreversibleMigration), 0o644))
+	res := r.run(t, plan.Step("migrate-plan"))
+	for _, want := range []string{"IRREVERSIBLE shop.0002_golive_fill: Raw Python operation", "irreversible operations: 1", "Rename field name on product to title"} {
+		if !strings.Contains(res.output(), want) {
+			t.Errorf("migrate-plan output lacks %q:\n%s", want, res.output())
+		}
+	}
+	if res.met {
+		t.Errorf("migrate-plan passed with an irreversible data migration and a rename:\n%s", res.output())
+	}
 }
