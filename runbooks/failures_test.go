@@ -141,3 +141,47 @@ func TestMigratePlanFlagsIrreversibleAndRenames(t *testing.T) {
 		t.Errorf("migrate-plan passed with an irreversible data migration and a rename:\n%s", res.output())
 	}
 }
+
+// TestMigrationListingFailsWhenDjangoCannotLoad: with the release's models
+// broken, showmigrations fails; migrations-pending said "unapplied
+// migrations: 0" and passed, and record-current-release recorded no
+// migration to roll back to and passed. Both runbooks, docker's through
+// the compose stand-in.
+func TestMigrationListingFailsWhenDjangoCannotLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Django project")
+	}
+	t.Parallel()
+	s := newFakeServer(t)
+	models := filepath.Join(s.appDir, "shop/models.py")
+	f, err := os.OpenFile(models, os.O_APPEND|os.O_WRONLY, 0)
+	must(t, err)
+	_, err = f.WriteString("\nclass Broken(models.Model:\n")
+	must(t, err)
+	must(t, f.Close())
+
+	local := sshexec.NewLocal(sshexec.LocalOptions{StateDir: t.TempDir()})
+	t.Cleanup(func() { _ = local.Close() })
+	r := execRunner{label: "local", exec: local, env: envMap(s.loginEnv()), secrets: s.secrets()}
+	runSteps(t, r, nonDockerPlan(t, s, nil), []expectation{
+		{id: "migrations-pending", pass: false, contains: "SHOWMIGRATIONS FAILED"},
+		{id: "record-current-release", pass: false, contains: "SyntaxError"},
+	})
+
+	bin := filepath.Join(s.root, "bin")
+	must(t, os.MkdirAll(bin, 0o755))
+	must(t, os.WriteFile(filepath.Join(bin, "docker"), []byte(composeShim), 0o755))
+	rb, err := runbook.Load(runbooks.FS, "docker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := rb.Plan(map[string]string{"project_dir": s.appDir, "env_file": s.envFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := envMap(s.loginEnv())
+	env["PATH"] = bin + ":" + env["PATH"]
+	env["GOLIVE_SHIM_APP"], env["GOLIVE_SHIM_ENV"], env["GOLIVE_SHIM_VENV"] = s.appDir, s.envFile, s.venv
+	d := execRunner{label: "local", exec: local, env: env, secrets: s.secrets()}
+	runSteps(t, d, plan, []expectation{{id: "migrations-pending", pass: false, contains: "SHOWMIGRATIONS FAILED"}})
+}
