@@ -248,3 +248,31 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// TestSwitchesRejectTypos: a yes/no variable given a value conditions do
+// not know (a typo such as "ture") is refused with the variable's name,
+// not read as false, which would silently leave out every step it guards
+// (the Celery restarts, the proxy checks); every spelling conditions read
+// as true or false is accepted.
+func TestSwitchesRejectTypos(t *testing.T) {
+	for id, rb := range loadAll(t) {
+		n := 0
+		for _, v := range rb.Variables {
+			if v.Default != "true" && v.Default != "false" {
+				continue
+			}
+			n++
+			if _, err := rb.Plan(map[string]string{v.Name: "ture"}); err == nil || !strings.Contains(err.Error(), v.Name) {
+				t.Errorf("%s: %s=ture: error %v, want one naming %s", id, v.Name, err, v.Name)
+			}
+			for _, ok := range []string{"true", "false", "TRUE", "False", "yes", "no", "on", "off", "1", "0", ""} {
+				if _, err := rb.Plan(map[string]string{v.Name: ok}); err != nil {
+					t.Errorf("%s: %s=%q refused: %v", id, v.Name, ok, err)
+				}
+			}
+		}
+		if n < 8 {
+			t.Errorf("%s: only %d yes/no variables found", id, n)
+		}
+	}
+}
