@@ -51,6 +51,9 @@ type plain struct {
 	noColor bool
 	// clock writes the timing log (PlainOptions.Timing); nil: none.
 	clock *phaseClock
+	// manualStop is set when --yes stopped at a manual step: resuming
+	// with --yes again would stop there again at once.
+	manualStop bool
 }
 
 func newPlain(opts Options, po PlainOptions) *plain {
@@ -205,6 +208,7 @@ func (p *plain) step(ctx context.Context, i, n int, id string) (outcome, error) 
 		if p.po.Yes {
 			p.info("step %s is manual: a human must check it and sign it off; --yes signs off only steps a command verifies", id)
 			p.info("sign it off with: golive resume %s --plain (without --yes), or in the TUI", p.rel.RunID)
+			p.manualStop = true
 			return stopped, nil
 		}
 		return p.signOff(ctx, id)

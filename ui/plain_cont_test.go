@@ -53,3 +53,25 @@ func TestPlainPrintsTheRestOfALineMarked(t *testing.T) {
 		t.Fatalf("transcript lines %+v", lines)
 	}
 }
+
+// TestPlainYesManualStopResumesWithoutYes: --yes stops at a manual step,
+// and the closing hint says to resume without --yes, as the line before
+// it does; resuming with --yes would stop at the same step again.
+func TestPlainYesManualStopResumesWithoutYes(t *testing.T) {
+	e := newPlainEnv(t, nil)
+	code, out := e.run(t, "", true)
+	if code != ExitIncomplete {
+		t.Fatalf("exit %d, want %d (stopped at the manual step, resumable)", code, ExitIncomplete)
+	}
+	runs, err := runbook.ListRuns(e.opts.StateDir)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("unfinished runs: %v, %v; want the one run", runs, err)
+	}
+	hint := "Continue with: golive resume " + runs[0].ID + " --plain"
+	if !strings.Contains(out, "step looked is manual") || !strings.Contains(out, hint+"\n") {
+		t.Errorf("output lacks the manual stop or the line %q", hint)
+	}
+	if strings.Contains(out, hint+" --yes") {
+		t.Errorf("the hint resumes with --yes, which stops at the manual step again")
+	}
+}

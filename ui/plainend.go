@@ -22,7 +22,7 @@ func (p *plain) resumeHint() {
 		return
 	}
 	yes := ""
-	if p.po.Yes {
+	if p.po.Yes && !p.manualStop {
 		yes = " --yes"
 	}
 	if len(p.rel.SudoPassword) > 0 {
