@@ -179,7 +179,11 @@ func TestNonDockerReleaseAgainstDjango(t *testing.T) {
 		{id: "secure-cookies", pass: true, contains: "secure cookie csrftoken"},
 		{id: "no-debug-404", pass: true, contains: "status 404"},
 		{id: "static-served", pass: true, contains: "type text/css"},
+		{id: "static-served", pass: true, contains: "javascript: admin/js/core.js"},
 	})
+	// A script the proxy does not have fails the check, though the CSS loads.
+	noScript := nonDockerPlan(t, s, map[string]string{"domain": proxy.Addr, "scheme": "https", "static_probe": "admin/css/base.css admin/js/golive-missing.js"})
+	runSteps(t, trusting, noScript, []expectation{{id: "static-served", pass: false, contains: "status 404"}})
 	// Without the proxy's certificate trusted, the TLS checks must fail.
 	runSteps(t, operator, web, []expectation{
 		{id: "tls-certificate", pass: false},
