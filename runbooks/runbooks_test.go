@@ -276,3 +276,21 @@ func TestSwitchesRejectTypos(t *testing.T) {
 		}
 	}
 }
+
+// TestChecklistHasNoBlanks: a checklist item is a statement the operator
+// ticks; golive has no field to fill in, so an item ending in a colon
+// (a blank such as "named:") leaves the answer unrecorded unless it says
+// where it goes (the sign-off note).
+func TestChecklistHasNoBlanks(t *testing.T) {
+	for id, rb := range loadAll(t) {
+		for _, sec := range rb.Sections {
+			for _, st := range sec.Steps {
+				for _, item := range st.Checklist {
+					if strings.HasSuffix(strings.TrimSpace(item), ":") {
+						t.Errorf("%s: step %s: checklist item %q is a blank to fill in; say where the answer goes", id, st.ID, item)
+					}
+				}
+			}
+		}
+	}
+}
