@@ -2,6 +2,7 @@ package runbooks_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -184,4 +185,78 @@ func TestMigrationListingFailsWhenDjangoCannotLoad(t *testing.T) {
 	env["GOLIVE_SHIM_APP"], env["GOLIVE_SHIM_ENV"], env["GOLIVE_SHIM_VENV"] = s.appDir, s.envFile, s.venv
 	d := execRunner{label: "local", exec: local, env: env, secrets: s.secrets()}
 	runSteps(t, d, plan, []expectation{{id: "migrations-pending", pass: false, contains: "SHOWMIGRATIONS FAILED"}})
+}
+
+// TestBackupAutomatedIgnoresSystemJobs runs backup-automated's script in a
+// mount namespace whose cron directories hold what a test puts there. A
+// Debian or Ubuntu host has /etc/cron.daily/dpkg, which saves dpkg's
+// database to /var/backups: it made the step pass on hosts with no
+// database backup at all. A schedule line naming a backup script, or a
+// daily script running pg_dump, still passes.
+func TestBackupAutomatedIgnoresSystemJobs(t *testing.T) {
+	if os.Geteuid() != 0 || exec.Command("unshare", "-m", "true").Run() != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("this test needs root and unshare -m (util-linux)")
+		}
+		t.Skip("needs root and unshare -m to give the script cron directories of its own")
+	}
+	for _, id := range []string{"non-docker", "docker"} {
+		rb, err := runbook.Load(runbooks.FS, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := rb.Plan(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkBackupAutomated(t, id, plan.Step("backup-automated"))
+	}
+}
+
+// checkBackupAutomated runs ps, a runbook's backup-automated, against
+// three sets of cron files.
+func checkBackupAutomated(t *testing.T, id string, ps *runbook.PlannedStep) {
+	t.Helper()
+	dpkg := "#!/bin/sh\n/usr/libexec/dpkg/dpkg-db-backup\ncp /var/lib/dpkg/status /var/backups/dpkg.status.0\n"
+	for _, c := range []struct {
+		name  string
+		files map[string]string // under the fake /etc: cron.d/x, cron.daily/x, crontab
+		pass  bool
+		out   string
+	}{
+		{"only the system's jobs", map[string]string{"cron.daily/dpkg": dpkg, "crontab": "# 0 2 * * * root /usr/local/bin/db-backup.sh\n"}, false, ""},
+		{"a cron.d schedule", map[string]string{"cron.daily/dpkg": dpkg, "cron.d/db-backup": "0 2 * * * postgres /usr/local/bin/db-backup.sh\n"}, true, "cron: /etc/cron.d/db-backup"},
+		{"a daily pg_dump", map[string]string{"cron.daily/dpkg": dpkg, "cron.daily/shop-db": "#!/bin/sh\npg_dump shop | gzip > /var/backups/postgres/shop.sql.gz\n"}, true, "cron: /etc/cron.daily/shop-db"},
+	} {
+		root := t.TempDir()
+		mounts := ""
+		for _, d := range []string{"cron.d", "cron.daily", "cron.hourly", "cron.weekly"} {
+			must(t, os.MkdirAll(filepath.Join(root, d), 0o755))
+			if _, err := os.Stat("/etc/" + d); err == nil {
+				mounts += "mount --bind " + root + "/" + d + " /etc/" + d + " && "
+			}
+		}
+		must(t, os.WriteFile(filepath.Join(root, "crontab"), nil, 0o644))
+		if _, err := os.Stat("/etc/crontab"); err == nil {
+			mounts += "mount --bind " + root + "/crontab /etc/crontab && "
+		}
+		must(t, os.MkdirAll(filepath.Join(root, "spool"), 0o755))
+		if _, err := os.Stat("/var/spool/cron/crontabs"); err == nil {
+			mounts += "mount --bind " + root + "/spool /var/spool/cron/crontabs && "
+		}
+		for name, text := range c.files {
+			must(t, os.WriteFile(filepath.Join(root, name), []byte(text), 0o755))
+		}
+		out, err := exec.Command("unshare", "-m", "sh", "-c", mounts+`exec sh -c "$1"`, "sh", ps.Script).CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		res := check(t, ps, strings.Split(strings.TrimRight(string(out), "\n"), "\n"), runbook.ExitInfo{Code: code})
+		if res.met != c.pass || !strings.Contains(string(out), c.out) {
+			t.Errorf("%s: %s: met=%v, want %v with %q; failures %q\noutput:\n%s", id, c.name, res.met, c.pass, c.out, res.failures, out)
+		}
+	}
 }
