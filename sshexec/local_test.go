@@ -314,3 +314,21 @@ func TestDropDuringCancelAndForget(t *testing.T) {
 		t.Errorf("%d reconnects, want 2 (one for Cancel, one for Forget)", dt.reconnects)
 	}
 }
+
+// A job that ended without recording its exit status (its wrapper was
+// killed along with it: a reboot, the OOM killer, a kill on the host) is
+// unknown, and a notice says why (the UI guessed "connection lost?" over
+// a connection that never dropped).
+func TestJobEndedWithoutExitStatusSaysWhy(t *testing.T) {
+	e := NewLocal(LocalOptions{StateDir: t.TempDir()})
+	res, lines, _ := runJob(t, e, Spec{Script: "echo before; kill -KILL $PPID; kill -KILL 0"})
+	if !res.Unknown {
+		t.Fatalf("Run = %+v, want unknown", res)
+	}
+	if got := texts(lines, Stdout); len(got) != 1 || got[0] != "before" {
+		t.Errorf("stdout %q, want the line before the kill", got)
+	}
+	if n := texts(lines, Notice); len(n) == 0 || !strings.Contains(n[len(n)-1], "without recording its exit status") {
+		t.Errorf("notices %q do not say the job left no exit status", n)
+	}
+}

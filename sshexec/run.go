@@ -229,6 +229,12 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 			return res, err
 		}
 		a.fill(&res)
+		if res.Unknown {
+			// Its wrapper died with it before writing the status: say
+			// so, or the end reads like a connection problem.
+			f.notice(fmt.Sprintf("job %s ended without recording its exit status: it was stopped together with golive's wrapper "+
+				"on the host (a reboot, the OOM killer, a kill); the output above is all it wrote", f.id))
+		}
 		if res.Canceled {
 			f.waitCancels()
 		}

@@ -191,3 +191,18 @@ func TestPassphrasePromptIsMasked(t *testing.T) {
 		t.Fatalf("got %q, state %v", *got, m.state)
 	}
 }
+
+// An unknown end that sshexec explains is shown with its reason, not under
+// the guess "connection lost?"; without a reason the guess names the
+// other cause too (the job killed on the host, over a connection that
+// never dropped).
+func TestExitWordsUnknownSaysWhy(t *testing.T) {
+	why := "sshexec: job j on web1: the job ended without recording its exit status"
+	got := exitWords(&runbook.ExitInfo{Code: -1, Unknown: true, Error: why})
+	if !strings.Contains(got, why) || strings.Contains(got, "connection lost?") {
+		t.Errorf("exitWords = %q", got)
+	}
+	if got := exitWords(&runbook.ExitInfo{Code: -1, Unknown: true}); !strings.Contains(got, "exit status unknown") || !strings.Contains(got, "killed on the host") {
+		t.Errorf("exitWords without a reason = %q", got)
+	}
+}

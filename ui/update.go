@@ -254,12 +254,10 @@ func stepDuration(d time.Duration) time.Duration {
 func exitWords(x *runbook.ExitInfo) string {
 	d := stepDuration(x.Duration)
 	switch {
+	case x.Unknown && x.Error != "":
+		return "exit status unknown: " + x.Error // the error says why
 	case x.Unknown:
-		s := "exit status unknown (connection lost?)"
-		if x.Error != "" {
-			s += ": " + x.Error
-		}
-		return s
+		return "exit status unknown (connection lost, or the job killed on the host?)"
 	case x.Canceled:
 		return fmt.Sprintf("canceled after %s", d)
 	case x.TimedOut:
