@@ -116,3 +116,52 @@ func TestCeleryStepsAgainstDjango(t *testing.T) {
 		t.Errorf("restart-celery must be a high-risk step when uses_celery is true")
 	}
 }
+
+// TestRedisPasswordStaysOffCommandLines: with a password in REDIS_URL,
+// redis-ping and queue-backlog answer through a password-protected Redis,
+// and no redis-cli is started with the URL on its command line (where any
+// user of the host could read it in ps); a recording redis-cli first on
+// PATH would see it.
+func TestRedisPasswordStaysOffCommandLines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Redis and a real Django project")
+	}
+	t.Parallel()
+	requireDjango(t)
+	requireCelery(t)
+	s := newFakeServer(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	must(t, l.Close())
+	password := "redis-" + randomSecret(t)[:24]
+	password = strings.NewReplacer("@", "x", ":", "x", "/", "x", "%", "x", "#", "x", "?", "x").Replace(password)
+	conf := filepath.Join(s.root, "redis.conf")
+	must(t, os.WriteFile(conf, []byte("requirepass "+password+"\n"), 0o600))
+	startDaemon(t, s.root, nil, filepath.Join(s.root, "redis.log"),
+		func(log string) bool { return strings.Contains(log, "Ready to accept connections") },
+		"redis-server", conf, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", s.root)
+	s.env["REDIS_URL"] = fmt.Sprintf("redis://:%s@127.0.0.1:%d/0", password, port)
+	s.writeEnv(t)
+
+	bin := filepath.Join(s.root, "bin")
+	must(t, os.MkdirAll(bin, 0o755))
+	argv := filepath.Join(s.root, "redis-cli.argv")
+	real, err := exec.LookPath("redis-cli")
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(bin, "redis-cli"), []byte("#!/bin/sh\necho \"$*\" >> "+argv+"\nexec "+real+" \"$@\"\n"), 0o755))
+
+	plan := nonDockerPlan(t, s, map[string]string{"uses_celery": "true", "uses_redis": "true"})
+	local := sshexec.NewLocal(sshexec.LocalOptions{StateDir: t.TempDir()})
+	t.Cleanup(func() { _ = local.Close() })
+	env := envMap(s.loginEnv())
+	env["PATH"] = bin + ":" + env["PATH"]
+	r := execRunner{label: "local", exec: local, env: env, secrets: append(s.secrets(), password)}
+	runSteps(t, r, plan, []expectation{
+		{id: "redis-ping", pass: true, contains: "PONG"},
+		{id: "queue-backlog", pass: true, contains: "tasks waiting in the queue: 0"},
+	})
+	if b, err := os.ReadFile(argv); err == nil && strings.Contains(string(b), password) {
+		t.Errorf("redis-cli was started with the Redis password on its command line:\n%s", strings.ReplaceAll(string(b), password, "PASSWORD"))
+	}
+}
