@@ -109,6 +109,9 @@ func (m Model) confirmYes() (tea.Model, tea.Cmd) {
 		}
 		m.run.canceled = true
 		m.status, m.statusOK = "canceling "+m.run.step+"…", true
+		if m.banner != "" {
+			m.status = "canceling " + m.run.step + " once the connection is back…"
+		}
 		m.syncKeys()
 		return m, cancelJob(m.run.exec, m.run.jobID, m.run.id)
 	case dlgQuit:
@@ -243,7 +246,11 @@ func (m Model) dialogView(w, maxH int) string {
 		title, body, hint = m.sudoDialogText(d.step)
 	case dlgCancel:
 		title = "Cancel " + d.step + "?"
-		body = "golive stops the step's whole process group on the host (TERM, then KILL).\n\ny: cancel it   n: keep it running"
+		body = "golive stops the step's whole process group on the host (TERM, then KILL)."
+		if m.banner != "" {
+			body += "\nThe connection is down: the cancel reaches the host once golive has reconnected; until then the step runs on."
+		}
+		body += "\n\ny: cancel it   n: keep it running"
 	case dlgQuit:
 		title = "Quit? The run stays resumable:"
 		body = "  golive resume " + m.rel.RunID + "\ncontinues it; every sign-off and all output so far are on disk."

@@ -310,6 +310,30 @@ func TestSecondConnectionLossClearsRestoredStatus(t *testing.T) {
 	m = settle(t, m)
 }
 
+// x while the connection is down: the dialog and the status say the
+// cancel reaches the host only once golive has reconnected.
+func TestCancelWhileDisconnectedSaysWhen(t *testing.T) {
+	ex := newFakeExec("web1")
+	hold := make(chan struct{})
+	lines := out(sshexec.Stdout, "before")
+	lines = append(lines, out(sshexec.Notice, "connection to web1 lost; job j keeps running on the host; reconnecting")...)
+	ex.on("manage.py check", &fakeJob{lines: lines, hold: hold})
+	reconnected := make(chan struct{}) // the cancel waits for the link, as sshexec's does
+	ex.cancelFn = func(string) error { <-reconnected; return nil }
+	m := started(t, ex, 100, 30)
+	m = press(t, m, "enter", "x")
+	if s := screen(m); m.dlg.kind != dlgCancel || !strings.Contains(s, "The connection is down: the cancel") {
+		t.Fatalf("cancel dialog during an outage does not say when the cancel arrives:\n%s", s)
+	}
+	m = press(t, m, "y")
+	if !strings.Contains(m.status, "once the connection is back") {
+		t.Fatalf("status %q", m.status)
+	}
+	close(reconnected)
+	close(hold)
+	m = settle(t, m)
+}
+
 func TestQuitAsksAndInterruptsRunningStep(t *testing.T) {
 	ex := newFakeExec("web1")
 	ex.on("manage.py check", &fakeJob{lines: out(sshexec.Stdout, "working"), hold: make(chan struct{})})
