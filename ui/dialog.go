@@ -16,16 +16,17 @@ import (
 type dialogKind int
 
 const (
-	dlgNone        dialogKind = iota
-	dlgConfirmRisk            // type the step id or "yes" to run a high-risk step
-	dlgSignOff                // the note of a sign-off
-	dlgRollback               // why the rollback is chosen
-	dlgNote                   // a note on the step
-	dlgCancel                 // y/n: cancel the running step
-	dlgQuit                   // y/n: quit mid-release
-	dlgExport                 // the directory to export to
-	dlgPassphrase             // the passphrase of the key that signs the export
-	dlgSudo                   // the sudo password a step needs (sudoprompt.go)
+	dlgNone         dialogKind = iota
+	dlgConfirmRisk             // type the step id or "yes" to run a high-risk step
+	dlgSignOff                 // the note of a sign-off
+	dlgRollback                // why the rollback is chosen
+	dlgNote                    // a note on the step
+	dlgCancel                  // y/n: cancel the running step
+	dlgQuit                    // y/n: quit mid-release
+	dlgExport                  // the directory to export to
+	dlgPassphrase              // the passphrase of the key that signs the export
+	dlgSudo                    // the sudo password a step needs (sudoprompt.go)
+	dlgRetryUnknown            // y/n: run again a step whose last end is unknown
 )
 
 // dialog is a question over the main screen: a y/n confirmation or a
@@ -114,6 +115,9 @@ func (m Model) confirmYes() (tea.Model, tea.Cmd) {
 		}
 		m.syncKeys()
 		return m, cancelJob(m.run.exec, m.run.jobID, m.run.id)
+	case dlgRetryUnknown:
+		m.syncKeys()
+		return m.runChecked(d.step)
 	case dlgQuit:
 		if m.run != nil {
 			// Stop following the job, which keeps running on the host.
@@ -251,6 +255,15 @@ func (m Model) dialogView(w, maxH int) string {
 			body += "\nThe connection is down: the cancel reaches the host once golive has reconnected; until then the step runs on."
 		}
 		body += "\n\ny: cancel it   n: keep it running"
+	case dlgRetryUnknown:
+		title = "Run " + d.step + " again?"
+		body = "golive does not know how its last attempt ended"
+		if a := m.rel.Session.Step(d.step).Last(); a != nil && a.Exit != nil && a.Exit.Error != "" {
+			body += " (" + a.Exit.Error + ")"
+		}
+		body += ": its job may still be running on the host, or have done its work. " +
+			"Look there before running it a second time beside it."
+		body += "\n\ny: run it again   n: do not"
 	case dlgQuit:
 		title = "Quit? The run stays resumable:"
 		body = "  golive resume " + m.rel.RunID + "\ncontinues it; every sign-off and all output so far are on disk."

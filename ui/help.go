@@ -127,6 +127,9 @@ func (m *Model) syncKeys() {
 			case dlgCancel:
 				k.Yes.SetHelp("y", "cancel "+m.dlg.step)
 				k.No.SetHelp("n", "keep it running")
+			case dlgRetryUnknown:
+				k.Yes.SetHelp("y", "run "+m.dlg.step+" again")
+				k.No.SetHelp("n", "do not")
 			}
 		}
 		return

@@ -105,6 +105,20 @@ func (m Model) runSelected(step string) (tea.Model, tea.Cmd) {
 		m.status, m.statusOK = describe(err), false
 		return m, nil
 	}
+	if a := m.rel.Session.Step(step).Last(); a != nil && a.Exit != nil && a.Exit.Unknown && !neverStarted(a) {
+		// The job of that attempt may still run on the host: a second one
+		// beside it (a migration twice) is the operator's call, asked.
+		m.dlg = newConfirm(dlgRetryUnknown, step)
+		m.syncKeys()
+		return m, nil
+	}
+	return m.runChecked(step)
+}
+
+// runChecked is runSelected once a step whose last end is unknown was
+// confirmed: a high-risk step still asks for its id.
+func (m Model) runChecked(step string) (tea.Model, tea.Cmd) {
+	ps := m.rel.planned(step)
 	if ps.Step.Risk == runbook.RiskHigh {
 		m.dlg = newInput(dlgConfirmRisk, step, "", m.styles)
 		m.syncKeys()
