@@ -257,12 +257,17 @@ func (m Model) dialogView(w, maxH int) string {
 		body += "\n\ny: cancel it   n: keep it running"
 	case dlgRetryUnknown:
 		title = "Run " + d.step + " again?"
-		body = "golive does not know how its last attempt ended"
-		if a := m.rel.Session.Step(d.step).Last(); a != nil && a.Exit != nil && a.Exit.Error != "" {
-			body += " (" + a.Exit.Error + ")"
+		body = "golive does not know how its last attempt ended: its job may still be running on the host, or have done its work."
+		why := ""
+		if a := m.rel.Session.Step(d.step).Last(); a != nil && a.Exit != nil {
+			why = a.Exit.Error
 		}
-		body += ": its job may still be running on the host, or have done its work. " +
-			"Look there before running it a second time beside it."
+		if !strings.Contains(why, "look there") {
+			body += " Look there before running it a second time beside it."
+		}
+		if why != "" {
+			body += "\n\n" + why
+		}
 		body += "\n\ny: run it again   n: do not"
 	case dlgQuit:
 		title = "Quit? The run stays resumable:"
