@@ -26,7 +26,8 @@ func TestRetryAfterUnknownEndAsks(t *testing.T) {
 		t.Fatalf("R after an unknown end opened no question (dialog %v):\n%s", m.dlg.kind, screen(m))
 	}
 	s := screen(m)
-	if !strings.Contains(s, "may still be running on the host") || !strings.Contains(s, "y run check again") {
+	flat := strings.Join(strings.Fields(strings.ReplaceAll(s, "│", " ")), " ") // the dialog wraps its text
+	if !strings.Contains(flat, "may still be running on the host") || !strings.Contains(s, "y run check again") {
 		t.Fatalf("the question or its keys are missing:\n%s", s)
 	}
 	m = runTo(t, m, "n")
