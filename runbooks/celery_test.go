@@ -67,6 +67,21 @@ func startDaemon(t *testing.T, dir string, env []string, log string, ready func(
 	return nil
 }
 
+// startRedis starts a redis-server for s on a free loopback port, with
+// the config file in conf if any, and returns the port.
+func startRedis(t *testing.T, s *fakeServer, conf ...string) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	must(t, l.Close())
+	args := append(conf[:len(conf):len(conf)],
+		"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", s.root)
+	startDaemon(t, s.root, nil, filepath.Join(s.root, "redis.log"),
+		func(log string) bool { return strings.Contains(log, "Ready to accept connections") }, "redis-server", args...)
+	return port
+}
+
 // TestCeleryStepsAgainstDjango runs the background-job steps against a
 // real Redis and a real Celery worker of the fixture project.
 func TestCeleryStepsAgainstDjango(t *testing.T) {
@@ -77,13 +92,7 @@ func TestCeleryStepsAgainstDjango(t *testing.T) {
 	requireDjango(t)
 	requireCelery(t)
 	s := newFakeServer(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	must(t, l.Close())
-	startDaemon(t, s.root, nil, filepath.Join(s.root, "redis.log"),
-		func(log string) bool { return strings.Contains(log, "Ready to accept connections") },
-		"redis-server", "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", s.root)
+	port := startRedis(t, s)
 	s.env["REDIS_URL"] = fmt.Sprintf("redis://127.0.0.1:%d/0", port)
 	s.writeEnv(t)
 
@@ -130,17 +139,11 @@ func TestRedisPasswordStaysOffCommandLines(t *testing.T) {
 	requireDjango(t)
 	requireCelery(t)
 	s := newFakeServer(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	must(t, l.Close())
 	password := "redis-" + randomSecret(t)[:24]
 	password = strings.NewReplacer("@", "x", ":", "x", "/", "x", "%", "x", "#", "x", "?", "x").Replace(password)
 	conf := filepath.Join(s.root, "redis.conf")
 	must(t, os.WriteFile(conf, []byte("requirepass "+password+"\n"), 0o600))
-	startDaemon(t, s.root, nil, filepath.Join(s.root, "redis.log"),
-		func(log string) bool { return strings.Contains(log, "Ready to accept connections") },
-		"redis-server", conf, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", s.root)
+	port := startRedis(t, s, conf)
 	s.env["REDIS_URL"] = fmt.Sprintf("redis://:%s@127.0.0.1:%d/0", password, port)
 	s.writeEnv(t)
 
