@@ -287,17 +287,27 @@ func (k *keyring) loadIdentity(ctx context.Context, file string, beforePrompt fu
 	if !errors.As(err, &missing) {
 		return nil, fmt.Errorf("identity file %s: %w", file, err)
 	}
-	pub := missing.PublicKey
-	if pub == nil {
-		// Old PEM-encrypted keys do not carry the public key in clear.
-		if b, err := os.ReadFile(file + ".pub"); err == nil {
-			pub, _, _, _, _ = ssh.ParseAuthorizedKey(b)
-		}
-	}
+	pub := lockedPublicKey(file, missing)
 	if pub == nil {
 		return nil, fmt.Errorf("identity file %s is encrypted and has no %s.pub to show the server first; add it, or load the key with `ssh-add %s`", file, filepath.Base(file), file)
 	}
 	return &lockedSigner{k: k, ctx: ctx, file: file, raw: raw, pub: pub, beforePrompt: beforePrompt}, nil
+}
+
+// lockedPublicKey is the public key of the encrypted key file file, which
+// parsing it reported missing its passphrase: carried in clear by the
+// OpenSSH format, else (old PEM-encrypted keys) in file.pub; nil when
+// neither has it.
+func lockedPublicKey(file string, missing *ssh.PassphraseMissingError) ssh.PublicKey {
+	if missing.PublicKey != nil {
+		return missing.PublicKey
+	}
+	if b, err := os.ReadFile(file + ".pub"); err == nil {
+		if pub, _, _, _, err := ssh.ParseAuthorizedKey(b); err == nil {
+			return pub
+		}
+	}
+	return nil
 }
 
 // defaultIdentityFiles are the files tried when none is configured.
@@ -306,8 +316,14 @@ func defaultIdentityFiles() []string {
 	if err != nil {
 		return nil
 	}
+	return identityFilesIn(home)
+}
+
+// identityFilesIn are the default key files under home/.ssh, in
+// OpenSSH's order (defaultIdentities).
+func identityFilesIn(home string) []string {
 	var out []string
-	for _, n := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
+	for _, n := range defaultIdentities {
 		out = append(out, filepath.Join(home, ".ssh", n))
 	}
 	return out

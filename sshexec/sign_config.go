@@ -64,9 +64,7 @@ func hostSigner(ctx context.Context, opts SignerOptions) (ssh.Signer, error) {
 	home, homeErr := signHome(opts.HomeDir)
 	var defaults []string
 	if homeErr == nil {
-		for _, name := range defaultIdentities {
-			defaults = append(defaults, filepath.Join(home, ".ssh", name))
-		}
+		defaults = identityFilesIn(home)
 	}
 	fromFile := func(path string) (ssh.Signer, error) {
 		return LoadSigner(ctx, SignerOptions{AgentSocket: "none", KeyFile: path, Passphrase: opts.Passphrase})
@@ -174,13 +172,8 @@ func filePublicKey(path string) ssh.PublicKey {
 		return s.PublicKey()
 	}
 	var missing *ssh.PassphraseMissingError
-	if errors.As(err, &missing) && missing.PublicKey != nil {
-		return missing.PublicKey
-	}
-	if b, err := os.ReadFile(path + ".pub"); err == nil {
-		if pub, _, _, _, err := ssh.ParseAuthorizedKey(b); err == nil {
-			return pub
-		}
+	if errors.As(err, &missing) {
+		return lockedPublicKey(path, missing)
 	}
 	return nil
 }
