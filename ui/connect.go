@@ -235,14 +235,13 @@ func (m Model) beginRelease(ex sshexec.Executor) (tea.Model, tea.Cmd) {
 	if remote == nil {
 		remote = local
 	}
-	red := newRedactor(m.plan, o.SudoPassword)
 	runID := o.RunID
 	if runID == "" {
 		runID = newRunID(o.Now())
 	}
 	rel := &Release{Plan: m.plan, Session: runbook.NewSession(m.plan, o.Now), Remote: remote, Local: local,
-		Redactor: red, SudoPassword: o.SudoPassword, Operator: o.Operator, Host: o.Host, RunID: runID, Now: o.Now}
-	rel.maskSudoPassword()
+		Redactor: newRedactor(m.plan), Operator: o.Operator, Host: o.Host, RunID: runID, Now: o.Now}
+	rel.SetSudoPassword(o.SudoPassword)
 	begin, err := rel.Session.Begin(runbook.RunInfo{ID: rel.RunID, Host: o.Host, Operator: o.Operator,
 		Vars: m.plan.MaskedVars(), GoliveVersion: o.Version})
 	if err != nil {

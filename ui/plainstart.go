@@ -156,11 +156,9 @@ func (p *plain) begin(ctx context.Context) int {
 	// The helper starts while the journal is created: the first step
 	// then does not wait for its session and login shell.
 	sshexec.Prestart(ex)
-	red := newRedactor(plan, o.SudoPassword)
 	rel := &Release{Plan: plan, Session: runbook.NewSession(plan, o.Now), Remote: ex, Local: o.Local,
-		Redactor: red, Operator: operator, Host: host, RunID: newRunID(o.Now()), Auto: p.po.Yes, Now: o.Now,
-		SudoPassword: o.SudoPassword}
-	rel.maskSudoPassword()
+		Redactor: newRedactor(plan), Operator: operator, Host: host, RunID: newRunID(o.Now()), Auto: p.po.Yes, Now: o.Now}
+	rel.SetSudoPassword(o.SudoPassword)
 	beginEv, err := rel.Session.Begin(runbook.RunInfo{ID: rel.RunID, Host: host, Operator: operator,
 		Auto: p.po.Yes, Vars: plan.MaskedVars(), GoliveVersion: o.Version})
 	if err != nil {

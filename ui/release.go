@@ -91,14 +91,10 @@ func (r *Release) Commit(ev runbook.Event, err error) error {
 	return r.Apply(evs...)
 }
 
-// newRedactor masks the plan's secret variables and, when one is given,
-// the sudo password: what every Release needs before its first event.
-func newRedactor(plan *runbook.Plan, sudoPassword []byte) *runbook.Redactor {
-	red := runbook.NewRedactor(plan.Secrets())
-	if len(sudoPassword) > 0 {
-		red.AddSecret(string(sudoPassword))
-	}
-	return red
+// newRedactor masks the plan's secret variables: what every Release
+// needs before its first event (SetSudoPassword adds the sudo password).
+func newRedactor(plan *runbook.Plan) *runbook.Redactor {
+	return runbook.NewRedactor(plan.Secrets())
 }
 
 // open creates the run's journal under stateDir and journals the run's

@@ -46,14 +46,13 @@ func OpenRun(opts Options, journalPath string) (*Release, []runbook.Event, error
 	if err != nil {
 		return fail(fmt.Errorf("run %s: the journal does not replay: %w", info.ID, err))
 	}
-	red := newRedactor(plan, opts.SudoPassword)
 	op := opts.Operator
 	if op == "" {
 		op = info.Operator
 	}
-	rel := &Release{Plan: plan, Session: sess, Journal: j, Local: opts.Local, Redactor: red, SudoPassword: opts.SudoPassword,
+	rel := &Release{Plan: plan, Session: sess, Journal: j, Local: opts.Local, Redactor: newRedactor(plan),
 		Operator: op, Host: info.Host, RunID: info.ID, Auto: info.Auto, Now: opts.Now}
-	rel.maskSudoPassword()
+	rel.SetSudoPassword(opts.SudoPassword)
 	return rel, events, nil
 }
 

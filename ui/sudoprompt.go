@@ -59,27 +59,26 @@ func (m *Model) canAskSudoPassword(step string) bool {
 }
 
 // SetSudoPassword makes a copy of pw the sudo password of the steps to
-// come, masks it from now on, and wipes the bytes of the one it replaces.
-// Call it from the goroutine that owns the Release while no job runs: a
-// running job's Spec holds the password it was started with.
+// come (nil: none), masks it from now on, and wipes the bytes of the one
+// it replaces. Masked twice over: the Redactor masks what runs and what it
+// prints, the Session the texts the operator types (notes, sign-offs),
+// where a password typed into the wrong field would otherwise land in the
+// journal. Every Release gets its password here, the flag's when it is
+// built and P's later. Call it from the goroutine that owns the Release
+// while no job runs: a running job's Spec holds the password it was
+// started with.
 func (r *Release) SetSudoPassword(pw []byte) {
-	if r.Redactor != nil {
-		r.Redactor.AddSecret(string(pw))
+	if len(pw) > 0 {
+		if r.Redactor != nil {
+			r.Redactor.AddSecret(string(pw))
+		}
+		if r.Session != nil {
+			r.Session.AddSecret(string(pw))
+		}
 	}
 	old := r.SudoPassword
 	r.SudoPassword = bytes.Clone(pw)
 	clear(old)
-	r.maskSudoPassword()
-}
-
-// maskSudoPassword has the Session mask the sudo password too: the
-// Redactor masks what runs and what it prints, the Session the texts the
-// operator types (notes, sign-offs), where a password typed into the
-// wrong field would otherwise land in the journal.
-func (r *Release) maskSudoPassword() {
-	if r.Session != nil && len(r.SudoPassword) > 0 {
-		r.Session.AddSecret(string(r.SudoPassword))
-	}
 }
 
 // openSudoPassword opens the masked input for the sudo password of step.
