@@ -198,29 +198,38 @@ func (m *Model) syncKeys() {
 // ShortHelp returns the bindings for the one-line help bar, most useful
 // first; disabled ones are left out by the help model.
 func (m Model) ShortHelp() []key.Binding {
+	all, short := m.shortHelpKeys()
+	if short == nil || m.helpFits(all) {
+		return all
+	}
+	return short
+}
+
+// shortHelpKeys are the help bar's bindings: all of them and, on the main
+// screen, the shorter set shown when all do not fit (nil elsewhere). A
+// bar wide enough for every key that works (a 300-column terminal) shows
+// them all, the moves, the note and the summary too; a narrower one
+// leaves all of those to "? all keys" rather than half of them. Which of
+// the two shows follows from all's bindings and the width alone, so the
+// footer's cache keys on all without measuring it (helpSignature).
+func (m Model) shortHelpKeys() (all, short []key.Binding) {
 	k := m.keys
 	switch m.state {
 	case stateChoose, stateForm, stateConnect:
-		return []key.Binding{k.Up, k.Down, k.NextField, k.Submit, k.Esc, k.Quit, k.ForceQuit}
+		return []key.Binding{k.Up, k.Down, k.NextField, k.Submit, k.Esc, k.Quit, k.ForceQuit}, nil
 	case stateError:
-		return []key.Binding{k.Back, k.Quit}
+		return []key.Binding{k.Back, k.Quit}, nil
 	case stateSummary:
-		return []key.Binding{k.Export, k.Submit, k.Esc, k.PageDown, k.PageUp, k.Back, k.Quit}
+		return []key.Binding{k.Export, k.Submit, k.Esc, k.PageDown, k.PageUp, k.Back, k.Quit}, nil
 	}
 	if m.dlg.kind != dlgNone || m.pane.typing {
-		return []key.Binding{k.Yes, k.No, k.Submit, k.Esc, k.ForceQuit}
+		return []key.Binding{k.Yes, k.No, k.Submit, k.Esc, k.ForceQuit}, nil
 	}
 	main := []key.Binding{k.Sudo, k.Run, k.Retry, k.Cancel, k.Pass, k.Fail, k.Skip, k.NA,
 		k.SearchNext, k.SearchPrev, k.ClearSearch, k.Rollback, k.Zoom, k.Search, k.Wrap, k.Follow}
-	// A bar wide enough for every key that works (a 300-column terminal)
-	// shows them all, the moves, the note and the summary too; a narrower
-	// one leaves all of those to "? all keys" rather than half of them.
-	all := append(append(main[:len(main):len(main)], k.Note, k.Summary, k.Up, k.Down, k.Top, k.Bottom,
+	all = append(append(main[:len(main):len(main)], k.Note, k.Summary, k.Up, k.Down, k.Top, k.Bottom,
 		k.PageUp, k.PageDown, k.Left, k.Right), k.Help, k.Quit, k.ForceQuit)
-	if m.helpFits(all) {
-		return all
-	}
-	return append(main, k.Help, k.Quit)
+	return all, append(main, k.Help, k.Quit)
 }
 
 // helpFits reports whether the enabled ones of bs fit on the help bar's
@@ -267,7 +276,7 @@ func (m Model) footer() string {
 	})
 }
 
-// helpSignature is the help text of every binding the help bar would
+// helpSignature is the help text of every binding the help bar could
 // show now (keys, words, and whether each is on), in order: two equal
 // signatures render the same help bar.
 func (m Model) helpSignature() string {
@@ -296,7 +305,8 @@ func (m Model) helpSignature() string {
 			add(g)
 		}
 	} else {
-		add(m.ShortHelp())
+		all, _ := m.shortHelpKeys() // ShortHelp picks from these by the width
+		add(all)
 	}
 	return b.String()
 }
