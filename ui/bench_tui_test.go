@@ -109,7 +109,7 @@ func BenchmarkTUIThroughput(b *testing.B) {
 	srv := startBenchServer(b)
 	for _, mb := range benchSizes {
 		b.Run(fmt.Sprintf("MB=%d", mb), func(b *testing.B) {
-			var g, s, sf, upd, view, cpu, machine time.Duration
+			var g, s, sf, upd, view, cpu, machine, sshMachine time.Duration
 			views, writes := 0, 0
 			var batchUpd []time.Duration
 			for i := 0; i < b.N; i++ {
@@ -122,7 +122,9 @@ func BenchmarkTUIThroughput(b *testing.B) {
 				view += st.inView
 				cpu += st.cpu
 				machine += st.machine
+				m0 := machineCPU()
 				s += srv.ssh(b, benchOutputCmd(mb))
+				sshMachine += machineCPU() - m0
 				sf += srv.sshToFile(b, benchOutputCmd(mb))
 			}
 			mbs := func(d time.Duration) float64 {
@@ -142,6 +144,8 @@ func BenchmarkTUIThroughput(b *testing.B) {
 				// what everything but golive took: the host side here.
 				b.ReportMetric(machine.Seconds()/g.Seconds()/float64(runtime.NumCPU()), "machine-busy")
 				b.ReportMetric((machine-cpu).Seconds()*1e3/float64(b.N)/(float64(benchOutputBytes(mb))/1e6), "others-cpu-ms/MB")
+				// Everything the machine spent while ssh ran: client and host.
+				b.ReportMetric(sshMachine.Seconds()*1e3/float64(b.N)/(float64(benchOutputBytes(mb))/1e6), "ssh-machine-cpu-ms/MB")
 			}
 			b.ReportMetric(float64(upd)/float64(g), "update-share")
 			if len(batchUpd) > 0 {
