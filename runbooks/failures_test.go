@@ -260,3 +260,70 @@ func checkBackupAutomated(t *testing.T, id string, ps *runbook.PlannedStep) {
 		}
 	}
 }
+
+// pgIsReadyAnswers stands in for pg_isready on a host whose own
+// PostgreSQL listens on the default local socket: whatever it is asked,
+// it answers "accepting connections". It records its arguments.
+const pgIsReadyAnswers = `#!/bin/sh
+echo "$*" >> "$GOLIVE_PGISREADY_LOG"
+echo "${2:-/var/run/postgresql}:${4:-5432} - accepting connections"
+`
+
+// TestDBReachableFailsWhenSettingsDoNotLoad: with Django's settings
+// broken (a variable missing from the environment, a typo in the
+// settings module's name) db-reachable ran pg_isready with an empty host,
+// which asks this machine's local socket: on a host with a PostgreSQL of
+// its own it passed without knowing which server the app uses. It must
+// fail, say why with Django's error line, and not run pg_isready. The
+// stand-in answers for any host, as such a local server would.
+func TestDBReachableFailsWhenSettingsDoNotLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real Django project")
+	}
+	t.Parallel()
+	s := newFakeServer(t)
+	bin := filepath.Join(s.root, "pgbin")
+	must(t, os.MkdirAll(bin, 0o755))
+	must(t, os.WriteFile(filepath.Join(bin, "pg_isready"), []byte(pgIsReadyAnswers), 0o755))
+	calls := filepath.Join(s.root, "pg_isready.log")
+	must(t, os.WriteFile(filepath.Join(s.appDir, "config/needs_sentry.py"),
+		[]byte("import os\n\nfrom .settings import *  # noqa\n\nSENTRY_DSN = os.environ[\"GOLIVE_TEST_SENTRY_DSN\"]\n"), 0o644))
+
+	local := sshexec.NewLocal(sshexec.LocalOptions{StateDir: t.TempDir()})
+	t.Cleanup(func() { _ = local.Close() })
+	env := envMap(s.loginEnv())
+	env["PATH"] = bin + ":" + env["PATH"]
+	env["GOLIVE_PGISREADY_LOG"] = calls
+	r := execRunner{label: "local", exec: local, env: env, secrets: s.secrets()}
+	plan := nonDockerPlan(t, s, nil)
+
+	// Settings that load: pg_isready is asked about the server they name
+	// (SQLite names none: Django's defaults, localhost 5432).
+	runSteps(t, r, plan, []expectation{{id: "db-reachable", pass: true, contains: "database server: localhost port 5432"}})
+	if got, _ := os.ReadFile(calls); string(got) != "-h localhost -p 5432\n" {
+		t.Fatalf("pg_isready was called with %q, want -h localhost -p 5432", got)
+	}
+	must(t, os.Remove(calls))
+
+	// Each failure names Django's error; the missing variable also the
+	// settings file and line that read it.
+	sentry := "django: File \"" + filepath.Join(s.appDir, "config/needs_sentry.py") + "\", line 5"
+	for _, c := range []struct{ module, djangoSays, where string }{
+		{"config.needs_sentry", "django: KeyError: 'GOLIVE_TEST_SENTRY_DSN'", sentry},
+		{"config.setings", "django: ModuleNotFoundError: No module named 'config.setings'", ""},
+	} {
+		s.env["DJANGO_SETTINGS_MODULE"] = c.module
+		s.writeEnv(t)
+		res := r.run(t, plan.Step("db-reachable"))
+		out := res.output()
+		t.Logf("settings %s:\n%s", c.module, out)
+		if res.met || !strings.Contains(out, "DJANGO SETTINGS COULD NOT BE LOADED") || !strings.Contains(out, c.djangoSays) ||
+			!strings.Contains(out, c.where) {
+			t.Errorf("db-reachable with settings %s: met=%v, want a failure saying the settings could not be loaded and %q\nfailures: %q\noutput:\n%s",
+				c.module, res.met, c.djangoSays, res.failures, out)
+		}
+		if got, err := os.ReadFile(calls); err == nil {
+			t.Errorf("db-reachable with settings %s ran pg_isready %q", c.module, got)
+		}
+	}
+}
