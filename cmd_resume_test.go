@@ -1,12 +1,20 @@
 package main
 
 import (
+	"bytes"
+	"crypto/ed25519"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"golive/runbook"
 	"golive/ui"
@@ -28,5 +36,75 @@ func TestRunListSaysUnderAMinute(t *testing.T) {
 	var m tea.Model = p
 	if v := ansi.Strip(m.View().Content); !strings.Contains(v, "last step migrate · under a minute ago") {
 		t.Errorf("picker:\n%s", v)
+	}
+}
+
+// TestRefusedPlainResumeExits1: a resume refused because the host's key
+// changed exits 1 (golive could not go on), as the TUI's refusal of the
+// same resume does; it exited 2, which says bad flags. A journal locked
+// by another golive exits 1 too. Through dispatch, as the binary runs.
+func TestRefusedPlainResumeExits1(t *testing.T) {
+	flag := filepath.Join(t.TempDir(), "ready")
+	home, cfg, rb, _ := signKeyHome(t, strings.Replace(signKeyRunbook, "command: echo hello from web1",
+		"command: cat "+flag+" && echo hello from web1", 1))
+	code, stdout, stderr := run("run", "--plain", "--yes", "--host", "web1", "--runbook", rb,
+		"--operator", "Dana Ops", "--out", filepath.Join(home, "out"))
+	m := regexp.MustCompile(`-- run ([0-9A-Za-z-]+):`).FindStringSubmatch(stdout)
+	if code != 1 || m == nil {
+		t.Fatalf("run: exit %d, want 1 (the step fails: no %s)\nstdout:\n%s\nstderr:\n%s", code, flag, stdout, stderr)
+	}
+	id := m[1]
+	journal := filepath.Join(home, "state", "golive", "runs", id, runbook.JournalName)
+	before, err := os.ReadFile(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The journal is locked, as by a golive still running the release.
+	f, err := os.Open(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = run("resume", id, "--plain", "--yes")
+	_ = f.Close()
+	if code != 1 {
+		t.Errorf("resume of a locked journal: exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+
+	// known_hosts now holds another key for the host: the host's key
+	// changed, as far as golive can tell.
+	cfgText, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kh := regexp.MustCompile(`(?m)^\s*UserKnownHostsFile (\S+)$`).FindSubmatch(cfgText)
+	if kh == nil {
+		t.Fatalf("no UserKnownHostsFile in %s:\n%s", cfg, cfgText)
+	}
+	line, err := os.ReadFile(string(kh[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.Fields(string(line))[0]
+	if err := os.WriteFile(string(kh[1]), []byte(knownhosts.Line([]string{name}, other)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = run("resume", id, "--plain", "--yes")
+	if code != 1 || !strings.Contains(stdout+stderr, "IDENTIFICATION HAS CHANGED") {
+		t.Errorf("resume on a changed host key: exit %d, want 1 and the refusal\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if after, _ := os.ReadFile(journal); !bytes.Equal(before, after) {
+		t.Error("a refused resume wrote to the journal")
 	}
 }

@@ -23,7 +23,8 @@ const (
 	// applicable.
 	ExitPassed = 0
 	// ExitFailed: a step failed, the run stopped at a failure, or golive
-	// could not go on (a journal or executor error).
+	// could not go on (a journal or executor error, a resume refused: the
+	// host key changed, the host unreachable, the journal locked).
 	ExitFailed = 1
 	// ExitUsage: bad flags or configuration; nothing ran.
 	ExitUsage = 2
@@ -84,8 +85,11 @@ func ResumePlain(ctx context.Context, opts Options, rel *Release, events []runbo
 	p.guard = rel
 	ex, err := p.connect(ctx, rel.Host)
 	if err != nil {
+		// A refused resume (the host key changed, the host is down) is
+		// not a usage error: the run exists and golive cannot go on with
+		// it, which the TUI's refusal of the same resume says with 1 too.
 		p.info("%v", resumeConnectError(rel, err))
-		return ExitUsage
+		return ExitFailed
 	}
 	if err := checkHostKey(rel, ex); err != nil {
 		if ex != nil { // nil for --host local

@@ -54,8 +54,9 @@ func TestResumeRefusesUnknownOtherKeyUnasked(t *testing.T) {
 		!strings.Contains(s, hostFingerprint(srv)) || !strings.Contains(s, hostFingerprint(other)) {
 		t.Fatalf("resume asked about (or took) a key the run did not record (state %v):\n%s", m.state, s)
 	}
-	if m.Outcome().ExitCode() != ExitFailed {
-		t.Fatalf("exit code %d", m.Outcome().ExitCode())
+	tuiCode := m.Outcome().ExitCode()
+	if tuiCode != ExitFailed {
+		t.Fatalf("exit code %d", tuiCode)
 	}
 	rel.Journal.Close()
 
@@ -66,8 +67,9 @@ func TestResumeRefusesUnknownOtherKeyUnasked(t *testing.T) {
 	defer rel.Journal.Close()
 	var out bytes.Buffer
 	code := ResumePlain(context.Background(), opts, rel, evs, PlainOptions{In: strings.NewReader("yes\n"), Out: &out})
-	if code == ExitPassed || strings.Contains(out.String(), "Are you sure") || !strings.Contains(out.String(), "changed since the run began") {
-		t.Fatalf("plain resume: code %d:\n%s", code, out.String())
+	// The same refusal exits as the TUI's does (it exited 2, "bad usage").
+	if code != tuiCode || strings.Contains(out.String(), "Are you sure") || !strings.Contains(out.String(), "changed since the run began") {
+		t.Fatalf("plain resume: code %d, want %d as in the TUI:\n%s", code, tuiCode, out.String())
 	}
 	if b, _ := os.ReadFile(kh); len(b) != 0 {
 		t.Fatalf("a refused resume recorded a host key:\n%s", b)
