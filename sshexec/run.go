@@ -146,7 +146,7 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 					mode = modeFollow
 				}
 			}
-			f.notice(fmt.Sprintf("connection to %s lost; job %s keeps running on the host; reconnecting", r.t.name(), f.id))
+			f.notice(lostNotice(r.t.name(), f.id, mode))
 			if err := r.reconnect(ctx, gen, f.notice); err != nil {
 				res.Unknown = true
 				if ctx.Err() != nil {
@@ -156,6 +156,10 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 				// unknown, for good): say where its record is.
 				return res, fmt.Errorf("sshexec: %s: could not reconnect, the job may still be running; its output and exit status "+
 					"stay on the host in %s/%s (files out, err, exit): look there before you run the step again: %w", where, r.root, f.id, err)
+			}
+			if mode == modeUnsure {
+				f.notice(fmt.Sprintf("reconnected to %s: looking for job %s there, to follow it if it started or start it if it never did", r.t.name(), f.id))
+				continue
 			}
 			f.notice(fmt.Sprintf("reattached to job %s on %s: continuing from stdout byte %d, stderr byte %d", f.id, r.t.name(), f.stdout.off, f.stderr.off))
 			continue
@@ -182,6 +186,7 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 		case "nojob":
 			if mode == modeUnsure {
 				mode = modeLaunch // the cut-off launch never created it
+				f.notice(fmt.Sprintf("job %s never started on %s: starting it now", f.id, r.t.name()))
 				continue
 			}
 			return res, fmt.Errorf("%w: %s (no directory for it under %s)", ErrNoJob, where, r.root)
@@ -240,6 +245,18 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 		}
 		return res, nil
 	}
+}
+
+// lostNotice words the notice of a link that dropped while a job was
+// launched (mode modeUnsure: the host had not acknowledged the start, so
+// the job may never have started) or followed (modeFollow: it runs on the
+// host whatever the link does).
+func lostNotice(host, id string, mode int) string {
+	if mode == modeUnsure {
+		return fmt.Sprintf("connection to %s lost before the host confirmed that job %s started: it may or may not have started; "+
+			"golive checks when it reconnects; reconnecting", host, id)
+	}
+	return fmt.Sprintf("connection to %s lost; job %s keeps running on the host; reconnecting", host, id)
 }
 
 // reconnect re-establishes the link once for all callers that saw it drop

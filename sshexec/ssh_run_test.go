@@ -219,3 +219,64 @@ func TestSSHReconnectRefusedSaysWhereJobIs(t *testing.T) {
 		t.Fatalf("the job directory the error names: %v", err)
 	}
 }
+
+// TestSSHDropBeforeLaunchAcknowledged freezes the connection before Run
+// launches a job, then drops it: the host never acknowledged the launch
+// (it never even got it), so the notice must not say that the job keeps
+// running on the host, which golive does not know. It says the job may or
+// may not have started and that golive checks; after the reconnect golive
+// finds no job, says so, starts it, and it runs exactly once.
+func TestSSHDropBeforeLaunchAcknowledged(t *testing.T) {
+	isolate(t)
+	s := sshdtest.Start(t)
+	opts := baseOptions(s)
+	opts.KeepAliveInterval, opts.KeepAliveCountMax = 300*time.Millisecond, 3
+	r := newRunner(dialT(t, opts))
+	r.root = shq(t.TempDir())
+	// The link goes silent before the launch: no session opens, the
+	// helper (or the launch) gets no answer until the keepalives give up.
+	resume := s.StopSessions()
+	t.Cleanup(resume)
+	go func() { time.Sleep(500 * time.Millisecond); s.KillSessions() }()
+	ran := filepath.Join(t.TempDir(), "ran")
+	c := newCollector(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	id := jobID(t)
+	res, err := r.Run(ctx, Spec{JobID: id, Script: "echo once >> " + shq(ran) + "; echo hello"}, c.ch)
+	lines := c.stop()
+	if err != nil || res.ExitCode != 0 || res.Unknown {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+	notices := strings.Join(texts(lines, Notice), "\n")
+	t.Logf("notices:\n%s", notices)
+	if strings.Contains(notices, "keeps running") {
+		t.Errorf("a job the host never acknowledged is said to keep running on it:\n%s", notices)
+	}
+	for _, want := range []string{
+		"lost before the host confirmed that job " + id + " started: it may or may not have started; golive checks when it reconnects",
+		"job " + id + " never started on " + r.Host() + ": starting it now",
+	} {
+		if !strings.Contains(notices, want) {
+			t.Errorf("notices lack %q:\n%s", want, notices)
+		}
+	}
+	if got := texts(lines, Stdout); len(got) != 1 || got[0] != "hello" {
+		t.Errorf("stdout %q, want hello once", got)
+	}
+	if b, err := os.ReadFile(ran); err != nil || string(b) != "once\n" {
+		t.Errorf("the job ran %q (%v), want once", b, err)
+	}
+}
+
+// TestLostNoticeSaysWhatIsKnown: a launch the host acknowledged keeps
+// running on it; an unacknowledged one may or may not have started.
+func TestLostNoticeSaysWhatIsKnown(t *testing.T) {
+	if got := lostNotice("web1", "j", modeFollow); got != "connection to web1 lost; job j keeps running on the host; reconnecting" {
+		t.Errorf("acknowledged: %q", got)
+	}
+	got := lostNotice("web1", "j", modeUnsure)
+	if strings.Contains(got, "keeps running") || !strings.Contains(got, "may or may not have started") {
+		t.Errorf("unacknowledged: %q", got)
+	}
+}
