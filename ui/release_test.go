@@ -302,3 +302,21 @@ func TestOutputEventsRedactsPerStream(t *testing.T) {
 func BenchmarkOutputEvents(b *testing.B) {
 	benchOutputEvents(b, false)
 }
+
+// A link lost before the server acknowledged the launch: the banner does
+// not say the step keeps running on the server, which nobody knows yet
+// (sshexec's notice says it may or may not have started).
+func TestUnconfirmedLaunchLossBanner(t *testing.T) {
+	ex := newFakeExec("web1")
+	hold := make(chan struct{})
+	lines := out(sshexec.Notice, "connection to web1 lost before the host confirmed that job j started: it may or may not have started; "+
+		"golive checks when it reconnects; reconnecting")
+	ex.on("manage.py check", &fakeJob{lines: lines, hold: hold})
+	m := started(t, ex, 160, 30)
+	m = press(t, m, "enter")
+	if s := screen(m); !strings.Contains(s, "lost before the server confirmed the step started") || strings.Contains(s, "keeps running on the server") {
+		t.Fatalf("banner:\n%s", s)
+	}
+	close(hold)
+	settle(t, m)
+}

@@ -175,6 +175,11 @@ func (m *Model) connBanner(c *runbook.ConnInfo) {
 	switch c.State {
 	case "lost":
 		m.banner = fmt.Sprintf("⚠ connection to %s lost: the step keeps running on the server; reconnecting…", c.Host)
+		if strings.Contains(c.Detail, "may or may not have started") {
+			// The link went before the server acknowledged the launch
+			// (sshexec's notice says so): nobody knows yet that it runs.
+			m.banner = fmt.Sprintf("⚠ connection to %s lost before the server confirmed the step started; golive checks when it reconnects…", c.Host)
+		}
 		// The status line still says how the last drop ended
 		// ("restored"), under a banner that says it is lost again.
 		m.status, m.statusOK = "", false
