@@ -211,24 +211,12 @@ func (c *Checker) Lines() int64 { return c.lines }
 
 // Result says whether the run met the expectations, given how it ended,
 // and if not, why, one failure per unmet expectation, in the order: exit,
-// match, not_match. An unknown exit status never meets them. Result does
-// not change the checker; it may be called more than once.
+// match, not_match (exitFailure words the first). An unknown exit status
+// never meets them. Result does not change the checker; it may be called
+// more than once.
 func (c *Checker) Result(exit ExitInfo) (met bool, failures []string) {
-	switch {
-	case exit.Unknown:
-		f := "exit status unknown"
-		if exit.Error != "" {
-			f += ": " + exit.Error
-		}
+	if f := c.exitFailure(exit); f != "" {
 		failures = append(failures, f)
-	case exit.TimedOut:
-		failures = append(failures, fmt.Sprintf("timed out after %s, expected exit %s", exit.Duration, c.expected()))
-	case exit.Canceled:
-		failures = append(failures, fmt.Sprintf("canceled, expected exit %s", c.expected()))
-	case exit.Signal != "":
-		failures = append(failures, fmt.Sprintf("killed by signal %s, expected exit %s", exit.Signal, c.expected()))
-	case !c.exitOK(exit.Code):
-		failures = append(failures, fmt.Sprintf("exit code %d, expected %s", exit.Code, c.expected()))
 	}
 	for _, src := range c.broken {
 		failures = append(failures, fmt.Sprintf("expectation %s is not a valid regular expression", quote(src)))

@@ -133,7 +133,11 @@ func (s *Session) checkSignOff(r *stepRec, so *SignOff, attemptN int) error {
 		}
 		return nil
 	}
-	if !sameEvidence(so.Evidence, a.evidence()) {
+	legacy := "" // the exit failure as an older golive worded it (wording.go)
+	if a.Exit != nil {
+		legacy = legacyExitFailure(*a.Exit, r.ps.Step.Expect.Exit)
+	}
+	if !sameEvidence(so.Evidence, a.evidence(), legacy) {
 		return fmt.Errorf("sign-off of step %q: its evidence does not match attempt %d as recorded", id, a.N)
 	}
 	return nil
@@ -161,20 +165,20 @@ func checkPass(r *stepRec, note string) error {
 	return nil
 }
 
-func sameEvidence(a, b *Evidence) bool {
+// sameEvidence reports whether a sign-off's evidence a is b, the
+// evidence recomputed from the attempt. legacy is the older wording of
+// b's exit failure, which a may carry instead (sameFailures); nothing
+// else may differ.
+func sameEvidence(a, b *Evidence, legacy string) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	if len(a.Failures) != len(b.Failures) {
+	if !sameFailures(a.Failures, b.Failures, legacy) {
 		return false
-	}
-	for i := range a.Failures {
-		if a.Failures[i] != b.Failures[i] {
-			return false
-		}
 	}
 	return a.Attempt == b.Attempt && a.Command == b.Command && a.ExitCode == b.ExitCode &&
 		a.Signal == b.Signal && a.Unknown == b.Unknown && a.Duration == b.Duration &&
 		a.OutputSHA256 == b.OutputSHA256 && a.OutputLines == b.OutputLines &&
 		a.ExpectationsMet == b.ExpectationsMet
 }
+

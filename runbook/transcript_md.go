@@ -399,6 +399,8 @@ func outcome(a *Attempt) string {
 		b.WriteString("exit status UNKNOWN")
 	case x.Signal != "":
 		fmt.Fprintf(&b, "killed by signal %s", x.Signal)
+	case x.Error != "" && x.Code < 0:
+		b.WriteString("could not run") // the error follows; -1 is no exit code
 	default:
 		fmt.Fprintf(&b, "exit code %d", x.Code)
 	}

@@ -46,7 +46,7 @@ func (m Model) detailView(w int, full bool) string {
 	add(parts.meta)
 	if a := state.Last(); a != nil {
 		add(wrap(m.attemptLine(id, a), w))
-		for _, f := range a.Failures {
+		for _, f := range failuresBeyondExit(a) {
 			if neverStarted(a) {
 				break // nothing ran: its expectations were never tried
 			}

@@ -146,7 +146,7 @@ func (p *plain) follow(ctx context.Context, ev runbook.Event, attach bool) (outc
 		p.info("%s, expectations met", exitWords(a.Exit))
 	default:
 		p.info("%s, expectations NOT met", exitWords(a.Exit))
-		for _, f := range a.Failures {
+		for _, f := range failuresBeyondExit(a) {
 			p.info("  %s", Sanitize(f))
 		}
 	}

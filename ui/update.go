@@ -248,11 +248,25 @@ func exitSummary(step string, st runbook.StepState) string {
 
 // stepDuration rounds how long a step ran for display: tenths of a second,
 // or milliseconds under a second (a 13 ms check reads "13ms", not "0s").
-func stepDuration(d time.Duration) time.Duration {
-	if d < time.Second {
-		return d.Round(time.Millisecond)
+// The expectation failures round so too ("timed out after 2s").
+func stepDuration(d time.Duration) time.Duration { return runbook.RoundDuration(d) }
+
+// failuresBeyondExit returns a's expectation failures but one that says
+// word for word what exitWords says already, as for an attempt that could
+// not run ("could not run: ..."): shown under that line, it would only
+// repeat it.
+func failuresBeyondExit(a *runbook.Attempt) []string {
+	if a.Exit == nil {
+		return a.Failures
 	}
-	return d.Round(100 * time.Millisecond)
+	said := exitWords(a.Exit)
+	var out []string
+	for _, f := range a.Failures {
+		if f != said {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // exitWords describes an ExitInfo: "exit 0 in 1.2s", "killed by TERM".
