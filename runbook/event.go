@@ -115,7 +115,18 @@ type StartInfo struct {
 	// for attempts started by this golive, "" (absent) for the per-line
 	// rule of older runs. Session.StartStep sets it; see DigestRecords.
 	OutputDigest string `json:"output_digest,omitempty"`
+	// RunAs says how the attempt ran on its host: RunAsSudo through sudo
+	// (as root), RunAsUser as the user golive logs in as; absent in
+	// attempts an older golive started. Session.StartStep sets it from the
+	// step's sudo, and a replay refuses a start that disagrees with it.
+	RunAs string `json:"run_as,omitempty"`
 }
+
+// StartInfo.RunAs values.
+const (
+	RunAsSudo = "sudo"
+	RunAsUser = "user"
+)
 
 // Stream names an output stream.
 type Stream string

@@ -84,6 +84,9 @@ func (s *Session) check(e *Event) error {
 		if d := e.Start.OutputDigest; d != "" && d != DigestRecords {
 			return fmt.Errorf("step %q: output digest rule %q is unknown to this golive (it knows %q and none); a newer golive recorded the run: use it", e.Step, d, DigestRecords)
 		}
+		if err := checkRunAs(r.ps.Step, e.Start.RunAs); err != nil {
+			return err
+		}
 		n, err := s.canStart(r, e.Start)
 		if err != nil {
 			return err

@@ -62,7 +62,8 @@ func (s *Session) Begin(info RunInfo) (Event, error) {
 // steps, running or signed-off ones (ErrStepNotRunnable) and blocked ones
 // (ErrBlocked). It sets start.OutputDigest: DigestRecords for a new
 // attempt, the attempt's own rule for a reattach; so a new attempt's
-// output events must be journaled before they are applied.
+// output events must be journaled before they are applied. It sets
+// start.RunAs from the step's sudo.
 func (s *Session) StartStep(step string, start StartInfo) (Event, error) {
 	r, err := s.runningStep(step)
 	if err != nil {
@@ -79,6 +80,7 @@ func (s *Session) StartStep(step string, start StartInfo) (Event, error) {
 	if a := r.last(); a != nil && a.N == n {
 		start.OutputDigest = a.Start.OutputDigest
 	}
+	start.RunAs = runAs(r.ps.Step)
 	return s.event(Event{Type: EvStepStarted, Step: step, Attempt: n, Start: &start})
 }
 

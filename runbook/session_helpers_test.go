@@ -190,12 +190,12 @@ func runRule(t testing.TB, s *Session, old bool, ops ...op) []Event {
 }
 
 // oldRule turns a constructor's step.started event into one an older
-// golive recorded: no OutputDigest, the per-line rule. It passes any
-// other event (and a refusal) through.
+// golive recorded: no OutputDigest, the per-line rule, and no RunAs. It
+// passes any other event (and a refusal) through.
 func oldRule(e Event, err error) (Event, error) {
 	if err == nil && e.Start != nil {
 		st := *e.Start
-		st.OutputDigest = ""
+		st.OutputDigest, st.RunAs = "", ""
 		e.Start = &st
 	}
 	return e, err

@@ -182,3 +182,29 @@ func sameEvidence(a, b *Evidence, legacy string) bool {
 		a.ExpectationsMet == b.ExpectationsMet
 }
 
+// runAs is StartInfo.RunAs for an attempt of step: through sudo when the
+// runbook says sudo: true.
+func runAs(step *Step) string {
+	if step.Sudo {
+		return RunAsSudo
+	}
+	return RunAsUser
+}
+
+// checkRunAs refuses a start whose RunAs disagrees with the step's sudo,
+// so that a journal or a transcript cannot state a step ran through sudo
+// (or not) when its start says otherwise. A start without RunAs (an
+// older golive's) says nothing, and is accepted.
+func checkRunAs(step *Step, as string) error {
+	switch {
+	case as == "":
+		return nil
+	case as != RunAsSudo && as != RunAsUser:
+		return fmt.Errorf("step %q: run_as %q is unknown to this golive (it knows %q and %q); a newer golive recorded the run: use it", step.ID, as, RunAsSudo, RunAsUser)
+	case as != runAs(step) && step.Sudo:
+		return fmt.Errorf("step %q: its start says it ran as the login user, but the step runs through sudo (sudo: true)", step.ID)
+	case as != runAs(step):
+		return fmt.Errorf("step %q: its start says it ran through sudo, but the step does not use sudo", step.ID)
+	}
+	return nil
+}

@@ -49,7 +49,10 @@ type TranscriptStep struct {
 	// Reason says why a step is not applicable.
 	Reason string `json:"reason,omitempty"`
 	// Command is the step's script as planned, secrets masked.
-	Command   string           `json:"command,omitempty"`
+	Command string `json:"command,omitempty"`
+	// Sudo is true when the command runs through sudo, as root (sudo: true
+	// in the runbook); each attempt's start says so too (StartInfo.RunAs).
+	Sudo      bool             `json:"sudo,omitempty"`
 	Checklist []string         `json:"checklist,omitempty"`
 	Expect    TranscriptExpect `json:"expect"`
 	// RollbackAdvice is the runbook's rollback text for the step.
@@ -125,7 +128,7 @@ func transcriptStep(ps *PlannedStep, st StepState) TranscriptStep {
 	step := ps.Step
 	ts := TranscriptStep{
 		ID: step.ID, Title: step.Title, Kind: step.Kind, Risk: step.Risk,
-		Applicable: ps.Applicable, Reason: ps.Reason, Command: ps.Display,
+		Applicable: ps.Applicable, Reason: ps.Reason, Command: ps.Display, Sudo: step.Sudo,
 		Checklist:      step.Checklist,
 		RollbackAdvice: step.Rollback,
 		Expect:         TranscriptExpect{Exit: step.Expect.Exit, Match: step.Expect.Match, NotMatch: step.Expect.NotMatch},
@@ -195,9 +198,9 @@ func readHint(err error) string {
 }
 
 // Plan rebuilds, from the transcript alone, the plan its events were
-// recorded against: enough of the runbook (ids, kinds, risks, conditions'
-// outcomes, expectations, declared variables) to replay the events without
-// the runbook file.
+// recorded against: enough of the runbook (ids, kinds, risks, sudo,
+// conditions' outcomes, expectations, declared variables) to replay the
+// events without the runbook file.
 func (t *Transcript) Plan() *Plan {
 	rb := &Runbook{ID: t.Run.RunbookID, Title: t.Run.Title, File: t.Run.RunbookFile, Hash: t.Run.RunbookHash}
 	for _, v := range t.Variables {
@@ -212,7 +215,7 @@ func (t *Transcript) Plan() *Plan {
 		}
 		sec := &rb.Sections[index[ts.Section]]
 		sec.Steps = append(sec.Steps, Step{
-			ID: ts.ID, Title: ts.Title, Kind: ts.Kind, Risk: ts.Risk, Command: ts.Command,
+			ID: ts.ID, Title: ts.Title, Kind: ts.Kind, Risk: ts.Risk, Command: ts.Command, Sudo: ts.Sudo,
 			Checklist: ts.Checklist, Rollback: ts.RollbackAdvice,
 			Expect: Expect{Exit: ts.Expect.Exit, Match: ts.Expect.Match, NotMatch: ts.Expect.NotMatch},
 		})

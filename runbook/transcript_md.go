@@ -248,7 +248,7 @@ func (m *mdWriter) step(r *stepRec) {
 		m.p("\n")
 	}
 	if a != nil {
-		m.attempt(a)
+		m.attempt(a, step.Sudo)
 	}
 	if len(step.Checklist) > 0 {
 		mark := "[ ]"
@@ -298,9 +298,14 @@ func attemptFacts(a *Attempt, numbered bool) []string {
 	return facts
 }
 
-// attempt writes the attempt's command and the end of its output.
-func (m *mdWriter) attempt(a *Attempt) {
-	m.p("Command:\n\n")
+// attempt writes the attempt's command, saying whether it ran through
+// sudo, and the end of its output.
+func (m *mdWriter) attempt(a *Attempt, sudo bool) {
+	if sudo {
+		m.p("Command, run through sudo (as root):\n\n")
+	} else {
+		m.p("Command:\n\n")
+	}
 	// Split before stripping: stripANSI drops newlines with the other
 	// control characters.
 	cmd := strings.Split(strings.TrimRight(a.Start.Command, "\n"), "\n")

@@ -59,8 +59,8 @@ func TestSudoRefusalSaysCouldNotRun(t *testing.T) {
 	if strings.Contains(md, "exit code -1") || strings.Contains(js, "exit code -1") {
 		t.Fatal("the transcript says exit code -1")
 	}
-	if !strings.Contains(md, "- could not run after ") {
-		t.Fatalf("the Markdown does not say the step could not run:\n%s", md)
+	if !strings.Contains(md, "- could not run after ") || !strings.Contains(md, "Command, run through sudo (as root):") {
+		t.Fatalf("the Markdown does not say the step could not run through sudo:\n%s", md)
 	}
 }
 
