@@ -22,12 +22,16 @@ import (
 // --since, the last -n N). Both record their arguments. Nginx's error log
 // is a real file followed by the real tail.
 
-// fakeSystemctl answers from $GOLIVE_FAKE/UNIT.start (the unit's start as
+// fakeSystemctl says every unit is active (is-active, status) and answers from $GOLIVE_FAKE/UNIT.start (the unit's start as
 // systemd prints it in UTC: to the second on line 1, to the microsecond on
 // line 2 for --timestamp=us) and UNIT.restarts. With $GOLIVE_FAKE/old-systemd
 // it rejects --timestamp=, as systemd before 247 does.
 const fakeSystemctl = `#!/bin/sh
 echo "systemctl $*" >> "$GOLIVE_FAKE/calls"
+case $1 in
+  status) echo "* $2.service"; echo "     Active: active (running)"; exit 0 ;;
+  is-active) echo active; exit 0 ;;
+esac
 prop= unit= line=1
 while [ $# -gt 0 ]; do
   case $1 in
@@ -122,9 +126,10 @@ func (h *watchHost) since(t *testing.T, unit string, us bool) string {
 	return fmt.Sprintf("--since @%d.000000 ", at.Unix())
 }
 
-// run runs the watch-logs step of a plan for h, without sudo (which would
-// reset PATH and lose the stand-ins).
-func (h *watchHost) run(t *testing.T, extra map[string]string) (stepResult, string) {
+// run runs a step of the non-docker runbook for h, without sudo (which
+// would reset PATH and lose the stand-ins), and returns what it printed
+// and the stand-ins' calls.
+func (h *watchHost) run(t *testing.T, step string, extra map[string]string) (stepResult, string) {
 	t.Helper()
 	vars := map[string]string{"nginx_error_log": h.nginxLog, "log_watch_seconds": "2"}
 	for k, v := range extra {
@@ -136,7 +141,7 @@ func (h *watchHost) run(t *testing.T, extra map[string]string) (stepResult, stri
 	must(t, err)
 	local := sshexec.NewLocal(sshexec.LocalOptions{StateDir: t.TempDir()})
 	t.Cleanup(func() { _ = local.Close() })
-	res := execRunner{label: "local", exec: local, env: h.env}.run(t, asUser(plan.Step("watch-logs")))
+	res := execRunner{label: "local", exec: local, env: h.env}.run(t, asUser(plan.Step(step)))
 	calls, _ := os.ReadFile(filepath.Join(h.dir, "calls"))
 	return res, string(calls)
 }
@@ -204,7 +209,7 @@ func TestWatchLogsOnlySinceTheRestart(t *testing.T) {
 			if c.name == "a new Nginx error" {
 				h.appendWhile(ctx, "2026/01/01 03:00:01 [error] 812#812: *7 connect() failed (111: Connection refused) while connecting to upstream")
 			}
-			res, calls := h.run(t, celery)
+			res, calls := h.run(t, "watch-logs", celery)
 			cancel()
 			out := res.output()
 			t.Logf("output:\n%s", out)
@@ -230,5 +235,36 @@ func TestWatchLogsOnlySinceTheRestart(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUnitChecksReadTheJournalSinceTheRestart: the checks right after a
+// restart (Gunicorn, Celery beat, the ASGI server) read the unit's
+// journal of the last 2, 10 or 5 minutes, so the traceback the old code
+// logged just before the restart (often what the release fixes) failed
+// them. They read it from the unit's (re)start; a new traceback fails.
+func TestUnitChecksReadTheJournalSinceTheRestart(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"uses_celery": "true", "uses_beat": "true", "uses_asgi": "true"}
+	for _, c := range []struct{ step, unit string }{
+		{"gunicorn-status", "gunicorn"},
+		{"beat-running", "celerybeat"},
+		{"asgi-active", "asgi"},
+	} {
+		for _, crash := range []bool{false, true} {
+			journal := []string{"-30s Traceback (most recent call last):", "-30s ZeroDivisionError: the bug this release fixes", "+1s started fine"}
+			if crash {
+				journal = append(journal, "+2s Traceback (most recent call last):", "+2s KeyError: 'price'")
+			}
+			h := newWatchHost(t, map[string]time.Duration{c.unit: 10 * time.Second}, map[string][]string{c.unit: journal})
+			res, calls := h.run(t, c.step, vars)
+			out := res.output()
+			if res.met == crash || !strings.Contains(out, c.unit+": started fine") || strings.Contains(out, "the bug this release fixes") {
+				t.Errorf("%s (a new traceback: %v): met=%v\nfailures: %q\noutput:\n%s\ncalls:\n%s", c.step, crash, res.met, res.failures, out, calls)
+			}
+			if want := "journalctl -u " + c.unit + " " + h.since(t, c.unit, true) + "--no-pager"; !strings.Contains(calls, want) {
+				t.Errorf("%s: no call %q:\n%s", c.step, want, calls)
+			}
+		}
 	}
 }
