@@ -1,0 +1,243 @@
+package runbooks_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golive/runbook"
+	"golive/runbooks"
+	"golive/sshexec"
+)
+
+// This machine (and CI's container) has no Docker, so the docker
+// runbook's watch-logs runs against a stand-in `docker` first on PATH. It
+// records its arguments and answers from files, as the real one would:
+//   - compose ps -q SERVICE: the container ids in $GOLIVE_FAKE/SERVICE.ids;
+//   - inspect -f FORMAT ID: FORMAT with {{.State.StartedAt}}, {{.RestartCount}}
+//     and {{.Name}} filled in from $GOLIVE_FAKE/ID.{started,restarts,name}
+//     (any other field is refused, so the runbook's braces must reach it);
+//   - compose logs [--since T] [-f] SERVICE...: the "EPOCH message" lines of
+//     $GOLIVE_FAKE/SERVICE.log at or after T (an RFC 3339 time or a relative
+//     "1m", as docker takes them), prefixed "SERVICE-1  | " as compose does;
+//     with --follow it then waits until stopped, unless SERVICE.exited exists
+//     (the container stopped, so compose's follower ends).
+const fakeDocker = `#!/bin/sh
+echo "docker $*" >> "$GOLIVE_FAKE/calls"
+[ -n "$COMPOSE_FILE" ] && [ -n "$COMPOSE_PROJECT_NAME" ] || { echo "fake docker: no COMPOSE_FILE/COMPOSE_PROJECT_NAME" >&2; exit 2; }
+case "$1 $2" in
+  "compose ps")
+    shift 2; [ "$1" = -q ] || { echo "fake docker: ps without -q" >&2; exit 2; }
+    cat "$GOLIVE_FAKE/$2.ids" 2>/dev/null; exit 0 ;;
+  "inspect -f")
+    f=$3 id=$4
+    out=$(printf '%s\n' "$f" | sed -e "s|{{.State.StartedAt}}|$(cat "$GOLIVE_FAKE/$id.started")|" \
+      -e "s|{{.RestartCount}}|$(cat "$GOLIVE_FAKE/$id.restarts" 2>/dev/null || echo 0)|" \
+      -e "s|{{.Name}}|/$(cat "$GOLIVE_FAKE/$id.name")|")
+    case $out in *"{{"*|*"}}"*) echo "fake docker: template: can't evaluate $out" >&2; exit 1 ;; esac
+    echo "$out"; exit 0 ;;
+  "compose logs") shift 2 ;;
+  *) echo "fake docker: '$*' is not simulated" >&2; exit 2 ;;
+esac
+since= follow= svcs= exited=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --since) since=$2; shift ;;
+    -f|--follow) follow=1 ;;
+    --no-color) ;;
+    -*) echo "fake docker: logs flag $1 is not simulated" >&2; exit 2 ;;
+    *) svcs="$svcs $1" ;;
+  esac
+  shift
+done
+case $since in
+  "") from=0 ;;
+  *[0-9]m) from=$(( $(date +%s) - ${since%m} * 60 )) ;;
+  *) from=$(date -u -d "$since" +%s.%6N) || exit 1 ;;
+esac
+for s in $svcs; do
+  awk -v s="$from" -v p="$s-1  | " '$1 >= s+0 { $1 = ""; sub(/^ /, ""); print p $0 }' "$GOLIVE_FAKE/$s.log" 2>/dev/null
+  [ -e "$GOLIVE_FAKE/$s.exited" ] && exited=1
+done
+[ -n "$follow" ] && [ -z "$exited" ] && exec sleep 600
+exit 0
+`
+
+// dockerWatch is one fake Docker host: containers, their starts and logs.
+type dockerWatch struct {
+	dir  string
+	now  time.Time
+	env  map[string]string
+	runs map[string]string // container id -> its StartedAt
+}
+
+// container is one container of a service: its id, how long ago it
+// started and how often Docker restarted it.
+type container struct {
+	id       string
+	ago      time.Duration
+	restarts int
+}
+
+// newDockerWatch writes the stand-in, the containers of each service and
+// each service's log: "AGO message" lines (a negative AGO is after now,
+// after the step's start).
+func newDockerWatch(t *testing.T, services map[string][]container, logs map[string][]string) *dockerWatch {
+	t.Helper()
+	h := &dockerWatch{dir: t.TempDir(), now: time.Now(), runs: map[string]string{}}
+	bin := filepath.Join(h.dir, "bin")
+	must(t, os.MkdirAll(bin, 0o755))
+	must(t, os.WriteFile(filepath.Join(bin, "docker"), []byte(fakeDocker), 0o755))
+	for svc, cs := range services {
+		var ids strings.Builder
+		for i, c := range cs {
+			started := h.now.Add(-c.ago).Truncate(time.Second).Add(250 * time.Millisecond).UTC().Format(time.RFC3339Nano)
+			h.runs[c.id] = started
+			fmt.Fprintln(&ids, c.id)
+			must(t, os.WriteFile(filepath.Join(h.dir, c.id+".started"), []byte(started), 0o644))
+			must(t, os.WriteFile(filepath.Join(h.dir, c.id+".restarts"), []byte(fmt.Sprint(c.restarts)), 0o644))
+			must(t, os.WriteFile(filepath.Join(h.dir, c.id+".name"), []byte(fmt.Sprintf("myapp-%s-%d", svc, i+1)), 0o644))
+		}
+		must(t, os.WriteFile(filepath.Join(h.dir, svc+".ids"), []byte(ids.String()), 0o644))
+	}
+	for svc, lines := range logs {
+		var b strings.Builder
+		for _, l := range lines {
+			ago, msg, _ := strings.Cut(l, " ")
+			d, err := time.ParseDuration(ago)
+			must(t, err)
+			fmt.Fprintf(&b, "%.6f %s\n", float64(h.now.Add(-d).UnixMicro())/1e6, msg)
+		}
+		must(t, os.WriteFile(filepath.Join(h.dir, svc+".log"), []byte(b.String()), 0o644))
+	}
+	h.env = map[string]string{"PATH": bin + ":/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "GOLIVE_FAKE": h.dir}
+	return h
+}
+
+// run runs the docker runbook's watch-logs on h with Celery and the proxy
+// in Compose, and returns what it printed and the stand-in's calls.
+func (h *dockerWatch) run(t *testing.T) (stepResult, string) {
+	t.Helper()
+	rb, err := runbook.Load(runbooks.FS, "docker")
+	must(t, err)
+	plan, err := rb.Plan(map[string]string{"project_dir": h.dir, "log_watch_seconds": "2",
+		"uses_celery": "true", "proxy_in_compose": "true"})
+	must(t, err)
+	local := sshexec.NewLocal(sshexec.LocalOptions{StateDir: t.TempDir()})
+	t.Cleanup(func() { _ = local.Close() })
+	res := execRunner{label: "local", exec: local, env: h.env}.run(t, plan.Step("watch-logs"))
+	calls, _ := os.ReadFile(filepath.Join(h.dir, "calls"))
+	return res, string(calls)
+}
+
+// TestDockerWatchLogsSinceTheContainersStart: watch-logs read `docker
+// compose logs --since 1m`, so a traceback the new container logged two
+// minutes before the step passed unseen, and the step did not say since
+// when it looked. Each service is followed from its container's start
+// (the earliest of a scaled service's), which the step prints, and the
+// proxy from the step's start; a restart loop, a missing container or a
+// follower that ends early fail it.
+func TestDockerWatchLogsSinceTheContainersStart(t *testing.T) {
+	t.Parallel()
+	services := map[string][]container{
+		"web":    {{id: "c0web1", ago: 3 * time.Minute}},
+		"worker": {{id: "c0wrk1", ago: 20 * time.Second}},
+		"nginx":  {{id: "c0ngx1", ago: 24 * time.Hour}},
+	}
+	good := map[string][]string{
+		// Before the container's start: the old process's, kept by Docker
+		// across a `docker compose restart`.
+		"web":    {"4m Traceback (most recent call last):", "4m ValueError: the old code's bug", "179s [INFO] Booting worker with pid: 4242"},
+		"worker": {"30s CRITICAL the old worker lost its broker", "19s celery@web1 ready."},
+		"nginx":  {"1h 2026/01/01 03:00:00 [error] 812#812: *1 upstream timed out (110: Connection timed out)"},
+	}
+	with := func(svc string, lines ...string) map[string][]string {
+		m := map[string][]string{}
+		for k, v := range good {
+			m[k] = v
+		}
+		m[svc] = append(append([]string{}, good[svc]...), lines...)
+		return m
+	}
+	scaled := map[string][]container{"web": {{id: "c0web1", ago: 30 * time.Second}, {id: "c0web2", ago: 150 * time.Second}},
+		"worker": services["worker"], "nginx": services["nginx"]}
+	for _, c := range []struct {
+		name     string
+		services map[string][]container
+		logs     map[string][]string
+		setup    func(h *dockerWatch)
+		pass     bool
+		want     string
+	}{
+		{name: "old errors only", pass: true, want: "web-1  | [INFO] Booting worker with pid: 4242"},
+		{name: "a traceback two minutes ago", logs: with("web", "2m Traceback (most recent call last):", "2m KeyError: 'price'"),
+			want: "web-1  | KeyError: 'price'"},
+		{name: "a scaled service", services: scaled, logs: with("web", "140s Worker failed to boot."),
+			want: "web-1  | Worker failed to boot."},
+		{name: "a new proxy error", logs: with("nginx", "-3s 2026/01/01 03:00:01 [error] 812#812: *7 connect() failed (111: Connection refused)"),
+			want: "nginx-1  | 2026/01/01 03:00:01 [error]"},
+		{name: "a restart loop", services: map[string][]container{"web": {{id: "c0web1", ago: 5 * time.Second, restarts: 4}},
+			"worker": services["worker"], "nginx": services["nginx"]},
+			want: "web: DOCKER RESTARTED myapp-web-1 4 TIMES"},
+		{name: "no worker container", services: map[string][]container{"web": services["web"], "worker": nil, "nginx": services["nginx"]},
+			want: "worker: NO RUNNING CONTAINER"},
+		{name: "a container that stopped", want: "worker: STOPPED EARLY (exit 0)",
+			setup: func(h *dockerWatch) { must(t, os.WriteFile(filepath.Join(h.dir, "worker.exited"), nil, 0o644)) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			svcs, logs := c.services, c.logs
+			if svcs == nil {
+				svcs = services
+			}
+			if logs == nil {
+				logs = good
+			}
+			h := newDockerWatch(t, svcs, logs)
+			if c.setup != nil {
+				c.setup(h)
+			}
+			res, calls := h.run(t)
+			out := res.output()
+			t.Logf("output:\n%s", out)
+			if res.met != c.pass || !strings.Contains(out, c.want) {
+				t.Fatalf("met=%v, want %v with %q\nfailures: %q\noutput:\n%s\ncalls:\n%s", res.met, c.pass, c.want, res.failures, out, calls)
+			}
+			for _, old := range []string{"the old code's bug", "the old worker lost its broker", "*1 upstream timed out"} {
+				if strings.Contains(out, old) {
+					t.Errorf("the output shows %q, logged before the container's start or the step's:\n%s", old, out)
+				}
+			}
+			// Each service from its (earliest) container's start, said so.
+			for svc, cs := range svcs {
+				if svc == "nginx" || len(cs) == 0 {
+					continue
+				}
+				since := h.runs[cs[0].id]
+				for _, ct := range cs[1:] {
+					if h.runs[ct.id] < since {
+						since = h.runs[ct.id]
+					}
+				}
+				call := "docker compose logs --follow --no-color --since " + since + " " + svc + "\n"
+				said := svc + ": logs since " + since
+				if !strings.Contains(calls, call) || !strings.Contains(out, said) {
+					t.Errorf("no call %q or no line %q:\n%s\noutput:\n%s", call, said, calls, out)
+				}
+			}
+			// The proxy (started a day ago, only reloaded) from the step's start.
+			m := regexp.MustCompile(`docker compose logs --follow --no-color --since (\S+) nginx\n`).FindStringSubmatch(calls)
+			var from time.Time
+			if m != nil {
+				from, _ = time.Parse(time.RFC3339, m[1])
+			}
+			if m == nil || from.Before(h.now.Add(-time.Second)) || from.After(time.Now()) || !strings.Contains(out, "nginx: logs since "+m[1]) {
+				t.Errorf("the proxy's logs are not followed from the step's start (%s):\n%s\noutput:\n%s", h.now.UTC().Format(time.RFC3339), calls, out)
+			}
+		})
+	}
+}
