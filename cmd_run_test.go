@@ -2,8 +2,15 @@ package main
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"golive/ui"
 )
@@ -30,5 +37,60 @@ func TestResumeHintCarriesSudoPassword(t *testing.T) {
 		if !sudo && strings.Contains(out.String(), "--sudo-password") {
 			t.Errorf("no sudo password, yet:\n%s", out.String())
 		}
+	}
+}
+
+// TestPlainRunThatCannotConnectExits1: a new plain run that cannot
+// connect (the host's key changed, the host unreachable) exits 1, golive
+// could not go on, as a resume refused for the same reasons and the TUI
+// do; it exited 2, which the exit code table keeps for bad flags and
+// configuration (a missing --operator still exits 2). Nothing is
+// journaled. Through dispatch, as the binary runs.
+func TestPlainRunThatCannotConnectExits1(t *testing.T) {
+	home, cfg, rb, _ := signKeyHome(t, signKeyRunbook)
+	args := func(host string, more ...string) []string {
+		return append([]string{"run", "--plain", "--yes", "--host", host, "--runbook", rb, "--out", filepath.Join(home, "out")}, more...)
+	}
+	code, stdout, stderr := run(args("web1")...)
+	if code != 2 || !strings.Contains(stdout+stderr, "no operator") {
+		t.Errorf("no --operator: exit %d, want 2 (bad flags)\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+
+	// known_hosts holds another key for web1: its key changed.
+	cfgText, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kh := regexp.MustCompile(`(?m)^\s*UserKnownHostsFile (\S+)$`).FindSubmatch(cfgText)
+	if kh == nil {
+		t.Fatalf("no UserKnownHostsFile in %s:\n%s", cfg, cfgText)
+	}
+	line, err := os.ReadFile(string(kh[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(string(kh[1]), []byte(knownhosts.Line([]string{strings.Fields(string(line))[0]}, other)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = run(args("web1", "--operator", "Dana Ops")...)
+	if code != 1 || !strings.Contains(stdout+stderr, "IDENTIFICATION HAS CHANGED") {
+		t.Errorf("a changed host key: exit %d, want 1 and the refusal\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+
+	// Nothing listens on port 1 of the loopback: the host is unreachable.
+	code, stdout, stderr = run(args("deploy@127.0.0.1:1", "--operator", "Dana Ops")...)
+	if code != 1 || !strings.Contains(stdout+stderr, "connect deploy@127.0.0.1:1") {
+		t.Errorf("an unreachable host: exit %d, want 1 naming the host\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if runs, _ := os.ReadDir(filepath.Join(home, "state", "golive", "runs")); len(runs) != 0 {
+		t.Errorf("a run that never connected was journaled: %d runs", len(runs))
 	}
 }

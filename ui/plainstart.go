@@ -23,10 +23,13 @@ const (
 	// applicable.
 	ExitPassed = 0
 	// ExitFailed: a step failed, the run stopped at a failure, or golive
-	// could not go on (a journal or executor error, a resume refused: the
-	// host key changed, the host unreachable, the journal locked).
+	// could not go on: it could not connect to the host of a new run or a
+	// resumed one (unreachable, its key not trusted or changed, the login
+	// refused), a resume was refused (the journal locked), a journal or
+	// executor error. The TUI exits 1 for the same.
 	ExitFailed = 1
-	// ExitUsage: bad flags or configuration; nothing ran.
+	// ExitUsage: bad flags or configuration (no runbook, a broken one, no
+	// host, operator or required variable); golive tried nothing.
 	ExitUsage = 2
 	// ExitIncomplete: the run stopped before the end (stdin ended, the
 	// operator quit, a manual step under --yes, a signal); it is resumable.
@@ -151,8 +154,11 @@ func (p *plain) begin(ctx context.Context) int {
 	p.clock.mark("loaded", "")
 	ex, err := p.connect(ctx, host)
 	if err != nil {
+		// The flags were good and golive tried: the host is down, its key
+		// is not trusted or changed, the login was refused. Not a usage
+		// error; 1, as a resume refused for the same reasons and the TUI.
 		p.info("%v", err)
-		return ExitUsage
+		return ExitFailed
 	}
 	if ex == nil {
 		ex = o.Local
