@@ -292,7 +292,11 @@ func attemptFacts(a *Attempt, numbered bool) []string {
 		}
 		facts = append(facts, f)
 	}
+	said := statedByOutcome(a.Exit)
 	for _, f := range a.Failures {
+		if f == said && said != "" {
+			continue // the outcome line gave it, error and all
+		}
 		facts = append(facts, "Expectation not met: "+oneLine(f))
 	}
 	return facts

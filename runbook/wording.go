@@ -64,6 +64,26 @@ func (c *Checker) exitFailure(exit ExitInfo) string {
 	return fmt.Sprintf("exit code %d, expected %s", exit.Code, c.expected())
 }
 
+// statedByOutcome is the exit failure (exitFailure's text) that the
+// Markdown's outcome line already says in full, or "": the error of an
+// attempt golive could not run ("could not run after 54ms (ERROR);
+// expectations NOT met" says all of "could not run: ERROR") or whose exit
+// status is unknown. Listed again as an expectation not met, the error
+// would read twice. Every other failure says something the outcome does
+// not (the codes expected, a rounded timeout, an output line, an older
+// golive's text for the same exit), so it stays.
+func statedByOutcome(x *ExitInfo) string {
+	switch {
+	case x == nil || x.Error == "":
+		return ""
+	case x.Unknown:
+		return "exit status unknown: " + x.Error
+	case x.Signal == "" && x.Code < 0:
+		return "could not run: " + x.Error
+	}
+	return ""
+}
+
 // legacyExitFailure is the text golive gave before the rewording for the
 // exit failure of exit, when exitFailure now words it differently, or ""
 // when the wording did not change (the exit met the codes, or ended in a

@@ -148,11 +148,17 @@ func TestOldWordingReplays(t *testing.T) {
 	if err := s.WriteMarkdown(&md, TranscriptOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"- could not run after 54ms (sshexec: job ", "Expectation not met: " + wordingFixture[1].now,
+	// root's outcome line gives why it could not run, once (not again as
+	// an expectation not met); slow's timeout is listed, with the code
+	// expected, which its outcome line does not say.
+	for _, want := range []string{"- could not run after 54ms (" + strings.TrimPrefix(wordingFixture[1].now, "could not run: ") + "); expectations NOT met",
 		"- killed by signal TERM after 1.1s (timed out)", "Expectation not met: " + wordingFixture[0].now} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("the Markdown of the old journal lacks %q:\n%s", want, md.String())
 		}
+	}
+	if n := strings.Count(md.String(), "the host said: sudo: a password is required"); n != 1 {
+		t.Errorf("the Markdown of the old journal gives root's error %d times, want once:\n%s", n, md.String())
 	}
 	if strings.Contains(md.String(), "exit code -1") {
 		t.Errorf("the Markdown of the old journal shows exit code -1:\n%s", md.String())
@@ -293,5 +299,66 @@ func TestOldWordingTampered(t *testing.T) {
 	rep := VerifyTranscript(stated)
 	if got := checkNames(rep); rep.OK() || !got["hash chain"] || got["consistency"] {
 		t.Errorf("transcript whose attempt states another duration: %+v", rep.Checks)
+	}
+}
+
+// TestMarkdownSaysAFailureOnce: the Markdown's outcome line of an attempt
+// golive could not run (sudo wanted a password) gives the error, and so
+// did the "Expectation not met" under it: the error read twice. Now a
+// failure the outcome line says in full (could not run, exit status
+// unknown: the error) is left out of the list; every other failure, an
+// older golive's text and an output expectation beside an error included,
+// is still listed.
+func TestMarkdownSaysAFailureOnce(t *testing.T) {
+	const sudoErr = "sshexec: job j-1 on local could not be started (the host said: sudo: a password is required)"
+	tests := []struct {
+		name    string
+		match   []string
+		exit    ExitInfo
+		old     []string // the failures an older golive recorded, instead of Result's
+		outcome string   // the outcome line starts so
+		gone    string   // the failure the outcome line says, left out ("" none)
+	}{
+		{name: "could not run", exit: ExitInfo{Code: -1, Duration: 54 * time.Millisecond, Error: sudoErr},
+			outcome: "could not run after 54ms (" + sudoErr + "); expectations NOT met", gone: "could not run: " + sudoErr},
+		{name: "could not run, an output expectation", match: []string{"hello"}, exit: ExitInfo{Code: -1, Error: sudoErr},
+			outcome: "could not run after 0s (" + sudoErr + ")", gone: "could not run: " + sudoErr},
+		{name: "unknown", exit: ExitInfo{Code: -1, Unknown: true, Duration: time.Second, Error: "connection lost"},
+			outcome: "exit status UNKNOWN after 1s (connection lost)", gone: "exit status unknown: connection lost"},
+		{name: "the older wording", exit: ExitInfo{Code: -1, Duration: 54 * time.Millisecond, Error: sudoErr},
+			old: []string{"exit code -1, expected 0"}, outcome: "could not run after 54ms (" + sudoErr + ")"},
+		{name: "timed out", exit: ExitInfo{Code: 143, Signal: "TERM", TimedOut: true, Duration: 2009597595},
+			outcome: "killed by signal TERM after 2s (timed out)"},
+		{name: "exit code", exit: ExitInfo{Code: 1, Duration: time.Second, Error: "exit status 1"}, outcome: "exit code 1 after 1s"},
+		{name: "signal", exit: ExitInfo{Code: -1, Signal: "KILL", Error: "signal: killed"}, outcome: "killed by signal KILL after 0s (signal: killed)"},
+		{name: "canceled", exit: ExitInfo{Code: 143, Signal: "TERM", Canceled: true}, outcome: "killed by signal TERM after 0s (canceled)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := NewChecker(Expect{Match: tt.match})
+			if err != nil {
+				t.Fatal(err)
+			}
+			met, failures := c.Result(tt.exit)
+			if tt.old != nil {
+				failures = tt.old
+			}
+			exit := tt.exit
+			a := &Attempt{N: 1, Exit: &exit, ExpectationsMet: met, Failures: failures}
+			facts := attemptFacts(a, false)
+			text := strings.Join(facts, "\n")
+			if !strings.HasPrefix(facts[0], tt.outcome) {
+				t.Errorf("outcome %q, want it to start %q", facts[0], tt.outcome)
+			}
+			if n := strings.Count(text, exit.Error); exit.Error != "" && tt.gone != "" && n != 1 {
+				t.Errorf("the error %q reads %d times:\n%s", exit.Error, n, text)
+			}
+			for _, f := range failures {
+				listed := strings.Contains(text, "Expectation not met: "+f)
+				if listed == (f == tt.gone) {
+					t.Errorf("failure %q listed: %v, want %v:\n%s", f, listed, f != tt.gone, text)
+				}
+			}
+		})
 	}
 }
