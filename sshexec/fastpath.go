@@ -108,6 +108,7 @@ func (r *runner) raceFollower(ctx context.Context, f *follower, h *helper, ans <
 	done := make(chan res, 1)
 	go func() {
 		a, err := r.attemptOnce(fctx, f, nil)
+		a.started = true // the helper acknowledged the start, whatever the follower saw
 		done <- res{a, err}
 	}()
 	for {

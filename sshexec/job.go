@@ -220,18 +220,23 @@ printf '%%s' %s >"$d/wrap"
 	b.WriteString(sudo + "\n: >\"$d/sudo\"; : >\"$d/wpid\"; : >\"$d/pgid\"; : >\"$d/exit\"\n")
 	fmt.Fprintf(&b, "m=$(asroot %s 2>&1 3>&-) || { rm -rf \"$d\"; ctl; printf '%%s\\n' \"$m\" >&3; echo golive:startfail >&3; exit 0; }\n", start)
 	fmt.Fprintf(&b, "echo %s\n", nonce)
-	b.WriteString(followBody(0, 0, ""))
+	b.WriteString(followBody(0, 0, "", ""))
 	return b.String()
 }
 
 // followCmd follows job id's stdout and stderr from the given byte offsets
 // (0-based) until the job ends, then waits for the exit record and reports
-// it. A job still being launched (no pgid yet) is waited for.
+// it. A job still being launched (no pgid yet) is waited for. The nonce on
+// stdout comes once the job is found started (and is this run's, by its
+// token), so that a follower cut off after it tells the runner that the
+// job runs on the host.
 func followCmd(root, id string, outFrom, errFrom int64, token, nonce string) string {
-	return fmt.Sprintf("R=%s; d=\"$R\"/%s\n", root, id) + ctlFunc(nonce) + "echo " + nonce + "\n" + followBody(outFrom, errFrom, token)
+	return fmt.Sprintf("R=%s; d=\"$R\"/%s\n", root, id) + ctlFunc(nonce) + followBody(outFrom, errFrom, token, nonce)
 }
 
-func followBody(outFrom, errFrom int64, token string) string {
+// followBody waits for job $d's process group, checks its token (when
+// given), prints mark (when given) and follows the job to its end.
+func followBody(outFrom, errFrom int64, token, mark string) string {
 	var b strings.Builder
 	b.WriteString(`n=0
 while [ ! -s "$d/pgid" ]; do
@@ -244,6 +249,9 @@ done
 		fmt.Fprintf(&b, "t=; read -r t <\"$d/token\" 2>/dev/null; if [ \"$t\" != %s ]; then ctl; echo golive:conflict >&3; exit 0; fi\n", token)
 	}
 	b.WriteString("read -r p <\"$d/pgid\"\n")
+	if mark != "" {
+		fmt.Fprintf(&b, "echo %s\n", mark)
+	}
 	b.WriteString(tailBoth(outFrom, errFrom, `"$p"`))
 	b.WriteString(shFuncs)
 	b.WriteString(`w=; read -r w <"$d/wpid" 2>/dev/null

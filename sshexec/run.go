@@ -140,11 +140,14 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 			return res, ctx.Err()
 		}
 		if errors.Is(err, errConnLost) {
-			if mode == modeLaunch {
+			switch {
+			case a.started:
+				// The host confirmed the job (the launcher's ack, or a
+				// follower found it after an unsure reconnect): it runs
+				// there whatever the link does.
+				mode = modeFollow
+			case mode == modeLaunch:
 				mode = modeUnsure
-				if a.started {
-					mode = modeFollow
-				}
 			}
 			f.notice(lostNotice(r.t.name(), f.id, mode))
 			if err := r.reconnect(ctx, gen, f.notice); err != nil {
@@ -303,7 +306,9 @@ func (r *runner) attemptOnce(ctx context.Context, f *follower, l *launch) (attem
 		_, err = r.t.exec(ctx, cmd, stdin, out, dem)
 	}
 	a := parseAttempt(&c)
-	a.started = l == nil || out.ok
+	// The launcher prints the nonce once it started the job, a follower
+	// once it found the job started (followCmd).
+	a.started = out.ok
 	if !dem.seen && err == nil {
 		// The host said nothing after the output: follow again.
 		a.state = "followfail"
