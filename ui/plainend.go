@@ -25,10 +25,23 @@ func (p *plain) resumeHint() {
 	if p.po.Yes && !p.manualStop {
 		yes = " --yes"
 	}
-	if len(p.rel.SudoPassword) > 0 {
-		yes += " --sudo-password" // else the next sudo step stops for want of it
+	if len(p.rel.SudoPassword) > 0 || p.sudoRefused() {
+		// Else the next sudo step (or the one sudo just refused: plain
+		// mode has no P to give the password) stops for want of it.
+		yes += " --sudo-password"
 	}
 	p.info("run %s is not finished; everything so far is journaled. Continue with: golive resume %s --plain%s", p.rel.RunID, p.rel.RunID, yes)
+}
+
+// sudoRefused reports whether sudo refused a step's last attempt for want
+// of a password, or refused the one given.
+func (p *plain) sudoRefused() bool {
+	for _, id := range p.rel.Session.StepIDs() {
+		if refused, _ := sudoRefusal(p.rel.Session.Step(id).Last()); refused {
+			return true
+		}
+	}
+	return false
 }
 
 // finish journals the end of the run, exports the transcript and returns

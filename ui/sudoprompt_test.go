@@ -23,6 +23,22 @@ import (
 // without a sudo password (no --sudo-password), up to the main screen.
 func sudoTUI(t *testing.T) (m Model, opts Options, password string) {
 	t.Helper()
+	opts, password = sudoOptions(t)
+	m = resize(New(opts), 100, 30)
+	m = drive(t, m, m.Init())
+	if m.state != stateMain {
+		t.Fatalf("state %v, err %v", m.state, m.errPanel)
+	}
+	rel := m.rel
+	t.Cleanup(func() { rel.Remote.Close() })
+	return m, opts, password
+}
+
+// sudoOptions starts a real sshd and returns Options that log in to it,
+// as a new deploy user whose sudo wants a password, to walk
+// testdata/sshd-sudo.yaml without a sudo password, and that password.
+func sudoOptions(t *testing.T) (opts Options, password string) {
+	t.Helper()
 	name, password, home := sshdtest.SudoUser(t, true)
 	// The user's jobs live in its home (sshdtest would put them in the
 	// server's directory, which only root may write).
@@ -58,14 +74,7 @@ func sudoTUI(t *testing.T) (m Model, opts Options, password string) {
 		}
 		return c.Executor(), nil
 	}
-	m = resize(New(opts), 100, 30)
-	m = drive(t, m, m.Init())
-	if m.state != stateMain {
-		t.Fatalf("state %v, err %v", m.state, m.errPanel)
-	}
-	rel := m.rel
-	t.Cleanup(func() { rel.Remote.Close() })
-	return m, opts, password
+	return opts, password
 }
 
 // typeSecret types pw into the open dialog a key at a time; the screen
