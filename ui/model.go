@@ -120,8 +120,12 @@ type Model struct {
 	pane           outputPane
 	dlg            dialog
 	banner         string // connection trouble, "" when the link is fine
-	status         string // one-line remark under the detail (last action)
-	statusOK       bool
+	// lostMeans says what the lost link means for the running step (it
+	// keeps running on the server, or golive checks whether it started),
+	// kept in the banner while golive reconnects.
+	lostMeans string
+	status    string // one-line remark under the detail (last action)
+	statusOK  bool
 	// zoom shows the whole step (z) instead of the output; detailOff is
 	// how far it is scrolled.
 	zoom      bool

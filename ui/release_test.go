@@ -320,3 +320,32 @@ func TestUnconfirmedLaunchLossBanner(t *testing.T) {
 	close(hold)
 	settle(t, m)
 }
+
+// While golive reconnects, the banner still says what the lost link means
+// for the step: sshexec's first retry replaces the lost banner within
+// milliseconds, and "reconnecting… connection lost: EOF; reconnecting
+// (attempt 3)" alone left the operator to guess whether the step runs on
+// (or, lost before the server confirmed the start, whether it started).
+func TestReconnectingBannerSaysWhatTheLossMeans(t *testing.T) {
+	for _, c := range []struct {
+		lost, want, not string
+	}{
+		{"connection to web1 lost; job j keeps running on the host; reconnecting",
+			"reconnecting to web1 (the step keeps running on the server)…", "confirmed"},
+		{"connection to web1 lost before the host confirmed that job j started: it may or may not have started; golive checks when it reconnects; reconnecting",
+			"reconnecting to web1 (the server had not confirmed the step started: golive checks when it reconnects)…", "keeps running"},
+	} {
+		ex := newFakeExec("web1")
+		hold := make(chan struct{})
+		lines := out(sshexec.Notice, c.lost, "connection lost: EOF; reconnecting (attempt 1)")
+		ex.on("manage.py check", &fakeJob{lines: lines, hold: hold})
+		m := started(t, ex, 300, 30)
+		m = press(t, m, "enter")
+		banner := strings.SplitN(screen(m), "\n", 3)[1]
+		if !strings.Contains(banner, c.want) || !strings.Contains(banner, "(attempt 1)") || strings.Contains(banner, c.not) {
+			t.Errorf("banner %q, want %q and the attempt, not %q", banner, c.want, c.not)
+		}
+		close(hold)
+		settle(t, m)
+	}
+}

@@ -175,18 +175,27 @@ func (m *Model) connBanner(c *runbook.ConnInfo) {
 	switch c.State {
 	case "lost":
 		m.banner = fmt.Sprintf("⚠ connection to %s lost: the step keeps running on the server; reconnecting…", c.Host)
+		m.lostMeans = "the step keeps running on the server"
 		if strings.Contains(c.Detail, "may or may not have started") {
 			// The link went before the server acknowledged the launch
 			// (sshexec's notice says so): nobody knows yet that it runs.
 			m.banner = fmt.Sprintf("⚠ connection to %s lost before the server confirmed the step started; golive checks when it reconnects…", c.Host)
+			m.lostMeans = "the server had not confirmed the step started: golive checks when it reconnects"
 		}
 		// The status line still says how the last drop ended
 		// ("restored"), under a banner that says it is lost again.
 		m.status, m.statusOK = "", false
 	case "reconnecting":
+		// The lost banner goes at once (the transport's first retry
+		// follows it within milliseconds): what the loss means for the
+		// step stays, ahead of the retries' detail, which a narrow
+		// terminal cuts.
 		m.banner = fmt.Sprintf("⟳ reconnecting to %s… %s", c.Host, c.Detail)
+		if m.lostMeans != "" {
+			m.banner = fmt.Sprintf("⟳ reconnecting to %s (%s)… %s", c.Host, m.lostMeans, c.Detail)
+		}
 	case "restored":
-		m.banner = ""
+		m.banner, m.lostMeans = "", ""
 		m.status, m.statusOK = fmt.Sprintf("✓ connection to %s restored; following the step again", c.Host), true
 	}
 }
@@ -197,7 +206,7 @@ func (m Model) onRunDone(msg runDoneMsg) (tea.Model, tea.Cmd) {
 	step := m.run.step
 	m.run.cancel()
 	m.run = nil
-	m.banner = ""
+	m.banner, m.lostMeans = "", ""
 	switch {
 	case msg.err != nil:
 		return m.fail(fmt.Errorf("step %s: %w", step, msg.err)), nil
