@@ -309,11 +309,31 @@ func (m Model) preludeLines(ps *runbook.PlannedStep) int {
 // longer than a line, and starts every continuation line with indent.
 func wrapIndent(s string, w int, indent string) string {
 	w = max(w-ansi.StringWidth(indent), 10)
-	lines := strings.Split(ansi.Wrap(s, w, " /"), "\n")
+	lines := strings.Split(wrapWords(s, w, " /"), "\n")
 	for i := 1; i < len(lines); i++ {
 		lines[i] = indent + lines[i]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// wrapWords wraps s to w cells as ansi.Wrap does, but never inside a
+// flag: ansi.Wrap always breaks after a hyphen, and golive's advice
+// "--sudo-password" split into "--" and "sudo-password" on two lines
+// reads, and is copied, as two words. Other hyphenated words (a long
+// argument in a command) still break at their hyphens, and a word longer
+// than a line is still cut.
+func wrapWords(s string, w int, breakpoints string) string {
+	if !strings.Contains(s, " -") && !strings.HasPrefix(s, "-") {
+		return ansi.Wrap(s, w, breakpoints)
+	}
+	const nbHyphen = "\u2011" // one cell, like "-", and no breakpoint
+	words := strings.Split(s, " ")
+	for i, word := range words {
+		if strings.HasPrefix(word, "-") && len(word) > 1 {
+			words[i] = strings.ReplaceAll(word, "-", nbHyphen)
+		}
+	}
+	return strings.ReplaceAll(ansi.Wrap(strings.Join(words, " "), w, breakpoints), nbHyphen, "-")
 }
 
 // moreLines says how many more lines there are: "1 more line", "3 more

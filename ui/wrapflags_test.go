@@ -1,0 +1,46 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// flagAdvice is sshexec's advice after sudo refused a password, as the
+// TUI's detail pane shows it in the attempt's line.
+const flagAdvice = "could not run: sshexec: job 20261122T020824Z-473866-root-2 on r11dep@127.0.0.1:39421 could not be started " +
+	"(the host said: Sorry, try again.; sudo: no password was provided; sudo: 1 incorrect password attempt); " +
+	"the sudo password was not accepted: in the TUI press P to give it again; otherwise quit and give it again " +
+	"with golive resume RUNID --sudo-password (retrying sends the same one)"
+
+// checkFlagsWhole fails when a line of text holds part of a flag but not
+// the whole flag, or ends in a hyphen: "--" at one line's end and
+// "sudo-password" at the next one's start read, and are copied, as two
+// words.
+func checkFlagsWhole(t *testing.T, what, text string) {
+	t.Helper()
+	for _, l := range strings.Split(text, "\n") {
+		l = strings.TrimSpace(ansi.Strip(l))
+		if strings.Contains(l, "sudo-password") && !strings.Contains(l, "--sudo-password") ||
+			strings.Contains(l, "password") && strings.HasSuffix(l, "-") {
+			t.Errorf("%s: a flag is split across lines at %q:\n%s", what, l, text)
+			return
+		}
+	}
+}
+
+// TestWrapKeepsFlagsWhole: golive's advice names flags to type; wrapped
+// to the detail pane (an attempt's error), a flag stays on one line
+// (ansi.Wrap breaks after any hyphen: at 80x24 the detail showed
+// "--sudo-" / "password" and "--" / "sudo-password"). A long hyphenated
+// word that is not a flag still breaks at its hyphens.
+func TestWrapKeepsFlagsWhole(t *testing.T) {
+	for w := 12; w <= 100; w++ {
+		checkFlagsWhole(t, "wrapIndent", wrapIndent(flagAdvice, w, "  "))
+	}
+	arg := "$ echo first-line-of-the-command-with-a-very-long-argument"
+	if got := wrapIndent(arg, 30, ""); !strings.HasPrefix(got, "$ echo first-line-of-the-") {
+		t.Errorf("a long hyphenated argument no longer breaks at its hyphens:\n%s", got)
+	}
+}
