@@ -316,15 +316,22 @@ func wrapIndent(s string, w int, indent string) string {
 	return strings.Join(lines, "\n")
 }
 
-// wrapWords wraps s to w cells as ansi.Wrap does, but never inside a
-// flag: ansi.Wrap always breaks after a hyphen, and golive's advice
+// wrapWords wraps s to w cells as ansi.Wrap does, but never inside a flag
+// (keepFlags).
+func wrapWords(s string, w int, breakpoints string) string {
+	return keepFlags(s, func(s string) string { return ansi.Wrap(s, w, breakpoints) })
+}
+
+// keepFlags runs wrapFn on s with the hyphens of every word that starts
+// with one made non-breaking, then puts them back. ansi.Wrap (and
+// lipgloss.Wrap) always break after a hyphen, and golive's advice
 // "--sudo-password" split into "--" and "sudo-password" on two lines
 // reads, and is copied, as two words. Other hyphenated words (a long
 // argument in a command) still break at their hyphens, and a word longer
 // than a line is still cut.
-func wrapWords(s string, w int, breakpoints string) string {
-	if !strings.Contains(s, " -") && !strings.HasPrefix(s, "-") {
-		return ansi.Wrap(s, w, breakpoints)
+func keepFlags(s string, wrapFn func(string) string) string {
+	if !strings.Contains(s, " -") {
+		return wrapFn(s)
 	}
 	const nbHyphen = "\u2011" // one cell, like "-", and no breakpoint
 	words := strings.Split(s, " ")
@@ -333,7 +340,7 @@ func wrapWords(s string, w int, breakpoints string) string {
 			words[i] = strings.ReplaceAll(word, "-", nbHyphen)
 		}
 	}
-	return strings.ReplaceAll(ansi.Wrap(strings.Join(words, " "), w, breakpoints), nbHyphen, "-")
+	return strings.ReplaceAll(wrapFn(strings.Join(words, " ")), nbHyphen, "-")
 }
 
 // moreLines says how many more lines there are: "1 more line", "3 more

@@ -271,7 +271,7 @@ func wrap(s string, w int) string {
 	if w < 10 {
 		w = 10
 	}
-	return lipgloss.Wrap(s, w, " ")
+	return keepFlags(s, func(s string) string { return lipgloss.Wrap(s, w, " ") })
 }
 
 // fmtDuration renders a duration as h:mm:ss.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -42,5 +43,28 @@ func TestWrapKeepsFlagsWhole(t *testing.T) {
 	arg := "$ echo first-line-of-the-command-with-a-very-long-argument"
 	if got := wrapIndent(arg, 30, ""); !strings.HasPrefix(got, "$ echo first-line-of-the-") {
 		t.Errorf("a long hyphenated argument no longer breaks at its hyphens:\n%s", got)
+	}
+}
+
+// TestAttemptLineKeepsFlagsWhole: the same advice as the detail pane's
+// attempt line shows it, on the screen, from 80 to 120 columns (walked in
+// tmux at 80x24, it read "golive resume RUNID --" / "sudo-password").
+func TestAttemptLineKeepsFlagsWhole(t *testing.T) {
+	for w := 80; w <= 120; w++ {
+		ex := newFakeExec("web1")
+		ex.on("manage.py check", &fakeJob{err: errors.New(strings.TrimPrefix(flagAdvice, "could not run: "))})
+		m := started(t, ex, w, 40)
+		m = press(t, m, "enter")
+		s := screen(m)
+		if !strings.Contains(s, "Sorry,") || !strings.Contains(s, "retrying") {
+			t.Fatalf("%d columns: the advice is not on the screen:\n%s", w, s)
+		}
+		var pane []string
+		for _, l := range strings.Split(s, "\n") {
+			if _, right, ok := strings.Cut(l, "│"); ok {
+				pane = append(pane, right)
+			}
+		}
+		checkFlagsWhole(t, "attempt line", strings.Join(pane, "\n"))
 	}
 }
