@@ -16,13 +16,15 @@ import (
 )
 
 const showUsage = `Usage: golive show RUNBOOK [--var NAME=VALUE]...
+       golive show --runbook RUNBOOK [--var NAME=VALUE]...
 
 Print the plan of a runbook: every section and step in order, with its kind,
 risk, rationale, whether its condition holds, the command exactly as it would
 run (secrets masked), what it must show to pass, its rollback and checklist.
 Nothing is executed.
 
-RUNBOOK is a built-in runbook (see 'golive list') or a runbook file path.
+RUNBOOK is a built-in runbook (see 'golive list') or a runbook file path,
+given as the argument or with --runbook as for 'golive run'.
 
 Flags:
 `
@@ -31,12 +33,16 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("golive show")
 	vars := varFlags{}
 	fs.Var(vars, "var", "set a variable, NAME=VALUE (repeatable)")
+	named := fs.String("runbook", "", "built-in runbook (non-docker, docker) or a runbook file, as for 'golive run'; the same as the argument")
 	pos, code := parseFlags(fs, args, showUsage, stdout, stderr)
 	if code >= 0 {
 		return code
 	}
+	if *named != "" {
+		pos = append(pos, *named)
+	}
 	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "golive show: give exactly one runbook (a built-in id or a file); run 'golive list' for the built-in ones")
+		fmt.Fprintln(stderr, "golive show: give exactly one runbook (a built-in id or a file, as the argument or with --runbook); run 'golive list' for the built-in ones")
 		return 2
 	}
 	rb, err := loadRunbook(pos[0])

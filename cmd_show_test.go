@@ -1,0 +1,66 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestShowRunbookFlag: show names its runbook with --runbook as run does,
+// and prints the same plan as with the argument form.
+func TestShowRunbookFlag(t *testing.T) {
+	for _, id := range []string{"docker", goodFile} {
+		code, byArg, errOut := run("show", id)
+		if code != 0 {
+			t.Fatalf("show %s: exit %d: %s", id, code, errOut)
+		}
+		code, byFlag, errOut := run("show", "--runbook", id)
+		if code != 0 || errOut != "" {
+			t.Errorf("show --runbook %s: exit %d: %s", id, code, errOut)
+		}
+		if byFlag != byArg {
+			t.Errorf("show --runbook %s printed another plan than show %s:\n%s\n---\n%s", id, id, byFlag, byArg)
+		}
+	}
+	// Flags before and after it, as with run.
+	code, out, errOut := run("show", "--var", "uses_celery=yes", "--runbook="+goodFile, "--var", "domain=shop.example.com")
+	if code != 0 || !strings.Contains(out, "shop.example.com") {
+		t.Errorf("show --var ... --runbook=FILE --var ...: exit %d: %s%s", code, errOut, out)
+	}
+	// Both forms at once is one runbook too many, said plainly.
+	code, _, errOut = run("show", "--runbook", "docker", "non-docker")
+	if code != 2 || !strings.Contains(errOut, "give exactly one runbook (a built-in id or a file, as the argument or with --runbook)") {
+		t.Errorf("show --runbook docker non-docker: exit %d: %s", code, errOut)
+	}
+	code, out, _ = run("show", "--help")
+	if code != 0 || !strings.Contains(out, "golive show --runbook RUNBOOK") || !strings.Contains(out, "-runbook string") {
+		t.Errorf("show --help does not give the --runbook form:\n%s", out)
+	}
+}
+
+// TestValidateRunbookFlag: validate takes --runbook as run does: a file or
+// a built-in, repeatable, alongside file arguments.
+func TestValidateRunbookFlag(t *testing.T) {
+	code, out, errOut := run("validate", "--runbook", goodFile)
+	if code != 0 || out != goodFile+": ok (6 steps)\n" || errOut != "" {
+		t.Errorf("validate --runbook FILE: exit %d: %q %q", code, out, errOut)
+	}
+	if _, err := os.Stat("docker"); err == nil {
+		t.Skip("a file named docker exists here")
+	}
+	code, out, errOut = run("validate", "--runbook", "docker", goodFile, "--runbook", "runbook/testdata/bad/unknown-key.yaml")
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if code != 1 || errOut != "" || len(lines) < 3 || !strings.HasPrefix(lines[0], "docker: ok (") ||
+		!strings.Contains(out, "\nrunbook/testdata/bad/unknown-key.yaml:22:9: step \"migrate\": unknown key \"comand\"") ||
+		lines[len(lines)-1] != goodFile+": ok (6 steps)" {
+		t.Errorf("validate --runbook docker FILE --runbook BAD: exit %d:\n%s%s", code, out, errOut)
+	}
+	code, out, _ = run("validate", "--runbook", "no-such-runbook")
+	if code != 1 || !strings.Contains(out, `no-such-runbook: `) || !strings.Contains(out, `no built-in runbook "no-such-runbook"`) {
+		t.Errorf("validate --runbook no-such-runbook: exit %d: %s", code, out)
+	}
+	code, out, _ = run("validate", "--help")
+	if code != 0 || !strings.Contains(out, "golive validate --runbook RUNBOOK") {
+		t.Errorf("validate --help does not give the --runbook form:\n%s", out)
+	}
+}
