@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,8 +12,6 @@ import (
 
 	"charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/knownhosts"
 
 	"golive/runbook"
 	"golive/ui"
@@ -76,30 +73,7 @@ func TestRefusedPlainResumeExits1(t *testing.T) {
 
 	// known_hosts now holds another key for the host: the host's key
 	// changed, as far as golive can tell.
-	cfgText, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kh := regexp.MustCompile(`(?m)^\s*UserKnownHostsFile (\S+)$`).FindSubmatch(cfgText)
-	if kh == nil {
-		t.Fatalf("no UserKnownHostsFile in %s:\n%s", cfg, cfgText)
-	}
-	line, err := os.ReadFile(string(kh[1]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, _, err := ed25519.GenerateKey(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := strings.Fields(string(line))[0]
-	if err := os.WriteFile(string(kh[1]), []byte(knownhosts.Line([]string{name}, other)+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	giveHostAnotherKey(t, cfg)
 	code, stdout, stderr = run("resume", id, "--plain", "--yes")
 	if code != 1 || !strings.Contains(stdout+stderr, "IDENTIFICATION HAS CHANGED") {
 		t.Errorf("resume on a changed host key: exit %d, want 1 and the refusal\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)

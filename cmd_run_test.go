@@ -57,6 +57,27 @@ func TestPlainRunThatCannotConnectExits1(t *testing.T) {
 	}
 
 	// known_hosts holds another key for web1: its key changed.
+	giveHostAnotherKey(t, cfg)
+	code, stdout, stderr = run(args("web1", "--operator", "Dana Ops")...)
+	if code != 1 || !strings.Contains(stdout+stderr, "IDENTIFICATION HAS CHANGED") {
+		t.Errorf("a changed host key: exit %d, want 1 and the refusal\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+
+	// Nothing listens on port 1 of the loopback: the host is unreachable.
+	code, stdout, stderr = run(args("deploy@127.0.0.1:1", "--operator", "Dana Ops")...)
+	if code != 1 || !strings.Contains(stdout+stderr, "connect deploy@127.0.0.1:1") {
+		t.Errorf("an unreachable host: exit %d, want 1 naming the host\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if runs, _ := os.ReadDir(filepath.Join(home, "state", "golive", "runs")); len(runs) != 0 {
+		t.Errorf("a run that never connected was journaled: %d runs", len(runs))
+	}
+}
+
+// giveHostAnotherKey rewrites the known_hosts file the ssh config cfg
+// names (UserKnownHostsFile) so that it holds a freshly made key for the
+// host it lists: to golive the host's key has changed.
+func giveHostAnotherKey(t *testing.T, cfg string) {
+	t.Helper()
 	cfgText, err := os.ReadFile(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -77,20 +98,8 @@ func TestPlainRunThatCannotConnectExits1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(string(kh[1]), []byte(knownhosts.Line([]string{strings.Fields(string(line))[0]}, other)+"\n"), 0o600); err != nil {
+	name := strings.Fields(string(line))[0]
+	if err := os.WriteFile(string(kh[1]), []byte(knownhosts.Line([]string{name}, other)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
-	}
-	code, stdout, stderr = run(args("web1", "--operator", "Dana Ops")...)
-	if code != 1 || !strings.Contains(stdout+stderr, "IDENTIFICATION HAS CHANGED") {
-		t.Errorf("a changed host key: exit %d, want 1 and the refusal\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
-
-	// Nothing listens on port 1 of the loopback: the host is unreachable.
-	code, stdout, stderr = run(args("deploy@127.0.0.1:1", "--operator", "Dana Ops")...)
-	if code != 1 || !strings.Contains(stdout+stderr, "connect deploy@127.0.0.1:1") {
-		t.Errorf("an unreachable host: exit %d, want 1 naming the host\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
-	if runs, _ := os.ReadDir(filepath.Join(home, "state", "golive", "runs")); len(runs) != 0 {
-		t.Errorf("a run that never connected was journaled: %d runs", len(runs))
 	}
 }
