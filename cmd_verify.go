@@ -67,6 +67,9 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 
 	sigCheck := verifySignature(data, *sigPath, *signers, *principal)
 	rep := runbook.VerifyTranscript(data)
+	if c := &rep.Checks[0]; !c.OK { // it could not be read: say which file
+		c.Detail = path + ": " + c.Detail
+	}
 	rep.Checks = append([]runbook.Check{sigCheck}, rep.Checks...)
 
 	fmt.Fprintf(stdout, "Transcript %s\n", path)
@@ -80,12 +83,13 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, "  note: the run was exported before it finished")
 		}
 	}
-	failed := 0
+	failed, contentFailed := 0, false
 	for _, c := range rep.Checks {
 		mark := "✓"
 		if !c.OK {
 			mark = "✗"
 			failed++
+			contentFailed = contentFailed || c.Name != sigCheck.Name
 		}
 		fmt.Fprintf(stdout, "%s %-12s %s\n", mark, c.Name, c.Detail)
 		if len(c.Findings) > 1 {
@@ -96,7 +100,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case failed > 0:
-		fmt.Fprintf(stdout, "NOT VERIFIED: %d of %d checks failed; do not rely on this transcript\n", failed, len(rep.Checks))
+		fmt.Fprintf(stdout, "NOT VERIFIED: %d of %d checks failed; do not rely on %s: %s\n", failed, len(rep.Checks), path, notVerifiedAdvice(rep, contentFailed))
 		return 1
 	case *signers == "":
 		fmt.Fprintln(stdout, "VERIFIED, except who signed: the signature is valid but its key was not checked against a trust list; pass --signers FILE")
@@ -104,6 +108,20 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "VERIFIED: signed by a trusted key, intact and consistent")
 	}
 	return 0
+}
+
+// notVerifiedAdvice says what a reviewer can do about a transcript that
+// failed: get the file golive wrote again (from the operator, or from the
+// run's journal), or its signature and the signer's key.
+func notVerifiedAdvice(rep *runbook.VerifyReport, contentFailed bool) string {
+	if !contentFailed {
+		return "get it with its .sig as golive wrote them, and list the operator's key in the file you pass to --signers"
+	}
+	run := "RUNID"
+	if rep.Transcript != nil && rep.Transcript.Run.ID != "" {
+		run = rep.Transcript.Run.ID
+	}
+	return fmt.Sprintf("it is not what golive wrote, or was changed since; ask the operator for the file golive wrote, or for one written again from the run's journal with 'golive export %s'", run)
 }
 
 // verifySignature checks the signature file against the transcript bytes,
@@ -122,7 +140,7 @@ func verifySignature(data []byte, sigPath, signersPath, principal string) runboo
 	if signersPath == "" {
 		fp, err := sshexec.VerifyTranscriptSignature(data, sig, nil, "")
 		if err != nil {
-			c.Detail = err.Error()
+			c.Detail = runbook.FailureDetail(c.Name, err)
 			return c
 		}
 		c.OK = true
@@ -136,7 +154,7 @@ func verifySignature(data []byte, sigPath, signersPath, principal string) runboo
 	}
 	fp, err := sshexec.VerifyTranscriptSignature(data, sig, namedReader{bytes.NewReader(signers), signersPath}, principal)
 	if err != nil {
-		c.Detail = err.Error()
+		c.Detail = runbook.FailureDetail(c.Name, err)
 		return c
 	}
 	c.OK = true

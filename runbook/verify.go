@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"strings"
 )
 
 // Check is the outcome of one verification check.
@@ -39,14 +40,32 @@ func (r *VerifyReport) OK() bool {
 }
 
 // Add records a check: passed with okDetail when err is nil, failed with
-// err's text otherwise. It lets callers add checks runbook cannot make
-// itself, such as the signature.
+// err's text, as FailureDetail words it, otherwise. It lets callers add
+// checks runbook cannot make itself, such as the signature.
 func (r *VerifyReport) Add(name string, err error, okDetail string) {
 	if err != nil {
-		r.Checks = append(r.Checks, Check{Name: name, Detail: err.Error()})
+		r.Checks = append(r.Checks, Check{Name: name, Detail: FailureDetail(name, err)})
 		return
 	}
 	r.Checks = append(r.Checks, Check{Name: name, OK: true, Detail: okDetail})
+}
+
+// FailureDetail words a failed check's error for the line that already
+// names the check: without the package prefixes a wrapped error repeats
+// ("runbook: transcript: runbook: event does not fit ...") and without the
+// check's own name in front ("hash chain: hash chain: ...").
+func FailureDetail(check string, err error) string {
+	msg := strings.ReplaceAll(err.Error(), ": runbook: ", ": ")
+	for {
+		trimmed := msg
+		for _, prefix := range []string{"runbook: ", "read transcript: ", "transcript: ", check + ": "} {
+			trimmed = strings.TrimPrefix(trimmed, prefix)
+		}
+		if trimmed == msg {
+			return msg
+		}
+		msg = trimmed
+	}
 }
 
 // VerifyTranscript checks a JSON transcript's own integrity: that it parses
@@ -64,6 +83,9 @@ func VerifyTranscript(data []byte) *VerifyReport {
 	t, err := ReadTranscript(bytes.NewReader(data))
 	if err != nil {
 		rep.Add("transcript", err, "")
+		if c := &rep.Checks[0]; !strings.Contains(c.Detail, "; ") { // no hint says what it is
+			c.Detail += "; the file is damaged or was edited: give the .json file golive wrote, or write it again with 'golive export RUNID'"
+		}
 		return rep
 	}
 	rep.Transcript = t
