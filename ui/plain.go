@@ -220,7 +220,8 @@ func (p *plain) step(ctx context.Context, i, n int, id string) (outcome, error) 
 		o, err = p.reattach(ctx, id)
 	case runbook.StatusAwaiting, runbook.StatusUnknown:
 		if a := st.Last(); a != nil && a.Exit != nil && !neverStarted(a) {
-			p.info("attempt %d already ran: %s", a.N, exitWords(a.Exit))
+			p.info("attempt %d already ran: %s", a.N, p.exitWords(a))
+			p.sudoAdvice(a)
 		}
 	default:
 		o, err = p.run(ctx, id)

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/term"
 
 	"golive/runbook"
+	"golive/sshexec"
 )
 
 // This file ends a plain-mode run: it journals the end, writes the
@@ -21,6 +22,12 @@ func (p *plain) resumeHint() {
 	if p.rel == nil || p.rel.Session.Finished() {
 		return
 	}
+	p.info("run %s is not finished; everything so far is journaled. Continue with: %s", p.rel.RunID, p.resumeCommand())
+}
+
+// resumeCommand is the command that continues the run, as resumeHint
+// prints it when plain mode stops.
+func (p *plain) resumeCommand() string {
 	yes := ""
 	if p.po.Yes && !p.manualStop {
 		yes = " --yes"
@@ -30,7 +37,44 @@ func (p *plain) resumeHint() {
 		// mode has no P to give the password) stops for want of it.
 		yes += " --sudo-password"
 	}
-	p.info("run %s is not finished; everything so far is journaled. Continue with: golive resume %s --plain%s", p.rel.RunID, p.rel.RunID, yes)
+	return fmt.Sprintf("golive resume %s --plain%s", p.rel.RunID, yes)
+}
+
+// exitWords words an attempt's end as the TUI's exitWords does, less the
+// advice sshexec adds when sudo refused the step for want of a good
+// password: that advice is the TUI's (press P); sudoAdvice says what plain
+// mode can do.
+func (p *plain) exitWords(a *runbook.Attempt) string {
+	words := exitWords(a.Exit)
+	if refused, rejected := sudoRefusal(a); refused {
+		why := sshexec.ErrSudoNeedsPassword.Error()
+		if rejected {
+			why = sshexec.ErrSudoPasswordRejected.Error()
+		}
+		if i := strings.Index(words, why); i >= 0 {
+			words = words[:i+len(why)]
+		}
+	}
+	return words
+}
+
+// sudoAdvice prints, after an attempt sudo refused for want of a good
+// password, how to go on in plain mode, which cannot ask for it: the
+// resume command it prints on stopping, which carries --sudo-password.
+func (p *plain) sudoAdvice(a *runbook.Attempt) {
+	refused, rejected := sudoRefusal(a)
+	if !refused {
+		return
+	}
+	how := "quit (q), then continue with: "
+	if p.po.Yes { // no prompt to quit from; the step is signed off failed
+		how = "the sudo steps left need it too; continue with: "
+	}
+	if rejected {
+		p.info("sudo did not accept the password given; plain mode cannot ask again: %s%s, which asks for it (retrying sends the same one)", how, p.resumeCommand())
+		return
+	}
+	p.info("plain mode cannot ask for the sudo password: %s%s, which asks for it once and keeps it in memory only", how, p.resumeCommand())
 }
 
 // sudoRefused reports whether sudo refused a step's last attempt for want

@@ -143,12 +143,13 @@ func (p *plain) follow(ctx context.Context, ev runbook.Event, attach bool) (outc
 	case neverStarted(a):
 		// The sign-off says so, and offers to run it.
 	case a.ExpectationsMet:
-		p.info("%s, expectations met", exitWords(a.Exit))
+		p.info("%s, expectations met", p.exitWords(a))
 	default:
-		p.info("%s, expectations NOT met", exitWords(a.Exit))
+		p.info("%s, expectations NOT met", p.exitWords(a))
 		for _, f := range failuresBeyondExit(a) {
 			p.info("  %s", Sanitize(f))
 		}
+		p.sudoAdvice(a)
 	}
 	return next, nil
 }
