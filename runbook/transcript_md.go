@@ -395,7 +395,9 @@ func plural(n int64, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// outcome sums up how an attempt ended: exit, duration, expectations.
+// outcome sums up how an attempt ended: exit, duration, expectations. A
+// timed-out or canceled attempt reads as the screen words it ("timed out
+// after 2s"), then the signal that stopped it.
 func outcome(a *Attempt) string {
 	var b strings.Builder
 	x := a.Exit
@@ -405,22 +407,27 @@ func outcome(a *Attempt) string {
 	case x == nil:
 		b.WriteString("running, no exit status yet")
 	case x.Unknown:
-		b.WriteString("exit status UNKNOWN")
-	case x.Signal != "":
-		fmt.Fprintf(&b, "killed by signal %s", x.Signal)
-	case x.Error != "" && x.Code < 0:
-		b.WriteString("could not run") // the error follows; -1 is no exit code
-	default:
-		fmt.Fprintf(&b, "exit code %d", x.Code)
-	}
-	if x != nil {
-		fmt.Fprintf(&b, " after %s", duration(x.Duration))
-		if x.TimedOut {
-			b.WriteString(" (timed out)")
+		fmt.Fprintf(&b, "exit status UNKNOWN after %s", duration(x.Duration))
+	case x.TimedOut, x.Canceled:
+		what := "timed out"
+		if !x.TimedOut {
+			what = "canceled"
 		}
-		if x.Canceled {
+		fmt.Fprintf(&b, "%s after %s", what, duration(x.Duration))
+		if x.Signal != "" {
+			fmt.Fprintf(&b, " (killed by signal %s)", x.Signal)
+		}
+		if x.TimedOut && x.Canceled {
 			b.WriteString(" (canceled)")
 		}
+	case x.Signal != "":
+		fmt.Fprintf(&b, "killed by signal %s after %s", x.Signal, duration(x.Duration))
+	case x.Error != "" && x.Code < 0:
+		fmt.Fprintf(&b, "could not run after %s", duration(x.Duration)) // the error follows; -1 is no exit code
+	default:
+		fmt.Fprintf(&b, "exit code %d after %s", x.Code, duration(x.Duration))
+	}
+	if x != nil {
 		if x.Error != "" {
 			fmt.Fprintf(&b, " (%s)", oneLine(x.Error))
 		}

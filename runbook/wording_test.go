@@ -152,7 +152,7 @@ func TestOldWordingReplays(t *testing.T) {
 	// an expectation not met); slow's timeout is listed, with the code
 	// expected, which its outcome line does not say.
 	for _, want := range []string{"- could not run after 54ms (" + strings.TrimPrefix(wordingFixture[1].now, "could not run: ") + "); expectations NOT met",
-		"- killed by signal TERM after 1.1s (timed out)", "Expectation not met: " + wordingFixture[0].now} {
+		"- timed out after 1.1s (killed by signal TERM); expectations NOT met", "Expectation not met: " + wordingFixture[0].now} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("the Markdown of the old journal lacks %q:\n%s", want, md.String())
 		}
@@ -328,10 +328,12 @@ func TestMarkdownSaysAFailureOnce(t *testing.T) {
 		{name: "the older wording", exit: ExitInfo{Code: -1, Duration: 54 * time.Millisecond, Error: sudoErr},
 			old: []string{"exit code -1, expected 0"}, outcome: "could not run after 54ms (" + sudoErr + ")"},
 		{name: "timed out", exit: ExitInfo{Code: 143, Signal: "TERM", TimedOut: true, Duration: 2009597595},
-			outcome: "killed by signal TERM after 2s (timed out)"},
+			outcome: "timed out after 2s (killed by signal TERM); expectations NOT met"},
+		{name: "timed out, no signal", exit: ExitInfo{Code: -1, TimedOut: true, Duration: 2350 * time.Millisecond},
+			outcome: "timed out after 2.4s; expectations NOT met"},
 		{name: "exit code", exit: ExitInfo{Code: 1, Duration: time.Second, Error: "exit status 1"}, outcome: "exit code 1 after 1s"},
 		{name: "signal", exit: ExitInfo{Code: -1, Signal: "KILL", Error: "signal: killed"}, outcome: "killed by signal KILL after 0s (signal: killed)"},
-		{name: "canceled", exit: ExitInfo{Code: 143, Signal: "TERM", Canceled: true}, outcome: "killed by signal TERM after 0s (canceled)"},
+		{name: "canceled", exit: ExitInfo{Code: 143, Signal: "TERM", Canceled: true}, outcome: "canceled after 0s (killed by signal TERM); expectations NOT met"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
