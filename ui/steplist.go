@@ -130,9 +130,13 @@ func (m Model) renderStepList(k listKey) string {
 	if len(rows) > h {
 		top = max(0, min(selRow-h/2, len(rows)-h))
 	}
+	idW := 0 // the widest id: the titles start in one column after it
+	for _, id := range m.steps {
+		idW = max(idW, cellWidth(id))
+	}
 	var out []string
 	for i := top; i < len(rows) && len(out) < h; i++ {
-		out = append(out, m.listRowView(rows[i], k).text)
+		out = append(out, m.listRowView(rows[i], k, idW).text)
 	}
 	pad := func(s string) string { return padRight(s, cellWidth(s), w) }
 	if top > 0 {
@@ -147,8 +151,15 @@ func (m Model) renderStepList(k listKey) string {
 	return strings.Join(out, "\n")
 }
 
+// minTitle is the fewest cells the id column leaves a step's title in a
+// wide list; an id longer than that allows pushes its own title along.
+const minTitle = 8
+
 // listRowView renders one row of the step list, padded to k.w cells.
-func (m Model) listRowView(r listRow, k listKey) cachedLine {
+// In a list wide enough for titles, the titles line up in a column after
+// the widest id, idW cells (as far as minTitle cells are left for them).
+// idW depends on the plan only, which the row's key holds.
+func (m Model) listRowView(r listRow, k listKey, idW int) cachedLine {
 	st := m.styles
 	w := k.w
 	if r.step < 0 {
@@ -183,7 +194,8 @@ func (m Model) listRowView(r listRow, k listKey) cachedLine {
 		if cellWidth(id) > room {
 			name = shortenID(id, room, m.steps)
 		} else if w >= 48 {
-			name = id + "  " + st.Muted.Render(ps.Step.Title)
+			col := min(idW, room-2-minTitle) // where the titles start, after two spaces
+			name = id + strings.Repeat(" ", max(2, col+2-cellWidth(id))) + st.Muted.Render(ps.Step.Title)
 		}
 		marker := "  "
 		if sel {
