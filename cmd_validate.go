@@ -17,8 +17,10 @@ file:line:col: what is wrong; how to fix it. Exits 1 if any file has a
 problem, 0 when all are valid. The format is in docs/runbook-format.md.
 
 --runbook names a runbook as 'golive run' does: a file, or a built-in
-(see 'golive list'). It may be given more than once, and with files.
+(see 'golive list'). It may be given more than once, and with files;
+the runbooks it names are checked first.
 
+Flags:
 `
 
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
