@@ -101,6 +101,7 @@ type Model struct {
 	rel      *Release
 	selected int      // index into steps
 	steps    []string // step ids in plan order
+	listWant int      // the step list's width for every id and title whole (listWant)
 	outputs  map[string]*ring
 	statuses map[string]stepStatus // cache, see refreshStatuses
 	// statusBytes is the same in step order, a byte per step: the step

@@ -155,6 +155,10 @@ func (m Model) renderStepList(k listKey) string {
 // wide list; an id longer than that allows pushes its own title along.
 const minTitle = 8
 
+// wideLabelW is the cells of a step's status label in a wide list (50
+// cells and more): its glyph, a space and the longest status word.
+const wideLabelW = 19
+
 // listRowView renders one row of the step list, padded to k.w cells.
 // In a list wide enough for titles, the titles line up in a column after
 // the widest id, idW cells (as far as minTitle cells are left for them).
@@ -184,7 +188,7 @@ func (m Model) listRowView(r listRow, k listKey, idW int) cachedLine {
 		}
 		label := fmt.Sprintf("%s %-8s", status.Glyph(), word)
 		if w >= 50 { // wide: the full words, in a column
-			label = fmt.Sprintf("%s %-17s", status.Glyph(), status.String())
+			label = fmt.Sprintf("%s %-*s", status.Glyph(), wideLabelW-2, status.String())
 		}
 		// The id is never cut silently: when it does not fit it loses
 		// its middle to "…" (ids often share a beginning), and the

@@ -69,6 +69,7 @@ func (m Model) begin(rel *Release) Model {
 	m.rel = rel
 	m.state = stateMain
 	m.steps = rel.Session.StepIDs()
+	m.listWant = listWant(rel.Plan)
 	m.selected = 0
 	if next := rel.Session.Next(); next != "" {
 		m.selectStep(next)

@@ -8,6 +8,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"golive/runbook"
 )
 
 // View renders the current screen. It only reads the model.
@@ -63,13 +65,7 @@ type mainLayout struct {
 func (m Model) mainLayout() mainLayout {
 	var g mainLayout
 	w, h := max(m.width, 40), max(m.height, 10)
-	g.listW = 28
-	if w >= 100 {
-		g.listW = 32
-	}
-	if w >= 120 {
-		g.listW = min(w/4+12, 60)
-	}
+	g.listW = m.listWidth(w)
 	g.detailW = w - g.listW - m.styles.ListPane.GetHorizontalFrameSize() - m.styles.DetailPane.GetHorizontalFrameSize()
 	footerH := lipgloss.Height(m.footer())
 	g.bodyH = h - 1 - footerH - lipgloss.Height(m.statusLine()) // header, footer, status line
@@ -87,6 +83,48 @@ func (m Model) mainLayout() mainLayout {
 	}
 	g.outH = g.bodyH - m.detailHeight(g.bodyH, need)
 	return g
+}
+
+// listWidth is the step list's width in a w-column terminal: 28 cells,
+// 32 from 100 columns, a quarter plus 12 from 120 (as far as 60), and
+// past 160 columns it grows by half of every further column, as far as
+// the list needs to show every id and title whole (listWant) but never
+// past two fifths of the screen, so the output pane stays the larger.
+// At 300 columns the docker runbook's 26-cell ids leave its titles about
+// 70 cells, where a list capped at 60 left them 10.
+func (m Model) listWidth(w int) int {
+	switch {
+	case w < 100:
+		return 28
+	case w < 120:
+		return 32
+	}
+	lw := min(w/4+12, 60)
+	if w > 160 {
+		want := m.listWant
+		if want == 0 && m.rel != nil {
+			want = listWant(m.rel.Plan)
+		}
+		lw = max(lw, min(lw+(w-160)/2, want, w*2/5))
+	}
+	return lw
+}
+
+// listWant is how wide the step list must be to show every step's id and
+// title whole in a wide list (listRowView): the marker, the status
+// label, the widest id and the widest title, with the spaces between.
+func listWant(plan *runbook.Plan) int {
+	if plan == nil {
+		return 0
+	}
+	idW, titleW := 0, 0
+	for _, ps := range plan.Steps {
+		if ps.Step != nil {
+			idW = max(idW, cellWidth(ps.Step.ID))
+			titleW = max(titleW, cellWidth(ps.Step.Title))
+		}
+	}
+	return 2 + wideLabelW + 1 + idW + 2 + titleW
 }
 
 // detailHeight is how many body lines the step detail gets: what it
