@@ -198,7 +198,7 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 		case "short":
 			return res, fmt.Errorf("sshexec: %s: the script did not arrive whole; nothing was run", where)
 		case "startfail":
-			return res, startFailed(where, a.msg)
+			return res, startFailed(where, r.t.name(), a.msg)
 		case "conflict":
 			return res, fmt.Errorf("sshexec: %s: the job directory belongs to another run; use a new job id", where)
 		case "nostart":

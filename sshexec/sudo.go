@@ -9,21 +9,19 @@ import (
 
 // Why sudo refused to start a job, for callers that can ask the operator
 // for the password there and then (the TUI does). A Run error wraps one of
-// them (errors.Is); their text is in the error's message, so a journaled
-// message tells them apart too.
+// them (errors.Is) and says on which host: "sudo needs a password on
+// web1", "the sudo password was not accepted on web1". The message says
+// what happened and no more: it is recorded in the journal and the
+// transcript, and what to do about it is the caller's to say (the TUI
+// offers P, plain mode prints the resume command that asks for it). Its
+// text holds the error's, so a journaled message tells them apart too.
 var (
 	// ErrSudoNeedsPassword: the step runs through sudo, the host's sudo
 	// asks for a password, and golive was given none.
-	ErrSudoNeedsPassword = errors.New("sudo needs a password on this host")
+	ErrSudoNeedsPassword = errors.New("sudo needs a password")
 	// ErrSudoPasswordRejected: sudo did not accept the password golive
 	// was given.
 	ErrSudoPasswordRejected = errors.New("the sudo password was not accepted")
-)
-
-// What to do about each; plain mode has no prompt, the TUI has P.
-const (
-	needsPasswordHelp = "in the TUI press P to give it; otherwise provide it with --sudo-password (golive resume RUNID --sudo-password continues a run)"
-	rejectedHelp      = "in the TUI press P to give it again; otherwise quit and give it again with golive resume RUNID --sudo-password (retrying sends the same one)"
 )
 
 // How jobs become root. Spec.Sudo runs the job's wrapper through sudo; the
@@ -100,13 +98,14 @@ func (r *runner) forgetPassword() {
 	r.sudoPW = nil
 }
 
-// startFailed is the error of a job the launcher could not start, msg
-// being what the host said: it wraps ErrSudoNeedsPassword or
-// ErrSudoPasswordRejected when sudo refused for want of a good password.
-func startFailed(where, msg string) error {
+// startFailed is the error of a job on host the launcher could not
+// start, msg being what the host said: it wraps ErrSudoNeedsPassword or
+// ErrSudoPasswordRejected when sudo refused for want of a good password,
+// and then says so, on which host, with no advice (see ErrSudoNeedsPassword).
+func startFailed(where, host, msg string) error {
 	head := fmt.Sprintf("sshexec: %s could not be started%s", where, hostSays(msg))
 	if err := sudoPasswordErr(msg); err != nil {
-		return fmt.Errorf("%s; %w: %s", head, err, sudoPasswordHelp(err))
+		return fmt.Errorf("%s; %w on %s", head, err, host)
 	}
 	return errors.New(head + sudoHint(msg))
 }
@@ -123,17 +122,15 @@ func sudoPasswordErr(msg string) error {
 	return nil
 }
 
-func sudoPasswordHelp(err error) string {
-	if err == ErrSudoNeedsPassword {
-		return needsPasswordHelp
-	}
-	return rejectedHelp
-}
-
-// sudoHint adds what to do when sudo refused to start a job.
+// sudoHint adds what to do when sudo refused to start a job, or to
+// cancel or remove one. For want of a good password it names the flag
+// that gives one, which both UIs take when a run is resumed.
 func sudoHint(msg string) string {
-	if err := sudoPasswordErr(msg); err != nil {
-		return "; " + err.Error() + ": " + sudoPasswordHelp(err)
+	switch sudoPasswordErr(msg) {
+	case ErrSudoNeedsPassword:
+		return "; sudo there needs a password: resume the run with --sudo-password to give it"
+	case ErrSudoPasswordRejected:
+		return "; sudo there did not accept the password: resume the run with --sudo-password to give the right one"
 	}
 	switch {
 	case strings.Contains(msg, "not found"):

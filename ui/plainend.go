@@ -9,7 +9,6 @@ import (
 	"golang.org/x/term"
 
 	"golive/runbook"
-	"golive/sshexec"
 )
 
 // This file ends a plain-mode run: it journals the end, writes the
@@ -40,22 +39,11 @@ func (p *plain) resumeCommand() string {
 	return fmt.Sprintf("golive resume %s --plain%s", p.rel.RunID, yes)
 }
 
-// exitWords words an attempt's end as the TUI's exitWords does, less the
-// advice sshexec adds when sudo refused the step for want of a good
-// password: that advice is the TUI's (press P); sudoAdvice says what plain
-// mode can do.
+// exitWords words an attempt's end as the TUI's exitWords does (which
+// drops the advice an older journal's sudo refusal carries: the TUI's P);
+// sudoAdvice says what plain mode can do.
 func (p *plain) exitWords(a *runbook.Attempt) string {
-	words := exitWords(a.Exit)
-	if refused, rejected := sudoRefusal(a); refused {
-		why := sshexec.ErrSudoNeedsPassword.Error()
-		if rejected {
-			why = sshexec.ErrSudoPasswordRejected.Error()
-		}
-		if i := strings.Index(words, why); i >= 0 {
-			words = words[:i+len(why)]
-		}
-	}
-	return words
+	return exitWords(a.Exit)
 }
 
 // sudoAdvice prints, after an attempt sudo refused for want of a good

@@ -26,18 +26,40 @@ import (
 // sudoRefusal tells whether an attempt ended because sudo wanted a
 // password it did not get (sshexec.ErrSudoNeedsPassword) or refused the
 // one given (sshexec.ErrSudoPasswordRejected), and which. It reads the
-// journaled error, so a resumed run knows it too.
+// journaled error, so a resumed run knows it too: in the words sshexec
+// uses now ("sudo needs a password on web1") and in those of the golive
+// before them ("sudo needs a password on this host: in the TUI press P…").
 func sudoRefusal(a *runbook.Attempt) (refused, rejected bool) {
 	if a == nil || a.Exit == nil || a.Exit.Error == "" {
 		return false, false
 	}
+	e := a.Exit.Error
 	switch {
-	case strings.Contains(a.Exit.Error, sshexec.ErrSudoPasswordRejected.Error()):
+	case strings.Contains(e, sshexec.ErrSudoPasswordRejected.Error()), strings.Contains(e, legacySudoRejected):
 		return true, true
-	case strings.Contains(a.Exit.Error, sshexec.ErrSudoNeedsPassword.Error()):
+	case strings.Contains(e, sshexec.ErrSudoNeedsPassword.Error()), strings.Contains(e, legacySudoNeeds):
 		return true, false
 	}
 	return false, false
+}
+
+// How the golive before sshexec's plain refusal texts worded them in the
+// journal: the reason, then the UI's advice after legacySudoAdvice.
+const (
+	legacySudoNeeds    = "sudo needs a password on this host"
+	legacySudoRejected = "the sudo password was not accepted"
+	legacySudoAdvice   = ": in the TUI press P to give it"
+)
+
+// dropLegacySudoAdvice cuts the advice an older journal's sudo refusal
+// carries ("…: in the TUI press P to give it; otherwise … golive resume
+// RUNID --sudo-password …"), which each UI now gives in its own words,
+// leaving what happened.
+func dropLegacySudoAdvice(msg string) string {
+	if i := strings.Index(msg, legacySudoAdvice); i >= 0 {
+		return msg[:i]
+	}
+	return msg
 }
 
 // canAskSudoPassword reports whether P works on step now: a sudo step not

@@ -264,7 +264,8 @@ func stepDuration(d time.Duration) time.Duration { return runbook.RoundDuration(
 // failuresBeyondExit returns a's expectation failures but one that says
 // word for word what exitWords says already, as for an attempt that could
 // not run ("could not run: ..."): shown under that line, it would only
-// repeat it.
+// repeat it. (An older journal's sudo refusal is that failure with the
+// advice exitWords drops.)
 func failuresBeyondExit(a *runbook.Attempt) []string {
 	if a.Exit == nil {
 		return a.Failures
@@ -272,7 +273,7 @@ func failuresBeyondExit(a *runbook.Attempt) []string {
 	said := exitWords(a.Exit)
 	var out []string
 	for _, f := range a.Failures {
-		if f != said {
+		if f != said && dropLegacySudoAdvice(f) != said {
 			out = append(out, f)
 		}
 	}
@@ -284,7 +285,7 @@ func exitWords(x *runbook.ExitInfo) string {
 	d := stepDuration(x.Duration)
 	switch {
 	case x.Unknown && x.Error != "":
-		return "exit status unknown: " + x.Error // the error says why
+		return "exit status unknown: " + dropLegacySudoAdvice(x.Error) // the error says why
 	case x.Unknown:
 		return "exit status unknown (connection lost, or the job killed on the host?)"
 	case x.Canceled:
@@ -294,7 +295,7 @@ func exitWords(x *runbook.ExitInfo) string {
 	case x.Signal != "":
 		return fmt.Sprintf("killed by %s after %s", x.Signal, d)
 	case x.Error != "":
-		return fmt.Sprintf("could not run: %s", x.Error)
+		return fmt.Sprintf("could not run: %s", dropLegacySudoAdvice(x.Error))
 	}
 	return fmt.Sprintf("exit %d in %s", x.Code, d)
 }

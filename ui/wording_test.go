@@ -14,7 +14,8 @@ import (
 // password (real sshd, real sudo) fails its expectations saying that it
 // could not run and why, as the attempt line does, not "exit code -1"; the
 // step's detail says it once, and the exported transcript's attempt and
-// sign-off say the same.
+// sign-off say the same: that sudo needs a password on the host, with no
+// UI's advice ("press P", "golive resume RUNID").
 func TestSudoRefusalSaysCouldNotRun(t *testing.T) {
 	m, _, _ := sudoTUI(t)
 	m = runTo(t, m, "enter")
@@ -61,6 +62,17 @@ func TestSudoRefusalSaysCouldNotRun(t *testing.T) {
 	}
 	if !strings.Contains(md, "- could not run after ") || !strings.Contains(md, "Command, run through sudo (as root):") {
 		t.Fatalf("the Markdown does not say the step could not run through sudo:\n%s", md)
+	}
+	// What the reviewer reads says what happened, on which host, and no
+	// UI's advice: not the TUI's P, not a resume command with a literal
+	// RUNID (the UIs give their own, each in its words).
+	if !regexp.MustCompile(`; sudo needs a password on \S*` + regexp.QuoteMeta(m.rel.Host)).MatchString(md) {
+		t.Errorf("the Markdown does not say sudo needs a password on %s:\n%s", m.rel.Host, md)
+	}
+	for _, bad := range []string{"press P", "RUNID", "in the TUI"} {
+		if strings.Contains(md, bad) || strings.Contains(js, bad) {
+			t.Errorf("the transcript says %q:\n%s", bad, md)
+		}
 	}
 }
 

@@ -8,12 +8,13 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// flagAdvice is sshexec's advice after sudo refused a password, as the
-// TUI's detail pane shows it in the attempt's line.
-const flagAdvice = "could not run: sshexec: job 20261122T020824Z-473866-root-2 on r11dep@127.0.0.1:39421 could not be started " +
+// flagAdvice is advice sshexec gives after sudo refused a password (to
+// cancel a job: sudoHint), as the TUI's detail pane shows it in an
+// attempt's line. (Its refusal to start a job once said the like, before
+// its texts left the advice to the UIs.)
+const flagAdvice = "could not run: sshexec: could not cancel job 20261122T020824Z-473866-root-2 on r11dep@127.0.0.1:39421 " +
 	"(the host said: Sorry, try again.; sudo: no password was provided; sudo: 1 incorrect password attempt); " +
-	"the sudo password was not accepted: in the TUI press P to give it again; otherwise quit and give it again " +
-	"with golive resume RUNID --sudo-password (retrying sends the same one)"
+	"sudo there did not accept the password: resume the run with --sudo-password to give the right one; it may still be running"
 
 // checkFlagsWhole fails when a line of text holds part of a flag but not
 // the whole flag, or ends in a hyphen: "--" at one line's end and
@@ -56,7 +57,7 @@ func TestAttemptLineKeepsFlagsWhole(t *testing.T) {
 		m := started(t, ex, w, 40)
 		m = press(t, m, "enter")
 		s := screen(m)
-		if !strings.Contains(s, "Sorry,") || !strings.Contains(s, "retrying") {
+		if !strings.Contains(s, "Sorry,") || !strings.Contains(s, "--sudo-password") {
 			t.Fatalf("%d columns: the advice is not on the screen:\n%s", w, s)
 		}
 		var pane []string
