@@ -89,9 +89,12 @@ func newPlain(opts Options, po PlainOptions) *plain {
 	return p
 }
 
-// info prints one of golive's own lines.
+// info prints one of golive's own remarks, "-- " before each of its
+// lines: a remark of several lines (a broken runbook's errors, one per
+// line) stays apart from a command's output ("  |", "  !") on every line.
 func (p *plain) info(format string, args ...any) {
-	fmt.Fprintf(p.po.Out, "-- "+format+"\n", args...)
+	s := strings.TrimRight(fmt.Sprintf(format, args...), "\n")
+	fmt.Fprint(p.po.Out, "-- "+strings.ReplaceAll(s, "\n", "\n-- ")+"\n")
 }
 
 // ask prints prompt and reads one line of In. ok is false at the end of
