@@ -61,7 +61,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		fmt.Fprintf(stderr, "golive verify: %v\n", err)
+		fmt.Fprintf(stderr, "golive verify: %v; give the .json transcript an export wrote (golive-RUNBOOK-HOST-TIME.json, with its .json.sig beside it)\n", err)
 		return 2
 	}
 

@@ -83,3 +83,18 @@ func TestVerifyFailureReadsOnce(t *testing.T) {
 		t.Errorf("signature line: %s\n%s", got, out)
 	}
 }
+
+// TestVerifyUnreadableSaysWhatToGive: a transcript path that is missing or
+// a directory (a reviewer gave the export's directory) is refused with
+// exit 2, naming the path and saying which file to give.
+func TestVerifyUnreadableSaysWhatToGive(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{filepath.Join(dir, "nosuch.json"), dir} {
+		var out, errOut bytes.Buffer
+		code := cmdVerify([]string{p}, &out, &errOut)
+		msg := errOut.String()
+		if code != 2 || !strings.Contains(msg, p) || !strings.Contains(msg, "give the .json transcript") {
+			t.Errorf("verify %s: exit %d, stderr %q; want 2 naming it and saying which file to give", p, code, msg)
+		}
+	}
+}
