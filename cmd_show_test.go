@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -62,5 +63,18 @@ func TestValidateRunbookFlag(t *testing.T) {
 	code, out, _ = run("validate", "--help")
 	if code != 0 || !strings.Contains(out, "golive validate --runbook RUNBOOK") {
 		t.Errorf("validate --help does not give the --runbook form:\n%s", out)
+	}
+}
+
+// TestValidateOneStep: a runbook of one step is "ok (1 step)", not
+// "(1 steps)".
+func TestValidateOneStep(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "one.yaml")
+	rb := "id: one\ntitle: One\nsections:\n  - id: main\n    title: Main\n    steps:\n      - id: hi\n        title: Hi\n        command: echo hi\n"
+	if err := os.WriteFile(p, []byte(rb), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := run("validate", p); code != 0 || out != p+": ok (1 step)\n" {
+		t.Errorf("validate of one step: exit %d: %q %q; want %q", code, out, errOut, p+": ok (1 step)\n")
 	}
 }

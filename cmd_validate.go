@@ -55,7 +55,11 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%s: %v\n", file, err)
 			status = 1
 		default:
-			fmt.Fprintf(stdout, "%s: ok (%d steps)\n", file, rb.StepCount())
+			unit := "steps"
+			if rb.StepCount() == 1 {
+				unit = "step"
+			}
+			fmt.Fprintf(stdout, "%s: ok (%d %s)\n", file, rb.StepCount(), unit)
 		}
 	}
 	return status
