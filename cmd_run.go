@@ -331,6 +331,9 @@ func reportOutcome(o ui.Outcome, sudo bool, stdout, stderr io.Writer) int {
 		for _, f := range o.Files {
 			fmt.Fprintf(stdout, "golive: wrote %s\n", f)
 		}
+		if o.Finished && len(o.Files) == 0 {
+			fmt.Fprintf(stdout, "golive: no transcript was written (e on the summary exports it); write it with: golive export %s --out DIR\n", o.RunID)
+		}
 		if o.Unsigned != "" {
 			fmt.Fprintf(stdout, "golive: transcript not signed: %s\n", o.Unsigned)
 			fmt.Fprintf(stdout, "golive: to sign it: %s\n", o.SignHint())

@@ -103,3 +103,24 @@ func giveHostAnotherKey(t *testing.T, cfg string) {
 		t.Fatal(err)
 	}
 }
+
+// TestFinishedWithoutExportSaysHow: a run finished in the TUI and quit
+// from its summary without e leaves no transcript; golive says so as it
+// leaves and gives the command that writes it, where it said only that
+// the run finished. A run that was exported lists its files instead.
+func TestFinishedWithoutExportSaysHow(t *testing.T) {
+	o := ui.Outcome{RunID: "20261122T030137Z-53c531", Finished: true, Verdict: "passed"}
+	var out, errb bytes.Buffer
+	if code := reportOutcome(o, false, &out, &errb); code != ui.ExitPassed {
+		t.Errorf("exit %d, want %d", code, ui.ExitPassed)
+	}
+	if !strings.Contains(out.String(), "no transcript was written") || !strings.Contains(out.String(), "golive export 20261122T030137Z-53c531") {
+		t.Errorf("finished, not exported: output\n%s\nwant it to say no transcript was written and give 'golive export RUNID'", out.String())
+	}
+	o.Files = []string{"/tmp/x/golive-mini-web1-20261122T030130Z.json"}
+	out.Reset()
+	reportOutcome(o, false, &out, &errb)
+	if strings.Contains(out.String(), "no transcript") || !strings.Contains(out.String(), "wrote /tmp/x/") {
+		t.Errorf("finished and exported: output\n%s\nwant the file, no export hint", out.String())
+	}
+}
