@@ -63,8 +63,9 @@ func (m *Model) syncKeys() {
 	}
 	switch m.state {
 	case stateChoose:
-		k.Up.SetEnabled(true)
-		k.Down.SetEnabled(true)
+		// The path field takes every letter, j and k too.
+		k.Up.SetEnabled(!m.chooser.typing)
+		k.Down.SetEnabled(!m.chooser.typing)
 		k.Submit.SetEnabled(true)
 		k.Quit.SetEnabled(!m.chooser.typing)
 		k.Esc.SetEnabled(m.chooser.typing)
