@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -180,7 +181,7 @@ func (m Model) submitForm() (tea.Model, tea.Cmd) {
 	}
 	plan, err := m.rb.Plan(vars)
 	if err != nil {
-		problems = append(problems, err.Error())
+		problems = append(problems, formAdvice(err.Error()))
 	}
 	if len(problems) > 0 {
 		m.form.err = strings.Join(problems, "\n")
@@ -190,6 +191,15 @@ func (m Model) submitForm() (tea.Model, tea.Cmd) {
 	m.plan = plan
 	m.opts.Host, m.opts.Operator = host, operator
 	return m.startConnect()
+}
+
+// varFlagAdvice is the advice a plan error gives on the command line.
+var varFlagAdvice = regexp.MustCompile(`; set it with --var ([a-z_][a-z0-9_]*)=VALUE`)
+
+// formAdvice turns the command line's advice in a plan error ("set it
+// with --var NAME=VALUE") into the form's: fix it in that field.
+func formAdvice(s string) string {
+	return varFlagAdvice.ReplaceAllString(s, "; fix it in the $1 field above")
 }
 
 // formView renders the form, scrolled so the focused field is visible.
