@@ -115,3 +115,21 @@ func TestPlainWarnsUnsignedFirst(t *testing.T) {
 		t.Errorf("exit %d, want the run to go on and end unsigned\nstdout: %s\nstderr: %s", code, stdout, errOut)
 	}
 }
+
+// TestRunChecksSSHConfigFirst: an --ssh-config that cannot be read (a
+// typo in its path, a directory) stops run before it connects, with exit
+// 2 (a bad flag) and what to give; it tried to connect, failed with the
+// bare "read ssh config: open ...: no such file or directory" and exited
+// 1, as if the host were at fault.
+func TestRunChecksSSHConfigFirst(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "no-such-config")
+	for _, cfg := range []string{missing, dir} {
+		code, stdout, errOut := run("run", "--plain", "--yes", "--host", "web1", "--runbook", goodFile, "--operator", "op", "--out", dir, "--ssh-config", cfg)
+		if code != 2 || !strings.Contains(errOut, "--ssh-config: ") || !strings.Contains(errOut, cfg) ||
+			!strings.Contains(errOut, "give the path of an ssh config file") || strings.Contains(stdout, "connecting") {
+			t.Errorf("--ssh-config %s: exit %d, want 2 before connecting\nstdout: %s\nstderr: %s", cfg, code, stdout, errOut)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -115,6 +116,13 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 			return opts, fmt.Errorf("--out: %w", err)
 		}
 	}
+	if c.sshConfig != "" {
+		// A config that cannot be read would only show as a failed
+		// connection, as if the host were at fault.
+		if err := checkSSHConfig(c.sshConfig); err != nil {
+			return opts, fmt.Errorf("--ssh-config: %w", err)
+		}
+	}
 	if c.identity != "" {
 		// A key that cannot sign would only show at the end, when the
 		// transcript of a finished release is signed.
@@ -197,6 +205,23 @@ func checkOutDir(dir string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// checkSSHConfig reports an ssh config file that cannot be read.
+func checkSSHConfig(path string) error {
+	f, err := os.Open(path)
+	if err == nil {
+		var b [1]byte
+		_, err = f.Read(b[:])
+		f.Close()
+		if errors.Is(err, io.EOF) {
+			err = nil // an empty config is a valid one
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%w; give the path of an ssh config file (the default is ~/.ssh/config)", err)
+	}
+	return nil
 }
 
 // loginState is the host the run connected to and its connection, kept
