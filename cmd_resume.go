@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -87,6 +88,13 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 		for _, r := range runs {
 			if strings.HasPrefix(r.ID, id) { // too short to be taken as a prefix
 				fmt.Fprintf(stderr, "golive resume: give at least 6 characters of the run id (%q is the start of %s); 'golive resume' lists them\n", id, r.ID)
+				return 2
+			}
+		}
+		// A journal that is not listed is a finished run's.
+		if !strings.ContainsAny(id, `/\`) && id != "." && id != ".." {
+			if _, err := os.Stat(filepath.Join(runbook.RunDir(stateDir, id), runbook.JournalName)); err == nil {
+				fmt.Fprintf(stderr, "golive resume: run %s is finished, nothing is left to resume; 'golive export %s --out DIR' writes its transcript again from its journal\n", id, id)
 				return 2
 			}
 		}

@@ -82,3 +82,29 @@ func TestRefusedPlainResumeExits1(t *testing.T) {
 		t.Error("a refused resume wrote to the journal")
 	}
 }
+
+// TestResumeFinishedRunSaysExport: resuming a run that finished (an
+// operator who quit from the summary without exporting, looking for the
+// transcript) says the run is finished and gives the export command; it
+// said "no unfinished run", as if the id were wrong.
+func TestResumeFinishedRunSaysExport(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	dir := t.TempDir()
+	rb := filepath.Join(dir, "one.yaml")
+	if err := os.WriteFile(rb, []byte("id: one\ntitle: One\nsections:\n  - id: main\n    title: Main\n    steps:\n      - id: hi\n        title: Hi\n        command: echo hi\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run("run", "--plain", "--yes", "--host", "local", "--runbook", rb, "--operator", "op", "--out", dir)
+	m := regexp.MustCompile(`-- run ([0-9A-Za-z-]+):`).FindStringSubmatch(stdout)
+	if code != 0 || m == nil {
+		t.Fatalf("run: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	code, _, stderr = run("resume", m[1])
+	if code != 2 || !strings.Contains(stderr, "run "+m[1]+" is finished") || !strings.Contains(stderr, "golive export "+m[1]) {
+		t.Errorf("resume of a finished run: exit %d, stderr %q; want 2, that it is finished, and the export command", code, stderr)
+	}
+	code, _, stderr = run("resume", "nosuch")
+	if code != 2 || !strings.Contains(stderr, `no unfinished run "nosuch"`) {
+		t.Errorf("resume of no run: exit %d, stderr %q", code, stderr)
+	}
+}
