@@ -120,6 +120,7 @@ func (p *outputPane) show(title string, r *ring) {
 	p.tail = true // shown at its tail: the newest lines do (scroll loads the rest)
 	p.fill()
 	p.vp.GotoBottom()
+	p.vp.SetXOffset(0) // from its first column, as it is from its tail
 }
 
 // appended refreshes the pane after r grew: it keeps the tail in view only

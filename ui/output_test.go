@@ -192,6 +192,28 @@ func TestPaneScrollsLongLinesSideways(t *testing.T) {
 	}
 }
 
+// TestPaneSidewaysResetsForAnotherStep: the sideways scroll of one
+// step's output does not carry over to the next step shown: a step with
+// no output read "tput yet)" (its "(no output yet)" cut by the first
+// step's nine columns) under "[column 9, ← to go back]".
+func TestPaneSidewaysResetsForAnotherStep(t *testing.T) {
+	a, b := newRing(), newRing()
+	p := newOutputPane(defaultStyles())
+	p.setSize(70, 10)
+	p.show("a", a)
+	a.add([]runbook.OutputLine{{Stream: runbook.StreamStdout, Text: strings.Repeat("x", 120)}})
+	p.appended(a, 0)
+	p.scrollSideways(8)
+	if p.vp.XOffset() == 0 {
+		t.Fatal("did not scroll sideways")
+	}
+	p.show("b", b)
+	v := ansi.Strip(p.view())
+	if p.vp.XOffset() != 0 || strings.Contains(v, "column") || !strings.Contains(v, "(no output yet)") {
+		t.Errorf("another step, offset %d:\n%s", p.vp.XOffset(), v)
+	}
+}
+
 // TestPaneTailFillsATallerPane: a pane that follows the tail holds only a
 // few screens of the newest lines; when the terminal grows taller than
 // those, the pane still shows a full screen of the newest lines, not the
