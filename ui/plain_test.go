@@ -213,6 +213,9 @@ func TestPlainStdinSignOffsWithNotes(t *testing.T) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
+	if !strings.Contains(out, `-- a note is required here: say why step "migrate" is skipped`) || strings.Contains(out, "runbook: ") {
+		t.Errorf("the refused empty note should say once, without the library's prefix, why a note is needed")
+	}
 	tr := e.transcript(t)
 	if tr.Run.Auto {
 		t.Errorf("run.auto is set, but the operator signed off")
