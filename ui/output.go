@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
@@ -96,8 +97,12 @@ func (p *outputPane) setSize(w, h int) {
 	w -= p.styles.OutputPane.GetHorizontalFrameSize()
 	bottom := p.following()
 	taller := h > p.vp.Height()
+	resized := w != p.vp.Width()
 	p.vp.SetWidth(w)
 	p.vp.SetHeight(h)
+	if resized && (p.r == nil || p.r.len() == 0) {
+		p.fill() // the placeholder wraps to the new width
+	}
 	if taller && p.tail {
 		// The content holds screens of the old height: take as many of
 		// the newest lines as the new one needs.
@@ -169,7 +174,13 @@ func (p *outputPane) fill() {
 		if empty == "" {
 			empty = "(no output yet)"
 		}
-		p.vp.SetContentLines([]string{p.styles.Muted.Render("  " + empty)})
+		// Wrapped to the pane (setSize wraps it again): it is prose, and
+		// nothing to scroll sideways to.
+		var lines []string
+		for _, l := range strings.Split(wrap(empty, p.vp.Width()-2), "\n") {
+			lines = append(lines, p.styles.Muted.Render("  "+l))
+		}
+		p.vp.SetContentLines(lines)
 		p.content = nil
 		return
 	}

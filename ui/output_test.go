@@ -214,6 +214,25 @@ func TestPaneSidewaysResetsForAnotherStep(t *testing.T) {
 	}
 }
 
+// TestPanePlaceholderWraps: the pane's text for a step without output (a
+// manual step's "nothing runs; check its list, then sign off with p, f, s
+// or n") is wrapped to the pane, also after a resize, and offers no
+// "w wrap": at 80 columns it was cut after "then sign off w".
+func TestPanePlaceholderWraps(t *testing.T) {
+	p := newOutputPane(defaultStyles())
+	p.empty = "(a manual step: nothing runs; check its list, then sign off with p, f, s or n)"
+	p.setSize(120, 10)
+	p.show("look", newRing())
+	for _, w := range []int{40, 51, 30} {
+		p.setSize(w, 10)
+		v := ansi.Strip(p.view())
+		flat := strings.Join(strings.Fields(v), " ")
+		if !strings.Contains(flat, "then sign off with p, f, s or n)") || strings.Contains(v, "w wrap") || p.wide() {
+			t.Errorf("width %d: the placeholder is cut or offers w wrap:\n%s", w, v)
+		}
+	}
+}
+
 // TestPaneTailFillsATallerPane: a pane that follows the tail holds only a
 // few screens of the newest lines; when the terminal grows taller than
 // those, the pane still shows a full screen of the newest lines, not the
