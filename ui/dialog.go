@@ -16,17 +16,18 @@ import (
 type dialogKind int
 
 const (
-	dlgNone         dialogKind = iota
-	dlgConfirmRisk             // type the step id or "yes" to run a high-risk step
-	dlgSignOff                 // the note of a sign-off
-	dlgRollback                // why the rollback is chosen
-	dlgNote                    // a note on the step
-	dlgCancel                  // y/n: cancel the running step
-	dlgQuit                    // y/n: quit mid-release
-	dlgExport                  // the directory to export to
-	dlgPassphrase              // the passphrase of the key that signs the export
-	dlgSudo                    // the sudo password a step needs (sudoprompt.go)
-	dlgRetryUnknown            // y/n: run again a step whose last end is unknown
+	dlgNone           dialogKind = iota
+	dlgConfirmRisk               // type the step id or "yes" to run a high-risk step
+	dlgSignOff                   // the note of a sign-off
+	dlgRollback                  // why the rollback is chosen
+	dlgNote                      // a note on the step
+	dlgCancel                    // y/n: cancel the running step
+	dlgQuit                      // y/n: quit mid-release
+	dlgExport                    // the directory to export to
+	dlgPassphrase                // the passphrase of the key that signs the export
+	dlgSudo                      // the sudo password a step needs (sudoprompt.go)
+	dlgRetryUnknown              // y/n: run again a step whose last end is unknown
+	dlgQuitUnexported            // y/n: quit a finished run whose transcript is not written
 )
 
 // dialog is a question over the main screen: a y/n confirmation or a
@@ -70,6 +71,9 @@ func (m Model) updateDialog(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	d := &m.dlg
 	if !d.isInput() {
 		switch {
+		case d.kind == dlgQuitUnexported && key.Matches(msg, m.keys.Export):
+			m.dlg = dialog{}
+			return m.summaryKey(msg)
 		case key.Matches(msg, m.keys.Yes):
 			return m.confirmYes()
 		case key.Matches(msg, m.keys.No):
@@ -118,6 +122,9 @@ func (m Model) confirmYes() (tea.Model, tea.Cmd) {
 	case dlgRetryUnknown:
 		m.syncKeys()
 		return m.runChecked(d.step)
+	case dlgQuitUnexported:
+		m.dlg = dialog{}
+		return m.quitSummary()
 	case dlgQuit:
 		if m.run != nil {
 			// Stop following the job, which keeps running on the host.
@@ -269,6 +276,9 @@ func (m Model) dialogView(w, maxH int) string {
 			body += "\n\n" + why
 		}
 		body += "\n\ny: run it again   n: do not"
+	case dlgQuitUnexported:
+		title = "Quit without the transcript?"
+		body = "The release is finished, but its transcript is not written yet: e exports it now (signed). Written later, it is:\n  golive export " + m.rel.RunID + " --out DIR\n\ny: quit without it   n: stay"
 	case dlgQuit:
 		title = "Quit? The run stays resumable:"
 		body = "  golive resume " + m.rel.RunID + "\ncontinues it; every sign-off and all output so far are on disk."

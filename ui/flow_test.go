@@ -405,9 +405,16 @@ func TestDoubleQuitFinishesOnce(t *testing.T) {
 	if m.state != stateSummary {
 		t.Fatalf("state %v, want summary (status %q)", m.state, m.status)
 	}
-	nm, first := m.Update(keyMsg("q"))
+	// q asks whether to quit without the transcript (nothing was
+	// exported); y quits.
+	m = press(t, m, "q")
+	if m.dlg.kind != dlgQuitUnexported {
+		t.Fatalf("q on the summary of an unexported run: dialog %v, want the question", m.dlg.kind)
+	}
+	nm, first := m.Update(keyMsg("y"))
 	m = nm.(Model)
-	nm, second := m.Update(keyMsg("q"))
+	m = press(t, m, "q")
+	nm, second := m.Update(keyMsg("y"))
 	m = nm.(Model)
 	m = drive(t, m, first)
 	m = drive(t, m, second)

@@ -92,6 +92,16 @@ func (m *Model) syncKeys() {
 		k.Quit.SetEnabled(true)
 		return
 	case stateSummary:
+		if m.dlg.kind == dlgQuitUnexported {
+			k.Yes.SetEnabled(true)
+			k.Yes.SetHelp("y", "quit without the transcript")
+			k.Export.SetEnabled(true)
+			k.Export.SetHelp("e", "export it now")
+			k.No.SetEnabled(true)
+			k.No.SetHelp("n", "stay")
+			return
+		}
+		k.Export.SetHelp("e", "export")
 		if m.dlg.isInput() {
 			k.Submit.SetEnabled(true)
 			k.Esc.SetEnabled(true)
@@ -221,7 +231,7 @@ func (m Model) shortHelpKeys() (all, short []key.Binding) {
 	case stateError:
 		return []key.Binding{k.Back, k.Quit}, nil
 	case stateSummary:
-		return []key.Binding{k.Export, k.Submit, k.Esc, k.PageDown, k.PageUp, k.Back, k.Quit}, nil
+		return []key.Binding{k.Yes, k.Export, k.No, k.Submit, k.Esc, k.PageDown, k.PageUp, k.Back, k.Quit}, nil
 	}
 	if m.dlg.kind != dlgNone || m.pane.typing {
 		return []key.Binding{k.Yes, k.No, k.Submit, k.Esc, k.ForceQuit}, nil

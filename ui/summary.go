@@ -33,26 +33,41 @@ func (m Model) summaryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Back):
 		m.state = stateMain
 	case key.Matches(msg, k.Quit):
-		if m.rel.Session.Finished() {
-			m.outcome.RunID, m.outcome.Finished, m.outcome.Verdict = m.rel.RunID, true, m.rel.Session.Verdict()
-			m.quitting = true
-			return m, tea.Quit
+		settled := m.rel.Session.Finished() || m.rel.Session.Next() == ""
+		if settled && len(m.outcome.Files) == 0 && !m.busy() {
+			// The transcript is what the release leaves behind:
+			// quitting without it is asked, not assumed.
+			m.dlg = newConfirm(dlgQuitUnexported, "")
+			m.syncKeys()
+			return m, nil
 		}
-		if m.rel.Session.Next() == "" {
-			if m.busy() {
-				return m, nil
-			}
-			// Every step is settled: close the run, so it is no
-			// longer offered for resume.
-			ev, err := m.rel.Session.Finish("")
-			if err == nil {
-				cmd := m.record(nextQuit, ev)
-				return m, cmd
-			}
-		}
-		m.dlg = newConfirm(dlgQuit, "")
-		m.state = stateMain
+		return m.quitSummary()
 	}
+	m.syncKeys()
+	return m, nil
+}
+
+// quitSummary quits from the summary: a run whose steps are all settled
+// is finished first (so it is no longer offered for resume); one that is
+// not asks, as quitting mid-release does.
+func (m Model) quitSummary() (tea.Model, tea.Cmd) {
+	if m.rel.Session.Finished() {
+		m.outcome.RunID, m.outcome.Finished, m.outcome.Verdict = m.rel.RunID, true, m.rel.Session.Verdict()
+		m.quitting = true
+		return m, tea.Quit
+	}
+	if m.rel.Session.Next() == "" {
+		if m.busy() {
+			return m, nil
+		}
+		ev, err := m.rel.Session.Finish("")
+		if err == nil {
+			cmd := m.record(nextQuit, ev)
+			return m, cmd
+		}
+	}
+	m.dlg = newConfirm(dlgQuit, "")
+	m.state = stateMain
 	m.syncKeys()
 	return m, nil
 }
