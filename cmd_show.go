@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"golive/runbook"
@@ -68,10 +69,10 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 // docker.yaml that is no file in the current directory names the built-in.
 func loadRunbook(arg string) (*runbook.Runbook, error) {
 	if strings.ContainsRune(arg, os.PathSeparator) || strings.Contains(arg, "/") {
-		return runbook.LoadFile(arg)
+		return loadFile(arg)
 	}
 	if strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
-		rb, err := runbook.LoadFile(arg)
+		rb, err := loadFile(arg)
 		if errors.Is(err, fs.ErrNotExist) { // "docker.yaml" names the built-in too
 			if builtin, berr := runbook.Load(runbooks.FS, arg); berr == nil {
 				return builtin, nil
@@ -82,8 +83,21 @@ func loadRunbook(arg string) (*runbook.Runbook, error) {
 	rb, err := runbook.Load(runbooks.FS, arg)
 	if errors.Is(err, runbook.ErrNotFound) {
 		if _, statErr := os.Stat(arg); statErr == nil {
-			return runbook.LoadFile(arg)
+			return loadFile(arg)
 		}
+	}
+	return rb, err
+}
+
+// loadFile loads a runbook file; a path that is missing or a directory
+// says what to give instead.
+func loadFile(path string) (*runbook.Runbook, error) {
+	rb, err := runbook.LoadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%w; check the path and give the path of a runbook file ('golive list' names the built-in runbooks)", err)
+	case errors.Is(err, syscall.EISDIR):
+		return nil, fmt.Errorf("%w; give the path of a runbook file, not a directory", err)
 	}
 	return rb, err
 }

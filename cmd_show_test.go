@@ -78,3 +78,19 @@ func TestValidateOneStep(t *testing.T) {
 		t.Errorf("validate of one step: exit %d: %q %q; want %q", code, out, errOut, p+": ok (1 step)\n")
 	}
 }
+
+// TestValidateMissingFileSaysWhatToDo: validate and show of a runbook path
+// that does not exist, or is a directory, name it and say what to give;
+// they printed only "read runbook: open nosuch.yaml: no such file or
+// directory".
+func TestValidateMissingFileSaysWhatToDo(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "nosuch.yaml")
+	for _, args := range [][]string{{"validate", missing}, {"validate", "--runbook", missing}, {"show", missing}, {"validate", dir}} {
+		code, out, errOut := run(args...)
+		msg := out + errOut
+		if code == 0 || !strings.Contains(msg, args[len(args)-1]) || !strings.Contains(msg, "give the path of a runbook file") {
+			t.Errorf("%v: exit %d, output %q; want it to name the path and say what to give", args, code, msg)
+		}
+	}
+}

@@ -40,7 +40,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 		if i < len(named) {
 			return loadRunbook(named[i])
 		}
-		return runbook.LoadFile(files[i-len(named)])
+		return loadFile(files[i-len(named)])
 	}
 	for i, file := range append(append([]string(nil), named...), files...) {
 		rb, err := load(i)
