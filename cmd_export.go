@@ -77,7 +77,8 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	// running this release keeps writing it meanwhile.
 	ex, err := ui.ExportRun(opts, path, c.out, sign)
 	if errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintf(stderr, "golive export: no run %q in %s\n", pos[0], stateDir)
+		fmt.Fprintf(stderr, "golive export: no run %q in %s; give the whole run id: every run, finished or not, has a directory in %s, and 'golive resume' lists the unfinished ones\n",
+			pos[0], stateDir, filepath.Join(stateDir, "runs"))
 		return 2
 	}
 	if err != nil {
