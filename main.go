@@ -31,6 +31,7 @@ func commands() []command {
 		{"validate", "check runbook files and report every problem", cmdValidate},
 		{"verify", "verify a signed transcript", cmdVerify},
 		{"export", "write a run's transcript again from its journal", cmdExport},
+		{"version", "print golive's version and the Go version (also --version)", cmdVersion},
 	}
 }
 
@@ -52,6 +53,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	case "-h", "--help", "help":
 		usage(stdout)
 		return 0
+	case "--version", "-version":
+		return cmdVersion(args[1:], stdout, stderr)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
