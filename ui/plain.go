@@ -97,6 +97,13 @@ func (p *plain) info(format string, args ...any) {
 	fmt.Fprint(p.po.Out, "-- "+strings.ReplaceAll(s, "\n", "\n-- ")+"\n")
 }
 
+// refusal is err's text as plain mode prints it: without the runbook
+// library's "runbook: " prefix, which means nothing to the operator (a
+// blocked step, a wrong state, a verdict the step does not allow).
+func refusal(err error) string {
+	return strings.ReplaceAll(err.Error(), "runbook: ", "")
+}
+
 // ask prints prompt and reads one line of In. ok is false at the end of
 // input; err is set when ctx ended (a signal) first.
 func (p *plain) ask(ctx context.Context, prompt string) (line string, ok bool, err error) {
@@ -153,7 +160,7 @@ func (p *plain) walk(ctx context.Context) int {
 	for i, id := range ids {
 		o, err := p.step(ctx, i, len(ids), id)
 		if err != nil {
-			p.info("error: %v", err)
+			p.info("error: %s", refusal(err))
 		}
 		switch o {
 		case next:
