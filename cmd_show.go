@@ -90,16 +90,35 @@ func loadRunbook(arg string) (*runbook.Runbook, error) {
 }
 
 // loadFile loads a runbook file; a path that is missing or a directory
-// says what to give instead.
+// says what to give instead, and a missing bare name like docker.yaml or
+// docker that names a built-in runbook says to use --runbook.
 func loadFile(path string) (*runbook.Runbook, error) {
 	rb, err := runbook.LoadFile(path)
 	switch {
+	case errors.Is(err, fs.ErrNotExist) && builtinNamed(path) != "":
+		return nil, fmt.Errorf("%w; use --runbook %s (a built-in runbook), or give the path of a file", err, builtinNamed(path))
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("%w; check the path and give the path of a runbook file ('golive list' names the built-in runbooks)", err)
 	case errors.Is(err, syscall.EISDIR):
 		return nil, fmt.Errorf("%w; give the path of a runbook file, not a directory", err)
 	}
 	return rb, err
+}
+
+// builtinNamed is the id of the built-in runbook a bare name (no
+// directory) names, with or without .yaml or .yml, or "" when it names none.
+func builtinNamed(name string) string {
+	if strings.ContainsRune(name, os.PathSeparator) || strings.Contains(name, "/") {
+		return ""
+	}
+	id := strings.TrimSuffix(strings.TrimSuffix(name, ".yaml"), ".yml")
+	list, _ := runbook.List(runbooks.FS) // a broken built-in is reported by 'golive list'
+	for _, rb := range list {
+		if rb.ID == id {
+			return id
+		}
+	}
+	return ""
 }
 
 // varFlags collects repeated --var NAME=VALUE flags.

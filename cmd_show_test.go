@@ -94,3 +94,28 @@ func TestValidateMissingFileSaysWhatToDo(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateBuiltinNameSaysUseRunbook: a bare name that is no file but
+// names a built-in runbook (docker.yaml, docker, non-docker.yml) says to
+// use --runbook with the built-in's id; it said only that the file does
+// not exist. A name of no built-in keeps the general advice.
+func TestValidateBuiltinNameSaysUseRunbook(t *testing.T) {
+	for _, args := range [][]string{
+		{"validate", "docker.yaml"}, {"validate", "docker"}, {"validate", "non-docker.yml"}, {"show", "docker.yml"},
+	} {
+		name := args[len(args)-1]
+		if _, err := os.Stat(name); err == nil {
+			t.Skipf("a file named %s exists here", name)
+		}
+		id := strings.TrimSuffix(strings.TrimSuffix(name, ".yaml"), ".yml")
+		code, out, errOut := run(args...)
+		want := "use --runbook " + id + " (a built-in runbook), or give the path of a file"
+		if code != 1 || !strings.Contains(out+errOut, want) {
+			t.Errorf("%v: exit %d, output %q; want exit 1 and %q", args, code, out+errOut, want)
+		}
+	}
+	code, out, _ := run("validate", "nosuch-builtin.yaml")
+	if code != 1 || strings.Contains(out, "use --runbook") || !strings.Contains(out, "give the path of a runbook file") {
+		t.Errorf("validate of a name of no built-in: exit %d, %q", code, out)
+	}
+}
