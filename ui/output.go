@@ -1,14 +1,12 @@
 package ui
 
 import (
-	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"golive/runbook"
 )
@@ -337,50 +335,3 @@ func (p *outputPane) toggleWrap() {
 
 // follow jumps to the tail, so new output scrolls into view again.
 func (p *outputPane) follow() { p.held = false; p.vp.GotoBottom() }
-
-// view renders the title line and the viewport.
-func (p outputPane) view() string {
-	title := "Output"
-	if p.title != "" {
-		title = "Output: " + p.title
-	}
-	var info string
-	if p.r != nil {
-		info = plural(int(p.shown.lines), "line")
-		if p.shown.stderr > 0 {
-			info += fmt.Sprintf(", %d stderr !│", p.shown.stderr)
-		}
-		if p.shown.dropped > 0 {
-			info += fmt.Sprintf(", showing last %d (full output in the journal)", p.shown.held)
-		}
-	}
-	switch {
-	case p.typing:
-		info = p.input.View()
-	case p.query != "":
-		if len(p.matches) == 0 {
-			info = fmt.Sprintf("/%s: no match", p.query)
-		} else {
-			info = fmt.Sprintf("/%s: match %d of %d", p.query, p.cur+1, len(p.matches))
-		}
-	}
-	switch {
-	case p.typing:
-	case p.vp.SoftWrap:
-		info += " · wrapped (w)"
-	case p.vp.XOffset() == 0 && p.wide():
-		info += " · w wrap"
-	}
-	if x := p.vp.XOffset(); x > 0 && !p.typing {
-		info += fmt.Sprintf("  [column %d, ← to go back]", x+1)
-	}
-	if !p.following() && !p.typing {
-		info += fmt.Sprintf("  [%3.0f%%, F to follow]", p.vp.ScrollPercent()*100)
-	}
-	if lipgloss.Width(title+" · "+info) > p.vp.Width() && p.title != "" {
-		title = p.title // narrow: the step's name says whose output it is
-	}
-	head := p.styles.OutputTitle.Render(title + " · " + info)
-	head = fit(head, p.vp.Width(), 1) // "…" only where text is cut, not the input's padding
-	return stackUnderRule(p.styles, head, p.body())
-}
