@@ -390,21 +390,7 @@ func TestDoubleEnterStartsOnce(t *testing.T) {
 // A second q on the summary, before the first run.finished is on disk,
 // must not finish the run twice.
 func TestDoubleQuitFinishesOnce(t *testing.T) {
-	ex := goldenExec()
-	m := started(t, ex, 80, 24)
-	m = press(t, m, "enter", "p", "enter") // check
-	m = press(t, m, "s")                   // backup
-	m = typeText(t, m, "dump verified by DBA")
-	m = press(t, m, "enter", "enter")
-	m = typeText(t, m, "migrate")
-	m = press(t, m, "enter", "p", "enter") // migrate
-	m = sel(m, "smoke")
-	m = press(t, m, "s")
-	m = typeText(t, m, "checked by hand")
-	m = press(t, m, "enter")
-	if m.state != stateSummary {
-		t.Fatalf("state %v, want summary (status %q)", m.state, m.status)
-	}
+	m := finishedSummary(t)
 	// q asks whether to quit without the transcript (nothing was
 	// exported); y quits.
 	m = press(t, m, "q")
