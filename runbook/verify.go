@@ -55,7 +55,7 @@ func (r *VerifyReport) Add(name string, err error, okDetail string) {
 // ("runbook: transcript: runbook: event does not fit ...") and without the
 // check's own name in front ("hash chain: hash chain: ...").
 func FailureDetail(check string, err error) string {
-	msg := strings.ReplaceAll(err.Error(), ": runbook: ", ": ")
+	msg := ErrorText(err)
 	for {
 		trimmed := msg
 		for _, prefix := range []string{"runbook: ", "read transcript: ", "transcript: ", check + ": "} {
@@ -66,6 +66,15 @@ func FailureDetail(check string, err error) string {
 		}
 		msg = trimmed
 	}
+}
+
+// ErrorText is err's message as an operator reads it: without the
+// "runbook: " this package's errors begin with, at the start and where one
+// error wraps another ("step \"x\": runbook: ..."), which means nothing
+// to the operator. The TUI's status line, plain mode's remarks and
+// verify's report word errors through it.
+func ErrorText(err error) string {
+	return strings.TrimPrefix(strings.ReplaceAll(err.Error(), ": runbook: ", ": "), "runbook: ")
 }
 
 // VerifyTranscript checks a JSON transcript's own integrity: that it parses

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -368,5 +367,5 @@ func describe(err error) string {
 	if errors.Is(err, runbook.ErrNoteRequired) {
 		return "a note is required here: say why, then press enter"
 	}
-	return strings.ReplaceAll(err.Error(), "runbook: ", "")
+	return runbook.ErrorText(err)
 }

@@ -97,13 +97,6 @@ func (p *plain) info(format string, args ...any) {
 	fmt.Fprint(p.po.Out, "-- "+strings.ReplaceAll(s, "\n", "\n-- ")+"\n")
 }
 
-// refusal is err's text as plain mode prints it: without the runbook
-// library's "runbook: " prefix, which means nothing to the operator (a
-// blocked step, a wrong state, a verdict the step does not allow).
-func refusal(err error) string {
-	return strings.ReplaceAll(err.Error(), "runbook: ", "")
-}
-
 // ask prints prompt and reads one line of In. ok is false at the end of
 // input; err is set when ctx ended (a signal) first.
 func (p *plain) ask(ctx context.Context, prompt string) (line string, ok bool, err error) {
@@ -160,7 +153,7 @@ func (p *plain) walk(ctx context.Context) int {
 	for i, id := range ids {
 		o, err := p.step(ctx, i, len(ids), id)
 		if err != nil {
-			p.info("error: %s", refusal(err))
+			p.info("error: %s", runbook.ErrorText(err))
 		}
 		switch o {
 		case next:
@@ -230,7 +223,7 @@ func (p *plain) step(ctx context.Context, i, n int, id string) (outcome, error) 
 		o, err = p.reattach(ctx, id)
 	case runbook.StatusAwaiting, runbook.StatusUnknown:
 		if a := st.Last(); a != nil && a.Exit != nil && !neverStarted(a) {
-			p.info("attempt %d already ran: %s", a.N, p.exitWords(a))
+			p.info("attempt %d already ran: %s", a.N, exitWords(a.Exit))
 			p.sudoAdvice(a)
 		}
 	default:

@@ -39,13 +39,6 @@ func (p *plain) resumeCommand() string {
 	return fmt.Sprintf("golive resume %s --plain%s", p.rel.RunID, yes)
 }
 
-// exitWords words an attempt's end as the TUI's exitWords does (which
-// drops the advice an older journal's sudo refusal carries: the TUI's P);
-// sudoAdvice says what plain mode can do.
-func (p *plain) exitWords(a *runbook.Attempt) string {
-	return exitWords(a.Exit)
-}
-
 // sudoAdvice prints, after an attempt sudo refused for want of a good
 // password, how to go on in plain mode, which cannot ask for it: the
 // resume command it prints on stopping, which carries --sudo-password.

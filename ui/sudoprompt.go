@@ -35,21 +35,19 @@ func sudoRefusal(a *runbook.Attempt) (refused, rejected bool) {
 	}
 	e := a.Exit.Error
 	switch {
-	case strings.Contains(e, sshexec.ErrSudoPasswordRejected.Error()), strings.Contains(e, legacySudoRejected):
+	case strings.Contains(e, sshexec.ErrSudoPasswordRejected.Error()): // its text did not change
 		return true, true
-	case strings.Contains(e, sshexec.ErrSudoNeedsPassword.Error()), strings.Contains(e, legacySudoNeeds):
+	case strings.Contains(e, sshexec.ErrSudoNeedsPassword.Error()): // in the older "... on this host" too
 		return true, false
 	}
 	return false, false
 }
 
-// How the golive before sshexec's plain refusal texts worded them in the
-// journal: the reason, then the UI's advice after legacySudoAdvice.
-const (
-	legacySudoNeeds    = "sudo needs a password on this host"
-	legacySudoRejected = "the sudo password was not accepted"
-	legacySudoAdvice   = ": in the TUI press P to give it"
-)
+// legacySudoAdvice begins the advice the golive before sshexec's plain
+// refusal texts put in the journal after the reason (whose words, "sudo
+// needs a password on this host" and "the sudo password was not
+// accepted", hold sshexec's texts now, so sudoRefusal knows them).
+const legacySudoAdvice = ": in the TUI press P to give it"
 
 // dropLegacySudoAdvice cuts the advice an older journal's sudo refusal
 // carries ("…: in the TUI press P to give it; otherwise … golive resume
