@@ -292,7 +292,7 @@ func attemptFacts(a *Attempt, numbered bool) []string {
 		}
 		facts = append(facts, f)
 	}
-	said := statedByOutcome(a.Exit)
+	said := StatedByOutcome(a.Exit)
 	for _, f := range a.Failures {
 		if f == said && said != "" {
 			continue // the outcome line gave it, error and all

@@ -64,15 +64,16 @@ func (c *Checker) exitFailure(exit ExitInfo) string {
 	return fmt.Sprintf("exit code %d, expected %s", exit.Code, c.expected())
 }
 
-// statedByOutcome is the exit failure (exitFailure's text) that the
-// Markdown's outcome line already says in full, or "": the error of an
+// StatedByOutcome is the exit failure (exitFailure's text) that a line
+// saying how the attempt ended already says in full, or "" (the
+// Markdown's outcome line, the UIs' attempt line): the error of an
 // attempt golive could not run ("could not run after 54ms (ERROR);
 // expectations NOT met" says all of "could not run: ERROR") or whose exit
 // status is unknown. Listed again as an expectation not met, the error
 // would read twice. Every other failure says something the outcome does
 // not (the codes expected, a rounded timeout, an output line, an older
 // golive's text for the same exit), so it stays.
-func statedByOutcome(x *ExitInfo) string {
+func StatedByOutcome(x *ExitInfo) string {
 	switch {
 	case x == nil || x.Error == "":
 		return ""

@@ -261,19 +261,18 @@ func exitSummary(step string, st runbook.StepState) string {
 // The expectation failures round so too ("timed out after 2s").
 func stepDuration(d time.Duration) time.Duration { return runbook.RoundDuration(d) }
 
-// failuresBeyondExit returns a's expectation failures but one that says
-// word for word what exitWords says already, as for an attempt that could
-// not run ("could not run: ..."): shown under that line, it would only
-// repeat it. (An older journal's sudo refusal is that failure with the
-// advice exitWords drops.)
+// failuresBeyondExit returns a's expectation failures but the one the
+// attempt line (exitWords) says already, as for an attempt that could not
+// run ("could not run: ..."): shown under that line, it would only repeat
+// it. runbook.StatedByOutcome decides, as for the Markdown's outcome line.
 func failuresBeyondExit(a *runbook.Attempt) []string {
-	if a.Exit == nil {
+	said := runbook.StatedByOutcome(a.Exit)
+	if said == "" {
 		return a.Failures
 	}
-	said := exitWords(a.Exit)
 	var out []string
 	for _, f := range a.Failures {
-		if f != said && dropLegacySudoAdvice(f) != said {
+		if f != said {
 			out = append(out, f)
 		}
 	}
