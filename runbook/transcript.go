@@ -173,13 +173,17 @@ func ReadTranscript(r io.Reader) (*Transcript, error) {
 		return nil, fmt.Errorf("runbook: read transcript: %w%s", err, readHint(err))
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("runbook: read transcript: data after the transcript object")
+		return nil, fmt.Errorf("runbook: read transcript: data after the transcript object%s", damagedHint)
 	}
 	if t.Format != TranscriptFormat {
-		return nil, fmt.Errorf("runbook: read transcript: format %q, want %q", t.Format, TranscriptFormat)
+		return nil, fmt.Errorf("runbook: read transcript: format %q, want %q%s", t.Format, TranscriptFormat, damagedHint)
 	}
 	return &t, nil
 }
+
+// damagedHint is what to do about a transcript that is JSON but not as
+// golive writes it.
+const damagedHint = "; the file is damaged or was edited: give the .json file golive wrote, or write it again with 'golive export RUNID'"
 
 // readHint says what a transcript that does not decode most likely is,
 // and what to give instead.
@@ -194,7 +198,7 @@ func readHint(err error) string {
 	case errors.As(err, &syntax) && syntax.Offset <= 1, errors.As(err, &typ) && typ.Field == "":
 		return "; this is no JSON transcript: give the .json file golive wrote (not the .md)"
 	}
-	return ""
+	return damagedHint
 }
 
 // Plan rebuilds, from the transcript alone, the plan its events were

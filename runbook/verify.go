@@ -91,10 +91,7 @@ func VerifyTranscript(data []byte) *VerifyReport {
 	rep := &VerifyReport{}
 	t, err := ReadTranscript(bytes.NewReader(data))
 	if err != nil {
-		rep.Add("transcript", err, "")
-		if c := &rep.Checks[0]; !strings.Contains(c.Detail, "; ") { // no hint says what it is
-			c.Detail += "; the file is damaged or was edited: give the .json file golive wrote, or write it again with 'golive export RUNID'"
-		}
+		rep.Add("transcript", err, "") // ReadTranscript's error says what to give
 		return rep
 	}
 	rep.Transcript = t
