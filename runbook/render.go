@@ -39,6 +39,25 @@ type PlannedStep struct {
 	Display string
 }
 
+// VarError is a value Plan refuses for a declared variable: required and
+// empty, or not matching its pattern. Its Error names the file and line
+// and says to set the value with --var, as on the command line; a caller
+// that takes values another way (the TUI's form) words the advice itself
+// from Problem and Name. Plan's error joins them (errors.Join) with its
+// other problems.
+type VarError struct {
+	File string
+	Line int
+	// Name is the variable's; Problem says what is wrong with its value,
+	// never a secret value.
+	Name, Problem string
+}
+
+// Error reads "FILE:LINE: PROBLEM; set it with --var NAME=VALUE".
+func (e *VarError) Error() string {
+	return fmt.Sprintf("%s:%d: %s; set it with --var %s=VALUE", e.File, e.Line, e.Problem, e.Name)
+}
+
 // Plan settles the variables and renders every step. vars overrides the
 // defaults. It returns an error, listing every problem, when vars names an
 // undeclared variable, a required variable is empty, or a value does not
@@ -65,8 +84,8 @@ func (r *Runbook) Plan(vars map[string]string) (*Plan, error) {
 	for _, v := range r.Variables {
 		val := values[v.Name]
 		if v.Required && strings.TrimSpace(val) == "" {
-			errs = append(errs, fmt.Errorf("%s:%d: variable %q is required and has no value; set it with --var %s=VALUE",
-				r.File, v.Line, v.Name, v.Name))
+			errs = append(errs, &VarError{File: r.File, Line: v.Line, Name: v.Name,
+				Problem: fmt.Sprintf("variable %q is required and has no value", v.Name)})
 			continue
 		}
 		if v.Pattern == "" || val == "" {
@@ -82,8 +101,8 @@ func (r *Runbook) Plan(vars map[string]string) (*Plan, error) {
 			if v.Secret {
 				shown = ""
 			}
-			errs = append(errs, fmt.Errorf("%s:%d: variable %q: the value%s does not match the pattern %q; set it with --var %s=VALUE",
-				r.File, v.Line, v.Name, shown, v.Pattern, v.Name))
+			errs = append(errs, &VarError{File: r.File, Line: v.Line, Name: v.Name,
+				Problem: fmt.Sprintf("variable %q: the value%s does not match the pattern %q", v.Name, shown, v.Pattern)})
 		}
 	}
 	if len(errs) > 0 {

@@ -1,8 +1,8 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -181,7 +181,7 @@ func (m Model) submitForm() (tea.Model, tea.Cmd) {
 	}
 	plan, err := m.rb.Plan(vars)
 	if err != nil {
-		problems = append(problems, formAdvice(err.Error()))
+		problems = append(problems, formProblems(err)...)
 	}
 	if len(problems) > 0 {
 		m.form.err = strings.Join(problems, "\n")
@@ -193,13 +193,24 @@ func (m Model) submitForm() (tea.Model, tea.Cmd) {
 	return m.startConnect()
 }
 
-// varFlagAdvice is the advice a plan error gives on the command line.
-var varFlagAdvice = regexp.MustCompile(`; set it with --var ([a-z_][a-z0-9_]*)=VALUE`)
-
-// formAdvice turns the command line's advice in a plan error ("set it
-// with --var NAME=VALUE") into the form's: fix it in that field.
-func formAdvice(s string) string {
-	return varFlagAdvice.ReplaceAllString(s, "; fix it in the $1 field above")
+// formProblems words the problems of a plan error for the form: a
+// variable's value (runbook.VarError) is fixed in its field above, not
+// with the command line's --var its Error suggests.
+func formProblems(err error) []string {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	var out []string
+	for _, e := range errs {
+		var ve *runbook.VarError
+		if errors.As(e, &ve) {
+			out = append(out, fmt.Sprintf("%s:%d: %s; fix it in the %s field above", ve.File, ve.Line, ve.Problem, ve.Name))
+			continue
+		}
+		out = append(out, e.Error())
+	}
+	return out
 }
 
 // formView renders the form, scrolled so the focused field is visible.
