@@ -250,14 +250,20 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 	}
 }
 
+// MayNotHaveStarted is in the Notice of a link lost before the host
+// acknowledged a job's launch (and only there): the job may never have
+// started. A caller that words the loss itself (the TUI's banner) looks
+// for it in the journaled notice.
+const MayNotHaveStarted = "may or may not have started"
+
 // lostNotice words the notice of a link that dropped while a job was
 // launched (mode modeUnsure: the host had not acknowledged the start, so
 // the job may never have started) or followed (modeFollow: it runs on the
 // host whatever the link does).
 func lostNotice(host, id string, mode int) string {
 	if mode == modeUnsure {
-		return fmt.Sprintf("connection to %s lost before the host confirmed that job %s started: it may or may not have started; "+
-			"golive checks when it reconnects; reconnecting", host, id)
+		return fmt.Sprintf("connection to %s lost before the host confirmed that job %s started: it %s; "+
+			"golive checks when it reconnects; reconnecting", host, id, MayNotHaveStarted)
 	}
 	return fmt.Sprintf("connection to %s lost; job %s keeps running on the host; reconnecting", host, id)
 }
