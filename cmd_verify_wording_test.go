@@ -37,7 +37,9 @@ func TestVerifyFailureReadsOnce(t *testing.T) {
 		run, tally string
 	}{
 		{"other-runbook.json", bytes.Replace(data, []byte(`"runbook_id": "mini"`), []byte(`"runbook_id": "lini"`), 1),
-			`✗ consistency  event does not fit the session: event 1 (run.started): the runbook changed since the run began: the run is of runbook "mini", not "lini"`,
+			`✗ consistency  event seq 1 (line 104), run.started, does not fit the run: the runbook changed since the run began: the run is of runbook "mini", not "lini". ` +
+				`golive never writes such a transcript: it was edited after golive wrote it (the hashes computed again), or a broken build of golive wrote it; ` +
+				`ask the operator for the run's journal, or for the transcript written again from it with 'golive export mini-1'`,
 			"mini-1", "2 of 5"},
 		{"verdict.json", bytes.Replace(data, []byte(`"verdict": "passed",
   "signed_off"`), []byte(`"verdict": "failed",

@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -58,6 +59,29 @@ var (
 	// content hash differs from the one loaded now.
 	ErrRunbookChanged = errors.New("runbook: the runbook changed since the run began")
 )
+
+// EventError is the error Apply (and Replay) return for an event that
+// does not fit the session: which event (its Seq and Type, and its Step,
+// "" for a run-level event), where that step stood when the event came
+// (Status; "" for a run-level event or a step the plan does not have) and
+// the rule the event broke (Err: ErrWrongState, ErrStepNotRunnable, ...).
+// errors.Is matches ErrBadEvent and Err; its text is ErrBadEvent's, then
+// "event SEQ (TYPE): " and Err's.
+type EventError struct {
+	Seq    int64
+	Type   EventType
+	Step   string
+	Status Status
+	Err    error
+}
+
+// Error says which event did not fit, and why.
+func (e *EventError) Error() string {
+	return ErrBadEvent.Error() + ": event " + strconv.FormatInt(e.Seq, 10) + " (" + string(e.Type) + "): " + e.Err.Error()
+}
+
+// Unwrap returns ErrBadEvent and the rule the event broke.
+func (e *EventError) Unwrap() []error { return []error{ErrBadEvent, e.Err} }
 
 // RunVerdict is the overall result of a run.
 type RunVerdict string

@@ -8,14 +8,18 @@ import (
 // Apply checks that the event fits the session now and applies it. A
 // misfit changes nothing and returns an error wrapping ErrBadEvent and the
 // rule it broke (ErrStepNotRunnable, ErrNoteRequired, ErrRunbookChanged,
-// ...), naming the event's sequence number and type.
+// ...), naming the event's sequence number and type: an *EventError.
 func (s *Session) Apply(e Event) error {
 	err := s.check(&e)
 	if err == nil {
 		err = s.checkJournaled(&e)
 	}
 	if err != nil {
-		return fmt.Errorf("%w: event %d (%s): %w", ErrBadEvent, e.Seq, e.Type, err)
+		ee := &EventError{Seq: e.Seq, Type: e.Type, Step: e.Step, Err: err}
+		if r := s.byID[e.Step]; r != nil {
+			ee.Status = r.status
+		}
+		return ee
 	}
 	s.apply(&e)
 	s.applied++

@@ -111,7 +111,7 @@ func VerifyTranscript(data []byte) *VerifyReport {
 	rep.Add("hash chain", chain, head)
 
 	if err := t.CheckConsistency(); err != nil {
-		rep.Add("consistency", err, "")
+		rep.Add("consistency", misfit(data, t, err), "")
 	} else {
 		rep.Add("consistency", nil, fmt.Sprintf("replaying the events gives the stated %d steps, %d/%d settled, verdict %s",
 			len(t.Steps), t.SignedOff, t.Total, t.Verdict))
