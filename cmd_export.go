@@ -50,7 +50,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	}
 	stateDir, err := runbook.StateDir()
 	if err != nil {
-		fmt.Fprintf(stderr, "golive export: %v\n", err)
+		fmt.Fprintf(stderr, "golive export: %s\n", ui.ErrorText(err))
 		return 1
 	}
 	path := filepath.Join(runbook.RunDir(stateDir, pos[0]), runbook.JournalName)
@@ -59,7 +59,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	c.signHost = journalHost(path)
 	opts, err := buildOptions(c, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "golive export: %v\n", err)
+		fmt.Fprintf(stderr, "golive export: %s\n", ui.ErrorText(err))
 		return 2
 	}
 	// An encrypted key not in the agent: its passphrase is asked on the
@@ -82,7 +82,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "golive export: %v\n", err)
+		fmt.Fprintf(stderr, "golive export: %s\n", ui.ErrorText(err))
 		return 1
 	}
 	state := "unfinished"

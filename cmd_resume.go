@@ -44,12 +44,12 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 	}
 	stateDir, err := runbook.StateDir()
 	if err != nil {
-		fmt.Fprintf(stderr, "golive resume: %v\n", err)
+		fmt.Fprintf(stderr, "golive resume: %s\n", ui.ErrorText(err))
 		return 1
 	}
 	runs, err := runbook.ListRuns(stateDir)
 	if err != nil {
-		fmt.Fprintf(stderr, "golive resume: %v\n", err)
+		fmt.Fprintf(stderr, "golive resume: %s\n", ui.ErrorText(err))
 		return 1
 	}
 	if len(pos) == 0 {
@@ -64,7 +64,7 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 		}
 		final, err := tea.NewProgram(ui.NewRunPicker(runs, time.Now), programOptions()...).Run()
 		if err != nil {
-			fmt.Fprintf(stderr, "golive resume: %v\n", err)
+			fmt.Fprintf(stderr, "golive resume: %s\n", ui.ErrorText(err))
 			return 1
 		}
 		picked := final.(ui.RunPicker).Chosen()
@@ -110,12 +110,12 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 	c.signHost = found.Host
 	opts, err := buildOptions(c, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "golive resume: %v\n", err)
+		fmt.Fprintf(stderr, "golive resume: %s\n", ui.ErrorText(err))
 		return 2
 	}
 	rel, events, err := ui.OpenRun(opts, found.Path)
 	if err != nil {
-		fmt.Fprintf(stderr, "golive resume: %v\n", err)
+		fmt.Fprintf(stderr, "golive resume: %s\n", ui.ErrorText(err))
 		return 1
 	}
 	defer rel.Journal.Close()

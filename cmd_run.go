@@ -78,7 +78,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	opts, err := buildOptions(c, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "golive run: %v\n", err)
+		fmt.Fprintf(stderr, "golive run: %s\n", ui.ErrorText(err))
 		return 2
 	}
 	if c.plain || c.yes || !term.IsTerminal(int(os.Stdout.Fd())) {
@@ -365,7 +365,7 @@ func reportOutcome(o ui.Outcome, sudo bool, stdout, stderr io.Writer) int {
 		}
 	}
 	if o.Err != nil {
-		fmt.Fprintf(stderr, "golive: %v\n", o.Err)
+		fmt.Fprintf(stderr, "golive: %s\n", ui.ErrorText(o.Err))
 	}
 	// 0 finished (or never began), 1 failed or broken, 3 unfinished and
 	// resumable: the same codes as plain mode.

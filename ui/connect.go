@@ -90,7 +90,7 @@ func (m Model) startConnect() (tea.Model, tea.Cmd) {
 	go func() {
 		ex, err := dial(ctx, host, pr)
 		if err != nil {
-			err = fmt.Errorf("connect %s: %w", host, err)
+			err = connectError(host, err)
 		}
 		select {
 		case msgs <- connectMsg{attemptID: id, exec: ex, err: err}:

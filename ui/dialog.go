@@ -267,7 +267,7 @@ func (m Model) dialogView(w, maxH int) string {
 		body = "golive does not know how its last attempt ended: its job may still be running on the host, or have done its work."
 		why := ""
 		if a := m.rel.Session.Step(d.step).Last(); a != nil && a.Exit != nil {
-			why = a.Exit.Error
+			why = attemptError(a.Exit.Error)
 		}
 		if !strings.Contains(why, "look there") {
 			body += " Look there before running it a second time beside it."

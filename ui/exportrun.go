@@ -69,6 +69,9 @@ func ExportRun(opts Options, path, dir string, sign SignFunc) (RunExport, error)
 	}
 	ex, sess, err := exportJournal(plan, info.Host, path, dir, sign, now(), &out.Torn)
 	out.Exported = ex
+	if errors.Is(err, runbook.ErrBadEvent) {
+		return out, journalMisfit(info.ID, path, err)
+	}
 	if err != nil {
 		return out, err
 	}

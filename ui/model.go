@@ -367,5 +367,5 @@ func describe(err error) string {
 	if errors.Is(err, runbook.ErrNoteRequired) {
 		return "a note is required here: say why, then press enter"
 	}
-	return runbook.ErrorText(err)
+	return ErrorText(err)
 }

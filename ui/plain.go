@@ -153,7 +153,7 @@ func (p *plain) walk(ctx context.Context) int {
 	for i, id := range ids {
 		o, err := p.step(ctx, i, len(ids), id)
 		if err != nil {
-			p.info("error: %s", runbook.ErrorText(err))
+			p.info("error: %s", ErrorText(err))
 		}
 		switch o {
 		case next:

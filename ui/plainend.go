@@ -73,7 +73,7 @@ func (p *plain) sudoRefused() bool {
 // the exit code for the run's verdict.
 func (p *plain) finish() int {
 	if err := p.rel.Commit(p.rel.Session.Finish("")); err != nil {
-		p.info("error: %v", err)
+		p.info("error: %s", ErrorText(err))
 		p.resumeHint()
 		return ExitFailed
 	}
@@ -110,7 +110,7 @@ func (p *plain) export() bool {
 	ex, err := p.rel.Export(dir, sign, p.opts.Now())
 	p.clock.mark("exported", "")
 	if err != nil {
-		p.info("transcript not written: %v", err)
+		p.info("transcript not written: %s", ErrorText(err))
 		p.info("write it with: golive export %s --out DIR", p.rel.RunID)
 		return false
 	}

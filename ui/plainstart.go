@@ -91,14 +91,14 @@ func ResumePlain(ctx context.Context, opts Options, rel *Release, events []runbo
 		// A refused resume (the host key changed, the host is down) is
 		// not a usage error: the run exists and golive cannot go on with
 		// it, which the TUI's refusal of the same resume says with 1 too.
-		p.info("%v", resumeConnectError(rel, err))
+		p.info("%s", ErrorText(resumeConnectError(rel, err)))
 		return ExitFailed
 	}
 	if err := checkHostKey(rel, ex); err != nil {
 		if ex != nil { // nil for --host local
 			ex.Close()
 		}
-		p.info("%v", err)
+		p.info("%s", ErrorText(err))
 		return ExitFailed
 	}
 	rel.Remote = ex
@@ -108,7 +108,7 @@ func ResumePlain(ctx context.Context, opts Options, rel *Release, events []runbo
 	sshexec.Prestart(rel.Remote) // the host key checked out: start the helper
 	p.rel = rel
 	if err := p.commitConnected(ex); err != nil {
-		p.info("%v", err)
+		p.info("%s", ErrorText(err))
 		return ExitFailed
 	}
 	done, total := rel.Session.Progress()
@@ -128,7 +128,7 @@ func (p *plain) begin(ctx context.Context) int {
 	// loadRunbook records a file by its absolute path, as the TUI does.
 	loaded, _ := loadRunbook(o.Runbooks, o.Runbook, o.ProfilePath)().(runbookLoadedMsg)
 	if loaded.err != nil || loaded.rb == nil {
-		p.info("%v", loaded.err)
+		p.info("%s", ErrorText(loaded.err))
 		return ExitUsage
 	}
 	rb := loaded.rb
@@ -157,7 +157,7 @@ func (p *plain) begin(ctx context.Context) int {
 		// The flags were good and golive tried: the host is down, its key
 		// is not trusted or changed, the login was refused. Not a usage
 		// error; 1, as a resume refused for the same reasons and the TUI.
-		p.info("%v", err)
+		p.info("%s", ErrorText(err))
 		return ExitFailed
 	}
 	if ex == nil {
@@ -172,11 +172,11 @@ func (p *plain) begin(ctx context.Context) int {
 	beginEv, err := rel.Session.Begin(runbook.RunInfo{ID: rel.RunID, Host: host, Operator: operator,
 		Auto: p.po.Yes, Vars: plan.MaskedVars(), GoliveVersion: o.Version})
 	if err != nil {
-		p.info("%v", err)
+		p.info("%s", ErrorText(err))
 		return ExitUsage
 	}
 	if err := rel.open(o.StateDir, beginEv, ex, p.accepted); err != nil {
-		p.info("%v", err)
+		p.info("%s", ErrorText(err))
 		return ExitFailed
 	}
 	p.rel = rel
@@ -225,7 +225,7 @@ func (p *plain) connect(ctx context.Context, host string) (sshexec.Executor, err
 	}
 	ex, err := p.opts.Connect(ctx, host, pr)
 	if err != nil {
-		return nil, fmt.Errorf("connect %s: %w", host, err)
+		return nil, connectError(host, err)
 	}
 	p.info("connected to %s", host)
 	p.clock.mark("connected", host)

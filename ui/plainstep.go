@@ -33,7 +33,7 @@ func (p *plain) run(ctx context.Context, id string) (outcome, error) {
 	}
 	ev, err := p.rel.StartEvent(id, confirmed)
 	if errors.Is(err, runbook.ErrBlocked) {
-		p.info("%s", runbook.ErrorText(err))
+		p.info("%s", ErrorText(err))
 		p.info("sign that step off with a reason, or choose its rollback in the TUI (golive resume %s)", p.rel.RunID)
 		return stopFailed, nil
 	}
@@ -291,11 +291,11 @@ func (p *plain) note(ctx context.Context, id string, v runbook.Verdict) (outcome
 		err = p.rel.Commit(s.SignOff(id, v, note, p.rel.Operator, false))
 		switch {
 		case errors.Is(err, runbook.ErrNoteRequired):
-			why := strings.TrimPrefix(runbook.ErrorText(err), "a note is required: ")
+			why := strings.TrimPrefix(ErrorText(err), "a note is required: ")
 			p.info("a note is required here: %s", why)
 			continue
 		case errors.Is(err, runbook.ErrBadVerdict), errors.Is(err, runbook.ErrWrongState), errors.Is(err, runbook.ErrBlocked):
-			p.info("%s", runbook.ErrorText(err))
+			p.info("%s", ErrorText(err))
 			return next, false, nil
 		case err != nil:
 			return broken, true, err

@@ -44,7 +44,7 @@ func OpenRun(opts Options, journalPath string) (*Release, []runbook.Event, error
 	}
 	sess, err := runbook.Replay(plan, events)
 	if err != nil {
-		return fail(fmt.Errorf("run %s: the journal does not replay: %w", info.ID, err))
+		return fail(journalMisfit(info.ID, journalPath, err))
 	}
 	op := opts.Operator
 	if op == "" {

@@ -284,7 +284,7 @@ func exitWords(x *runbook.ExitInfo) string {
 	d := stepDuration(x.Duration)
 	switch {
 	case x.Unknown && x.Error != "":
-		return "exit status unknown: " + dropLegacySudoAdvice(x.Error) // the error says why
+		return "exit status unknown: " + attemptError(x.Error) // the error says why
 	case x.Unknown:
 		return "exit status unknown (connection lost, or the job killed on the host?)"
 	case x.Canceled:
@@ -294,7 +294,7 @@ func exitWords(x *runbook.ExitInfo) string {
 	case x.Signal != "":
 		return fmt.Sprintf("killed by %s after %s", x.Signal, d)
 	case x.Error != "":
-		return fmt.Sprintf("could not run: %s", dropLegacySudoAdvice(x.Error))
+		return "could not run: " + attemptError(x.Error)
 	}
 	return fmt.Sprintf("exit %d in %s", x.Code, d)
 }

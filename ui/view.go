@@ -249,7 +249,7 @@ func (m Model) errorView() string {
 	// is cleaned and wrapped on its own. What the screen has no room for
 	// is counted: quitting prints the whole error.
 	var lines []string
-	for _, l := range strings.Split(fmt.Sprint(m.errPanel), "\n") {
+	for _, l := range strings.Split(ErrorText(m.errPanel), "\n") {
 		lines = append(lines, strings.Split(wrap(plainText(l), w-4), "\n")...)
 	}
 	room := m.height - lipgloss.Height(m.footer()) - 2 - 3 - lipgloss.Height(hint) // border; title and blanks

@@ -1,0 +1,95 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"golive/runbook"
+)
+
+// Errors in the operator's words. runbook's and sshexec's errors begin
+// with their package's name ("runbook: ", "sshexec: "), as library errors
+// do, and keep it where one wraps another ("connect web1: sshexec: ...").
+// The name means nothing to an operator; every place golive shows an
+// error (plain mode's remarks, the TUI's error panel and status line, the
+// command line's last words) words it through ErrorText, so that one
+// function says which prefixes go.
+
+// libraryPrefixes are the package names golive's own libraries put in
+// front of their errors.
+var libraryPrefixes = []string{"runbook: ", "sshexec: "}
+
+// ErrorText is err's message as an operator reads it: without the
+// "runbook: " and "sshexec: " prefixes of golive's libraries, at the start
+// and where one error wraps another. It is "" for a nil err.
+func ErrorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return dropLibraryPrefixes(runbook.ErrorText(err))
+}
+
+// dropLibraryPrefixes removes the library prefixes from a message: at its
+// start, after ": " or "; " (one error wrapping another), and at the start
+// of each of its lines (a broken runbook's problems, one a line).
+func dropLibraryPrefixes(msg string) string {
+	for _, p := range libraryPrefixes {
+		msg = strings.ReplaceAll(msg, ": "+p, ": ")
+		msg = strings.ReplaceAll(msg, "; "+p, "; ")
+		msg = strings.ReplaceAll(msg, "\n"+p, "\n")
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return msg
+}
+
+// attemptError words the error an attempt ended with (ExitInfo.Error, as
+// journaled) for the attempt's line: without a library prefix, and
+// without the advice an older golive appended to a sudo refusal (each UI
+// gives its own).
+func attemptError(msg string) string {
+	return dropLibraryPrefixes(dropLegacySudoAdvice(msg))
+}
+
+// connectError is a failed connection's error as both UIs show it: it
+// names the host the operator gave, in front of sshexec's error when that
+// does not name it already ("connect web1: connect to 10.0.0.5
+// (10.0.0.5:22): ..." for an alias; "connect to web1 (web1:22): ..." as
+// sshexec says it, where a prefix would say web1 twice).
+func connectError(host string, err error) error {
+	if host != "" && namesHost(err.Error(), host) {
+		return err
+	}
+	return fmt.Errorf("connect %s: %w", host, err)
+}
+
+// namesHost reports whether text names host as a word of its own: not as
+// part of a longer name ("web1" is not named by "web10" or "web1.example").
+func namesHost(text, host string) bool {
+	re, err := regexp.Compile(`(^|[^\w.@-])` + regexp.QuoteMeta(host) + `($|[^\w.-]|\.($|\s))`)
+	return err == nil && re.MatchString(text)
+}
+
+// journalMisfit is the error of a run whose journal does not replay: the
+// Session refused one of its events (err holds the *runbook.EventError),
+// which golive never writes, so the run can be neither resumed nor
+// exported. It names the run, the journal, the event and where its step
+// stood, and says what to do. Any other error is wrapped as it is.
+func journalMisfit(runID, path string, err error) error {
+	var ee *runbook.EventError
+	if !errors.As(err, &ee) {
+		return fmt.Errorf("run %s: the journal does not replay: %w", runID, err)
+	}
+	what := fmt.Sprintf("event seq %d (%s", ee.Seq, ee.Type)
+	if ee.Step != "" {
+		what += fmt.Sprintf(" of step %q", ee.Step)
+		if ee.Status != "" {
+			what += ", which was " + strings.ReplaceAll(string(ee.Status), "_", " ")
+		}
+	}
+	what += ")"
+	return fmt.Errorf("run %s: the journal %s does not replay: %s does not fit the run: %s. golive never writes such a journal: "+
+		"it was edited, or a broken build of golive wrote it; the run can be neither resumed nor exported: keep the journal "+
+		"for a look, and start the release again with 'golive run'", runID, path, what, ErrorText(ee.Err))
+}
