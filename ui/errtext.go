@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"golive/runbook"
+	"golive/sshexec"
 )
 
 // Errors in the operator's words. runbook's and sshexec's errors begin
@@ -45,11 +46,30 @@ func dropLibraryPrefixes(msg string) string {
 }
 
 // attemptError words the error an attempt ended with (ExitInfo.Error, as
-// journaled) for the attempt's line: without a library prefix, and
-// without the advice an older golive appended to a sudo refusal (each UI
-// gives its own).
+// journaled) for the attempt's line: without a library prefix, without the
+// advice an older golive appended to a sudo refusal (each UI gives its
+// own), and naming the host once. sshexec says on which host sudo refused
+// ("...; sudo needs a password on web1") after an error that named it
+// already ("job J on web1 could not be started (...)"): the first
+// " on web1" goes, and the line ends with what matters, "sudo needs a
+// password on web1".
 func attemptError(msg string) string {
-	return dropLibraryPrefixes(dropLegacySudoAdvice(msg))
+	msg = dropLibraryPrefixes(dropLegacySudoAdvice(msg))
+	for _, refusal := range []error{sshexec.ErrSudoNeedsPassword, sshexec.ErrSudoPasswordRejected} {
+		tail := "; " + refusal.Error() + " on "
+		i := strings.LastIndex(msg, tail)
+		if i < 0 {
+			continue
+		}
+		host := msg[i+len(tail):]
+		if host == "" || strings.ContainsAny(host, " ;") {
+			continue
+		}
+		if j := strings.Index(msg[:i], " on "+host+" "); j >= 0 {
+			return msg[:j] + msg[j+len(" on "+host):]
+		}
+	}
+	return msg
 }
 
 // connectError is a failed connection's error as both UIs show it: it
