@@ -70,3 +70,56 @@ func TestStartupErrorsHaveNoLibraryPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestBadFlagsInOperatorWords: a flag golive does not take, a flag
+// without its value, and a value a flag refuses are named as the help
+// names them (--var, not Go's -var) in words without Go's flag package
+// ("flag provided but not defined", "invalid value ... for flag"), exit 2,
+// and a refused --var's value is not repeated (it may be a secret's).
+func TestBadFlagsInOperatorWords(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--hots", "web1"}, "golive run: unknown flag --hots; the flags it takes are listed above"},
+		{[]string{"resume", "--plain", "--var"}, "golive resume: --var needs a value: --var NAME=VALUE"},
+		{[]string{"run", "--host"}, "golive run: --host needs a value: --host VALUE"},
+		{[]string{"export", "RUN", "--var", "novalue"}, `golive export: --var: want NAME=VALUE, got "novalue"`},
+		{[]string{"run", "--var", "db_password=hunter2", "--var", "db_password=hunter3"}, "golive run: --var: db_password is given twice; give each variable once"},
+		{[]string{"run", "--plain=maybe"}, `golive run: --plain takes no value ("maybe"): give --plain alone to turn it on, --plain=false to leave it off`},
+		{[]string{"show", "non-docker", "---var", "a=b"}, "golive show: ---var is no flag: flags are --name or --name=value"},
+	}
+	for _, c := range cases {
+		code, stdout, stderr := run(c.args...)
+		lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+		if code != 2 || stdout != "" || lines[len(lines)-1] != c.want {
+			t.Errorf("%v: exit %d, last line\n%s\nwant exit 2 and\n%s", c.args, code, lines[len(lines)-1], c.want)
+		}
+		if strings.Contains(stderr, "hunter3") || strings.Contains(stderr, "flag provided") || strings.Contains(stderr, "for flag") {
+			t.Errorf("%v: Go's words, or the refused value, reach the operator:\n%s", c.args, stderr)
+		}
+	}
+}
+
+// TestStateDirErrorSaysWhatToDo: a state directory golive cannot make
+// (a file in the way of its parent) stops run and resume before anything
+// else, naming the directory and saying what golive keeps there and how
+// to give another; it said only "mkdir ...: not a directory".
+func TestStateDirErrorSaysWhatToDo(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_STATE_HOME", filepath.Join(file, "state"))
+	for _, args := range [][]string{
+		{"run", "--plain", "--runbook", "non-docker", "--host", "local", "--operator", "op"},
+		{"resume"},
+	} {
+		code, _, stderr := run(args...)
+		if code == 0 || !strings.Contains(stderr, filepath.Join(file, "state", "golive")) ||
+			!strings.Contains(stderr, "make it a directory you can write, or set XDG_STATE_HOME to one") {
+			t.Errorf("%v: exit %d, stderr %q; want the directory named and what to do", args, code, stderr)
+		}
+	}
+}

@@ -48,7 +48,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "golive export: %q is not a run id; 'golive resume' lists the unfinished runs\n", id)
 		return 2
 	}
-	stateDir, err := runbook.StateDir()
+	stateDir, err := stateDirectory()
 	if err != nil {
 		fmt.Fprintf(stderr, "golive export: %s\n", ui.ErrorText(err))
 		return 1

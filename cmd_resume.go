@@ -42,7 +42,7 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "golive resume: give at most one run id (got %q and %q); 'golive resume' lists them\n", pos[0], pos[1])
 		return 2
 	}
-	stateDir, err := runbook.StateDir()
+	stateDir, err := stateDirectory()
 	if err != nil {
 		fmt.Fprintf(stderr, "golive resume: %s\n", ui.ErrorText(err))
 		return 1

@@ -91,7 +91,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 // buildOptions turns the flags into ui.Options: executors, signer,
 // operator, state directory.
 func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
-	stateDir, err := runbook.StateDir()
+	stateDir, err := stateDirectory()
 	if err != nil {
 		return ui.Options{}, err
 	}
@@ -191,6 +191,17 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 	}
 	opts.Sign = opts.SignAsking(nil)
 	return opts, nil
+}
+
+// stateDirectory is runbook.StateDir, whose error says what to do: where
+// runbook's does not (a directory that cannot be made or made private),
+// it says golive keeps its journals there and how to give another.
+func stateDirectory() (string, error) {
+	dir, err := runbook.StateDir()
+	if err != nil && !strings.Contains(err.Error(), "XDG_STATE_HOME") && !strings.Contains(err.Error(), "move it aside") {
+		err = fmt.Errorf("%w; golive keeps its run journals there: make it a directory you can write, or set XDG_STATE_HOME to one", err)
+	}
+	return dir, err
 }
 
 // checkOutDir makes the transcript directory dir if it is missing (as the

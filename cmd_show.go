@@ -141,7 +141,7 @@ func (v varFlags) Set(s string) error {
 		return fmt.Errorf("want NAME=VALUE, got %q", s)
 	}
 	if _, dup := v[name]; dup {
-		return fmt.Errorf("%s is set twice", name)
+		return fmt.Errorf("%s is given twice; give each variable once", name)
 	}
 	v[name] = value
 	return nil
@@ -177,7 +177,7 @@ func parseFlags(fs *flag.FlagSet, args []string, usage string, stdout, stderr io
 			// 24-line terminal, and a first line scrolls out of sight.
 			var u strings.Builder
 			printUsage(&u)
-			fmt.Fprintf(stderr, "%s\n\n%s: %v\n", strings.TrimRight(u.String(), "\n"), fs.Name(), err)
+			fmt.Fprintf(stderr, "%s\n\n%s: %s\n", strings.TrimRight(u.String(), "\n"), fs.Name(), flagProblem(err))
 			return nil, 2
 		}
 		rest := fs.Args()

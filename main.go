@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strings"
 	"time"
 
 	"golive/ui"
@@ -75,4 +77,40 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'golive COMMAND --help' for a command's flags.")
+}
+
+// Go's flag package words its parse errors for programmers ("flag
+// provided but not defined: -bogus", with one dash where the operator
+// typed two). flagProblem rewords them for the operator, naming the flag
+// as golive's help does (--name); other errors pass unchanged.
+var (
+	flagInvalidValue = regexp.MustCompile(`^invalid value ".*" for flag -([\w-]+): (.*)$`)
+	flagInvalidBool  = regexp.MustCompile(`^invalid boolean value (".*") for -([\w-]+): .*$`)
+)
+
+// flagProblem is the operator's words for a flag parse error. A value the
+// flag refused is not repeated (it may be a secret's, --var db_password=…):
+// the flag's own reason says what is wrong with it.
+func flagProblem(err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return fmt.Sprintf("unknown flag --%s; the flags it takes are listed above", name)
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		value := "VALUE"
+		if name == "var" {
+			value = "NAME=VALUE"
+		}
+		return fmt.Sprintf("--%s needs a value: --%s %s", name, name, value)
+	}
+	if m := flagInvalidValue.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("--%s: %s", m[1], m[2])
+	}
+	if m := flagInvalidBool.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("--%s takes no value (%s): give --%s alone to turn it on, --%s=false to leave it off", m[2], m[1], m[2], m[2])
+	}
+	if arg, ok := strings.CutPrefix(msg, "bad flag syntax: "); ok {
+		return fmt.Sprintf("%s is no flag: flags are --name or --name=value", arg)
+	}
+	return msg
 }

@@ -53,7 +53,7 @@ func TestHelpAndBadFlags(t *testing.T) {
 			t.Errorf("%s --help: exit %d\n%s", cmd, code, out)
 		}
 		code, out, errOut := run(cmd, "--bogus")
-		if code != 2 || out != "" || !strings.Contains(errOut, "golive "+cmd+": flag provided but not defined: -bogus") ||
+		if code != 2 || out != "" || !strings.HasSuffix(errOut, "\n\ngolive "+cmd+": unknown flag --bogus; the flags it takes are listed above\n") ||
 			!strings.Contains(errOut, "Usage: golive "+cmd) {
 			t.Errorf("%s --bogus: exit %d\nstdout: %s\nstderr: %s", cmd, code, out, errOut)
 		}
@@ -227,7 +227,7 @@ func TestRunAndResumeFlags(t *testing.T) {
 		}
 		code, out, errOut := run(cmd, "--bogus")
 		lines := strings.Split(strings.TrimRight(errOut, "\n"), "\n")
-		want := "golive " + cmd + ": flag provided but not defined: -bogus"
+		want := "golive " + cmd + ": unknown flag --bogus; the flags it takes are listed above"
 		if code != 2 || out != "" || lines[len(lines)-1] != want || !strings.Contains(errOut, "Usage: golive "+cmd) {
 			t.Errorf("%s --bogus: exit %d, want 2 and last line %q\nstdout: %s\nstderr: %s", cmd, code, want, out, errOut)
 		}
