@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 
@@ -78,6 +79,7 @@ func attemptError(msg string) string {
 // (10.0.0.5:22): ..." for an alias; "connect to web1 (web1:22): ..." as
 // sshexec says it, where a prefix would say web1 twice).
 func connectError(host string, err error) error {
+	err = netWords(err)
 	if host != "" && namesHost(err.Error(), host) {
 		return err
 	}
@@ -113,3 +115,71 @@ func journalMisfit(runID, path string, err error) error {
 		"it was edited, or a broken build of golive wrote it; the run can be neither resumed nor exported: keep the journal "+
 		"for a look, and start the release again with 'golive run'", runID, path, what, ErrorText(ee.Err))
 }
+
+// varProblems words Plan's refusal of the variables for plain mode, one
+// problem a line: a value's problem says already how to set it (--var
+// NAME=VALUE, runbook.VarError), a name the runbook does not declare
+// says which it declares, and gets what to do.
+func varProblems(err error) []string {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	var out []string
+	for _, e := range errs {
+		text := ErrorText(e)
+		if !strings.Contains(text, "--var") {
+			text += "; fix what you gave with --var NAME=VALUE"
+		}
+		out = append(out, text)
+	}
+	return out
+}
+
+// badInput marks an error in what the operator gave golive (a runbook or
+// a profile that does not load), not a failure of golive or the host:
+// quitting from its error panel exits ExitUsage, as plain mode does for
+// the same input.
+type badInput struct{ error }
+
+// Unwrap returns the error itself.
+func (b badInput) Unwrap() error { return b.error }
+
+// netWords rewords the Go network error inside a failed connection's
+// error ("dial tcp: lookup web1 on 10.0.0.53:53: no such host", "dial
+// tcp 10.0.0.5:22: connect: connection refused"), which names Go's
+// operation and the resolver's address, in an operator's words: "the name
+// web1 does not resolve (no such host)", "connection refused". The
+// address is named already by sshexec's words around it. err's chain is
+// kept (errors.Is and As see through); any other error is returned as it
+// is.
+func netWords(err error) error {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "dial" || op.Err == nil {
+		return err
+	}
+	var words string
+	var dns *net.DNSError
+	switch {
+	case errors.As(op.Err, &dns) && dns.IsNotFound:
+		words = fmt.Sprintf("the name %s does not resolve (no such host)", dns.Name)
+	case errors.As(op.Err, &dns):
+		words = fmt.Sprintf("could not look up the name %s (%s)", dns.Name, dns.Err)
+	default:
+		words = strings.TrimPrefix(op.Err.Error(), "connect: ")
+	}
+	text := strings.Replace(err.Error(), op.Error(), words, 1)
+	if text == err.Error() {
+		return err
+	}
+	return worded{text: text, err: err}
+}
+
+// worded is an error shown in other words than its own; Unwrap returns it.
+type worded struct {
+	text string
+	err  error
+}
+
+func (w worded) Error() string { return w.text }
+func (w worded) Unwrap() error { return w.err }

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/fstest"
 
@@ -106,5 +109,86 @@ func TestStartupErrorsInOperatorWords(t *testing.T) {
 				t.Errorf("TUI: the error printed on quitting reads %q, want it to begin %q", got, c.want)
 			}
 		})
+	}
+}
+
+// TestBrokenRunbookExitsUsage: a runbook that does not load (a YAML
+// error, named by file and line) ends the TUI quit from its error panel
+// with ExitUsage, as plain mode ends on it: bad input, golive tried
+// nothing. The TUI exited 1, which says a failure.
+func TestBrokenRunbookExitsUsage(t *testing.T) {
+	opts := testOpts(t, newFakeExec("web1"))
+	rb := t.TempDir() + "/broken.yaml"
+	if err := os.WriteFile(rb, []byte("id: b\ntitle: B\nsections:\n  - id: s\n    title: S\n    steps: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts.Runbook, opts.Host = rb, "web1"
+	m := resize(New(opts), 100, 30)
+	m = drive(t, m, m.Init())
+	if s := screen(m); m.state != stateError || !strings.Contains(s, "broken.yaml:") {
+		t.Fatalf("TUI: state %v, want the error panel naming the file and line:\n%s", m.state, s)
+	}
+	if code := m.Outcome().ExitCode(); code != ExitUsage {
+		t.Errorf("TUI quit from the panel: exit %d, want %d", code, ExitUsage)
+	}
+	var out bytes.Buffer
+	if code := RunPlain(context.Background(), opts, PlainOptions{Out: &out}); code != ExitUsage {
+		t.Errorf("plain: exit %d, want %d:\n%s", code, ExitUsage, out.String())
+	}
+}
+
+// TestConnectErrorNetWords: Go's network errors inside a failed
+// connection's error ("dial tcp: lookup web1.invalid on 10.0.0.53:53: no
+// such host", "dial tcp 127.0.0.1:1: connect: connection refused") read
+// in an operator's words, the rest of sshexec's words kept, and errors.As
+// still finds the network error.
+func TestConnectErrorNetWords(t *testing.T) {
+	dns := &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "web1.invalid", Server: "10.0.0.53:53", IsNotFound: true}}
+	refused := &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}, Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	for _, c := range []struct {
+		host string
+		err  error
+		want string
+	}{
+		{"web1.invalid", fmt.Errorf("connect to web1.invalid (web1.invalid:22): %w; check the host name", dns),
+			"connect to web1.invalid (web1.invalid:22): the name web1.invalid does not resolve (no such host); check the host name"},
+		{"db", fmt.Errorf("connect to 127.0.0.1 (127.0.0.1:1): %w; check the host name", refused),
+			"connect db: connect to 127.0.0.1 (127.0.0.1:1): connection refused; check the host name"},
+	} {
+		err := connectError(c.host, c.err)
+		if got := ErrorText(err); got != c.want {
+			t.Errorf("connectError(%s):\n%s\nwant\n%s", c.host, got, c.want)
+		}
+		var op *net.OpError
+		if !errors.As(err, &op) {
+			t.Errorf("connectError(%s) lost the network error", c.host)
+		}
+	}
+}
+
+// TestPlainVarProblemsSayWhatToDoOnce: plain mode's refusal of the
+// variables says what to do once per problem: a missing or bad value
+// names its --var (runbook's words), where " (give values with --var
+// name=value)" was added after it too; a name the runbook does not
+// declare gets what to do.
+func TestPlainVarProblemsSayWhatToDoOnce(t *testing.T) {
+	e := newPlainEnv(t, map[string]string{"greetnig": "hi", "port": "x"})
+	e.useRunbook(t, strings.Replace(plainRunbook, "  - name: greeting\n    default: hello\n",
+		"  - name: greeting\n    required: true\n  - name: port\n    pattern: '^[0-9]+$'\n", 1))
+	code, out := e.run(t, "", true)
+	if code != ExitUsage {
+		t.Fatalf("exit %d, want %d", code, ExitUsage)
+	}
+	for _, want := range []string{
+		`-- ` + e.opts.Runbook + ` declares no variable greetnig; it declares: greeting, port, uses_celery, fail_check, api_token; fix what you gave with --var NAME=VALUE`,
+		`variable "greeting" is required and has no value; set it with --var greeting=VALUE` + "\n",
+		`variable "port": the value "x" does not match the pattern "^[0-9]+$"; set it with --var port=VALUE` + "\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "give values with") {
+		t.Errorf("what to do is said twice:\n%s", out)
 	}
 }

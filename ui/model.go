@@ -201,11 +201,15 @@ type Outcome struct {
 }
 
 // ExitCode is the exit status golive gives for this outcome, the same as
-// plain mode's: ExitFailed when golive broke or a step was signed off
-// failed, ExitIncomplete when the run stopped before its end (it stays
-// resumable), else ExitPassed (also when no run began).
+// plain mode's: ExitUsage when it ends on bad input (a runbook or profile
+// that does not load), ExitFailed when golive broke or a step was signed
+// off failed, ExitIncomplete when the run stopped before its end (it
+// stays resumable), else ExitPassed (also when no run began).
 func (o Outcome) ExitCode() int {
+	var bad badInput
 	switch {
+	case errors.As(o.Err, &bad):
+		return ExitUsage
 	case o.Err != nil, o.Verdict == runbook.RunFailed:
 		return ExitFailed
 	case o.RunID != "" && !o.Finished:

@@ -143,7 +143,7 @@ func (p *plain) begin(ctx context.Context) int {
 	}
 	plan, err := rb.Plan(vars)
 	if err != nil {
-		problems = append(problems, err.Error()+" (give values with --var name=value)")
+		problems = append(problems, varProblems(err)...)
 	}
 	if len(problems) > 0 {
 		for _, pr := range problems {

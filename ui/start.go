@@ -14,7 +14,7 @@ func (m Model) updateStart(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case runbookLoadedMsg:
 		if msg.err != nil {
 			m.state = stateChoose
-			return m.fail(msg.err), nil
+			return m.fail(badInput{msg.err}), nil
 		}
 		return m.onRunbookLoaded(msg)
 	case startConnectMsg:
