@@ -123,3 +123,27 @@ func TestStateDirErrorSaysWhatToDo(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownCommandSaysWhatWasMeant: a runbook given where a command
+// goes (golive non-docker, golive release.yaml) says how to walk it, and
+// a command mistyped by a letter or two names the command; the rest point
+// to --help. Exit 2 each.
+func TestUnknownCommandSaysWhatWasMeant(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "release.yaml")
+	if err := os.WriteFile(file, []byte("id: r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ arg, want string }{
+		{"non-docker", "to walk that built-in runbook: golive run --runbook non-docker"},
+		{"docker.yaml", "to walk that built-in runbook: golive run --runbook docker"},
+		{file, "to walk that runbook file: golive run --runbook " + file},
+		{"resum", "did you mean 'golive resume'?"},
+		{"verfy", "did you mean 'golive verify'?"},
+		{"deploy", "run 'golive --help' for the list"},
+	} {
+		code, stdout, stderr := run(c.arg)
+		if code != 2 || stdout != "" || !strings.HasPrefix(stderr, "golive: unknown command ") || !strings.Contains(stderr, c.want) {
+			t.Errorf("golive %s: exit %d, stderr %q; want 2 and %q", c.arg, code, stderr, c.want)
+		}
+	}
+}

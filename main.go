@@ -66,8 +66,48 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	if len(args[0]) > 0 && args[0][0] == '-' { // flags only: `golive --host web1`
 		return cmdRun(args, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "golive: unknown command %q; run 'golive --help' for the list\n", args[0])
+	fmt.Fprintf(stderr, "golive: unknown command %q; %s\n", args[0], unknownCommandHint(args[0]))
 	return 2
+}
+
+// unknownCommandHint says what an operator who typed name for a command
+// may have meant: a runbook (golive non-docker, golive release.yaml) is
+// walked with run --runbook; a command mistyped by a letter or two
+// (resum, exprot) is named; else the list is in --help.
+func unknownCommandHint(name string) string {
+	if id := builtinNamed(name); id != "" {
+		return "to walk that built-in runbook: golive run --runbook " + id
+	}
+	if fi, err := os.Stat(name); err == nil && !fi.IsDir() && (strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
+		return "to walk that runbook file: golive run --runbook " + name
+	}
+	for _, c := range commands() {
+		if editDistance(strings.ToLower(name), c.name) <= 2 {
+			return fmt.Sprintf("did you mean 'golive %s'? ('golive --help' lists the commands)", c.name)
+		}
+	}
+	return "run 'golive --help' for the list"
+}
+
+// editDistance is the Levenshtein distance of a and b (bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 func usage(w io.Writer) {
