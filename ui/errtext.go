@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 
 	"golive/runbook"
@@ -19,9 +20,9 @@ import (
 // command line's last words) words it through ErrorText, so that one
 // function says which prefixes go.
 
-// libraryPrefixes are the package names golive's own libraries put in
-// front of their errors.
-var libraryPrefixes = []string{"runbook: ", "sshexec: "}
+// libraryPrefixes are the package names golive's own libraries, and
+// golang.org/x/crypto/ssh under sshexec, put in front of their errors.
+var libraryPrefixes = []string{"runbook: ", "sshexec: ", "ssh: "}
 
 // ErrorText is err's message as an operator reads it: without the
 // "runbook: " and "sshexec: " prefixes of golive's libraries, at the start
@@ -79,7 +80,7 @@ func attemptError(msg string) string {
 // (10.0.0.5:22): ..." for an alias; "connect to web1 (web1:22): ..." as
 // sshexec says it, where a prefix would say web1 twice).
 func connectError(host string, err error) error {
-	err = netWords(err)
+	err = authWords(netWords(err))
 	if host != "" && namesHost(err.Error(), host) {
 		return err
 	}
@@ -169,6 +170,29 @@ func netWords(err error) error {
 		words = strings.TrimPrefix(op.Err.Error(), "connect: ")
 	}
 	text := strings.Replace(err.Error(), op.Error(), words, 1)
+	if text == err.Error() {
+		return err
+	}
+	return worded{text: text, err: err}
+}
+
+// sshAuthFailed is x/crypto/ssh's refusal of every key offered.
+var sshAuthFailed = regexp.MustCompile(`(ssh: handshake failed: )?ssh: unable to authenticate, attempted methods \[([^\]]*)\], no supported methods remain`)
+
+// authWords rewords x/crypto/ssh's login refusal ("ssh: handshake failed:
+// ssh: unable to authenticate, attempted methods [none publickey], no
+// supported methods remain") as "the server accepted none of the keys
+// offered (methods tried: publickey)"; sshexec's words around it (which
+// keys, what to do) stay. err's chain is kept.
+func authWords(err error) error {
+	text := sshAuthFailed.ReplaceAllStringFunc(err.Error(), func(m string) string {
+		methods := strings.Fields(sshAuthFailed.FindStringSubmatch(m)[2])
+		methods = slices.DeleteFunc(methods, func(s string) bool { return s == "none" })
+		if len(methods) == 0 {
+			return "the server offered no way to log in that golive has"
+		}
+		return "the server accepted none of the keys offered (methods tried: " + strings.Join(methods, ", ") + ")"
+	})
 	if text == err.Error() {
 		return err
 	}

@@ -139,9 +139,11 @@ func TestBrokenRunbookExitsUsage(t *testing.T) {
 
 // TestConnectErrorNetWords: Go's network errors inside a failed
 // connection's error ("dial tcp: lookup web1.invalid on 10.0.0.53:53: no
-// such host", "dial tcp 127.0.0.1:1: connect: connection refused") read
-// in an operator's words, the rest of sshexec's words kept, and errors.As
-// still finds the network error.
+// such host", "dial tcp 127.0.0.1:1: connect: connection refused") and
+// x/crypto/ssh's login refusal ("ssh: handshake failed: ssh: unable to
+// authenticate, attempted methods [none publickey], ...") read in an
+// operator's words, the rest of sshexec's words kept, and errors.As still
+// finds the error underneath.
 func TestConnectErrorNetWords(t *testing.T) {
 	dns := &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "web1.invalid", Server: "10.0.0.53:53", IsNotFound: true}}
 	refused := &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}, Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
@@ -154,6 +156,9 @@ func TestConnectErrorNetWords(t *testing.T) {
 			"connect to web1.invalid (web1.invalid:22): the name web1.invalid does not resolve (no such host); check the host name"},
 		{"db", fmt.Errorf("connect to 127.0.0.1 (127.0.0.1:1): %w; check the host name", refused),
 			"connect db: connect to 127.0.0.1 (127.0.0.1:1): connection refused; check the host name"},
+		{"web1", fmt.Errorf("log in to web1 (10.0.0.5:22) as deploy: %w; offered key file k", fmt.Errorf("ssh: handshake failed: %w",
+			fmt.Errorf("ssh: unable to authenticate, attempted methods [none publickey], no supported methods remain: %w", refused))),
+			"log in to web1 (10.0.0.5:22) as deploy: the server accepted none of the keys offered (methods tried: publickey): connection refused; offered key file k"},
 	} {
 		err := connectError(c.host, c.err)
 		if got := ErrorText(err); got != c.want {
