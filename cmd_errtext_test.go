@@ -147,3 +147,36 @@ func TestUnknownCommandSaysWhatWasMeant(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeRefusesAnotherHostOrRunbook: golive resume RUNID --host web9
+// (or --runbook) on a run that began on another host (runbook) exits 2
+// and says the run continues only where it began and how to release
+// elsewhere; it resumed on the journal's host and ignored the flag, the
+// operator believing it was web9. The run's own values are taken.
+func TestResumeRefusesAnotherHostOrRunbook(t *testing.T) {
+	id, journal := stoppedLocalRun(t)
+	before, err := os.ReadFile(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"--host", "web9"}, "golive resume: --host web9: run " + id + " began on local and continues only there; drop --host (to release to web9, start a new run: golive run --host web9)"},
+		{[]string{"--runbook", "docker"}, "golive resume: --runbook docker: run " + id + " walks the runbook one and continues only with it; drop --runbook (to walk docker, start a new run: golive run --runbook docker)"},
+	} {
+		code, stdout, stderr := run(append([]string{"resume", id, "--plain"}, c.flags...)...)
+		if code != 2 || strings.TrimSpace(stderr) != c.want || stdout != "" {
+			t.Errorf("resume %v: exit %d\nstdout: %s\nstderr: %s\nwant 2 and %s", c.flags, code, stdout, stderr, c.want)
+		}
+	}
+	if after, _ := os.ReadFile(journal); string(after) != string(before) {
+		t.Error("a refused resume wrote to the journal")
+	}
+	// The run's own host and runbook are no conflict.
+	code, stdout, stderr := run("resume", id, "--plain", "--host", "local", "--runbook", "one")
+	if code != 3 || strings.Contains(stderr, "continues only") {
+		t.Errorf("resume with the run's own --host and --runbook: exit %d, want 3\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+}

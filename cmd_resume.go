@@ -22,7 +22,9 @@ const resumeUsage = `Usage: golive resume [RUNID] [flags]
 Without RUNID, lists the unfinished runs (on a terminal, to pick one).
 With RUNID (or its first 6 or more characters), reopens that run: its
 sign-offs and output come back from the journal, and a step still running
-on the host is reattached. The flags are those of 'golive run'.
+on the host is reattached. The flags are those of 'golive run'; a run
+continues on its own host with its own runbook, so --host and --runbook,
+if given, must name those.
 
 Flags:
 `
@@ -105,6 +107,10 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "golive resume: run %s cannot be read: %s\n", found.ID, found.Problem)
 		return 1
 	}
+	if problem := resumeFlagConflict(c, *found); problem != "" {
+		fmt.Fprintf(stderr, "golive resume: %s\n", problem)
+		return 2
+	}
 	// The transcript is signed for the run's host (its ssh config
 	// IdentityFile), which the journal names.
 	c.signHost = found.Host
@@ -124,6 +130,24 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 		return ui.ResumePlain(context.Background(), opts, rel, events, plainOptions(c, stdout, stderr))
 	}
 	return runTUI(ui.NewResume(opts, rel, events), len(opts.SudoPassword) > 0, stdout, stderr)
+}
+
+// resumeFlagConflict says why --host or --runbook, which a resume takes
+// from the run's journal, cannot be what was given: a run continues on
+// the host and with the runbook it began with, and golive would otherwise
+// resume on the journal's host while the operator believes it another.
+// "" when neither was given, or each names the run's own.
+func resumeFlagConflict(c runConfig, r runbook.RunSummary) string {
+	if c.host != "" && c.host != r.Host {
+		return fmt.Sprintf("--host %s: run %s began on %s and continues only there; drop --host "+
+			"(to release to %s, start a new run: golive run --host %s)", c.host, r.ID, r.Host, c.host, c.host)
+	}
+	id := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(c.runbook), ".yaml"), ".yml")
+	if c.runbook != "" && id != r.RunbookID {
+		return fmt.Sprintf("--runbook %s: run %s walks the runbook %s and continues only with it; drop --runbook "+
+			"(to walk %s, start a new run: golive run --runbook %s)", c.runbook, r.ID, r.RunbookID, c.runbook, c.runbook)
+	}
+	return ""
 }
 
 // printRuns prints the unfinished runs as a table, newest first.
