@@ -1,11 +1,15 @@
 package ui
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -61,10 +65,70 @@ func LoadProfile(path string) (Profile, error) {
 	if err != nil {
 		return p, fmt.Errorf("profile: %w", err)
 	}
-	if err := yaml.Unmarshal(data, &p); err != nil {
-		return p, fmt.Errorf("profile %s: %w; fix or delete the file", path, err)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true) // a misspelled key would be dropped without a word
+	if err := dec.Decode(&p); err != nil && !errors.Is(err, io.EOF) {
+		return Profile{}, profileError(path, err)
 	}
 	return p, nil
+}
+
+// yamlLineError matches the YAML parser's "yaml: line N: ..." and each of
+// a type error's "line N: ..." lines.
+var yamlLineError = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// profileError words a profile the YAML parser refused as FILE:LINE:
+// problems, one a line, without the parser's Go type names ("field hots
+// not found in type ui.Profile" is "unknown key \"hots\""), and says what
+// to do.
+func profileError(path string, err error) error {
+	msgs := []string{err.Error()}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	const fix = "fix or delete the file (golive writes it again at the next release)"
+	var out []string
+	for _, msg := range msgs {
+		line, what := "", strings.TrimPrefix(msg, "yaml: ")
+		if m := yamlLineError.FindStringSubmatch(msg); m != nil {
+			line, what = ":"+m[1], m[2]
+		}
+		if f := profileUnknownField.FindStringSubmatch(what); f != nil {
+			what = fmt.Sprintf("unknown key %q; a profile has host, operator and vars", f[1])
+		} else if te == nil {
+			what = "YAML syntax: " + what
+		} else if k := profileTypeError.FindStringSubmatch(what); k != nil {
+			what = fmt.Sprintf("a value of the wrong kind (%s); host and operator are text, vars a mapping of name: value", yamlKind(k[1]))
+		}
+		out = append(out, fmt.Sprintf("profile %s%s: %s; %s", path, line, what, fix))
+	}
+	return fmt.Errorf("%s", strings.Join(out, "\n"))
+}
+
+var (
+	// profileUnknownField is yaml's "field X not found in type T".
+	profileUnknownField = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+	// profileTypeError is yaml's "cannot unmarshal !!seq into string",
+	// which names Go's types.
+	profileTypeError = regexp.MustCompile(`^cannot unmarshal (!!\w+)`)
+)
+
+// yamlKind names a YAML tag in words ("!!seq" is "a list").
+func yamlKind(tag string) string {
+	switch tag {
+	case "!!seq":
+		return "a list"
+	case "!!map":
+		return "a mapping"
+	case "!!str":
+		return "text"
+	case "!!int", "!!float":
+		return "a number"
+	case "!!bool":
+		return "true or false"
+	}
+	return tag
 }
 
 // SaveProfile writes p to path (directories 0700, file 0600), leaving out

@@ -70,3 +70,37 @@ func TestPlainShowsProfileSaveError(t *testing.T) {
 		t.Fatalf("no profile error in the output")
 	}
 }
+
+// TestProfileErrorsNameFileAndLine: a profile golive cannot read (broken
+// YAML, a misspelled key, a value of the wrong kind) is refused naming
+// the file and line in words without the YAML parser's prefix or Go's
+// type names ("field hots not found in type ui.Profile"), saying to fix
+// or delete it. A misspelled key was dropped without a word. An empty
+// profile is an empty one.
+func TestProfileErrorsNameFileAndLine(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ text, want string }{
+		{"host: [\n", ":1: YAML syntax: did not find expected node content; fix or delete the file"},
+		{"hots: web1\n", `:1: unknown key "hots"; a profile has host, operator and vars; fix or delete the file`},
+		{"host: web1\nvars: [a]\n", ":2: a value of the wrong kind (a list); host and operator are text, vars a mapping of name: value; fix or delete the file"},
+	} {
+		path := filepath.Join(dir, "p.yaml")
+		if err := os.WriteFile(path, []byte(c.text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadProfile(path)
+		if err == nil || !strings.HasPrefix(err.Error(), "profile "+path+c.want) {
+			t.Errorf("profile %q: error %v\nwant it to begin: profile %s%s", c.text, err, path, c.want)
+		}
+		if err != nil && (strings.Contains(err.Error(), "yaml: ") || strings.Contains(err.Error(), "ui.Profile") || strings.Contains(err.Error(), "map[")) {
+			t.Errorf("profile %q: the parser's words reach the operator: %v", c.text, err)
+		}
+	}
+	path := filepath.Join(dir, "empty.yaml")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := LoadProfile(path); err != nil || p.Host != "" {
+		t.Errorf("empty profile: %+v, %v", p, err)
+	}
+}
