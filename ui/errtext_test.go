@@ -197,3 +197,26 @@ func TestPlainVarProblemsSayWhatToDoOnce(t *testing.T) {
 		t.Errorf("what to do is said twice:\n%s", out)
 	}
 }
+
+// TestCancelStatusWithoutPrefix: the status line after a cancel the host
+// did not confirm, or that failed, carries sshexec's reason without its
+// "sshexec: " prefixes ("check the server (sshexec: job j on web1: ...:
+// sshexec: remote process may still be running)").
+func TestCancelStatusWithoutPrefix(t *testing.T) {
+	for _, err := range []error{
+		fmt.Errorf("sshexec: job j on web1: no answer to TERM: %w", sshexec.ErrMaybeRunning),
+		errors.New("sshexec: job j on web1: the helper on the host ended"),
+	} {
+		ex := newFakeExec("web1")
+		ex.cancelFn = func(string) error { return err }
+		hold := make(chan struct{})
+		ex.on("manage.py check", &fakeJob{lines: out(sshexec.Stdout, "working"), hold: hold})
+		m := started(t, ex, 100, 30)
+		m = press(t, m, "enter", "x", "y")
+		if !strings.Contains(m.status, "job j on web1: ") || strings.Contains(m.status, "sshexec: ") {
+			t.Errorf("cancel error %q: status %q, want sshexec's reason without its prefix", err, m.status)
+		}
+		close(hold)
+		settle(t, m)
+	}
+}

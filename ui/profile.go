@@ -164,5 +164,5 @@ func SaveProfile(path string, rb *runbook.Runbook, p Profile) error {
 // profileNotSaved is what the operator is told when the profile could not
 // be written: the release goes on, but the next one asks again.
 func profileNotSaved(err error) string {
-	return fmt.Sprintf("profile not saved (the next release will ask again): %v", err)
+	return "profile not saved (the next release will ask again): " + ErrorText(err)
 }

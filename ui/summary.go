@@ -93,7 +93,7 @@ func (m Model) export(dir string) (tea.Model, tea.Cmd) {
 // onExported shows where the transcript went.
 func (m Model) onExported(msg exportedMsg) (tea.Model, tea.Cmd) {
 	if msg.err != nil {
-		m.status, m.statusOK = "export failed: "+msg.err.Error(), false
+		m.status, m.statusOK = "export failed: "+ErrorText(msg.err), false
 		m.syncKeys()
 		return m, nil
 	}

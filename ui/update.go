@@ -308,10 +308,10 @@ func (m Model) onCancelDone(msg cancelDoneMsg) (tea.Model, tea.Cmd) {
 		m.status, m.statusOK = "stopped: the remote process group is gone", true
 	case errors.Is(msg.err, sshexec.ErrMaybeRunning):
 		note = "cancel: remote process may still be running"
-		m.status, m.statusOK = "remote process may still be running: check the server ("+msg.err.Error()+")", false
+		m.status, m.statusOK = "remote process may still be running: check the server ("+ErrorText(msg.err)+")", false
 	default:
 		note = "cancel failed: " + msg.err.Error()
-		m.status, m.statusOK = "cancel failed, remote process may still be running: "+msg.err.Error(), false
+		m.status, m.statusOK = "cancel failed, remote process may still be running: "+ErrorText(msg.err), false
 	}
 	step := ""
 	if m.run != nil && m.run.id == msg.runID {
