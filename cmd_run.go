@@ -298,8 +298,8 @@ func warnUnsigned(c runConfig, stderr io.Writer) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := sshexec.LoadSigner(ctx, c.signerOptions(nil)); err != nil {
-		fmt.Fprintf(stderr, "golive: note: the transcript will not be signed at the end (%v); "+
-			"fix that now, or sign it afterwards with golive export RUNID\n", err)
+		fmt.Fprintf(stderr, "golive: note: the transcript will not be signed at the end (%s); "+
+			"fix that now, or sign it afterwards with golive export RUNID\n", ui.ErrorText(err))
 	}
 }
 

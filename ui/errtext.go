@@ -119,8 +119,8 @@ func journalMisfit(runID, path string, err error) error {
 
 // varProblems words Plan's refusal of the variables for plain mode, one
 // problem a line: a value's problem says already how to set it (--var
-// NAME=VALUE, runbook.VarError), a name the runbook does not declare
-// says which it declares, and gets what to do.
+// NAME=VALUE, runbook.VarError); a name the runbook does not declare says
+// which it declares, and gets what to do.
 func varProblems(err error) []string {
 	errs := []error{err}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
@@ -129,12 +129,19 @@ func varProblems(err error) []string {
 	var out []string
 	for _, e := range errs {
 		text := ErrorText(e)
-		if !strings.Contains(text, "--var") {
-			text += "; fix what you gave with --var NAME=VALUE"
+		if undeclaredVar(text) {
+			text += "; drop that --var, or fix its name"
 		}
 		out = append(out, text)
 	}
 	return out
+}
+
+// undeclaredVar reports whether a Plan problem is a --var naming no
+// variable of the runbook ("FILE declares no variable X; it declares:
+// ..."), which only the command line can fix.
+func undeclaredVar(problem string) bool {
+	return strings.Contains(problem, " declares no variable ")
 }
 
 // badInput marks an error in what the operator gave golive (a runbook or

@@ -175,7 +175,8 @@ func TestConnectErrorNetWords(t *testing.T) {
 // variables says what to do once per problem: a missing or bad value
 // names its --var (runbook's words), where " (give values with --var
 // name=value)" was added after it too; a name the runbook does not
-// declare gets what to do.
+// declare gets what to do, in plain mode and on the TUI's form (which has
+// no field for it: only a new start drops the --var).
 func TestPlainVarProblemsSayWhatToDoOnce(t *testing.T) {
 	e := newPlainEnv(t, map[string]string{"greetnig": "hi", "port": "x"})
 	e.useRunbook(t, strings.Replace(plainRunbook, "  - name: greeting\n    default: hello\n",
@@ -185,7 +186,7 @@ func TestPlainVarProblemsSayWhatToDoOnce(t *testing.T) {
 		t.Fatalf("exit %d, want %d", code, ExitUsage)
 	}
 	for _, want := range []string{
-		`-- ` + e.opts.Runbook + ` declares no variable greetnig; it declares: greeting, port, uses_celery, fail_check, api_token; fix what you gave with --var NAME=VALUE`,
+		`-- ` + e.opts.Runbook + ` declares no variable greetnig; it declares: greeting, port, uses_celery, fail_check, api_token; drop that --var, or fix its name`,
 		`variable "greeting" is required and has no value; set it with --var greeting=VALUE` + "\n",
 		`variable "port": the value "x" does not match the pattern "^[0-9]+$"; set it with --var port=VALUE` + "\n",
 	} {
@@ -195,6 +196,17 @@ func TestPlainVarProblemsSayWhatToDoOnce(t *testing.T) {
 	}
 	if strings.Contains(out, "give values with") {
 		t.Errorf("what to do is said twice:\n%s", out)
+	}
+
+	m := resize(New(e.opts), 160, 40)
+	m = drive(t, m, m.Init())
+	if m.state != stateForm {
+		t.Fatalf("TUI: state %v, want the form", m.state)
+	}
+	m = press(t, m, "enter")
+	if want := "declares no variable greetnig; it declares: greeting, port, uses_celery, fail_check, api_token; it was given with --var: " +
+		"quit (ctrl+c) and run golive again without it, or with its name fixed"; !strings.Contains(m.form.err, want) {
+		t.Errorf("TUI form: %q\nwant it to say %q", m.form.err, want)
 	}
 }
 

@@ -208,7 +208,13 @@ func formProblems(err error) []string {
 			out = append(out, fmt.Sprintf("%s:%d: %s; fix it in the %s field above", ve.File, ve.Line, ve.Problem, ve.Name))
 			continue
 		}
-		out = append(out, e.Error())
+		// The form has fields for declared variables only: an undeclared
+		// one came from --var, which only a new start can drop.
+		text := ErrorText(e)
+		if undeclaredVar(text) {
+			text += "; it was given with --var: quit (ctrl+c) and run golive again without it, or with its name fixed"
+		}
+		out = append(out, text)
 	}
 	return out
 }
