@@ -65,7 +65,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	sigCheck := verifySignature(data, *sigPath, *signers, *principal)
+	sigCheck, signersBad := verifySignature(data, *sigPath, *signers, *principal)
 	rep := runbook.VerifyTranscript(data)
 	if c := &rep.Checks[0]; !c.OK { // it could not be read: say which file
 		c.Detail = path + ": " + c.Detail
@@ -100,6 +100,12 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case failed > 0:
+		if signersBad && !contentFailed {
+			// The transcript is intact; the reviewer's trust list is not.
+			fmt.Fprintf(stdout, "NOT VERIFIED: the signature was not checked, for the file given to --signers cannot be used; "+
+				"fix %s, or give the allowed_signers file the export wrote next to the transcript, and verify again\n", *signers)
+			return 1
+		}
 		fmt.Fprintf(stdout, "NOT VERIFIED: %d of %d checks failed; do not rely on %s: %s\n", failed, len(rep.Checks), path, notVerifiedAdvice(rep, contentFailed))
 		return 1
 	case *signers == "":
@@ -125,37 +131,43 @@ func notVerifiedAdvice(rep *runbook.VerifyReport, contentFailed bool) string {
 }
 
 // verifySignature checks the signature file against the transcript bytes,
-// and against the allowed_signers file when one is given.
-func verifySignature(data []byte, sigPath, signersPath, principal string) runbook.Check {
-	c := runbook.Check{Name: "signature"}
+// and against the allowed_signers file when one is given. signersBad says
+// the check failed because that file cannot be read or parsed: the fault
+// is in the reviewer's input, not the transcript.
+func verifySignature(data []byte, sigPath, signersPath, principal string) (c runbook.Check, signersBad bool) {
+	c = runbook.Check{Name: "signature"}
 	sig, err := os.ReadFile(sigPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		c.Detail = fmt.Sprintf("no signature file %s: the transcript is unsigned or the .sig was not copied with it", sigPath)
-		return c
+		return c, false
 	}
 	if err != nil {
 		c.Detail = err.Error()
-		return c
+		return c, false
 	}
 	if signersPath == "" {
 		fp, err := sshexec.VerifyTranscriptSignature(data, sig, nil, "")
 		if err != nil {
 			c.Detail = runbook.FailureDetail(c.Name, err)
-			return c
+			return c, false
 		}
 		c.OK = true
 		c.Detail = fmt.Sprintf("cryptographically valid, key %s; the signer was NOT checked against a trust list (no --signers)", fp)
-		return c
+		return c, false
 	}
 	signers, err := os.ReadFile(signersPath)
 	if err != nil {
 		c.Detail = fmt.Sprintf("--signers: %v; give the allowed_signers file that lists the keys you trust (golive writes one next to the transcript)", err)
-		return c
+		return c, true
+	}
+	if _, err := sshexec.ParseAllowedSigners(bytes.NewReader(signers), signersPath); err != nil {
+		c.Detail = runbook.FailureDetail(c.Name, err) // it names the file and line
+		return c, true
 	}
 	fp, err := sshexec.VerifyTranscriptSignature(data, sig, namedReader{bytes.NewReader(signers), signersPath}, principal)
 	if err != nil {
 		c.Detail = runbook.FailureDetail(c.Name, err)
-		return c
+		return c, false
 	}
 	c.OK = true
 	who := principal
@@ -163,7 +175,7 @@ func verifySignature(data []byte, sigPath, signersPath, principal string) runboo
 		who = strings.Join(principalsOf(signers, signersPath, fp), " / ")
 	}
 	c.Detail = fmt.Sprintf("valid, key %s, listed in %s as %s", fp, signersPath, who)
-	return c
+	return c, false
 }
 
 // principalsOf lists the principals the allowed_signers file gives the key.

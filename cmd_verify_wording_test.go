@@ -100,3 +100,25 @@ func TestVerifyUnreadableSaysWhatToGive(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyBadSignersFileBlamesTheFile: an allowed_signers file that
+// cannot be parsed fails the signature check naming its file and line,
+// and the verdict says the signature was not checked and to fix that
+// file, not that the (intact) transcript is not what golive wrote and to
+// get it again.
+func TestVerifyBadSignersFileBlamesTheFile(t *testing.T) {
+	f := signed(t, recordRun(t, 1))
+	bad := filepath.Join(t.TempDir(), "signers")
+	if err := os.WriteFile(bad, []byte("ana@example.com ssh-ed25519 notbase64\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out := verifyCmd(f.transcript, "--signers", bad)
+	if code != 1 || !strings.Contains(out, "✗ signature    ") || !strings.Contains(out, bad+":1") {
+		t.Errorf("exit %d, want 1 and the signature check naming %s:1:\n%s", code, bad, out)
+	}
+	want := "NOT VERIFIED: the signature was not checked, for the file given to --signers cannot be used; fix " + bad +
+		", or give the allowed_signers file the export wrote next to the transcript, and verify again"
+	if !strings.Contains(out, want+"\n") || strings.Contains(out, "do not rely on") {
+		t.Errorf("verdict:\n%s\nwant:\n%s", out, want)
+	}
+}
