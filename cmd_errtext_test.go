@@ -1,10 +1,13 @@
 package main
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"golive/runbook"
@@ -178,5 +181,35 @@ func TestResumeRefusesAnotherHostOrRunbook(t *testing.T) {
 	code, stdout, stderr := run("resume", id, "--plain", "--host", "local", "--runbook", "one")
 	if code != 3 || strings.Contains(stderr, "continues only") {
 		t.Errorf("resume with the run's own --host and --runbook: exit %d, want 3\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+}
+
+// TestSudoPasswordWithoutTerminal: --sudo-password with no terminal to
+// ask on (a script, cron: the process has no controlling terminal) stops
+// with exit 2 before anything runs, saying to run on a terminal or
+// without the flag and how the run goes on then; it said only "no
+// terminal to ask on: open /dev/tty: ...". The test binary runs itself in
+// a new session, which has no controlling terminal.
+func TestSudoPasswordWithoutTerminal(t *testing.T) {
+	if os.Getenv("GOLIVE_TEST_NO_TTY") == "1" {
+		var out, errb strings.Builder
+		code := dispatch([]string{"run", "--plain", "--runbook", "non-docker", "--host", "local", "--operator", "op", "--sudo-password"}, &out, &errb)
+		os.Stderr.WriteString(errb.String())
+		os.Exit(code)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSudoPasswordWithoutTerminal$")
+	cmd.Env = append(os.Environ(), "GOLIVE_TEST_NO_TTY=1", "XDG_STATE_HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir())
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+		t.Fatalf("exit %v, want 2\nstderr:\n%s", err, stderr.String())
+	}
+	want := "golive run: --sudo-password: no terminal to ask on: "
+	advice := "; run golive on a terminal, or without --sudo-password (a sudo step then stops for want of it; 'golive resume RUNID --sudo-password' on a terminal goes on)"
+	if s := strings.TrimSpace(stderr.String()); !strings.HasPrefix(s, want) || !strings.HasSuffix(s, advice) {
+		t.Errorf("stderr:\n%s\nwant it to begin %q and end %q", s, want, advice)
 	}
 }

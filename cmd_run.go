@@ -138,7 +138,8 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 	if c.sudoPassword {
 		pw, err := askPassword("sudo password (kept in memory only): ", stderr)
 		if err != nil {
-			return opts, fmt.Errorf("--sudo-password: %w", err)
+			return opts, fmt.Errorf("--sudo-password: %w; run golive on a terminal, or without --sudo-password "+
+				"(a sudo step then stops for want of it; 'golive resume RUNID --sudo-password' on a terminal goes on)", err)
 		}
 		opts.SudoPassword = pw
 	}
