@@ -106,7 +106,7 @@ type bodyLine struct {
 // gives, byte for byte (joinBodyLipgloss), measuring each line once.
 // Styles the fast path does not reproduce, and text with tabs (which
 // lipgloss expands), take lipgloss's way.
-func joinBody(st styles, list string, right []string, w, h int) string {
+func joinBody(st *styles, list string, right []string, w, h int) string {
 	h = max(h, 1)
 	if !st.fastJoin || strings.Count(list, "\n")+1 != h || strings.ContainsRune(list, '\t') {
 		return joinBodyLipgloss(st, list, right, w, h)
@@ -196,7 +196,7 @@ func writeSpaces(b *strings.Builder, n int) {
 
 // joinBodyLipgloss is joinBody done by lipgloss, line by line measured
 // again at every step: the reference joinBody must match.
-func joinBodyLipgloss(st styles, list string, right []string, w, h int) string {
+func joinBodyLipgloss(st *styles, list string, right []string, w, h int) string {
 	l := st.ListPane.Height(h).Render(list)
 	r := st.DetailPane.Render(fit(lipgloss.JoinVertical(lipgloss.Left, right...), w, h))
 	return lipgloss.JoinHorizontal(lipgloss.Top, l, r)
@@ -211,7 +211,7 @@ func fastJoinWorks(st styles) bool {
 	list := "ab\n\x1b[1mcdef\x1b[0m\n"
 	right := []string{"\x1b[33mone\x1b[0m\ntwo three four", "x\ny", "z\nw"}
 	for _, w := range []int{3, 8, 20} {
-		if joinBody(st, list, right, w, 3) != joinBodyLipgloss(st, list, right, w, 3) {
+		if joinBody(&st, list, right, w, 3) != joinBodyLipgloss(&st, list, right, w, 3) {
 			return false
 		}
 	}
@@ -222,7 +222,7 @@ func fastJoinWorks(st styles) bool {
 // st.OutputPane.Render(lipgloss.JoinVertical(lipgloss.Left, head, body))
 // gives (a rule over the title line and the viewport, every line padded
 // to the widest), measuring each line once.
-func stackUnderRule(st styles, head, body string) string {
+func stackUnderRule(st *styles, head, body string) string {
 	if !st.fastPane || strings.ContainsRune(head, '\t') || strings.ContainsRune(body, '\t') {
 		return st.OutputPane.Render(lipgloss.JoinVertical(lipgloss.Left, head, body))
 	}
@@ -258,5 +258,5 @@ func fastPaneWorks(st styles) bool {
 	}
 	st.fastPane = true
 	head, body := "\x1b[2mOutput · 3 lines\x1b[0m", " │one\n!│\x1b[31mtwo three\x1b[0m\n"
-	return stackUnderRule(st, head, body) == st.OutputPane.Render(lipgloss.JoinVertical(lipgloss.Left, head, body))
+	return stackUnderRule(&st, head, body) == st.OutputPane.Render(lipgloss.JoinVertical(lipgloss.Left, head, body))
 }

@@ -46,7 +46,7 @@ type dialog struct {
 
 func newConfirm(k dialogKind, step string) dialog { return dialog{kind: k, step: step} }
 
-func newInput(k dialogKind, step string, v runbook.Verdict, st styles) dialog {
+func newInput(k dialogKind, step string, v runbook.Verdict, st *styles) dialog {
 	in := newTextInput()
 	in.CharLimit = 500
 	in.Prompt = "> "

@@ -83,7 +83,7 @@ type Model struct {
 	state  state
 	prev   state // where the error panel goes back to
 	keys   keyMap
-	styles styles
+	styles *styles // never changed once sealed: shared, not copied with every Update
 	help   help.Model
 	width  int
 	height int
@@ -225,7 +225,7 @@ func New(opts Options) Model {
 	m := Model{
 		opts:    opts,
 		keys:    defaultKeyMap(),
-		styles:  st,
+		styles:  &st,
 		help:    help.New(),
 		outputs: map[string]*ring{},
 		pane:    newOutputPane(st),

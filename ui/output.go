@@ -19,7 +19,7 @@ import (
 type outputPane struct {
 	vp     viewport.Model
 	input  textinput.Model
-	styles styles
+	styles *styles // shared, never changed (see Model.styles)
 	title  string
 	r      *ring
 
@@ -76,7 +76,7 @@ func newOutputPane(st styles) outputPane {
 	// No placeholder: its first letter, under the cursor, reads as typed.
 	in.CharLimit = 200
 	return outputPane{
-		vp: vp, input: in, styles: st,
+		vp: vp, input: in, styles: &st,
 		gutters: map[runbook.Stream]string{
 			runbook.StreamStdout: st.GutterStdout.Render(" │"),
 			runbook.StreamStderr: st.GutterStderr.Render("!│"),

@@ -101,10 +101,11 @@ func TestViewCacheFollowsChanges(t *testing.T) {
 	m.banner = "⚠ connection to web1 lost: the step keeps running on the server; reconnecting…"
 	step("banner", m)
 	// Another theme: a styles set with other colours is another set.
-	st := m.styles
+	st := *m.styles
 	st.Section = st.Section.Foreground(lipgloss.Color("#00FF00"))
 	st.Header = st.Header.Background(lipgloss.Color("#000080"))
-	m.styles = st.seal()
+	sealed := st.seal()
+	m.styles = &sealed
 	step("styles", m)
 	if !strings.Contains(prev, "\x1b[") {
 		t.Fatal("the screen has no colour at all: the styles comparison proves nothing")
@@ -167,14 +168,14 @@ func TestJoinBodyMatchesLipgloss(t *testing.T) {
 	for _, w := range []int{5, 12, 30, 80} {
 		for _, h := range []int{1, 3, 6, 9} {
 			l := strings.Join(strings.Split(list, "\n")[:min(h, 6)], "\n")
-			if got, want := joinBody(st, l, odd, w, h), joinBodyLipgloss(st, l, odd, w, h); got != want {
+			if got, want := joinBody(&st, l, odd, w, h), joinBodyLipgloss(&st, l, odd, w, h); got != want {
 				t.Errorf("odd lines at %dx%d:\n%q\n%q", w, h, got, want)
 			}
 		}
 	}
 	for _, body := range odd {
 		want := st.OutputPane.Render(lipgloss.JoinVertical(lipgloss.Left, "Output · 3 lines", body))
-		if got := stackUnderRule(st, "Output · 3 lines", body); got != want {
+		if got := stackUnderRule(&st, "Output · 3 lines", body); got != want {
 			t.Errorf("pane frame differs:\n%q\n%q", got, want)
 		}
 	}
