@@ -175,20 +175,24 @@ type probeState struct {
 	// (every process: golive, sshd, the command, the kernel), from
 	// /proc/stat; zero where there is none.
 	machine time.Duration
+	// gc is what the collector did from the run key to the end of the run.
+	gc gcUse
 }
 
 // probe wraps the real Model. A "?" key press (help toggle: a visible
 // change) is timed from its write to the program's input to the View
 // that follows its Update, and to the renderer's next write to the
-// terminal. The end of the run quits the program.
+// terminal. The end of the run quits the program. It is a pointer, so
+// that it adds no copy of the Model to each Update's (the program keeps
+// the Model the real one returns, as it does without the probe).
 type probe struct {
 	m  Model
 	st *probeState
 }
 
-func (p probe) Init() tea.Cmd { return p.m.Init() }
+func (p *probe) Init() tea.Cmd { return p.m.Init() }
 
-func (p probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (p *probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	t0 := time.Now()
 	nm, cmd := p.m.Update(msg)
 	p.m = nm.(Model)
@@ -219,7 +223,7 @@ func (p probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return p, cmd
 }
 
-func (p probe) View() tea.View {
+func (p *probe) View() tea.View {
 	t0 := time.Now()
 	v := p.m.View()
 	p.st.mu.Lock()
@@ -253,7 +257,7 @@ func (w screenWriter) Write(b []byte) (int, error) {
 func benchProgram(m Model, st *probeState) (*tea.Program, *io.PipeWriter) {
 	TuneGC() // as the binary does at start-up
 	pr, pw := io.Pipe()
-	p := tea.NewProgram(probe{m: m, st: st}, tea.WithInput(pr), tea.WithOutput(screenWriter{st}),
+	p := tea.NewProgram(&probe{m: m, st: st}, tea.WithInput(pr), tea.WithOutput(screenWriter{st}),
 		tea.WithWindowSize(160, 50), tea.WithoutSignalHandler(), tea.WithFPS(FrameRate))
 	return p, pw
 }

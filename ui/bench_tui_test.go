@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,6 +43,7 @@ func runTUI(b *testing.B, srv *benchServer, mb int, keys bool) (time.Duration, *
 	go func() { _, err := p.Run(); ran <- err }()
 	time.Sleep(100 * time.Millisecond) // let the program start reading input
 	cpu0, busy0 := processCPU(), machineCPU()
+	gc0 := readGC()
 	t0 := time.Now()
 	if _, err := in.Write([]byte("\r")); err != nil {
 		b.Fatal(err)
@@ -78,6 +80,7 @@ func runTUI(b *testing.B, srv *benchServer, mb int, keys bool) (time.Duration, *
 		err = <-ran
 	}
 	cpu, machine := processCPU()-cpu0, machineCPU()-busy0
+	gc := readGC().sub(gc0)
 	close(stop)
 	in.Close()
 	<-sent
@@ -89,7 +92,7 @@ func runTUI(b *testing.B, srv *benchServer, mb int, keys bool) (time.Duration, *
 	if st.runErr != nil || st.doneAt.IsZero() {
 		b.Fatalf("run: %v (done %v)", st.runErr, st.doneAt)
 	}
-	st.cpu, st.machine = cpu, machine
+	st.cpu, st.machine, st.gc = cpu, machine, gc
 	if want := benchOutputBytes(mb) / 77; st.lines < want {
 		b.Fatalf("%d lines shown, want at least %d", st.lines, want)
 	}
@@ -111,11 +114,13 @@ func BenchmarkTUIThroughput(b *testing.B) {
 		b.Run(fmt.Sprintf("MB=%d", mb), func(b *testing.B) {
 			var g, s, sf, upd, view, cpu, machine, sshMachine time.Duration
 			views, writes := 0, 0
+			var gc gcUse
 			var batchUpd []time.Duration
 			for i := 0; i < b.N; i++ {
 				d, st := runTUI(b, srv, mb, false)
 				g += d
 				views += st.views
+				gc = gc.add(st.gc)
 				writes += st.writes
 				batchUpd = append(batchUpd, st.batchUpdates...)
 				upd += st.inUpdate
@@ -139,6 +144,12 @@ func BenchmarkTUIThroughput(b *testing.B) {
 			b.ReportMetric(float64(writes)/float64(b.N), "screen-writes/run")
 			b.ReportMetric(float64(writes)/g.Seconds(), "screen-writes/s")
 			b.ReportMetric(cpu.Seconds()*1e3/float64(b.N)/(float64(benchOutputBytes(mb))/1e6), "golive-cpu-ms/MB")
+			// The collector's share: cycles, its own CPU (the runtime's
+			// estimate: marking and pauses, not write barriers or
+			// sweeping) and what the run allocated.
+			b.ReportMetric(float64(gc.cycles)/float64(b.N), "gc-cycles/run")
+			b.ReportMetric(gc.cpu*1e3/float64(b.N), "gc-cpu-ms/run")
+			b.ReportMetric(float64(gc.allocated)/float64(b.N)/(1<<20), "alloc-MiB/run")
 			if machine > 0 {
 				// How busy the 2 (or n) cores were while golive ran, and
 				// what everything but golive took: the host side here.
@@ -219,6 +230,32 @@ func machineCPU() time.Duration {
 }
 
 // processCPU is this process's CPU time so far, user and system.
+// gcUse is what the collector did in a process so far: cycles, its CPU
+// in seconds (the runtime's estimate) and the bytes allocated on the heap.
+type gcUse struct {
+	cycles, allocated uint64
+	cpu               float64
+}
+
+// readGC reads the test process's gcUse: golive's, during a run.
+func readGC() gcUse {
+	s := []metrics.Sample{
+		{Name: "/gc/cycles/total:gc-cycles"},
+		{Name: "/gc/heap/allocs:bytes"},
+		{Name: "/cpu/classes/gc/total:cpu-seconds"},
+	}
+	metrics.Read(s)
+	return gcUse{cycles: s[0].Value.Uint64(), allocated: s[1].Value.Uint64(), cpu: s[2].Value.Float64()}
+}
+
+func (g gcUse) sub(o gcUse) gcUse {
+	return gcUse{cycles: g.cycles - o.cycles, allocated: g.allocated - o.allocated, cpu: g.cpu - o.cpu}
+}
+
+func (g gcUse) add(o gcUse) gcUse {
+	return gcUse{cycles: g.cycles + o.cycles, allocated: g.allocated + o.allocated, cpu: g.cpu + o.cpu}
+}
+
 func processCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
