@@ -2,20 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"strings"
 	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"golang.org/x/term"
 
-	"golive/runbook"
 	"golive/runbooks"
 	"golive/sshexec"
 	"golive/ui"
@@ -194,48 +190,6 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 	return opts, nil
 }
 
-// stateDirectory is runbook.StateDir, whose error says what to do: where
-// runbook's does not (a directory that cannot be made or made private),
-// it says golive keeps its journals there and how to give another.
-func stateDirectory() (string, error) {
-	dir, err := runbook.StateDir()
-	if err != nil && !strings.Contains(err.Error(), "XDG_STATE_HOME") && !strings.Contains(err.Error(), "move it aside") {
-		err = fmt.Errorf("%w; golive keeps its run journals there: make it a directory you can write, or set XDG_STATE_HOME to one", err)
-	}
-	return dir, err
-}
-
-// checkOutDir makes the transcript directory dir if it is missing (as the
-// export would) and checks that a file can be written in it.
-func checkOutDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("%w; give a directory you can write the transcript to", err)
-	}
-	f, err := os.CreateTemp(dir, ".golive-write-check-*")
-	if err != nil {
-		return fmt.Errorf("%s is not writable: %w; give a directory you can write the transcript to", dir, err)
-	}
-	f.Close()
-	return os.Remove(f.Name())
-}
-
-// checkSSHConfig reports an ssh config file that cannot be read.
-func checkSSHConfig(path string) error {
-	f, err := os.Open(path)
-	if err == nil {
-		var b [1]byte
-		_, err = f.Read(b[:])
-		f.Close()
-		if errors.Is(err, io.EOF) {
-			err = nil // an empty config is a valid one
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("%w; give the path of an ssh config file (the default is ~/.ssh/config)", err)
-	}
-	return nil
-}
-
 // loginState is the host the run connected to and its connection, kept
 // for signing: the transcript is signed with the key that logged in.
 // Connect sets it, the export reads it, on other goroutines.
@@ -287,21 +241,6 @@ func dialSSH(ctx context.Context, c runConfig, host string, p ui.Prompter) (*ssh
 		o.KnownHostsFiles = []string{c.knownHosts}
 	}
 	return sshexec.Dial(ctx, o)
-}
-
-// warnUnsigned says at the start of a plain run, not after its last
-// step, that the transcript will not be signed: no key is found, or the
-// key is encrypted and stdin is no terminal to ask its passphrase on.
-func warnUnsigned(c runConfig, stderr io.Writer) {
-	if term.IsTerminal(int(os.Stdin.Fd())) {
-		return // an encrypted key's passphrase can be asked
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := sshexec.LoadSigner(ctx, c.signerOptions(nil)); err != nil {
-		fmt.Fprintf(stderr, "golive: note: the transcript will not be signed at the end (%s); "+
-			"fix that now, or sign it afterwards with golive export RUNID\n", ui.ErrorText(err))
-	}
 }
 
 // runPlain is plain mode: no TUI, output line by line, sign-offs from
@@ -382,29 +321,4 @@ func reportOutcome(o ui.Outcome, sudo bool, stdout, stderr io.Writer) int {
 	// 0 finished (or never began), 1 failed or broken, 3 unfinished and
 	// resumable: the same codes as plain mode.
 	return o.ExitCode()
-}
-
-// defaultOperator is git's user.name, else $USER.
-func defaultOperator() string {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, "git", "config", "user.name").Output(); err == nil {
-		if name := strings.TrimSpace(string(out)); name != "" {
-			return name
-		}
-	}
-	return os.Getenv("USER")
-}
-
-// askPassword reads a password from the terminal without echo.
-func askPassword(prompt string, stderr io.Writer) ([]byte, error) {
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		return nil, fmt.Errorf("no terminal to ask on: %w", err)
-	}
-	defer tty.Close()
-	fmt.Fprint(tty, prompt)
-	pw, err := term.ReadPassword(int(tty.Fd()))
-	fmt.Fprintln(tty)
-	return pw, err
 }
