@@ -106,9 +106,11 @@ func TestBadFlagsInOperatorWords(t *testing.T) {
 }
 
 // TestStateDirErrorSaysWhatToDo: a state directory golive cannot make
-// (a file in the way of its parent) stops run and resume before anything
-// else, naming the directory and saying what golive keeps there and how
-// to give another; it said only "mkdir ...: not a directory".
+// (a file in the way of its parent) stops run, resume and export before
+// anything else with exit 2 (configuration: golive tried nothing; resume
+// and export exited 1, run 2), naming the directory and saying what golive
+// keeps there and how to give another; it said only "mkdir ...: not a
+// directory".
 func TestStateDirErrorSaysWhatToDo(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
@@ -118,9 +120,10 @@ func TestStateDirErrorSaysWhatToDo(t *testing.T) {
 	for _, args := range [][]string{
 		{"run", "--plain", "--runbook", "non-docker", "--host", "local", "--operator", "op"},
 		{"resume"},
+		{"export", "20260101T000000Z-abcdef"},
 	} {
 		code, _, stderr := run(args...)
-		if code == 0 || !strings.Contains(stderr, filepath.Join(file, "state", "golive")) ||
+		if code != 2 || !strings.Contains(stderr, filepath.Join(file, "state", "golive")) ||
 			!strings.Contains(stderr, "make it a directory you can write, or set XDG_STATE_HOME to one") {
 			t.Errorf("%v: exit %d, stderr %q; want the directory named and what to do", args, code, stderr)
 		}

@@ -50,8 +50,9 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	}
 	stateDir, err := stateDirectory()
 	if err != nil {
+		// The machine's configuration, as for run: 2, golive tried nothing.
 		fmt.Fprintf(stderr, "golive export: %s\n", ui.ErrorText(err))
-		return 1
+		return 2
 	}
 	path := filepath.Join(runbook.RunDir(stateDir, pos[0]), runbook.JournalName)
 	// Without --identity, the key the ssh config names for the run's host

@@ -46,8 +46,9 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 	}
 	stateDir, err := stateDirectory()
 	if err != nil {
+		// The machine's configuration, as for run: 2, golive tried nothing.
 		fmt.Fprintf(stderr, "golive resume: %s\n", ui.ErrorText(err))
-		return 1
+		return 2
 	}
 	runs, err := runbook.ListRuns(stateDir)
 	if err != nil {
