@@ -102,15 +102,13 @@ func TestAppendStoresCanonicalRecords(t *testing.T) {
 // TestSafePrefixStopsAtEveryUnsafeByte puts each byte value at each
 // position of plain ASCII strings of every length up to 45: safePrefix
 // must never pass a byte encoding/json would escape or that is not ASCII,
-// and must cover a plain string of eight bytes or more entirely.
+// and must cover a plain string of eight bytes or more entirely (a
+// shorter one entirely or not at all: the Go scan leaves it to the caller).
 func TestSafePrefixStopsAtEveryUnsafeByte(t *testing.T) {
 	plain := "QmVuY2htYXJr+/=0123456789abcdefghijklmnopqrstuvwxyzABCDEF"
 	for n := 0; n <= 45; n++ {
 		want := n
-		if n < 8 {
-			want = 0
-		}
-		if got := safePrefix(plain[:n]); got != want {
+		if got := safePrefix(plain[:n]); got != want && (n >= 8 || got != 0) {
 			t.Fatalf("safePrefix(%q) = %d, want %d", plain[:n], got, want)
 		}
 		for b := 0; b < 256; b++ {

@@ -183,13 +183,14 @@ const (
 	msb = 0x8080808080808080
 )
 
-// safePrefix returns how many leading bytes of s encoding/json writes as
-// they are, sixteen or eight at a time (most output is plain ASCII), the
-// last few bytes as part of an overlapping word: bytes
-// below 0x20, '"', '\\', '<', '>', '&' and anything non-ASCII end it. It
-// may stop early (at a word with such a byte); the caller goes on byte by
-// byte from there.
-func safePrefix(s string) int {
+// safePrefixGo returns how many leading bytes of s encoding/json writes
+// as they are, sixteen or eight at a time (most output is plain ASCII),
+// the last few bytes as part of an overlapping word: bytes below 0x20,
+// '"', '\\', '<', '>', '&' and anything non-ASCII end it. It may stop early
+// (at a word with such a byte); the caller goes on byte by byte from
+// there. It is safePrefix wherever there is no faster scan
+// (jsonscan_amd64.go).
+func safePrefixGo(s string) int {
 	i := 0
 	for ; i+16 <= len(s); i += 16 {
 		if unsafeIn(word(s[i:i+8]))|unsafeIn(word(s[i+8:i+16])) != 0 {

@@ -14,7 +14,9 @@ import (
 func TestOutputEncoderMatchesJSON(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	pieces := []string{"a", "Z", " ", "<", ">", "&", `"`, `\`, "\n", "\r", "\t", "\b", "\f", "\x00", "\x1f", "\x7f",
-		"é", "日本", "\u2028", "\u2029", "\xff", "\xe2\x82", "😀", "\ufffd", "/", "'", "=", "\x1b[31m"}
+		"é", "日本", "\u2028", "\u2029", "\xff", "\xe2\x82", "😀", "\ufffd", "/", "'", "=", "\x1b[31m",
+		// plain runs long enough for the 16- and 32-byte rounds of the scan
+		"QmVuY2htYXJrIGxp", strings.Repeat("QmVuY2htYXJrIGxp", 5)[:76]}
 	zones := []*time.Location{time.UTC, time.FixedZone("p", 3600), time.FixedZone("m", -(5*3600 + 1800)), time.FixedZone("s", 37), time.Local}
 	randText := func() string {
 		var b strings.Builder
