@@ -275,6 +275,9 @@ func quoteJSON(dst []byte, s string, safe *[utf8.RuneSelf]bool) (out []byte, rep
 			}
 			i++
 			start = i
+			// What follows an escape is most often plain again (a log
+			// line's quoted field): scan it as the start was scanned.
+			i += safePrefix(s[i:])
 			continue
 		}
 		c, size := utf8.DecodeRuneInString(s[i:])
