@@ -58,6 +58,26 @@ func (e *VarError) Error() string {
 	return fmt.Sprintf("%s:%d: %s; set it with --var %s=VALUE", e.File, e.Line, e.Problem, e.Name)
 }
 
+// UndeclaredVarError is Plan's refusal of values given for names the
+// runbook does not declare (a misspelled --var): only what was given can
+// fix it, not the runbook. Plan's error joins it (errors.Join) with its
+// other problems; find it with errors.As.
+type UndeclaredVarError struct {
+	File string
+	// Names are the undeclared names given, sorted; Declared the
+	// runbook's variables, in its order.
+	Names, Declared []string
+}
+
+// Error reads "FILE declares no variable X, Y; it declares: A, B".
+func (e *UndeclaredVarError) Error() string {
+	declared := "(none)"
+	if len(e.Declared) > 0 {
+		declared = strings.Join(e.Declared, ", ")
+	}
+	return fmt.Sprintf("%s declares no variable %s; it declares: %s", e.File, strings.Join(e.Names, ", "), declared)
+}
+
 // Plan settles the variables and renders every step. vars overrides the
 // defaults. It returns an error, listing every problem, when vars names an
 // undeclared variable, a required variable is empty, or a value does not
@@ -78,8 +98,11 @@ func (r *Runbook) Plan(vars map[string]string) (*Plan, error) {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		errs = append(errs, fmt.Errorf("%s declares no variable %s; it declares: %s",
-			r.File, strings.Join(unknown, ", "), r.variableNames()))
+		declared := make([]string, len(r.Variables))
+		for i, v := range r.Variables {
+			declared[i] = v.Name
+		}
+		errs = append(errs, &UndeclaredVarError{File: r.File, Names: unknown, Declared: declared})
 	}
 	for _, v := range r.Variables {
 		val := values[v.Name]
@@ -147,17 +170,6 @@ func (r *Runbook) script(st *Step, values map[string]string) string {
 		return cmd
 	}
 	return strings.TrimRight(render(r.Prelude, values), "\n") + "\n" + cmd
-}
-
-func (r *Runbook) variableNames() string {
-	if len(r.Variables) == 0 {
-		return "(none)"
-	}
-	names := make([]string, len(r.Variables))
-	for i, v := range r.Variables {
-		names[i] = v.Name
-	}
-	return strings.Join(names, ", ")
 }
 
 // Step returns the planned step with the given id, or nil.

@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -223,6 +224,13 @@ func TestPlanErrors(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q\nlacks %q", err, w)
 				}
+			}
+			// An undeclared name is found by its type, not its words.
+			var ue *UndeclaredVarError
+			if got := errors.As(err, &ue); got != (tt.name == "unknown") {
+				t.Errorf("errors.As(UndeclaredVarError) = %v for %q", got, err)
+			} else if got && strings.Join(ue.Names, " ") != "app_dri zzz" {
+				t.Errorf("undeclared names %q, want app_dri zzz", ue.Names)
 			}
 		})
 	}

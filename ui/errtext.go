@@ -122,14 +122,10 @@ func journalMisfit(runID, path string, err error) error {
 // NAME=VALUE, runbook.VarError); a name the runbook does not declare says
 // which it declares, and gets what to do.
 func varProblems(err error) []string {
-	errs := []error{err}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	}
 	var out []string
-	for _, e := range errs {
+	for _, e := range planProblems(err) {
 		text := ErrorText(e)
-		if undeclaredVar(text) {
+		if undeclaredVar(e) {
 			text += "; drop that --var, or fix its name"
 		}
 		out = append(out, text)
@@ -137,11 +133,20 @@ func varProblems(err error) []string {
 	return out
 }
 
+// planProblems splits Plan's error into its problems (errors.Join).
+func planProblems(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
 // undeclaredVar reports whether a Plan problem is a --var naming no
-// variable of the runbook ("FILE declares no variable X; it declares:
-// ..."), which only the command line can fix.
-func undeclaredVar(problem string) bool {
-	return strings.Contains(problem, " declares no variable ")
+// variable of the runbook (runbook.UndeclaredVarError), which only the
+// command line can fix.
+func undeclaredVar(problem error) bool {
+	var ue *runbook.UndeclaredVarError
+	return errors.As(problem, &ue)
 }
 
 // badInput marks an error in what the operator gave golive (a runbook or

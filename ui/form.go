@@ -197,12 +197,8 @@ func (m Model) submitForm() (tea.Model, tea.Cmd) {
 // variable's value (runbook.VarError) is fixed in its field above, not
 // with the command line's --var its Error suggests.
 func formProblems(err error) []string {
-	errs := []error{err}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	}
 	var out []string
-	for _, e := range errs {
+	for _, e := range planProblems(err) {
 		var ve *runbook.VarError
 		if errors.As(e, &ve) {
 			out = append(out, fmt.Sprintf("%s:%d: %s; fix it in the %s field above", ve.File, ve.Line, ve.Problem, ve.Name))
@@ -211,7 +207,7 @@ func formProblems(err error) []string {
 		// The form has fields for declared variables only: an undeclared
 		// one came from --var, which only a new start can drop.
 		text := ErrorText(e)
-		if undeclaredVar(text) {
+		if undeclaredVar(e) {
 			text += "; it was given with --var: quit (ctrl+c) and run golive again without it, or with its name fixed"
 		}
 		out = append(out, text)
