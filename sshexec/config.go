@@ -318,11 +318,39 @@ func (c *sshConfig) resolveJumpsDepth(spec string, depth int) ([]*target, error)
 		if i == 0 {
 			before, err := c.resolveJumpsDepth(t.proxyJump, depth+1)
 			if err != nil {
-				return nil, fmt.Errorf("ProxyJump of %s: %w", host, err)
+				return nil, viaJump(host, err)
 			}
 			hops = append(hops, before...)
 		}
 		hops = append(hops, t)
 	}
 	return hops, nil
+}
+
+// jumpChainError is the error of resolving a jump host's own ProxyJump,
+// with the jump hosts it was reached through, outermost first: one hop
+// reads "ProxyJump of y: ERR", more read as the one chain they are,
+// "ProxyJump chain y → x → y: ERR" (a loop in the config repeats it to
+// maxJumpDepth), not "ProxyJump of y: ProxyJump of x: ..." over again.
+type jumpChainError struct {
+	hops []string
+	err  error
+}
+
+func (e *jumpChainError) Error() string {
+	if len(e.hops) == 1 {
+		return "ProxyJump of " + e.hops[0] + ": " + e.err.Error()
+	}
+	return "ProxyJump chain " + strings.Join(e.hops, " → ") + ": " + e.err.Error()
+}
+
+func (e *jumpChainError) Unwrap() error { return e.err }
+
+// viaJump puts host in front of the chain of a jump host's ProxyJump
+// error.
+func viaJump(host string, err error) error {
+	if c, ok := err.(*jumpChainError); ok {
+		return &jumpChainError{hops: append([]string{host}, c.hops...), err: c.err}
+	}
+	return &jumpChainError{hops: []string{host}, err: err}
 }

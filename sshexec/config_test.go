@@ -107,8 +107,11 @@ Host *
 	if err != nil || len(hops) != 4 || hops[0].alias != "edge" || hops[1].alias != "outer" || hops[2].alias != "inner" || hops[3].alias != "last" {
 		t.Errorf("chained hops %v %v", hops, err)
 	}
-	if _, err := chained.resolveJumps("a"); err == nil || !strings.Contains(err.Error(), "loop") {
-		t.Errorf("loop: %v", err)
+	// The loop reads as one chain, not "ProxyJump of a: " eight times.
+	wantLoop := "ProxyJump chain " + strings.TrimSuffix(strings.Repeat("a → ", maxJumpDepth), " → ") +
+		`: ProxyJump "a": more than 8 jump hosts deep; is there a loop in the config?`
+	if _, err := chained.resolveJumps("a"); err == nil || err.Error() != wantLoop {
+		t.Errorf("loop: %v\nwant %s", err, wantLoop)
 	}
 	if hops, err := cfg.resolveJumps("none"); err != nil || hops != nil {
 		t.Errorf("none: %v %v", hops, err)

@@ -80,7 +80,7 @@ func attemptError(msg string) string {
 // (10.0.0.5:22): ..." for an alias; "connect to web1 (web1:22): ..." as
 // sshexec says it, where a prefix would say web1 twice).
 func connectError(host string, err error) error {
-	err = jumpWords(authWords(netWords(err)))
+	err = authWords(netWords(err))
 	if host != "" && namesHost(err.Error(), host) {
 		return err
 	}
@@ -204,31 +204,6 @@ func authWords(err error) error {
 			return "the server offered no way to log in that golive has"
 		}
 		return "the server accepted none of the keys offered (methods tried: " + strings.Join(methods, ", ") + ")"
-	})
-	if text == err.Error() {
-		return err
-	}
-	return worded{text: text, err: err}
-}
-
-// jumpChain is sshexec's wrapping of a jump host's own ProxyJump error,
-// once per hop: "ProxyJump of y: ProxyJump of x: ...".
-var (
-	jumpChain = regexp.MustCompile(`(?:ProxyJump of [^:\s]+: ){2,}`)
-	jumpHop   = regexp.MustCompile(`ProxyJump of ([^:\s]+): `)
-)
-
-// jumpWords writes a chain of jump hosts' ProxyJump errors, which a loop
-// in the ssh config repeats to the depth limit ("ProxyJump of y:
-// ProxyJump of x: ProxyJump of y: ..."), as the one chain it is
-// ("ProxyJump chain y → x → y → ...: "). err's chain is kept.
-func jumpWords(err error) error {
-	text := jumpChain.ReplaceAllStringFunc(err.Error(), func(m string) string {
-		var hops []string
-		for _, h := range jumpHop.FindAllStringSubmatch(m, -1) {
-			hops = append(hops, h[1])
-		}
-		return "ProxyJump chain " + strings.Join(hops, " → ") + ": "
 	})
 	if text == err.Error() {
 		return err

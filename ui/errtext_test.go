@@ -169,14 +169,6 @@ func TestConnectErrorNetWords(t *testing.T) {
 			t.Errorf("connectError(%s) lost the network error", c.host)
 		}
 	}
-
-	// A ProxyJump loop, which sshexec wraps once per hop to the depth
-	// limit, reads as the one chain it is.
-	loop := errors.New(`ssh config c:2: ProxyJump of y: ProxyJump of x: ProxyJump of y: ProxyJump "x": more than 3 jump hosts deep; is there a loop in the config?`)
-	want := `connect web1: ssh config c:2: ProxyJump chain y → x → y: ProxyJump "x": more than 3 jump hosts deep; is there a loop in the config?`
-	if got := ErrorText(connectError("web1", loop)); got != want {
-		t.Errorf("ProxyJump loop:\n%s\nwant\n%s", got, want)
-	}
 }
 
 // TestPlainVarProblemsSayWhatToDoOnce: plain mode's refusal of the
