@@ -13,6 +13,10 @@ import (
 	"golive/runbook"
 )
 
+// oneRunbook is a two-step runbook, id one, for stoppedLocalRun.
+const oneRunbook = "id: one\ntitle: One\nsections:\n  - id: main\n    title: Main\n    steps:\n" +
+	"      - id: hi\n        title: Hi\n        command: echo hi\n      - id: bye\n        title: Bye\n        command: echo bye\n"
+
 // stoppedLocalRun runs a one-step runbook on --host local in plain mode
 // with no input, so that it stops at the first sign-off, and returns the
 // run's id and journal. XDG_STATE_HOME is the test's own.
@@ -22,8 +26,7 @@ func stoppedLocalRun(t *testing.T) (id, journal string) {
 	t.Setenv("XDG_STATE_HOME", state)
 	dir := t.TempDir()
 	rb := filepath.Join(dir, "one.yaml")
-	if err := os.WriteFile(rb, []byte("id: one\ntitle: One\nsections:\n  - id: main\n    title: Main\n    steps:\n"+
-		"      - id: hi\n        title: Hi\n        command: echo hi\n      - id: bye\n        title: Bye\n        command: echo bye\n"), 0o600); err != nil {
+	if err := os.WriteFile(rb, []byte(oneRunbook), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	code, stdout, stderr := run("run", "--plain", "--host", "local", "--runbook", rb, "--operator", "op", "--out", dir)
@@ -180,10 +183,17 @@ func TestResumeRefusesAnotherHostOrRunbook(t *testing.T) {
 	if after, _ := os.ReadFile(journal); string(after) != string(before) {
 		t.Error("a refused resume wrote to the journal")
 	}
-	// The run's own host and runbook are no conflict.
-	code, stdout, stderr := run("resume", id, "--plain", "--host", "local", "--runbook", "one")
-	if code != 3 || strings.Contains(stderr, "continues only") {
-		t.Errorf("resume with the run's own --host and --runbook: exit %d, want 3\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	// The run's own host and runbook are no conflict: named by its id, or
+	// by a file that declares that id under another name.
+	renamed := filepath.Join(t.TempDir(), "release-v2.yaml")
+	if err := os.WriteFile(renamed, []byte(oneRunbook), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, rb := range []string{"one", renamed} {
+		code, stdout, stderr := run("resume", id, "--plain", "--host", "local", "--runbook", rb)
+		if code != 3 || strings.Contains(stderr, "continues only") {
+			t.Errorf("resume with the run's own --host and --runbook %s: exit %d, want 3\nstdout: %s\nstderr: %s", rb, code, stdout, stderr)
+		}
 	}
 }
 

@@ -143,12 +143,21 @@ func resumeFlagConflict(c runConfig, r runbook.RunSummary) string {
 		return fmt.Sprintf("--host %s: run %s began on %s and continues only there; drop --host "+
 			"(to release to %s, start a new run: golive run --host %s)", c.host, r.ID, r.Host, c.host, c.host)
 	}
-	id := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(c.runbook), ".yaml"), ".yml")
-	if c.runbook != "" && id != r.RunbookID {
+	if c.runbook != "" && givenRunbookID(c.runbook) != r.RunbookID {
 		return fmt.Sprintf("--runbook %s: run %s walks the runbook %s and continues only with it; drop --runbook "+
 			"(to walk %s, start a new run: golive run --runbook %s)", c.runbook, r.ID, r.RunbookID, c.runbook, c.runbook)
 	}
 	return ""
+}
+
+// givenRunbookID is the id of the runbook --runbook names: a built-in's,
+// or the id a file declares (which its file name need not be); the name
+// without .yaml when it does not load.
+func givenRunbookID(arg string) string {
+	if rb, err := loadRunbook(arg); err == nil {
+		return rb.ID
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(filepath.Base(arg), ".yaml"), ".yml")
 }
 
 // printRuns prints the unfinished runs as a table, newest first.
