@@ -12,27 +12,15 @@ import (
 
 	"golang.org/x/term"
 
-	"golive/runbook"
 	"golive/sshexec"
 	"golive/ui"
 )
 
 // What run, resume and export take from the machine they run on, checked
 // before anything runs so that a problem is reported as the operator's to
-// fix, with what to do: the state directory, the transcript directory,
-// the ssh config file, the operator's name, a password asked on the
-// terminal, the key that will sign the transcript.
-
-// stateDirectory is runbook.StateDir, whose error says what to do: where
-// runbook's does not (a directory that cannot be made or made private),
-// it says golive keeps its journals there and how to give another.
-func stateDirectory() (string, error) {
-	dir, err := runbook.StateDir()
-	if err != nil && !strings.Contains(err.Error(), "XDG_STATE_HOME") && !strings.Contains(err.Error(), "move it aside") {
-		err = fmt.Errorf("%w; golive keeps its run journals there: make it a directory you can write, or set XDG_STATE_HOME to one", err)
-	}
-	return dir, err
-}
+// fix, with what to do: the transcript directory, the ssh config file,
+// the operator's name, a password asked on the terminal, the key that
+// will sign the transcript (the state directory: runbook.StateDir).
 
 // checkOutDir makes the transcript directory dir if it is missing (as the
 // export would) and checks that a file can be written in it.

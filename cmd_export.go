@@ -48,7 +48,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "golive export: %q is not a run id; 'golive resume' lists the unfinished runs\n", id)
 		return 2
 	}
-	stateDir, err := stateDirectory()
+	stateDir, err := runbook.StateDir()
 	if err != nil {
 		// The machine's configuration, as for run: 2, golive tried nothing.
 		fmt.Fprintf(stderr, "golive export: %s\n", ui.ErrorText(err))

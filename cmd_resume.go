@@ -44,7 +44,7 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "golive resume: give at most one run id (got %q and %q); 'golive resume' lists them\n", pos[0], pos[1])
 		return 2
 	}
-	stateDir, err := stateDirectory()
+	stateDir, err := runbook.StateDir()
 	if err != nil {
 		// The machine's configuration, as for run: 2, golive tried nothing.
 		fmt.Fprintf(stderr, "golive resume: %s\n", ui.ErrorText(err))

@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"golang.org/x/term"
 
+	"golive/runbook"
 	"golive/runbooks"
 	"golive/sshexec"
 	"golive/ui"
@@ -87,7 +88,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 // buildOptions turns the flags into ui.Options: executors, signer,
 // operator, state directory.
 func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
-	stateDir, err := stateDirectory()
+	stateDir, err := runbook.StateDir()
 	if err != nil {
 		return ui.Options{}, err
 	}

@@ -45,12 +45,15 @@ func StateDir() (string, error) {
 // sure an existing dir is a directory owned by us that nobody else can
 // write or read.
 func ensurePrivateDir(dir string) error {
+	// What to do when the directory cannot be made or looked at: golive
+	// cannot start a run without it.
+	const fix = "golive keeps its run journals there: make it a directory you can write, or set XDG_STATE_HOME to one"
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("state directory %s: %w", dir, err)
+		return fmt.Errorf("state directory %s: %w; %s", dir, err, fix)
 	}
 	fi, err := os.Stat(dir) // follows a symlinked state directory; its target is checked
 	if err != nil {
-		return fmt.Errorf("state directory %s: %w", dir, err)
+		return fmt.Errorf("state directory %s: %w; %s", dir, err, fix)
 	}
 	if !fi.IsDir() {
 		return fmt.Errorf("state directory %s: not a directory (a file is in the way); move it aside", dir)
@@ -60,7 +63,8 @@ func ensurePrivateDir(dir string) error {
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		if err := os.Chmod(dir, 0o700); err != nil {
-			return fmt.Errorf("state directory %s: mode %v is open to other users and could not be tightened: %w", dir, fi.Mode().Perm(), err)
+			return fmt.Errorf("state directory %s: mode %v is open to other users and could not be tightened: %w; "+
+				"make it private (chmod 700), or set XDG_STATE_HOME to a directory of yours", dir, fi.Mode().Perm(), err)
 		}
 	}
 	return nil

@@ -52,6 +52,16 @@ func TestStateDir(t *testing.T) {
 	if _, err := StateDir(); err == nil || !strings.Contains(err.Error(), "golive") {
 		t.Fatalf("file in the way: %v", err)
 	}
+
+	// A directory that cannot be made says what golive keeps there and
+	// what to do.
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o600)
+	t.Setenv("XDG_STATE_HOME", filepath.Join(file, "state"))
+	if _, err := StateDir(); err == nil || !strings.Contains(err.Error(), filepath.Join(file, "state", "golive")) ||
+		!strings.HasSuffix(err.Error(), "; golive keeps its run journals there: make it a directory you can write, or set XDG_STATE_HOME to one") {
+		t.Fatalf("cannot be made: %v", err)
+	}
 }
 
 func TestListRuns(t *testing.T) {
