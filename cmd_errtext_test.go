@@ -70,7 +70,7 @@ func TestStartupErrorsHaveNoLibraryPrefix(t *testing.T) {
 			t.Errorf("%v: a library prefix reaches the operator:\n%s", args, all)
 		}
 		t.Logf("%v: exit %d\n%s", args, code, all)
-		if !strings.Contains(all, id) || !strings.Contains(all, `event seq 5 (step.exited of step "bye", which was pending) does not fit the run`) ||
+		if !strings.Contains(all, id) || !strings.Contains(all, `event seq 5, step.exited of step "bye", which was pending (it had not run), does not fit the run`) ||
 			!strings.Contains(all, "start the release again with 'golive run'") {
 			t.Errorf("%v: the error does not name the run %s and what is wrong:\n%s", args, id, all)
 		}

@@ -37,16 +37,9 @@ func (e *MisfitError) Error() string {
 	if e.Line > 0 {
 		fmt.Fprintf(&b, " (line %d)", e.Line)
 	}
-	fmt.Fprintf(&b, ", %s", ev.Type)
-	if ev.Step != "" {
-		fmt.Fprintf(&b, " of step %q", ev.Step)
-		if w := statusWords(ev.Status); w != "" {
-			fmt.Fprintf(&b, ", which was %s", w)
-		}
-	}
-	fmt.Fprintf(&b, ", does not fit the run: %s. golive never writes such a transcript: it was edited after golive "+
+	fmt.Fprintf(&b, ", %s, does not fit the run: %s. golive never writes such a transcript: it was edited after golive "+
 		"wrote it (the hashes computed again), or a broken build of golive wrote it; ask the operator for the run's "+
-		"journal, or for the transcript written again from it with 'golive export %s'", ErrorText(ev.Err), e.exportID())
+		"journal, or for the transcript written again from it with 'golive export %s'", ev.Where(), ErrorText(ev.Err), e.exportID())
 	return b.String()
 }
 
@@ -83,6 +76,21 @@ func eventLine(data []byte, seq int64) int {
 		return 0
 	}
 	return 1 + strings.Count(string(data[:loc[0]]), "\n")
+}
+
+// Where says which event did not fit and where its step stood, for a
+// sentence: `step.exited of step "bye", which was pending (it had not
+// run)`; the type alone for a run-level event. golive verify and a
+// journal that does not replay (resume, export) say it alike.
+func (e *EventError) Where() string {
+	w := string(e.Type)
+	if e.Step != "" {
+		w += fmt.Sprintf(" of step %q", e.Step)
+		if s := statusWords(e.Status); s != "" {
+			w += ", which was " + s
+		}
+	}
+	return w
 }
 
 // statusWords says where a step stood, for a sentence ("which was ...").

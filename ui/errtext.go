@@ -104,17 +104,9 @@ func journalMisfit(runID, path string, err error) error {
 	if !errors.As(err, &ee) {
 		return fmt.Errorf("run %s: the journal does not replay: %w", runID, err)
 	}
-	what := fmt.Sprintf("event seq %d (%s", ee.Seq, ee.Type)
-	if ee.Step != "" {
-		what += fmt.Sprintf(" of step %q", ee.Step)
-		if ee.Status != "" {
-			what += ", which was " + strings.ReplaceAll(string(ee.Status), "_", " ")
-		}
-	}
-	what += ")"
-	return fmt.Errorf("run %s: the journal %s does not replay: %s does not fit the run: %s. golive never writes such a journal: "+
+	return fmt.Errorf("run %s: the journal %s does not replay: event seq %d, %s, does not fit the run: %s. golive never writes such a journal: "+
 		"it was edited, or a broken build of golive wrote it; the run can be neither resumed nor exported: keep the journal "+
-		"for a look, and start the release again with 'golive run'", runID, path, what, ErrorText(ee.Err))
+		"for a look, and start the release again with 'golive run'", runID, path, ee.Seq, ee.Where(), ErrorText(ee.Err))
 }
 
 // varProblems words Plan's refusal of the variables for plain mode, one
