@@ -8,13 +8,16 @@ import (
 )
 
 // chunkReader hands out its data in reads of up to size bytes, as
-// x/crypto/ssh's channel does with what it has buffered.
+// x/crypto/ssh's channel does with what it has buffered, and keeps the
+// largest buffer it was asked to fill.
 type chunkReader struct {
-	data []byte
-	size int
+	data    []byte
+	size    int
+	largest int
 }
 
 func (r *chunkReader) Read(p []byte) (int, error) {
+	r.largest = max(r.largest, len(p))
 	if len(r.data) == 0 {
 		return 0, io.EOF
 	}
@@ -34,6 +37,9 @@ func (w *sizesWriter) Write(p []byte) (int, error) {
 	return w.got.Write(p)
 }
 
+// TestGateCopyReadsLargeWritesSmall: copy reads copyRead bytes at a time
+// (one window grant per read) and hands them on in pieces of at most
+// copyWrite bytes, in order and whole.
 func TestGateCopyReadsLargeWritesSmall(t *testing.T) {
 	data := make([]byte, 1<<20+12345)
 	for i := range data {
@@ -45,6 +51,9 @@ func TestGateCopyReadsLargeWritesSmall(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	g.copy(&wg, w, r)
+	if r.largest < r.size {
+		t.Fatalf("reads of at most %d bytes, where %d were buffered: x/crypto/ssh grants window per read", r.largest, r.size)
+	}
 	if !bytes.Equal(w.got.Bytes(), data) {
 		t.Fatalf("copied %d bytes, not the %d read, or not in order", w.got.Len(), len(data))
 	}
@@ -59,6 +68,8 @@ func TestGateCopyReadsLargeWritesSmall(t *testing.T) {
 	}
 }
 
+// TestGateShutDrainsWithoutWriting: a shut gate still reads to EOF (the
+// remote command never stalls) and writes nothing.
 func TestGateShutDrainsWithoutWriting(t *testing.T) {
 	r := &chunkReader{data: make([]byte, 300<<10), size: 128 << 10}
 	w := &sizesWriter{}
