@@ -9,7 +9,9 @@ import (
 // TestSafePrefixStaysInBounds puts strings of every length 0 to 130 right
 // after and right before a page that cannot be read: a scan that loads a
 // byte outside its string there (other than within the string's own pages,
-// as the short-string loads may) crashes the test.
+// as the short-string loads may) crashes the test. The bytes beside the
+// string are safe ones, then '"' and 0x00, which a scan that loads them
+// must not report.
 func TestSafePrefixStaysInBounds(t *testing.T) {
 	logScanners(t)
 	page := syscall.Getpagesize()
@@ -25,18 +27,34 @@ func TestSafePrefixStaysInBounds(t *testing.T) {
 		t.Fatal(err)
 	}
 	mid := mem[page : 2*page]
+	const fill = "QmVuY2htYXJr+/="
 	for i := range mid {
-		mid[i] = "QmVuY2htYXJr+/="[i%15]
+		mid[i] = fill[i%15]
 	}
 	for n := 0; n <= 130; n++ {
 		for _, start := range []int{0, page - n} {
-			for pos := -1; pos < n; pos++ {
-				if pos >= 0 {
-					mid[start+pos] = '"'
+			// The 16 bytes on each side of s, which a short string's load
+			// may read, are safe, then bytes to escape: the scan must mask
+			// them out (a '"' or a 0x00 there is not s's).
+			for _, around := range []int{-1, '"', 0x00} { // -1: the safe fill
+				for i := max(0, start-16); i < min(page, start+n+16); i++ {
+					// Not the byte right after s: a scan that reports one
+					// there says len(s), right by chance.
+					if around >= 0 && (i < start || i > start+n) {
+						mid[i] = byte(around)
+					}
 				}
-				checkScan(t, unsafe.String(unsafe.SliceData(mid[start:]), n))
-				if pos >= 0 {
-					mid[start+pos] = "QmVuY2htYXJr+/="[(start+pos)%15]
+				for pos := -1; pos < n; pos++ {
+					if pos >= 0 {
+						mid[start+pos] = '"'
+					}
+					checkScan(t, unsafe.String(unsafe.SliceData(mid[start:]), n))
+					if pos >= 0 {
+						mid[start+pos] = fill[(start+pos)%15]
+					}
+				}
+				for i := max(0, start-16); i < min(page, start+n+16); i++ {
+					mid[i] = fill[i%15]
 				}
 			}
 		}
