@@ -211,8 +211,8 @@ func TestPlainVarProblemsSayWhatToDoOnce(t *testing.T) {
 }
 
 // TestCancelStatusWithoutPrefix: the status line after a cancel the host
-// did not confirm, or that failed, carries sshexec's reason without its
-// "sshexec: " prefixes ("check the server (sshexec: job j on web1: ...:
+// did not confirm, or that failed, and the note journaled of it, carry
+// sshexec's reason without its "sshexec: " prefixes ("check the server (sshexec: job j on web1: ...:
 // sshexec: remote process may still be running)").
 func TestCancelStatusWithoutPrefix(t *testing.T) {
 	for _, err := range []error{
@@ -229,6 +229,15 @@ func TestCancelStatusWithoutPrefix(t *testing.T) {
 			t.Errorf("cancel error %q: status %q, want sshexec's reason without its prefix", err, m.status)
 		}
 		close(hold)
-		settle(t, m)
+		m = settle(t, m)
+		// The note journaled of a failed cancel, which the transcript's
+		// reviewer reads, carries the reason in the same words.
+		journal, rerr := os.ReadFile(m.rel.Journal.Path())
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		if strings.Contains(string(journal), "sshexec: ") || !strings.Contains(string(journal), `"cancel`) {
+			t.Errorf("cancel error %q: the journaled note has the library's prefix, or there is none:\n%s", err, journal)
+		}
 	}
 }

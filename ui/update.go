@@ -310,7 +310,7 @@ func (m Model) onCancelDone(msg cancelDoneMsg) (tea.Model, tea.Cmd) {
 		note = "cancel: remote process may still be running"
 		m.status, m.statusOK = "remote process may still be running: check the server ("+ErrorText(msg.err)+")", false
 	default:
-		note = "cancel failed: " + msg.err.Error()
+		note = "cancel failed: " + ErrorText(msg.err)
 		m.status, m.statusOK = "cancel failed, remote process may still be running: "+ErrorText(msg.err), false
 	}
 	step := ""
