@@ -14,7 +14,8 @@ import (
 
 // Errors in the operator's words. runbook's and sshexec's errors begin
 // with their package's name ("runbook: ", "sshexec: "), as library errors
-// do, and keep it where one wraps another ("connect web1: sshexec: ...").
+// do, and so do x/crypto/ssh's under sshexec ("ssh: "); they keep it where
+// one wraps another ("connect web1: sshexec: ...").
 // The name means nothing to an operator; every place golive shows an
 // error (plain mode's remarks, the TUI's error panel and status line, the
 // command line's last words) words it through ErrorText, so that one
@@ -25,8 +26,9 @@ import (
 var libraryPrefixes = []string{"runbook: ", "sshexec: ", "ssh: "}
 
 // ErrorText is err's message as an operator reads it: without the
-// "runbook: " and "sshexec: " prefixes of golive's libraries, at the start
-// and where one error wraps another. It is "" for a nil err.
+// "runbook: ", "sshexec: " and "ssh: " prefixes of the libraries
+// (libraryPrefixes), at the start and where one error wraps another. It
+// is "" for a nil err.
 func ErrorText(err error) string {
 	if err == nil {
 		return ""
