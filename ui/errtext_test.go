@@ -10,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"testing/fstest"
 
 	"golive/sshexec"
 )
@@ -28,11 +27,7 @@ func TestSudoRefusalNamesHostOnce(t *testing.T) {
 	}
 	for _, c := range sudoRefusals[:2] { // sshexec's words now
 		t.Run(c.name, func(t *testing.T) {
-			ex := newFakeExec("web1")
-			ex.on("via sudo", &fakeJob{err: errors.New(c.err)})
-			opts := testOpts(t, ex)
-			opts.Runbooks = fstest.MapFS{"sshd-sudo.yaml": {Data: data}}
-			opts.Runbook, opts.Host = "sshd-sudo", "web1"
+			opts := sudoRefusedOpts(t, data, c.err)
 			why := "sudo needs a password"
 			if c.rejected {
 				why = "the sudo password was not accepted"

@@ -23,6 +23,18 @@ var sudoRefusals = []struct {
 		"in the TUI press P to give it again; otherwise quit and give it again with golive resume RUNID --sudo-password (retrying sends the same one)", true},
 }
 
+// sudoRefusedOpts is Options for the sshd-sudo runbook on web1 (data),
+// whose sudo step the host refuses with the error text refusal.
+func sudoRefusedOpts(t *testing.T, data []byte, refusal string) Options {
+	t.Helper()
+	ex := newFakeExec("web1")
+	ex.on("via sudo", &fakeJob{err: errors.New(refusal)})
+	opts := testOpts(t, ex)
+	opts.Runbooks = fstest.MapFS{"sshd-sudo.yaml": {Data: data}}
+	opts.Runbook, opts.Host = "sshd-sudo", "web1"
+	return opts
+}
+
 // TestSudoRefusalReplays: a run whose journal holds sudo's refusal of a
 // step, in the words sshexec uses now or in the old ones, offers P on that
 // step after a resume, and the status line says which refusal it was; the
@@ -35,11 +47,7 @@ func TestSudoRefusalReplays(t *testing.T) {
 	}
 	for _, c := range sudoRefusals {
 		t.Run(c.name, func(t *testing.T) {
-			ex := newFakeExec("web1")
-			ex.on("via sudo", &fakeJob{err: errors.New(c.err)})
-			opts := testOpts(t, ex)
-			opts.Runbooks = fstest.MapFS{"sshd-sudo.yaml": {Data: data}}
-			opts.Runbook, opts.Host = "sshd-sudo", "web1"
+			opts := sudoRefusedOpts(t, data, c.err)
 			m := startedWith(t, opts, 100, 30)
 			m = sel(m, "whoroot")
 			m = press(t, m, "enter")
