@@ -103,7 +103,8 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 		if signersBad && !contentFailed {
 			// The transcript is intact; the reviewer's trust list is not.
 			fmt.Fprintf(stdout, "NOT VERIFIED: the signature was not checked, for the file given to --signers cannot be used; "+
-				"fix %s, or give the allowed_signers file the export wrote next to the transcript, and verify again\n", *signers)
+				"fix %s, or give an allowed_signers file of the keys you trust (from a source you trust, not from where the transcript came), "+
+				"and verify again\n", *signers)
 			return 1
 		}
 		fmt.Fprintf(stdout, "NOT VERIFIED: %d of %d checks failed; do not rely on %s: %s\n", failed, len(rep.Checks), path, notVerifiedAdvice(rep, contentFailed))
@@ -157,7 +158,7 @@ func verifySignature(data []byte, sigPath, signersPath, principal string) (c run
 	}
 	signers, err := os.ReadFile(signersPath)
 	if err != nil {
-		c.Detail = fmt.Sprintf("--signers: %v; give the allowed_signers file that lists the keys you trust (golive writes one next to the transcript)", err)
+		c.Detail = fmt.Sprintf("--signers: %v; give an allowed_signers file that lists the keys you trust (the export writes one beside the transcript: take it from a source you trust, not from where the transcript came)", err)
 		return c, true
 	}
 	if _, err := sshexec.ParseAllowedSigners(bytes.NewReader(signers), signersPath); err != nil {

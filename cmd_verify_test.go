@@ -134,7 +134,8 @@ func TestVerifyCommand(t *testing.T) {
 	}
 	missing := filepath.Join(t.TempDir(), "allowed_signers")
 	code, out = verifyCmd(f.transcript, "--signers", missing)
-	if code != 1 || !strings.Contains(out, "✗ signature    --signers: open "+missing+": no such file or directory; give the allowed_signers file") {
+	if code != 1 || !strings.Contains(out, "✗ signature    --signers: open "+missing+": no such file or directory; give an allowed_signers file that lists the keys you trust") ||
+		!strings.Contains(out, "not from where the transcript came") {
 		t.Fatalf("missing --signers file: exit %d:\n%s", code, out)
 	}
 	os.Remove(f.transcript + ".sig")

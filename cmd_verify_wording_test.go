@@ -105,7 +105,8 @@ func TestVerifyUnreadableSaysWhatToGive(t *testing.T) {
 // cannot be parsed fails the signature check naming its file and line,
 // and the verdict says the signature was not checked and to fix that
 // file, not that the (intact) transcript is not what golive wrote and to
-// get it again.
+// get it again; nor to trust the allowed_signers that came with the
+// transcript, which whoever edited the transcript could have written.
 func TestVerifyBadSignersFileBlamesTheFile(t *testing.T) {
 	f := signed(t, recordRun(t, 1))
 	bad := filepath.Join(t.TempDir(), "signers")
@@ -117,7 +118,7 @@ func TestVerifyBadSignersFileBlamesTheFile(t *testing.T) {
 		t.Errorf("exit %d, want 1 and the signature check naming %s:1:\n%s", code, bad, out)
 	}
 	want := "NOT VERIFIED: the signature was not checked, for the file given to --signers cannot be used; fix " + bad +
-		", or give the allowed_signers file the export wrote next to the transcript, and verify again"
+		", or give an allowed_signers file of the keys you trust (from a source you trust, not from where the transcript came), and verify again"
 	if !strings.Contains(out, want+"\n") || strings.Contains(out, "do not rely on") {
 		t.Errorf("verdict:\n%s\nwant:\n%s", out, want)
 	}
