@@ -52,9 +52,7 @@ func (m Model) summaryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 // not asks, as quitting mid-release does.
 func (m Model) quitSummary() (tea.Model, tea.Cmd) {
 	if m.rel.Session.Finished() {
-		m.outcome.RunID, m.outcome.Finished, m.outcome.Verdict = m.rel.RunID, true, m.rel.Session.Verdict()
-		m.quitting = true
-		return m, tea.Quit
+		return m.quit()
 	}
 	if m.rel.Session.Next() == "" {
 		if m.busy() {
