@@ -148,6 +148,8 @@ func TestUnknownCommandSaysWhatWasMeant(t *testing.T) {
 		{file, "to walk that runbook file: golive run --runbook " + file},
 		{"resum", "did you mean 'golive resume'?"},
 		{"verfy", "did you mean 'golive verify'?"},
+		{"exprot", "did you mean 'golive export'?"},
+		{"shwo", "did you mean 'golive show'?"},
 		{"deploy", "run 'golive --help' for the list"},
 	} {
 		code, stdout, stderr := run(c.arg)

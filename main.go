@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"golive/runbook"
 	"golive/ui"
 )
 
@@ -81,33 +82,14 @@ func unknownCommandHint(name string) string {
 	if fi, err := os.Stat(name); err == nil && !fi.IsDir() && (strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
 		return "to walk that runbook file: golive run --runbook " + name
 	}
+	var names []string
 	for _, c := range commands() {
-		if editDistance(strings.ToLower(name), c.name) <= 2 {
-			return fmt.Sprintf("did you mean 'golive %s'? ('golive --help' lists the commands)", c.name)
-		}
+		names = append(names, c.name)
+	}
+	if s := runbook.Suggest(name, names); s != "" {
+		return fmt.Sprintf("did you mean 'golive %s'? ('golive --help' lists the commands)", s)
 	}
 	return "run 'golive --help' for the list"
-}
-
-// editDistance is the Levenshtein distance of a and b (bytes).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 func usage(w io.Writer) {

@@ -76,6 +76,12 @@ func sortProblems(e Errors) {
 	})
 }
 
+// Suggest returns the word of known closest to got when it is close
+// enough to be a likely typo, or "": the rule the runbook's own problems
+// use for their "did you mean" (suggest), for other callers (golive's
+// unknown command).
+func Suggest(got string, known []string) string { return suggest(got, known) }
+
 // suggest returns the known word closest to got, when it is close enough
 // to be a likely typo, or "".
 func suggest(got string, known []string) string {
