@@ -229,7 +229,6 @@ func machineCPU() time.Duration {
 	return time.Duration(ticks) * time.Second / 100 // USER_HZ
 }
 
-// processCPU is this process's CPU time so far, user and system.
 // gcUse is what the collector did in a process so far: cycles, its CPU
 // in seconds (the runtime's estimate) and the bytes allocated on the heap.
 type gcUse struct {
@@ -256,6 +255,7 @@ func (g gcUse) add(o gcUse) gcUse {
 	return gcUse{cycles: g.cycles + o.cycles, allocated: g.allocated + o.allocated, cpu: g.cpu + o.cpu}
 }
 
+// processCPU is this process's CPU time so far, user and system.
 func processCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
