@@ -58,10 +58,7 @@ type pattern struct {
 // NewChecker returns an error and a Checker whose Result reports that
 // pattern as a failure, so the caller may go on without a nil check.
 func NewChecker(e Expect) (*Checker, error) {
-	c := &Checker{exit: e.Exit}
-	if len(c.exit) == 0 {
-		c.exit = []int{0}
-	}
+	c := exitChecker(e.Exit)
 	var errs []string
 	compile := func(srcs []string) []*pattern {
 		var out []*pattern
@@ -82,6 +79,16 @@ func NewChecker(e Expect) (*Checker, error) {
 		return c, fmt.Errorf("runbook: bad expectation pattern %s", strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// exitChecker is a Checker of the accepted exit codes alone (none means
+// 0), with no output expectations.
+func exitChecker(codes []int) *Checker {
+	c := &Checker{exit: codes}
+	if len(c.exit) == 0 {
+		c.exit = []int{0}
+	}
+	return c
 }
 
 // Line feeds one output line (without its newline) to the checker.

@@ -91,10 +91,7 @@ func StatedByOutcome(x *ExitInfo) string {
 // way whose text is the same). expect lists the accepted exit codes (none
 // means 0).
 func legacyExitFailure(exit ExitInfo, expect []int) string {
-	c := &Checker{exit: expect}
-	if len(c.exit) == 0 {
-		c.exit = []int{0}
-	}
+	c := exitChecker(expect)
 	var old string
 	switch { // in exitFailure's order
 	case exit.Unknown:
