@@ -234,6 +234,20 @@ func runJournal(t testing.TB, s *Session, j *Journal, ops ...op) []Event {
 	return evs
 }
 
+// journaledRun runs ops on a new session of testPlan through a real
+// journal, as golive does, and returns the session and the events as the
+// journal stored them.
+func journaledRun(t *testing.T, ops ...op) (*Session, []Event) {
+	t.Helper()
+	s := NewSession(testPlan(), fixedClock())
+	j, err := CreateJournal(t.TempDir(), "run-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	return s, runJournal(t, s, j, ops...)
+}
+
 // passRun runs a step and passes it.
 func passRun(id string, lines ...string) []op {
 	return []op{start(id), out(id, lines...), exit(id, 0), sign(id, VerdictPassed, "")}

@@ -12,13 +12,7 @@ import (
 // Markdown transcripts.
 func sudoTranscript(t *testing.T) (js, md []byte) {
 	t.Helper()
-	s := NewSession(testPlan(), fixedClock())
-	j, err := CreateJournal(t.TempDir(), "run-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
-	evs := runJournal(t, s, j, begin(),
+	s, evs := journaledRun(t, begin(),
 		start("check-deploy"), out("check-deploy", "System check identified no issues"), exit("check-deploy", 0),
 		sign("check-deploy", VerdictPassed, ""),
 		start("restart"), exit("restart", 0), sign("restart", VerdictPassed, ""),

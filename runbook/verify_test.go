@@ -16,17 +16,11 @@ import (
 // its attempts name no digest rule and digest their lines.
 func journaledTranscript(t *testing.T, old bool) []byte {
 	t.Helper()
-	s := NewSession(testPlan(), fixedClock())
-	j, err := CreateJournal(t.TempDir(), "run-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
 	ops := realisticRun()
 	if old {
 		ops = oldRuleOps(ops)
 	}
-	stamped := runJournal(t, s, j, ops...)
+	s, stamped := journaledRun(t, ops...)
 	var buf bytes.Buffer
 	if err := s.WriteJSON(&buf, stamped); err != nil {
 		t.Fatal(err)
