@@ -214,30 +214,14 @@ func TestResumedOldRunKeepsItsRule(t *testing.T) {
 // transcript verifies, the digests recompute by hand as the docs say, and
 // a line changed in the journal or the transcript breaks the hash chain.
 func TestRecordsFixture(t *testing.T) {
-	dir := filepath.Join("testdata", "records")
-	tr, err := os.ReadFile(filepath.Join(dir, "transcript.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan, src, tr := fixtureFiles(t, "records")
 	rep := VerifyTranscript(tr)
 	if !rep.OK() {
 		t.Fatalf("the fixture transcript does not verify: %+v", rep.Checks)
 	}
 	checkDigestsByHand(t, rep.Transcript)
 
-	src, err := os.ReadFile(filepath.Join(dir, "journal.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	evs := openJournalCopy(t, src)
-	rb, err := LoadFile(filepath.Join(dir, "runbook.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := rb.Plan(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	s, err := Replay(plan, evs)
 	if err != nil {
 		t.Fatal(err)
@@ -286,6 +270,27 @@ func TestRecordsFixture(t *testing.T) {
 	if got := checkNames(rep); rep.OK() || got["hash chain"] || !got["evidence"] {
 		t.Fatalf("transcript with a changed line: %+v", rep.Checks)
 	}
+}
+
+// fixtureFiles reads the recorded run in testdata/NAME: its runbook's
+// plan, its journal and its transcript, as an older golive wrote them.
+func fixtureFiles(t *testing.T, name string) (plan *Plan, journal, transcript []byte) {
+	t.Helper()
+	dir := filepath.Join("testdata", name)
+	rb, err := LoadFile(filepath.Join(dir, "runbook.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan, err = rb.Plan(nil); err != nil {
+		t.Fatal(err)
+	}
+	if journal, err = os.ReadFile(filepath.Join(dir, "journal.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	if transcript, err = os.ReadFile(filepath.Join(dir, "transcript.json")); err != nil {
+		t.Fatal(err)
+	}
+	return plan, journal, transcript
 }
 
 // openJournalCopy opens a copy of a journal's bytes and returns its

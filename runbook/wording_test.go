@@ -97,36 +97,12 @@ var wordingFixture = []struct{ step, now, old string }{
 		"exit code -1, expected 0"},
 }
 
-// wordingFiles reads the fixture's runbook plan, journal events and
-// transcript.
-func wordingFiles(t *testing.T) (*Plan, []byte, []byte) {
-	t.Helper()
-	dir := filepath.Join("testdata", "wording")
-	rb, err := LoadFile(filepath.Join(dir, "runbook.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := rb.Plan(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	journal, err := os.ReadFile(filepath.Join(dir, "journal.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := os.ReadFile(filepath.Join(dir, "transcript.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return plan, journal, tr
-}
-
 // TestOldWordingReplays: the old run's journal replays against its
 // runbook (as resume and export do), its sign-offs keep the text they
 // recorded while its attempts are worded anew; its transcript verifies as
 // it is, and so does the one this golive exports from its journal.
 func TestOldWordingReplays(t *testing.T) {
-	plan, journal, tr := wordingFiles(t)
+	plan, journal, tr := fixtureFiles(t, "wording")
 	if rep := VerifyTranscript(tr); !rep.OK() {
 		t.Fatalf("the old transcript does not verify: %+v", rep.Checks)
 	}
@@ -180,7 +156,7 @@ func TestOldWordingReplays(t *testing.T) {
 // the new text, a retry runs, and the whole journal replays, exports and
 // verifies, slow's sign-off still in the old words.
 func TestOldWordingResumes(t *testing.T) {
-	plan, journal, _ := wordingFiles(t)
+	plan, journal, _ := fixtureFiles(t, "wording")
 	lines := bytes.SplitAfter(journal, []byte("\n"))
 	cut := bytes.Join(lines[:8], nil) // up to seq 8, root's exit
 	path := filepath.Join(t.TempDir(), JournalName)
@@ -237,7 +213,7 @@ func TestOldWordingResumes(t *testing.T) {
 // replay, and a transcript holding one (its chain made whole again) does
 // not verify; nor does one whose stated attempt says another duration.
 func TestOldWordingTampered(t *testing.T) {
-	plan, journal, tr := wordingFiles(t)
+	plan, journal, tr := fixtureFiles(t, "wording")
 	for _, c := range []struct{ step, from, to string }{
 		{"slow", "1.079892596s", "1.079892597s"},
 		{"slow", "1.079892596s", "1.2s"}, // another exit's new words
