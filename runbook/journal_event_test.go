@@ -99,14 +99,7 @@ func TestFirstFormatStillReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), JournalName)
-	if err := os.WriteFile(path, src, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	j, evs, err := OpenJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, j, evs := copyJournal(t, src)
 	if len(evs) != 14 {
 		t.Fatalf("%d events, want 14", len(evs))
 	}

@@ -297,6 +297,16 @@ func fixtureFiles(t *testing.T, name string) (plan *Plan, journal, transcript []
 // events (the chain checked by OpenJournal).
 func openJournalCopy(t *testing.T, src []byte) []Event {
 	t.Helper()
+	_, j, evs := copyJournal(t, src)
+	j.Close()
+	return evs
+}
+
+// copyJournal writes src to a journal file of its own and opens it, as
+// resume does: it returns the file's path, the journal, open for more
+// events (closed when the test ends), and the events read.
+func copyJournal(t *testing.T, src []byte) (string, *Journal, []Event) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), JournalName)
 	if err := os.WriteFile(path, src, 0o600); err != nil {
 		t.Fatal(err)
@@ -305,6 +315,6 @@ func openJournalCopy(t *testing.T, src []byte) []Event {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j.Close()
-	return evs
+	t.Cleanup(func() { j.Close() })
+	return path, j, evs
 }

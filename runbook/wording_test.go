@@ -3,8 +3,6 @@ package runbook
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -159,15 +157,7 @@ func TestOldWordingResumes(t *testing.T) {
 	plan, journal, _ := fixtureFiles(t, "wording")
 	lines := bytes.SplitAfter(journal, []byte("\n"))
 	cut := bytes.Join(lines[:8], nil) // up to seq 8, root's exit
-	path := filepath.Join(t.TempDir(), JournalName)
-	if err := os.WriteFile(path, cut, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	j, evs, err := OpenJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
+	_, j, evs := copyJournal(t, cut)
 	s, err := Replay(plan, evs)
 	if err != nil {
 		t.Fatalf("the cut journal does not replay: %v", err)
