@@ -46,3 +46,32 @@ func TestSummaryQuickStepDuration(t *testing.T) {
 	}
 	t.Fatalf("no line for step check in the summary:\n%s", all)
 }
+
+// TestSummaryListsPassesOverUnmetExpectations: a step the operator passed
+// though its expectations were not met is listed with the operator's note
+// under its own heading, not only counted among the passes.
+func TestSummaryListsPassesOverUnmetExpectations(t *testing.T) {
+	ex := goldenExec()
+	ex.on("manage.py check", &fakeJob{lines: out(sshexec.Stdout, "1 issue"), res: sshexec.Result{ExitCode: 3}})
+	m := started(t, ex, 80, 24)
+	m = press(t, m, "enter", "p")
+	m = typeText(t, m, "known warning, ticket 42")
+	m = press(t, m, "enter")
+	_, rest := m.summaryContent()
+	all := strings.Join(rest, "\n")
+	i := strings.Index(all, "Passed though expectations were not met:")
+	if i < 0 {
+		t.Fatalf("no heading for the step passed over its checks:\n%s", all)
+	}
+	if !strings.Contains(all[i:], "check: known warning, ticket 42") {
+		t.Fatalf("the step and its note are not under the heading:\n%s", all[i:])
+	}
+
+	// Passed with its expectations met: no such heading.
+	m = started(t, goldenExec(), 80, 24)
+	m = press(t, m, "enter", "p", "enter")
+	_, rest = m.summaryContent()
+	if all := strings.Join(rest, "\n"); strings.Contains(all, "expectations were not met") {
+		t.Fatalf("a step that met its expectations is listed as passed over them:\n%s", all)
+	}
+}

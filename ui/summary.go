@@ -115,7 +115,8 @@ func (m Model) onExported(msg exportedMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// summaryView renders the verdict, the failed and skipped steps, and the
+// summaryView renders the verdict, the failed and skipped steps, those
+// passed though their expectations were not met, and the
 // steps' durations; a dialog (export, passphrase) comes right under the
 // counts, and a summary too long for the screen scrolls (pgup/pgdn).
 func (m Model) summaryView() string {
@@ -142,8 +143,8 @@ func (m Model) summaryView() string {
 }
 
 // summaryContent is the summary's lines: top (title, verdict, run,
-// counts) and rest (failed, skipped, durations, files), wrapped to the
-// screen.
+// counts) and rest (failed, skipped, passed over unmet expectations,
+// durations, files), wrapped to the screen.
 func (m Model) summaryContent() (top, rest []string) {
 	st := m.styles
 	s := m.rel.Session
@@ -173,7 +174,7 @@ func (m Model) summaryContent() (top, rest []string) {
 		m.rel.RunID, m.rel.Operator, s.Started().UTC().Format("2006-01-02 15:04:05Z"), fmtDuration(end.Sub(s.Started()))), w)))
 
 	counts := map[stepStatus]int{}
-	var failed, skipped []string
+	var failed, skipped, overridden []string
 	type dur struct {
 		id string
 		d  time.Duration
@@ -195,6 +196,12 @@ func (m Model) summaryContent() (top, rest []string) {
 			failed = append(failed, wrapIndent("  "+st.Bad.Render(statusFailed.Glyph())+" "+id+plainText(note), w, "    "))
 		case statusSkipped:
 			skipped = append(skipped, wrapIndent("  "+st.Warn.Render(statusSkipped.Glyph())+" "+id+plainText(note), w, "    "))
+		case statusPassed:
+			// The operator's word over the checks: what a reviewer asks
+			// about first, so it is not hidden in the count of passes.
+			if a := state.Last(); a != nil && !a.ExpectationsMet {
+				overridden = append(overridden, wrapIndent("  "+st.Warn.Render(statusPassed.Glyph())+" "+id+plainText(note), w, "    "))
+			}
 		}
 		var d time.Duration
 		for _, a := range state.Attempts {
@@ -222,6 +229,10 @@ func (m Model) summaryContent() (top, rest []string) {
 	if len(skipped) > 0 {
 		add("", st.Warn.Render("Skipped:"))
 		add(skipped...)
+	}
+	if len(overridden) > 0 {
+		add("", st.Warn.Render("Passed though expectations were not met:"))
+		add(overridden...)
 	}
 	if len(durs) > 0 {
 		sort.SliceStable(durs, func(i, j int) bool { return durs[i].d > durs[j].d })
