@@ -101,11 +101,8 @@ func (m Model) listWidth(w int) int {
 	}
 	lw := min(w/4+12, 60)
 	if w > 160 {
-		want := m.listWant
-		if want == 0 && m.rel != nil {
-			want = listWant(m.rel.Plan)
-		}
-		lw = max(lw, min(lw+(w-160)/2, want, w*2/5))
+		// m.listWant is set with the release (begin); 0 before it.
+		lw = max(lw, min(lw+(w-160)/2, m.listWant, w*2/5))
 	}
 	return lw
 }
