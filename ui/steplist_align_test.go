@@ -50,15 +50,7 @@ func TestStepListTitlesLineUp(t *testing.T) {
 		opts.Runbook, opts.Host = "align", "web1"
 		m := startedWith(t, opts, size.w, size.h)
 		view := m.View().Content
-		lines := strings.Split(view, "\n")
-		if len(lines) > size.h {
-			t.Errorf("%dx%d: %d lines", size.w, size.h, len(lines))
-		}
-		for i, l := range lines {
-			if w := ansi.StringWidth(l); w > size.w {
-				t.Errorf("%dx%d: line %d is %d cells wide: %q", size.w, size.h, i+1, w, ansi.Strip(l))
-			}
-		}
+		checkFits(t, view, size.w, size.h)
 		plain := strings.Split(ansi.Strip(view), "\n")
 		idCol, titleCol := map[int]bool{}, map[int]bool{}
 		for i, id := range ids {

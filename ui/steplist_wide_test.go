@@ -19,6 +19,21 @@ func dockerAt(t *testing.T, w, h int) Model {
 	return startedWith(t, opts, w, h)
 }
 
+// checkFits fails t unless view has at most h lines, none wider than w
+// cells.
+func checkFits(t *testing.T, view string, w, h int) {
+	t.Helper()
+	lines := strings.Split(view, "\n")
+	if len(lines) > h {
+		t.Errorf("%dx%d: %d lines", w, h, len(lines))
+	}
+	for i, l := range lines {
+		if lw := ansi.StringWidth(l); lw > w {
+			t.Errorf("%dx%d: line %d is %d cells wide: %q", w, h, i+1, lw, ansi.Strip(l))
+		}
+	}
+}
+
 // TestStepListWideTerminal: the docker runbook's step list at 300x80,
 // 160x50, 120x40 and 80x24. Every line of the screen fits the terminal,
 // the output column stays wider than the list, and at 300 columns (where
@@ -36,15 +51,7 @@ func TestStepListWideTerminal(t *testing.T) {
 		for _, at := range []string{m.steps[0], m.steps[len(m.steps)/2], m.steps[len(m.steps)-1]} {
 			m = sel(m, at)
 			view := m.View().Content
-			lines := strings.Split(view, "\n")
-			if len(lines) > size.h {
-				t.Errorf("%dx%d: %d lines", size.w, size.h, len(lines))
-			}
-			for i, l := range lines {
-				if w := ansi.StringWidth(l); w > size.w {
-					t.Errorf("%dx%d: line %d is %d cells wide: %q", size.w, size.h, i+1, w, ansi.Strip(l))
-				}
-			}
+			checkFits(t, view, size.w, size.h)
 			if size.w < 300 {
 				continue
 			}
