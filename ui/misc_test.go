@@ -55,6 +55,10 @@ func TestConnectErrorPanelAndBack(t *testing.T) {
 	}
 }
 
+// TestFormShowsPlanErrors: a bad --var opens the form, and enter keeps it
+// there with the error on screen. The error tells the operator to correct
+// that field, not to "set it with --var app_dir=VALUE", a flag of a
+// command already running; the file and line of the variable stay.
 func TestFormShowsPlanErrors(t *testing.T) {
 	opts := testOpts(t, newFakeExec("web1"))
 	opts.Runbook, opts.Host = "release", "web1"
@@ -67,6 +71,9 @@ func TestFormShowsPlanErrors(t *testing.T) {
 	m = press(t, m, "enter")
 	if m.state != stateForm || !strings.Contains(m.form.err, "app_dir") {
 		t.Fatalf("state %v, form error %q", m.state, m.form.err)
+	}
+	if e := m.form.err; strings.Contains(e, "--var") || !strings.Contains(e, "fix it in the app_dir field above") || !strings.Contains(e, "release.yaml:") {
+		t.Errorf("form error %q: want it to name the file and line and say to fix it in the app_dir field above, no --var", e)
 	}
 	if !strings.Contains(screen(m), "app_dir") {
 		t.Fatal("error not on screen")
