@@ -41,16 +41,7 @@ func TestRunListSaysUnderAMinute(t *testing.T) {
 // same resume does; it exited 2, which says bad flags. A journal locked
 // by another golive exits 1 too. Through dispatch, as the binary runs.
 func TestRefusedPlainResumeExits1(t *testing.T) {
-	flag := filepath.Join(t.TempDir(), "ready")
-	home, cfg, rb, _ := signKeyHome(t, strings.Replace(signKeyRunbook, "command: echo hello from web1",
-		"command: cat "+flag+" && echo hello from web1", 1))
-	code, stdout, stderr := run("run", "--plain", "--yes", "--host", "web1", "--runbook", rb,
-		"--operator", "Dana Ops", "--out", filepath.Join(home, "out"))
-	m := regexp.MustCompile(`-- run ([0-9A-Za-z-]+):`).FindStringSubmatch(stdout)
-	if code != 1 || m == nil {
-		t.Fatalf("run: exit %d, want 1 (the step fails: no %s)\nstdout:\n%s\nstderr:\n%s", code, flag, stdout, stderr)
-	}
-	id := m[1]
+	home, cfg, _, _, id := failedSignKeyRun(t)
 	journal := filepath.Join(home, "state", "golive", "runs", id, runbook.JournalName)
 	before, err := os.ReadFile(journal)
 	if err != nil {
@@ -65,7 +56,7 @@ func TestRefusedPlainResumeExits1(t *testing.T) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr = run("resume", id, "--plain", "--yes")
+	code, stdout, stderr := run("resume", id, "--plain", "--yes")
 	_ = f.Close()
 	if code != 1 {
 		t.Errorf("resume of a locked journal: exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)

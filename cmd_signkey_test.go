@@ -134,13 +134,14 @@ func verifySigned(t *testing.T, dir, wantKey string) {
 	t.Logf("verify: %s", strings.TrimSpace(stdout))
 }
 
-// TestResumeSignsWithSSHConfigIdentityFile: a run that stopped at a
-// failure is resumed (golive resume RUNID --plain --yes, the host taken
-// from the journal); its transcript is signed with the key ~/.ssh/config
-// names for the host, with no agent and no --identity.
-func TestResumeSignsWithSSHConfigIdentityFile(t *testing.T) {
-	flag := filepath.Join(t.TempDir(), "ready")
-	home, _, rb, wantKey := signKeyHome(t, strings.Replace(signKeyRunbook, "command: echo hello from web1",
+// failedSignKeyRun runs signKeyRunbook on web1 (signKeyHome) in plain
+// mode with --yes, its step made to fail until the file flag exists, and
+// returns the home, the ssh config, flag, the key the config names and the
+// id of the run, which stopped at the failure (exit 1).
+func failedSignKeyRun(t *testing.T) (home, cfg, flag, wantKey, id string) {
+	t.Helper()
+	flag = filepath.Join(t.TempDir(), "ready")
+	home, cfg, rb, wantKey := signKeyHome(t, strings.Replace(signKeyRunbook, "command: echo hello from web1",
 		"command: cat "+flag+" && echo hello from web1", 1))
 	code, stdout, stderr := run("run", "--plain", "--yes", "--host", "web1", "--runbook", rb,
 		"--operator", "Dana Ops", "--out", filepath.Join(home, "out"))
@@ -148,11 +149,20 @@ func TestResumeSignsWithSSHConfigIdentityFile(t *testing.T) {
 	if code != 1 || m == nil {
 		t.Fatalf("run: exit %d, want 1 (the step fails: no %s)\nstdout:\n%s\nstderr:\n%s", code, flag, stdout, stderr)
 	}
+	return home, cfg, flag, wantKey, m[1]
+}
+
+// TestResumeSignsWithSSHConfigIdentityFile: a run that stopped at a
+// failure is resumed (golive resume RUNID --plain --yes, the host taken
+// from the journal); its transcript is signed with the key ~/.ssh/config
+// names for the host, with no agent and no --identity.
+func TestResumeSignsWithSSHConfigIdentityFile(t *testing.T) {
+	home, _, flag, wantKey, id := failedSignKeyRun(t)
 	if err := os.WriteFile(flag, []byte("ready\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(home, "resumed")
-	code, stdout, stderr = run("resume", m[1], "--plain", "--yes", "--out", out)
+	code, stdout, stderr := run("resume", id, "--plain", "--yes", "--out", out)
 	if code != 0 || strings.Contains(stdout, "not signed") || strings.Contains(stderr, "will not be signed") {
 		t.Fatalf("resume: exit %d, want 0 and a signed transcript\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
