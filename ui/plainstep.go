@@ -291,7 +291,8 @@ func (p *plain) note(ctx context.Context, id string, v runbook.Verdict) (outcome
 		err = p.rel.Commit(s.SignOff(id, v, note, p.rel.Operator, false))
 		switch {
 		case errors.Is(err, runbook.ErrNoteRequired):
-			why := strings.TrimPrefix(ErrorText(err), "a note is required: ")
+			// The rule's reason, after the sentinel's own words.
+			why := strings.TrimPrefix(ErrorText(err), ErrorText(runbook.ErrNoteRequired)+": ")
 			p.info("a note is required here: %s", why)
 			continue
 		case errors.Is(err, runbook.ErrBadVerdict), errors.Is(err, runbook.ErrWrongState), errors.Is(err, runbook.ErrBlocked):
