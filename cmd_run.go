@@ -18,7 +18,9 @@ import (
 	"golive/ui"
 )
 
-// version identifies the binary in the journal and the transcript.
+// version identifies the binary in the journal and the transcript when a
+// build sets it (-ldflags "-X main.version=v1.2.3"); else binaryVersion
+// reads the build info, as 'golive version' does.
 var version = "dev"
 
 // runConfig is what the run flags say.
@@ -104,7 +106,7 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 		StateDir:       stateDir,
 		Local:          sshexec.NewLocal(sshexec.LocalOptions{}),
 		Now:            time.Now,
-		Version:        version,
+		Version:        binaryVersion(),
 	}
 	if c.out != "" {
 		// The transcript is written there at the end of the release:

@@ -29,6 +29,19 @@ func cmdVersion(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// binaryVersion is what the journal and the transcript record of the
+// binary: version when the build set it, else what 'golive version' prints
+// without the leading "golive " ("(devel) (rev 0123456789ab, modified,
+// TIME) go1.25.1"), so that a transcript names the build a reviewer can ask
+// the operator's 'golive version' about; it recorded "dev" for every build.
+func binaryVersion() string {
+	if version != "dev" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	return strings.TrimPrefix(versionLine(info, ok), "golive ")
+}
+
 // versionLine renders build info as "golive VERSION (rev REV, modified, TIME) GOVERSION".
 // Without build info it names only the Go version the binary runs with.
 func versionLine(info *debug.BuildInfo, ok bool) string {

@@ -5,6 +5,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"golive/runbook"
 )
 
 func TestVersionFlagAndCommand(t *testing.T) {
@@ -47,5 +49,25 @@ func TestVersionLineReadsBuildInfo(t *testing.T) {
 	}
 	if got := versionLine(nil, false); !strings.Contains(got, runtime.Version()) {
 		t.Errorf("without build info: %q", got)
+	}
+}
+
+// TestJournalRecordsBuildVersion: a run's journal (and so its transcript)
+// names the binary as 'golive version' does, less the "golive " in front,
+// Go version included; it recorded "dev" for every build.
+func TestJournalRecordsBuildVersion(t *testing.T) {
+	_, journal := stoppedLocalRun(t)
+	j, events, err := runbook.OpenJournal(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	_, out, _ := run("version")
+	want := strings.TrimPrefix(strings.TrimSpace(out), "golive ")
+	if len(events) == 0 || events[0].Run == nil {
+		t.Fatalf("the journal does not begin with the run's info: %+v", events)
+	}
+	if got := events[0].Run.GoliveVersion; got != want || !strings.Contains(got, runtime.Version()) {
+		t.Errorf("the journal records golive %q; want %q, as 'golive version' prints it", got, want)
 	}
 }
