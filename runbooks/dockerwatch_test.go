@@ -119,13 +119,18 @@ func newDockerWatch(t *testing.T, services map[string][]container, logs map[stri
 }
 
 // run runs the docker runbook's watch-logs on h with Celery and the proxy
-// in Compose, and returns what it printed and the stand-in's calls.
-func (h *dockerWatch) run(t *testing.T) (stepResult, string) {
+// in Compose (and the extra variables), and returns what it printed and
+// the stand-in's calls.
+func (h *dockerWatch) run(t *testing.T, extra map[string]string) (stepResult, string) {
 	t.Helper()
 	rb, err := runbook.Load(runbooks.FS, "docker")
 	must(t, err)
-	plan, err := rb.Plan(map[string]string{"project_dir": h.dir, "log_watch_seconds": "2",
-		"uses_celery": "true", "proxy_in_compose": "true"})
+	vars := map[string]string{"project_dir": h.dir, "log_watch_seconds": "2",
+		"uses_celery": "true", "proxy_in_compose": "true"}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	plan, err := rb.Plan(vars)
 	must(t, err)
 	local := sshexec.NewLocal(sshexec.LocalOptions{StateDir: t.TempDir()})
 	t.Cleanup(func() { _ = local.Close() })
@@ -201,7 +206,7 @@ func TestDockerWatchLogsSinceTheContainersStart(t *testing.T) {
 			if c.setup != nil {
 				c.setup(h)
 			}
-			res, calls := h.run(t)
+			res, calls := h.run(t, nil)
 			out := res.output()
 			t.Logf("output:\n%s", out)
 			if res.met != c.pass || !strings.Contains(out, c.want) {
@@ -237,6 +242,40 @@ func TestDockerWatchLogsSinceTheContainersStart(t *testing.T) {
 			}
 			if m == nil || from.Before(h.now.Add(-time.Second)) || from.After(time.Now()) || !strings.Contains(out, "nginx: logs since "+m[1]) {
 				t.Errorf("the proxy's logs are not followed from the step's start (%s):\n%s\noutput:\n%s", h.now.UTC().Format(time.RFC3339), calls, out)
+			}
+		})
+	}
+}
+
+// TestDockerWatchLogsFollowsTheASGIService: with uses_asgi the ASGI
+// service is one of the release's processes: watch-logs follows it from
+// its container's start like the others, and a traceback it logs after
+// that start fails the step (one from before it does not).
+func TestDockerWatchLogsFollowsTheASGIService(t *testing.T) {
+	t.Parallel()
+	for _, crash := range []bool{false, true} {
+		t.Run(fmt.Sprintf("new traceback=%v", crash), func(t *testing.T) {
+			t.Parallel()
+			logs := map[string][]string{
+				"web":  {"10s [INFO] Booting worker with pid: 4242"},
+				"asgi": {"2m Traceback (most recent call last):", "2m ValueError: the old code's bug", "50s Application startup complete."},
+			}
+			if crash {
+				logs["asgi"] = append(logs["asgi"], "40s Traceback (most recent call last):", "40s KeyError: 'room'")
+			}
+			h := newDockerWatch(t, map[string][]container{
+				"web":    {{id: "c0web1", ago: 15 * time.Second}},
+				"asgi":   {{id: "c0asg1", ago: time.Minute}},
+				"worker": {{id: "c0wrk1", ago: 20 * time.Second}},
+				"nginx":  {{id: "c0ngx1", ago: 24 * time.Hour}},
+			}, logs)
+			res, calls := h.run(t, map[string]string{"uses_asgi": "true"})
+			out := res.output()
+			call := "docker compose logs --follow --no-color --since " + h.runs["c0asg1"] + " asgi\n"
+			if res.met == crash || !strings.Contains(out, "asgi-1  | Application startup complete.") ||
+				strings.Contains(out, "the old code's bug") || !strings.Contains(calls, call) {
+				t.Errorf("met=%v, want %v, the ASGI service's logs since its start (%q)\nfailures: %q\noutput:\n%s\ncalls:\n%s",
+					res.met, !crash, call, res.failures, out, calls)
 			}
 		})
 	}

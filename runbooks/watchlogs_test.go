@@ -268,3 +268,32 @@ func TestUnitChecksReadTheJournalSinceTheRestart(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchLogsFollowsTheASGIUnit: with uses_asgi the ASGI server's unit
+// is one of the release's processes: watch-logs follows its journal from
+// its (re)start like Gunicorn's, and a traceback there fails the step
+// (one from before the restart does not).
+func TestWatchLogsFollowsTheASGIUnit(t *testing.T) {
+	t.Parallel()
+	for _, crash := range []bool{false, true} {
+		t.Run(fmt.Sprintf("new traceback=%v", crash), func(t *testing.T) {
+			t.Parallel()
+			journal := map[string][]string{
+				"gunicorn": {"+1s [INFO] Booting worker with pid: 4242"},
+				"asgi":     {"-30s Traceback (most recent call last):", "-30s ValueError: the old code's bug", "+1s Application startup complete."},
+			}
+			if crash {
+				journal["asgi"] = append(journal["asgi"], "+2s Traceback (most recent call last):", "+2s KeyError: 'room'")
+			}
+			h := newWatchHost(t, map[string]time.Duration{"gunicorn": 20 * time.Second, "asgi": 10 * time.Second}, journal)
+			res, calls := h.run(t, "watch-logs", map[string]string{"uses_asgi": "true"})
+			out := res.output()
+			want := "journalctl -u asgi " + h.since(t, "asgi", true) + "--follow --no-tail"
+			if res.met == crash || !strings.Contains(out, "asgi: Application startup complete.") ||
+				strings.Contains(out, "the old code's bug") || !strings.Contains(calls, want) {
+				t.Errorf("met=%v, want %v, the ASGI unit's journal since its start (%q)\nfailures: %q\noutput:\n%s\ncalls:\n%s",
+					res.met, !crash, want, res.failures, out, calls)
+			}
+		})
+	}
+}
