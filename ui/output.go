@@ -19,7 +19,7 @@ import (
 type outputPane struct {
 	vp     viewport.Model
 	input  textinput.Model
-	styles *styles // shared, never changed (see Model.styles)
+	styles *styles // the pane's own copy (newOutputPane), never changed: not copied with every Update
 	title  string
 	r      *ring
 
