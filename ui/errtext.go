@@ -33,7 +33,7 @@ func ErrorText(err error) string {
 	if err == nil {
 		return ""
 	}
-	return dropLibraryPrefixes(runbook.ErrorText(err))
+	return dropLibraryPrefixes(err.Error())
 }
 
 // dropLibraryPrefixes removes the library prefixes from a message: at its
