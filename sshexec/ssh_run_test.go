@@ -25,6 +25,21 @@ func sshRunner(t *testing.T, s *sshdtest.Server, root string) *runner {
 	return r
 }
 
+// silentLinkRunner starts an sshd and returns it with a runner whose
+// keepalives give up on a link gone silent within about a second (every
+// 300 ms, three unanswered), keeping its jobs in a temporary root: for the
+// tests that freeze the link.
+func silentLinkRunner(t *testing.T) (*sshdtest.Server, *runner) {
+	t.Helper()
+	isolate(t)
+	s := sshdtest.Start(t)
+	opts := baseOptions(s)
+	opts.KeepAliveInterval, opts.KeepAliveCountMax = 300*time.Millisecond, 3
+	r := newRunner(dialT(t, opts))
+	r.root = shq(t.TempDir())
+	return s, r
+}
+
 // TestSSHRun runs the executor suite over a real OpenSSH sshd.
 func TestSSHRun(t *testing.T) {
 	isolate(t)
@@ -78,12 +93,7 @@ func TestSSHSudo(t *testing.T) {
 // link that goes silent, as when Wi-Fi drops): keepalives notice, Run
 // reconnects on a new connection and finishes with all the output.
 func TestSSHFrozenLink(t *testing.T) {
-	isolate(t)
-	s := sshdtest.Start(t)
-	opts := baseOptions(s)
-	opts.KeepAliveInterval, opts.KeepAliveCountMax = 300*time.Millisecond, 3
-	r := newRunner(dialT(t, opts))
-	r.root = shq(t.TempDir())
+	s, r := silentLinkRunner(t)
 	// The job holds at line 50 until the link is frozen: on a loaded
 	// machine its output may otherwise all arrive after it ended.
 	mark := filepath.Join(t.TempDir(), "go-on")
@@ -227,12 +237,7 @@ func TestSSHReconnectRefusedSaysWhereJobIs(t *testing.T) {
 // may not have started and that golive checks; after the reconnect golive
 // finds no job, says so, starts it, and it runs exactly once.
 func TestSSHDropBeforeLaunchAcknowledged(t *testing.T) {
-	isolate(t)
-	s := sshdtest.Start(t)
-	opts := baseOptions(s)
-	opts.KeepAliveInterval, opts.KeepAliveCountMax = 300*time.Millisecond, 3
-	r := newRunner(dialT(t, opts))
-	r.root = shq(t.TempDir())
+	s, r := silentLinkRunner(t)
 	// The link goes silent before the launch: no session opens, the
 	// helper (or the launch) gets no answer until the keepalives give up.
 	resume := s.StopSessions()
