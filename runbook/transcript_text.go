@@ -17,12 +17,9 @@ func stamp(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func duration(d time.Duration) string {
-	if d >= time.Second {
-		d = d.Round(100 * time.Millisecond)
-	}
-	return d.Round(time.Millisecond).String()
-}
+// duration words how long something ran, rounded as the UI rounds it
+// (RoundDuration).
+func duration(d time.Duration) string { return RoundDuration(d).String() }
 
 func detail(s string) string {
 	if s == "" {

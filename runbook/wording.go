@@ -29,8 +29,8 @@ import (
 
 // RoundDuration rounds how long an attempt ran for display: to tenths of
 // a second, or to milliseconds under a second (a 13 ms check reads "13ms",
-// not "0s"). The UI shows durations this way, and expectation failures
-// word them so.
+// not "0s"). The UI and the Markdown transcript show durations this way,
+// and expectation failures word them so.
 func RoundDuration(d time.Duration) time.Duration {
 	if d < time.Second {
 		return d.Round(time.Millisecond)
