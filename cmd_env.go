@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"strings"
@@ -36,21 +37,17 @@ func checkOutDir(dir string) error {
 	return os.Remove(f.Name())
 }
 
-// checkSSHConfig reports an ssh config file that cannot be read.
+// checkSSHConfig reports an ssh config file that cannot be read or
+// parsed, as sshexec will read it ("none" is no config); one that cannot
+// be read gets what to give instead (a parse error says already which
+// line, and what to do).
 func checkSSHConfig(path string) error {
-	f, err := os.Open(path)
-	if err == nil {
-		var b [1]byte
-		_, err = f.Read(b[:])
-		f.Close()
-		if errors.Is(err, io.EOF) {
-			err = nil // an empty config is a valid one
-		}
+	err := sshexec.CheckConfig(path)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%w; give the path of an ssh config file (the default is ~/.ssh/config), or none for no config", err)
 	}
-	if err != nil {
-		return fmt.Errorf("%w; give the path of an ssh config file (the default is ~/.ssh/config)", err)
-	}
-	return nil
+	return err
 }
 
 // defaultOperator is git's user.name, else $USER.

@@ -132,4 +132,26 @@ func TestRunChecksSSHConfigFirst(t *testing.T) {
 			t.Errorf("--ssh-config %s: exit %d, want 2 before connecting\nstdout: %s\nstderr: %s", cfg, code, stdout, errOut)
 		}
 	}
+	// A config golive cannot parse stops it there too, in sshexec's words
+	// (which file, what to do).
+	bad := filepath.Join(dir, "bad-config")
+	if err := os.WriteFile(bad, []byte("Host web1\n  Match exec true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errOut := run("run", "--plain", "--yes", "--host", "web1", "--runbook", goodFile, "--operator", "op", "--out", dir, "--ssh-config", bad)
+	if code != 2 || !strings.Contains(errOut, "--ssh-config: ") || !strings.Contains(errOut, bad) ||
+		!strings.Contains(errOut, "--ssh-config none") || strings.Contains(stdout, "connecting") {
+		t.Errorf("--ssh-config %s (unparsable): exit %d, want 2 before connecting\nstdout: %s\nstderr: %s", bad, code, stdout, errOut)
+	}
+	// "none", which that advice gives (no config at all), is no file to
+	// check: the run goes on. It was refused as "open none: no such file".
+	rb := filepath.Join(dir, "tiny.yaml")
+	tiny := "id: tiny\ntitle: Tiny\nsections:\n  - id: s\n    title: S\n    steps:\n      - id: a\n        title: A\n        kind: local\n        command: echo hi\n"
+	if err := os.WriteFile(rb, []byte(tiny), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errOut = run("run", "--plain", "--yes", "--host", "local", "--runbook", rb, "--operator", "op", "--out", dir, "--ssh-config", "none")
+	if code != 0 || strings.Contains(errOut, "--ssh-config") {
+		t.Errorf("--ssh-config none: exit %d, want the run to go on and pass\nstdout: %s\nstderr: %s", code, stdout, errOut)
+	}
 }

@@ -47,7 +47,7 @@ func runFlags(name string, stderr io.Writer, c *runConfig) *flag.FlagSet {
 	fs.StringVar(&c.profile, "profile", "", "profile file with saved answers (default: $XDG_CONFIG_HOME/golive/profiles/RUNBOOK.yaml)")
 	fs.StringVar(&c.knownHosts, "known-hosts", "", "known_hosts file to check and record host keys in (default: ~/.ssh/known_hosts)")
 	fs.StringVar(&c.identity, "identity", "", "private key file to log in and sign with")
-	fs.StringVar(&c.sshConfig, "ssh-config", "", "ssh config file (default: ~/.ssh/config)")
+	fs.StringVar(&c.sshConfig, "ssh-config", "", "ssh config file (default: ~/.ssh/config, then /etc/ssh/ssh_config); none for no config")
 	fs.BoolVar(&c.plain, "plain", false, "no TUI: print output line by line and read sign-offs from stdin")
 	fs.BoolVar(&c.yes, "yes", false, "with --plain: sign off every step whose expectations pass, stop at the first failure")
 	fs.BoolVar(&c.sudoPassword, "sudo-password", false, "ask once for the sudo password (kept in memory only)")

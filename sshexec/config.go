@@ -24,6 +24,15 @@ type cfgFile struct {
 	cfg  *ssh_config.Config
 }
 
+// CheckConfig reads and parses the ssh config path as Dial will (""
+// the default files, "none" no config, ~ expanded), so that a file that
+// cannot be read or parsed is reported before anything connects, in
+// loadSSHConfig's words.
+func CheckConfig(path string) error {
+	_, err := loadSSHConfig(path)
+	return err
+}
+
 // loadSSHConfig reads path ("" = ~/.ssh/config then /etc/ssh/ssh_config,
 // "none" = no config). Parse errors name the file and line; a named file
 // that is missing is an error, the default files may be missing.
