@@ -1,12 +1,8 @@
 package ui
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
-
-	"golive/runbook"
 )
 
 // TestPlainBlockedStepSaysWhyWithoutPrefix: a high-risk step signed off
@@ -19,21 +15,7 @@ func TestPlainBlockedStepSaysWhyWithoutPrefix(t *testing.T) {
 	if code != ExitFailed || !strings.Contains(out, "stopped at a failure: step migrate") {
 		t.Fatalf("exit %d, want %d after a failed high-risk step", code, ExitFailed)
 	}
-	runs, err := runbook.ListRuns(e.opts.StateDir)
-	if err != nil || len(runs) != 1 {
-		t.Fatalf("unfinished runs: %v, %v; want the one run", runs, err)
-	}
-	opts := e.opts
-	opts.Vars = map[string]string{"api_token": "planted-plain-token-7731"}
-	rel, events, err := OpenRun(opts, runs[0].Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rel.Journal.Close()
-	var buf bytes.Buffer
-	code = ResumePlain(context.Background(), opts, rel, events, PlainOptions{In: strings.NewReader("c\n"), Out: &buf})
-	res := buf.String()
-	t.Logf("resume: exit %d, output:\n%s", code, res)
+	_, res := e.resume(t, "c\n")
 	if !strings.Contains(res, `-- blocked by a failed high-risk step: step "migrate"`) {
 		t.Errorf("the blocked step's refusal does not name the blocking step in plain words")
 	}

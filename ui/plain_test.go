@@ -108,6 +108,28 @@ func (e plainEnv) run(t *testing.T, stdin string, yes bool) (int, string) {
 	return code, out.String()
 }
 
+// resume resumes the one unfinished run in plain mode, with the secret
+// api_token given again (a resume asks for secrets anew) and stdin, and
+// returns the exit code and output.
+func (e plainEnv) resume(t *testing.T, stdin string) (int, string) {
+	t.Helper()
+	runs, err := runbook.ListRuns(e.opts.StateDir)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("unfinished runs: %v, %v; want the one run", runs, err)
+	}
+	opts := e.opts
+	opts.Vars = map[string]string{"api_token": "planted-plain-token-7731"}
+	rel, events, err := OpenRun(opts, runs[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rel.Journal.Close()
+	var out bytes.Buffer
+	code := ResumePlain(context.Background(), opts, rel, events, PlainOptions{In: strings.NewReader(stdin), Out: &out})
+	t.Logf("resume: exit %d, output:\n%s", code, out.String())
+	return code, out.String()
+}
+
 // transcript reads the one JSON transcript in the output directory.
 func (e plainEnv) transcript(t *testing.T) *runbook.Transcript {
 	t.Helper()
@@ -250,21 +272,11 @@ func TestPlainEOFStopsResumable(t *testing.T) {
 	}
 
 	// Resume it with the secret variable given again, and finish it.
-	opts := e.opts
-	opts.Vars = map[string]string{"api_token": "planted-plain-token-7731"}
-	rel, events, err := OpenRun(opts, runs[0].Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rel.Journal.Close()
-	var buf bytes.Buffer
-	stdin := "s\nthe DBA runs the migrations\np\n\np\nok\n" // skip migrate at its confirmation
-	code = ResumePlain(context.Background(), opts, rel, events, PlainOptions{In: strings.NewReader(stdin), Out: &buf})
-	t.Logf("resume: exit %d, output:\n%s", code, buf.String())
+	code, res := e.resume(t, "s\nthe DBA runs the migrations\np\n\np\nok\n") // skip migrate at its confirmation
 	if code != ExitPassed {
 		t.Fatalf("resume exit %d, want %d", code, ExitPassed)
 	}
-	if !strings.Contains(buf.String(), "== [1/5] say: Say hello: signed off passed by alice") {
+	if !strings.Contains(res, "== [1/5] say: Say hello: signed off passed by alice") {
 		t.Errorf("resume does not print the earlier sign-off")
 	}
 	tr := e.transcript(t)
