@@ -98,7 +98,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "golive: wrote %s\n", f)
 	}
 	if ex.SignError != nil {
-		fmt.Fprintf(stdout, "golive: transcript not signed: %v\n", ex.SignError)
+		fmt.Fprintf(stdout, "golive: transcript not signed: %s\n", ui.ErrorText(ex.SignError))
 	}
 	switch {
 	case ex.Live && !ex.Finished:

@@ -118,7 +118,7 @@ func (p *plain) export() bool {
 		p.info("wrote %s", f)
 	}
 	if ex.SignError != nil {
-		p.info("transcript not signed: %v", ex.SignError)
+		p.info("transcript not signed: %s", ErrorText(ex.SignError))
 		key := "KEY"
 		if keyFile != "" {
 			key = shellWord(keyFile)

@@ -97,7 +97,7 @@ func (m Model) onExported(msg exportedMsg) (tea.Model, tea.Cmd) {
 	}
 	m.outcome.Files, m.outcome.Unsigned = msg.files, ""
 	if msg.signErr != nil {
-		m.outcome.Unsigned = msg.signErr.Error()
+		m.outcome.Unsigned = ErrorText(msg.signErr)
 	}
 	// Short: the summary lists the files.
 	n, unsigned, signed := len(msg.files), m.outcome.Unsigned, false
