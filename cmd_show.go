@@ -14,6 +14,7 @@ import (
 
 	"golive/runbook"
 	"golive/runbooks"
+	"golive/ui"
 )
 
 const showUsage = `Usage: golive show RUNBOOK [--var NAME=VALUE]...
@@ -48,16 +49,16 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	}
 	rb, err := loadRunbook(pos[0])
 	if err != nil {
-		fmt.Fprintf(stderr, "golive show: %v\n", err)
+		fmt.Fprintf(stderr, "golive show: %s\n", ui.ErrorText(err))
 		return 1
 	}
 	plan, err := rb.Plan(vars)
 	if err != nil {
-		fmt.Fprintf(stderr, "golive show: %v\n", err)
+		fmt.Fprintf(stderr, "golive show: %s\n", ui.ErrorText(err))
 		return 1
 	}
 	if err := writePlan(stdout, plan); err != nil {
-		fmt.Fprintf(stderr, "golive show: %v\n", err)
+		fmt.Fprintf(stderr, "golive show: %s\n", ui.ErrorText(err))
 		return 1
 	}
 	return 0

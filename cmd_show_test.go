@@ -119,3 +119,18 @@ func TestValidateBuiltinNameSaysUseRunbook(t *testing.T) {
 		t.Errorf("validate of a name of no built-in: exit %d, %q", code, out)
 	}
 }
+
+// TestShowValidateErrorsWithoutLibraryPrefix: a runbook that does not load
+// is named, in show and validate, without the library's "runbook: " in
+// front of its words, as run, resume and export name it (ui.ErrorText).
+func TestShowValidateErrorsWithoutLibraryPrefix(t *testing.T) {
+	for _, args := range [][]string{{"show", "nosuch"}, {"validate", "--runbook", "nosuch"}, {"show", "docker", "--var", "bogus=1"}} {
+		code, stdout, stderr := run(args...)
+		if code != 1 || !strings.Contains(stdout+stderr, "nosuch") && !strings.Contains(stdout+stderr, "bogus") {
+			t.Errorf("%v: exit %d, want 1 naming the runbook or variable\nstdout: %s\nstderr: %s", args, code, stdout, stderr)
+		}
+		if strings.Contains(stdout+stderr, "runbook: ") {
+			t.Errorf("%v: the library prefix reaches the operator:\n%s%s", args, stdout, stderr)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"golive/runbook"
+	"golive/ui"
 )
 
 const validateUsage = `Usage: golive validate FILE...
@@ -52,7 +53,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 			}
 			status = 1
 		case err != nil:
-			fmt.Fprintf(stdout, "%s: %v\n", file, err)
+			fmt.Fprintf(stdout, "%s: %s\n", file, ui.ErrorText(err))
 			status = 1
 		default:
 			unit := "steps"
