@@ -42,9 +42,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "golive export: give exactly one run id; 'golive resume' lists the unfinished runs")
 		return 2
 	}
-	// A run id names a directory under the state dir; never let one reach
-	// outside it (../x, /abs).
-	if id := pos[0]; id == "" || id == "." || id == ".." || filepath.Base(id) != id {
+	if id := pos[0]; !isRunDirName(id) {
 		fmt.Fprintf(stderr, "golive export: %q is not a run id; 'golive resume' lists the unfinished runs\n", id)
 		return 2
 	}
@@ -125,4 +123,11 @@ func journalHost(path string) string {
 		return e.Run.Host
 	}
 	return ""
+}
+
+// isRunDirName reports whether id can name a run's directory under the
+// state dir (runbook.RunDir): a single name, never one that reaches outside
+// it (../x, /abs, ., ..).
+func isRunDirName(id string) bool {
+	return id != "" && id != "." && id != ".." && filepath.Base(id) == id
 }

@@ -95,7 +95,7 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 		// A journal that is not listed is a finished run's.
-		if !strings.ContainsAny(id, `/\`) && id != "." && id != ".." {
+		if isRunDirName(id) {
 			if _, err := os.Stat(filepath.Join(runbook.RunDir(stateDir, id), runbook.JournalName)); err == nil {
 				fmt.Fprintf(stderr, "golive resume: run %s is finished, nothing is left to resume; 'golive export %s --out DIR' writes its transcript again from its journal\n", id, id)
 				return 2
