@@ -2,6 +2,7 @@ package sshexec
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -105,5 +106,37 @@ func TestDropAgainAfterJobFound(t *testing.T) {
 	}
 	if want := "job " + id + " keeps running on the host"; !strings.Contains(lost[1], want) || strings.Contains(lost[1], "may or may not") {
 		t.Errorf("second drop (the job was found and followed): %q, want %q", lost[1], want)
+	}
+}
+
+// cutAtOnceTransport is the local transport whose link is gone for every
+// command: each exec fails at once, before the host said anything.
+type cutAtOnceTransport struct{ localTransport }
+
+func (cutAtOnceTransport) exec(context.Context, string, io.Reader, io.Writer, io.Writer) (int, error) {
+	return -1, fmt.Errorf("fake link: %w", errConnLost)
+}
+
+// TestRaceFollowerKeepsTheHelpersAck: a job the helper acknowledged is
+// started even when the follower raced against it loses the link before
+// it printed its nonce (it never found the job itself): the attempt says
+// started, so that follow says the job keeps running on the host and
+// follows it, not that it may never have started.
+func TestRaceFollowerKeepsTheHelpersAck(t *testing.T) {
+	r := newRunner(cutAtOnceTransport{})
+	r.root = shq(t.TempDir())
+	defer r.Close()
+	ctx := context.Background()
+	f, err := r.register(ctx, jobID(t), newToken(), Offsets{}, make(chan []Line, 16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.unregister(f)
+	a, err := r.raceFollower(ctx, f, &helper{dead: make(chan struct{})}, nil)
+	if !errors.Is(err, errConnLost) {
+		t.Fatalf("raceFollower over a cut link: %v, want errConnLost", err)
+	}
+	if !a.started {
+		t.Errorf("the attempt of a job the helper acknowledged is not started: %+v", a)
 	}
 }
