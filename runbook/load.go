@@ -24,13 +24,13 @@ func Load(fsys fs.FS, name string) (*Runbook, error) {
 		file += ".yaml"
 	}
 	if !fs.ValidPath(file) {
-		return nil, fmt.Errorf("runbook name %q: %w", name, ErrNotFound)
+		return nil, &notFoundError{fmt.Sprintf("no built-in runbook is called %q", name)}
 	}
 	data, err := fs.ReadFile(fsys, file)
 	if errors.Is(err, fs.ErrNotExist) {
 		ids, _ := builtinIDs(fsys)
-		return nil, fmt.Errorf("no built-in runbook %q (there are: %s); give a file path to use your own: %w",
-			name, strings.Join(ids, ", "), ErrNotFound)
+		return nil, &notFoundError{fmt.Sprintf("no built-in runbook %q (there are: %s); give a file path to use your own",
+			name, strings.Join(ids, ", "))}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read runbook %s: %w", file, err)
@@ -94,3 +94,13 @@ func (r *Runbook) StepCount() int {
 	}
 	return n
 }
+
+// notFoundError is Load's error for a name no runbook has: it is
+// ErrNotFound (errors.Is) without ending its words in ": runbook: not
+// found", which said again what the sentence had said.
+type notFoundError struct{ msg string }
+
+func (e *notFoundError) Error() string { return e.msg }
+
+// Is makes errors.Is(err, ErrNotFound) hold.
+func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }

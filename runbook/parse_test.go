@@ -134,6 +134,9 @@ func TestLoad(t *testing.T) {
 	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "there are: broken, release") {
 		t.Errorf("Load(nope) = %v", err)
 	}
+	if strings.HasSuffix(err.Error(), "not found") {
+		t.Errorf("Load(nope) = %q: the sentence ends in the sentinel's words again", err)
+	}
 	if _, err := Load(fsys, "../etc/passwd"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Load(../etc/passwd) = %v", err)
 	}
