@@ -168,13 +168,31 @@ func (r *ring) takeJoined() (at int64, ok bool) {
 }
 
 // countAll counts lines added without holding them (a rest that goes on
-// its stream's newest line is no line of its own).
+// its stream's newest line is no line of its own). It is count for each
+// line but the rests, summed: a fast step's message has tens of
+// thousands of lines that only this sees.
 func (r *ring) countAll(lines []runbook.OutputLine) {
-	for _, l := range lines {
-		if _, ok := r.joins(l); !ok {
-			r.count(l.Stream)
+	var n, errs, infos int64
+	for i := range lines {
+		l := &lines[i]
+		slot := streamSlot(l.Stream)
+		if l.Cont && r.newest[slot] > 0 {
+			continue // a rest: joins
+		}
+		n++
+		r.newest[slot] = r.total + n
+		switch slot {
+		case 1:
+			errs++
+		case 2:
+			if l.Stream == runbook.StreamInfo {
+				infos++
+			}
 		}
 	}
+	r.total += n
+	r.stderr += errs
+	r.lines += n - infos
 }
 
 // count counts one line added.
