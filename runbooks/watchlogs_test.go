@@ -24,8 +24,9 @@ import (
 
 // fakeSystemctl says every unit is active (is-active, status) and answers from $GOLIVE_FAKE/UNIT.start (the unit's start as
 // systemd prints it in UTC: to the second on line 1, to the microsecond on
-// line 2 for --timestamp=us) and UNIT.restarts. With $GOLIVE_FAKE/old-systemd
-// it rejects --timestamp=, as systemd before 247 does.
+// line 2 for --timestamp=us), UNIT.restarts, UNIT.ExecStart and
+// UNIT.WorkingDirectory. With $GOLIVE_FAKE/old-systemd it rejects
+// --timestamp=, as systemd before 247 does.
 const fakeSystemctl = `#!/bin/sh
 echo "systemctl $*" >> "$GOLIVE_FAKE/calls"
 case $1 in
@@ -48,6 +49,7 @@ case $prop in
   InactiveExitTimestamp)
     if [ -e "$GOLIVE_FAKE/$unit.start" ]; then sed -n "${line}p" "$GOLIVE_FAKE/$unit.start"; else echo; fi ;;
   NRestarts) cat "$GOLIVE_FAKE/$unit.restarts" 2>/dev/null || echo 0 ;;
+  ExecStart|WorkingDirectory) cat "$GOLIVE_FAKE/$unit.$prop" 2>/dev/null || echo ;;
   *) exit 1 ;;
 esac
 `
