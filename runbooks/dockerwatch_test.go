@@ -17,13 +17,15 @@ import (
 // This machine (and CI's container) has no Docker, so the docker
 // runbook's watch-logs runs against a stand-in `docker` first on PATH. It
 // records its arguments and answers from files, as the real one would:
-//   - compose ps -q SERVICE: the container ids in $GOLIVE_FAKE/SERVICE.ids;
+//   - compose ps [-a] -q SERVICE: the container ids in $GOLIVE_FAKE/SERVICE.ids
+//     (the running ones), with -a also those in SERVICE.stopped;
 //   - inspect -f FORMAT ID: FORMAT with {{.State.StartedAt}}, {{.RestartCount}}
 //     and {{.Name}} filled in from $GOLIVE_FAKE/ID.{started,restarts,name}
 //     (any other field is refused, so the runbook's braces must reach it);
-//   - compose logs [--since T] [-f] SERVICE...: the "EPOCH message" lines of
-//     $GOLIVE_FAKE/SERVICE.log at or after T (an RFC 3339 time or a relative
-//     "1m", as docker takes them), prefixed "SERVICE-1  | " as compose does;
+//   - compose logs [--since T] [--tail=N] [-f] SERVICE...: the "EPOCH message"
+//     lines of $GOLIVE_FAKE/SERVICE.log at or after T (an RFC 3339 time or a
+//     relative "1m", as docker takes them), the last N of them, prefixed
+//     "SERVICE-1  | " as compose does;
 //     with --follow it then waits until stopped, unless SERVICE.exited exists
 //     (the container stopped, so compose's follower ends).
 const fakeDocker = `#!/bin/sh
@@ -31,8 +33,9 @@ echo "docker $*" >> "$GOLIVE_FAKE/calls"
 [ -n "$COMPOSE_FILE" ] && [ -n "$COMPOSE_PROJECT_NAME" ] || { echo "fake docker: no COMPOSE_FILE/COMPOSE_PROJECT_NAME" >&2; exit 2; }
 case "$1 $2" in
   "compose ps")
-    shift 2; [ "$1" = -q ] || { echo "fake docker: ps without -q" >&2; exit 2; }
-    cat "$GOLIVE_FAKE/$2.ids" 2>/dev/null; exit 0 ;;
+    shift 2; all=; [ "$1" = -a ] && { all=1; shift; }
+    [ "$1" = -q ] || { echo "fake docker: ps without -q" >&2; exit 2; }
+    cat "$GOLIVE_FAKE/$2.ids" 2>/dev/null; [ -n "$all" ] && cat "$GOLIVE_FAKE/$2.stopped" 2>/dev/null; exit 0 ;;
   "inspect -f")
     f=$3 id=$4
     out=$(printf '%s\n' "$f" | sed -e "s|{{.State.StartedAt}}|$(cat "$GOLIVE_FAKE/$id.started")|" \
@@ -43,10 +46,11 @@ case "$1 $2" in
   "compose logs") shift 2 ;;
   *) echo "fake docker: '$*' is not simulated" >&2; exit 2 ;;
 esac
-since= follow= svcs= exited=
+since= follow= svcs= exited= tail=
 while [ $# -gt 0 ]; do
   case $1 in
     --since) since=$2; shift ;;
+    --tail=*) tail=${1#--tail=} ;;
     -f|--follow) follow=1 ;;
     --no-color) ;;
     -*) echo "fake docker: logs flag $1 is not simulated" >&2; exit 2 ;;
@@ -60,7 +64,8 @@ case $since in
   *) from=$(date -u -d "$since" +%s.%6N) || exit 1 ;;
 esac
 for s in $svcs; do
-  awk -v s="$from" -v p="$s-1  | " '$1 >= s+0 { $1 = ""; sub(/^ /, ""); print p $0 }' "$GOLIVE_FAKE/$s.log" 2>/dev/null
+  awk -v s="$from" -v p="$s-1  | " '$1 >= s+0 { $1 = ""; sub(/^ /, ""); print p $0 }' "$GOLIVE_FAKE/$s.log" 2>/dev/null |
+    if [ -n "$tail" ]; then tail -n "$tail"; else cat; fi
   [ -e "$GOLIVE_FAKE/$s.exited" ] && exited=1
 done
 [ -n "$follow" ] && [ -z "$exited" ] && exec sleep 600
@@ -76,11 +81,12 @@ type dockerWatch struct {
 }
 
 // container is one container of a service: its id, how long ago it
-// started and how often Docker restarted it.
+// started, how often Docker restarted it and whether it has stopped since.
 type container struct {
 	id       string
 	ago      time.Duration
 	restarts int
+	stopped  bool
 }
 
 // newDockerWatch writes the stand-in, the containers of each service and
@@ -93,16 +99,21 @@ func newDockerWatch(t *testing.T, services map[string][]container, logs map[stri
 	must(t, os.MkdirAll(bin, 0o755))
 	must(t, os.WriteFile(filepath.Join(bin, "docker"), []byte(fakeDocker), 0o755))
 	for svc, cs := range services {
-		var ids strings.Builder
+		var ids, stopped strings.Builder
 		for i, c := range cs {
 			started := h.now.Add(-c.ago).Truncate(time.Second).Add(250 * time.Millisecond).UTC().Format(time.RFC3339Nano)
 			h.runs[c.id] = started
-			fmt.Fprintln(&ids, c.id)
+			if c.stopped {
+				fmt.Fprintln(&stopped, c.id)
+			} else {
+				fmt.Fprintln(&ids, c.id)
+			}
 			must(t, os.WriteFile(filepath.Join(h.dir, c.id+".started"), []byte(started), 0o644))
 			must(t, os.WriteFile(filepath.Join(h.dir, c.id+".restarts"), []byte(fmt.Sprint(c.restarts)), 0o644))
 			must(t, os.WriteFile(filepath.Join(h.dir, c.id+".name"), []byte(fmt.Sprintf("myapp-%s-%d", svc, i+1)), 0o644))
 		}
 		must(t, os.WriteFile(filepath.Join(h.dir, svc+".ids"), []byte(ids.String()), 0o644))
+		must(t, os.WriteFile(filepath.Join(h.dir, svc+".stopped"), []byte(stopped.String()), 0o644))
 	}
 	for svc, lines := range logs {
 		var b strings.Builder
@@ -123,6 +134,12 @@ func newDockerWatch(t *testing.T, services map[string][]container, logs map[stri
 // the stand-in's calls.
 func (h *dockerWatch) run(t *testing.T, extra map[string]string) (stepResult, string) {
 	t.Helper()
+	return h.runStep(t, "watch-logs", extra)
+}
+
+// runStep runs step of the docker runbook on h as run does.
+func (h *dockerWatch) runStep(t *testing.T, step string, extra map[string]string) (stepResult, string) {
+	t.Helper()
 	rb, err := runbook.Load(runbooks.FS, "docker")
 	must(t, err)
 	vars := map[string]string{"project_dir": h.dir, "log_watch_seconds": "2",
@@ -134,7 +151,7 @@ func (h *dockerWatch) run(t *testing.T, extra map[string]string) (stepResult, st
 	must(t, err)
 	local := sshexec.NewLocal(sshexec.LocalOptions{StateDir: t.TempDir()})
 	t.Cleanup(func() { _ = local.Close() })
-	res := execRunner{label: "local", exec: local, env: h.env}.run(t, plan.Step("watch-logs"))
+	res := execRunner{label: "local", exec: local, env: h.env}.run(t, plan.Step(step))
 	calls, _ := os.ReadFile(filepath.Join(h.dir, "calls"))
 	return res, string(calls)
 }
@@ -276,6 +293,63 @@ func TestDockerWatchLogsFollowsTheASGIService(t *testing.T) {
 				strings.Contains(out, "the old code's bug") || !strings.Contains(calls, call) {
 				t.Errorf("met=%v, want %v, the ASGI service's logs since its start (%q)\nfailures: %q\noutput:\n%s\ncalls:\n%s",
 					res.met, !crash, call, res.failures, out, calls)
+			}
+		})
+	}
+}
+
+// TestDockerWebLogsAfterSinceTheContainersStart: web-logs-after read
+// `docker compose logs web --tail=100`, so a boot traceback followed by a
+// hundred lines of traffic passed, and the old container's lines could
+// fail a good release. It reads the web service's logs since its
+// (earliest) container's start, stopped containers included, and says so.
+func TestDockerWebLogsAfterSinceTheContainersStart(t *testing.T) {
+	t.Parallel()
+	traffic := func(ago string, n int) []string {
+		var l []string
+		for i := 0; i < n; i++ {
+			l = append(l, fmt.Sprintf("%s 172.18.0.5 - - \"GET /products/%d HTTP/1.1\" 200 5120", ago, i))
+		}
+		return l
+	}
+	old := []string{"4m Traceback (most recent call last):", "4m ValueError: the old code's bug"}
+	boot := []string{"25s [ERROR] Exception in worker process", "25s Traceback (most recent call last):", "25s KeyError: 'price'"}
+	web := func(cs ...container) map[string][]container { return map[string][]container{"web": cs} }
+	for _, c := range []struct {
+		name     string
+		services map[string][]container
+		logs     []string
+		pass     bool
+		want     string
+	}{
+		{name: "a clean start after an old traceback", services: web(container{id: "c0web1", ago: 30 * time.Second}),
+			logs: append(append(old, "29s [INFO] Booting worker with pid: 8"), traffic("20s", 150)...), pass: true,
+			want: "web-1  | [INFO] Booting worker with pid: 8"},
+		{name: "a boot traceback, then traffic", services: web(container{id: "c0web1", ago: 30 * time.Second}),
+			logs: append(append(old, boot...), traffic("20s", 150)...), want: "web-1  | KeyError: 'price'"},
+		{name: "a scaled service", services: web(container{id: "c0web1", ago: 10 * time.Second}, container{id: "c0web2", ago: 30 * time.Second}),
+			logs: append(append(old, boot...), traffic("5s", 150)...), want: "web-1  | KeyError: 'price'"},
+		{name: "an exited container", services: web(container{id: "c0web1", ago: 30 * time.Second, stopped: true}),
+			logs: append(append(old, boot...), "24s [INFO] Reason: Worker failed to boot."), want: "web-1  | [INFO] Reason: Worker failed to boot."},
+		{name: "a restart loop", services: web(container{id: "c0web1", ago: 5 * time.Second, restarts: 3}),
+			logs: append(append(old, boot...), "4s [INFO] Booting worker with pid: 9"), want: "web: DOCKER RESTARTED myapp-web-1 3 TIMES"},
+		{name: "no container", services: web(), want: "web: NO CONTAINER"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			h := newDockerWatch(t, c.services, map[string][]string{"web": c.logs})
+			res, calls := h.runStep(t, "web-logs-after", nil)
+			out := res.output()
+			if res.met != c.pass || !strings.Contains(out, c.want) || strings.Contains(out, "the old code's bug") {
+				t.Fatalf("met=%v, want %v with %q and not the old container's lines\nfailures: %q\noutput:\n%s\ncalls:\n%s",
+					res.met, c.pass, c.want, res.failures, out, calls)
+			}
+			if cs := c.services["web"]; len(cs) > 0 {
+				since := h.runs[cs[len(cs)-1].id] // the earliest start is listed last
+				call := "docker compose logs --no-color --since " + since + " web\n"
+				if !strings.Contains(calls, call) || !strings.Contains(out, "web: logs since "+since) {
+					t.Errorf("no call %q or no line saying so:\n%s\noutput:\n%s", call, calls, out)
+				}
 			}
 		})
 	}
