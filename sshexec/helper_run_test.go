@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -194,14 +195,18 @@ func TestSSHConcurrentExits(t *testing.T) {
 
 // TestSSHDropDuringAttach: golive stops following midway (it crashed), a
 // new one attaches, and the link drops while it follows: every line
-// arrives exactly once, and the exit code.
+// arrives exactly once, and the exit code. The job holds after line 150
+// until the link is dropped: on a loaded machine the second runner may
+// otherwise attach only after the job ended, and the drop then comes
+// after Attach had read all there was (no reattach to tell of).
 func TestSSHDropDuringAttach(t *testing.T) {
 	isolate(t)
 	s := sshdtest.Start(t)
 	root := t.TempDir()
 	e := sshRunner(t, s, root)
 	id := jobID(t)
-	script := `i=1; while [ $i -le 400 ]; do echo n$i; echo e$i >&2; sleep 0.005; i=$((i+1)); done; exit 4`
+	mark := filepath.Join(t.TempDir(), "go-on")
+	script := `i=1; while [ $i -le 400 ]; do echo n$i; echo e$i >&2; [ $i = 150 ] && ` + holdUntil(mark) + `; sleep 0.005; i=$((i+1)); done; exit 4`
 	ctx, cancel := context.WithCancel(context.Background())
 	c := newCollector(t, func(l Line) {
 		if l.Text == "n40" {
@@ -218,7 +223,7 @@ func TestSSHDropDuringAttach(t *testing.T) {
 	killed := make(chan int, 1)
 	c2 := newCollector(t, func(l Line) {
 		if l.Stream == Stdout && l.Text == "n150" {
-			once.Do(func() { killed <- s.KillSessions() })
+			once.Do(func() { killed <- s.KillSessions(); release(t, mark) })
 		}
 	})
 	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Minute)
