@@ -92,6 +92,11 @@ type ConnInfo struct {
 	Host   string `json:"host"`
 	State  string `json:"state"` // "connected", "lost", "reconnecting", "restored"
 	Detail string `json:"detail,omitempty"`
+	// Unconfirmed, on a "lost" event, says that the link dropped before
+	// the host confirmed that the step's job started: it may never have
+	// started (golive looks once it has reconnected). Journals written
+	// before this field say so only in Detail's words.
+	Unconfirmed bool `json:"unconfirmed,omitempty"`
 	// HostKey is the host key the connection verified ("connected", at
 	// the start of a run and at every resume): a resume refuses a host
 	// whose key differs from the run's first one.

@@ -23,27 +23,27 @@ func (r *runner) Cancel(ctx context.Context, jobID string) error {
 	prefix, pw := r.cancelSudo()
 	defer clear(pw)
 	cmd := cancelCmd(r.root, jobID, prefix)
-	notify := func(msg string) { r.noticeJob(ctx, jobID, msg) }
+	notify := func(kind NoticeKind, msg string) { r.noticeJob(ctx, jobID, kind, msg) }
 	lost := fmt.Sprintf("connection to %s lost while cancelling job %s; reconnecting", r.t.name(), jobID)
 	out, errw, err := r.ctlExec(ctx, cmd, pw, lost, notify)
 	if err != nil {
 		msg := fmt.Sprintf("could not cancel %s: %v; it may still be running", where, err)
-		r.noticeJob(ctx, jobID, msg)
+		r.noticeJob(ctx, jobID, NoticeCancel, msg)
 		return fmt.Errorf("sshexec: %s: %w", msg, ErrMaybeRunning)
 	}
 	msg, cerr := cancelOutcome(where, out, errw)
-	r.noticeJob(ctx, jobID, msg)
+	r.noticeJob(ctx, jobID, NoticeCancel, msg)
 	return cerr
 }
 
 // ctlExec runs a control command (Cancel's, Forget's) with stdin, if not
 // nil, on its stdin, and returns what it wrote on stdout and stderr. When
 // the link drops it reconnects and runs cmd again, up to three times;
-// notify, if not nil, hears lost before each reconnect and the reconnect's
-// own notices. cmd must therefore be safe to run twice.
-func (r *runner) ctlExec(ctx context.Context, cmd string, stdin []byte, lost string, notify func(string)) (out, errw *ctlWriter, err error) {
+// notify, if not nil, hears lost (a NoticeLost) before each reconnect and
+// the reconnect's own notices. cmd must therefore be safe to run twice.
+func (r *runner) ctlExec(ctx context.Context, cmd string, stdin []byte, lost string, notify notifyFunc) (out, errw *ctlWriter, err error) {
 	if notify == nil {
-		notify = func(string) {}
+		notify = func(NoticeKind, string) {}
 	}
 	for try := 0; ; try++ {
 		gen := r.gen.Load()
@@ -59,7 +59,7 @@ func (r *runner) ctlExec(ctx context.Context, cmd string, stdin []byte, lost str
 		// what cmd's own commands said.
 		_, err = r.t.exec(ctx, ctlBegin+cmd, in, out, errw)
 		if errors.Is(err, errConnLost) && try < 3 && ctx.Err() == nil {
-			notify(lost)
+			notify(NoticeLost, lost)
 			if rerr := r.reconnect(ctx, gen, notify); rerr == nil {
 				continue
 			}

@@ -169,11 +169,11 @@ func TestReconnectAfterDroppedConnection(t *testing.T) {
 	var notes []string
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := c.reconnect(ctx, func(s string) { notes = append(notes, s) }); err != nil {
+	if err := c.reconnect(ctx, func(k NoticeKind, s string) { notes = append(notes, k.String()+": "+s) }); err != nil {
 		t.Fatalf("reconnect: %v", err)
 	}
-	if len(notes) != 2 || !strings.HasPrefix(notes[0], "connection lost: ") ||
-		!strings.HasSuffix(notes[0], "reconnecting (attempt 1)") || notes[1] != "reconnected" {
+	if len(notes) != 2 || !strings.HasPrefix(notes[0], "reconnecting: connection lost: ") ||
+		!strings.HasSuffix(notes[0], "reconnecting (attempt 1)") || notes[1] != "reconnected: reconnected" {
 		t.Fatalf("notices %q", notes)
 	}
 	if code, out, _ := run(t, c, "echo back"); code != 0 || out != "back\n" {
@@ -181,7 +181,7 @@ func TestReconnectAfterDroppedConnection(t *testing.T) {
 	}
 	// A second reconnect with a healthy link does nothing.
 	notes = nil
-	if err := c.reconnect(ctx, func(s string) { notes = append(notes, s) }); err != nil || len(notes) != 0 {
+	if err := c.reconnect(ctx, func(k NoticeKind, s string) { notes = append(notes, k.String()+": "+s) }); err != nil || len(notes) != 0 {
 		t.Fatalf("reconnect on a live link: %v %q", err, notes)
 	}
 }
@@ -200,11 +200,11 @@ func TestReconnectWaitsForServerAndChecksKey(t *testing.T) {
 	defer cancel()
 	var mu sync.Mutex
 	var notes []string
-	if err := c.reconnect(ctx, func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() }); err != nil {
+	if err := c.reconnect(ctx, func(k NoticeKind, s string) { mu.Lock(); notes = append(notes, k.String()+": "+s); mu.Unlock() }); err != nil {
 		t.Fatalf("reconnect: %v (notes %q)", err, notes)
 	}
 	// Attempts 1 and 2 (after 1s) fail while the server is down.
-	if len(notes) < 3 || notes[len(notes)-1] != "reconnected" || !strings.Contains(notes[1], "connection refused") {
+	if len(notes) < 3 || notes[len(notes)-1] != "reconnected: reconnected" || !strings.Contains(notes[1], "connection refused") {
 		t.Fatalf("notices %q", notes)
 	}
 	if code, _, _ := run(t, c, "true"); code != 0 {

@@ -56,11 +56,11 @@ func (c *cutTwiceTransport) exec(ctx context.Context, cmd string, stdin io.Reade
 // first drop is injected.
 func (c *cutTwiceTransport) start(context.Context, string) (*stream, error) { return nil, errNoStream }
 
-func (c *cutTwiceTransport) reconnect(_ context.Context, notify func(string)) error {
+func (c *cutTwiceTransport) reconnect(_ context.Context, notify notifyFunc) error {
 	c.mu.Lock()
 	c.reconnects++
 	c.mu.Unlock()
-	notify("fake reconnect")
+	notify(NoticeReconnected, "fake reconnect")
 	return nil
 }
 
@@ -92,15 +92,16 @@ func TestDropAgainAfterJobFound(t *testing.T) {
 		t.Fatalf("%d reconnects, want 2 (the test's drops did not happen as planned)", tr.reconnects)
 	}
 	var lost []string
-	for _, n := range texts(lines, Notice) {
-		if strings.HasPrefix(n, "connection to ") {
-			lost = append(lost, n)
+	for _, l := range lines {
+		if l.Kind == NoticeLost || l.Kind == NoticeLostUnconfirmed {
+			lost = append(lost, l.Kind.String()+": "+l.Text)
 		}
 	}
 	t.Logf("lost notices:\n%s", strings.Join(lost, "\n"))
 	if len(lost) != 2 {
 		t.Fatalf("%d notices of a lost link, want 2:\n%s", len(lost), strings.Join(lost, "\n"))
 	}
+	wantNotices(t, lines, NoticeLostUnconfirmed, NoticeReconnected, NoticeChecking, NoticeLost, NoticeReconnected, NoticeReattached)
 	if !strings.Contains(lost[0], "may or may not have started") {
 		t.Errorf("first drop (launch not acknowledged): %q, want it to say the job may or may not have started", lost[0])
 	}

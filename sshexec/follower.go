@@ -42,21 +42,21 @@ func (f *follower) send(batch []Line) error {
 // errFollowEnded: a late partial line after Run or Attach returned.
 var errFollowEnded = errors.New("sshexec: follow ended")
 
-// notice sends a Notice from the Run/Attach goroutine.
-func (f *follower) notice(msg string) {
-	_ = f.send([]Line{{Stream: Notice, Text: msg, Time: time.Now()}})
+// notice sends a Notice of the given kind from the Run/Attach goroutine.
+func (f *follower) notice(kind NoticeKind, msg string) {
+	_ = f.send([]Line{{Stream: Notice, Kind: kind, Text: msg, Time: time.Now()}})
 }
 
 // external sends a Notice from another goroutine (Cancel); it never sends
 // after Run/Attach returned.
-func (f *follower) external(ctx context.Context, msg string) {
+func (f *follower) external(ctx context.Context, kind NoticeKind, msg string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
 		return
 	}
 	select {
-	case f.out <- []Line{{Stream: Notice, Text: msg, Time: time.Now()}}:
+	case f.out <- []Line{{Stream: Notice, Kind: kind, Text: msg, Time: time.Now()}}:
 	case <-f.done:
 	case <-f.ctx.Done():
 	case <-ctx.Done():
@@ -123,11 +123,11 @@ func (r *runner) unregister(f *follower) {
 }
 
 // noticeJob tells the Run or Attach following id, if any, about msg.
-func (r *runner) noticeJob(ctx context.Context, id, msg string) {
+func (r *runner) noticeJob(ctx context.Context, id string, kind NoticeKind, msg string) {
 	r.mu.Lock()
 	f := r.active[id]
 	r.mu.Unlock()
 	if f != nil {
-		f.external(ctx, msg)
+		f.external(ctx, kind, msg)
 	}
 }

@@ -240,9 +240,7 @@ func TestSSHDropDuringAttach(t *testing.T) {
 	all := append(first, rest...)
 	wantSeq(t, texts(all, Stdout), "n", 400)
 	wantSeq(t, texts(all, Stderr), "e", 400)
-	if !strings.Contains(strings.Join(texts(rest, Notice), "\n"), "reattached") {
-		t.Errorf("notices %q do not tell of the reattach", texts(rest, Notice))
-	}
+	wantNotices(t, rest, NoticeLost, NoticeReattached)
 }
 
 // TestSSHSpareFollower: a job with output that runs past followDelay is

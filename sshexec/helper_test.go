@@ -179,11 +179,11 @@ func (c *cutTransport) start(ctx context.Context, cmd string) (*stream, error) {
 	}, nil
 }
 
-func (c *cutTransport) reconnect(_ context.Context, notify func(string)) error {
+func (c *cutTransport) reconnect(_ context.Context, notify notifyFunc) error {
 	c.mu.Lock()
 	c.reconnects++
 	c.mu.Unlock()
-	notify("fake reconnect")
+	notify(NoticeReconnected, "fake reconnect")
 	return nil
 }
 

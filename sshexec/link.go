@@ -125,9 +125,9 @@ func (c *Client) current() (*link, error) {
 // reconnect re-dials with the same options after the link died: the host
 // keys must still verify. It retries with backoff (1s doubling to 10s) until
 // ctx is done, and returns at once if another caller already reconnected.
-func (c *Client) reconnect(ctx context.Context, notify func(string)) error {
+func (c *Client) reconnect(ctx context.Context, notify notifyFunc) error {
 	if notify == nil {
-		notify = func(string) {}
+		notify = func(NoticeKind, string) {}
 	}
 	c.reconnectMu.Lock()
 	defer c.reconnectMu.Unlock()
@@ -147,7 +147,7 @@ func (c *Client) reconnect(ctx context.Context, notify func(string)) error {
 	cause := old.why()
 	delay := time.Second
 	for attempt := 1; ; attempt++ {
-		notify(fmt.Sprintf("connection lost: %v; reconnecting (attempt %d)", cause, attempt))
+		notify(NoticeReconnecting, fmt.Sprintf("connection lost: %v; reconnecting (attempt %d)", cause, attempt))
 		l, err := c.connect(ctx)
 		if err == nil {
 			c.mu.Lock()
@@ -160,7 +160,7 @@ func (c *Client) reconnect(ctx context.Context, notify func(string)) error {
 				l.client.Close()
 				return fmt.Errorf("connection to %s is closed", c.Name())
 			}
-			notify("reconnected")
+			notify(NoticeReconnected, "reconnected")
 			return nil
 		}
 		if ctx.Err() != nil {

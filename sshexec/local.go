@@ -58,7 +58,7 @@ func (localTransport) exec(ctx context.Context, cmd string, stdin io.Reader, std
 	return -1, fmt.Errorf("sshexec: local /bin/sh: %w", err)
 }
 
-func (localTransport) reconnect(context.Context, func(string)) error { return nil }
+func (localTransport) reconnect(context.Context, notifyFunc) error { return nil }
 
 func (localTransport) name() string { return "local" }
 

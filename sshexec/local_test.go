@@ -154,11 +154,11 @@ func (f *flakyTransport) exec(ctx context.Context, cmd string, stdin io.Reader, 
 // as sudo jobs do; helper_test.go drops the helper's link instead.
 func (f *flakyTransport) start(context.Context, string) (*stream, error) { return nil, errNoStream }
 
-func (f *flakyTransport) reconnect(_ context.Context, notify func(string)) error {
+func (f *flakyTransport) reconnect(_ context.Context, notify notifyFunc) error {
 	f.mu.Lock()
 	f.reconnects++
 	f.mu.Unlock()
-	notify("fake reconnect")
+	notify(NoticeReconnected, "fake reconnect")
 	return nil
 }
 
@@ -245,11 +245,11 @@ func (d *dropOnceTransport) exec(ctx context.Context, cmd string, stdin io.Reade
 // the drop is injected.
 func (d *dropOnceTransport) start(context.Context, string) (*stream, error) { return nil, errNoStream }
 
-func (d *dropOnceTransport) reconnect(_ context.Context, notify func(string)) error {
+func (d *dropOnceTransport) reconnect(_ context.Context, notify notifyFunc) error {
 	d.mu.Lock()
 	d.reconnects++
 	d.mu.Unlock()
-	notify("fake reconnect")
+	notify(NoticeReconnected, "fake reconnect")
 	return nil
 }
 
@@ -292,14 +292,9 @@ func TestDropDuringCancelAndForget(t *testing.T) {
 	if got.err != nil || !got.res.Canceled {
 		t.Fatalf("run = %+v, %v; want canceled", got.res, got.err)
 	}
-	var notices []string
-	for _, l := range lines {
-		if l.Stream == Notice {
-			notices = append(notices, l.Text)
-		}
-	}
-	if n := strings.Join(notices, "\n"); !strings.Contains(n, "lost while cancelling") || !strings.Contains(n, "fake reconnect") {
-		t.Errorf("notices %q do not tell of the drop and the reconnect", notices)
+	wantNotices(t, lines, NoticeLost, NoticeReconnected, NoticeCancel)
+	if n := notices(lines, NoticeLost); len(n) != 1 || !strings.Contains(n[0], "lost while cancelling") {
+		t.Errorf("lost notices %q, want the one of the cancel", n)
 	}
 	dt.mu.Lock()
 	dt.dropped, dt.match = false, "golive:removed"
@@ -331,4 +326,5 @@ func TestJobEndedWithoutExitStatusSaysWhy(t *testing.T) {
 	if n := texts(lines, Notice); len(n) == 0 || !strings.Contains(n[len(n)-1], "without recording its exit status") {
 		t.Errorf("notices %q do not say the job left no exit status", n)
 	}
+	wantNotices(t, lines, NoticeNoExitStatus)
 }

@@ -161,10 +161,10 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 					"stay on the host in %s/%s (files out, err, exit): look there before you run the step again: %w", where, r.root, f.id, err)
 			}
 			if mode == modeUnsure {
-				f.notice(fmt.Sprintf("reconnected to %s: looking for job %s there, to follow it if it started or start it if it never did", r.t.name(), f.id))
+				f.notice(NoticeChecking, fmt.Sprintf("reconnected to %s: looking for job %s there, to follow it if it started or start it if it never did", r.t.name(), f.id))
 				continue
 			}
-			f.notice(fmt.Sprintf("reattached to job %s on %s: continuing from stdout byte %d, stderr byte %d", f.id, r.t.name(), f.stdout.off, f.stderr.off))
+			f.notice(NoticeReattached, fmt.Sprintf("reattached to job %s on %s: continuing from stdout byte %d, stderr byte %d", f.id, r.t.name(), f.stdout.off, f.stderr.off))
 			continue
 		}
 		if err != nil {
@@ -189,7 +189,7 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 		case "nojob":
 			if mode == modeUnsure {
 				mode = modeLaunch // the cut-off launch never created it
-				f.notice(fmt.Sprintf("job %s never started on %s: starting it now", f.id, r.t.name()))
+				f.notice(NoticeStarting, fmt.Sprintf("job %s never started on %s: starting it now", f.id, r.t.name()))
 				continue
 			}
 			return res, fmt.Errorf("%w: %s (no directory for it under %s)", ErrNoJob, where, r.root)
@@ -240,7 +240,7 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 		if res.Unknown {
 			// Its wrapper died with it before writing the status: say
 			// so, or the end reads like a connection problem.
-			f.notice(fmt.Sprintf("job %s ended without recording its exit status: it was stopped together with golive's wrapper "+
+			f.notice(NoticeNoExitStatus, fmt.Sprintf("job %s ended without recording its exit status: it was stopped together with golive's wrapper "+
 				"on the host (a reboot, the OOM killer, a kill); the output above is all it wrote", f.id))
 		}
 		if res.Canceled {
@@ -250,27 +250,22 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 	}
 }
 
-// MayNotHaveStarted is in the Notice of a link lost before the host
-// acknowledged a job's launch (and only there): the job may never have
-// started. A caller that words the loss itself (the TUI's banner) looks
-// for it in the journaled notice.
-const MayNotHaveStarted = "may or may not have started"
-
-// lostNotice words the notice of a link that dropped while a job was
-// launched (mode modeUnsure: the host had not acknowledged the start, so
-// the job may never have started) or followed (modeFollow: it runs on the
-// host whatever the link does).
-func lostNotice(host, id string, mode int) string {
+// lostNotice is the kind and words of the notice of a link that dropped
+// while a job was launched (mode modeUnsure: the host had not
+// acknowledged the start, so the job may never have started: a
+// NoticeLostUnconfirmed) or followed (modeFollow: it runs on the host
+// whatever the link does: a NoticeLost).
+func lostNotice(host, id string, mode int) (NoticeKind, string) {
 	if mode == modeUnsure {
-		return fmt.Sprintf("connection to %s lost before the host confirmed that job %s started: it %s; "+
-			"golive checks when it reconnects; reconnecting", host, id, MayNotHaveStarted)
+		return NoticeLostUnconfirmed, fmt.Sprintf("connection to %s lost before the host confirmed that job %s started: "+
+			"it may or may not have started; golive checks when it reconnects; reconnecting", host, id)
 	}
-	return fmt.Sprintf("connection to %s lost; job %s keeps running on the host; reconnecting", host, id)
+	return NoticeLost, fmt.Sprintf("connection to %s lost; job %s keeps running on the host; reconnecting", host, id)
 }
 
 // reconnect re-establishes the link once for all callers that saw it drop
 // in generation gen.
-func (r *runner) reconnect(ctx context.Context, gen uint64, notify func(string)) error {
+func (r *runner) reconnect(ctx context.Context, gen uint64, notify notifyFunc) error {
 	r.recon.Lock()
 	defer r.recon.Unlock()
 	if r.gen.Load() != gen {

@@ -77,6 +77,11 @@ func badBatch(batch []Line) string {
 			return fmt.Sprintf("a batch mixing %s and %s", batch[0].Stream, l.Stream)
 		}
 	}
+	for _, l := range batch {
+		if (l.Stream == Notice) != (l.Kind != NoticeNone) {
+			return fmt.Sprintf("a %s line of kind %s: %q", l.Stream, l.Kind, l.Text)
+		}
+	}
 	return ""
 }
 
@@ -88,6 +93,37 @@ func (c *collector) stop() []Line {
 		c.t.Errorf("sshexec sent %d bad batches, first %s", len(c.bad), c.bad[0])
 	}
 	return c.all
+}
+
+// notices returns the texts of lines' notices of kind k.
+func notices(lines []Line, k NoticeKind) []string {
+	var out []string
+	for _, l := range lines {
+		if l.Stream == Notice && l.Kind == k {
+			out = append(out, l.Text)
+		}
+	}
+	return out
+}
+
+// wantNotices fails the test unless lines hold notices of the kinds want,
+// in that order (others may come between), and logs them all.
+func wantNotices(t *testing.T, lines []Line, want ...NoticeKind) {
+	t.Helper()
+	var all []string
+	i := 0
+	for _, l := range lines {
+		if l.Stream != Notice {
+			continue
+		}
+		all = append(all, l.Kind.String()+": "+l.Text)
+		if i < len(want) && l.Kind == want[i] {
+			i++
+		}
+	}
+	if i < len(want) {
+		t.Errorf("notices lack a %s (after %v):\n%s", want[i], want[:i], strings.Join(all, "\n"))
+	}
 }
 
 func texts(lines []Line, s Stream) []string {
@@ -334,14 +370,8 @@ func testCancel(t *testing.T, e Executor) {
 	if !r.res.Canceled || r.res.Signal == "" {
 		t.Errorf("result = %+v, want canceled by a signal", r.res)
 	}
-	var notices []string
-	for _, l := range lines {
-		if l.Stream == Notice {
-			notices = append(notices, l.Text)
-		}
-	}
-	if !strings.Contains(strings.Join(notices, "\n"), "KILL") {
-		t.Errorf("notices %q do not say the group was killed", notices)
+	if n := notices(lines, NoticeCancel); !strings.Contains(strings.Join(n, "\n"), "KILL") {
+		t.Errorf("cancel notices %q do not say the group was killed", n)
 	}
 	// Cancelling again: nothing left to stop.
 	if err := e.Cancel(ctx, id); err != nil {

@@ -112,9 +112,7 @@ func TestSSHFrozenLink(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 	wantSeq(t, texts(lines, Stdout), "", 100)
-	if !strings.Contains(strings.Join(texts(lines, Notice), "\n"), "reattached") {
-		t.Errorf("notices %q", texts(lines, Notice))
-	}
+	wantNotices(t, lines, NoticeLost, NoticeReattached)
 }
 
 // wantKilled fails the test unless the sessions were killed (killed
@@ -160,17 +158,8 @@ func TestSSHDropMidCommand(t *testing.T) {
 	}
 	wantSeq(t, texts(lines, Stdout), "", 200000)
 	wantSeq(t, stripChunk(texts(lines, Stderr)), "", 10)
-	var notices []string
-	for _, l := range lines {
-		if l.Stream == Notice {
-			notices = append(notices, l.Text)
-		}
-	}
-	all := strings.Join(notices, "\n")
-	if !strings.Contains(all, "lost") || !strings.Contains(all, "reattached") {
-		t.Errorf("notices %q do not tell of the drop and the reconnect", notices)
-	}
-	t.Logf("notices: %q", notices)
+	wantNotices(t, lines, NoticeLost, NoticeReattached)
+	t.Logf("notices: %q", texts(lines, Notice))
 }
 
 // stripChunk turns "chunk k" into k+1 for wantSeq.
@@ -253,18 +242,25 @@ func TestSSHDropBeforeLaunchAcknowledged(t *testing.T) {
 	if err != nil || res.ExitCode != 0 || res.Unknown {
 		t.Fatalf("Run = %+v, %v", res, err)
 	}
-	notices := strings.Join(texts(lines, Notice), "\n")
-	t.Logf("notices:\n%s", notices)
-	if strings.Contains(notices, "keeps running") {
-		t.Errorf("a job the host never acknowledged is said to keep running on it:\n%s", notices)
+	all := strings.Join(texts(lines, Notice), "\n")
+	t.Logf("notices:\n%s", all)
+	if strings.Contains(all, "keeps running") {
+		t.Errorf("a job the host never acknowledged is said to keep running on it:\n%s", all)
 	}
-	for _, want := range []string{
-		"lost before the host confirmed that job " + id + " started: it may or may not have started; golive checks when it reconnects",
-		"job " + id + " never started on " + r.Host() + ": starting it now",
+	for _, want := range []struct {
+		kind NoticeKind
+		text string
+	}{
+		{NoticeLostUnconfirmed, "lost before the host confirmed that job " + id + " started: it may or may not have started; golive checks when it reconnects"},
+		{NoticeStarting, "job " + id + " never started on " + r.Host() + ": starting it now"},
 	} {
-		if !strings.Contains(notices, want) {
-			t.Errorf("notices lack %q:\n%s", want, notices)
+		if n := strings.Join(notices(lines, want.kind), "\n"); !strings.Contains(n, want.text) {
+			t.Errorf("%s notices lack %q:\n%s", want.kind, want.text, n)
 		}
+	}
+	wantNotices(t, lines, NoticeLostUnconfirmed, NoticeChecking, NoticeStarting)
+	if n := notices(lines, NoticeLost); len(n) > 0 {
+		t.Errorf("a job the host never acknowledged has a %s notice: %q", NoticeLost, n)
 	}
 	if got := texts(lines, Stdout); len(got) != 1 || got[0] != "hello" {
 		t.Errorf("stdout %q, want hello once", got)
@@ -277,11 +273,11 @@ func TestSSHDropBeforeLaunchAcknowledged(t *testing.T) {
 // TestLostNoticeSaysWhatIsKnown: a launch the host acknowledged keeps
 // running on it; an unacknowledged one may or may not have started.
 func TestLostNoticeSaysWhatIsKnown(t *testing.T) {
-	if got := lostNotice("web1", "j", modeFollow); got != "connection to web1 lost; job j keeps running on the host; reconnecting" {
-		t.Errorf("acknowledged: %q", got)
+	if kind, got := lostNotice("web1", "j", modeFollow); kind != NoticeLost || got != "connection to web1 lost; job j keeps running on the host; reconnecting" {
+		t.Errorf("acknowledged: %s %q", kind, got)
 	}
-	got := lostNotice("web1", "j", modeUnsure)
-	if strings.Contains(got, "keeps running") || !strings.Contains(got, "may or may not have started") {
-		t.Errorf("unacknowledged: %q", got)
+	kind, got := lostNotice("web1", "j", modeUnsure)
+	if kind != NoticeLostUnconfirmed || strings.Contains(got, "keeps running") || !strings.Contains(got, "may or may not have started") {
+		t.Errorf("unacknowledged: %s %q", kind, got)
 	}
 }

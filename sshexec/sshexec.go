@@ -65,6 +65,76 @@ func (s Stream) String() string {
 	return "unknown"
 }
 
+// NoticeKind says what a Notice line tells of, so that a caller can act
+// on a notice (show a banner, journal a connection event) without reading
+// its words, which are written for the operator and may be reworded. Every
+// Notice sshexec sends has a kind other than NoticeNone.
+type NoticeKind uint8
+
+// Notice kinds. The kinds about the link come in this order: NoticeLost
+// or NoticeLostUnconfirmed, one NoticeReconnecting per attempt,
+// NoticeReconnected, then NoticeReattached or NoticeChecking (a Cancel's
+// reconnect ends at NoticeReconnected).
+const (
+	// NoticeNone: not a notice (Stdout and Stderr lines).
+	NoticeNone NoticeKind = iota
+	// NoticeLost: the link to the host dropped while a job the host had
+	// confirmed started was followed (it keeps running there), or while
+	// a Cancel of it was on its way; sshexec reconnects.
+	NoticeLost
+	// NoticeLostUnconfirmed: the link dropped before the host confirmed
+	// that the job started: it may or may not have started. sshexec
+	// reconnects and looks (NoticeChecking).
+	NoticeLostUnconfirmed
+	// NoticeReconnecting: an attempt to reconnect begins; the text says
+	// which and why the link (or the last attempt) failed.
+	NoticeReconnecting
+	// NoticeReconnected: the link is back.
+	NoticeReconnected
+	// NoticeReattached: after a reconnect, the job is followed again from
+	// where its output stopped.
+	NoticeReattached
+	// NoticeChecking: reconnected after NoticeLostUnconfirmed, sshexec
+	// looks for the job on the host, to follow it if it started or
+	// start it (NoticeStarting) if it never did.
+	NoticeChecking
+	// NoticeStarting: the job a lost launch was for never started on the
+	// host: it is started now.
+	NoticeStarting
+	// NoticeNoExitStatus: the job ended without recording its exit status
+	// (its wrapper on the host was stopped with it).
+	NoticeNoExitStatus
+	// NoticeCancel: what a Cancel of the job did, or why it could not.
+	NoticeCancel
+)
+
+// String names the kind ("lost", "reconnecting", ...), for logs and tests.
+func (k NoticeKind) String() string {
+	switch k {
+	case NoticeNone:
+		return "none"
+	case NoticeLost:
+		return "lost"
+	case NoticeLostUnconfirmed:
+		return "lost-unconfirmed"
+	case NoticeReconnecting:
+		return "reconnecting"
+	case NoticeReconnected:
+		return "reconnected"
+	case NoticeReattached:
+		return "reattached"
+	case NoticeChecking:
+		return "checking"
+	case NoticeStarting:
+		return "starting"
+	case NoticeNoExitStatus:
+		return "no-exit-status"
+	case NoticeCancel:
+		return "cancel"
+	}
+	return "unknown"
+}
+
 // Line is one line of output. Text has no trailing newline; a lone "\r"
 // progress update is split into its own lines, invalid UTF-8 is replaced, and
 // a line longer than MaxLineBytes is cut into pieces. A line still being
@@ -83,6 +153,8 @@ type Line struct {
 	// "Applying app.0001..." and then " OK"). Shown joined, it reads as
 	// the one line the command printed.
 	Cont bool
+	// Kind says what a Notice line tells of; NoticeNone on other lines.
+	Kind NoticeKind
 	Text string
 	Time time.Time
 	// Offset is the byte offset in the job's stream file just after this

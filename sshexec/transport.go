@@ -26,12 +26,16 @@ type transport interface {
 	// down.
 	start(ctx context.Context, cmd string) (*stream, error)
 	// reconnect re-establishes the link after errConnLost, retrying with
-	// backoff until ctx is done. Notices about its progress go to notify.
-	reconnect(ctx context.Context, notify func(string)) error
+	// backoff until ctx is done. Notices about its progress go to notify:
+	// NoticeReconnecting before each attempt, NoticeReconnected at the end.
+	reconnect(ctx context.Context, notify notifyFunc) error
 	// name is the host as shown to the operator.
 	name() string
 	close() error
 }
+
+// notifyFunc hears a notice for the job's follower (follower.notice).
+type notifyFunc func(kind NoticeKind, msg string)
 
 // stream is a long-lived process on the host started by transport.start.
 type stream struct {

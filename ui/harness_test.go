@@ -154,6 +154,13 @@ func out(stream sshexec.Stream, texts ...string) []sshexec.Line {
 	return ls
 }
 
+// notice is one notice of kind k, as sshexec sends it.
+func notice(k sshexec.NoticeKind, text string) []sshexec.Line {
+	ls := out(sshexec.Notice, text)
+	ls[0].Kind = k
+	return ls
+}
+
 // testClock is a pinned clock that moves only when told.
 type testClock struct{ t time.Time }
 

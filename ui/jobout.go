@@ -2,7 +2,6 @@ package ui
 
 import (
 	"math/bits"
-	"strings"
 	"sync"
 
 	"golive/runbook"
@@ -183,12 +182,13 @@ func (r *Release) outputEvents(j Job, group [][]sshexec.Line, n int, red *stream
 			}
 			cur = append(cur, ol)
 			if l.Stream == sshexec.Notice {
-				if state := connState(l.Text); state != "" {
+				if state := connState(l.Kind); state != "" {
 					redact()
 					detail := cur[len(cur)-1].Text
 					flush()
 					evs = append(evs, runbook.Event{Type: runbook.EvConnection, Time: r.now(),
-						Conn: &runbook.ConnInfo{Host: r.Host, State: state, Detail: detail}})
+						Conn: &runbook.ConnInfo{Host: r.Host, State: state, Detail: detail,
+							Unconfirmed: l.Kind == sshexec.NoticeLostUnconfirmed}})
 				}
 			}
 		}
@@ -207,19 +207,18 @@ func streamOf(s sshexec.Stream) runbook.Stream {
 	return runbook.StreamInfo
 }
 
-// connState classifies an sshexec notice about the link: "lost",
-// "reconnecting", "restored", or "" for other notices (cancel results).
-func connState(notice string) string {
-	n := strings.ToLower(notice)
-	switch {
-	case strings.Contains(n, "reconnected") || strings.Contains(n, "restored") || strings.Contains(n, "reattached"):
-		return "restored"
-	case strings.Contains(n, "(attempt"):
-		return "reconnecting"
-	case strings.Contains(n, "lost") || strings.Contains(n, "dropped") || strings.Contains(n, "broken"):
+// connState is the connection state ("lost", "reconnecting",
+// "restored") that an sshexec notice of kind k journals, or "" for a
+// notice not about the link (a cancel's outcome, a missing exit status,
+// the fresh start of a job that never started), whatever its words say.
+func connState(k sshexec.NoticeKind) string {
+	switch k {
+	case sshexec.NoticeLost, sshexec.NoticeLostUnconfirmed:
 		return "lost"
-	case strings.Contains(n, "reconnecting") || strings.Contains(n, "retrying"):
+	case sshexec.NoticeReconnecting:
 		return "reconnecting"
+	case sshexec.NoticeReconnected, sshexec.NoticeReattached, sshexec.NoticeChecking:
+		return "restored"
 	}
 	return ""
 }

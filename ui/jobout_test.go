@@ -182,7 +182,9 @@ func TestUpdateRecyclesOutputAfterUse(t *testing.T) {
 	add(sshexec.Stdout, 5*batchLines+17, "out %d")
 	add(sshexec.Stderr, 30, "err %d")
 	add(sshexec.Notice, 1, "connection to web1 lost; job x keeps running on the host; reconnecting%.0d")
-	add(sshexec.Notice, 1, "reconnected to web1; following job x from stdout byte 10, stderr byte 0%.0d")
+	lines[len(lines)-1].Kind = sshexec.NoticeLost
+	add(sshexec.Notice, 1, "reattached to job x on web1: continuing from stdout byte 10, stderr byte 0%.0d")
+	lines[len(lines)-1].Kind = sshexec.NoticeReattached
 	add(sshexec.Stdout, 3*batchLines, "more %d")
 	ex := newFakeExec("web1")
 	ex.on("manage.py check", &fakeJob{lines: lines})

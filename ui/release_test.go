@@ -11,16 +11,45 @@ import (
 	"golive/sshexec"
 )
 
-func TestConnState(t *testing.T) {
-	for in, want := range map[string]string{
-		"connection to web1 lost; job x keeps running on the host; reconnecting":  "lost",
-		"reconnecting to web1 (attempt 3)":                                        "reconnecting",
-		"reconnected to web1; following job x from stdout byte 10, stderr byte 0": "restored",
-		"job x stopped (TERM)": "",
-		"connection to web1 lost while cancelling job x; reconnecting": "lost",
+// TestConnectionEventsFollowNoticeKinds: which notices journal a
+// connection event, and its state, follow the notice's kind, not its
+// words: a cancel's outcome that quotes a lost connection is no loss, and
+// a loss reworded by sshexec still is one.
+func TestConnectionEventsFollowNoticeKinds(t *testing.T) {
+	rel, j := checkJob(t, newFakeExec("web1"))
+	for _, c := range []struct {
+		kind        sshexec.NoticeKind
+		text, state string
+		unconfirmed bool
+	}{
+		{sshexec.NoticeLost, "connection to web1 lost; job x keeps running on the host; reconnecting", "lost", false},
+		{sshexec.NoticeLost, "the link to web1 went away; golive is on it", "lost", false},
+		{sshexec.NoticeLost, "connection to web1 lost while cancelling job x; reconnecting", "lost", false},
+		{sshexec.NoticeLostUnconfirmed, "connection to web1 lost before the host confirmed that job x started: it may or may not have started; " +
+			"golive checks when it reconnects; reconnecting", "lost", true},
+		{sshexec.NoticeLostUnconfirmed, "link down before web1 said whether job x runs", "lost", true},
+		{sshexec.NoticeReconnecting, "connection lost: EOF; reconnecting (attempt 3)", "reconnecting", false},
+		{sshexec.NoticeReconnected, "reconnected", "restored", false},
+		{sshexec.NoticeReattached, "reattached to job x on web1: continuing from stdout byte 10, stderr byte 0", "restored", false},
+		{sshexec.NoticeChecking, "reconnected to web1: looking for job x there, to follow it if it started or start it if it never did", "restored", false},
+		{sshexec.NoticeStarting, "job x never started on web1: starting it now", "", false},
+		{sshexec.NoticeNoExitStatus, "job x ended without recording its exit status: it was stopped together with golive's wrapper", "", false},
+		{sshexec.NoticeCancel, "could not cancel job x on web1: connection to host lost; it may still be running", "", false},
+		{sshexec.NoticeCancel, "canceled job x on web1: sent TERM to process group 42; nothing of it remains", "", false},
+		{sshexec.NoticeNone, "connection to web1 lost; job x keeps running on the host; reconnecting", "", false},
 	} {
-		if got := connState(in); got != want {
-			t.Errorf("connState(%q) = %q, want %q", in, got, want)
+		red := newStreamRedactors(rel.Redactor)
+		var conns []runbook.ConnInfo
+		for _, ev := range rel.outputEvents(j, [][]sshexec.Line{notice(c.kind, c.text)}, 1, &red) {
+			if ev.Conn != nil {
+				conns = append(conns, *ev.Conn)
+			}
+		}
+		switch {
+		case c.state == "" && len(conns) > 0:
+			t.Errorf("%s notice %q journals connection events %+v, want none", c.kind, c.text, conns)
+		case c.state != "" && (len(conns) != 1 || conns[0].State != c.state || conns[0].Unconfirmed != c.unconfirmed || conns[0].Detail != c.text):
+			t.Errorf("%s notice %q journals connection events %+v, want one %q (unconfirmed %v)", c.kind, c.text, conns, c.state, c.unconfirmed)
 		}
 	}
 }
@@ -203,7 +232,7 @@ func TestOutputEventsAcrossBatches(t *testing.T) {
 		{{Stream: sshexec.Stdout, Text: "a", Offset: 2, Time: at(1)}, {Stream: sshexec.Stdout, Text: "b", Offset: 4, Time: at(2)}},
 		{{Stream: sshexec.Stdout, Text: "c", Offset: 6, Time: at(3)}},
 		{{Stream: sshexec.Stderr, Text: "e", Offset: 2, Time: at(4)}},
-		{{Stream: sshexec.Notice, Text: "connection to web1 lost; job x keeps running on the host; reconnecting", Time: at(5)}},
+		{{Stream: sshexec.Notice, Kind: sshexec.NoticeLost, Text: "connection to web1 lost; job x keeps running on the host; reconnecting", Time: at(5)}},
 		{{Stream: sshexec.Stdout, Text: "d", Offset: 8, Time: at(6)}},
 	}
 	red := newStreamRedactors(rel.Redactor)
@@ -267,6 +296,7 @@ func TestOutputEventsRedactsPerStream(t *testing.T) {
 	add(sshexec.Stderr, data, data, "warning: nothing secret")
 	add(sshexec.Stdout, "3t-value"+data, data, data)
 	add(sshexec.Notice, "connection to web1 lost (s3cr3t-value); reconnecting")
+	group[len(group)-1][0].Kind = sshexec.NoticeLost
 	add(sshexec.Stdout, data, data+"s3cr3t-value", data)
 	ref := newStreamRedactors(rel.Redactor)
 	var want []string
@@ -309,7 +339,7 @@ func BenchmarkOutputEvents(b *testing.B) {
 func TestUnconfirmedLaunchLossBanner(t *testing.T) {
 	ex := newFakeExec("web1")
 	hold := make(chan struct{})
-	lines := out(sshexec.Notice, "connection to web1 lost before the host confirmed that job j started: it may or may not have started; "+
+	lines := notice(sshexec.NoticeLostUnconfirmed, "connection to web1 lost before the host confirmed that job j started: it may or may not have started; "+
 		"golive checks when it reconnects; reconnecting")
 	ex.on("manage.py check", &fakeJob{lines: lines, hold: hold})
 	m := started(t, ex, 160, 30)
@@ -328,16 +358,17 @@ func TestUnconfirmedLaunchLossBanner(t *testing.T) {
 // (or, lost before the server confirmed the start, whether it started).
 func TestReconnectingBannerSaysWhatTheLossMeans(t *testing.T) {
 	for _, c := range []struct {
+		kind            sshexec.NoticeKind
 		lost, want, not string
 	}{
-		{"connection to web1 lost; job j keeps running on the host; reconnecting",
+		{sshexec.NoticeLost, "connection to web1 lost; job j keeps running on the host; reconnecting",
 			"reconnecting to web1 (the step keeps running on the server)…", "confirmed"},
-		{"connection to web1 lost before the host confirmed that job j started: it may or may not have started; golive checks when it reconnects; reconnecting",
+		{sshexec.NoticeLostUnconfirmed, "connection to web1 lost before the host confirmed that job j started: it may or may not have started; golive checks when it reconnects; reconnecting",
 			"reconnecting to web1 (the server had not confirmed the step started: golive checks when it reconnects)…", "keeps running"},
 	} {
 		ex := newFakeExec("web1")
 		hold := make(chan struct{})
-		lines := out(sshexec.Notice, c.lost, "connection lost: EOF; reconnecting (attempt 1)")
+		lines := append(notice(c.kind, c.lost), notice(sshexec.NoticeReconnecting, "connection lost: EOF; reconnecting (attempt 1)")...)
 		ex.on("manage.py check", &fakeJob{lines: lines, hold: hold})
 		m := started(t, ex, 300, 30)
 		m = press(t, m, "enter")

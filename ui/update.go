@@ -176,9 +176,10 @@ func (m *Model) connBanner(c *runbook.ConnInfo) {
 	case "lost":
 		m.banner = fmt.Sprintf("⚠ connection to %s lost: the step keeps running on the server; reconnecting…", c.Host)
 		m.lostMeans = "the step keeps running on the server"
-		if strings.Contains(c.Detail, sshexec.MayNotHaveStarted) {
+		if c.Unconfirmed {
 			// The link went before the server acknowledged the launch
-			// (sshexec's notice says so): nobody knows yet that it runs.
+			// (sshexec's NoticeLostUnconfirmed): nobody knows yet that
+			// it runs.
 			m.banner = fmt.Sprintf("⚠ connection to %s lost before the server confirmed the step started; golive checks when it reconnects…", c.Host)
 			m.lostMeans = "the server had not confirmed the step started: golive checks when it reconnects"
 		}
