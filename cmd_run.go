@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -190,8 +191,24 @@ func buildOptions(c runConfig, stderr io.Writer) (ui.Options, error) {
 		}
 	}
 	opts.Sign = opts.SignAsking(nil)
+	// What the TUI's question before quitting unexported says of
+	// signing: the key SignAsking would load, without signing and
+	// without asking a passphrase (an encrypted key counts: the TUI asks).
+	opts.SignCheck = func(ctx context.Context) error {
+		so := c.signerOptions(login)
+		so.Passphrase = func(string) ([]byte, error) { return nil, errWouldAsk }
+		_, err := sshexec.LoadSigner(ctx, so)
+		if errors.Is(err, errWouldAsk) {
+			return nil
+		}
+		return err
+	}
 	return opts, nil
 }
+
+// errWouldAsk stops SignCheck's look for a signing key where signing
+// would ask for the key's passphrase.
+var errWouldAsk = errors.New("the passphrase would be asked")
 
 // loginState is the host the run connected to and its connection, kept
 // for signing: the transcript is signed with the key that logged in.

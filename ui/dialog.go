@@ -278,7 +278,7 @@ func (m Model) dialogView(w, maxH int) string {
 		body += "\n\ny: run it again   n: do not"
 	case dlgQuitUnexported:
 		title = "Quit without the transcript?"
-		body = "The release is finished, but its transcript is not written yet: e exports it now (signed). Written later, it is:\n  golive export " + m.rel.RunID + " --out DIR\n\ny: quit without it   n: stay"
+		body = m.quitUnexportedText()
 	case dlgQuit:
 		title = "Quit? The run stays resumable:"
 		body = "  golive resume " + m.rel.RunID + "\ncontinues it; every sign-off and all output so far are on disk."

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"charm.land/bubbles/v2/textinput"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -306,4 +307,50 @@ func (o Outcome) SignHint() string {
 	return fmt.Sprintf("load the key into ssh-agent (ssh-add KEY) and run golive export %s --out %s; "+
 		"or run golive export %s --out %s --identity KEY, which asks for its passphrase",
 		o.RunID, shellWord(dir), o.RunID, shellWord(dir))
+}
+
+// signCheck is what golive knows, before an export, of whether it will
+// be signed: Options.SignCheck's answer once done.
+type signCheck struct {
+	done bool
+	err  error // why no key can sign (nil: one can)
+}
+
+// signCheckTimeout bounds Options.SignCheck: it reads key files and asks
+// ssh-agent for its keys.
+const signCheckTimeout = 5 * time.Second
+
+// checkSigning runs check (nil: nothing to run) off the UI goroutine.
+func checkSigning(check func(context.Context) error) tea.Cmd {
+	if check == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), signCheckTimeout)
+		defer cancel()
+		return signCheckedMsg{err: check(ctx)}
+	}
+}
+
+// quitUnexportedText is the body of the question before quitting a
+// finished run unexported: whether e's export is signed (as far as
+// Options.SignCheck has told; why not and how to sign when it is not),
+// and the command that writes the transcript later.
+func (m Model) quitUnexportedText() string {
+	now, later := "e exports it now", "Written later, it is:"
+	switch {
+	case m.opts.Sign == nil && m.opts.SignAsking == nil:
+		now += ", unsigned (no signing is set up)"
+	case m.opts.SignCheck == nil:
+		now += ", signed if a key is found"
+	case !m.signCheck.done:
+		now += " (looking for the key that signs it…)"
+	case m.signCheck.err == nil:
+		now += " (signed)"
+	default:
+		now += ", but NOT signed: " + strings.TrimSuffix(ErrorText(m.signCheck.err), ".")
+		later = "Written later with a key at hand (in ssh-agent, or --identity KEY), it is signed:"
+	}
+	return "The release is finished, but its transcript is not written yet: " + now + ". " + later +
+		"\n  golive export " + m.rel.RunID + " --out DIR\n\ny: quit without it   n: stay"
 }

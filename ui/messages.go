@@ -68,6 +68,10 @@ type signPassphraseMsg struct {
 	msgs   <-chan tea.Msg
 }
 
+// signCheckedMsg is Options.SignCheck's answer: why no key can sign an
+// export now (nil: one can).
+type signCheckedMsg struct{ err error }
+
 // exportedMsg reports an export: the files written, or why not.
 type exportedMsg struct {
 	files   []string

@@ -67,8 +67,14 @@ type Options struct {
 	// a SignFunc that asks for an encrypted key's passphrase with ask
 	// (the TUI's passphrase dialog).
 	SignAsking func(ask PassphraseFunc) SignFunc
-	Now        func() time.Time
-	Version    string
+	// SignCheck says, without signing or asking for a passphrase, why
+	// no key could sign an export now (nil: one can; an encrypted key
+	// can, the TUI asks its passphrase). The TUI's question before
+	// quitting unexported runs it (in a tea.Cmd: it reads key files and
+	// asks ssh-agent) to say whether e exports signed. Nil: not checked.
+	SignCheck func(ctx context.Context) error
+	Now       func() time.Time
+	Version   string
 	// RunID names a new run; empty makes one from the time and random
 	// bytes.
 	RunID string
@@ -156,6 +162,9 @@ type Model struct {
 	resumeEvents []runbook.Event
 	resumeFrom   map[string]sshexec.Offsets
 	exportDir    string
+	// signCheck is Options.SignCheck's answer for the question before
+	// quitting unexported, once it came.
+	signCheck signCheck
 
 	// vc keeps the main screen's renders between frames (viewcache.go);
 	// every copy of the Model shares it.

@@ -39,7 +39,9 @@ func (m Model) summaryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			// quitting without it is asked, not assumed.
 			m.dlg = newConfirm(dlgQuitUnexported, "")
 			m.syncKeys()
-			return m, nil
+			// The key may have been ssh-added since the last question.
+			m.signCheck = signCheck{}
+			return m, checkSigning(m.opts.SignCheck)
 		}
 		return m.quitSummary()
 	}

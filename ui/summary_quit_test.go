@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"context"
+	"errors"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,4 +70,75 @@ func TestSummaryQuitAsksForTranscript(t *testing.T) {
 	if !m.quitting || !m.outcome.Finished || len(m.outcome.Files) != 0 {
 		t.Errorf("y: quitting %v, finished %v, files %v; want to quit, the run finished, unexported", m.quitting, m.outcome.Finished, m.outcome.Files)
 	}
+}
+
+// TestSummaryQuitSaysWhetherExportIsSigned: the question before quitting
+// unexported says what e will really do about signing, as
+// Options.SignCheck finds it when the question opens: signed; or not
+// signed, why, and how to sign the transcript written later. It said
+// "(signed)" with no key anywhere, and the export then went out unsigned.
+func TestSummaryQuitSaysWhetherExportIsSigned(t *testing.T) {
+	sign := func(io.Reader, string) ([]byte, string, string, error) {
+		return nil, "", "", errors.New("not used")
+	}
+	noKey := errors.New("signing key: no agent key (SSH_AUTH_SOCK is not set) and no key in /home/ada/.ssh " +
+		"(id_ed25519, id_ecdsa, id_rsa); start ssh-agent and ssh-add your key, or name a key file with --identity")
+	for _, c := range []struct {
+		name      string
+		sign      SignFunc
+		check     func(context.Context) error
+		want, not []string
+	}{
+		{"a key signs", sign, func(context.Context) error { return nil },
+			[]string{"e exports it now (signed). Written later, it is:"}, []string{"NOT signed"}},
+		{"no key", sign, func(context.Context) error { return noKey },
+			[]string{"e exports it now, but NOT signed: signing key: no agent key (SSH_AUTH_SOCK is not set)",
+				"or name a key file with --identity. Written later with a key at hand (in ssh-agent, or --identity KEY), it is signed:"},
+			[]string{"(signed)"}},
+		{"no signing set up", nil, nil,
+			[]string{"e exports it now, unsigned (no signing is set up)"}, []string{"(signed)", "signed if"}},
+		{"not checked", sign, nil,
+			[]string{"e exports it now, signed if a key is found."}, []string{"(signed)", "NOT signed"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := finishedSummary(t)
+			m.opts.Sign, m.opts.SignCheck = c.sign, c.check
+			nm, cmd := m.Update(keyMsg("q"))
+			m = nm.(Model)
+			if m.dlg.kind != dlgQuitUnexported {
+				t.Fatalf("q: dialog %v, want the question", m.dlg.kind)
+			}
+			// Until SignCheck answers (it reads key files, asks the agent).
+			if s := dialogText(screen(m)); c.check != nil && !strings.Contains(s, "e exports it now (looking for the key that signs it…).") {
+				t.Errorf("the question, before SignCheck answered:\n%s", s)
+			}
+			m = drive(t, m, cmd)
+			s := dialogText(screen(m))
+			for _, w := range append(c.want, "golive export "+m.rel.RunID+" --out DIR") {
+				if !strings.Contains(s, w) {
+					t.Errorf("the question lacks %q:\n%s", w, s)
+				}
+			}
+			for _, n := range c.not {
+				if strings.Contains(s, n) {
+					t.Errorf("the question says %q:\n%s", n, s)
+				}
+			}
+		})
+	}
+}
+
+// dialogText is the text in the dialog box on screen s, its lines joined
+// with spaces as wrapping cut them.
+func dialogText(s string) string {
+	var parts []string
+	for _, l := range strings.Split(s, "\n") {
+		i, j := strings.Index(l, "│"), strings.LastIndex(l, "│")
+		if i >= 0 && j > i {
+			if p := strings.TrimSpace(l[i+len("│") : j]); p != "" {
+				parts = append(parts, p)
+			}
+		}
+	}
+	return strings.Join(parts, " ")
 }

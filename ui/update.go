@@ -42,6 +42,9 @@ func (m Model) updateRelease(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.tick()
 	case exportedMsg:
 		return m.onExported(msg)
+	case signCheckedMsg:
+		m.signCheck = signCheck{done: true, err: msg.err}
+		return m, nil
 	case signPassphraseMsg:
 		return m.onSignPassphrase(msg)
 	case tea.PasteMsg:
