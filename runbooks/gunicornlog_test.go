@@ -265,3 +265,74 @@ func TestAppLogsFindsGunicornsErrorLog(t *testing.T) {
 		})
 	}
 }
+
+// TestGunicornErrorLogOfGigabytes: the checks after the restart read the
+// error log through awk to find the restart, from its first byte: a log of
+// gigabytes took a minute or more (gunicorn-status has one), and from 2 GiB
+// on mawk, Debian's awk, printed the offset as 2.14748e+09, which ended the
+// script at $((...)) with "arithmetic expression: expecting EOF". They read
+// the file's end, and more of it only while all of that is after the restart.
+func TestGunicornErrorLogOfGigabytes(t *testing.T) {
+	t.Parallel()
+	zone := time.FixedZone("", -3*3600)
+	for _, c := range []struct {
+		name string
+		// since writes what Gunicorn logged after the restart at start.
+		since func(b *strings.Builder, start time.Time)
+		pass  bool
+		want  string
+	}{
+		{name: "a boot failure just after the restart", want: "KeyError: 'price'",
+			since: func(b *strings.Builder, start time.Time) {
+				b.WriteString(gunicornStamp(start.Add(2*time.Second), zone) + " [99] [ERROR] Exception in worker process\n" +
+					"Traceback (most recent call last):\nKeyError: 'price'\n")
+			}},
+		{name: "3 MiB logged since a good restart", pass: true, want: "GET /products/29999",
+			since: func(b *strings.Builder, start time.Time) {
+				for i := 0; i < 30000; i++ {
+					fmt.Fprintf(b, "%s [99] [DEBUG] GET /products/%d\n", gunicornStamp(start.Add(3*time.Second), zone), i)
+				}
+			}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			h := newWatchHost(t, map[string]time.Duration{"gunicorn": 10 * time.Second}, nil)
+			b, err := os.ReadFile(filepath.Join(h.dir, "gunicorn.start"))
+			must(t, err)
+			start, err := time.Parse("Mon 2006-01-02 15:04:05.000000 MST", strings.Split(string(b), "\n")[1])
+			must(t, err)
+			// 3 GiB of older lines: a hole, which takes no disk, with a line end
+			// every MiB, so that reading it through costs time, not memory.
+			log := filepath.Join(h.dir, "gunicorn-error.log")
+			f, err := os.Create(log)
+			must(t, err)
+			const hole = 3 << 30
+			for off := int64(1<<20 - 1); off < hole; off += 1 << 20 {
+				_, err := f.WriteAt([]byte("\n"), off)
+				must(t, err)
+			}
+			first := gunicornStamp(start.Add(time.Second), zone) + " [99] [INFO] Booting worker with pid: 99"
+			var tail strings.Builder
+			tail.WriteString(gunicornStamp(start.Add(-time.Minute), zone) + " [12] [ERROR] Exception in worker process\n" +
+				"Traceback (most recent call last):\nValueError: the old code's bug\n" + first + "\n")
+			c.since(&tail, start)
+			_, err = f.WriteAt([]byte(tail.String()), hole)
+			must(t, err)
+			must(t, f.Close())
+			for _, step := range []string{"gunicorn-status", "watch-logs"} {
+				began := time.Now()
+				res, calls := h.run(t, step, map[string]string{"gunicorn_error_log": log})
+				out := res.output()
+				if res.met != c.pass || !strings.Contains(out, "gunicorn: error log "+log+" since its last (re)start") ||
+					!strings.Contains("\n"+out+"\n", "\n"+first+"\n") || !strings.Contains(out, c.want) || strings.Contains(out, "the old code's bug") {
+					t.Errorf("%s: met=%v, want %v, showing from the whole line %q on, %q among them, and not the old code's bug\nfailures: %q\noutput (its end):\n%s\ncalls:\n%s",
+						step, res.met, c.pass, first, c.want, res.failures, out[max(0, len(out)-3000):], calls)
+				}
+				// watch-logs follows for 2s; a file read through takes longer.
+				if took := time.Since(began); took > 15*time.Second {
+					t.Errorf("%s took %v: it read the error log through", step, took)
+				}
+			}
+		})
+	}
+}
