@@ -18,9 +18,11 @@ import (
 // runbook's watch-logs runs against a stand-in `docker` first on PATH. It
 // records its arguments and answers from files, as the real one would:
 //   - compose ps [-a] -q SERVICE: the container ids in $GOLIVE_FAKE/SERVICE.ids
-//     (the running ones), with -a also those in SERVICE.stopped;
-//   - inspect -f FORMAT ID: FORMAT with {{.State.StartedAt}}, {{.RestartCount}}
-//     and {{.Name}} filled in from $GOLIVE_FAKE/ID.{started,restarts,name}
+//     (the running ones), with -a also those in SERVICE.stopped (stopped
+//     containers and one-off ones, which compose lists only with --all);
+//   - inspect -f FORMAT ID: FORMAT with {{.State.StartedAt}}, {{.RestartCount}},
+//     {{.Name}} and {{index .Config.Labels "com.docker.compose.oneoff"}} filled
+//     in from $GOLIVE_FAKE/ID.{started,restarts,name,oneoff}
 //     (any other field is refused, so the runbook's braces must reach it);
 //   - compose logs [--since T] [--tail=N] [-f] SERVICE...: the "EPOCH message"
 //     lines of $GOLIVE_FAKE/SERVICE.log at or after T (an RFC 3339 time or a
@@ -40,7 +42,8 @@ case "$1 $2" in
     f=$3 id=$4
     out=$(printf '%s\n' "$f" | sed -e "s|{{.State.StartedAt}}|$(cat "$GOLIVE_FAKE/$id.started")|" \
       -e "s|{{.RestartCount}}|$(cat "$GOLIVE_FAKE/$id.restarts" 2>/dev/null || echo 0)|" \
-      -e "s|{{.Name}}|/$(cat "$GOLIVE_FAKE/$id.name")|")
+      -e "s|{{.Name}}|/$(cat "$GOLIVE_FAKE/$id.name")|" \
+      -e "s|{{index .Config.Labels \"com.docker.compose.oneoff\"}}|$(cat "$GOLIVE_FAKE/$id.oneoff")|")
     case $out in *"{{"*|*"}}"*) echo "fake docker: template: can't evaluate $out" >&2; exit 1 ;; esac
     echo "$out"; exit 0 ;;
   "compose logs") shift 2 ;;
@@ -81,12 +84,14 @@ type dockerWatch struct {
 }
 
 // container is one container of a service: its id, how long ago it
-// started, how often Docker restarted it and whether it has stopped since.
+// started, how often Docker restarted it, whether it has stopped since and
+// whether it is a one-off container (docker compose run).
 type container struct {
 	id       string
 	ago      time.Duration
 	restarts int
 	stopped  bool
+	oneoff   bool
 }
 
 // newDockerWatch writes the stand-in, the containers of each service and
@@ -103,7 +108,7 @@ func newDockerWatch(t *testing.T, services map[string][]container, logs map[stri
 		for i, c := range cs {
 			started := h.now.Add(-c.ago).Truncate(time.Second).Add(250 * time.Millisecond).UTC().Format(time.RFC3339Nano)
 			h.runs[c.id] = started
-			if c.stopped {
+			if c.stopped || c.oneoff {
 				fmt.Fprintln(&stopped, c.id)
 			} else {
 				fmt.Fprintln(&ids, c.id)
@@ -111,6 +116,7 @@ func newDockerWatch(t *testing.T, services map[string][]container, logs map[stri
 			must(t, os.WriteFile(filepath.Join(h.dir, c.id+".started"), []byte(started), 0o644))
 			must(t, os.WriteFile(filepath.Join(h.dir, c.id+".restarts"), []byte(fmt.Sprint(c.restarts)), 0o644))
 			must(t, os.WriteFile(filepath.Join(h.dir, c.id+".name"), []byte(fmt.Sprintf("myapp-%s-%d", svc, i+1)), 0o644))
+			must(t, os.WriteFile(filepath.Join(h.dir, c.id+".oneoff"), []byte(map[bool]string{false: "False", true: "True"}[c.oneoff]), 0o644))
 		}
 		must(t, os.WriteFile(filepath.Join(h.dir, svc+".ids"), []byte(ids.String()), 0o644))
 		must(t, os.WriteFile(filepath.Join(h.dir, svc+".stopped"), []byte(stopped.String()), 0o644))
@@ -334,6 +340,14 @@ func TestDockerWebLogsAfterSinceTheContainersStart(t *testing.T) {
 		{name: "a restart loop", services: web(container{id: "c0web1", ago: 5 * time.Second, restarts: 3}),
 			logs: append(append(old, boot...), "4s [INFO] Booting worker with pid: 9"), want: "web: DOCKER RESTARTED myapp-web-1 3 TIMES"},
 		{name: "no container", services: web(), want: "web: NO CONTAINER"},
+		// ps -a lists one-off containers too, left by docker compose run
+		// without --rm; compose logs does not show their lines.
+		{name: "a one-off container from last month", services: web(container{id: "c0web1", ago: 30 * time.Second},
+			container{id: "c0run1", ago: 30 * 24 * time.Hour, oneoff: true}),
+			logs: append(append(old, "29s [INFO] Booting worker with pid: 8"), traffic("20s", 150)...), pass: true,
+			want: "web-1  | [INFO] Booting worker with pid: 8"},
+		{name: "only a one-off container", services: web(container{id: "c0run1", ago: 30 * time.Second, oneoff: true}),
+			logs: boot, want: "web: NO CONTAINER"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -344,8 +358,14 @@ func TestDockerWebLogsAfterSinceTheContainersStart(t *testing.T) {
 				t.Fatalf("met=%v, want %v with %q and not the old container's lines\nfailures: %q\noutput:\n%s\ncalls:\n%s",
 					res.met, c.pass, c.want, res.failures, out, calls)
 			}
-			if cs := c.services["web"]; len(cs) > 0 {
-				since := h.runs[cs[len(cs)-1].id] // the earliest start is listed last
+			var earliest *container
+			for i, ct := range c.services["web"] {
+				if !ct.oneoff && (earliest == nil || ct.ago > earliest.ago) {
+					earliest = &c.services["web"][i]
+				}
+			}
+			if earliest != nil {
+				since := h.runs[earliest.id]
 				call := "docker compose logs --no-color --since " + since + " web\n"
 				if !strings.Contains(calls, call) || !strings.Contains(out, "web: logs since "+since) {
 					t.Errorf("no call %q or no line saying so:\n%s\noutput:\n%s", call, calls, out)
