@@ -232,6 +232,7 @@ func TestAppLogsFindsGunicornsErrorLog(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name, args, conf string
+		wd               string // before the working directory in systemctl show's answer
 		set              string // gunicorn_error_log, %LOG% standing for the file the unit names
 		pass             bool
 		want             string
@@ -246,6 +247,9 @@ func TestAppLogsFindsGunicornsErrorLog(t *testing.T) {
 			want: "GUNICORN WRITES ITS ERRORS TO %LOG%, NOT THE JOURNAL"},
 		{name: "a config file, told", args: "--config gunicorn.conf.py", conf: "errorlog = \"error.log\"\n", set: "%LOG%", pass: true,
 			want: "gunicorn: error log %LOG%, its last 100 lines:"},
+		// WorkingDirectory=-/srv/app: systemctl show prints it as !/srv/app.
+		{name: "a config file, a working directory that may be missing", wd: "!", conf: "errorlog = 'error.log'\n",
+			want: "GUNICORN WRITES ITS ERRORS TO %LOG%, NOT THE JOURNAL"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -253,7 +257,7 @@ func TestAppLogsFindsGunicornsErrorLog(t *testing.T) {
 			log := filepath.Join(h.dir, "error.log")
 			must(t, os.WriteFile(log, []byte("[2026-01-01 03:00:00 +0000] [4242] [INFO] Booting worker with pid: 4242\n"), 0o644))
 			must(t, os.WriteFile(filepath.Join(h.dir, "gunicorn.ExecStart"), []byte(unit(strings.ReplaceAll(c.args, "%LOG%", log))), 0o644))
-			must(t, os.WriteFile(filepath.Join(h.dir, "gunicorn.WorkingDirectory"), []byte(h.dir+"\n"), 0o644))
+			must(t, os.WriteFile(filepath.Join(h.dir, "gunicorn.WorkingDirectory"), []byte(c.wd+h.dir+"\n"), 0o644))
 			if c.conf != "" {
 				must(t, os.WriteFile(filepath.Join(h.dir, "gunicorn.conf.py"), []byte(c.conf), 0o644))
 			}
