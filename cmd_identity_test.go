@@ -116,6 +116,29 @@ func TestPlainWarnsUnsignedFirst(t *testing.T) {
 	}
 }
 
+// TestPlainBrokenRunbookNoSigningNote: a run that cannot start (its
+// runbook does not load) says why, and nothing about signing: the note
+// about a transcript that will never be written came first and pushed
+// the runbook's error down.
+func TestPlainBrokenRunbookNoSigningNote(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("SSH_AUTH_SOCK", "")
+	out := t.TempDir()
+	rb := filepath.Join(out, "broken.yaml")
+	broken := "id: broken\ntitle: Broken\nsections:\n  - id: s\n    title: S\n    steps:\n      - id: a\n        title: A\n        command: echo {{nope}}\n"
+	if err := os.WriteFile(rb, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run("run", "--plain", "--yes", "--host", "local", "--runbook", rb, "--operator", "op", "--out", out)
+	if code != 2 {
+		t.Errorf("exit %d, want 2 (the runbook does not load)", code)
+	}
+	if strings.Contains(errOut, "will not be signed") {
+		t.Errorf("a run that cannot start talks about signing; stderr:\n%s", errOut)
+	}
+}
+
 // TestRunChecksSSHConfigFirst: an --ssh-config that cannot be read (a
 // typo in its path, a directory) stops run before it connects, with exit
 // 2 (a bad flag) and what to give; it tried to connect, failed with the

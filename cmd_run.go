@@ -82,7 +82,6 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if c.plain || c.yes || !term.IsTerminal(int(os.Stdout.Fd())) {
-		warnUnsigned(c, stderr)
 		return runPlain(c, opts, stdout, stderr)
 	}
 	return runTUI(ui.New(opts), len(opts.SudoPassword) > 0, stdout, stderr)
@@ -266,7 +265,9 @@ func dialSSH(ctx context.Context, c runConfig, host string, p ui.Prompter) (*ssh
 // runPlain is plain mode: no TUI, output line by line, sign-offs from
 // stdin or --yes.
 func runPlain(c runConfig, opts ui.Options, stdout, stderr io.Writer) int {
-	return ui.RunPlain(context.Background(), opts, plainOptions(c, stdout, stderr))
+	po := plainOptions(c, stdout, stderr)
+	po.Ready = func() { warnUnsigned(c, stderr) }
+	return ui.RunPlain(context.Background(), opts, po)
 }
 
 // plainOptions are plain mode's options from the flags, with the timing

@@ -53,6 +53,11 @@ type PlainOptions struct {
 	// Began is when the timing log's clock starts (golive: main's
 	// start); zero means when RunPlain or ResumePlain is called.
 	Began time.Time
+	// Ready, when set, is called once by RunPlain when the runbook, host,
+	// operator and variables check out, before it connects: what is said
+	// there (golive: that the transcript will not be signed) does not come
+	// before the error of a run that cannot start.
+	Ready func()
 }
 
 // RunPlain starts a new release without a TUI and walks it to the end,
@@ -152,6 +157,9 @@ func (p *plain) begin(ctx context.Context) int {
 		return ExitUsage
 	}
 	p.clock.mark("loaded", "")
+	if p.po.Ready != nil {
+		p.po.Ready()
+	}
 	ex, err := p.connect(ctx, host)
 	if err != nil {
 		// The flags were good and golive tried: the host is down, its key
