@@ -312,6 +312,10 @@ func (o Outcome) SignHint() string {
 // signCheck is what golive knows, before an export, of whether it will
 // be signed: Options.SignCheck's answer once done.
 type signCheck struct {
+	// seq numbers the openings of the question: only the answer of the
+	// check the latest one started counts (an earlier one's may come
+	// after it, and looked before a key was ssh-added).
+	seq  int
 	done bool
 	err  error // why no key can sign (nil: one can)
 }
@@ -320,15 +324,16 @@ type signCheck struct {
 // ssh-agent for its keys.
 const signCheckTimeout = 5 * time.Second
 
-// checkSigning runs check (nil: nothing to run) off the UI goroutine.
-func checkSigning(check func(context.Context) error) tea.Cmd {
+// checkSigning runs check (nil: nothing to run) off the UI goroutine;
+// its answer is tagged seq (signCheck.seq).
+func checkSigning(check func(context.Context) error, seq int) tea.Cmd {
 	if check == nil {
 		return nil
 	}
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), signCheckTimeout)
 		defer cancel()
-		return signCheckedMsg{err: check(ctx)}
+		return signCheckedMsg{seq: seq, err: check(ctx)}
 	}
 }
 

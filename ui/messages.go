@@ -69,8 +69,11 @@ type signPassphraseMsg struct {
 }
 
 // signCheckedMsg is Options.SignCheck's answer: why no key can sign an
-// export now (nil: one can).
-type signCheckedMsg struct{ err error }
+// export now (nil: one can), for the question's opening seq.
+type signCheckedMsg struct {
+	seq int
+	err error
+}
 
 // exportedMsg reports an export: the files written, or why not.
 type exportedMsg struct {

@@ -40,8 +40,8 @@ func (m Model) summaryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.dlg = newConfirm(dlgQuitUnexported, "")
 			m.syncKeys()
 			// The key may have been ssh-added since the last question.
-			m.signCheck = signCheck{}
-			return m, checkSigning(m.opts.SignCheck)
+			m.signCheck = signCheck{seq: m.signCheck.seq + 1}
+			return m, checkSigning(m.opts.SignCheck, m.signCheck.seq)
 		}
 		return m.quitSummary()
 	}

@@ -142,3 +142,34 @@ func dialogText(s string) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// TestSummaryQuitIgnoresAnEarlierQuestionsSignCheck: the answer of the
+// SignCheck an earlier opening of the question started (q, n, q again:
+// the agent was slow) must not overwrite the answer of the newer one,
+// which looked after the key may have been ssh-added.
+func TestSummaryQuitIgnoresAnEarlierQuestionsSignCheck(t *testing.T) {
+	m := finishedSummary(t)
+	m.opts.Sign = func(io.Reader, string) ([]byte, string, string, error) { return nil, "", "", errors.New("not used") }
+	calls := 0
+	m.opts.SignCheck = func(context.Context) error {
+		calls++
+		if calls == 1 {
+			return errors.New("signing key: ssh-agent /tmp/agent holds no keys (ssh-add one)")
+		}
+		return nil
+	}
+	nm, first := m.Update(keyMsg("q"))
+	m = press(t, nm.(Model), "n")
+	nm, second := m.Update(keyMsg("q"))
+	m = nm.(Model)
+	if first == nil || second == nil {
+		t.Fatalf("q: no SignCheck run (%v, %v)", first, second)
+	}
+	late, now := first(), second() // the first opening's check ran first
+	nm, _ = m.Update(now)
+	nm, _ = nm.(Model).Update(late) // and answered last
+	m = nm.(Model)
+	if s := dialogText(screen(m)); !strings.Contains(s, "e exports it now (signed).") || strings.Contains(s, "NOT signed") {
+		t.Errorf("the question, after the earlier opening's check answered late:\n%s", s)
+	}
+}

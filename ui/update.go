@@ -43,7 +43,9 @@ func (m Model) updateRelease(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case exportedMsg:
 		return m.onExported(msg)
 	case signCheckedMsg:
-		m.signCheck = signCheck{done: true, err: msg.err}
+		if msg.seq == m.signCheck.seq { // else an earlier question's
+			m.signCheck = signCheck{seq: msg.seq, done: true, err: msg.err}
+		}
 		return m, nil
 	case signPassphraseMsg:
 		return m.onSignPassphrase(msg)
