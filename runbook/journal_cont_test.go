@@ -130,10 +130,11 @@ func TestJournalKeepsCont(t *testing.T) {
 }
 
 // Journals golive wrote before Cont existed (testdata/v1: one object per
-// line; testdata/records: runs) still encode to exactly their stored
+// line; testdata/records: runs; testdata/unconfirmed, whose connection
+// events also predate ConnInfo.Unconfirmed) still encode to exactly their stored
 // bytes, record by record, so every old hash verifies as it did.
 func TestOldJournalsEncodeAsStored(t *testing.T) {
-	for _, dir := range []string{"v1", "records"} {
+	for _, dir := range []string{"v1", "records", "unconfirmed"} {
 		raw, err := os.ReadFile(filepath.Join("testdata", dir, "journal.jsonl"))
 		if err != nil {
 			t.Fatal(err)
