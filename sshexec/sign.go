@@ -159,8 +159,16 @@ func agentSigner(ctx context.Context, sock string, want string) (ssh.Signer, err
 		return nil, err
 	}
 	defer conn.Close()
+	// An agent that takes the connection and never answers (hung, or
+	// forwarded from a host that went away) must not hold the caller
+	// past ctx: the TUI waits on this to say whether an export signs.
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	defer stop()
 	keys, err := agent.NewClient(conn).List()
 	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("did not answer: %w", ctx.Err())
+		}
 		return nil, fmt.Errorf("ssh-agent %s: %w", sock, err)
 	}
 	for _, k := range keys {

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -445,5 +446,43 @@ func TestLoadSignerNoKeySaysHow(t *testing.T) {
 	_, err := LoadSigner(context.Background(), SignerOptions{AgentSocket: "none", HomeDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "start ssh-agent and ssh-add your key, or name a key file with --identity") {
 		t.Fatalf("LoadSigner with no key: %v", err)
+	}
+}
+
+// TestLoadSignerAgentThatDoesNotAnswer: an ssh-agent socket that accepts
+// and never answers (a hung or forwarded agent whose far end is gone)
+// costs LoadSigner no more than its ctx: the TUI's question before
+// quitting unexported (Options.SignCheck, 5 s) said it was still looking
+// for the key for as long as golive ran.
+func TestLoadSignerAgentThatDoesNotAnswer(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := LoadSigner(ctx, SignerOptions{AgentSocket: sock, HomeDir: t.TempDir()})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "ssh-agent "+sock) {
+			t.Fatalf("LoadSigner with an agent that does not answer: %v, want an error naming the agent", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("LoadSigner still waits for an agent that does not answer, 5 s after its ctx ended")
 	}
 }
