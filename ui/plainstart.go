@@ -74,8 +74,22 @@ func RunPlain(ctx context.Context, opts Options, po PlainOptions) int {
 	if p.rel == nil {
 		return code
 	}
+	defer closeExecutors(p.rel)
 	defer p.rel.Journal.Close()
 	return p.walk(ctx)
+}
+
+// closeExecutors closes rel's executors when plain mode is done with the
+// run: the helper shell and any background work on the host (a prune, a
+// helper still starting) end with it instead of outliving RunPlain (a
+// job left running on the host runs on; resume reattaches to it).
+func closeExecutors(rel *Release) {
+	if rel.Remote != nil {
+		rel.Remote.Close()
+	}
+	if rel.Local != nil && rel.Local != rel.Remote {
+		rel.Local.Close()
+	}
 }
 
 // ResumePlain continues a run reopened with OpenRun without a TUI: it
@@ -111,6 +125,7 @@ func ResumePlain(ctx context.Context, opts Options, rel *Release, events []runbo
 		rel.Remote = rel.Local
 	}
 	sshexec.Prestart(rel.Remote) // the host key checked out: start the helper
+	defer closeExecutors(rel)
 	p.rel = rel
 	if err := p.commitConnected(ex); err != nil {
 		p.info("%s", ErrorText(err))
