@@ -141,8 +141,23 @@ func (r *runner) closeHelper() {
 	if h != nil {
 		_ = h.s.in.Close()
 		h.s.stop()
+		// Wait a moment for the helper to end (nothing else waits for
+		// it), so that one still starting (its mkdir of the jobs
+		// directory) does not outlive Close; a dead link does not hold
+		// Close longer than helperCloseWait.
+		ended := make(chan struct{})
+		go func() { _ = h.s.wait(); close(ended) }()
+		t := time.NewTimer(helperCloseWait)
+		select {
+		case <-ended:
+		case <-t.C:
+		}
+		t.Stop()
 	}
 }
+
+// helperCloseWait bounds how long Close waits for the helper to end.
+const helperCloseWait = time.Second
 
 func (h *helper) ended() bool {
 	select {

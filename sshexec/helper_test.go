@@ -302,3 +302,25 @@ func TestHelperReadLine(t *testing.T) {
 		t.Errorf("lines %q, want a, b", got)
 	}
 }
+
+// TestCloseOutlivesNoHelper: Close waits for a helper that is still
+// starting, so that nothing of it (its mkdir of the jobs directory)
+// happens after Close returned. A helper Prestart began was left running
+// on its own: a caller that removed its state directory after Close (a
+// test's TempDir cleanup) saw it come back.
+func TestCloseOutlivesNoHelper(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		dir := filepath.Join(t.TempDir(), "state")
+		ex := NewLocal(LocalOptions{StateDir: filepath.Join(dir, "jobs")})
+		Prestart(ex)
+		time.Sleep(time.Duration(i%5) * time.Millisecond) // at different points of its start
+		ex.Close()
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		if _, err := os.Stat(dir); err == nil {
+			t.Fatalf("round %d: the helper made %s after Close returned", i, dir)
+		}
+	}
+}
