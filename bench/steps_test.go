@@ -217,6 +217,11 @@ func BenchmarkStepOverhead(b *testing.B) {
 			ctx := context.Background()
 			var tGolive, tFresh, tMux, tBare time.Duration
 			bare := make(chan []sshexec.Line, 16)
+			defer close(bare)
+			go func() {
+				for range bare { // each Run's NoticeLaunched
+				}
+			}()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				rel := newRelease(b, ex, stepsRunbook(k, "true"))

@@ -47,10 +47,12 @@ func parseAttempt(c *ctlWriter) attempt {
 	return a
 }
 
-// fill records the job's end in res.
+// fill records the job's end in res. The host's record of the job's
+// start, when a follower read it, wins over res.Started (the local time
+// of the host's confirmation): Ended is then the host's record too.
 func (a attempt) fill(res *Result) {
 	res.Canceled, res.TimedOut = a.canceled, a.timed
-	if !a.startedAt.IsZero() && res.Started.IsZero() {
+	if !a.startedAt.IsZero() {
 		res.Started = a.startedAt
 	}
 	res.Ended = a.endedAt
@@ -291,12 +293,14 @@ func partialSuffix(b, sent []byte) int {
 // came before it: a login shell's startup files (.bashrc) may print on
 // stdout before our script runs, and those bytes, were they counted as
 // the job's, would shift every stdout offset. ok reports that the mark
-// was seen.
+// was seen; onMark, if set, runs when it is, before any byte after it
+// is passed on.
 type markWriter struct {
-	want string
-	held []byte // an end of the bytes dropped so far that may begin want
-	ok   bool
-	next io.Writer
+	want   string
+	held   []byte // an end of the bytes dropped so far that may begin want
+	ok     bool
+	next   io.Writer
+	onMark func()
 }
 
 func (w *markWriter) Write(p []byte) (int, error) {
@@ -308,6 +312,9 @@ func (w *markWriter) Write(p []byte) (int, error) {
 			return n, nil
 		}
 		w.ok, w.held = true, nil
+		if w.onMark != nil {
+			w.onMark()
+		}
 		p = rest
 	}
 	if len(p) == 0 {

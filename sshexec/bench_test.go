@@ -19,6 +19,11 @@ import (
 func benchTrue(b *testing.B, e Executor) {
 	ctx := context.Background()
 	ch := make(chan []Line, 16)
+	defer close(ch)
+	go func() {
+		for range ch { // each Run's NoticeLaunched
+		}
+	}()
 	for i := 0; b.Loop(); i++ {
 		res, err := e.Run(ctx, Spec{JobID: fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i), Script: "true"}, ch)
 		if err != nil || res.ExitCode != 0 {

@@ -66,8 +66,10 @@ func (r *runner) helperAttempt(ctx context.Context, f *follower, l *launch) (att
 			switch m[0] {
 			case "ack":
 				started = true
+				f.confirm()
 				timer.Reset(followDelay)
 			case "exit":
+				f.confirm() // no ack came before (a short answer): the exit says it ran
 				ex := exitNotice(m)
 				if ex.state == "follow" && len(m) >= 8 {
 					if da, ok := r.helperDump(ctx, f, h, m); ok {
@@ -78,6 +80,7 @@ func (r *runner) helperAttempt(ctx context.Context, f *follower, l *launch) (att
 			case "exists":
 				if len(m) > 2 && m[2] == f.token {
 					// Our own launch, cut off earlier, made it.
+					f.confirm()
 					return attempt{started: true, state: "follow"}, nil
 				}
 				return attempt{state: "exists"}, nil

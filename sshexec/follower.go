@@ -19,6 +19,7 @@ type follower struct {
 	mu             sync.Mutex
 	closed         bool
 	cancels        []chan struct{} // Cancels of this job in progress
+	launched       time.Time       // when the host confirmed the start (confirm)
 }
 
 // send hands batch (non-empty, the receiver's from now on) to Run's or
@@ -45,6 +46,28 @@ var errFollowEnded = errors.New("sshexec: follow ended")
 // notice sends a Notice of the given kind from the Run/Attach goroutine.
 func (f *follower) notice(kind NoticeKind, msg string) {
 	_ = f.send([]Line{{Stream: Notice, Kind: kind, Text: msg, Time: time.Now()}})
+}
+
+// confirm sends NoticeLaunched, once: the host confirmed that the job
+// started (or, for Attach, that it found it). Run's goroutine and a
+// raceFollower's may both call it.
+func (f *follower) confirm() {
+	f.mu.Lock()
+	if !f.launched.IsZero() {
+		f.mu.Unlock()
+		return
+	}
+	now := time.Now()
+	f.launched = now
+	f.mu.Unlock()
+	_ = f.send([]Line{{Stream: Notice, Kind: NoticeLaunched, Text: fmt.Sprintf("job %s started on the host", f.id), Time: now}})
+}
+
+// launchedAt is when confirm first ran; zero before.
+func (f *follower) launchedAt() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.launched
 }
 
 // external sends a Notice from another goroutine (Cancel); it never sends

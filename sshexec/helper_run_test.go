@@ -104,6 +104,11 @@ func testNoLeftovers(t *testing.T, r *runner, root string) {
 	ctx := ctxT(t)
 	mark := "GOLIVE_TEST_MARK=" + newToken() // in the jobs' environment
 	ch := make(chan []Line, 16)
+	defer close(ch)
+	go func() {
+		for range ch { // each Run's NoticeLaunched
+		}
+	}()
 	for i := 0; i < 100; i++ {
 		id := fmt.Sprintf("%s-%d", jobID(t), i)
 		res, err := r.Run(ctx, Spec{JobID: id, Script: "true", Timeout: time.Hour, Env: map[string]string{"GOLIVE_TEST_MARK": mark[len("GOLIVE_TEST_MARK="):]}}, ch)

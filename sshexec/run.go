@@ -70,7 +70,7 @@ type launch struct {
 
 // Run starts spec detached on the host and follows it to its end.
 func (r *runner) Run(ctx context.Context, spec Spec, out chan<- []Line) (Result, error) {
-	res := Result{ExitCode: -1, Started: time.Now()}
+	res := Result{ExitCode: -1}
 	if err := validJobID(spec.JobID); err != nil {
 		return res, err
 	}
@@ -134,6 +134,9 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 		}
 		if !viaHelper || errors.Is(err, errNoStream) {
 			a, err = r.attemptOnce(ctx, f, start)
+		}
+		if a.started {
+			f.confirm() // a no-op when the ack or the mark already did
 		}
 		if ctx.Err() != nil {
 			res.Unknown = true
@@ -236,6 +239,7 @@ func (r *runner) follow(ctx context.Context, f *follower, l *launch, res Result)
 			res.Unknown = true
 			return res, err
 		}
+		res.Started = f.launchedAt()
 		a.fill(&res)
 		if res.Unknown {
 			// Its wrapper died with it before writing the status: say
@@ -288,7 +292,7 @@ func (r *runner) attemptOnce(ctx context.Context, f *follower, l *launch) (attem
 	var (
 		cmd   string
 		stdin io.Reader
-		out   = &markWriter{want: nonce + "\n", next: f.stdout}
+		out   = &markWriter{want: nonce + "\n", next: f.stdout, onMark: f.confirm}
 	)
 	if l != nil {
 		cmd = launchCmd(r.root, l.spec, len(l.env), f.token, nonce, l.sudo)

@@ -106,6 +106,17 @@ const (
 	NoticeNoExitStatus
 	// NoticeCancel: what a Cancel of the job did, or why it could not.
 	NoticeCancel
+	// NoticeLaunched: the host confirmed that the job runs (the helper's
+	// or the launch session's word that it started it, or a follower's
+	// that it found it started), sent once per Run or Attach, before any
+	// of the job's output; its Time is when the confirmation arrived, by
+	// the local clock. Until it comes the job may still be waiting to
+	// start: every SSH session golive opens runs the login shell's startup
+	// files (~/.bashrc...) first, which on some hosts takes seconds. It
+	// tells no news the operator must read: a caller may keep it out of
+	// the output it shows. A Run whose launch the host never confirmed
+	// (an error, ctx done first) sends none.
+	NoticeLaunched
 )
 
 // String names the kind ("lost", "reconnecting", ...), for logs and tests.
@@ -131,6 +142,8 @@ func (k NoticeKind) String() string {
 		return "no-exit-status"
 	case NoticeCancel:
 		return "cancel"
+	case NoticeLaunched:
+		return "launched"
 	}
 	return "unknown"
 }
@@ -212,9 +225,12 @@ type Result struct {
 	Canceled bool
 	// Started and Ended are when the job started and ended: as recorded
 	// on the host when a follower reported them; by the local clock
-	// (Run's start, the arrival of the helper's exit notice or of the
-	// output it sent back) for a job that ended within moments, since
-	// the host's clock would cost a process there.
+	// (the host's confirmation that it started, as NoticeLaunched, the
+	// arrival of the helper's exit notice or of the output it sent back)
+	// for a job that ended within moments, since the host's clock would
+	// cost a process there. So Ended-Started is the job's own time, not
+	// the wait for a slow login shell before it; Started is zero when the
+	// host never confirmed the start.
 	Started time.Time
 	Ended   time.Time
 }
@@ -232,6 +248,12 @@ type Executor interface {
 	// unless the receiver hands it back with Recycle to be filled again.
 	// Notices, and a partial line delivered after a quiet second, come as
 	// batches of one. The Texts of a batch share memory (see Line).
+	//
+	// Once the host confirms that the job started, and before any of its
+	// output, Run sends one NoticeLaunched (Attach: once it found the
+	// job), so even a job that prints nothing sends a batch: out must be
+	// read. Until then the job has not started: a slow login shell on the
+	// host delays it.
 	//
 	// If ctx is done first, Run returns ctx.Err() and the job keeps running
 	// on the host: call Cancel to stop it, or Attach to follow it again.
