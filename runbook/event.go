@@ -16,6 +16,7 @@ const (
 	EvConnection      EventType = "connection"       // Conn: lost, reconnecting, restored
 	EvStepStarted     EventType = "step.started"     // Step, Attempt, Start
 	EvOutput          EventType = "step.output"      // Step, Attempt, Lines
+	EvStepLaunched    EventType = "step.launched"    // Step, Attempt: the host confirmed the job started
 	EvStepExited      EventType = "step.exited"      // Step, Attempt, Exit
 	EvStepInterrupted EventType = "step.interrupted" // Step, Attempt, Note (why)
 	EvSignedOff       EventType = "step.signed_off"  // Step, SignOff

@@ -3,6 +3,7 @@ package runbook
 import (
 	"crypto/sha256"
 	"fmt"
+	"time"
 )
 
 // Apply checks that the event fits the session now and applies it. A
@@ -102,13 +103,17 @@ func (s *Session) check(e *Event) error {
 			return fmt.Errorf("step %q attempt %d: the reattach names output digest rule %s, the attempt started under %s: an attempt keeps its rule (Session.StartStep sets it)", e.Step, n, ruleName(e.Start.OutputDigest), ruleName(a.Start.OutputDigest))
 		}
 		return nil
-	case EvOutput, EvStepExited, EvStepInterrupted:
+	case EvOutput, EvStepExited, EvStepInterrupted, EvStepLaunched:
 		ok := r.status == StatusRunning || (r.status == StatusInterrupted && e.Type != EvStepInterrupted)
 		if !ok {
 			return fmt.Errorf("%w: step %q is %s, not running", ErrWrongState, e.Step, r.status)
 		}
-		if a := r.last(); e.Attempt != a.N {
+		a := r.last()
+		if e.Attempt != a.N {
 			return fmt.Errorf("step %q: attempt %d, the current one is %d", e.Step, e.Attempt, a.N)
+		}
+		if e.Type == EvStepLaunched && !a.Launched.IsZero() {
+			return fmt.Errorf("step %q attempt %d: the host already confirmed its start (%s); it is confirmed once", e.Step, a.N, a.Launched.UTC().Format(time.RFC3339))
 		}
 		if e.Type == EvOutput && len(e.Lines) == 0 {
 			return fmt.Errorf("step %q: output event without lines", e.Step)
@@ -220,6 +225,8 @@ func (s *Session) apply(e *Event) {
 		r.status = StatusRunning
 	case EvOutput:
 		r.last().add(e.Lines, e.Hash)
+	case EvStepLaunched:
+		r.last().Launched = e.Time
 	case EvStepInterrupted:
 		a := r.last()
 		a.Interrupted = true

@@ -106,6 +106,21 @@ func (s *Session) Output(step string, lines []OutputLine) (Event, error) {
 	return s.event(e)
 }
 
+// Launched returns the step.launched event of the running (or
+// interrupted) attempt: its host confirmed that the attempt's job started.
+// An attempt is confirmed once: a second is refused.
+func (s *Session) Launched(step string) (Event, error) {
+	r, err := s.runningStep(step)
+	if err != nil {
+		return Event{}, err
+	}
+	e := Event{Type: EvStepLaunched, Step: step}
+	if a := r.last(); a != nil {
+		e.Attempt = a.N
+	}
+	return s.event(e)
+}
+
 // Exit returns the step.exited event of the running (or interrupted)
 // attempt. An exit with Unknown set leaves the step in StatusUnknown.
 func (s *Session) Exit(step string, exit ExitInfo) (Event, error) {

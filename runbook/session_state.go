@@ -68,6 +68,11 @@ type Attempt struct {
 	// reattached after an interruption.
 	Started time.Time
 	Resumed []time.Time
+	// Launched is when the host confirmed that the attempt's job started
+	// (step.launched), zero until then and in journals older than that
+	// event. Between Started and Launched golive waited for the host:
+	// every SSH session runs the login shell's startup files first.
+	Launched time.Time
 	// Interrupted is true while golive has lost track of the attempt (it
 	// stopped while the job may still run); InterruptNote says why.
 	Interrupted   bool

@@ -90,6 +90,7 @@ type TranscriptAttempt struct {
 	Start           StartInfo   `json:"start"`
 	Started         time.Time   `json:"started"`
 	Resumed         []time.Time `json:"resumed,omitempty"`
+	Launched        *time.Time  `json:"launched,omitempty"`
 	Interrupted     bool        `json:"interrupted,omitempty"`
 	InterruptNote   string      `json:"interrupt_note,omitempty"`
 	Exit            *ExitInfo   `json:"exit,omitempty"`
@@ -157,6 +158,10 @@ func transcriptStep(ps *PlannedStep, st StepState) TranscriptStep {
 		if !a.Ended.IsZero() {
 			e := a.Ended
 			ta.Ended = &e
+		}
+		if !a.Launched.IsZero() {
+			l := a.Launched
+			ta.Launched = &l
 		}
 		ts.Attempts = append(ts.Attempts, ta)
 	}
