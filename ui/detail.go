@@ -215,15 +215,32 @@ func (m *Model) scrollDetail(d int) {
 
 // attemptLine says how step's last attempt went. A running attempt's
 // line count is the one of the last frame of output, so it changes with
-// the output pane, not with every batch.
+// the output pane, not with every batch. An attempt whose job the host
+// has not confirmed started is "starting" (launch.go), on two lines once
+// that takes long.
 func (m Model) attemptLine(step string, a *runbook.Attempt) string {
 	st := m.styles
 	head := fmt.Sprintf("Attempt %d: ", a.N)
 	switch {
 	case a.Exit == nil && a.Interrupted:
 		return st.Warn.Render(head + "interrupted: " + plainText((a.InterruptNote)))
+	case a.Exit == nil && !launched(a):
+		since := a.Started
+		if n := len(a.Resumed); n > 0 {
+			since = a.Resumed[n-1] // reattached: since golive asked again
+		}
+		el := m.opts.Now().Sub(since).Truncate(time.Second)
+		line := st.Label.Render(head + "starting on " + startingOn(a) + "… " + el.String())
+		if el >= slowStart {
+			line += "\n" + st.Warn.Render("Not started yet: "+slowStartWhy(a))
+		}
+		return line
 	case a.Exit == nil:
-		el := m.opts.Now().Sub(a.Started).Truncate(time.Second)
+		since := a.Started
+		if a.Launched.After(since) {
+			since = a.Launched // the job's own time, not the wait for the host
+		}
+		el := m.opts.Now().Sub(since).Truncate(time.Second)
 		n := a.OutputLines
 		if r := m.run; r != nil && r.step == step && r.attempt == a.N && r.shownOK {
 			n = r.shownLines

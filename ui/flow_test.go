@@ -62,7 +62,7 @@ func TestRunStepThenSignOff(t *testing.T) {
 	for _, e := range journal(t, m) {
 		types = append(types, string(e.Type))
 	}
-	want := "run.started,step.started,step.output,step.exited,step.signed_off"
+	want := "run.started,step.started,step.launched,step.output,step.exited,step.signed_off"
 	if strings.Join(types, ",") != want {
 		t.Fatalf("journal %v, want %s", types, want)
 	}

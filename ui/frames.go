@@ -55,6 +55,8 @@ func (m *Model) applyRunEvents(evs []runbook.Event) (refresh tea.Cmd, err error)
 			adds[i].batches = append(adds[i].batches, ev.Lines)
 		case runbook.EvConnection:
 			m.connBanner(ev.Conn)
+		case runbook.EvStepLaunched:
+			m.refreshStatuses() // the step list's "starting" becomes "running"
 		}
 	}
 	for _, a := range adds {

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,12 @@ type fakeJob struct {
 	// hold, when set, keeps the job running until it is closed or the
 	// job is canceled.
 	hold chan struct{}
+	// unlaunched: the host never confirms the start. Otherwise play
+	// sends NoticeLaunched first, as sshexec does, unless lines hold it.
+	unlaunched bool
+	// launch, when set, holds that NoticeLaunched back until it is
+	// closed: a host whose login shell is slow.
+	launch chan struct{}
 }
 
 // fakeExec implements sshexec.Executor without a host: each job is looked
@@ -71,6 +78,23 @@ func (f *fakeExec) Run(ctx context.Context, spec sshexec.Spec, out chan<- []sshe
 
 func (f *fakeExec) play(ctx context.Context, j *fakeJob, stop chan struct{}, out chan<- []sshexec.Line) (sshexec.Result, error) {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	if j.launch != nil {
+		held.Add(1)
+		select {
+		case <-j.launch:
+			held.Add(-1)
+		case <-ctx.Done():
+			held.Add(-1)
+			return sshexec.Result{}, ctx.Err()
+		}
+	}
+	if !j.unlaunched && !slices.ContainsFunc(j.lines, func(l sshexec.Line) bool { return l.Kind == sshexec.NoticeLaunched }) {
+		select {
+		case out <- notice(sshexec.NoticeLaunched, "job started on the host"):
+		case <-ctx.Done():
+			return sshexec.Result{}, ctx.Err()
+		}
+	}
 	// As sshexec sends them: each run of one stream's lines is a batch
 	// of its own (a copy: the receiver owns it), a notice a batch of one.
 	for i := 0; i < len(j.lines); {

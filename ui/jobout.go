@@ -129,11 +129,12 @@ func (red *streamRedactors) of(s sshexec.Stream) *runbook.StreamRedactor {
 
 // outputEvents turns a group of n sshexec lines into journal events: one
 // step.output event with every line redacted, preceded at each notice by a
-// connection event when the notice is about the link. Each output event's
-// Lines is an array of its own (one the UI handed back when there is one,
-// see outputLines), so that the UI can hand each back on its own. Each run
-// of one stream's lines is redacted as one batch (StreamRedactor.Lines),
-// in place.
+// connection event when the notice is about the link; the notice that the
+// host started the job is a step.launched event instead of a line. Each
+// output event's Lines is an array of its own (one the UI handed back when
+// there is one, see outputLines), so that the UI can hand each back on its
+// own. Each run of one stream's lines is redacted as one batch
+// (StreamRedactor.Lines), in place.
 func (r *Release) outputEvents(j Job, group [][]sshexec.Line, n int, red *streamRedactors) []runbook.Event {
 	var evs []runbook.Event
 	cur := outputLines(n)
@@ -163,6 +164,16 @@ func (r *Release) outputEvents(j Job, group [][]sshexec.Line, n int, red *stream
 	for _, batch := range group {
 		for i := range batch {
 			l := &batch[i]
+			if l.Stream == sshexec.Notice && l.Kind == sshexec.NoticeLaunched {
+				// Not output: the attempt's step.launched, after the
+				// lines before it (none, from sshexec).
+				n--
+				flush()
+				if !j.Launched {
+					evs = append(evs, runbook.Event{Type: runbook.EvStepLaunched, Time: r.now(), Step: j.Step, Attempt: j.Attempt})
+				}
+				continue
+			}
 			if rd == nil || l.Stream != st {
 				redact()
 				st, rs, rd = l.Stream, streamOf(l.Stream), red.of(l.Stream)

@@ -88,7 +88,7 @@ func TestRunJobRecyclesAfterUse(t *testing.T) {
 	add(sshexec.Stdout, 3*batchLines+1, "more")
 	add(sshexec.Notice, 1, "note from golive")
 	add(sshexec.Stdout, 10, "last")
-	ex.on("manage.py check", &fakeJob{lines: lines})
+	ex.on("manage.py check", &fakeJob{lines: lines, unlaunched: true})
 	rel, j := checkJob(t, ex)
 	var got []string
 	exit, _, err := rel.RunJob(context.Background(), j, func(evs []runbook.Event) {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -104,24 +106,54 @@ func (p *plain) follow(ctx context.Context, ev runbook.Event, attach bool) (outc
 	if err != nil {
 		return broken, err
 	}
+	a := p.rel.Session.Step(ev.Step).Last()
 	if attach {
 		j.Attach = true
 		j.From = p.from[ev.Step]
+		j.Launched = !a.Launched.IsZero()
 	} else {
 		p.info("attempt %d started (job %s)", ev.Attempt, j.Spec.JobID)
 	}
+	// A start the host has not confirmed after slowStart gets a line
+	// saying why it can take long (launch.go), and its confirmation then
+	// another; mu keeps the timer's line and the output apart.
+	var mu sync.Mutex
+	known, slowSaid := launched(a), false
+	slow := time.AfterFunc(slowStart, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !known {
+			slowSaid = true
+			p.info("attempt %d: not started on %s after %s: %s", ev.Attempt, startingOn(a), slowStart, slowStartWhy(a))
+		}
+	})
 	var applyErr error
 	exit, detached, err := p.rel.RunJob(ctx, j, func(evs []runbook.Event) {
+		mu.Lock()
+		defer mu.Unlock()
 		if applyErr != nil {
 			return
 		}
 		if applyErr = p.rel.Apply(evs...); applyErr == nil {
+			for _, e := range evs {
+				if e.Type == runbook.EvStepLaunched {
+					known = true
+					if slowSaid {
+						p.info("attempt %d: started on %s after %s", ev.Attempt, startingOn(a),
+							runbook.RoundDuration(e.Time.Sub(ev.Time)))
+					}
+				}
+			}
 			p.print(evs)
 			// Applied and printed: the Session and the terminal
 			// keep copies, so the lines can be reused (as Update does).
 			recycleOutput(evs)
 		}
 	})
+	slow.Stop()
+	mu.Lock()
+	known = true // a timer that fired just now says nothing
+	mu.Unlock()
 	switch {
 	case applyErr != nil:
 		return broken, applyErr
@@ -138,7 +170,7 @@ func (p *plain) follow(ctx context.Context, ev runbook.Event, attach bool) (outc
 		return broken, err
 	}
 	p.clock.mark("ran", ev.Step)
-	a := p.rel.Session.Step(ev.Step).Last()
+	a = p.rel.Session.Step(ev.Step).Last()
 	switch {
 	case neverStarted(a):
 		// The sign-off says so, and offers to run it.

@@ -135,6 +135,9 @@ type Job struct {
 	// Attach follows a job that already runs (resume), from From.
 	Attach bool
 	From   sshexec.Offsets
+	// Launched: the journal already has the attempt's step.launched (a
+	// reattach), so the executor's NoticeLaunched journals nothing.
+	Launched bool
 }
 
 // JobID names an attempt's job on the host: unique per run, step and
@@ -236,7 +239,8 @@ func (r *Release) progressWords() string {
 
 // RunJob runs j (or follows it again when j.Attach), redacts every line,
 // journals the output in batches and hands each journaled batch to emit,
-// in order; sshexec's notices become info lines plus connection events.
+// in order; sshexec's notices become info lines plus connection events,
+// but for NoticeLaunched, which becomes the attempt's step.launched event.
 // When the job ends it journals and returns the step.exited event, then
 // has the executor forget the job (its files on the host); a failure to
 // do so is journaled as a note on the step, never a step failure.

@@ -49,7 +49,7 @@ func TestRunningAttemptCountsLinesInWords(t *testing.T) {
 	m := started(t, newFakeExec("web1"), 80, 24)
 	now := m.opts.Now()
 	for n, want := range map[int64]string{0: ", 0 lines", 1: ", 1 line", 2: ", 2 lines"} {
-		got := ansi.Strip(m.attemptLine("check", &runbook.Attempt{N: 1, Started: now, OutputLines: n}))
+		got := ansi.Strip(m.attemptLine("check", &runbook.Attempt{N: 1, Started: now, Launched: now, OutputLines: n}))
 		if !strings.HasSuffix(got, want) {
 			t.Errorf("%d lines: %q, want it to end %q", n, got, want)
 		}

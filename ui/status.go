@@ -21,6 +21,9 @@ const (
 	// statusNotRun: the last attempt's job never reached the host (golive
 	// stopped before launching it); the step can be run again.
 	statusNotRun
+	// statusStarting: the step runs, but the host has not confirmed yet
+	// that its job started (launch.go).
+	statusStarting
 )
 
 var statusLabels = map[stepStatus]struct{ glyph, word string }{
@@ -35,6 +38,7 @@ var statusLabels = map[stepStatus]struct{ glyph, word string }{
 	statusInterrupted: {"⏸", "interrupted"},
 	statusBlocked:     {"⊘", "blocked"},
 	statusNotRun:      {"○", "not run"},
+	statusStarting:    {"◌", "starting"},
 }
 
 // Glyph is the status's one-character symbol.
@@ -64,6 +68,9 @@ func statusOf(st runbook.StepState, blocked bool) stepStatus {
 	}
 	switch st.Status {
 	case runbook.StatusRunning:
+		if a := st.Last(); a != nil && !launched(a) {
+			return statusStarting
+		}
 		return statusRunning
 	case runbook.StatusAwaiting:
 		if neverStarted(st.Last()) {

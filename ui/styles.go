@@ -116,6 +116,7 @@ func defaultStyles() styles {
 	s.Status = map[stepStatus]lipgloss.Style{
 		statusPending:     lipgloss.NewStyle().Foreground(colMuted),
 		statusRunning:     lipgloss.NewStyle().Foreground(colInfo).Bold(true),
+		statusStarting:    lipgloss.NewStyle().Foreground(colInfo),
 		statusAwaiting:    lipgloss.NewStyle().Foreground(colWarn).Bold(true),
 		statusPassed:      lipgloss.NewStyle().Foreground(colGood),
 		statusFailed:      lipgloss.NewStyle().Foreground(colBad).Bold(true),

@@ -216,7 +216,7 @@ func (m Model) summaryContent() (top, rest []string) {
 		}
 	}
 	var cs []string
-	for _, k := range []stepStatus{statusPassed, statusFailed, statusSkipped, statusNA, statusPending, statusAwaiting, statusRunning, statusUnknown, statusNotRun, statusInterrupted, statusBlocked} {
+	for _, k := range []stepStatus{statusPassed, statusFailed, statusSkipped, statusNA, statusPending, statusAwaiting, statusRunning, statusStarting, statusUnknown, statusNotRun, statusInterrupted, statusBlocked} {
 		if counts[k] > 0 {
 			cs = append(cs, fmt.Sprintf("%d %s", counts[k], k.Label()))
 		}
