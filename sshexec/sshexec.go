@@ -74,7 +74,10 @@ type NoticeKind uint8
 // Notice kinds. The kinds about the link come in this order: NoticeLost
 // or NoticeLostUnconfirmed, one NoticeReconnecting per attempt,
 // NoticeReconnected, then NoticeReattached or NoticeChecking (a Cancel's
-// reconnect ends at NoticeReconnected).
+// reconnect ends at NoticeReconnected). The reconnecting and reconnected
+// notices are missing when another caller on the same connection
+// reconnected first: the follower then goes from NoticeLost straight to
+// NoticeReattached.
 const (
 	// NoticeNone: not a notice (Stdout and Stderr lines).
 	NoticeNone NoticeKind = iota
