@@ -48,14 +48,24 @@ func parseAttempt(c *ctlWriter) attempt {
 }
 
 // fill records the job's end in res. The host's record of the job's
-// start, when a follower read it, wins over res.Started (the local time
-// of the host's confirmation): Ended is then the host's record too.
+// start and end, when a follower read both, wins over res.Started (the
+// local time of the host's confirmation). Without the host's end (no
+// exit file: the wrapper died), or with one before its start (a sudo
+// job's exit file, made empty at its launch, that the wrapper never
+// wrote), the end is now and the start stays the local one: one clock
+// for both, so that Ended-Started is never negative, as it was with
+// the host's start and the local end on a host whose clock is ahead.
+// A helper's attempt (no startedAt) has a local endedAt.
 func (a attempt) fill(res *Result) {
 	res.Canceled, res.TimedOut = a.canceled, a.timed
-	if !a.startedAt.IsZero() {
-		res.Started = a.startedAt
+	switch {
+	case a.startedAt.IsZero():
+		res.Ended = a.endedAt
+	case !a.endedAt.IsZero() && !a.endedAt.Before(a.startedAt):
+		res.Started, res.Ended = a.startedAt, a.endedAt
+	default:
+		res.Ended = time.Time{}
 	}
-	res.Ended = a.endedAt
 	if res.Ended.IsZero() {
 		res.Ended = time.Now()
 	}
