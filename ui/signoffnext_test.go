@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -52,6 +53,29 @@ func TestRunningAttemptCountsLinesInWords(t *testing.T) {
 		got := ansi.Strip(m.attemptLine("check", &runbook.Attempt{N: 1, Started: now, Launched: now, OutputLines: n}))
 		if !strings.HasSuffix(got, want) {
 			t.Errorf("%d lines: %q, want it to end %q", n, got, want)
+		}
+	}
+}
+
+// TestReattachConfirmedAttemptRunsSinceItsStart: an attempt whose
+// step.launched only a reattach brought (golive stopped between the
+// step's start and the host's confirmation, the job ran on) has run since
+// its start, not since golive found it again; one the launch confirmed
+// runs since that confirmation.
+func TestReattachConfirmedAttemptRunsSinceItsStart(t *testing.T) {
+	m := started(t, newFakeExec("web1"), 80, 24)
+	now := m.opts.Now()
+	start := now.Add(-10 * time.Minute)
+	reattached := now.Add(-6 * time.Second)
+	for name, tc := range map[string]struct {
+		a    runbook.Attempt
+		want string
+	}{
+		"confirmed by the reattach": {runbook.Attempt{N: 1, Started: start, Resumed: []time.Time{reattached}, Launched: reattached.Add(time.Second)}, "running for 10m0s"},
+		"confirmed by the launch":   {runbook.Attempt{N: 1, Started: start, Launched: start.Add(4 * time.Second), Resumed: []time.Time{reattached}}, "running for 9m56s"},
+	} {
+		if got := ansi.Strip(m.attemptLine("check", &tc.a)); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %q, want %q", name, got, tc.want)
 		}
 	}
 }
