@@ -114,9 +114,12 @@ func loadRecorded(fsys fs.FS, info runbook.RunInfo) (*runbook.Runbook, error) {
 // neverStarted reports whether the attempt's job was lost before it ran:
 // golive stopped between journaling the start and launching the job, so
 // the host has no such job and nothing ran. Plain mode and the TUI both
-// offer to run such a step again (plain --yes does it at once).
+// offer to run such a step again (plain --yes does it at once). An
+// attempt whose start the host confirmed (step.launched) ran, whatever a
+// reattach found later (its directory pruned or removed): its end is
+// unknown, and running it again is the operator's call, asked.
 func neverStarted(a *runbook.Attempt) bool {
-	return a != nil && a.Exit != nil && a.Exit.Unknown && a.OutputLines == 0 &&
+	return a != nil && a.Exit != nil && a.Exit.Unknown && a.OutputLines == 0 && a.Launched.IsZero() &&
 		strings.Contains(a.Exit.Error, sshexec.ErrNoJob.Error())
 }
 

@@ -16,7 +16,7 @@ import (
 // between journaling step.started and launching the job.
 func crashBeforeLaunch(t *testing.T, ex *fakeExec) (Options, string) {
 	t.Helper()
-	ex.on("manage.py check", &fakeJob{hold: make(chan struct{})})
+	ex.on("manage.py check", &fakeJob{hold: make(chan struct{}), unlaunched: true})
 	m := started(t, ex, 100, 30)
 	m = sel(m, "backup")
 	m = press(t, m, "p", "enter")
@@ -119,5 +119,44 @@ func TestPlainResumeNeverStartedSaysSo(t *testing.T) {
 	st := rel.Session.Step("check")
 	if len(st.Attempts) != 2 || st.Verdict != runbook.VerdictPassed {
 		t.Fatalf("check: %d attempts, verdict %q; want 2 and passed", len(st.Attempts), st.Verdict)
+	}
+}
+
+// TestResumeLaunchedJobGoneIsUnknown: an attempt whose start the host
+// confirmed (step.launched) ran, even when a reattach later finds no
+// directory for its job (pruned, removed by hand) and it printed nothing:
+// its end is unknown, never "never started: nothing ran", and enter asks
+// before running it again beside a job that may still run.
+func TestResumeLaunchedJobGoneIsUnknown(t *testing.T) {
+	ex := newFakeExec("web1")
+	ex.on("manage.py check", &fakeJob{hold: make(chan struct{})})
+	m := started(t, ex, 100, 30)
+	m = sel(m, "check")
+	m = press(t, m, "enter")
+	if m.run == nil {
+		t.Fatal("no run")
+	}
+	path := m.rel.Journal.Path()
+	m.run.cancel()
+	m.rel.Journal.Close()
+	parked[t] = nil
+	m = resumeTUI(t, m.opts, path)
+	a := m.rel.Session.Step("check").Last()
+	if a == nil || a.Launched.IsZero() || a.Exit == nil || !a.Exit.Unknown {
+		t.Fatalf("attempt after resume: %+v; want one the host confirmed, its end unknown", a)
+	}
+	if neverStarted(a) {
+		t.Errorf("a job the host confirmed started counts as never started: %+v", a)
+	}
+	if got := m.stepStatusOf("check"); got != statusUnknown {
+		t.Errorf("check shows %q, want %q", got.Label(), statusUnknown.Label())
+	}
+	if s := screen(m); strings.Contains(s, "never started") || strings.Contains(s, "nothing ran") {
+		t.Errorf("a job that started is shown as never run:\n%s", s)
+	}
+	m = sel(m, "check")
+	m = press(t, m, "R")
+	if m.dlg.kind != dlgRetryUnknown {
+		t.Errorf("R on it did not ask first (dialog %v)", m.dlg.kind)
 	}
 }
