@@ -90,7 +90,37 @@ func crashBeforeJob(t *testing.T, h *home) string {
 	if err := os.WriteFile(filepath.Join(h.dir, "fast"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return unfinishedRun(t, h)
+	id := unfinishedRun(t, h)
+	dropLaunched(t, runbook.RunDir(filepath.Join(h.state, "golive"), id))
+	return id
+}
+
+// dropLaunched removes the slow step's step.launched record from the end
+// of the run's journal, when golive recorded it before it was killed (the
+// host confirmed the job started: it did). What is left is a prefix of
+// the journal, its hash chain intact: the journal of a golive that died
+// before the host confirmed the launch, which the job's removal stands for.
+func dropLaunched(t *testing.T, runDir string) {
+	t.Helper()
+	path := filepath.Join(runDir, runbook.JournalName)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.TrimSuffix(string(b), "\n")
+	i := strings.LastIndexByte(body, '\n')
+	var last map[string]any
+	if err := json.Unmarshal([]byte(body[i+1:]), &last); err != nil {
+		t.Fatalf("the journal's last record: %v", err)
+	}
+	switch {
+	case last["type"] == string(runbook.EvStepLaunched):
+		if err := os.Truncate(path, int64(i+1)); err != nil {
+			t.Fatal(err)
+		}
+	case strings.Contains(body, `"type":"step.launched"`):
+		t.Fatalf("step.launched is not the journal's last record:\n%s", body)
+	}
 }
 
 // waitWrapperGone waits until the wrapper of the job in dir (its pid is in
