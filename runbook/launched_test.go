@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func launchedOp(id string) op {
@@ -48,5 +49,27 @@ func TestStepLaunchedRecordsWhenTheHostStartedTheJob(t *testing.T) {
 	}
 	if want := "The host confirmed the job started " + stamp(a.Launched) + ", 1s after golive asked"; !strings.Contains(buf.String(), want) {
 		t.Errorf("Markdown lacks %q:\n%s", want, buf.String())
+	}
+}
+
+// TestLaunchWait: the wait for the host is known from a confirmation the
+// launch brought, and not from none, nor from one only a reattach
+// brought (that says when golive found the job, not when it started).
+func TestLaunchWait(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name string
+		a    Attempt
+		wait time.Duration
+		ok   bool
+	}{
+		{"unconfirmed", Attempt{Started: t0}, 0, false},
+		{"confirmed", Attempt{Started: t0, Launched: t0.Add(11 * time.Second)}, 11 * time.Second, true},
+		{"confirmed, then reattached", Attempt{Started: t0, Launched: t0.Add(time.Second), Resumed: []time.Time{t0.Add(time.Minute)}}, time.Second, true},
+		{"confirmed only by the reattach", Attempt{Started: t0, Launched: t0.Add(10 * time.Minute), Resumed: []time.Time{t0.Add(9 * time.Minute)}}, 0, false},
+	} {
+		if wait, ok := c.a.LaunchWait(); wait != c.wait || ok != c.ok {
+			t.Errorf("%s: LaunchWait() = %v, %v; want %v, %v", c.name, wait, ok, c.wait, c.ok)
+		}
 	}
 }

@@ -106,6 +106,18 @@ func (a *Attempt) Excerpt() []OutputLine {
 	return append(out, a.Tail...)
 }
 
+// LaunchWait is how long golive waited for the host to start the
+// attempt's job: from Started to Launched. ok is false when that is not
+// known: no confirmation (yet, or in an older journal), or one that only
+// a reattach brought (golive stopped before the launch's own), which says
+// when golive found the job, not when it started.
+func (a *Attempt) LaunchWait() (wait time.Duration, ok bool) {
+	if a.Launched.IsZero() || len(a.Resumed) > 0 && a.Resumed[0].Before(a.Launched) {
+		return 0, false
+	}
+	return a.Launched.Sub(a.Started), true
+}
+
 // attempt is the session's live record of an Attempt: the exported part
 // plus what it needs to keep counting.
 type attempt struct {

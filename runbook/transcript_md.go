@@ -286,11 +286,9 @@ func attemptFacts(a *Attempt, numbered bool) []string {
 		where += " on " + oneLine(a.Start.Host)
 	}
 	facts = append(facts, where)
-	reattachedFirst := len(a.Resumed) > 0 && a.Resumed[0].Before(a.Launched)
-	if wait := a.Launched.Sub(a.Started); !a.Launched.IsZero() && wait >= time.Second && !reattachedFirst {
+	if wait, ok := a.LaunchWait(); ok && wait >= time.Second {
 		// Worth a line only when the host made golive wait: a slow login
 		// shell delays the job, and the exit's duration is the job's own.
-		// (Confirmed only by a reattach, the wait includes golive's.)
 		facts = append(facts, fmt.Sprintf("The host confirmed the job started %s, %s after golive asked", stamp(a.Launched), duration(wait)))
 	}
 	if a.InterruptNote != "" {

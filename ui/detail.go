@@ -237,12 +237,8 @@ func (m Model) attemptLine(step string, a *runbook.Attempt) string {
 		return line
 	case a.Exit == nil:
 		since := a.Started
-		if a.Launched.After(since) && !(len(a.Resumed) > 0 && a.Resumed[0].Before(a.Launched)) {
-			// The job's own time, not the wait for the host. A
-			// confirmation only a reattach brought (golive stopped
-			// before the launch's) says when golive found the job,
-			// not when it started: count from the start then.
-			since = a.Launched
+		if wait, ok := a.LaunchWait(); ok && wait > 0 {
+			since = a.Launched // the job's own time, not the wait for the host
 		}
 		el := m.opts.Now().Sub(since).Truncate(time.Second)
 		n := a.OutputLines

@@ -26,9 +26,14 @@ func launched(a *runbook.Attempt) bool {
 	return !a.Launched.IsZero() || a.OutputLines > 0
 }
 
+// startsLocally reports whether the attempt's job starts on this machine.
+func startsLocally(a *runbook.Attempt) bool {
+	return a.Start.Where == string(runbook.KindLocal) || a.Start.Host == ""
+}
+
 // startingOn names where the attempt's job is being started.
 func startingOn(a *runbook.Attempt) string {
-	if a.Start.Where == string(runbook.KindLocal) || a.Start.Host == "" {
+	if startsLocally(a) {
 		return "this machine"
 	}
 	return a.Start.Host
@@ -36,7 +41,7 @@ func startingOn(a *runbook.Attempt) string {
 
 // slowStartWhy says why a start takes long and what to check.
 func slowStartWhy(a *runbook.Attempt) string {
-	if startingOn(a) == "this machine" {
+	if startsLocally(a) {
 		return "this machine is slow to start it."
 	}
 	return "the login shell there is slow to start. Its startup files " +
