@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -32,15 +31,7 @@ func TestRealSSHDSlowLoginShellSaysStarting(t *testing.T) {
 	}
 	srv := sshdtest.Start(t, sshdtest.Config(
 		`ForceCommand while [ -e '`+hold+`' ]; do sleep 0.05; done; eval "$SSH_ORIGINAL_COMMAND"`))
-	data, err := os.ReadFile("testdata/sshd-slow.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := testOpts(t, nil)
-	opts.Runbooks = fstest.MapFS{"sshd-slow.yaml": {Data: data}}
-	opts.Runbook, opts.Host = "sshd-slow", srv.Addr
-	opts.Local = nil
-	opts.RunID = newRunID(time.Now())
+	opts := sshdOpts(t, srv, "sshd-slow")
 	opts.Connect = dialTo(srv, srv.WriteKnownHosts(false))
 	opts.Now, opts.noTick = time.Now, false // the attempt line counts real seconds
 	tm := teatest.NewTestModel(t, New(opts), teatest.WithInitialTermSize(80, 24),
@@ -190,17 +181,7 @@ func nextParked(t *testing.T, m Model) Model {
 // confirmation when it does.
 func TestReattachOfLaunchedJobRunsAtOnce(t *testing.T) {
 	ex := newFakeExec("web1")
-	ex.on("manage.py check", &fakeJob{hold: make(chan struct{})})
-	m := started(t, ex, 100, 30)
-	m = sel(m, "check")
-	m = press(t, m, "enter")
-	if m.run == nil {
-		t.Fatal("no run")
-	}
-	jobID, path := m.run.jobID, m.rel.Journal.Path()
-	m.run.cancel()
-	m.rel.Journal.Close()
-	parked[t] = nil // the dead golive's commands: none reach the resumed one
+	m, jobID, path := diesWhileCheckRuns(t, ex)
 	launch, hold := make(chan struct{}), make(chan struct{})
 	ex.on("attach:"+jobID, &fakeJob{launch: launch, hold: hold})
 	r := resumeTUI(t, m.opts, path)
@@ -219,4 +200,24 @@ func TestReattachOfLaunchedJobRunsAtOnce(t *testing.T) {
 	if a := r.rel.Session.Step("check").Last(); a == nil || a.Exit == nil || n != 1 {
 		t.Fatalf("attempt %+v, %d step.launched events; want it ended, confirmed once", a, n)
 	}
+}
+
+// diesWhileCheckRuns starts the check step on ex with a job the host
+// confirms and that then holds, and stops golive while it runs (its
+// journal closed, its parked commands dropped: none reach a resumed
+// golive). It returns that golive's last model, the job and the journal.
+func diesWhileCheckRuns(t *testing.T, ex *fakeExec) (m Model, jobID, path string) {
+	t.Helper()
+	ex.on("manage.py check", &fakeJob{hold: make(chan struct{})})
+	m = started(t, ex, 100, 30)
+	m = sel(m, "check")
+	m = press(t, m, "enter")
+	if m.run == nil {
+		t.Fatal("no run")
+	}
+	jobID, path = m.run.jobID, m.rel.Journal.Path()
+	m.run.cancel()
+	m.rel.Journal.Close()
+	parked[t] = nil
+	return m, jobID, path
 }

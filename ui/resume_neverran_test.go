@@ -129,17 +129,7 @@ func TestPlainResumeNeverStartedSaysSo(t *testing.T) {
 // before running it again beside a job that may still run.
 func TestResumeLaunchedJobGoneIsUnknown(t *testing.T) {
 	ex := newFakeExec("web1")
-	ex.on("manage.py check", &fakeJob{hold: make(chan struct{})})
-	m := started(t, ex, 100, 30)
-	m = sel(m, "check")
-	m = press(t, m, "enter")
-	if m.run == nil {
-		t.Fatal("no run")
-	}
-	path := m.rel.Journal.Path()
-	m.run.cancel()
-	m.rel.Journal.Close()
-	parked[t] = nil
+	m, _, path := diesWhileCheckRuns(t, ex)
 	m = resumeTUI(t, m.opts, path)
 	a := m.rel.Session.Step("check").Last()
 	if a == nil || a.Launched.IsZero() || a.Exit == nil || !a.Exit.Unknown {

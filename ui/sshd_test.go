@@ -93,16 +93,8 @@ func hostFingerprint(srv *sshdtest.Server) string {
 // reconnect.
 func TestRealSSHDDroppedConnectionResumes(t *testing.T) {
 	srv := sshdtest.Start(t)
-	data, err := os.ReadFile("testdata/sshd-slow.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	known := srv.WriteKnownHosts(false)
-	opts := testOpts(t, nil)
-	opts.Runbooks = fstest.MapFS{"sshd-slow.yaml": {Data: data}}
-	opts.Runbook, opts.Host = "sshd-slow", srv.Addr
-	opts.Local = nil
-	opts.RunID = newRunID(time.Now())
+	opts := sshdOpts(t, srv, "sshd-slow")
 	opts.Connect = func(ctx context.Context, host string, p Prompter) (sshexec.Executor, error) {
 		c, err := sshexec.Dial(ctx, sshexec.Options{Host: srv.Host, Port: srv.Port, User: srv.User, ConfigFile: "none",
 			IdentityFiles: []string{srv.ClientKeyPath}, KnownHostsFiles: []string{known}, AgentSocket: "none", Prompter: p,
@@ -153,15 +145,7 @@ func TestRealSSHDDroppedConnectionResumes(t *testing.T) {
 func mainOnSSHD(t *testing.T) (*sshdtest.Server, Options, Model) {
 	t.Helper()
 	srv := sshdtest.Start(t)
-	data, err := os.ReadFile("testdata/sshd.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := testOpts(t, nil)
-	opts.Runbooks = fstest.MapFS{"sshd.yaml": {Data: data}}
-	opts.Runbook, opts.Host = "sshd", srv.Addr
-	opts.Local = nil
-	opts.RunID = newRunID(time.Now())
+	opts := sshdOpts(t, srv, "sshd")
 	opts.Connect = dialTo(srv, srv.WriteKnownHosts(false))
 	m := resize(New(opts), 100, 30)
 	m = drive(t, m, m.Init())
@@ -222,4 +206,22 @@ func helperRuns(srv *sshdtest.Server, want bool, wait time.Duration) bool {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// sshdOpts are the options of a TUI test that walks testdata/ID.yaml on
+// srv: the runbook, the host, no local executor, a fresh run id (jobs live
+// on the host between runs: a run id is never reused). The caller sets
+// Connect.
+func sshdOpts(t *testing.T, srv *sshdtest.Server, id string) Options {
+	t.Helper()
+	data, err := os.ReadFile("testdata/" + id + ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := testOpts(t, nil)
+	opts.Runbooks = fstest.MapFS{id + ".yaml": {Data: data}}
+	opts.Runbook, opts.Host = id, srv.Addr
+	opts.Local = nil
+	opts.RunID = newRunID(time.Now())
+	return opts
 }

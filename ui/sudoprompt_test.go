@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -52,16 +50,8 @@ func sudoOptions(t *testing.T) (opts Options, password string) {
 	if err := os.Chmod(filepath.Join(srv.Dir, "authorized_keys"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile("testdata/sshd-sudo.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	known := srv.WriteKnownHosts(false)
-	opts = testOpts(t, nil)
-	opts.Runbooks = fstest.MapFS{"sshd-sudo.yaml": {Data: data}}
-	opts.Runbook, opts.Host = "sshd-sudo", srv.Addr
-	opts.Local = nil
-	opts.RunID = newRunID(time.Now())
+	opts = sshdOpts(t, srv, "sshd-sudo")
 	opts.OutDir = t.TempDir()
 	opts.Sign = func(io.Reader, string) ([]byte, string, string, error) {
 		return nil, "", "", errors.New("no signing key in this test")
