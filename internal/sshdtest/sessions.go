@@ -3,8 +3,10 @@ package sshdtest
 import (
 	"bufio"
 	"bytes"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -217,8 +219,17 @@ const serverEnv = "SSHDTEST_SERVER"
 // setsid whose shell has exited are children of init. (sudo's env_reset
 // drops the variable: a job run as root through sudo is not found.)
 func (s *Server) StartedPIDs() []int {
-	want := []byte(serverEnv + "=" + s.Dir + "\x00")
 	var out []int
+	for pid := range s.started() {
+		out = append(out, pid)
+	}
+	return out
+}
+
+// started is StartedPIDs with each process's parent.
+func (s *Server) started() map[int]int {
+	want := []byte(serverEnv + "=" + s.Dir + "\x00")
+	out := map[int]int{}
 	for pid, p := range readProcs() {
 		if pid == os.Getpid() || isSSHD(p.comm) {
 			continue
@@ -229,7 +240,7 @@ func (s *Server) StartedPIDs() []int {
 		}
 		for _, kv := range bytes.SplitAfter(env, []byte{0}) {
 			if bytes.Equal(kv, want) && processAlive(pid) {
-				out = append(out, pid)
+				out[pid] = p.ppid
 				break
 			}
 		}
@@ -247,22 +258,35 @@ func (s *Server) StartedPIDs() []int {
 // other than /bin/sh (bash, zsh...): golive's commands, the tests' and the
 // login shell once it has started them run under /bin/sh. Everything else
 // gets SIGTERM at once, and SIGKILL after grace; after settle the login
-// shells too. It scans again and again until a scan finds nothing (a dying
-// shell may still fork) or wait is over.
+// shells too. A process that a terminated one forks later is its TERM
+// handler at work (a trap's rm of its lock file): it is not signalled
+// until its parent's grace is over; signalled at once, such an rm could
+// die before its work (TestStopEndsWhatSessionsStarted failed so in CI
+// once). It scans again and again until a scan finds nothing or wait is
+// over.
 func (s *Server) killStarted(settle, grace, wait time.Duration) {
 	start := time.Now()
 	termed := map[int]time.Time{}
-	for {
-		pids := s.StartedPIDs()
-		if len(pids) == 0 {
+	seen := map[int]bool{}
+	for scan := 0; ; scan++ {
+		procs := s.started()
+		if len(procs) == 0 {
 			return
 		}
 		if time.Since(start) > wait {
-			s.t.Logf("sshdtest: processes of %s still alive after %v: %v", s.Addr, wait, pids)
+			s.t.Logf("sshdtest: processes of %s still alive after %v: %v", s.Addr, wait, slices.Sorted(maps.Keys(procs)))
 			return
 		}
-		for _, p := range pids {
+		for p, parent := range procs {
 			at, ok := termed[p]
+			if !ok && scan > 0 && !seen[p] {
+				// Its parent's grace is its own.
+				at, ok = termed[parent]
+				if ok {
+					termed[p] = at
+				}
+			}
+			seen[p] = true
 			switch {
 			case !ok && (time.Since(start) > settle || !loginShell(p)):
 				termed[p] = time.Now()

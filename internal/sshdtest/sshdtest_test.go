@@ -2,6 +2,7 @@ package sshdtest
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -177,25 +178,30 @@ func TestStopEndsWhatSessionsStarted(t *testing.T) {
 	c2 := dial(t, s)
 	run(t, c2, "nohup sh -c '"+wait+"mkdir "+late+"-shell' </dev/null >/dev/null 2>&1 &")
 	// A shell that removes its lock file when terminated, as pyenv's
-	// rehash does in a login shell's start-up: it must get the chance.
+	// rehash does in a login shell's start-up: it must get the chance,
+	// commands its trap starts included (the sleep: a process forked
+	// after stop's first signals, which it must not signal at once).
 	lock := filepath.Join(s.Dir, "lock")
-	run(t, c2, "nohup sh -c 'trap \"rm -f "+lock+"; exit 0\" TERM; : >"+lock+"; k=0; while [ $k -lt 1200 ]; do sleep 0.05; k=$((k+1)); done' </dev/null >/dev/null 2>&1 &")
+	run(t, c2, "nohup sh -c 'trap \"sleep 0.1 && rm -f "+lock+"; exit 0\" TERM; : >"+lock+"; k=0; while [ $k -lt 1200 ]; do sleep 0.05; k=$((k+1)); done' </dev/null >/dev/null 2>&1 &")
 	// A login shell's start-up (bash here) holding a lock with no trap,
 	// as pyenv's rehash does for a moment: it is left to finish.
 	startup := filepath.Join(s.Dir, "startup-lock")
 	// It waits in bash itself, on a FIFO nobody writes, and notes its end
 	// with a redirection, not rm: a child of it is no login shell and may
 	// be terminated at once (an rm killed that way failed this test about
-	// once in 14 runs, as if bash itself had been signalled).
+	// once in 14 runs, as if bash itself had been signalled). --norc: a
+	// bash started over SSH reads ~/.bashrc even as a child of another
+	// shell, and root's here runs pyenv, whose rehash took more than the 5 s
+	// this test waits for the file when the machine was loaded.
 	fifo, finished := filepath.Join(s.Dir, "fifo"), filepath.Join(s.Dir, "startup-finished")
-	run(t, c2, "nohup bash -c 'mkfifo "+fifo+"; : >"+startup+"; read -t 1 <>"+fifo+"; : >"+finished+"' </dev/null >/dev/null 2>&1 &")
+	run(t, c2, "nohup bash --norc -c 'mkfifo "+fifo+"; : >"+startup+"; read -t 1 <>"+fifo+"; : >"+finished+"' </dev/null >/dev/null 2>&1 &")
 	c2.Close()
 	for _, f := range []string{lock, startup} {
 		for i := 0; ; i++ {
 			if _, err := os.Stat(f); err == nil {
 				break
 			} else if i == 500 {
-				t.Fatalf("the shell that makes %s did not start: %v", f, err)
+				t.Fatalf("the shell that makes %s did not start: %v\n%s", f, err, describe(s.StartedPIDs()))
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -222,4 +228,17 @@ func TestStopEndsWhatSessionsStarted(t *testing.T) {
 			t.Fatalf("%s was created after the server stopped", p)
 		}
 	}
+}
+
+// describe tells what processes pids do: state, kernel wait and command.
+func describe(pids []int) string {
+	var b strings.Builder
+	for _, p := range pids {
+		dir := filepath.Join("/proc", strconv.Itoa(p))
+		stat, _ := os.ReadFile(filepath.Join(dir, "stat"))
+		wchan, _ := os.ReadFile(filepath.Join(dir, "wchan"))
+		cmd, _ := os.ReadFile(filepath.Join(dir, "cmdline"))
+		fmt.Fprintf(&b, "%s wchan=%s cmd=%q\n", strings.TrimSpace(string(stat)), wchan, bytes.ReplaceAll(cmd, []byte{0}, []byte{' '}))
+	}
+	return b.String()
 }
