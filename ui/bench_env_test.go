@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -149,13 +150,22 @@ type probeState struct {
 	mu       sync.Mutex
 	sent     time.Time // when the last probe key was written to the input
 	inFlight bool      // that key has not reached the screen yet
-	viewed   bool      // Update handled it and View rendered it
+	handled  bool      // Update handled it
+	viewed   bool      // and a View after that rendered it
+	// presses counts the probe keys Update handled; the Views after the
+	// latest one end in that press's mark (pressMark), and the screen
+	// shows the press once a write to the terminal holds the mark.
+	presses  int
 	toView   []time.Duration
 	toScreen []time.Duration
-	doneAt   time.Time
-	lines    int64
-	runErr   error
-	views    int
+	// lost counts probe keys that did not reach the screen within
+	// lostAfter, given up for the next one; each is also a toScreen of
+	// lostAfter, a miss, not left out.
+	lost   int
+	doneAt time.Time
+	lines  int64
+	runErr error
+	views  int
 	// writes counts the renderer's writes to the terminal: about one per
 	// frame that differs from the one before (the renderer skips the
 	// others).
@@ -180,9 +190,14 @@ type probeState struct {
 }
 
 // probe wraps the real Model. A "?" key press (help toggle: a visible
-// change) is timed from its write to the program's input to the View
-// that follows its Update, and to the renderer's next write to the
-// terminal. The end of the run quits the program. It is a pointer, so
+// change) is timed from its write to the program's input to the first
+// View after its Update, and to the renderer's first write to the
+// terminal that shows that View. Each View ends its last line with the
+// mark of the latest press Update handled (pressMark), a letter found
+// nowhere else on the screen, so a write shows the press's frame when it
+// holds that press's mark: the first write after the View may be a flush
+// of an older frame that was under way (the renderer takes each View
+// under the lock its flushes hold). The end of the run quits the program. It is a pointer, so
 // that it adds no copy of the Model to each Update's (the program keeps
 // the Model the real one returns, as it does without the probe).
 type probe struct {
@@ -207,7 +222,8 @@ func (p *probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		if msg.String() == "?" {
 			p.st.mu.Lock()
-			p.st.viewed = false
+			p.st.presses++
+			p.st.handled, p.st.viewed = p.st.inFlight, false
 			p.st.mu.Unlock()
 		}
 	case runDoneMsg:
@@ -229,22 +245,39 @@ func (p *probe) View() tea.View {
 	p.st.mu.Lock()
 	p.st.inView += time.Since(t0)
 	p.st.views++
-	if p.st.inFlight && !p.st.viewed {
+	if p.st.inFlight && p.st.handled && !p.st.viewed {
 		p.st.viewed = true
 		p.st.toView = append(p.st.toView, time.Since(p.st.sent))
 	}
+	mark := pressMark(p.st.presses)
 	p.st.mu.Unlock()
+	if body, nl := strings.CutSuffix(v.Content, "\n"); nl {
+		v.Content = body + mark + "\n"
+	} else {
+		v.Content += mark
+	}
 	return v
 }
 
+// pressMark is the mark of press n: one of nine Greek letters, which
+// neither base64 output nor golive's screens hold, so that two presses in
+// a row have different marks.
+func pressMark(n int) string {
+	return string([]rune("αβγδεζηθι")[n%9])
+}
+
+// lostAfter is how long a probe key may take to reach the screen before
+// the key sender gives up on it and counts it lost.
+const lostAfter = 5 * time.Second
+
 // screenWriter is the program's terminal: it discards the bytes and
-// times the first write after a probe key was rendered.
+// times the first write that shows the frame of a probe key.
 type screenWriter struct{ st *probeState }
 
 func (w screenWriter) Write(b []byte) (int, error) {
 	w.st.mu.Lock()
 	w.st.writes++
-	if w.st.inFlight && w.st.viewed {
+	if w.st.inFlight && w.st.viewed && bytes.Contains(b, []byte(pressMark(w.st.presses))) {
 		w.st.inFlight = false
 		w.st.toScreen = append(w.st.toScreen, time.Since(w.st.sent))
 	}
