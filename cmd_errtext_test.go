@@ -231,3 +231,33 @@ func TestSudoPasswordWithoutTerminal(t *testing.T) {
 		t.Errorf("stderr:\n%s\nwant it to begin %q and end %q", s, want, advice)
 	}
 }
+
+// TestResumeWithoutSecretExits2: a resume of a run whose runbook has a
+// secret variable, which the journal does not keep, given without it,
+// exits 2 (the flags lack a value, as a new run's missing variable does)
+// and says which --var to give; it exited 1, which says golive tried and
+// failed. With the value it resumes.
+func TestResumeWithoutSecretExits2(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	dir := t.TempDir()
+	rb := filepath.Join(dir, "secret.yaml")
+	const secretRunbook = "id: secret\ntitle: Secret\nvariables:\n  - name: tok\n    secret: true\n    required: true\n" +
+		"sections:\n  - id: main\n    title: Main\n    steps:\n      - id: hi\n        title: Hi\n        command: echo {{tok}} | wc -c\n"
+	if err := os.WriteFile(rb, []byte(secretRunbook), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run("run", "--plain", "--host", "local", "--runbook", rb, "--operator", "op", "--out", dir, "--var", "tok=hunter2")
+	m := regexp.MustCompile(`-- run ([0-9A-Za-z-]+):`).FindStringSubmatch(stdout)
+	if code != 3 || m == nil {
+		t.Fatalf("run: exit %d, want 3 (stopped at the sign-off)\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = run("resume", m[1], "--plain")
+	want := "golive resume: run " + m[1] + " needs the secret variable tok, which the journal does not keep: give it again with --var tok=VALUE"
+	if code != 2 || strings.TrimSpace(stderr) != want {
+		t.Errorf("resume without the secret: exit %d\nstdout: %s\nstderr: %s\nwant 2 and %s", code, stdout, stderr, want)
+	}
+	code, stdout, stderr = run("resume", m[1], "--plain", "--var", "tok=hunter2")
+	if code != 3 || strings.Contains(stdout+stderr, "hunter2") {
+		t.Errorf("resume with the secret: exit %d, want 3 and the secret nowhere\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -123,6 +124,9 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 	rel, events, err := ui.OpenRun(opts, found.Path)
 	if err != nil {
 		fmt.Fprintf(stderr, "golive resume: %s\n", ui.ErrorText(err))
+		if needsFlags(err) {
+			return 2
+		}
 		return 1
 	}
 	defer rel.Journal.Close()
@@ -131,6 +135,15 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 		return ui.ResumePlain(context.Background(), opts, rel, events, plainOptions(c, stdout, stderr))
 	}
 	return runTUI(ui.NewResume(opts, rel, events), len(opts.SudoPassword) > 0, stdout, stderr)
+}
+
+// needsFlags reports whether a resume failed for want of a variable's
+// value (a secret the journal does not keep, or one the runbook requires):
+// bad flags, exit 2, as for a new run; golive tried nothing.
+func needsFlags(err error) bool {
+	var secret *ui.SecretNeededError
+	var v *runbook.VarError
+	return errors.As(err, &secret) || errors.As(err, &v)
 }
 
 // resumeFlagConflict says why --host or --runbook, which a resume takes

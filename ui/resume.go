@@ -80,7 +80,7 @@ func planFor(opts Options, info runbook.RunInfo, set []runbook.VarValue) (*runbo
 		if given, ok := opts.Vars[v.Name]; ok {
 			vars[v.Name] = given
 		} else if v.Secret && vars[v.Name] == runbook.Mask {
-			return nil, fmt.Errorf("run %s needs the secret variable %s, which the journal does not keep: give it again with --var %s=VALUE", info.ID, v.Name, v.Name)
+			return nil, &SecretNeededError{Run: info.ID, Name: v.Name}
 		}
 	}
 	plan, err := rb.Plan(vars)
@@ -231,4 +231,16 @@ func prestart(ex sshexec.Executor) tea.Cmd {
 		sshexec.Prestart(ex)
 		return nil
 	}
+}
+
+// SecretNeededError: a resume needs the value of a secret variable, which
+// the journal does not keep, and it was not given. Like a required
+// variable missing from a new run, it is the operator's to give: golive
+// tried nothing.
+type SecretNeededError struct {
+	Run, Name string
+}
+
+func (e *SecretNeededError) Error() string {
+	return fmt.Sprintf("run %s needs the secret variable %s, which the journal does not keep: give it again with --var %s=VALUE", e.Run, e.Name, e.Name)
 }
