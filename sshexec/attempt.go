@@ -237,6 +237,23 @@ type demux struct {
 	sentinel []byte
 	held     []byte
 	seen     bool
+	// onData, if set, is called once, before the first bytes go to data:
+	// the job's stderr, which only a job that runs can have written.
+	onData  func()
+	gotData bool // bytes went to data
+}
+
+// write hands p, if not empty, to d.data, after onData the first time.
+func (d *demux) write(p []byte) error {
+	if len(p) == 0 {
+		return nil
+	}
+	if !d.gotData && d.onData != nil {
+		d.onData()
+	}
+	d.gotData = true
+	_, err := d.data.Write(p)
+	return err
 }
 
 func (d *demux) Write(p []byte) (int, error) {
@@ -262,7 +279,7 @@ func (d *demux) Write(p []byte) (int, error) {
 		}
 	}
 	if i := bytes.Index(buf, d.sentinel); i >= 0 {
-		if _, err := d.data.Write(buf[:i]); err != nil {
+		if err := d.write(buf[:i]); err != nil {
 			return n, err
 		}
 		d.seen = true
@@ -270,7 +287,7 @@ func (d *demux) Write(p []byte) (int, error) {
 		return n, err
 	}
 	k := partialSuffix(buf, d.sentinel)
-	if _, err := d.data.Write(buf[:len(buf)-k]); err != nil {
+	if err := d.write(buf[:len(buf)-k]); err != nil {
 		return n, err
 	}
 	d.held = append([]byte(nil), buf[len(buf)-k:]...)

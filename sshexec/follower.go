@@ -20,6 +20,7 @@ type follower struct {
 	closed         bool
 	cancels        []chan struct{} // Cancels of this job in progress
 	launched       time.Time       // when the host confirmed the start (confirm)
+	confirmed      sync.Once       // confirm's send
 }
 
 // send hands batch (non-empty, the receiver's from now on) to Run's or
@@ -49,18 +50,19 @@ func (f *follower) notice(kind NoticeKind, msg string) {
 }
 
 // confirm sends NoticeLaunched, once: the host confirmed that the job
-// started (or, for Attach, that it found it). Run's goroutine and a
-// raceFollower's may both call it.
+// started (or, for Attach, that it found it). Run's goroutine, a
+// raceFollower's and the goroutines copying the session's stdout (its
+// mark) and stderr (the job's first bytes there) may all call it; a call
+// returns once the notice was sent, so that no line of the job's goes
+// before it.
 func (f *follower) confirm() {
-	f.mu.Lock()
-	if !f.launched.IsZero() {
+	f.confirmed.Do(func() {
+		now := time.Now()
+		f.mu.Lock()
+		f.launched = now
 		f.mu.Unlock()
-		return
-	}
-	now := time.Now()
-	f.launched = now
-	f.mu.Unlock()
-	_ = f.send([]Line{{Stream: Notice, Kind: NoticeLaunched, Text: fmt.Sprintf("job %s started on the host", f.id), Time: now}})
+		_ = f.send([]Line{{Stream: Notice, Kind: NoticeLaunched, Text: fmt.Sprintf("job %s started on the host", f.id), Time: now}})
+	})
 }
 
 // launchedAt is when confirm first ran; zero before.

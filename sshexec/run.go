@@ -282,17 +282,29 @@ func (r *runner) reconnect(ctx context.Context, gen uint64, notify notifyFunc) e
 	return nil
 }
 
+// sessionWriters are where one session of attemptOnce writes: out takes
+// its stdout (the mark, then the job's stdout), dem its stderr (the start
+// mark, the job's stderr, the sentinel, control records into c). The
+// host has confirmed the job once out found the mark or dem passed on
+// the job's first bytes, whichever comes first: the two streams are
+// copied by goroutines of their own, and a job's first stderr line may
+// come before stdout's mark.
+func sessionWriters(f *follower, nonce string, c *ctlWriter) (*markWriter, *demux) {
+	out := &markWriter{want: nonce + "\n", next: f.stdout, onMark: f.confirm}
+	dem := &demux{data: f.stderr, ctl: c, start: []byte(startMark(nonce)), sentinel: []byte("\x00golive." + nonce + "\n"), onData: f.confirm}
+	return out, dem
+}
+
 // attemptOnce launches (l != nil) or follows the job in one session: the
 // job's stdout on the session's stdout, its stderr then the control
 // records on the session's stderr (see job.go).
 func (r *runner) attemptOnce(ctx context.Context, f *follower, l *launch) (attempt, error) {
 	nonce := newToken()
 	var c ctlWriter
-	dem := &demux{data: f.stderr, ctl: &c, start: []byte(startMark(nonce)), sentinel: []byte("\x00golive." + nonce + "\n")}
+	out, dem := sessionWriters(f, nonce, &c)
 	var (
 		cmd   string
 		stdin io.Reader
-		out   = &markWriter{want: nonce + "\n", next: f.stdout, onMark: f.confirm}
 	)
 	if l != nil {
 		cmd = launchCmd(r.root, l.spec, len(l.env), f.token, nonce, l.sudo)
@@ -312,8 +324,9 @@ func (r *runner) attemptOnce(ctx context.Context, f *follower, l *launch) (attem
 	}
 	a := parseAttempt(&c)
 	// The launcher prints the nonce once it started the job, a follower
-	// once it found the job started (followCmd).
-	a.started = out.ok
+	// once it found the job started (followCmd); the job's own stderr
+	// says so too.
+	a.started = out.ok || dem.gotData
 	if !dem.seen && err == nil {
 		// The host said nothing after the output: follow again.
 		a.state = "followfail"
