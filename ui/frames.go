@@ -13,7 +13,7 @@ import (
 
 // How a streaming step's output reaches the screen: each message of
 // output is applied to the Session and the rings at once (applyRunEvents),
-// the screen moves in frames about 30 times a second however fast the
+// the screen moves in frames about 20 times a second however fast the
 // output comes (paceOutput), and the output pane draws its lines without
 // lipgloss (outputPane.body). Bubble Tea renders after every message and
 // its renderer repaints the whole screen for every frame that differs, so
@@ -24,7 +24,7 @@ import (
 // terminal. A key's change waits for the next frame; at 120 (Bubble
 // Tea's most) that is at most ~8 ms instead of ~17 ms at its default of
 // 60. Frames that change nothing cost nothing, and streaming output
-// changes the screen about 30 times a second whatever the rate.
+// changes the screen about 20 times a second whatever the rate.
 const FrameRate = 120
 
 // applyRunEvents applies a run's journaled output and connection events
@@ -78,14 +78,21 @@ type ringBatches struct {
 // and the running attempt's line count change together, when output is
 // shown (showOutput), not with every message that brings some. Every
 // frame that differs costs the renderer a whole-screen parse and diff,
-// so a streaming step shows its output about 30 times a second, however
+// so a streaming step shows its output about 20 times a second, however
 // fast it comes: at once when the last frame is at least paneRefreshMin
-// old (output that trickles in, and a step streaming at the coalescer's
-// pace, a message every ~30 ms), else paneRefreshEvery after the last
-// frame (messages that come faster: full batches).
+// old (output that trickles in), else paneRefreshEvery after the last
+// frame (messages that come faster: the coalescer's, every ~30 ms, and
+// full batches). A frame of a 160x50 screen full of fresh output cost
+// the renderer ~8 ms of CPU (parse, diff, write): at ~33 frames a second
+// a fifth of golive's CPU while a step streamed at full rate, on the
+// cores the UI's goroutines need for a key press. At 20 a second a key
+// press's frame reached the screen sooner (median p99 50.8 against 57.3
+// ms over 16 alternated pairs in a slow hour of a 2-core VM; fix 51 in
+// docs/performance.md), and text scrolling faster than anyone reads
+// looks no less live.
 const (
-	paneRefreshEvery = 30 * time.Millisecond
-	paneRefreshMin   = 22 * time.Millisecond
+	paneRefreshEvery = 50 * time.Millisecond
+	paneRefreshMin   = 40 * time.Millisecond
 )
 
 // paceOutput shows the output that just arrived, or schedules it
