@@ -90,26 +90,49 @@ type ringBatches struct {
 // ms over 16 alternated pairs in a slow hour of a 2-core VM; fix 51 in
 // docs/performance.md), and text scrolling faster than anyone reads
 // looks no less live.
+//
+// A frame costs the renderer in proportion to the screen's cells (it
+// parses and compares every one): on a larger screen the frames come
+// less often, so that they cost about what 20 a second of 160x50 do. At
+// 300x80 (three times the cells) 20 frames a second took a key press's
+// frame p99 at 200 MB to 74-99 ms (p50 27-29 ms, against 12-15 at
+// 160x50); at most maxRefreshEvery apart, so that output still moves.
 const (
 	paneRefreshEvery = 50 * time.Millisecond
 	paneRefreshMin   = 40 * time.Millisecond
+	refreshCells     = 160 * 50
+	maxRefreshEvery  = 200 * time.Millisecond
 )
+
+// frameEvery is how far apart frames of output are at the present screen
+// size: paneRefreshEvery up to refreshCells cells, longer in proportion
+// past it, at most maxRefreshEvery. quiet is how old the last frame must
+// be for output to show at once.
+func (m *Model) frameEvery() (every, quiet time.Duration) {
+	cells := max(m.width*m.height, 1)
+	every = paneRefreshEvery
+	if cells > refreshCells {
+		every = min(time.Duration(cells)*paneRefreshEvery/refreshCells, maxRefreshEvery)
+	}
+	return every, every * paneRefreshMin / paneRefreshEvery
+}
 
 // paceOutput shows the output that just arrived, or schedules it
 // (paneRefreshMsg) when the last frame is too recent.
 func (m *Model) paceOutput() tea.Cmd {
+	every, quiet := m.frameEvery()
 	since := time.Since(m.lastFrame)
-	if m.refreshPending && since < 10*paneRefreshEvery {
+	if m.refreshPending && since < 10*every {
 		return nil
 	}
 	// (A refresh pending for longer was lost on the way, say while an
 	// error panel took the messages: show the output now.)
-	if since >= paneRefreshMin {
+	if since >= quiet {
 		m.showOutput()
 		return nil
 	}
 	m.refreshPending = true
-	return tea.Tick(paneRefreshEvery-since, func(time.Time) tea.Msg { return paneRefreshMsg{} })
+	return tea.Tick(every-since, func(time.Time) tea.Msg { return paneRefreshMsg{} })
 }
 
 // showOutput is a frame of output: the pane and the keys that depend on

@@ -159,3 +159,25 @@ func TestPaneBodyMatchesViewport(t *testing.T) {
 		t.Fatalf("only %d of %d bodies took the fast way", fast, total)
 	}
 }
+
+// Frames of output come further apart on a larger screen, in proportion
+// to its cells past 160x50, at most 200 ms apart: output 60 ms after a
+// frame shows at once at 80x24 and 160x50, waits at 300x80 (frames 150
+// ms apart) and at 400x200 (200 ms).
+func TestFramesSlowerOnLargerScreens(t *testing.T) {
+	for _, c := range []struct {
+		w, h  int
+		every time.Duration
+	}{{80, 24, 50 * time.Millisecond}, {160, 50, 50 * time.Millisecond}, {300, 80, 150 * time.Millisecond}, {400, 200, 200 * time.Millisecond}} {
+		m := Model{width: c.w, height: c.h}
+		every, quiet := m.frameEvery()
+		if every != c.every || quiet != every*4/5 {
+			t.Errorf("%dx%d: frames every %v (at once after %v), want %v", c.w, c.h, every, quiet, c.every)
+		}
+		sm, _ := streamingModel(t, c.w, c.h)
+		sm.lastFrame = time.Now().Add(-60 * time.Millisecond)
+		if cmd := sm.paceOutput(); (cmd == nil) != (c.every < 60*time.Millisecond) {
+			t.Errorf("%dx%d: output 60 ms after a frame: scheduled %v, want %v", c.w, c.h, cmd != nil, c.every >= 60*time.Millisecond)
+		}
+	}
+}

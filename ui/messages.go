@@ -114,5 +114,5 @@ type passphraseAsk struct {
 }
 
 // paneRefreshMsg refreshes the output pane with what arrived since the
-// last refresh: at most every paneRefreshEvery, however fast output comes.
+// last refresh: at most every frameEvery, however fast output comes.
 type paneRefreshMsg struct{}
