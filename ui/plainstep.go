@@ -110,7 +110,6 @@ func (p *plain) follow(ctx context.Context, ev runbook.Event, attach bool) (outc
 	if attach {
 		j.Attach = true
 		j.From = p.from[ev.Step]
-		j.Launched = !a.Launched.IsZero()
 	} else {
 		p.info("attempt %d started (job %s)", ev.Attempt, j.Spec.JobID)
 	}

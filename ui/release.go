@@ -136,7 +136,8 @@ type Job struct {
 	Attach bool
 	From   sshexec.Offsets
 	// Launched: the journal already has the attempt's step.launched (a
-	// reattach), so the executor's NoticeLaunched journals nothing.
+	// reattach), so the executor's NoticeLaunched journals nothing. JobFor
+	// sets it from the Session.
 	Launched bool
 }
 
@@ -178,7 +179,9 @@ func (r *Release) StartEvent(step string, confirmed bool) (runbook.Event, error)
 	})
 }
 
-// JobFor returns the job a journaled step.started event asks for.
+// JobFor returns the job a journaled step.started event asks for, as
+// the Session has it now: call it where the Session is applied to (the
+// UI's goroutine, plain mode's loop).
 func (r *Release) JobFor(ev runbook.Event) (Job, error) {
 	ps := r.planned(ev.Step)
 	if ps == nil || ev.Start == nil {
@@ -195,13 +198,17 @@ func (r *Release) JobFor(ev runbook.Event) (Job, error) {
 	if timeout == 0 {
 		timeout = runbook.DefaultTimeout
 	}
-	return Job{
+	j := Job{
 		Step:    ev.Step,
 		Attempt: ev.Attempt,
 		Exec:    ex,
 		Spec: sshexec.Spec{JobID: ev.Start.JobID, Script: ps.Script, Sudo: ps.Step.Sudo, Timeout: timeout,
 			SudoPassword: sudoPassword(ps.Step.Sudo, r.SudoPassword)},
-	}, nil
+	}
+	if a := r.Session.Step(ev.Step).Last(); a != nil && a.N == ev.Attempt {
+		j.Launched = !a.Launched.IsZero()
+	}
+	return j, nil
 }
 
 func (r *Release) planned(step string) *runbook.PlannedStep {

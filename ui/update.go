@@ -155,9 +155,6 @@ func (m *Model) startJob(ev runbook.Event, attach bool) tea.Cmd {
 	if attach {
 		j.Attach = true
 		j.From = m.resumeFrom[ev.Step]
-		if a := m.rel.Session.Step(ev.Step).Last(); a != nil {
-			j.Launched = !a.Launched.IsZero()
-		}
 	}
 	if !attach {
 		m.ring(ev.Step).add([]runbook.OutputLine{attemptBanner(ev)})
