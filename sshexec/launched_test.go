@@ -3,27 +3,11 @@ package sshexec
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"golive/internal/sshdtest"
 )
-
-// slowLoginSSHD starts an sshd whose every session waits, before it runs
-// its command, while the file it returns exists: a login shell whose
-// startup files hang (pyenv rehash on a stale lock, a slow conda init),
-// as ~/.bashrc would, whatever the user's shell is.
-func slowLoginSSHD(t *testing.T) (*sshdtest.Server, string) {
-	t.Helper()
-	hold := filepath.Join(t.TempDir(), "hold")
-	if err := os.WriteFile(hold, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s := sshdtest.Start(t, sshdtest.Config(
-		`ForceCommand while [ -e '`+hold+`' ]; do sleep 0.05; done; eval "$SSH_ORIGINAL_COMMAND"`))
-	return s, hold
-}
 
 // TestSSHLaunchConfirmedAfterSlowLoginShell: while the host's login
 // shell hangs, the job has not started and sshexec says nothing of it;
@@ -31,7 +15,7 @@ func slowLoginSSHD(t *testing.T) (*sshdtest.Server, string) {
 // output, and the Result's times are the job's own, without the wait.
 func TestSSHLaunchConfirmedAfterSlowLoginShell(t *testing.T) {
 	isolate(t)
-	s, hold := slowLoginSSHD(t)
+	s, hold := sshdtest.StartSlowLogin(t)
 	r := sshRunner(t, s, t.TempDir())
 	defer r.Close()
 	launched := make(chan Line, 4)
@@ -92,7 +76,7 @@ func TestSSHLaunchConfirmedAfterSlowLoginShell(t *testing.T) {
 // confirmation, not from Run's call while the login shell waited.
 func TestSSHQuickJobTimedFromItsStart(t *testing.T) {
 	isolate(t)
-	s, hold := slowLoginSSHD(t)
+	s, hold := sshdtest.StartSlowLogin(t)
 	r := sshRunner(t, s, t.TempDir())
 	defer r.Close()
 	time.AfterFunc(1500*time.Millisecond, func() { os.Remove(hold) })

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,12 +24,7 @@ import (
 // it runs. The journal has when the host confirmed the start, and the
 // attempt's duration is the job's own, without the wait.
 func TestRealSSHDSlowLoginShellSaysStarting(t *testing.T) {
-	hold := filepath.Join(t.TempDir(), "hold")
-	if err := os.WriteFile(hold, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	srv := sshdtest.Start(t, sshdtest.Config(
-		`ForceCommand while [ -e '`+hold+`' ]; do sleep 0.05; done; eval "$SSH_ORIGINAL_COMMAND"`))
+	srv, hold := sshdtest.StartSlowLogin(t)
 	opts := sshdOpts(t, srv, "sshd-slow")
 	opts.Connect = dialTo(srv, srv.WriteKnownHosts(false))
 	opts.Now, opts.noTick = time.Now, false // the attempt line counts real seconds
@@ -91,12 +85,7 @@ func TestRealSSHDSlowLoginShellSaysStarting(t *testing.T) {
 // not started on the host after slowStart and why, then when it started;
 // the output and the verdict are as on any host.
 func TestRealSSHDPlainSaysSlowStart(t *testing.T) {
-	hold := filepath.Join(t.TempDir(), "hold")
-	if err := os.WriteFile(hold, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	srv := sshdtest.Start(t, sshdtest.Config(
-		`ForceCommand while [ -e '`+hold+`' ]; do sleep 0.05; done; eval "$SSH_ORIGINAL_COMMAND"`))
+	srv, hold := sshdtest.StartSlowLogin(t)
 	e := newPlainEnv(t, nil)
 	e.opts.Runbook = "testdata/sshd.yaml"
 	e.opts.Host = srv.Addr
