@@ -124,15 +124,7 @@ func testForget(t *testing.T, e Executor, other Executor, root string) {
 			close(started)
 		}
 	})
-	type ran struct {
-		res Result
-		err error
-	}
-	done := make(chan ran, 1)
-	go func() {
-		res, err := e.Run(ctxT(t), Spec{JobID: id, Script: "echo up; sleep 30"}, c.ch)
-		done <- ran{res, err}
-	}()
+	done := runAsync(ctxT(t), e, Spec{JobID: id, Script: "echo up; sleep 30"}, c.ch)
 	select {
 	case <-started:
 	case <-time.After(30 * time.Second):

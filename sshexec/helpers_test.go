@@ -110,3 +110,22 @@ func mustContain(t *testing.T, s string, subs ...string) {
 }
 
 func asHostKeyError(err error, he **HostKeyError) bool { return errors.As(err, he) }
+
+// ran is how a Run that a test started in the background ended.
+type ran struct {
+	res Result
+	err error
+}
+
+// runAsync starts ex.Run(ctx, spec, out) in a goroutine; its end comes on
+// the returned channel.
+func runAsync(ctx context.Context, ex interface {
+	Run(context.Context, Spec, chan<- []Line) (Result, error)
+}, spec Spec, out chan<- []Line) <-chan ran {
+	done := make(chan ran, 1)
+	go func() {
+		res, err := ex.Run(ctx, spec, out)
+		done <- ran{res, err}
+	}()
+	return done
+}

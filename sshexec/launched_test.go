@@ -26,15 +26,7 @@ func TestSSHLaunchConfirmedAfterSlowLoginShell(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	type ran struct {
-		res Result
-		err error
-	}
-	done := make(chan ran, 1)
-	go func() {
-		res, err := r.Run(ctx, Spec{JobID: jobID(t), Script: "echo begin; sleep 1; echo end"}, c.ch)
-		done <- ran{res, err}
-	}()
+	done := runAsync(ctx, r, Spec{JobID: jobID(t), Script: "echo begin; sleep 1; echo end"}, c.ch)
 	const wait = 2 * time.Second
 	select {
 	case l := <-launched:

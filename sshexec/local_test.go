@@ -270,15 +270,7 @@ func TestDropDuringCancelAndForget(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	type ran struct {
-		res Result
-		err error
-	}
-	done := make(chan ran, 1)
-	go func() {
-		res, err := r.Run(ctx, Spec{JobID: id, Script: "echo up; sleep 300"}, c.ch)
-		done <- ran{res, err}
-	}()
+	done := runAsync(ctx, r, Spec{JobID: id, Script: "echo up; sleep 300"}, c.ch)
 	select {
 	case <-started:
 	case <-time.After(30 * time.Second):

@@ -337,15 +337,7 @@ func testCancel(t *testing.T, e Executor) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	type ran struct {
-		res Result
-		err error
-	}
-	done := make(chan ran, 1)
-	go func() {
-		res, err := e.Run(ctx, Spec{JobID: id, Script: `sleep 300 & sh -c 'trap "" TERM; sleep 300' & echo "pg $$"; wait`}, c.ch)
-		done <- ran{res, err}
-	}()
+	done := runAsync(ctx, e, Spec{JobID: id, Script: `sleep 300 & sh -c 'trap "" TERM; sleep 300' & echo "pg $$"; wait`}, c.ch)
 	var group string
 	select {
 	case group = <-pg:
