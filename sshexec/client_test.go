@@ -113,27 +113,14 @@ func TestMaxSessionsBound(t *testing.T) {
 func TestConnectTimeoutAndUnreachable(t *testing.T) {
 	isolate(t)
 	// A server that accepts TCP and never speaks SSH.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			defer conn.Close()
-		}
-	}()
+	l := silentListener(t, "tcp", "127.0.0.1:0")
 	port := l.Addr().(*net.TCPAddr).Port
 	opts := Options{Host: "127.0.0.1", Port: port, ConfigFile: "none", KnownHostsFiles: []string{t.TempDir() + "/kh"}}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err = Dial(ctx, opts)
+	_, err := Dial(ctx, opts)
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 3*time.Second {
 		t.Fatalf("ctx bound: err %v after %s", err, time.Since(start))
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -128,4 +129,25 @@ func runAsync(ctx context.Context, ex interface {
 		done <- ran{res, err}
 	}()
 	return done
+}
+
+// silentListener listens on network/address until the test ends and
+// holds every connection open without a word (a server that hangs).
+func silentListener(t *testing.T, network, address string) net.Listener {
+	t.Helper()
+	l, err := net.Listen(network, address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	return l
 }
