@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -198,10 +199,12 @@ func TestIdentityAgentAndBatchMode(t *testing.T) {
 // passphrase typed after that is kept and the connection dialed again.
 func TestSlowPassphraseOutlivesLoginGraceTime(t *testing.T) {
 	isolate(t)
-	s := sshdtest.Start(t, sshdtest.Config("LoginGraceTime 2"))
+	// The grace has to cover the handshake up to the passphrase prompt on
+	// a loaded machine, and no more: the operator types for longer.
+	s := sshdtest.Start(t, sshdtest.Config("LoginGraceTime 3"))
 	encPath, signer := s.NewClientKey("enc_slow", "s3cret")
 	s.Authorize(signer.PublicKey())
-	p := &slowPrompter{fakePrompter: fakePrompter{t: t, passphrases: []string{"s3cret"}}, delay: 3 * time.Second}
+	p := &slowPrompter{fakePrompter: fakePrompter{t: t, passphrases: []string{"s3cret"}}, server: s}
 	opts := baseOptions(s)
 	opts.IdentityFiles = []string{encPath}
 	opts.Prompter = p
@@ -209,14 +212,30 @@ func TestSlowPassphraseOutlivesLoginGraceTime(t *testing.T) {
 	if len(p.passQs) != 1 {
 		t.Fatalf("asked %d times, want once", len(p.passQs))
 	}
+	if !p.dropped {
+		t.Fatal("the server never dropped the connection while the passphrase was typed")
+	}
 }
 
+// slowPrompter types the passphrase only once the server has given up on the
+// connection that asked for it (its sshd processes are gone). Then the server
+// gets a long grace, so that the dial that follows does not race a busy
+// machine's clock: what is tested is that the passphrase is kept and used.
 type slowPrompter struct {
 	fakePrompter
-	delay time.Duration
+	server  *sshdtest.Server
+	dropped bool
 }
 
 func (p *slowPrompter) Passphrase(ctx context.Context, q PassphraseQuestion) ([]byte, error) {
-	time.Sleep(p.delay)
+	deadline := time.Now().Add(60 * time.Second)
+	for len(p.server.SessionPIDs()) > 0 {
+		if time.Now().After(deadline) {
+			return nil, errors.New("test: the server kept the connection for 60s past its LoginGraceTime")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.dropped = true
+	p.server.Reconfigure("LoginGraceTime 120")
 	return p.fakePrompter.Passphrase(ctx, q)
 }

@@ -427,6 +427,18 @@ func waitStopped(pid int) {
 // until Restart; connections already open are not touched.
 func (s *Server) StopListener() { s.stopListener() }
 
+// Reconfigure replaces the raw config lines given to Start (Config) with
+// lines and restarts the listener with them (see Restart); connections
+// already open keep the old settings.
+func (s *Server) Reconfigure(lines ...string) {
+	s.t.Helper()
+	s.opts.extra = append([]string(nil), lines...)
+	if err := s.writeConfig(); err != nil {
+		s.t.Fatalf("sshdtest: %v", err)
+	}
+	s.Restart()
+}
+
 // Restart stops the listening sshd and starts it again on the same port
 // with the same keys. Connections already open are not touched; use
 // KillSessions to drop them.
