@@ -108,7 +108,7 @@ func cancelOutcome(where string, out, errw *ctlWriter) (string, error) {
 func cancelCmd(root, id, sudo string) string {
 	inner := shFuncs + `d=$1
 if [ ! -d "$d" ]; then echo golive:nojob; exit 0; fi
-n=0; while [ ! -s "$d/pgid" ] && [ $n -lt 50 ]; do n=$((n+1)); sleep 0.1; done
+n=0; while [ ! -s "$d/pgid" ] && [ ! -s "$d/exit" ] && [ $n -lt 50 ]; do n=$((n+1)); sleep 0.1; done
 if [ ! -s "$d/pgid" ]; then echo golive:nostart; exit 0; fi
 read -r p <"$d/pgid"
 if ! galive; then echo golive:gone; exit 0; fi

@@ -93,7 +93,12 @@ func envText(env map[string]string) (string, error) {
 // open in the job: it names no file on disk, and the job's environment
 // already holds the same values.) The job gets its own session and process
 // group, so Cancel can kill all of it without killing the wrapper, which
-// then records the status. The timeout watchdog sends TERM, then KILL 5 s
+// then records the status. The job's shell records its process group
+// (its own pid: setsid made it the leader) before the script's first
+// command, and nothing else writes it: a job that kills its wrapper at once
+// is still found, followed and cancelled (the wrapper, writing it after
+// the fork, could die first), its start time is the script's, and an exit
+// record without a pgid means the script never ran. The timeout watchdog sends TERM, then KILL 5 s
 // later (see watchdog); the wrapper stops it with KILL when the job ends.
 const wrapScript = `d=$1; t=$2
 exec </dev/null
@@ -102,8 +107,7 @@ echo $$ >"$d/wpid"
   exec 9<"$d/script" || exit 126; rm -f "$d/script"
   if [ -e "$d/env" ]; then exec 8<"$d/env" || exit 126; rm -f "$d/env"
     set -a; . /dev/fd/8; set +a; exec 8<&-; fi
-  exec setsid /bin/sh -c '. /dev/fd/9' sh ) & j=$!
-echo $j >"$d/pgid"
+  exec setsid /bin/sh -c 'echo $$ >"$1/pgid" || exit 126; shift; . /dev/fd/9' sh "$d" ) & j=$!
 w=
 if [ "$t" != 0 ]; then
   ( ` + watchdog + ` ) & w=$!
@@ -241,7 +245,7 @@ func followBody(outFrom, errFrom int64, token, mark string) string {
 	b.WriteString(`n=0
 while [ ! -s "$d/pgid" ]; do
   if [ ! -d "$d" ]; then ctl; echo golive:nojob >&3; exit 0; fi
-  n=$((n+1)); if [ $n -gt 400 ]; then ctl; echo golive:nostart >&3; exit 0; fi
+  n=$((n+1)); if [ $n -gt 400 ] || [ -s "$d/exit" ]; then ctl; echo golive:nostart >&3; exit 0; fi
   if [ $n -lt 20 ]; then sleep 0.002; else sleep 0.05; fi
 done
 `)
