@@ -49,9 +49,7 @@ func (s *benchServer) dial(b *testing.B) sshexec.Executor {
 	if err != nil {
 		b.Fatalf("dial: %v", err)
 	}
-	ex := c.Executor()
-	b.Cleanup(func() { ex.Close() })
-	return ex
+	return c.Executor()
 }
 
 // ssh runs `ssh -F cfg bench cmd` with stdout to /dev/null.
@@ -102,7 +100,7 @@ func (s *benchServer) cleanJobs() {
 
 // sshBenchModel returns the main screen of a new release whose one step runs
 // cmd on ex, as New and begin build it after the start screens.
-func sshBenchModel(b *testing.B, ex sshexec.Executor, cmd string) Model {
+func sshBenchModel(b *testing.B, ex sshexec.Executor, cmd string) (Model, func()) {
 	b.Helper()
 	text := fmt.Sprintf("id: bench\ntitle: Benchmark\ndescription: One step.\nversion: \"1\"\nsections:\n  - id: s\n    title: Steps\n    steps:\n      - id: stream\n        title: Stream output\n        kind: remote\n        command: %q\n", cmd)
 	p := filepath.Join(b.TempDir(), "bench.yaml")
@@ -131,7 +129,6 @@ func sshBenchModel(b *testing.B, ex sshexec.Executor, cmd string) Model {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { j.Close() })
 	rel.Journal = j
 	if err := rel.Commit(rel.Session.Begin(runbook.RunInfo{ID: runID, Host: "bench", Operator: "bench"})); err != nil {
 		b.Fatal(err)
@@ -140,7 +137,7 @@ func sshBenchModel(b *testing.B, ex sshexec.Executor, cmd string) Model {
 	// helper starts while the operator reads the step.
 	sshexec.Prestart(ex)
 	m := New(Options{StateDir: b.TempDir(), Now: time.Now, DefaultOperator: "bench"})
-	return m.begin(rel)
+	return m.begin(rel), func() { j.Close() }
 }
 
 // probeState is what a probe records; the program's goroutines (Update

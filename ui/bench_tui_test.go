@@ -38,7 +38,16 @@ var benchSizes = []int{2, 20, 200}
 func runTUI(b *testing.B, srv *benchServer, mb int, keys bool) (time.Duration, *probeState) {
 	b.Helper()
 	st := &probeState{}
-	p, in := benchProgram(sshBenchModel(b, srv.dial(b), benchOutputCmd(mb)), st)
+	// One connection and one journal per run, closed and let go after it,
+	// as golive has one of each: kept for the benchmark's cleanup, each
+	// run's stayed on the heap (about half a MiB), and at 60 runs the heap
+	// was near the soft limit (TuneGC), the collector ran all the time
+	// and a press took twice as long at the median.
+	ex := srv.dial(b)
+	defer ex.Close()
+	m, closeJournal := sshBenchModel(b, ex, benchOutputCmd(mb))
+	defer closeJournal()
+	p, in := benchProgram(m, st)
 	ran := make(chan error, 1)
 	go func() { _, err := p.Run(); ran <- err }()
 	time.Sleep(100 * time.Millisecond) // let the program start reading input
