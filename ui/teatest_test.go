@@ -55,7 +55,8 @@ func keys(tm *teatest.TestModel, ks ...string) {
 func TestFlowWholeReleaseAndExport(t *testing.T) {
 	ex := newFakeExec("web1")
 	ex.on("manage.py check", &fakeJob{lines: out(sshexec.Stdout, "System check identified no issues (0 silenced).")})
-	ex.on("migrate", &fakeJob{lines: out(sshexec.Stdout, "Applying shop.0042_price... OK")})
+	migrating := make(chan struct{})
+	ex.on("migrate", &fakeJob{lines: out(sshexec.Stdout, "Applying shop.0042_price... OK"), hold: migrating})
 	ex.on("healthz", &fakeJob{lines: out(sshexec.Stdout, "ok")})
 	opts := testOpts(t, ex)
 	opts.Runbook, opts.Host = "release", "web1"
@@ -80,6 +81,12 @@ func TestFlowWholeReleaseAndExport(t *testing.T) {
 	tm.Type("migrate")
 	keys(tm, "enter")
 	sc.waitText(t, "0042_price")
+	// The output shows while the step runs (held here until then, as a
+	// loaded machine does on its own): sign off once it ended. A p
+	// pressed while it runs is no sign-off; a CI run once pressed it
+	// then and waited for a step that never moved on.
+	close(migrating)
+	sc.waitText(t, "expectations met")
 	keys(tm, "p", "enter")
 	sc.waitText(t, "Public health check")
 	keys(tm, "enter")
