@@ -238,6 +238,16 @@ func (s *Server) writeConfig() error {
 	if !slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, "PYENV_REHASH_TIMEOUT=") }) {
 		env = append(env, "PYENV_REHASH_TIMEOUT=5")
 	}
+	// Better still, sessions read none of the machine's startup files:
+	// bash reads ~/.bashrc for a command sshd runs only as a top-level
+	// shell (SHLVL under 2 once it counted itself). Root's there runs
+	// pyenv init, whose rehash lock a session killed at the wrong moment
+	// left behind under load, and every later login then waited 5 s and
+	// printed pyenv's complaint into the output tests read. Tests that
+	// want a noisy or slow login shell make one (BASH_ENV, ForceCommand).
+	if !slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, "SHLVL=") }) {
+		env = append(env, "SHLVL=1")
+	}
 	lines = append(lines, "SetEnv "+strings.Join(env, " "))
 	if s.HostCert != nil {
 		lines = append(lines, "HostCertificate "+s.HostKeyPath+"-cert.pub")

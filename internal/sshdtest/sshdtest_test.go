@@ -159,6 +159,22 @@ func TestSessionStateDirIsPrivate(t *testing.T) {
 	}
 }
 
+// The test server's sessions read none of the user's startup files: a
+// ~/.bashrc (root's on the machines these tests run on runs pyenv init)
+// is not run for the commands a test sends.
+func TestSessionsSkipStartupFiles(t *testing.T) {
+	home := t.TempDir()
+	if err := os.WriteFile(filepath.Join(home, ".bashrc"), []byte("export FROM_BASHRC=read\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := Start(t, Config("SetEnv HOME="+home))
+	c := dial(t, s)
+	defer c.Close()
+	if got := strings.TrimSpace(run(t, c, `echo "[$FROM_BASHRC]"`)); got != "[]" {
+		t.Fatalf("a session's shell read ~/.bashrc: %s", got)
+	}
+}
+
 // When the test ends, what the server's connections started must be gone
 // before t.TempDir's cleanup removes the server's directory: a helper that
 // still writes there fails the whole test ("directory not empty"). Here a
