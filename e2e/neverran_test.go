@@ -113,13 +113,20 @@ func dropLaunched(t *testing.T, runDir string) {
 	if err := json.Unmarshal([]byte(body[i+1:]), &last); err != nil {
 		t.Fatalf("the journal's last record: %v", err)
 	}
-	switch {
-	case last["type"] == string(runbook.EvStepLaunched):
+	if last["type"] == string(runbook.EvStepLaunched) && last["step"] == "slow" {
 		if err := os.Truncate(path, int64(i+1)); err != nil {
 			t.Fatal(err)
 		}
-	case strings.Contains(body, `"type":"step.launched"`):
-		t.Fatalf("step.launched is not the journal's last record:\n%s", body)
+		return
+	}
+	// Killed before the host's confirmation was journaled (a loaded
+	// machine): nothing to drop, as long as no slow step.launched hides
+	// further up (the first step's is there, and stays).
+	for _, line := range strings.Split(body, "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["type"] == string(runbook.EvStepLaunched) && rec["step"] == "slow" {
+			t.Fatalf("slow's step.launched is not the journal's last record:\n%s", body)
+		}
 	}
 }
 
