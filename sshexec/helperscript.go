@@ -60,8 +60,8 @@ import (
 // before 5.1 writes it to a temporary file (0600, in $TMPDIR, /tmp or
 // /var/tmp) that it unlinks as soon as it is open. The job gets its own
 // session and process group (setsid), stdin /dev/null,
-// stdout and stderr on the out and err files; its shell records the group
-// before the script runs (see wrapScript). The exit notice goes to the
+// stdout and stderr on the out and err files; its shell is jobShell, which
+// records the group before the script runs. The exit notice goes to the
 // helper's stderr, so that a wrapper outliving its helper never holds the
 // stdout whose end tells golive the helper is gone.
 const helperScript = `R=$1; N=$2
@@ -75,7 +75,7 @@ X=$(command -v setsid)
   ( exec </dev/null 3>&-
     PYTHONUNBUFFERED=1; export PYTHONUNBUFFERED
     set -a; eval "$E"; set +a
-    exec "$X" /bin/sh -c 'echo $$ >"$1/pgid" || exit 126; shift; . /dev/fd/9' sh "$d" 9<<GOLIVE_SCRIPT_END
+    exec "$X" ` + jobShell + ` 9<<GOLIVE_SCRIPT_END
 $S
 GOLIVE_SCRIPT_END
   ) & j=$!

@@ -86,20 +86,14 @@ func envText(env map[string]string) (string, error) {
 }
 
 // wrapScript runs as the job's parent: $1 is the job directory, $2 the
-// timeout in seconds (0: none). The job's shell opens the script on fd 9
-// and unlinks it, reads the env file the same way, and then sources the
-// script through /dev/fd/9 by `sh -c` named "sh", so that its error
-// messages read "sh: 2: cd: can't cd to …", not with a path. (fd 9 stays
-// open in the job: it names no file on disk, and the job's environment
-// already holds the same values.) The job gets its own session and process
-// group, so Cancel can kill all of it without killing the wrapper, which
-// then records the status. The job's shell records its process group
-// (its own pid: setsid made it the leader) before the script's first
-// command, and nothing else writes it: a job that kills its wrapper at once
-// is still found, followed and cancelled (the wrapper, writing it after
-// the fork, could die first), its start time is the script's, and an exit
-// record without a pgid means the script never ran. The timeout watchdog sends TERM, then KILL 5 s
-// later (see watchdog); the wrapper stops it with KILL when the job ends.
+// timeout in seconds (0: none). The job's shell (jobShell) opens the
+// script on fd 9 and unlinks it, reads the env file the same way, and
+// then sources the script. (fd 9 stays open in the job: it names no file
+// on disk, and the job's environment already holds the same values.) The
+// job gets its own session and process group, so Cancel can kill all of
+// it without killing the wrapper, which then records the status. The
+// timeout watchdog sends TERM, then KILL 5 s later (see watchdog); the
+// wrapper stops it with KILL when the job ends.
 const wrapScript = `d=$1; t=$2
 exec </dev/null
 echo $$ >"$d/wpid"
@@ -107,7 +101,7 @@ echo $$ >"$d/wpid"
   exec 9<"$d/script" || exit 126; rm -f "$d/script"
   if [ -e "$d/env" ]; then exec 8<"$d/env" || exit 126; rm -f "$d/env"
     set -a; . /dev/fd/8; set +a; exec 8<&-; fi
-  exec setsid /bin/sh -c 'echo $$ >"$1/pgid" || exit 126; shift; . /dev/fd/9' sh "$d" ) & j=$!
+  exec setsid ` + jobShell + ` ) & j=$!
 w=
 if [ "$t" != 0 ]; then
   ( ` + watchdog + ` ) & w=$!
@@ -119,6 +113,18 @@ if [ "$st" -gt 128 ]; then sig=$(kill -l "$st" 2>/dev/null) || sig=-; fi
 printf '%s %s\n' "$st" "${sig:--}" >"$d/exit"
 [ -n "$w" ] && wait $w 2>/dev/null
 `
+
+// jobShell is the job's shell, as both wrappers (wrapScript, and the
+// helper's wrap) start it under setsid with the script on fd 9 and the
+// job directory in $d. It sources the script through /dev/fd/9 by `sh -c`
+// named "sh", so that its error messages read "sh: 2: cd: can't cd to …",
+// not with a path. First it records its process group (its own pid:
+// setsid made it the leader) in pgid, and nothing else writes that file:
+// a job that kills its wrapper at once is still found, followed and
+// cancelled (a wrapper writing it after the fork could die first), the
+// job's start time (pgid's) is the script's, and an exit record without a
+// pgid means the script never ran.
+const jobShell = `/bin/sh -c 'echo $$ >"$1/pgid" || exit 126; shift; . /dev/fd/9' sh "$d"`
 
 // watchdog enforces the timeout $t (seconds, "12.345") on the job's
 // process group $j: it marks the job timed out and sends TERM, then KILL
