@@ -120,9 +120,7 @@ type ran struct {
 
 // runAsync starts ex.Run(ctx, spec, out) in a goroutine; its end comes on
 // the returned channel.
-func runAsync(ctx context.Context, ex interface {
-	Run(context.Context, Spec, chan<- []Line) (Result, error)
-}, spec Spec, out chan<- []Line) <-chan ran {
+func runAsync(ctx context.Context, ex Executor, spec Spec, out chan<- []Line) <-chan ran {
 	done := make(chan ran, 1)
 	go func() {
 		res, err := ex.Run(ctx, spec, out)
