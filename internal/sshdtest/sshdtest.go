@@ -226,28 +226,20 @@ func (s *Server) writeConfig() error {
 		}
 		extra = append(extra, l)
 	}
-	if !slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, "XDG_STATE_HOME=") }) {
-		env = append(env, "XDG_STATE_HOME="+filepath.Join(s.Dir, "state"))
-	}
+	env = withDefault(env, "XDG_STATE_HOME", filepath.Join(s.Dir, "state"))
 	env = append(env, serverEnv+"="+s.Dir)
-	// A login shell whose start-up runs `pyenv init` (root's .bashrc on
-	// the machines these tests run on) takes pyenv's rehash lock; one
-	// killed while holding it (a test's cleanup, a timeout) leaves the
-	// lock behind, and every later login waits pyenv's 60 s for it: a
-	// whole test run times out. Logins to test servers wait 5 s at most.
-	if !slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, "PYENV_REHASH_TIMEOUT=") }) {
-		env = append(env, "PYENV_REHASH_TIMEOUT=5")
-	}
-	// Better still, sessions read none of the machine's startup files:
-	// bash reads ~/.bashrc for a command sshd runs only as a top-level
-	// shell (SHLVL under 2 once it counted itself). Root's there runs
-	// pyenv init, whose rehash lock a session killed at the wrong moment
-	// left behind under load, and every later login then waited 5 s and
-	// printed pyenv's complaint into the output tests read. Tests that
-	// want a noisy or slow login shell make one (BASH_ENV, ForceCommand).
-	if !slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, "SHLVL=") }) {
-		env = append(env, "SHLVL=1")
-	}
+	// Root's ~/.bashrc on the machines these tests run on runs `pyenv
+	// init`, whose rehash takes a lock; a session killed while holding it
+	// (a test's cleanup, a timeout, a machine under load) leaves the lock
+	// behind, and every later login waited for it (pyenv's 60 s) and
+	// printed pyenv's complaint into the output tests read. So sessions
+	// read none of the machine's startup files: bash reads ~/.bashrc for a
+	// command sshd runs only as a top-level shell, SHLVL under 2 once it
+	// counted itself. A shell that runs pyenv anyway (one a test starts
+	// itself) waits 5 s at most. Tests that want a noisy or slow login
+	// shell make one (BASH_ENV, ForceCommand).
+	env = withDefault(env, "SHLVL", "1")
+	env = withDefault(env, "PYENV_REHASH_TIMEOUT", "5")
 	lines = append(lines, "SetEnv "+strings.Join(env, " "))
 	if s.HostCert != nil {
 		lines = append(lines, "HostCertificate "+s.HostKeyPath+"-cert.pub")
@@ -258,6 +250,15 @@ func (s *Server) writeConfig() error {
 	// sshd takes the first value for most keywords: extra lines come first.
 	lines = append(extra, lines...)
 	return os.WriteFile(s.cfgPath, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+}
+
+// withDefault adds key=value to env (SetEnv's NAME=value words) unless the
+// test set key itself.
+func withDefault(env []string, key, value string) []string {
+	if slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, key+"=") }) {
+		return env
+	}
+	return append(env, key+"="+value)
 }
 
 // launch starts sshd and waits for its banner; it fails when sshd exits.

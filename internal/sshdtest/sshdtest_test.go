@@ -170,6 +170,9 @@ func TestSessionsSkipStartupFiles(t *testing.T) {
 	s := Start(t, Config("SetEnv HOME="+home))
 	c := dial(t, s)
 	defer c.Close()
+	if strings.TrimSpace(run(t, c, `echo "$BASH_VERSION"`)) == "" {
+		t.Skip("the test user's login shell is not bash, which is what reads ~/.bashrc")
+	}
 	if got := strings.TrimSpace(run(t, c, `echo "[$FROM_BASHRC]"`)); got != "[]" {
 		t.Fatalf("a session's shell read ~/.bashrc: %s", got)
 	}
