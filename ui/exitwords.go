@@ -58,7 +58,10 @@ func exitWords(x *runbook.ExitInfo) string {
 	case x.Unknown && x.Error != "":
 		return "exit status unknown: " + attemptError(x.Error) // the error says why
 	case x.Unknown:
-		return "exit status unknown (connection lost, or the job killed on the host?)"
+		// No error: the host had no exit record for a job that ended
+		// (sshexec says so in a notice), which a dropped connection
+		// never causes: the job died with its wrapper.
+		return "exit status unknown (the job ended without recording it: killed on the host?)"
 	case x.Canceled:
 		return fmt.Sprintf("canceled after %s", d)
 	case x.TimedOut:

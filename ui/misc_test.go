@@ -200,9 +200,9 @@ func TestPassphrasePromptIsMasked(t *testing.T) {
 }
 
 // An unknown end that sshexec explains is shown with its reason, not under
-// the guess "connection lost?"; without a reason the guess names the
-// other cause too (the job killed on the host, over a connection that
-// never dropped).
+// the guess "connection lost?"; without a reason (the host kept no exit
+// record) it names what that means: the job killed on the host, over a
+// connection that may never have dropped.
 func TestExitWordsUnknownSaysWhy(t *testing.T) {
 	why := "sshexec: job j on web1: the job ended without recording its exit status"
 	got := exitWords(&runbook.ExitInfo{Code: -1, Unknown: true, Error: why})
