@@ -61,7 +61,8 @@ import (
 // /var/tmp) that it unlinks as soon as it is open. The job gets its own
 // session and process group (setsid), stdin /dev/null,
 // stdout and stderr on the out and err files; its shell is jobShell, which
-// records the group before the script runs. The exit notice goes to the
+// records the group before the script runs. wrap's wait is silenced as in
+// wrapScript (its stderr is the err file too). The exit notice goes to the
 // helper's stderr, so that a wrapper outliving its helper never holds the
 // stdout whose end tells golive the helper is gone.
 const helperScript = `R=$1; N=$2
@@ -83,7 +84,7 @@ GOLIVE_SCRIPT_END
   if [ "$t" != 0 ]; then
     ( ` + watchdog + ` ) 3>&- & k=$!
   fi
-  wait $j; st=$?
+  wait $j 2>/dev/null; st=$?
   [ -n "$k" ] && kill -KILL $k 2>/dev/null
   sig=-
   if [ "$st" -gt 128 ]; then sig=$(kill -l "$st" 2>/dev/null) || sig=-; fi

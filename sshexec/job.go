@@ -93,7 +93,10 @@ func envText(env map[string]string) (string, error) {
 // job gets its own session and process group, so Cancel can kill all of
 // it without killing the wrapper, which then records the status. The
 // timeout watchdog sends TERM, then KILL 5 s later (see watchdog); the
-// wrapper stops it with KILL when the job ends.
+// wrapper stops it with KILL when the job ends. The wrapper's stderr is
+// the job's err file, so its wait is silenced: dash reports a child that
+// a signal ended ("Terminated", "Killed"), which would read as the job's
+// own output; the exit record says it.
 const wrapScript = `d=$1; t=$2
 exec </dev/null
 echo $$ >"$d/wpid"
@@ -106,7 +109,7 @@ w=
 if [ "$t" != 0 ]; then
   ( ` + watchdog + ` ) & w=$!
 fi
-wait $j; st=$?
+wait $j 2>/dev/null; st=$?
 [ -n "$w" ] && kill -KILL $w 2>/dev/null
 sig=-
 if [ "$st" -gt 128 ]; then sig=$(kill -l "$st" 2>/dev/null) || sig=-; fi

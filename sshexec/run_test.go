@@ -225,12 +225,23 @@ func testShellErrors(t *testing.T, e Executor) {
 }
 
 func testSignal(t *testing.T, e Executor) {
-	res, _, err := runJob(t, e, Spec{Script: `echo before; kill -KILL $$; echo after`})
+	res, lines, err := runJob(t, e, Spec{Script: `echo before; kill -KILL $$; echo after`})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Signal != "KILL" || res.ExitCode != 137 || res.Unknown {
 		t.Errorf("result = %+v, want killed by KILL", res)
+	}
+	wantNoStderr(t, lines)
+}
+
+// wantNoStderr fails when a job that writes nothing to stderr has lines
+// there: the wrapper's shell reporting the job's signal ("Killed",
+// "Terminated", as dash does on wait) would read as the job's own words.
+func wantNoStderr(t *testing.T, lines []Line) {
+	t.Helper()
+	if got := texts(lines, Stderr); len(got) > 0 {
+		t.Errorf("stderr %q, want none: the job printed nothing there", got)
 	}
 }
 
@@ -365,6 +376,7 @@ func testCancel(t *testing.T, e Executor) {
 	if n := notices(lines, NoticeCancel); !strings.Contains(strings.Join(n, "\n"), "KILL") {
 		t.Errorf("cancel notices %q do not say the group was killed", n)
 	}
+	wantNoStderr(t, lines)
 	// Cancelling again: nothing left to stop.
 	if err := e.Cancel(ctx, id); err != nil {
 		t.Errorf("second cancel: %v", err)
