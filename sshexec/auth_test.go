@@ -111,7 +111,9 @@ func TestEncryptedKeyAsksPassphrase(t *testing.T) {
 		t.Fatalf("skip: asked %d times, logged in with %s", len(skip.passQs), c2.Info().AuthKeyFingerprint)
 	}
 	s.KillSessions()
-	if err := c2.reconnect(ctx, nil); err != nil || len(skip.passQs) != 1 {
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel2()
+	if err := c2.reconnect(ctx2, nil); err != nil || len(skip.passQs) != 1 {
 		t.Fatalf("reconnect after skip: %v, asked %d times", err, len(skip.passQs))
 	}
 	opts.IdentityFiles = []string{encPath}
