@@ -36,7 +36,7 @@ func newChooser(fsys fs.FS, st styles) chooser {
 		rbs, err := runbook.List(fsys)
 		for _, rb := range rbs {
 			c.items = append(c.items, choice{id: rb.File, title: rb.Title,
-				desc: fmt.Sprintf("%s · %d steps · %s", rb.ID, len(rb.Steps()), firstLine(rb.Description))})
+				desc: fmt.Sprintf("%s · %d steps · %s", rb.ID, len(rb.Steps()), firstSentence(rb.Description))})
 		}
 		if err != nil {
 			c.err = err.Error()
@@ -50,10 +50,15 @@ func newChooser(fsys fs.FS, st styles) chooser {
 	return c
 }
 
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
+// firstSentence is what the chooser shows of a runbook's description:
+// its first sentence on one line. A description is a YAML block wrapped
+// at some width, so its first line ends wherever that width fell ("on one
+// host:"); a wide terminal shows the whole sentence, a narrow one cuts
+// it with "…" as it cuts any line.
+func firstSentence(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if i := strings.Index(s, ". "); i >= 0 {
+		s = s[:i+1]
 	}
 	return s
 }
